@@ -1,0 +1,37 @@
+"""Run careerbot's web app: python app.py [--host HOST] [--port PORT] [--backend NAME]
+
+Serves the chat UI at /, the JSON API at /api/chat, the streaming API at /api/chat/stream, the API
+docs at /docs and health at /health. Ingests the knowledge folder first when the store is empty.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+
+import bot  # noqa: F401 - offline switches first
+from bot.settings import get_settings
+
+
+def main(argv: list[str] | None = None) -> None:
+    settings = get_settings()
+    from bot.backends import BACKEND_NAMES
+
+    parser = argparse.ArgumentParser(description="careerbot web app: chat UI, widget and HTTP API.")
+    parser.add_argument("--host", default=settings.host, help=f"interface to listen on (default {settings.host})")
+    parser.add_argument("--port", type=int, default=settings.port, help=f"port (default {settings.port})")
+    parser.add_argument("--backend", choices=BACKEND_NAMES, default=settings.backend, help="answer backend")
+    args = parser.parse_args(argv)
+    settings = settings.model_copy(update={"host": args.host, "port": args.port, "backend": args.backend})
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    import uvicorn
+
+    from bot.web.api import create_app
+
+    logging.getLogger(__name__).info("careerbot starting on http://%s:%d", args.host, args.port)
+    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,237 @@
+"""Incremental, idempotent, crash-safe ingest of articles into the Chroma collection.
+
+Why not LangChain's `index()` with a SQL record manager: that keeps the record of what is stored in a
+second database beside Chroma, which must be shared by every machine that ingests into a Chroma server
+and can disagree with the store after a crash. Here the collection is its own record: each chunk
+carries its article's `source`, `doc_hash` and its own `chunk_hash`, so
+
+* an unchanged article is recognised from one metadata read, with no embedding;
+* a changed article upserts its new chunks first and deletes the stale ones after, so a kill at any
+  point leaves a state the next run repairs (a mixed set of hashes never looks "unchanged");
+* an embedding is computed once per distinct text: vectors of chunks already stored (in any article)
+  are copied, never recomputed.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from chromadb.api.models.Collection import Collection
+from langchain_core.documents import Document
+from tqdm import tqdm
+
+from bot.chunking import content_hash, embedding_text, split_document
+from bot.embeddings import get_embeddings
+from bot.loaders import LoadError, fetch_url, is_url, iter_files, parse, read_file
+from bot.settings import Settings
+from bot.store import get_collection, reset_collection
+
+log = logging.getLogger(__name__)
+
+_WRITE_BATCH = 256  # chunks per Chroma upsert; well under Chroma's max batch size
+
+
+@dataclass
+class StoredArticle:
+    ids: set[str] = field(default_factory=set)
+    doc_hashes: set[str] = field(default_factory=set)
+    path: str | None = None
+
+
+@dataclass
+class PlannedArticle:
+    source: str
+    chunks: list[Document]
+    stale_ids: set[str]
+    is_new: bool
+
+
+@dataclass
+class IngestReport:
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    failed: list[tuple[str, str]] = field(default_factory=list)
+    chunks_written: int = 0
+    chunks_embedded: int = 0
+    chunks_deleted: int = 0
+    seconds: float = 0.0
+    dry_run: bool = False
+
+    def summary(self) -> str:
+        verb = "would be " if self.dry_run else ""
+        return (
+            f"{'[dry run] ' if self.dry_run else ''}documents: {len(self.added)} {verb}added, {len(self.updated)} "
+            f"{verb}updated, {len(self.unchanged)} unchanged, {len(self.removed)} {verb}removed, "
+            f"{len(self.failed)} failed; chunks: {self.chunks_written} {verb}written "
+            f"({self.chunks_embedded} embedded), {self.chunks_deleted} {verb}deleted; {self.seconds:.1f}s"
+        )
+
+
+def stored_articles(collection: Collection) -> dict[str, StoredArticle]:
+    """What the collection holds, per article source, read in pages of metadata only."""
+    stored: dict[str, StoredArticle] = defaultdict(StoredArticle)
+    page = 5000
+    for offset in range(0, collection.count(), page):
+        batch = collection.get(include=["metadatas"], limit=page, offset=offset)
+        for chunk_id, meta in zip(batch["ids"], batch["metadatas"]):
+            record = stored[str(meta.get("source"))]
+            record.ids.add(chunk_id)
+            record.doc_hashes.add(str(meta.get("doc_hash")))
+            record.path = meta.get("path") or record.path
+    return stored
+
+
+def document_hash(document: Document) -> str:
+    return content_hash(document.page_content, json.dumps(document.metadata, sort_keys=True, default=str))
+
+
+def load_targets(targets: Iterable[str], settings: Settings) -> Iterator[tuple[str, Document | LoadError, Path | None]]:
+    """(source, parsed document or the reason it failed, folder it was found in) for every input."""
+    for target in targets:
+        if is_url(target):
+            try:
+                yield target, parse(fetch_url(target, settings)), None
+            except LoadError as error:
+                yield target, error, None
+            continue
+        path = Path(target)
+        if not path.exists():
+            yield target, LoadError("no such file or folder"), None
+            continue
+        folder = path.resolve() if path.is_dir() else None
+        files = list(iter_files(path))
+        if folder and not files:
+            log.warning("no supported articles in %s", path)
+        for file in files:
+            article: Article | None = None
+            try:
+                article = read_file(file, settings)
+                yield article.source, parse(article), folder
+            except LoadError as error:
+                yield (article.source if article else str(file)), error, folder
+
+
+def plan_article(document: Document, stored: StoredArticle | None, settings: Settings) -> PlannedArticle | None:
+    """The chunks to write for one article, or None when the store already holds exactly this article."""
+    document.metadata["doc_hash"] = document_hash(document)
+    chunks = split_document(document, settings.chunk_words, settings.chunk_overlap_words)
+    new_ids = {chunk.id for chunk in chunks}
+    if stored and stored.doc_hashes == {document.metadata["doc_hash"]} and stored.ids == new_ids:
+        return None
+    return PlannedArticle(
+        source=document.metadata["source"], chunks=chunks,
+        stale_ids=(stored.ids - new_ids) if stored else set(), is_new=stored is None,
+    )
+
+
+def ingest(
+    targets: Iterable[str],
+    settings: Settings,
+    *,
+    prune: bool = False,
+    dry_run: bool = False,
+    rebuild: bool = False,
+    progress: bool = True,
+) -> IngestReport:
+    started = time.perf_counter()
+    report = IngestReport(dry_run=dry_run)
+    collection = reset_collection(settings) if rebuild and not dry_run else get_collection(settings)
+    stored = {} if rebuild else stored_articles(collection)
+
+    plans: list[PlannedArticle] = []
+    seen: set[str] = set()
+    folders: set[Path] = set()
+    inputs = tqdm(load_targets(targets, settings), desc="reading", unit=" files", disable=not progress, leave=False)
+    for source, loaded, folder in inputs:
+        if folder:
+            folders.add(folder)
+        if isinstance(loaded, LoadError):
+            report.failed.append((source, str(loaded)))
+            log.warning("skipped %s: %s", source, loaded)
+            continue
+        seen.add(source)
+        plan = plan_article(loaded, stored.get(source), settings)
+        if plan is None:
+            report.unchanged.append(source)
+            continue
+        plans.append(plan)
+        (report.added if plan.is_new else report.updated).append(source)
+
+    gone = _pruned_sources(stored, seen, folders) if prune else {}
+    report.removed = sorted(gone)
+    report.chunks_written = sum(len(plan.chunks) for plan in plans)
+    report.chunks_deleted = sum(len(plan.stale_ids) for plan in plans) + sum(len(ids) for ids in gone.values())
+    if not dry_run:
+        report.chunks_embedded = _write(collection, plans, settings, progress)
+        for ids in gone.values():
+            collection.delete(ids=list(ids))
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _pruned_sources(stored: dict[str, StoredArticle], seen: set[str], folders: set[Path]) -> dict[str, set[str]]:
+    """Stored articles whose file lived under one of the ingested folders and is gone now."""
+    gone = {}
+    for source, record in stored.items():
+        if source in seen or not record.path:
+            continue
+        if any(Path(record.path).is_relative_to(folder) for folder in folders) and not Path(record.path).exists():
+            gone[source] = record.ids
+    return gone
+
+
+def _write(collection: Collection, plans: list[PlannedArticle], settings: Settings, progress: bool) -> int:
+    """Upsert every planned chunk (embedding only texts never seen before), then delete stale chunks."""
+    chunks = [chunk for plan in plans for chunk in plan.chunks]
+    vectors = _known_vectors(collection, {chunk.metadata["chunk_hash"] for chunk in chunks})
+    missing = {c.metadata["chunk_hash"]: embedding_text(c) for c in chunks if c.metadata["chunk_hash"] not in vectors}
+    bar = tqdm(total=len(chunks), desc="embedding", unit=" chunks", disable=not progress)
+    bar.update(len(chunks) - len(missing))
+    pending = list(missing.items())
+    for start in range(0, len(pending), settings.embed_batch_size):
+        batch = pending[start : start + settings.embed_batch_size]
+        for (chunk_hash, _), vector in zip(batch, get_embeddings().embed_documents([text for _, text in batch])):
+            vectors[chunk_hash] = vector
+        bar.update(len(batch))
+        _flush_ready(collection, plans, vectors)
+    _flush_ready(collection, plans, vectors)
+    bar.close()
+    return len(missing)
+
+
+def _flush_ready(collection: Collection, plans: list[PlannedArticle], vectors: dict[str, list[float]]) -> None:
+    """Write, in order, every planned article whose vectors are all known; writes as soon as possible so a
+    long run that is killed keeps most of its work."""
+    while plans and all(chunk.metadata["chunk_hash"] in vectors for chunk in plans[0].chunks):
+        plan = plans.pop(0)
+        for start in range(0, len(plan.chunks), _WRITE_BATCH):
+            batch = plan.chunks[start : start + _WRITE_BATCH]
+            collection.upsert(
+                ids=[chunk.id for chunk in batch],
+                documents=[chunk.page_content for chunk in batch],
+                metadatas=[chunk.metadata for chunk in batch],
+                embeddings=[vectors[chunk.metadata["chunk_hash"]] for chunk in batch],
+            )
+        if plan.stale_ids:
+            collection.delete(ids=list(plan.stale_ids))
+
+
+def _known_vectors(collection: Collection, chunk_hashes: set[str]) -> dict[str, list[float]]:
+    """Vectors already stored for these texts (under any article), so they are copied, not recomputed."""
+    known: dict[str, list[float]] = {}
+    hashes = sorted(chunk_hashes)
+    for start in range(0, len(hashes), 500):
+        found = collection.get(
+            where={"chunk_hash": {"$in": hashes[start : start + 500]}}, include=["metadatas", "embeddings"]
+        )
+        for meta, vector in zip(found["metadatas"], found["embeddings"]):
+            known[meta["chunk_hash"]] = list(vector)
+    return known

@@ -1,0 +1,93 @@
+"""Question (+ conversation) -> the passages worth answering from, or none when the articles don't cover it."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+
+from chromadb.api.models.Collection import Collection
+from langchain_core.callbacks import CallbackManagerForRetrieverRun
+from langchain_core.documents import Document
+from langchain_core.retrievers import BaseRetriever
+from pydantic import ConfigDict
+
+from bot.embeddings import get_embeddings
+from bot.text import content_stems
+
+# Words that only make sense with an earlier turn ("How much do *they* earn?", "and *that* role?").
+_REFERRING = re.compile(
+    r"\b(they|them|their|theirs|it|its|this|that|these|those|he|she|his|her|one|ones|there|the role|the job|"
+    r"the position|the field|same|also|else|instead)\b",
+    re.IGNORECASE,
+)
+_CONTENT_WORD = re.compile(r"[a-z][a-z+#.-]{3,}", re.IGNORECASE)
+
+
+def standalone_query(question: str, history: Sequence[dict] = ()) -> str:
+    """The text to search for. A follow-up that leans on the conversation is searched together with the
+    previous question, which names what "they" or "it" refers to. Without an LLM this is the robust
+    choice: prepending only adds the earlier topic; the current question's words still drive the answer."""
+    previous = [turn["content"] for turn in history if turn.get("role") == "user" and turn.get("content")]
+    if not previous:
+        return question
+    is_follow_up = bool(_REFERRING.search(question)) or len(_CONTENT_WORD.findall(question)) <= 2
+    return f"{previous[-1]} {question}" if is_follow_up else question
+
+
+class ArticleRetriever(BaseRetriever):
+    """Hybrid search over the Chroma collection: dense nearest neighbours, plus the nearest among passages
+    that contain the question's distinctive words, re-ranked by similarity and word coverage.
+
+    Dense search alone misses a short on-topic sentence inside a passage about something else (a
+    paragraph on salaries that also says the work is iterative); the word-filtered search brings it
+    back, and Chroma's full-text index does the filtering without a second index to maintain.
+    Only passages whose cosine similarity clears `threshold` count, so an off-topic question gets none.
+    Each Document carries `metadata["score"]` (cosine similarity); identical passages stored under two
+    articles are returned once.
+    """
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    collection: Collection
+    k: int = 4
+    threshold: float = 0.35
+    lexical_weight: float = 0.25
+    max_query_words: int = 8
+
+    def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[Document]:
+        vector = get_embeddings().embed_query(query)
+        candidates = self._nearest(vector, where_document=None)
+        stems = sorted(s for s in content_stems(query) if len(s) >= 4)
+        # One filtered search per word: an OR of all words lets a word found everywhere crowd out a rare one.
+        for stem in stems[: self.max_query_words]:
+            candidates |= self._nearest(vector, where_document={"$contains": stem}, n_results=self.k)
+        passages = [p for p in candidates.values() if p.metadata["score"] >= self.threshold]
+        return self._rerank(passages, set(stems))[: self.k]
+
+    def _nearest(self, vector: list[float], where_document: dict | None, n_results: int | None = None) -> dict[str, Document]:
+        found = self.collection.query(
+            query_embeddings=[vector], n_results=n_results or self.k * 2, where_document=where_document,
+            include=["documents", "metadatas", "distances"],
+        )
+        return {
+            chunk_id: Document(id=chunk_id, page_content=text, metadata={**meta, "score": round(1.0 - distance, 4)})
+            for chunk_id, text, meta, distance in zip(
+                found["ids"][0], found["documents"][0], found["metadatas"][0], found["distances"][0]
+            )
+        }
+
+    def _rerank(self, passages: list[Document], stems: set[str]) -> list[Document]:
+        texts = {p.id: f"{p.metadata.get('heading', '')} {p.page_content}".lower() for p in passages}
+        frequency = {s: sum(s in t for t in texts.values()) for s in stems}
+        weight = {s: math.log(1 + len(passages) / f) for s, f in frequency.items() if f}
+        total = sum(weight.values()) or 1.0
+
+        def rank(p: Document) -> float:
+            coverage = sum(w for s, w in weight.items() if s in texts[p.id]) / total
+            return p.metadata["score"] + self.lexical_weight * coverage
+
+        unique: dict[str, Document] = {}
+        for passage in sorted(passages, key=rank, reverse=True):
+            unique.setdefault(passage.metadata.get("chunk_hash", passage.id), passage)
+        return list(unique.values())

@@ -1,0 +1,60 @@
+"""The one settings object: every knob is a `CAREERBOT_*` environment variable or a line in `.env`."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from typing_extensions import Annotated
+from pydantic import field_validator
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CAREERBOT_", env_file=".env", extra="ignore")
+
+    knowledge_dir: Path = Path("knowledge")
+    store_dir: Path = Field(Path(".careerbot/store"), description="Where the embedded Chroma store persists.")
+    chroma_url: str | None = Field(None, description="http://host:port of a `chroma run` server; overrides store_dir.")
+    collection: str = "careerbot"
+
+    host: str = "127.0.0.1"
+    port: int = 7860
+
+    top_k: int = Field(4, ge=1, le=20, description="Passages handed to the answer backend.")
+    threshold: float = Field(
+        0.35, description="Minimum cosine similarity of the best passage; below it the bot declines to answer."
+    )
+    max_message_chars: int = 2000
+    max_history_turns: int = 40
+
+    chunk_words: int = 120
+    chunk_overlap_words: int = 20
+    embed_batch_size: int = 32
+    max_file_mb: float = 20.0
+    url_timeout_s: float = 15.0
+
+    allowed_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="Sites allowed to embed the widget / call the API from a browser; '*' = any."
+    )
+    rate_limit: str = "20/minute"
+
+    backend: Literal["composer", "openai", "local"] = "composer"
+    llm_base_url: str = "http://127.0.0.1:11434/v1"
+    llm_model: str = "llama3.2"
+    llm_api_key: str | None = None
+    llm_timeout_s: float = 30.0
+
+    @field_validator("allowed_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [origin.strip().rstrip("/") for origin in value.split(",") if origin.strip()]
+        return value
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

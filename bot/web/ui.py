@@ -1,0 +1,75 @@
+"""The Gradio chat page: streaming answers with their numbered sources listed underneath."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Callable, Iterator
+
+import gradio as gr
+from fastapi import FastAPI
+
+from bot.chain import Answer, CareerBot
+
+EXAMPLES = [
+    "What is the difference between a machine learning engineer and a data scientist?",
+    "What does a machine learning engineer do?",
+    "What salary does a machine learning engineer earn?",
+    "Which programming languages should I learn?",
+]
+_QUOTE_CHARS = 320
+
+
+def plain(text: str) -> str:
+    """Text from users or articles, shown as text: HTML is escaped so it can never become markup."""
+    return html.escape(text, quote=False)
+
+
+def render_answer(answer: Answer) -> str:
+    parts = [plain(answer.text)]
+    if answer.notice:
+        parts.append(f"*{plain(answer.notice)}*")
+    if answer.sources:
+        lines = ["**Sources**"]
+        for s in answer.sources:
+            title = f"[{plain(s.title)}]({s.url})" if s.url and s.url.startswith(("http://", "https://")) else plain(s.title)
+            quote = s.text if len(s.text) <= _QUOTE_CHARS else s.text[:_QUOTE_CHARS].rsplit(" ", 1)[0] + " …"
+            lines.append(f"{s.n}. **{title}** — `{plain(s.source)}`\n    > {plain(' '.join(quote.split()))}")
+        parts.append("\n".join(lines))
+    return "\n\n".join(parts)
+
+
+def _text_of(content: object) -> str:
+    """Gradio 6 message content is a string or a list of typed parts."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return " ".join(p.get("text", "") for p in content if isinstance(p, dict))
+    return ""
+
+
+def build_ui(get_bot: Callable[[], CareerBot]) -> gr.ChatInterface:
+    def respond(message: str, history: list[dict]) -> Iterator[str]:
+        turns = [{"role": m["role"], "content": _text_of(m.get("content"))} for m in history if m.get("role") in ("user", "assistant")]
+        written = ""
+        for piece in get_bot().stream(message, turns):
+            if isinstance(piece, Answer):
+                yield render_answer(piece)
+            else:
+                written += piece
+                yield plain(written)
+
+    return gr.ChatInterface(
+        respond,
+        title="careerbot",
+        description="Ask about careers in machine learning. Every answer cites the articles it comes from.",
+        examples=EXAMPLES,
+        run_examples_on_click=True,
+        cache_examples=False,
+        chatbot=gr.Chatbot(label="careerbot", sanitize_html=True, render_markdown=True, height="70vh"),
+        textbox=gr.Textbox(placeholder="e.g. How do I become a machine learning engineer?", max_length=2000, submit_btn=True),
+        fill_height=True,
+    )
+
+
+def mount_ui(app: FastAPI, get_bot: Callable[[], CareerBot]) -> FastAPI:
+    return gr.mount_gradio_app(app, build_ui(get_bot), path="/", theme=gr.themes.Soft(), footer_links=["api"])

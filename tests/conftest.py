@@ -1,0 +1,130 @@
+"""Shared fixtures: real Chroma in temp folders, the real embedding model, a real app server, real chromium."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+import bot  # noqa: F401 - offline switches before anything else loads
+from bot.chain import CareerBot
+from bot.indexing import ingest
+from bot.settings import Settings
+
+REPO = Path(__file__).resolve().parent.parent
+KNOWLEDGE = REPO / "knowledge"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync",
+]
+
+
+def make_settings(**overrides: object) -> Settings:
+    """Settings that ignore the developer's .env and environment, so tests see only what they set."""
+    return Settings(_env_file=None, **overrides)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    """An empty store and an empty knowledge folder of the test's own."""
+    (tmp_path / "knowledge").mkdir()
+    return make_settings(knowledge_dir=tmp_path / "knowledge", store_dir=tmp_path / "store")
+
+
+@pytest.fixture
+def write_article(settings: Settings) -> Callable[[str, str], Path]:
+    def write(name: str, text: str) -> Path:
+        path = settings.knowledge_dir / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+        return path
+
+    return write
+
+
+@pytest.fixture(scope="session")
+def seeded_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """A store holding the real knowledge/ folder, ingested once per test session."""
+    settings = make_settings(knowledge_dir=KNOWLEDGE, store_dir=tmp_path_factory.mktemp("seeded") / "store")
+    report = ingest([str(KNOWLEDGE)], settings, progress=False)
+    assert not report.failed and report.added
+    return settings
+
+
+@pytest.fixture(scope="session")
+def careerbot(seeded_settings: Settings) -> CareerBot:
+    return CareerBot(seeded_settings)
+
+
+def start_app(store_dir: Path, port: int, extra_env: dict[str, str] | None = None, args: list[str] = ()) -> subprocess.Popen:
+    env = {**os.environ, "CAREERBOT_STORE_DIR": str(store_dir), "CAREERBOT_KNOWLEDGE_DIR": str(KNOWLEDGE),
+           **(extra_env or {})}
+    return subprocess.Popen(
+        [sys.executable, str(REPO / "app.py"), "--port", str(port), *args],
+        cwd=store_dir.parent, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+
+
+def wait_healthy(base_url: str, process: subprocess.Popen, timeout: float = 180.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"app exited with {process.returncode}:\n{process.stdout.read()}")
+        try:
+            if httpx.get(f"{base_url}/health", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    process.kill()
+    raise RuntimeError(f"app not healthy after {timeout}s:\n{process.stdout.read()}")
+
+
+@pytest.fixture(scope="session")
+def app_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """`python app.py` for real, on a free port, starting from an empty store (so it ingests first)."""
+    port = free_port()
+    store = tmp_path_factory.mktemp("app") / "store"
+    process = start_app(store, port)
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        wait_healthy(base_url, process)
+        yield base_url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    from playwright.sync_api import sync_playwright
+
+    assert Path(CHROMIUM).exists(), "Debian chromium is missing: apt-get install -y chromium"
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield instance
+        instance.close()
+
+
+@pytest.fixture
+def page(browser: object) -> Iterator[object]:
+    context = browser.new_context()
+    yield context.new_page()
+    context.close()
