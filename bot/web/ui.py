@@ -72,4 +72,6 @@ def build_ui(get_bot: Callable[[], CareerBot]) -> gr.ChatInterface:
 
 
 def mount_ui(app: FastAPI, get_bot: Callable[[], CareerBot]) -> FastAPI:
-    return gr.mount_gradio_app(app, build_ui(get_bot), path="/", theme=gr.themes.Soft(), footer_links=["api"])
+    # System fonts: the theme's default web font would be fetched from the internet by every browser.
+    theme = gr.themes.Soft(font=["ui-sans-serif", "system-ui", "sans-serif"], font_mono=["ui-monospace", "monospace"])
+    return gr.mount_gradio_app(app, build_ui(get_bot), path="/", theme=theme, footer_links=["api"])

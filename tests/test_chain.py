@@ -1,0 +1,47 @@
+from langchain_core.documents import Document
+
+from bot.chain import Answer, CareerBot, cite
+
+
+def test_answer_cites_numbered_sources_that_contain_its_text(careerbot: CareerBot):
+    answer = careerbot.answer("What is the difference between a machine learning engineer and a data scientist?")
+    assert not answer.refused and answer.backend == "composer"
+    assert answer.sources and "insights" in answer.text
+    for source in answer.sources:
+        assert f"[{source.n}]" in answer.text
+        assert source.title and source.source.endswith(".md") and source.text
+    assert any("001_d1d2b828880663f0" in s.source for s in answer.sources)
+
+
+def test_off_topic_question_is_declined_without_citations(careerbot: CareerBot):
+    answer = careerbot.answer("What's a good recipe for lemon cake?")
+    assert answer.refused and answer.sources == [] and "don't cover" in answer.text
+    assert "[" not in answer.text
+    assert "Machine Learning Engineer" in answer.text  # suggests what it can answer
+
+
+def test_follow_up_uses_the_conversation(careerbot: CareerBot):
+    first = careerbot.answer("What does a machine learning engineer do?")
+    history = [{"role": "user", "content": "What does a machine learning engineer do?"},
+               {"role": "assistant", "content": first.text}]
+    answer = careerbot.answer("How much do they earn?", history)
+    assert "$75,000" in answer.text or "$200,000" in answer.text
+
+
+def test_stream_yields_pieces_then_the_final_answer(careerbot: CareerBot):
+    pieces = list(careerbot.stream("Which programming languages should a machine learning engineer know?"))
+    assert isinstance(pieces[-1], Answer) and all(isinstance(p, str) for p in pieces[:-1])
+    assert "".join(pieces[:-1]).strip() == pieces[-1].text
+    assert "Python" in pieces[-1].text
+
+
+def test_chain_is_a_langchain_runnable(careerbot: CareerBot):
+    answer = careerbot.chain.invoke({"question": "What degree do I need to become a machine learning engineer?"})
+    assert isinstance(answer, Answer) and "computer science" in answer.text.lower()
+
+
+def test_cite_drops_numbers_that_point_nowhere_and_lists_only_cited_passages():
+    passages = [Document(page_content=f"passage {i}", metadata={"title": f"T{i}", "source": f"{i}.md"}) for i in (1, 2, 3)]
+    text, sources = cite("First claim [3]. Second claim [7]. Third [3][1].", passages)
+    assert text == "First claim [3]. Second claim. Third [3][1]."
+    assert [(s.n, s.source) for s in sources] == [(1, "1.md"), (3, "3.md")]

@@ -1,0 +1,84 @@
+import json
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+
+from bot.chain import CareerBot
+from bot.web.api import create_app
+
+
+@pytest.fixture(scope="module")
+def client(careerbot: CareerBot):
+    with TestClient(create_app(careerbot.settings, careerbot=careerbot, with_ui=False)) as test_client:
+        yield test_client
+
+
+def test_chat_returns_answer_and_numbered_sources(client: TestClient):
+    response = client.post("/api/chat", json={"message": "What degree do I need to become a machine learning engineer?"})
+    assert response.status_code == 200
+    body = response.json()
+    assert "computer science" in body["answer"].lower()
+    assert body["sources"] and set(body["sources"][0]) >= {"n", "title", "source", "text"}
+    assert body["sources"][0]["source"].startswith("001_d1d2b828880663f0")
+    assert f"[{body['sources'][0]['n']}]" in body["answer"]
+
+
+def test_chat_uses_history_for_follow_ups(client: TestClient):
+    history = [{"role": "user", "content": "What does a machine learning engineer do?"},
+               {"role": "assistant", "content": "They build and deploy models."}]
+    body = client.post("/api/chat", json={"message": "How much do they earn?", "history": history}).json()
+    assert "75,000" in body["answer"] or "200,000" in body["answer"]
+
+
+def test_refusal_has_empty_sources(client: TestClient):
+    body = client.post("/api/chat", json={"message": "How do I repair a bicycle puncture?"}).json()
+    assert body["refused"] is True and body["sources"] == []
+
+
+@pytest.mark.parametrize(
+    ("payload", "status", "needle"),
+    [
+        ({}, 422, "message"),
+        ({"message": ""}, 422, "empty"),
+        ({"message": "   "}, 422, "empty"),
+        ({"message": 42}, 422, "message"),
+        ({"message": "hi", "history": "nope"}, 422, "history"),
+        ({"message": "hi", "history": [{"role": "system", "content": "x"}]}, 422, "role"),
+        ({"message": "x" * 2001}, 413, "too long"),
+        ({"message": "hi", "extra": 1}, 422, "extra"),
+    ],
+)
+def test_bad_input_gets_a_clear_json_error(client: TestClient, payload: object, status: int, needle: str):
+    for path in ("/api/chat", "/api/chat/stream"):
+        response = client.post(path, json=payload)
+        assert response.status_code == status, (path, response.text)
+        assert needle in response.json()["error"]
+
+
+def test_non_json_body_is_rejected(client: TestClient):
+    response = client.post("/api/chat", content=b"not json", headers={"content-type": "application/json"})
+    assert response.status_code == 422 and "JSON" in response.json()["error"]
+
+
+def test_stream_sends_tokens_then_sources_then_done(client: TestClient):
+    with client.stream("POST", "/api/chat/stream", json={"message": "What tools do ML engineers use?"}) as response:
+        assert response.status_code == 200
+        assert response.headers["content-type"].startswith("text/event-stream")
+        events = [block for block in response.read().decode().split("\n\n") if block]
+    names = [block.split("\n")[0].removeprefix("event: ") for block in events]
+    assert names[-2:] == ["sources", "done"] and set(names[:-2]) == {"token"}
+    final = json.loads(events[-2].split("data: ", 1)[1])
+    streamed = "".join(json.loads(b.split("data: ", 1)[1])["text"] for b in events[:-2])
+    assert streamed.strip() == final["answer"] and final["sources"]
+
+
+def test_health_reports_chunks(client: TestClient, careerbot: CareerBot):
+    body = client.get("/health").json()
+    assert body == {"status": "ok", "chunks": careerbot.chunk_count()} and body["chunks"] > 0
+
+
+def test_real_server_ingested_empty_store_on_start(app_server: str):
+    assert httpx.get(f"{app_server}/health").json()["chunks"] > 0
+    body = httpx.post(f"{app_server}/api/chat", json={"message": "MLE vs data scientist?"}, timeout=30).json()
+    assert body["sources"] and "[1]" in body["answer"]
