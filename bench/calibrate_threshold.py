@@ -29,7 +29,12 @@ OFF_TOPIC = [
     "What's the weather like tomorrow?", "How do I train my puppy to sit?", "Best way to learn the guitar?",
     "How many calories are in an apple?", "What is the plot of Hamlet?", "How do I change a car tyre?",
     "Translate 'good morning' into French.", "What are the symptoms of the flu?", "How do I knit a scarf?",
-    "Which planet is closest to the sun?",
+    "Which planet is closest to the sun?", "What should I learn to play chess?", "How do I work out at the gym?",
+    "Which cloud provider is cheapest for hosting my blog?", "Who is the president of France?",
+]
+SHORT_ON_TOPIC = [  # lean on the library's domain without naming it
+    "What math do I need?", "What libraries should I learn?", "What is deployment?", "Can I work as a freelancer?",
+    "Should I learn statistics?", "Which frameworks are popular?",
 ]
 
 
@@ -40,6 +45,13 @@ def best_similarity(question: str) -> float:
     return 1.0 - found["distances"][0][0]
 
 
+def answered(questions: list[str]) -> int:
+    from bot.chain import CareerBot
+
+    careerbot = CareerBot(get_settings())
+    return sum(bool(careerbot.retriever.invoke(q)) for q in questions)
+
+
 def main() -> None:
     on = sorted(best_similarity(q) for q in ON_TOPIC)
     off = sorted(best_similarity(q) for q in OFF_TOPIC)
@@ -47,6 +59,11 @@ def main() -> None:
     print(f"off-topic best-passage similarity: max {off[-1]:.3f}  median {statistics.median(off):.3f}")
     print(f"gap between them: {on[0] - off[-1]:.3f}; midpoint {(on[0] + off[-1]) / 2:.3f}; "
           f"current CAREERBOT_THRESHOLD {get_settings().threshold}")
+    short = sorted(best_similarity(q) for q in SHORT_ON_TOPIC)
+    print(f"short on-topic best-passage similarity: min {short[0]:.3f}  median {statistics.median(short):.3f}")
+    print(f"retriever answers: on-topic {answered(ON_TOPIC)}/{len(ON_TOPIC)}, short on-topic "
+          f"{answered(SHORT_ON_TOPIC)}/{len(SHORT_ON_TOPIC)}, off-topic {answered(OFF_TOPIC)}/{len(OFF_TOPIC)} "
+          f"(supported threshold {get_settings().supported_threshold})")
 
 
 if __name__ == "__main__":

@@ -75,7 +75,10 @@ class CareerBot:
     def __init__(self, settings: Settings, backend: AnswerBackend | None = None) -> None:
         self.settings = settings
         self.collection = get_collection(settings)
-        self.retriever = ArticleRetriever(collection=self.collection, k=settings.top_k, threshold=settings.threshold)
+        self.retriever = ArticleRetriever(
+            collection=self.collection, k=settings.top_k, threshold=settings.threshold,
+            supported_threshold=settings.supported_threshold,
+        )
         self.backend = backend or make_backend(settings.backend, settings)
 
     @cached_property

@@ -42,7 +42,10 @@ class ArticleRetriever(BaseRetriever):
     Dense search alone misses a short on-topic sentence inside a passage about something else (a
     paragraph on salaries that also says the work is iterative); the word-filtered search brings it
     back, and Chroma's full-text index does the filtering without a second index to maintain.
-    Only passages whose cosine similarity clears `threshold` count, so an off-topic question gets none.
+    A passage counts when its cosine similarity clears `threshold`, or clears the lower
+    `supported_threshold` and contains one of the question's distinctive words: short questions ("What
+    math do I need?") embed far from any passage, while an off-topic question shares no such word with
+    the articles. An off-topic question therefore gets no passages.
     Each Document carries `metadata["score"]` (cosine similarity); identical passages stored under two
     articles are returned once.
     """
@@ -52,6 +55,7 @@ class ArticleRetriever(BaseRetriever):
     collection: Collection
     k: int = 4
     threshold: float = 0.35
+    supported_threshold: float = 0.25
     lexical_weight: float = 0.25
     max_query_words: int = 8
 
@@ -62,8 +66,15 @@ class ArticleRetriever(BaseRetriever):
         # One filtered search per word: an OR of all words lets a word found everywhere crowd out a rare one.
         for stem in stems[: self.max_query_words]:
             candidates |= self._nearest(vector, where_document={"$contains": stem}, n_results=self.k)
-        passages = [p for p in candidates.values() if p.metadata["score"] >= self.threshold]
+        passages = [p for p in candidates.values() if self._relevant(p, stems)]
         return self._rerank(passages, set(stems))[: self.k]
+
+    def _relevant(self, passage: Document, stems: list[str]) -> bool:
+        score = passage.metadata["score"]
+        if score >= self.threshold:
+            return True
+        text = passage.page_content.lower()
+        return score >= self.supported_threshold and any(stem in text for stem in stems)
 
     def _nearest(self, vector: list[float], where_document: dict | None, n_results: int | None = None) -> dict[str, Document]:
         found = self.collection.query(

@@ -27,6 +27,9 @@ class Settings(BaseSettings):
     threshold: float = Field(
         0.35, description="Minimum cosine similarity of the best passage; below it the bot declines to answer."
     )
+    supported_threshold: float = Field(
+        0.25, description="Lower bound for passages that also contain a distinctive word of the question."
+    )
     max_message_chars: int = 2000
     max_history_turns: int = 40
 

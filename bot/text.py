@@ -12,7 +12,8 @@ _STOPWORDS = frozenset(
     is it its just me more most my no nor not now of off on once only or other our out over own same should so
     some such than that the their them then there these they this those through to too under until up very was we
     were what when where which while who whom why will with would you your much many tell know want get need like
-    someone become becoming kind kinds thing things really good""".split()
+    someone become becoming kind kinds thing things really good better best way ways lot lots time times
+    people learn learning work working play make making start use using help find new first take look think""".split()
 )
 
 

@@ -41,5 +41,17 @@ def test_word_filtered_search_finds_a_sentence_dense_search_ranks_low(careerbot:
 
 
 def test_threshold_is_configurable(seeded_settings):
-    strict = ArticleRetriever(collection=CareerBot(seeded_settings).collection, k=4, threshold=0.99)
+    strict = ArticleRetriever(collection=CareerBot(seeded_settings).collection, k=4, threshold=0.99,
+                              supported_threshold=0.99)
     assert strict.invoke("What does a machine learning engineer do?") == []
+
+
+def test_short_question_is_answered_when_a_distinctive_word_is_in_the_articles(careerbot: CareerBot):
+    passages = careerbot.retriever.invoke("What math do I need?")
+    assert passages and all("math" in p.page_content.lower() or p.metadata["score"] >= careerbot.settings.threshold
+                            for p in passages)
+
+
+def test_near_miss_without_shared_words_is_declined(careerbot: CareerBot):
+    # Similar in shape to on-topic questions ("what should I learn"), but nothing in the articles is about chess.
+    assert careerbot.retriever.invoke("What should I learn to play chess?") == []
