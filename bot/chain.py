@@ -12,7 +12,8 @@ from operator import itemgetter
 from langchain_core.documents import Document
 from langchain_core.runnables import Runnable, RunnableLambda, RunnablePassthrough
 
-from bot.backends import AnswerBackend, make_backend
+from bot.backends import AnswerBackend, Composer, make_backend
+from bot.backends.verify import Verifier, split_citation_lists
 from bot.retrieval import ArticleRetriever, standalone_query
 from bot.settings import Settings
 from bot.store import get_collection
@@ -20,6 +21,13 @@ from bot.store import get_collection
 log = logging.getLogger(__name__)
 
 _CITATION = re.compile(r"\s?\[(\d+)\]")
+# Where streamed model text can be checked: after a citation (run) and any end punctuation, once more follows.
+_CHECKABLE = re.compile(r"(?:\s*\[\d+\])+[.!?]?(?=\s+[^\s\[])")
+
+NOTICE_FAILED = "The language model did not answer, so this answer is an extract from the articles."
+NOTICE_UNVERIFIED = (
+    "The language model's answer could not be checked against the articles, so this answer is an extract from them."
+)
 
 
 @dataclass
@@ -69,6 +77,16 @@ def cite(text: str, passages: Sequence[Document]) -> tuple[str, list[Source]]:
     return cleaned, [source_of(n, passages[n - 1]) for n in sorted(cited)]
 
 
+def _checkable_end(text: str) -> int:
+    ends = [m.end() for m in _CHECKABLE.finditer(text)]
+    return ends[-1] if ends else 0
+
+
+def _valid_citations(text: str, count: int) -> str:
+    """Streamed text without citation numbers that point at no passage, as cite() will do to the answer."""
+    return _CITATION.sub(lambda m: m.group(0) if 1 <= int(m.group(1)) <= count else "", text)
+
+
 class CareerBot:
     """The whole answering pipeline over one store. Build once, share: it holds no per-user state."""
 
@@ -80,6 +98,8 @@ class CareerBot:
             supported_threshold=settings.supported_threshold,
         )
         self.backend = backend or make_backend(settings.backend, settings)
+        self.composer = Composer()  # the fallback of every generating backend
+        self.verifier = Verifier()
 
     @cached_property
     def retrieval_chain(self) -> Runnable:
@@ -97,26 +117,86 @@ class CareerBot:
         return self.chain.invoke({"question": question, "history": list(history)})
 
     def stream(self, question: str, history: Sequence[dict] = ()) -> Iterator[str | Answer]:
-        """Text pieces as they are written, then the final Answer (whose text is authoritative)."""
+        """Text pieces as they are written, then the final Answer (whose text is authoritative).
+
+        A model's text is shown only as far as it is checked: up to the last citation, once the passages
+        it cites support everything before it. The rest waits; if the finished answer fails the check, the
+        final Answer carries the composer's extract instead and clients replace what they showed."""
         context = self.retrieval_chain.invoke({"question": question, "history": list(history)})
-        if not context["passages"]:
-            yield (answer := self.refusal())
+        passages = context["passages"]
+        if not passages:
+            yield self.refusal()
             return
-        pieces = []
-        for piece in self.backend.stream(question, context["passages"]):
-            pieces.append(piece)
-            yield piece
-        yield self._finish("".join(pieces), context["passages"])
+        if not self.backend.needs_check:
+            pieces = []
+            for piece in self.backend.stream(question, passages):
+                pieces.append(piece)
+                yield piece
+            yield self._finish("".join(pieces), passages)
+            return
+        yield from self._stream_checked(question, passages)
+
+    def _stream_checked(self, question: str, passages: Sequence[Document]) -> Iterator[str | Answer]:
+        raw, shown, holding = "", 0, False
+        try:
+            for piece in self.backend.stream(question, passages):
+                raw += piece
+                text = split_citation_lists(raw)  # only closed brackets change: what was shown stays a prefix
+                ready = _checkable_end(text)
+                if holding or ready <= shown:
+                    continue
+                if self.verifier.problem(cite(text[:ready], passages)[0], passages):
+                    holding = True  # show nothing more; the final check decides what the answer is
+                    continue
+                yield _valid_citations(text[shown:ready], len(passages))
+                shown = ready
+        except Exception as exc:  # any failure of the model or its server: the user still gets an answer
+            yield self._failed(exc, question, passages)
+            return
+        text = split_citation_lists(raw)
+        answer = self._checked(text, question, passages)
+        if answer.backend == self.backend.name and text[shown:].strip():
+            yield _valid_citations(text[shown:], len(passages))  # the checked tail, for clients that only append
+        yield answer
 
     def _answer_from(self, context: dict) -> Answer:
-        if not context["passages"]:
+        question, passages = context["question"], context["passages"]
+        if not passages:
             return self.refusal()
-        text = "".join(self.backend.stream(context["question"], context["passages"]))
-        return self._finish(text, context["passages"])
+        if not self.backend.needs_check:
+            return self._finish(self.backend.complete(question, passages), passages)
+        try:
+            text = self.backend.complete(question, passages)
+        except Exception as exc:  # any failure of the model or its server: the user still gets an answer
+            return self._failed(exc, question, passages)
+        return self._checked(text, question, passages)
 
-    def _finish(self, text: str, passages: Sequence[Document]) -> Answer:
+    def _checked(self, text: str, question: str, passages: Sequence[Document]) -> Answer:
+        """The model's answer if the passages it cites support it, else the composer's with a notice."""
+        if not text.strip():
+            log.warning("%s backend returned an empty answer; answering with the composer", self.backend.name)
+            return self._fallback(question, passages, NOTICE_FAILED)
+        text = split_citation_lists(text)
+        cleaned, _ = cite(text, passages)
+        problem = self.verifier.problem(cleaned, passages)
+        if problem:
+            log.warning("%s answer rejected: %s; answering with the composer", self.backend.name, problem)
+            return self._fallback(question, passages, NOTICE_UNVERIFIED)
+        return self._finish(text, passages, self.backend.name)
+
+    def _failed(self, exc: Exception, question: str, passages: Sequence[Document]) -> Answer:
+        log.warning("%s backend failed (%s: %s); answering with the composer",
+                    self.backend.name, type(exc).__name__, exc)
+        return self._fallback(question, passages, NOTICE_FAILED)
+
+    def _fallback(self, question: str, passages: Sequence[Document], notice: str) -> Answer:
+        answer = self._finish(self.composer.compose(question, passages), passages, self.composer.name)
+        answer.notice = notice
+        return answer
+
+    def _finish(self, text: str, passages: Sequence[Document], backend: str | None = None) -> Answer:
         cleaned, sources = cite(text, passages)
-        return Answer(text=cleaned, sources=sources, backend=self.backend.name)
+        return Answer(text=cleaned, sources=sources, backend=backend or self.backend.name)
 
     def refusal(self) -> Answer:
         topics = self.example_titles()

@@ -94,12 +94,9 @@ def wait_healthy(base_url: str, process: subprocess.Popen, timeout: float = 180.
     raise RuntimeError(f"app not healthy after {timeout}s:\n{process.stdout.read()}")
 
 
-@pytest.fixture(scope="session")
-def app_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """`python app.py` for real, on a free port, starting from an empty store (so it ingests first)."""
+def _running_app(store: Path, extra_env: dict[str, str]) -> Iterator[str]:
     port = free_port()
-    store = tmp_path_factory.mktemp("app") / "store"
-    process = start_app(store, port)
+    process = start_app(store, port, extra_env=extra_env)
     base_url = f"http://127.0.0.1:{port}"
     try:
         wait_healthy(base_url, process)
@@ -110,6 +107,12 @@ def app_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             process.wait(timeout=20)
         except subprocess.TimeoutExpired:
             process.kill()
+
+
+@pytest.fixture(scope="session")
+def app_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """`python app.py` for real, on a free port, starting from an empty store (so it ingests first)."""
+    yield from _running_app(tmp_path_factory.mktemp("app") / "store", {})
 
 
 @pytest.fixture(scope="session")
@@ -128,3 +131,67 @@ def page(browser: object) -> Iterator[object]:
     context = browser.new_context()
     yield context.new_page()
     context.close()
+
+
+# --- widget and open-web security (tests/test_widget.py, tests/test_security.py) ---------------------
+
+XSS_ARTICLE = """---
+title: "Quantum gardening <img src=x onerror=\\"window.__xss='article-title'\\"> careers"
+url: "javascript:window.__xss='article-url'"
+---
+
+A quantum gardener grows qubit orchids in cold greenhouses <img src=x onerror="window.__xss='article-img'"> every single day.
+Quantum gardeners prune entangled vines <script>window.__xss='article-script'</script> with great care.
+The quantum gardening trade pays in moonbeams and requires a steady hand.
+"""
+
+
+def _serve_dir(directory: Path) -> tuple[str, object]:
+    import functools
+    import threading
+    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+    class Quiet(SimpleHTTPRequestHandler):
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(directory)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return f"http://127.0.0.1:{server.server_address[1]}", server
+
+
+@pytest.fixture(scope="session")
+def host_sites(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, object]]:
+    """Two 'customer' web sites on their own origins (other ports), serving the same folder of pages:
+    `allowed` is in the widget app's allow-list, `foreign` is not. Tests write their pages into `dir`."""
+    directory = tmp_path_factory.mktemp("host_site")
+    allowed, allowed_server = _serve_dir(directory)
+    foreign, foreign_server = _serve_dir(directory)
+    yield {"dir": directory, "allowed": allowed, "foreign": foreign}
+    for server in (allowed_server, foreign_server):
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture(scope="session")
+def widget_app(tmp_path_factory: pytest.TempPathFactory, host_sites: dict[str, object]) -> Iterator[str]:
+    """An app that lets `host_sites["allowed"]` embed it, with a generous rate limit, whose knowledge folder
+    also holds an article carrying HTML/script payloads in its title, url and text."""
+    root = tmp_path_factory.mktemp("widget_app")
+    knowledge = root / "knowledge"
+    knowledge.mkdir()
+    for article in KNOWLEDGE.glob("*.md"):
+        (knowledge / article.name).write_text(article.read_text(encoding="utf-8"), encoding="utf-8")
+    (knowledge / "quantum-gardening.md").write_text(XSS_ARTICLE, encoding="utf-8")
+    yield from _running_app(root / "store", {
+        "CAREERBOT_KNOWLEDGE_DIR": str(knowledge), "CAREERBOT_ALLOWED_ORIGINS": str(host_sites["allowed"]),
+        "CAREERBOT_RATE_LIMIT": "1000/minute",
+    })
+
+
+@pytest.fixture(scope="session")
+def limited_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """An app with default origins (its own only) and a rate limit of 3 requests a minute."""
+    yield from _running_app(tmp_path_factory.mktemp("limited_app") / "store", {
+        "CAREERBOT_RATE_LIMIT": "3/minute", "CAREERBOT_ALLOWED_ORIGINS": "",
+    })

@@ -10,7 +10,9 @@ from bot.web.api import create_app
 
 @pytest.fixture(scope="module")
 def client(careerbot: CareerBot):
-    with TestClient(create_app(careerbot.settings, careerbot=careerbot, with_ui=False)) as test_client:
+    # Many requests from one client: the rate limiter has its own tests (test_security.py).
+    unlimited = careerbot.settings.model_copy(update={"rate_limit": "off"})
+    with TestClient(create_app(unlimited, careerbot=careerbot, with_ui=False)) as test_client:
         yield test_client
 
 

@@ -10,7 +10,13 @@ class AnswerBackend(ABC):
     """One seam for every way of writing an answer. `passages[i]` is cited as `[i + 1]`."""
 
     name: str
+    # A model's text is checked against the passages before it is shown; the composer's is their own words.
+    needs_check: bool = True
 
     @abstractmethod
     def stream(self, question: str, passages: Sequence[Document]) -> Iterator[str]:
         """Yield the answer text in pieces as it is produced."""
+
+    def complete(self, question: str, passages: Sequence[Document]) -> str:
+        """The whole answer at once; backends with a cheaper non-streaming call override this."""
+        return "".join(self.stream(question, passages))

@@ -4,20 +4,45 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
+from itertools import islice
+from pathlib import Path
 from typing import Literal
 
-from fastapi import FastAPI, HTTPException, Request
+from anyio import CapacityLimiter, to_thread
+from fastapi import FastAPI, Header, HTTPException, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field, StrictStr
 
 from bot.chain import Answer, CareerBot
 from bot.settings import Settings
+from bot.web.security import CONVERSATION_HEADER, install_security
 
 log = logging.getLogger(__name__)
+STATIC = Path(__file__).resolve().parent / "static"
+_ERROR = {"content": {"application/json": {"example": {"error": "what went wrong"}}}}
+# Documented on both chat routes; the middleware in bot/web/security.py produces 403, 429 and big-body 413s.
+CHAT_ERRORS: dict = {
+    403: {**_ERROR, "description": "called from a browser on a site that is not in CAREERBOT_ALLOWED_ORIGINS"},
+    413: {**_ERROR, "description": "message, history or request body too long"},
+    422: {**_ERROR, "description": "invalid request (e.g. empty message)"},
+    429: {**_ERROR, "description": "rate limit (CAREERBOT_RATE_LIMIT) per client IP and per conversation; "
+          "see the Retry-After header"},
+}
+STREAM_DESCRIPTION = """Server-Sent Events, in this order:
+
+* `event: token`, `data: {"text": "..."}`: zero or more pieces of the answer as it is written;
+* `event: sources`, `data:` the same object as `POST /api/chat` returns (`answer`, `sources`, `backend`, `refused`,
+  `notice`). Its `answer` is authoritative: show it in place of the streamed text;
+* `event: done`, `data: {}`.
+
+A failure after the stream has started arrives in-band as `event: error`, `data: {"error": "..."}`, then `done`.
+Validation is the same as `POST /api/chat`."""
 
 
 class Turn(BaseModel):
@@ -82,27 +107,67 @@ def response_body(answer: Answer) -> dict:
     ).model_dump()
 
 
-def sse_events(careerbot: CareerBot, request: ChatRequest) -> Iterator[str]:
-    """Server-Sent Events: `token` pieces, then one `sources` event with the final answer, then `done`."""
-    history = [turn.model_dump() for turn in request.history]
+# Pieces the backend has ready within this window leave in one thread hop: a per-word hop made 50 streams
+# queue behind each other's retrievals for the default thread pool, stretching every answer.
+_DRAIN_S = 0.02
+
+
+def answer_gate(settings: Settings) -> CapacityLimiter:
+    """How many answers may start (retrieve: embed the question, search Chroma) at once. The embedding model
+    is CPU-bound and uses every core per call, so more at once only thrash: on 2 cores, 4 at a time answered
+    ~40% more questions per second than 50 at a time. A model server bounds a generating backend instead, and
+    its first token can take seconds, so there the gate is wide and only stops a stampede."""
+    cores = os.cpu_count() or 2
+    return CapacityLimiter(2 * cores if settings.backend == "composer" else 32)
+
+
+async def stream_events(careerbot: CareerBot, request: ChatRequest, gate: CapacityLimiter) -> AsyncIterator[str]:
+    """Server-Sent Events: `token` pieces, then one `sources` event with the final answer, then `done`.
+    The blocking work runs in worker threads, gated and batched (see above)."""
+    pieces = careerbot.stream(request.message, [turn.model_dump() for turn in request.history])
     try:
-        for piece in careerbot.stream(request.message, history):
-            if isinstance(piece, Answer):
-                yield _event("sources", response_body(piece))
-            else:
-                yield _event("token", {"text": piece})
+        batch = await to_thread.run_sync(_first_piece, pieces, limiter=gate)
+        while batch:
+            yield "".join(_piece_event(piece) for piece in batch)  # one write per batch, not per word
+            batch = await to_thread.run_sync(_ready_pieces, pieces)
     except Exception:  # the stream has started: report in-band rather than cutting the connection
         log.exception("streaming answer failed")
         yield _event("error", {"error": "the answer failed; please try again"})
     yield _event("done", {})
 
 
+def _first_piece(pieces: Iterator[str | Answer]) -> list[str | Answer]:
+    return list(islice(pieces, 1))
+
+
+def _ready_pieces(pieces: Iterator[str | Answer]) -> list[str | Answer]:
+    """Waits for one piece, then takes those that follow within _DRAIN_S; [] when the answer is over."""
+    batch: list[str | Answer] = []
+    deadline = 0.0
+    for piece in pieces:
+        batch.append(piece)
+        deadline = deadline or time.monotonic() + _DRAIN_S
+        if time.monotonic() >= deadline:
+            break
+    return batch
+
+
+def _piece_event(piece: str | Answer) -> str:
+    return _event("sources", response_body(piece)) if isinstance(piece, Answer) else _event("token", {"text": piece})
+
+
 def _event(name: str, data: dict) -> str:
     return f"event: {name}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
 
 
+# Only documented here (the rate limiter in the middleware reads it): lets /docs show the widget's header.
+_CONVERSATION_ID = Header(None, alias=CONVERSATION_HEADER, pattern=r"^[A-Za-z0-9_-]{8,64}$",
+                          description="Optional conversation id; rate limits apply per conversation as well as per IP.")
+
+
 def create_app(settings: Settings, careerbot: CareerBot | None = None, with_ui: bool = True) -> FastAPI:
     state: dict[str, CareerBot] = {}
+    gate = answer_gate(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -138,20 +203,32 @@ def create_app(settings: Settings, careerbot: CareerBot | None = None, with_ui: 
     def health() -> dict:
         return {"status": "ok", "chunks": current_bot().chunk_count()}
 
-    @app.post("/api/chat", response_model=ChatResponse)
-    def chat(request: ChatRequest) -> dict:
+    @app.post("/api/chat", response_model=ChatResponse, responses=CHAT_ERRORS)
+    def chat(request: ChatRequest, conversation: str | None = _CONVERSATION_ID) -> dict:
         validated(request, settings)
         return response_body(current_bot().answer(request.message, [t.model_dump() for t in request.history]))
 
-    @app.post("/api/chat/stream", response_class=StreamingResponse,
-              responses={200: {"content": {"text/event-stream": {}}, "description": "token*, sources, done"}})
-    def chat_stream(request: ChatRequest) -> StreamingResponse:
+    @app.post("/api/chat/stream", response_class=StreamingResponse, description=STREAM_DESCRIPTION,
+              responses={200: {"content": {"text/event-stream": {}}, "description": "token*, sources, done"},
+                         **CHAT_ERRORS})
+    def chat_stream(request: ChatRequest, conversation: str | None = _CONVERSATION_ID) -> StreamingResponse:
         validated(request, settings)
         return StreamingResponse(
-            sse_events(current_bot(), request), media_type="text/event-stream",
+            stream_events(current_bot(), request, gate), media_type="text/event-stream",
             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
         )
 
+    @app.get("/widget.js", include_in_schema=False)
+    def widget_js() -> FileResponse:
+        # Short cache: customers' pages pick up a fixed widget within minutes.
+        return FileResponse(STATIC / "widget.js", media_type="text/javascript",
+                            headers={"Cache-Control": "public, max-age=300"})
+
+    @app.get("/demo", include_in_schema=False)
+    def demo() -> FileResponse:
+        return FileResponse(STATIC / "demo.html", media_type="text/html")
+
+    install_security(app, settings)
     if with_ui:
         from bot.web.ui import mount_ui
 

@@ -8,6 +8,8 @@ from collections.abc import Callable, Iterator
 import gradio as gr
 from fastapi import FastAPI
 
+from gradio.components.chatbot import TextMessage
+
 from bot.chain import Answer, CareerBot
 
 EXAMPLES = [
@@ -22,6 +24,36 @@ _QUOTE_CHARS = 320
 def plain(text: str) -> str:
     """Text from users or articles, shown as text: HTML is escaped so it can never become markup."""
     return html.escape(text, quote=False)
+
+
+class TextOnlyChatbot(gr.Chatbot):
+    """A Chatbot that shows the user's own words as text. Gradio renders every message as Markdown with
+    (sanitized) HTML, and ChatInterface passes the question through as typed, so `<img src=x>` in a question
+    became an image. User text is escaped on the way to the browser and unescaped on the way back, so the
+    history the bot sees is exactly what was typed. Answers are escaped by `render_answer` already."""
+
+    is_template = True  # Gradio's mark for a subclass that renders with its parent's frontend (Chatbot's)
+
+    def postprocess(self, value: list | None) -> object:
+        data = super().postprocess(value)
+        data.root = [self._plain_user(message) for message in data.root]
+        return data
+
+    def preprocess(self, payload: object) -> list[dict]:
+        messages = super().preprocess(payload)
+        for message in messages:
+            if message.get("role") == "user":
+                for part in message.get("content") or []:
+                    if isinstance(part, dict) and part.get("type") == "text":
+                        part["text"] = html.unescape(part["text"])
+        return messages
+
+    @staticmethod
+    def _plain_user(message: object) -> object:
+        if message.role != "user":
+            return message
+        content = [TextMessage(text=plain(p.text)) if isinstance(p, TextMessage) else p for p in message.content]
+        return message.model_copy(update={"content": content})  # a copy: the value may be Gradio's own state
 
 
 def render_answer(answer: Answer) -> str:
@@ -65,7 +97,7 @@ def build_ui(get_bot: Callable[[], CareerBot]) -> gr.ChatInterface:
         examples=EXAMPLES,
         run_examples_on_click=True,
         cache_examples=False,
-        chatbot=gr.Chatbot(label="careerbot", sanitize_html=True, render_markdown=True, height="70vh"),
+        chatbot=TextOnlyChatbot(label="careerbot", sanitize_html=True, render_markdown=True, height="70vh"),
         textbox=gr.Textbox(placeholder="e.g. How do I become a machine learning engineer?", max_length=2000, submit_btn=True),
         fill_height=True,
     )

@@ -1,0 +1,160 @@
+"""Is a generated answer supported by the passages it cites? The app's check, whatever the model did.
+
+Every sentence of the answer is attributed to the passages it cites (a sentence without a citation takes
+the next cited sentence's, as models often cite once at the end of a run of sentences). A sentence passes
+when its support score clears SUPPORT_BOUND and every number in it occurs in those passages; the model's
+instructions must never appear in the answer.
+
+Support = the mean of (a) the best cosine similarity (MiniLM, as retrieval uses) of the sentence to one
+sentence, or the whole text, of a cited passage, and (b) the share of the sentence's content words that
+occur in the cited passages. Meaning alone rates a short faithful paraphrase ("Pandas and NumPy help with
+manipulating data", 0.48) below a fluent invention on the same topic ("engineers get a company car",
+0.67); invented claims bring words the passages lack, faithful ones reuse theirs. Calibrated with
+`python -m bench.calibrate_support`: faithful paraphrases score 0.60-0.93, unsupported sentences on the
+same topic 0.04-0.62, so the bound sits just above the latter: when unsure, the app shows the composer's
+extract rather than a claim it cannot back. Plausible distortions that reuse the passages' words (a
+wrong "only", a swapped subject) can still pass: this check catches text about something else, not lies.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from langchain_core.documents import Document
+
+from bot.backends.prompt import REWRITE_PROMPT, SYSTEM_PROMPT
+from bot.text import content_stems, split_sentences
+
+# Support score a sentence needs from the passages it cites (calibration: see module doc).
+SUPPORT_BOUND = 0.63
+_MIN_WORDS = 3  # shorter pieces ("Yes.", a list label) carry no claim worth checking
+_LEAK_WORDS = 6  # this many consecutive words of the system prompt in an answer means it is being revealed
+
+_CITATION = re.compile(r"\s*\[(\d+)\]")
+_CITATION_LIST = re.compile(r"\[\d+(?:\s*[,;]\s*\d+)+\]")
+# A sentence ends at . ! or ? followed by optional citations and then whitespace or the end ("3.5" does not).
+_SENTENCE = re.compile(r"\S.*?(?:[.!?]+(?:\s*\[\d+\])*(?=\s|$)|$)")
+_LIST_MARK = re.compile(r"^\s*(?:[-*•#>]+|\d+[.)])\s+")  # "- ", "1. ", "## " at the start of a line
+_EMPHASIS = re.compile(r"[*_`#]+")
+_NUMBER = re.compile(r"\d(?:[\d,.]*\d)?")
+_WORD = re.compile(r"[a-z0-9']+")
+
+
+@dataclass
+class Claim:
+    text: str  # without citations or markup
+    cites: list[int] = field(default_factory=list)
+
+
+def claims(answer: str) -> list[Claim]:
+    """The answer's sentences with the passage numbers each one rests on."""
+    found = []
+    for line in answer.splitlines():
+        for sentence in _SENTENCE.findall(_LIST_MARK.sub("", line.strip())):
+            text = _EMPHASIS.sub("", _CITATION.sub("", sentence)).strip()
+            if text:
+                found.append(Claim(text, [int(n) for n in _CITATION.findall(sentence)]))
+    inherited: list[int] = []
+    for claim in reversed(found):  # uncited -> the next cited sentence's passages
+        claim.cites = claim.cites or inherited
+        inherited = claim.cites
+    inherited = []
+    for claim in found:  # trailing uncited sentences -> the last cited passages
+        claim.cites = claim.cites or inherited
+        inherited = claim.cites
+    return found
+
+
+def split_citation_lists(text: str) -> str:
+    """"[1, 3]" -> "[1] [3]": many models list citations in one bracket; the app cites one number a bracket."""
+    return _CITATION_LIST.sub(lambda m: " ".join(f"[{n}]" for n in re.findall(r"\d+", m.group(0))), text)
+
+
+def _numbers(text: str) -> set[str]:
+    return {n.replace(",", "").rstrip(".") for n in _NUMBER.findall(text)}
+
+
+def _words(text: str) -> list[str]:
+    return _WORD.findall(text.lower())
+
+
+def _leaks_prompt(answer: str) -> bool:
+    said = " ".join(_words(answer))
+    for prompt in map(_words, (SYSTEM_PROMPT, REWRITE_PROMPT)):
+        if any(" ".join(prompt[i:i + _LEAK_WORDS]) in said for i in range(len(prompt) - _LEAK_WORDS + 1)):
+            return True
+    return False
+
+
+class Verifier:
+    """`problem(answer, passages)` -> why the answer must not be shown, or None when it is supported."""
+
+    def __init__(self, bound: float = SUPPORT_BOUND) -> None:
+        self.bound = bound
+        self._cache: dict[str, list[float]] = {}
+
+    def problem(self, answer: str, passages: Sequence[Document]) -> str | None:
+        found = [c for c in claims(answer) if c.cites]
+        if not found:
+            return "the answer cites no passage"
+        if _leaks_prompt(answer):
+            return "the answer repeats the system prompt"
+        # Short pieces are skipped only beside real claims: an answer of nothing but "Pwned! [1]" is checked.
+        checked = [c for c in found if len(_words(c.text)) >= _MIN_WORDS] or found
+        for claim in checked:
+            cited = " ".join(passages[n - 1].page_content for n in claim.cites if 1 <= n <= len(passages))
+            missing = _numbers(claim.text) - _numbers(cited)
+            if missing:
+                return f"numbers {sorted(missing)} are not in the cited passages: {claim.text!r}"
+        scores = self.support(checked, passages)
+        for claim, score in zip(checked, scores):
+            if score < self.bound:
+                return f"sentence not supported by passages {claim.cites} (support {score:.2f}): {claim.text!r}"
+        return None
+
+    def support(self, found: Sequence[Claim], passages: Sequence[Document]) -> list[float]:
+        """Each claim's support by the passages it cites: mean of best cosine similarity and word coverage."""
+        return [
+            (similarity + _coverage(claim, passages)) / 2
+            for claim, similarity in zip(found, self.similarity(found, passages))
+        ]
+
+    def similarity(self, found: Sequence[Claim], passages: Sequence[Document]) -> list[float]:
+        """Each claim's best cosine similarity to a sentence, or the whole text, of a passage it cites."""
+        if not found:
+            return []
+        units = [(i, s) for i, p in enumerate(passages, 1) for s in [*split_sentences(p.page_content), p.page_content]]
+        vectors = self._embed([c.text for c in found] + [s for _, s in units])
+        claim_vectors, unit_vectors = vectors[: len(found)], vectors[len(found):]
+        return [
+            max((_dot(v, u) for (n, _), u in zip(units, unit_vectors) if n in claim.cites), default=0.0)
+            for claim, v in zip(found, claim_vectors)
+        ]
+
+    def _embed(self, texts: list[str]) -> list[list[float]]:
+        """Embeddings, remembered: a streamed answer is checked again as it grows, over the same passages.
+        Read into a local dict first, so another thread clearing the cache cannot pull one out from under us."""
+        from bot.embeddings import get_embeddings
+
+        known = {t: self._cache.get(t) for t in texts}
+        missing = [t for t, vector in known.items() if vector is None]
+        if missing:
+            known.update(zip(missing, get_embeddings().embed_documents(missing)))
+            if len(self._cache) > 4096:
+                self._cache.clear()
+            self._cache.update((t, known[t]) for t in missing)
+        return [known[t] for t in texts]
+
+
+def _coverage(claim: Claim, passages: Sequence[Document]) -> float:
+    stems = content_stems(claim.text)
+    if not stems:
+        return 0.0
+    cited = set().union(*(content_stems(passages[n - 1].page_content) for n in claim.cites if 1 <= n <= len(passages)))
+    return len(stems & cited) / len(stems)
+
+
+def _dot(a: Sequence[float], b: Sequence[float]) -> float:
+    return float(sum(x * y for x, y in zip(a, b)))  # the embeddings are normalised: this is the cosine
