@@ -24,6 +24,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(message)s")
+    # A broken PDF is reported once, as a skipped file, not also as pypdf's own warnings.
+    logging.getLogger("pypdf").setLevel(logging.ERROR)
 
     from bot.indexing import ingest
     from bot.store import describe

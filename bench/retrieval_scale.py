@@ -1,0 +1,96 @@
+"""Retrieval latency on a 100k-chunk collection: a raw nearest-neighbour query and careerbot's hybrid
+retriever (query embedding + dense search + word-filtered searches + re-rank).
+
+    python -m bench.retrieval_scale [--chunks 100000] [--queries 50]
+
+The collection holds random unit vectors (inserted directly, no model) with short synthetic passages, so
+the word-filtered searches have text to match; latency does not depend on what the vectors mean.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import shutil
+import statistics
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+import bot  # noqa: F401 - offline switches first
+from bench.ingest import _WORDS, _sentence, _TOPICS
+from bot.embeddings import get_embeddings
+from bot.retrieval import ArticleRetriever
+from bot.settings import Settings
+from bot.store import get_collection
+
+QUESTIONS = [
+    "What does a machine learning engineer do?", "How much do data scientists earn?",
+    "Which skills should a data analyst learn first?", "Is a degree required for MLOps roles?",
+    "How do I prepare a portfolio for an interview?", "What tools do data engineers use?",
+]
+
+
+def fill(settings: Settings, chunks: int, batch: int = 5000) -> float:
+    collection = get_collection(settings)
+    rng, vectors_rng = random.Random(0), np.random.default_rng(0)
+    started = time.perf_counter()
+    for start in range(0, chunks, batch):
+        size = min(batch, chunks - start)
+        vectors = vectors_rng.standard_normal((size, 384)).astype(np.float32)
+        vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+        ids = [f"c{start + i}" for i in range(size)]
+        collection.add(
+            ids=ids, embeddings=vectors,
+            documents=[_sentence(rng, rng.choice(_TOPICS)) + " " + _sentence(rng, rng.choice(_TOPICS)) for _ in ids],
+            metadatas=[{"source": f"a{(start + i) // 8}.md", "title": f"Article {(start + i) // 8}",
+                        "chunk_hash": chunk_id} for i, chunk_id in enumerate(ids)],
+        )
+    return time.perf_counter() - started
+
+
+def latencies(run: Callable[[str], object], queries: int) -> tuple[float, float]:
+    times = []
+    for i in range(queries):
+        started = time.perf_counter()
+        run(QUESTIONS[i % len(QUESTIONS)])
+        times.append((time.perf_counter() - started) * 1000)
+    cuts = statistics.quantiles(times, n=20)
+    return statistics.median(times), cuts[18]
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--chunks", type=int, default=100_000)
+    parser.add_argument("--queries", type=int, default=50)
+    args = parser.parse_args(argv)
+
+    work = Path(tempfile.mkdtemp(prefix="careerbot-retrieval-"))
+    try:
+        settings = Settings(_env_file=None, store_dir=work / "store", knowledge_dir=work)
+        print(f"inserted {args.chunks} chunks in {fill(settings, args.chunks):.0f}s")
+        collection = get_collection(settings)
+        embeddings = get_embeddings()
+        vectors = {q: embeddings.embed_query(q) for q in QUESTIONS}  # also loads the model before timing
+        retriever = ArticleRetriever(collection=collection, k=settings.top_k, threshold=-1.0)
+        retriever.invoke(QUESTIONS[0])  # first query loads the index into memory
+
+        raw = latencies(lambda q: collection.query(query_embeddings=[vectors[q]], n_results=8), args.queries)
+        filtered = latencies(lambda q: collection.query(
+            query_embeddings=[vectors[q]], n_results=4, where_document={"$contains": "salary"}), args.queries)
+        embed = latencies(embeddings.embed_query, args.queries)
+        full = latencies(retriever.invoke, args.queries)
+        for name, (p50, p95) in [("raw collection.query (k=8)", raw), ("one word-filtered query", filtered),
+                                 ("query embedding alone", embed),
+                                 ("ArticleRetriever.invoke (hybrid)", full)]:
+            print(f"{name:34s} p50 {p50:6.1f} ms   p95 {p95:6.1f} ms")
+        print("goal: < 30 ms")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

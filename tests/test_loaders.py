@@ -1,0 +1,213 @@
+"""Loaders on small generated files of every format, bad inputs, and URLs served by a local HTTP server."""
+
+from __future__ import annotations
+
+import http.server
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from bot.loaders import LoadError, fetch_url, iter_files, parse, read_file
+from bot.settings import Settings
+from tests.conftest import free_port
+
+ARTICLE = (
+    "Machine learning engineers turn research models into dependable production services. "
+    "They build data pipelines, train and evaluate models, and monitor them after deployment."
+)
+
+HTML_PAGE = f"""<!doctype html><html><head>
+<title>Site name | What ML engineers do</title>
+<meta name="author" content="Ada Writer">
+<meta property="article:published_time" content="2023-05-06T10:00:00Z">
+<link rel="canonical" href="https://example.com/canonical-ml-engineer">
+<script>window.trackingPixel = "SCRIPT-MARKER";</script>
+</head><body>
+<header><div>HEADER-MARKER Careers blog</div></header>
+<nav><a href="/">NAV-MARKER Home</a> <a href="/about">About</a></nav>
+<div class="cookie-banner" id="cookie-consent">COOKIE-MARKER We use cookies. Accept all cookies.</div>
+<main><article>
+<h1>What ML engineers do</h1>
+<p>{ARTICLE}</p>
+<h2>Skills</h2>
+<p>Python, statistics and software engineering are the core skills that employers ask for in interviews.</p>
+<p>Cloud platforms and container tools matter because models must be served reliably at scale.</p>
+</article></main>
+<aside class="advertisement ad-banner">AD-MARKER Buy our course now</aside>
+<section id="comments" class="comments"><h3>Leave a reply</h3>
+<form><textarea>COMMENT-MARKER</textarea><button>Post comment</button></form></section>
+<footer>FOOTER-MARKER Copyright 2024 Careers blog</footer>
+</body></html>"""
+
+
+def pdf_bytes(lines: list[str], title: str | None = None) -> bytes:
+    """A minimal valid PDF with one page of Helvetica text lines (pypdf reads PDFs but cannot write text)."""
+    text_ops = "BT /F1 12 Tf 14 TL 72 720 Td " + " ".join(
+        f"({line.replace('(', '[').replace(')', ']')}) Tj T*" for line in lines) + " ET"
+    objects = [
+        "<< /Type /Catalog /Pages 2 0 R >>",
+        "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>",
+        f"<< /Length {len(text_ops)} >>\nstream\n{text_ops}\nendstream",
+        "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    if title:
+        objects.append(f"<< /Title ({title}) /Author (Pdf Author) >>")
+    out, offsets = bytearray(b"%PDF-1.4\n"), []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += f"{number} 0 obj\n{body}\nendobj\n".encode("latin-1")
+    xref = len(out)
+    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
+    out += "".join(f"{offset:010d} 00000 n \n" for offset in offsets).encode()
+    info = f" /Info {len(objects)} 0 R" if title else ""
+    out += f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R{info} >>\nstartxref\n{xref}\n%%EOF\n".encode()
+    return bytes(out)
+
+
+PDF_LINES = [
+    "Becoming a data scientist",
+    "Data scientists explore data, build statistical models and explain what",
+    "the numbers mean to the people who make decisions in a business.",
+    "Most of them use Python, SQL and notebooks every single working day.",
+]
+
+
+def load(path: Path, settings: Settings):
+    return parse(read_file(path, settings))
+
+
+def test_markdown_front_matter_becomes_metadata(settings: Settings, write_article) -> None:
+    path = write_article("ml.md", f"---\ntitle: The ML engineer\nauthor: Jo Smith\ndate: 2024-03-01\n"
+                                  f"url: https://example.com/ml\n---\n\n# Intro\n\n{ARTICLE}\n")
+    document = load(path, settings)
+    assert document.metadata | {"path": None} == {
+        "source": "ml.md", "title": "The ML engineer", "author": "Jo Smith", "date": "2024-03-01",
+        "url": "https://example.com/ml", "path": None,
+    }
+    assert "title:" not in document.page_content and ARTICLE in document.page_content.replace("\n\n", " ")
+
+
+def test_text_file_title_falls_back_to_first_heading(settings: Settings, write_article) -> None:
+    document = load(write_article("plain.txt", f"Careers in data\n\n{ARTICLE}\n"), settings)
+    assert document.metadata["title"] == "Careers in data"
+    assert "author" not in document.metadata and "url" not in document.metadata
+
+
+def test_html_keeps_main_text_and_meta_tags(settings: Settings, write_article) -> None:
+    document = load(write_article("page.html", HTML_PAGE), settings)
+    text = document.page_content
+    assert "dependable production services" in text and "core skills" in text
+    for marker in ("SCRIPT", "HEADER", "NAV", "COOKIE", "AD", "COMMENT", "FOOTER"):
+        assert f"{marker}-MARKER" not in text, marker
+    assert document.metadata["author"] == "Ada Writer"
+    assert document.metadata["date"] == "2023-05-06"
+    assert document.metadata["url"] == "https://example.com/canonical-ml-engineer"
+    assert "ML engineers do" in document.metadata["title"]
+
+
+def test_pdf_text_and_metadata_title(settings: Settings) -> None:
+    path = settings.knowledge_dir / "report.pdf"
+    path.write_bytes(pdf_bytes(PDF_LINES, title="Data science careers"))
+    document = load(path, settings)
+    assert document.metadata["title"] == "Data science careers"
+    assert document.metadata["author"] == "Pdf Author"
+    # Hard-wrapped PDF lines are joined back into one paragraph.
+    assert "explain what the numbers mean" in document.page_content
+
+
+def test_pdf_without_metadata_takes_its_first_heading(settings: Settings) -> None:
+    path = settings.knowledge_dir / "untitled.pdf"
+    path.write_bytes(pdf_bytes(PDF_LINES))
+    assert load(path, settings).metadata["title"] == "Becoming a data scientist"
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "reason"),
+    [
+        ("empty.md", b"", "empty file"),
+        ("blank.txt", b"  \n\n \n", "no article text"),
+        ("binary.txt", bytes(range(256)) * 20, "binary file"),
+        ("latin1.md", "Un café très réputé pour les ingénieurs de données à Paris".encode("latin-1"), "not valid UTF-8"),
+        ("broken.pdf", b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog", "unreadable PDF"),
+        ("furniture.html", b"<html><body><nav>Home About</nav><footer>Copyright</footer></body></html>", "no "),
+    ],
+)
+def test_bad_files_fail_with_a_one_line_reason(settings: Settings, name: str, data: bytes, reason: str) -> None:
+    path = settings.knowledge_dir / name
+    path.write_bytes(data)
+    with pytest.raises(LoadError) as error:
+        load(path, settings)
+    assert reason in str(error.value) and "\n" not in str(error.value)
+
+
+def test_huge_file_is_refused_before_it_is_read(settings: Settings) -> None:
+    path = settings.knowledge_dir / "huge.txt"
+    with path.open("wb") as handle:  # sparse: 50 MB on paper, nothing written
+        handle.truncate(50 * 1024 * 1024)
+    with pytest.raises(LoadError, match=r"file too large \(50 MB > 20 MB\)"):
+        read_file(path, settings)
+
+
+def test_folders_are_walked_recursively_for_supported_files(settings: Settings, write_article) -> None:
+    for name in ("a.md", "sub/b.txt", "sub/deeper/c.html", "sub/notes.docx", ".hidden.md"):
+        write_article(name, ARTICLE)
+    names = [p.relative_to(settings.knowledge_dir).as_posix() for p in iter_files(settings.knowledge_dir)]
+    assert names == ["a.md", "sub/b.txt", "sub/deeper/c.html"]
+
+
+class _Handler(http.server.BaseHTTPRequestHandler):
+    routes: dict[str, tuple[int, str, bytes]] = {
+        "/article": (200, "text/html; charset=utf-8", HTML_PAGE.encode()),
+        "/notes": (200, "text/markdown", f"---\ntitle: Served notes\n---\n\n{ARTICLE}\n".encode()),
+        "/paper": (200, "application/pdf", pdf_bytes(PDF_LINES, title="Served PDF")),
+        "/big": (200, "text/plain", b"word " * 300_000),
+        "/missing": (404, "text/html", b"not here"),
+    }
+
+    def do_GET(self) -> None:  # noqa: N802 - http.server's name
+        if self.path == "/slow":
+            time.sleep(3)
+        status, content_type, body = self.routes.get(self.path, (200, "text/plain", b"late"))
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        try:
+            self.wfile.write(body)
+        except (BrokenPipeError, ConnectionResetError):  # the client gave up, as it should for /big and /slow
+            pass
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def web() -> Iterator[str]:
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+@pytest.mark.parametrize(("path", "title"), [("/article", "ML engineers do"), ("/notes", "Served notes"),
+                                             ("/paper", "Served PDF")])
+def test_urls_are_parsed_by_content_type(web: str, settings: Settings, path: str, title: str) -> None:
+    document = parse(fetch_url(web + path, settings))
+    assert title in document.metadata["title"]
+    assert document.metadata["source"] == web + path
+    assert document.metadata["url"].startswith(("https://example.com/", web))
+
+
+def test_url_failures_are_reasons(web: str, settings: Settings) -> None:
+    small = settings.model_copy(update={"max_file_mb": 1.0, "url_timeout_s": 1.0})
+    cases = {"/missing": "HTTP 404", "/big": "download larger than 1 MB", "/slow": "could not fetch: ReadTimeout"}
+    for path, reason in cases.items():
+        with pytest.raises(LoadError, match=reason):
+            fetch_url(web + path, small)
+    with pytest.raises(LoadError, match="could not fetch: ConnectError"):
+        fetch_url(f"http://127.0.0.1:{free_port()}/gone", small)
