@@ -9,6 +9,7 @@ from dataclasses import asdict, dataclass, field
 from functools import cached_property
 from operator import itemgetter
 
+from chromadb.api.models.Collection import Collection
 from langchain_core.documents import Document
 from langchain_core.runnables import Runnable, RunnableLambda, RunnablePassthrough
 
@@ -16,7 +17,7 @@ from bot.backends import AnswerBackend, Composer, make_backend
 from bot.backends.verify import Verifier, split_citation_lists
 from bot.retrieval import ArticleRetriever, standalone_query
 from bot.settings import Settings
-from bot.store import get_collection
+from bot.store import live_collection
 
 log = logging.getLogger(__name__)
 
@@ -92,9 +93,8 @@ class CareerBot:
 
     def __init__(self, settings: Settings, backend: AnswerBackend | None = None) -> None:
         self.settings = settings
-        self.collection = get_collection(settings)
         self.retriever = ArticleRetriever(
-            collection=self.collection, k=settings.top_k, threshold=settings.threshold,
+            collection=lambda: live_collection(settings), k=settings.top_k, threshold=settings.threshold,
             supported_threshold=settings.supported_threshold,
         )
         self.backend = backend or make_backend(settings.backend, settings)
@@ -197,6 +197,11 @@ class CareerBot:
     def _finish(self, text: str, passages: Sequence[Document], backend: str | None = None) -> Answer:
         cleaned, sources = cite(text, passages)
         return Answer(text=cleaned, sources=sources, backend=backend or self.backend.name)
+
+    @property
+    def collection(self) -> Collection:
+        """The store as it is now: articles ingested by another process are answered without a restart."""
+        return live_collection(self.settings)
 
     def refusal(self) -> Answer:
         topics = self.example_titles()

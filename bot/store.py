@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import logging
 from functools import lru_cache
+from pathlib import Path
 from urllib.parse import urlparse
 
 import chromadb
 from chromadb.api import ClientAPI
 from chromadb.api.models.Collection import Collection
+from chromadb.api.shared_system_client import SharedSystemClient
 from chromadb.config import Settings as ChromaSettings
 
 from bot.embeddings import ChromaEmbeddingFunction
@@ -48,6 +50,45 @@ def get_collection(settings: Settings) -> Collection:
         embedding_function=ChromaEmbeddingFunction(),
         metadata={"hnsw:space": "cosine"},
     )
+
+
+_live: dict[str, tuple[tuple, Collection]] = {}
+
+
+def _store_stamp(store_dir: Path) -> tuple:
+    """Changes whenever any process writes to an embedded store: every write goes through its SQLite file."""
+    files = sorted(store_dir.glob("chroma.sqlite3*"))
+    return tuple((f.name, f.stat().st_mtime_ns, f.stat().st_size) for f in files if f.exists())
+
+
+def live_collection(settings: Settings) -> Collection:
+    """The collection as it is now, for long-running readers such as the app.
+
+    An embedded Chroma client caches its index per process and does not see another process's writes (its
+    queries then miss new chunks or even fail), so when the store's files changed since this process
+    opened it, it is opened afresh. The old client is left to finish any query in flight. A Chroma server
+    needs none of this."""
+    if settings.chroma_url:
+        return get_collection(settings)
+    key = str(settings.store_dir)
+    stamp = _store_stamp(settings.store_dir)
+    opened = _live.get(key)
+    if opened and opened[0] == stamp:
+        return opened[1]
+    if opened:
+        log.info("the store at %s changed on disk: reopening it", key)
+        _forget_client(settings)
+    collection = get_collection(settings)
+    _live[key] = (_store_stamp(settings.store_dir), collection)
+    return collection
+
+
+def _forget_client(settings: Settings) -> None:
+    # Chroma shares one "system" per folder and process; dropping it from that cache (without stopping it)
+    # makes the next client load the folder from disk.
+    client = _cached_client(settings)
+    SharedSystemClient._identifier_to_system.pop(getattr(client, "_identifier", str(settings.store_dir)), None)
+    _client_for.cache_clear()
 
 
 def reset_collection(settings: Settings) -> Collection:

@@ -37,3 +37,21 @@ def split_sentences(text: str) -> list[str]:
     return sentences
 
 
+
+
+# Job-title and field abbreviations the embedding model does not resolve ("MLE" lands nowhere near "machine
+# learning engineer"). Domain vocabulary of the library, not of any question set.
+ACRONYMS = {
+    "MLE": "machine learning engineer", "MLEs": "machine learning engineers", "ML": "machine learning",
+    "DS": "data scientist", "AI": "artificial intelligence", "MLOps": "machine learning operations",
+    "SWE": "software engineer", "DL": "deep learning", "NLP": "natural language processing",
+    "LLM": "large language model", "LLMs": "large language models",
+    "PhD": "Ph.D. doctorate", "MSc": "master's degree", "BSc": "bachelor's degree",
+}
+_ACRONYM = re.compile(r"\b(" + "|".join(sorted(map(re.escape, ACRONYMS), key=len, reverse=True)) + r")\b")
+
+
+def expand_acronyms(text: str) -> str:
+    """'MLE vs DS?' -> 'MLE (machine learning engineer) vs DS (data scientist)?' (case-sensitive, so 'cv' or
+    'ds' in ordinary words stay as they are)."""
+    return _ACRONYM.sub(lambda m: f"{m.group(1)} ({ACRONYMS[m.group(1)]})", text)

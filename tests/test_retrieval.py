@@ -55,3 +55,9 @@ def test_short_question_is_answered_when_a_distinctive_word_is_in_the_articles(c
 def test_near_miss_without_shared_words_is_declined(careerbot: CareerBot):
     # Similar in shape to on-topic questions ("what should I learn"), but nothing in the articles is about chess.
     assert careerbot.retriever.invoke("What should I learn to play chess?") == []
+
+
+def test_domain_abbreviations_are_searched_spelled_out(careerbot: CareerBot):
+    assert standalone_query("MLE vs DS?") == "MLE (machine learning engineer) vs DS (data scientist)?"
+    assert standalone_query("What does an MLE do?") != "What does an MLE do?"
+    assert careerbot.answer("What does an MLE do?").sources

@@ -1,0 +1,34 @@
+import subprocess
+import sys
+
+from bot.chain import CareerBot
+from bot.indexing import ingest
+from bot.settings import Settings
+from tests.conftest import KNOWLEDGE, REPO
+
+KAGGLE = """---
+title: Kaggle competitions for beginners
+---
+
+Kaggle competitions teach beginners to build models quickly. Competing on Kaggle is a practical way to
+build a machine learning portfolio and to meet other practitioners.
+"""
+
+
+def test_running_bot_answers_from_articles_another_process_ingests_into_the_embedded_store(settings: Settings):
+    for article in KNOWLEDGE.glob("*.md"):
+        (settings.knowledge_dir / article.name).write_text(article.read_text())
+    ingest([str(settings.knowledge_dir)], settings, progress=False)
+    careerbot = CareerBot(settings)
+    question = "Are Kaggle competitions useful for beginners?"
+    assert careerbot.answer(question).refused  # nothing about Kaggle yet; the store is open and queried
+
+    (settings.knowledge_dir / "kaggle.md").write_text(KAGGLE)
+    env = {"CAREERBOT_STORE_DIR": str(settings.store_dir), "CAREERBOT_KNOWLEDGE_DIR": str(settings.knowledge_dir),
+           "PATH": "/usr/bin:/bin"}
+    subprocess.run([sys.executable, str(REPO / "ingest.py"), "-q", str(settings.knowledge_dir / "kaggle.md")],
+                   cwd=settings.knowledge_dir.parent, env=env, check=True, capture_output=True)
+
+    answer = careerbot.answer(question)
+    assert not answer.refused and [s.source for s in answer.sources] == ["kaggle.md"]
+    assert careerbot.chunk_count() == len(careerbot.collection.get(include=[])["ids"])
