@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import logging
+import queue
+import threading
+import time
+from concurrent.futures import Future
 from functools import lru_cache
 
 from chromadb import Documents, EmbeddingFunction, Embeddings as ChromaVectors
@@ -55,3 +59,47 @@ class ChromaEmbeddingFunction(EmbeddingFunction[Documents]):
     @staticmethod
     def build_from_config(config: dict) -> "ChromaEmbeddingFunction":
         return ChromaEmbeddingFunction()
+
+
+class _QueryBatcher:
+    """Embeds questions that arrive together in one model call. Under load (many visitors at once) one batch
+    of 30 costs little more than one question, and the model then runs one batch at a time instead of
+    many single calls fighting over the cores; alone, a question waits at most `window_s` extra."""
+
+    def __init__(self, window_s: float = 0.003, max_batch: int = 64) -> None:
+        self.window_s, self.max_batch = window_s, max_batch
+        self.pending: queue.Queue[tuple[str, Future]] = queue.Queue()
+        threading.Thread(target=self._run, name="query-embedder", daemon=True).start()
+
+    def embed(self, text: str) -> list[float]:
+        future: Future = Future()
+        self.pending.put((text, future))
+        return future.result()
+
+    def _run(self) -> None:
+        while True:
+            batch = [self.pending.get()]
+            deadline = time.monotonic() + self.window_s
+            while len(batch) < self.max_batch and (left := deadline - time.monotonic()) > 0:
+                try:
+                    batch.append(self.pending.get(timeout=left))
+                except queue.Empty:
+                    break
+            try:
+                vectors = get_embeddings().embed_documents([text for text, _ in batch])
+            except Exception as error:  # hand the failure to every waiting caller, keep serving
+                for _, future in batch:
+                    future.set_exception(error)
+                continue
+            for (_, future), vector in zip(batch, vectors):
+                future.set_result(vector)
+
+
+@lru_cache(maxsize=1)
+def _query_batcher() -> _QueryBatcher:
+    return _QueryBatcher()
+
+
+def embed_query(text: str) -> list[float]:
+    """The question's vector (same model and normalisation as the passages), batched with concurrent ones."""
+    return _query_batcher().embed(text)

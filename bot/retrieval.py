@@ -12,7 +12,7 @@ from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict
 
-from bot.embeddings import get_embeddings
+from bot.embeddings import embed_query
 from bot.text import content_stems, expand_acronyms
 
 # Words that only make sense with an earlier turn ("How much do *they* earn?", "and *that* role?").
@@ -64,7 +64,7 @@ class ArticleRetriever(BaseRetriever):
 
     def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[Document]:
         stems = sorted(s for s in content_stems(query) if len(s) >= 4)
-        candidates = self._nearest(get_embeddings().embed_query(query))
+        candidates = self._nearest(embed_query(query))
         passages = [p for p in candidates if self._relevant(p, stems)]
         return self._rerank(passages, set(stems))[: self.k]
 
