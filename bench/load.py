@@ -19,11 +19,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import random
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 import uuid
@@ -34,7 +31,6 @@ from pathlib import Path
 
 import httpx
 
-REPO = Path(__file__).resolve().parent.parent
 CONVERSATIONS = [
     ["What does a machine learning engineer do?", "What skills do they need?", "How much do they earn?"],
     ["What is the difference between a machine learning engineer and a data scientist?", "Which one codes more?",
@@ -148,42 +144,11 @@ def report(results: Results, conversations: int, duration: float, think_s: float
 @contextmanager
 def own_app() -> Iterator[str]:
     """`python app.py` on a free port with a temp store and a rate limit no bench can reach."""
-    import socket
+    from tests.apprunner import running_app
 
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
     with tempfile.TemporaryDirectory(prefix="careerbot-bench-") as tmp:
-        env = {**os.environ, "CAREERBOT_STORE_DIR": str(Path(tmp) / "store"),
-               "CAREERBOT_KNOWLEDGE_DIR": str(REPO / "knowledge"), "CAREERBOT_RATE_LIMIT": "1000000/minute"}
-        log = open(Path(tmp) / "app.log", "w")
-        process = subprocess.Popen([sys.executable, str(REPO / "app.py"), "--port", str(port)], cwd=tmp, env=env,
-                                   stdout=log, stderr=subprocess.STDOUT)
-        url = f"http://127.0.0.1:{port}"
-        try:
-            wait_healthy(url, process, Path(tmp) / "app.log")
+        with running_app(Path(tmp) / "store", {"CAREERBOT_RATE_LIMIT": "1000000/minute"}) as url:
             yield url
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-            log.close()
-
-
-def wait_healthy(url: str, process: subprocess.Popen, log: Path, timeout: float = 180) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SystemExit(f"the app exited:\n{log.read_text()}")
-        try:
-            if httpx.get(f"{url}/health", timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.5)
-    raise SystemExit(f"the app was not healthy after {timeout:.0f} s:\n{log.read_text()}")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 import bot  # noqa: F401 - offline switches first
-from bench.ingest import _WORDS, _sentence, _TOPICS
+from bench.ingest import _sentence, _TOPICS
 from bot.embeddings import get_embeddings
 from bot.retrieval import ArticleRetriever
 from bot.settings import Settings

@@ -2,24 +2,17 @@
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
 import bot  # noqa: F401 - offline switches before anything else loads
 from bot.chain import CareerBot
 from bot.indexing import ingest
 from bot.settings import Settings
+from tests.apprunner import KNOWLEDGE, running_app
 
-REPO = Path(__file__).resolve().parent.parent
-KNOWLEDGE = REPO / "knowledge"
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
@@ -30,12 +23,6 @@ CHROMIUM_ARGS = [
 def make_settings(**overrides: object) -> Settings:
     """Settings that ignore the developer's .env and environment, so tests see only what they set."""
     return Settings(_env_file=None, **overrides)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture
@@ -70,49 +57,11 @@ def careerbot(seeded_settings: Settings) -> CareerBot:
     return CareerBot(seeded_settings)
 
 
-def start_app(store_dir: Path, port: int, extra_env: dict[str, str] | None = None, args: list[str] = ()) -> subprocess.Popen:
-    env = {**os.environ, "CAREERBOT_STORE_DIR": str(store_dir), "CAREERBOT_KNOWLEDGE_DIR": str(KNOWLEDGE),
-           **(extra_env or {})}
-    return subprocess.Popen(
-        [sys.executable, str(REPO / "app.py"), "--port", str(port), *args],
-        cwd=store_dir.parent, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )
-
-
-def wait_healthy(base_url: str, process: subprocess.Popen, timeout: float = 180.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"app exited with {process.returncode}:\n{process.stdout.read()}")
-        try:
-            if httpx.get(f"{base_url}/health", timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.5)
-    process.kill()
-    raise RuntimeError(f"app not healthy after {timeout}s:\n{process.stdout.read()}")
-
-
-def _running_app(store: Path, extra_env: dict[str, str]) -> Iterator[str]:
-    port = free_port()
-    process = start_app(store, port, extra_env=extra_env)
-    base_url = f"http://127.0.0.1:{port}"
-    try:
-        wait_healthy(base_url, process)
-        yield base_url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-
-
 @pytest.fixture(scope="session")
 def app_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """`python app.py` for real, on a free port, starting from an empty store (so it ingests first)."""
-    yield from _running_app(tmp_path_factory.mktemp("app") / "store", {})
+    with running_app(tmp_path_factory.mktemp("app") / "store") as base_url:
+        yield base_url
 
 
 @pytest.fixture(scope="session")
@@ -183,15 +132,17 @@ def widget_app(tmp_path_factory: pytest.TempPathFactory, host_sites: dict[str, o
     for article in KNOWLEDGE.glob("*.md"):
         (knowledge / article.name).write_text(article.read_text(encoding="utf-8"), encoding="utf-8")
     (knowledge / "quantum-gardening.md").write_text(XSS_ARTICLE, encoding="utf-8")
-    yield from _running_app(root / "store", {
+    with running_app(root / "store", {
         "CAREERBOT_KNOWLEDGE_DIR": str(knowledge), "CAREERBOT_ALLOWED_ORIGINS": str(host_sites["allowed"]),
         "CAREERBOT_RATE_LIMIT": "1000/minute",
-    })
+    }) as base_url:
+        yield base_url
 
 
 @pytest.fixture(scope="session")
 def limited_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """An app with default origins (its own only) and a rate limit of 3 requests a minute."""
-    yield from _running_app(tmp_path_factory.mktemp("limited_app") / "store", {
+    with running_app(tmp_path_factory.mktemp("limited_app") / "store", {
         "CAREERBOT_RATE_LIMIT": "3/minute", "CAREERBOT_ALLOWED_ORIGINS": "",
-    })
+    }) as base_url:
+        yield base_url

@@ -18,7 +18,8 @@ from bot.chain import NOTICE_FAILED, NOTICE_UNVERIFIED, Answer, CareerBot
 from bot.indexing import ingest
 from bot.settings import Settings
 from bot.web.api import create_app
-from tests.conftest import free_port, make_settings
+from tests.apprunner import free_port
+from tests.conftest import make_settings
 from tests.fake_openai import FakeOpenAI, first_sentence, passage, system_prompt, user_prompt
 
 SALARY = "What salary does a machine learning engineer earn?"

@@ -15,8 +15,8 @@ import pytest
 
 from bot.chain import CareerBot
 from bot.indexing import ingest
-from bot.settings import Settings
-from tests.conftest import free_port, make_settings
+from tests.apprunner import free_port
+from tests.conftest import make_settings
 from tests.test_indexing import ROBOTICS
 
 CHROMA = Path(sys.executable).with_name("chroma")

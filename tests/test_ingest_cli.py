@@ -11,12 +11,11 @@ import sys
 import time
 from pathlib import Path
 
-import pytest
 
 from bench.ingest import write_corpus
 from bot.indexing import ingest
 from bot.settings import Settings
-from tests.conftest import REPO, free_port
+from tests.apprunner import REPO, free_port
 from tests.test_indexing import snapshot
 
 

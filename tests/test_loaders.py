@@ -12,7 +12,7 @@ import pytest
 
 from bot.loaders import LoadError, fetch_url, iter_files, parse, read_file
 from bot.settings import Settings
-from tests.conftest import free_port
+from tests.apprunner import free_port
 
 ARTICLE = (
     "Machine learning engineers turn research models into dependable production services. "
