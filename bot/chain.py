@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Iterator, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from functools import cached_property
 from operator import itemgetter
 
@@ -50,9 +50,6 @@ class Answer:
     refused: bool = False
     notice: str | None = None
 
-    def to_dict(self) -> dict:
-        return asdict(self)
-
 
 def source_of(n: int, passage: Document) -> Source:
     meta = passage.metadata
@@ -64,18 +61,9 @@ def source_of(n: int, passage: Document) -> Source:
 
 def cite(text: str, passages: Sequence[Document]) -> tuple[str, list[Source]]:
     """Drop citation numbers that point at no passage; the sources are exactly the cited passages."""
-    cited: list[int] = []
-
-    def keep_valid(match: re.Match) -> str:
-        n = int(match.group(1))
-        if not 1 <= n <= len(passages):
-            return ""
-        if n not in cited:
-            cited.append(n)
-        return match.group(0)
-
-    cleaned = _CITATION.sub(keep_valid, text).strip()
-    return cleaned, [source_of(n, passages[n - 1]) for n in sorted(cited)]
+    cleaned = _valid_citations(text, len(passages)).strip()
+    cited = sorted({int(n) for n in _CITATION.findall(cleaned)})
+    return cleaned, [source_of(n, passages[n - 1]) for n in cited]
 
 
 def _checkable_end(text: str) -> int:
@@ -84,7 +72,7 @@ def _checkable_end(text: str) -> int:
 
 
 def _valid_citations(text: str, count: int) -> str:
-    """Streamed text without citation numbers that point at no passage, as cite() will do to the answer."""
+    """The text without citation numbers that point at no passage (streamed pieces and whole answers alike)."""
     return _CITATION.sub(lambda m: m.group(0) if 1 <= int(m.group(1)) <= count else "", text)
 
 
