@@ -79,14 +79,15 @@ class LocalBackend(AnswerBackend):
         extract = self.composer.compose(question, passages)
         cited = sorted({int(n) for n in re.findall(r"\[(\d+)\]", extract)})
         notes = _CITATION.sub("", extract)
+        closest = _ClosestPassage(passages, cited)
         pending = ""
         for token in self._generate(question, notes):
             pending += token
             *done, pending = _SENTENCE_END.split(pending)
             for sentence in filter(str.strip, done):
-                yield self._cited(sentence.strip(), passages, cited) + " "
+                yield closest.cite(sentence.strip()) + " "
         if pending.strip():
-            yield self._cited(pending.strip(), passages, cited)
+            yield closest.cite(pending.strip())
 
     def _generate(self, question: str, notes: str) -> Iterator[str]:
         user = f"<notes>\n{as_data(notes)}\n</notes>\n<question>\n{as_data(question)}\n</question>"
@@ -106,15 +107,24 @@ class LocalBackend(AnswerBackend):
         finally:
             _lock.release()
 
-    @staticmethod
-    def _cited(sentence: str, passages: Sequence[Document], cited: list[int]) -> str:
-        """The sentence with the number of the extract passage it is closest to (the chain checks how close)."""
+
+class _ClosestPassage:
+    """Cites each rewritten sentence with the extract passage it is closest to (the chain checks how close).
+    The passages' sentences are embedded once per answer, not again for every rewritten sentence."""
+
+    def __init__(self, passages: Sequence[Document], cited: list[int]) -> None:
+        self.units = [(n, s) for n in cited for s in split_sentences(passages[n - 1].page_content)
+                      or [passages[n - 1].page_content]]
+        self._vectors: list[list[float]] | None = None
+
+    def cite(self, sentence: str) -> str:
         from bot.embeddings import get_embeddings
 
-        units = [(n, s) for n in cited for s in split_sentences(passages[n - 1].page_content) or [passages[n - 1].page_content]]
-        if not units:
+        if not self.units:
             return sentence
-        vectors = get_embeddings().embed_documents([sentence] + [s for _, s in units])
-        scores = [sum(a * b for a, b in zip(vectors[0], v)) for v in vectors[1:]]
-        best = units[max(range(len(units)), key=scores.__getitem__)][0]
+        if self._vectors is None:
+            self._vectors = get_embeddings().embed_documents([s for _, s in self.units])
+        vector = get_embeddings().embed_documents([sentence])[0]
+        scores = [sum(a * b for a, b in zip(vector, v)) for v in self._vectors]
+        best = self.units[max(range(len(self.units)), key=scores.__getitem__)][0]
         return f"{sentence} [{best}]"
