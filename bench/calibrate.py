@@ -48,7 +48,7 @@ def measure(careerbot: CareerBot, case: dict) -> Point:
     history = [{"role": "user", "content": turn} for turn in turns[:-1]]
     query = standalone_query(turns[-1], history)
     ranked = careerbot.retriever.rank(query)[: careerbot.retriever.k]
-    similarity = ranked[0].metadata["score"] if ranked else 0.0
+    similarity = max((p.metadata["score"] for p in ranked), default=0.0)
     coverage = careerbot.retriever.coverage(turns[-1], ranked) if ranked else 0.0
     return Point(case.get("id", "?"), not case.get("refuse"), similarity, coverage, held_out(case.get("id", "")))
 

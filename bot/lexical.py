@@ -115,6 +115,12 @@ class LexicalIndex:
         close = difflib.get_close_matches(word.lower(), list(words), n=1, cutoff=0.8)
         return words[close[0]] if close else None
 
+    def completed(self, word: str) -> str | None:
+        """The token of the most common library word that `word` abbreviates ("math" -> mathematics)."""
+        word = word.lower()
+        longer = [t for w, t in self._by_prefix.get(word[:2], {}).items() if w.startswith(word) and w != word]
+        return max(longer, key=self.document_frequency, default=None)
+
     def idf(self, token: str) -> float:
         """How telling a word is in this library; a word no article uses weighs the most."""
         return math.log(1 + (self.size + 1) / (self.document_frequency(token) + 0.5))

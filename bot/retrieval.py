@@ -80,19 +80,21 @@ class ArticleRetriever(BaseRetriever):
             "min_coverage": settings.min_coverage, "min_evidence": settings.min_evidence,
         } | overrides))
 
-    def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[Document]:
-        return self.search(query)
+    def _get_relevant_documents(
+        self, query: str, *, run_manager: CallbackManagerForRetrieverRun, k: int | None = None
+    ) -> list[Document]:
+        return self.search(query, k=k)
 
-    def search(self, query: str, focus: str | None = None) -> list[Document]:
-        """Passages for `query`, or none when they don't cover `focus` (the question asked in this turn;
-        the query may also carry the previous turn)."""
-        ranked = self.rank(query)[: self.k]
+    def search(self, query: str, focus: str | None = None, k: int | None = None) -> list[Document]:
+        """Up to `k` passages for `query`, or none when they don't cover `focus` (the question asked in
+        this turn; the query may also carry the previous turn)."""
+        ranked = self.rank(query)[: k or self.k]
         return ranked if ranked and self.covers(focus or query, ranked) else []
 
     def covers(self, question: str, passages: Sequence[Document]) -> bool:
         """Whether the passages answer the question: close in meaning, holding its rare words, and not
         weak on both (see the class doc; the bounds come from bench/calibrate.py)."""
-        similarity = passages[0].metadata["score"]
+        similarity = max(p.metadata["score"] for p in passages)
         coverage = self.coverage(question, passages)
         return similarity >= self.threshold and coverage >= self.min_coverage and (
             similarity + coverage >= self.min_evidence)
@@ -117,10 +119,16 @@ class ArticleRetriever(BaseRetriever):
         return sum(w for t, w in weights.items() if t in found) / total if total else 0.0
 
     def _library_token(self, word: str) -> str:
-        """The word's token, or the library token it misspells: a word the library never uses, that the
-        model's vocabulary doesn't know either, one edit from a library word ("salery" -> "salar")."""
+        """The word's token; or for a word the library never uses, the library token it abbreviates
+        ("math" -> mathematics) or misspells: a word the model's vocabulary doesn't know either, an edit
+        or two from a library word ("salery" -> salary; "truck" is a real word, never a misspelt "track")."""
         token = stem(word)
-        if self.lexical.document_frequency(token) or len(word) < 5 or is_dictionary_word(word):
+        if self.lexical.document_frequency(token) or len(word) < 4:
+            return token
+        completed = self.lexical.completed(word)
+        if completed:
+            return completed
+        if len(word) < 5 or is_dictionary_word(word):
             return token
         return self.lexical.misspelt(word) or token
 
