@@ -30,6 +30,10 @@ class Settings(BaseSettings):
     )
     max_message_chars: int = 2000
     max_history_turns: int = 40
+    max_turn_chars: int = Field(
+        8000, description="Longest earlier turn accepted in a conversation's history (an answer with its sources fits)."
+    )
+    max_body_bytes: int = Field(1 << 20, description="Largest request body on any route; a chat request is far smaller.")
 
     chunk_words: int = 120
     chunk_overlap_words: int = 20
@@ -41,6 +45,13 @@ class Settings(BaseSettings):
         default_factory=list, description="Sites allowed to embed the widget / call the API from a browser; '*' = any."
     )
     rate_limit: str = "20/minute"
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="Proxy addresses whose X-Forwarded-For names the client; none by default."
+    )
+    gradio_api: bool = Field(True, description="Offer the Gradio chat's own API (/gradio_api/call/respond, its docs).")
+    ui_queue_size: int = Field(
+        32, ge=1, description="Questions the Gradio chat lets wait; beyond that a reader is told it is busy."
+    )
 
     backend: Literal["composer", "openai", "local"] = "composer"
     llm_base_url: str = "http://127.0.0.1:11434/v1"
@@ -53,6 +64,13 @@ class Settings(BaseSettings):
     def _split_origins(cls, value: object) -> object:
         if isinstance(value, str):
             return [origin.strip().rstrip("/") for origin in value.split(",") if origin.strip()]
+        return value
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _split_proxies(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [address.strip() for address in value.split(",") if address.strip()]
         return value
 
 

@@ -16,21 +16,26 @@ from anyio import CapacityLimiter, to_thread
 from fastapi import FastAPI, Header, HTTPException, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
+from fastapi.responses import FileResponse, JSONResponse, Response, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field, StrictStr
 
 from bot.chain import Answer, CareerBot
 from bot.settings import Settings
+from bot.web.display import public_source
+from bot.web.ratelimit import CONVERSATION_ID, QuestionLimit
 from bot.web.security import CONVERSATION_HEADER, install_security
+from bot.web.validation import chat_problem
 
 log = logging.getLogger(__name__)
 STATIC = Path(__file__).resolve().parent / "static"
+# widget.js carries this marker where the server writes the limits it enforces, so they have one home.
+_WIDGET_LIMITS = "/* limits: filled in by the server */ {}"
 _ERROR = {"content": {"application/json": {"example": {"error": "what went wrong"}}}}
 # Documented on both chat routes; the middleware in bot/web/security.py produces 403, 429 and big-body 413s.
 CHAT_ERRORS: dict = {
     403: {**_ERROR, "description": "called from a browser on a site that is not in CAREERBOT_ALLOWED_ORIGINS"},
-    413: {**_ERROR, "description": "message, history or request body too long"},
-    422: {**_ERROR, "description": "invalid request (e.g. empty message)"},
+    413: {**_ERROR, "description": "message, history, a history turn or the request body too long"},
+    422: {**_ERROR, "description": "invalid request (e.g. empty message, malformed JSON, invalid Unicode)"},
     429: {**_ERROR, "description": "rate limit (CAREERBOT_RATE_LIMIT) per client IP and per conversation; "
           "see the Retry-After header"},
 }
@@ -91,20 +96,24 @@ def prepare(settings: Settings) -> CareerBot:
 
 
 def validated(request: ChatRequest, settings: Settings) -> ChatRequest:
-    if not request.message.strip():
-        raise HTTPException(422, "message must not be empty")
-    if len(request.message) > settings.max_message_chars:
-        raise HTTPException(413, f"message too long: {len(request.message)} characters, at most {settings.max_message_chars}")
-    if len(request.history) > settings.max_history_turns:
-        raise HTTPException(413, f"history too long: at most {settings.max_history_turns} turns")
+    problem = chat_problem(request.message, [turn.content for turn in request.history], settings)
+    if problem:
+        raise HTTPException(*problem)
     return request
 
 
-def response_body(answer: Answer) -> dict:
+def response_body(answer: Answer, settings: Settings) -> dict:
     return ChatResponse(
         answer=answer.text, backend=answer.backend, refused=answer.refused, notice=answer.notice,
-        sources=[SourceOut(n=s.n, title=s.title, source=s.source, text=s.text, url=s.url) for s in answer.sources],
+        sources=[SourceOut(n=s.n, title=s.title, source=public_source(s.source, settings.knowledge_dir), text=s.text,
+                           url=s.url) for s in answer.sources],
     ).model_dump()
+
+
+def widget_script(settings: Settings) -> bytes:
+    """widget.js with the server's limits written in, so the widget never holds a copy that could drift."""
+    limits = json.dumps({"maxMessageChars": settings.max_message_chars})
+    return (STATIC / "widget.js").read_text(encoding="utf-8").replace(_WIDGET_LIMITS, limits).encode()
 
 
 # Pieces the backend has ready within this window leave in one thread hop: a per-word hop made 50 streams
@@ -121,14 +130,15 @@ def answer_gate(settings: Settings) -> CapacityLimiter:
     return CapacityLimiter(2 * cores if settings.backend == "composer" else 32)
 
 
-async def stream_events(careerbot: CareerBot, request: ChatRequest, gate: CapacityLimiter) -> AsyncIterator[str]:
+async def stream_events(careerbot: CareerBot, request: ChatRequest, gate: CapacityLimiter,
+                        settings: Settings) -> AsyncIterator[str]:
     """Server-Sent Events: `token` pieces, then one `sources` event with the final answer, then `done`.
     The blocking work runs in worker threads, gated and batched (see above)."""
     pieces = careerbot.stream(request.message, [turn.model_dump() for turn in request.history])
     try:
         batch = await to_thread.run_sync(_first_piece, pieces, limiter=gate)
         while batch:
-            yield "".join(_piece_event(piece) for piece in batch)  # one write per batch, not per word
+            yield "".join(_piece_event(piece, settings) for piece in batch)  # one write per batch, not per word
             batch = await to_thread.run_sync(_ready_pieces, pieces)
     except Exception:  # the stream has started: report in-band rather than cutting the connection
         log.exception("streaming answer failed")
@@ -152,8 +162,10 @@ def _ready_pieces(pieces: Iterator[str | Answer]) -> list[str | Answer]:
     return batch
 
 
-def _piece_event(piece: str | Answer) -> str:
-    return _event("sources", response_body(piece)) if isinstance(piece, Answer) else _event("token", {"text": piece})
+def _piece_event(piece: str | Answer, settings: Settings) -> str:
+    if isinstance(piece, Answer):
+        return _event("sources", response_body(piece, settings))
+    return _event("token", {"text": piece})
 
 
 def _event(name: str, data: dict) -> str:
@@ -161,13 +173,15 @@ def _event(name: str, data: dict) -> str:
 
 
 # Only documented here (the rate limiter in the middleware reads it): lets /docs show the widget's header.
-_CONVERSATION_ID = Header(None, alias=CONVERSATION_HEADER, pattern=r"^[A-Za-z0-9_-]{8,64}$",
+_CONVERSATION_ID = Header(None, alias=CONVERSATION_HEADER, pattern=CONVERSATION_ID.pattern,
                           description="Optional conversation id; rate limits apply per conversation as well as per IP.")
 
 
 def create_app(settings: Settings, careerbot: CareerBot | None = None, with_ui: bool = True) -> FastAPI:
     state: dict[str, CareerBot] = {}
     gate = answer_gate(settings)
+    questions = QuestionLimit.from_settings(settings.rate_limit)  # one count for the API and the chat page
+    widget = widget_script(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -199,6 +213,11 @@ def create_app(settings: Settings, careerbot: CareerBot | None = None, with_ui: 
     async def json_http_error(request: Request, exc: HTTPException) -> JSONResponse:
         return JSONResponse(status_code=exc.status_code, content={"error": exc.detail}, headers=exc.headers)
 
+    @app.exception_handler(Exception)
+    async def json_server_error(request: Request, exc: Exception) -> JSONResponse:
+        # Logged with its traceback by Starlette; the client learns nothing of the server's insides.
+        return JSONResponse(status_code=500, content={"error": "internal error; please try again"})
+
     @app.get("/health")
     def health() -> dict:
         return {"status": "ok", "chunks": current_bot().chunk_count()}
@@ -206,7 +225,8 @@ def create_app(settings: Settings, careerbot: CareerBot | None = None, with_ui: 
     @app.post("/api/chat", response_model=ChatResponse, responses=CHAT_ERRORS)
     def chat(request: ChatRequest, conversation: str | None = _CONVERSATION_ID) -> dict:
         validated(request, settings)
-        return response_body(current_bot().answer(request.message, [t.model_dump() for t in request.history]))
+        answer = current_bot().answer(request.message, [t.model_dump() for t in request.history])
+        return response_body(answer, settings)
 
     @app.post("/api/chat/stream", response_class=StreamingResponse, description=STREAM_DESCRIPTION,
               responses={200: {"content": {"text/event-stream": {}}, "description": "token*, sources, done"},
@@ -214,23 +234,22 @@ def create_app(settings: Settings, careerbot: CareerBot | None = None, with_ui: 
     def chat_stream(request: ChatRequest, conversation: str | None = _CONVERSATION_ID) -> StreamingResponse:
         validated(request, settings)
         return StreamingResponse(
-            stream_events(current_bot(), request, gate), media_type="text/event-stream",
+            stream_events(current_bot(), request, gate, settings), media_type="text/event-stream",
             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
         )
 
     @app.get("/widget.js", include_in_schema=False)
-    def widget_js() -> FileResponse:
+    def widget_js() -> Response:
         # Short cache: customers' pages pick up a fixed widget within minutes.
-        return FileResponse(STATIC / "widget.js", media_type="text/javascript",
-                            headers={"Cache-Control": "public, max-age=300"})
+        return Response(widget, media_type="text/javascript", headers={"Cache-Control": "public, max-age=300"})
 
     @app.get("/demo", include_in_schema=False)
     def demo() -> FileResponse:
         return FileResponse(STATIC / "demo.html", media_type="text/html")
 
-    install_security(app, settings)
+    install_security(app, settings, questions)
     if with_ui:
         from bot.web.ui import mount_ui
 
-        app = mount_ui(app, current_bot)
+        app = mount_ui(app, current_bot, settings, questions, concurrency=int(gate.total_tokens))
     return app

@@ -1,0 +1,54 @@
+"""How text from readers and articles reaches a client: as text, never as markup, and without server paths."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from urllib.parse import quote, urlsplit
+
+# Every ASCII punctuation character, which CommonMark lets a backslash escape. Escaping all of them (not a
+# hand-picked few) leaves no Markdown or HTML construct alive: images, links, autolinks (`http\://`), code
+# spans, emphasis, headings, list markers, tables, raw HTML and entities all become the characters they are.
+_MARKDOWN_SPECIAL = re.compile(r"([!-/:-@\[-`{-~])")
+_MARKDOWN_ESCAPED = re.compile(r"\\([!-/:-@\[-`{-~])")
+# What may stay unencoded in a link we make: RFC 3986's reserved and unreserved characters except those
+# that end a Markdown link destination or an HTML attribute ( ) < > " ' and the backslash and backtick.
+_URL_SAFE = ";/?:@&=+$,-_.!~*#%[]"
+
+
+def markdown_text(text: str) -> str:
+    """`text` escaped so that a Markdown renderer shows exactly these characters."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
+
+
+def unescape_markdown_text(escaped: str) -> str:
+    """The inverse of markdown_text: every backslash it wrote escapes the character after it."""
+    return _MARKDOWN_ESCAPED.sub(r"\1", escaped)
+
+
+def markdown_link(label: str, url: str | None) -> str:
+    """A Markdown link to `url` if it is a well-formed http(s) URL, else just the label, as text."""
+    safe_url = http_url(url)
+    return f"[{markdown_text(label)}]({safe_url})" if safe_url else markdown_text(label)
+
+
+def http_url(url: str | None) -> str | None:
+    """`url` percent-encoded so it can't break out of a link, or None unless it is http(s) with a host."""
+    if not url:
+        return None
+    try:
+        parts = urlsplit(url.strip())
+        valid = parts.scheme.lower() in ("http", "https") and bool(parts.hostname)
+    except ValueError:  # e.g. a malformed IPv6 host
+        return None
+    return quote(url.strip(), safe=_URL_SAFE) if valid else None
+
+
+def public_source(source: str, knowledge_dir: Path) -> str:
+    """How a citation names its article to clients: the URL, the path inside the knowledge folder, or, for
+    a file ingested from anywhere else, only its file name (the rest is the server's business)."""
+    if http_url(source):
+        return source
+    path = Path(source)
+    inside = not path.is_absolute() and ".." not in path.parts and (knowledge_dir / path).is_file()
+    return source if inside else path.name
