@@ -1,7 +1,8 @@
 """Run careerbot's web app: python app.py [--host HOST] [--port PORT] [--backend NAME]
 
-Serves the chat UI at /, the JSON API at /api/chat, the streaming API at /api/chat/stream, the API
-docs at /docs, health at /health, the embeddable widget at /widget.js and a page embedding it at /demo. Ingests the knowledge folder first when the store is empty.
+Serves the chat UI at /, the JSON API at /api/chat, the streaming API at /api/chat/stream, the
+OpenAI-compatible API at /v1/, the API docs at /docs, health at /health, the embeddable widget at /widget.js
+and a page embedding it at /demo. Ingests the knowledge folder first when the store is empty.
 """
 
 from __future__ import annotations

@@ -52,6 +52,10 @@ class Settings(BaseSettings):
     ui_queue_size: int = Field(
         32, ge=1, description="Questions the Gradio chat lets wait; beyond that a reader is told it is busy."
     )
+    api_keys: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="Bearer keys required on the OpenAI-compatible /v1/ routes; none = open."
+    )
+    openai_model_id: str = Field("careerbot", description="The model name /v1/models lists and /v1/chat/completions takes.")
 
     backend: Literal["composer", "openai", "local"] = "composer"
     llm_base_url: str = "http://127.0.0.1:11434/v1"
@@ -59,18 +63,11 @@ class Settings(BaseSettings):
     llm_api_key: str | None = None
     llm_timeout_s: float = 30.0
 
-    @field_validator("allowed_origins", mode="before")
+    @field_validator("allowed_origins", "trusted_proxies", "api_keys", mode="before")
     @classmethod
-    def _split_origins(cls, value: object) -> object:
+    def _split_commas(cls, value: object) -> object:
         if isinstance(value, str):
-            return [origin.strip().rstrip("/") for origin in value.split(",") if origin.strip()]
-        return value
-
-    @field_validator("trusted_proxies", mode="before")
-    @classmethod
-    def _split_proxies(cls, value: object) -> object:
-        if isinstance(value, str):
-            return [address.strip() for address in value.split(",") if address.strip()]
+            return [item.strip() for item in value.split(",") if item.strip()]
         return value
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -148,7 +149,7 @@ def limited_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield base_url
 
 
-# --- the Gradio routes under the same policy (tests/test_gradio_security.py) -------------------------
+# --- every route under one policy (tests/test_gradio_security.py, tests/test_openai_api.py) ----------
 
 class Tracker:
     """A loopback web server standing in for a tracker: every request it gets is recorded."""
@@ -207,12 +208,23 @@ Beekeepers learn their trade through apprenticeships with experienced apiarists.
 MARKDOWN_SOURCE_NAME = "studio`pottery ![s](s.png).md"
 
 
+_client_numbers = itertools.count(1)
+API_KEYS = ("test-key-1", "test-key-2")
+
+
+def new_client() -> str:
+    """A fresh client address, for `hardened_app`, which trusts 127.0.0.1 as its proxy: X-Forwarded-For
+    names the client, so each test gets rate-limit buckets of its own."""
+    n = next(_client_numbers)
+    return f"10.14.{n // 250}.{n % 250 + 1}"
+
+
 @pytest.fixture(scope="session")
-def gradio_app(tmp_path_factory: pytest.TempPathFactory, tracker: Tracker) -> Iterator[str]:
+def hardened_app(tmp_path_factory: pytest.TempPathFactory, tracker: Tracker) -> Iterator[str]:
     """An app that trusts 127.0.0.1 as its proxy (so tests pose as different clients with X-Forwarded-For),
-    allows https://shop.example.com, answers 3 questions a minute per client and lets 2 wait in the chat's
-    queue. Its store holds knowledge/, the Markdown-payload article, and an article ingested from a folder
-    outside the knowledge folder."""
+    allows https://shop.example.com, answers 3 questions a minute per client, lets 2 wait in the chat's
+    queue and wants API_KEYS on /v1/. Its store holds knowledge/, the Markdown-payload article, and an
+    article ingested from a folder outside the knowledge folder."""
     root = tmp_path_factory.mktemp("gradio_app")
     knowledge = root / "knowledge"
     knowledge.mkdir()
@@ -228,7 +240,7 @@ def gradio_app(tmp_path_factory: pytest.TempPathFactory, tracker: Tracker) -> It
     with running_app(root / "store", {
         "CAREERBOT_KNOWLEDGE_DIR": str(knowledge), "CAREERBOT_RATE_LIMIT": "3/minute",
         "CAREERBOT_TRUSTED_PROXIES": "127.0.0.1", "CAREERBOT_ALLOWED_ORIGINS": "https://shop.example.com",
-        "CAREERBOT_UI_QUEUE_SIZE": "2",
+        "CAREERBOT_UI_QUEUE_SIZE": "2", "CAREERBOT_API_KEYS": ",".join(API_KEYS),
     }) as base_url:
         yield base_url
 

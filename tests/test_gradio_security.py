@@ -4,7 +4,6 @@ articles and readers shown as text in real chromium while a loopback "tracker" w
 
 from __future__ import annotations
 
-import itertools
 import json
 import re
 import time
@@ -15,19 +14,12 @@ import httpx
 import pytest
 
 from tests.apprunner import REPO
-from tests.conftest import MARKDOWN_SOURCE_NAME, Tracker
+from tests.conftest import MARKDOWN_SOURCE_NAME, Tracker, new_client
 
 QUESTION = "What does a machine learning engineer do?"
 POTTERY_QUESTION = "How long does a studio pottery apprenticeship last?"
 OFF_TOPIC = "How do I repair a bicycle puncture?"
 READER_MARKDOWN = "![q]({tracker}/question.png) [click]({tracker}/question-link) `code` what do potters earn?"
-_clients = itertools.count(1)
-
-
-def new_client() -> str:
-    """A fresh client address: the app trusts 127.0.0.1 as its proxy, so X-Forwarded-For names the client."""
-    n = next(_clients)
-    return f"10.14.{n // 250}.{n % 250 + 1}"
 
 
 def as_client(client: str, **extra: str) -> dict[str, str]:
@@ -51,40 +43,40 @@ def api_chat(base: str, client: str, **body: object) -> httpx.Response:
 
 # --- one rate limit, counting questions ------------------------------------------------------------
 
-def test_gradio_api_and_http_api_share_one_rate_limit(gradio_app: str) -> None:
+def test_gradio_api_and_http_api_share_one_rate_limit(hardened_app: str) -> None:
     client = new_client()
-    assert [gradio_call(gradio_app, QUESTION, client)[0] for _ in range(2)] == ["complete", "complete"]
-    assert api_chat(gradio_app, client).status_code == 200  # the third question this minute
-    event, data = gradio_call(gradio_app, QUESTION, client)
+    assert [gradio_call(hardened_app, QUESTION, client)[0] for _ in range(2)] == ["complete", "complete"]
+    assert api_chat(hardened_app, client).status_code == 200  # the third question this minute
+    event, data = gradio_call(hardened_app, QUESTION, client)
     assert event == "error" and "too many requests" in data["error"]
-    assert api_chat(gradio_app, client).status_code == 429
+    assert api_chat(hardened_app, client).status_code == 429
 
 
 @pytest.mark.browser
-def test_a_question_in_the_chat_page_counts_once(gradio_app: str, browser: object) -> None:
+def test_a_question_in_the_chat_page_counts_once(hardened_app: str, browser: object) -> None:
     client = new_client()
     context = browser.new_context(extra_http_headers=as_client(client))
     try:
         page = context.new_page()
-        page.goto(gradio_app, wait_until="domcontentloaded")
+        page.goto(hardened_app, wait_until="domcontentloaded")
         for number in (1, 2):  # each question makes several HTTP calls (join, run/predict, data, heartbeat)
             ask_in_page(page, QUESTION)
             page.get_by_text("Sources", exact=True).nth(number - 1).wait_for()
     finally:
         context.close()
-    assert api_chat(gradio_app, client).status_code == 200
-    assert api_chat(gradio_app, client).status_code == 429
+    assert api_chat(hardened_app, client).status_code == 200
+    assert api_chat(hardened_app, client).status_code == 429
 
 
 # --- caps, origins, uploads, the queue -------------------------------------------------------------
 
-def test_message_and_body_caps_hold_on_gradio_routes(gradio_app: str) -> None:
-    event, data = gradio_call(gradio_app, "a" * 2001, new_client())
+def test_message_and_body_caps_hold_on_gradio_routes(hardened_app: str) -> None:
+    event, data = gradio_call(hardened_app, "a" * 2001, new_client())
     assert event == "error" and data["error"] == "message too long: 2001 characters, at most 2000"
 
     huge = {"data": ["a" * 3_000_000, []]}
     for path in ("/gradio_api/call/respond", "/gradio_api/queue/join", "/gradio_api/run/predict"):
-        refused = httpx.post(gradio_app + path, json=huge, headers=as_client(new_client()), timeout=30)
+        refused = httpx.post(hardened_app + path, json=huge, headers=as_client(new_client()), timeout=30)
         assert refused.status_code == 413 and refused.json() == {"error": "request too large: at most 1048576 bytes"}
 
     def chunks() -> Iterator[bytes]:  # no Content-Length: counted as it arrives
@@ -93,51 +85,51 @@ def test_message_and_body_caps_hold_on_gradio_routes(gradio_app: str) -> None:
             yield b"a" * 50_000
         yield b'", []]}'
 
-    chunked = httpx.post(f"{gradio_app}/gradio_api/call/respond", content=chunks(), timeout=30,
+    chunked = httpx.post(f"{hardened_app}/gradio_api/call/respond", content=chunks(), timeout=30,
                          headers=as_client(new_client(), **{"Content-Type": "application/json"}))
     assert chunked.status_code == 413
 
 
-def test_history_turns_are_capped_per_turn(gradio_app: str) -> None:
+def test_history_turns_are_capped_per_turn(hardened_app: str) -> None:
     long_turn = [{"role": "user", "content": "a" * 8001}]
-    refused = api_chat(gradio_app, new_client(), history=long_turn)
+    refused = api_chat(hardened_app, new_client(), history=long_turn)
     assert refused.status_code == 413 and refused.json()["error"] == "history turn 1 too long: at most 8000 characters"
 
 
 @pytest.mark.parametrize("origin", ["https://evil.example", "http://localhost:3000", "null"])
-def test_foreign_browsers_cannot_use_gradio_routes(gradio_app: str, origin: str) -> None:
+def test_foreign_browsers_cannot_use_gradio_routes(hardened_app: str, origin: str) -> None:
     headers = as_client(new_client(), Origin=origin)
     for response in (
-        httpx.post(f"{gradio_app}/gradio_api/call/respond", json={"data": [QUESTION, []]}, headers=headers),
-        httpx.post(f"{gradio_app}/gradio_api/queue/join", json={"data": [], "fn_index": 0}, headers=headers),
-        httpx.get(f"{gradio_app}/gradio_api/queue/data?session_hash=abcdefgh12", headers=headers),
-        httpx.options(f"{gradio_app}/gradio_api/queue/join",
+        httpx.post(f"{hardened_app}/gradio_api/call/respond", json={"data": [QUESTION, []]}, headers=headers),
+        httpx.post(f"{hardened_app}/gradio_api/queue/join", json={"data": [], "fn_index": 0}, headers=headers),
+        httpx.get(f"{hardened_app}/gradio_api/queue/data?session_hash=abcdefgh12", headers=headers),
+        httpx.options(f"{hardened_app}/gradio_api/queue/join",
                       headers={**headers, "Access-Control-Request-Method": "POST"}),
     ):
         assert response.status_code == 403, (response.request.url, response.text)
         assert not [h for h in response.headers if h.startswith("access-control-")]
 
 
-def test_allowed_site_gets_the_apps_grant_not_gradios(gradio_app: str) -> None:
+def test_allowed_site_gets_the_apps_grant_not_gradios(hardened_app: str) -> None:
     shop = "https://shop.example.com"
-    response = httpx.post(f"{gradio_app}/gradio_api/call/respond", json={"data": [QUESTION, []]},
+    response = httpx.post(f"{hardened_app}/gradio_api/call/respond", json={"data": [QUESTION, []]},
                           headers=as_client(new_client(), Origin=shop), timeout=30)
     assert response.status_code == 200 and response.headers["access-control-allow-origin"] == shop
     assert "access-control-allow-credentials" not in response.headers  # Gradio's grant came with credentials
-    page_config = httpx.get(f"{gradio_app}/config", headers={"Origin": "http://localhost:3000"}, timeout=30)
+    page_config = httpx.get(f"{hardened_app}/config", headers={"Origin": "http://localhost:3000"}, timeout=30)
     assert "access-control-allow-origin" not in page_config.headers
 
 
-def test_uploads_are_off(gradio_app: str) -> None:
-    refused = httpx.post(f"{gradio_app}/gradio_api/upload", files={"files": ("x.html", b"<h1>hi</h1>" * 1000)},
+def test_uploads_are_off(hardened_app: str) -> None:
+    refused = httpx.post(f"{hardened_app}/gradio_api/upload", files={"files": ("x.html", b"<h1>hi</h1>" * 1000)},
                          headers=as_client(new_client()), timeout=30)
     assert refused.status_code == 404 and refused.json() == {"error": "not found"}
 
 
-def test_a_flood_of_questions_gets_a_quick_busy(gradio_app: str) -> None:
+def test_a_flood_of_questions_gets_a_quick_busy(hardened_app: str) -> None:
     def join(n: int) -> tuple[int, float]:
         started = time.monotonic()
-        response = httpx.post(f"{gradio_app}/gradio_api/call/respond", json={"data": [QUESTION, []]},
+        response = httpx.post(f"{hardened_app}/gradio_api/call/respond", json={"data": [QUESTION, []]},
                               headers=as_client(new_client()), timeout=30)
         return response.status_code, time.monotonic() - started
 
@@ -147,44 +139,44 @@ def test_a_flood_of_questions_gets_a_quick_busy(gradio_app: str) -> None:
     assert set(statuses) == {200, 503} and statuses.count(503) >= 10, statuses
     assert max(seconds for status, seconds in results if status == 503) < 5
     time.sleep(2)
-    assert gradio_call(gradio_app, QUESTION, new_client())[0] == "complete"  # the queue drained
+    assert gradio_call(hardened_app, QUESTION, new_client())[0] == "complete"  # the queue drained
 
 
 # --- errors ------------------------------------------------------------------------------------------
 
-def test_bad_text_and_bad_json_get_a_json_4xx_everywhere(gradio_app: str) -> None:
+def test_bad_text_and_bad_json_get_a_json_4xx_everywhere(hardened_app: str) -> None:
     surrogate = b'{"message": "machine \\ud800 learning"}'
     gradio_surrogate = b'{"data": ["machine \\ud800 learning", []]}'
     for path, body in (("/api/chat", surrogate), ("/api/chat/stream", surrogate),
                        ("/gradio_api/call/respond", gradio_surrogate), ("/gradio_api/queue/join", gradio_surrogate)):
-        response = httpx.post(gradio_app + path, content=body, timeout=30,
+        response = httpx.post(hardened_app + path, content=body, timeout=30,
                               headers=as_client(new_client(), **{"Content-Type": "application/json"}))
         assert response.status_code == 422 and "lone surrogate" in response.json()["error"], path
     for body in (b'{"data": [', b"\xff\xfe{}"):
-        response = httpx.post(f"{gradio_app}/gradio_api/queue/join", content=body, timeout=30,
+        response = httpx.post(f"{hardened_app}/gradio_api/queue/join", content=body, timeout=30,
                               headers=as_client(new_client(), **{"Content-Type": "application/json"}))
         assert response.status_code == 422 and set(response.json()) == {"error"}
 
 
-def test_no_server_paths_reach_clients(gradio_app: str) -> None:
+def test_no_server_paths_reach_clients(hardened_app: str) -> None:
     server_paths = re.compile(re.escape(str(REPO)) + "|/tmp/|server-private")
     for path in ("/config", "/gradio_api/info", "/gradio_api/openapi.json"):
-        assert not server_paths.findall(httpx.get(gradio_app + path, timeout=30).text), path
+        assert not server_paths.findall(httpx.get(hardened_app + path, timeout=30).text), path
     question = "How does a commercial beekeeper rent colonies to orchards?"
-    sources = api_chat(gradio_app, new_client(), message=question).json()["sources"]
+    sources = api_chat(hardened_app, new_client(), message=question).json()["sources"]
     assert [s["source"] for s in sources] == ["beekeeping.md"]
-    event, data = gradio_call(gradio_app, question, new_client())
+    event, data = gradio_call(hardened_app, question, new_client())
     assert event == "complete" and "beekeeping\\.md" in data[0] and not server_paths.findall(data[0])
 
 
 # --- proxies -----------------------------------------------------------------------------------------
 
-def test_trusted_proxy_names_clients_and_ipv6_counts_per_64(gradio_app: str) -> None:
-    network = f"2001:db8:14:{next(_clients):x}"
+def test_trusted_proxy_names_clients_and_ipv6_counts_per_64(hardened_app: str) -> None:
+    network = "2001:db8:14:" + new_client().split(".")[-1]
     for host in ("1", "2", "ab:cd"):
-        assert api_chat(gradio_app, f"{network}::{host}").status_code == 200
-    assert api_chat(gradio_app, f"{network}::ffff").status_code == 429  # the same /64
-    assert api_chat(gradio_app, f"{network}0::1").status_code == 200  # another /64
+        assert api_chat(hardened_app, f"{network}::{host}").status_code == 200
+    assert api_chat(hardened_app, f"{network}::ffff").status_code == 429  # the same /64
+    assert api_chat(hardened_app, f"{network}0::1").status_code == 200  # another /64
 
 
 def test_forwarded_for_is_ignored_without_a_trusted_proxy(limited_app: str) -> None:
@@ -201,11 +193,11 @@ def ask_in_page(page: object, question: str) -> None:
 
 
 @pytest.mark.browser
-def test_markdown_in_articles_and_questions_stays_text(gradio_app: str, browser: object, tracker: Tracker) -> None:
+def test_markdown_in_articles_and_questions_stays_text(hardened_app: str, browser: object, tracker: Tracker) -> None:
     context = browser.new_context(extra_http_headers=as_client(new_client()))
     try:
         page = context.new_page()
-        page.goto(gradio_app, wait_until="domcontentloaded")
+        page.goto(hardened_app, wait_until="domcontentloaded")
         sources = page.get_by_text("Sources", exact=True)
         ask_in_page(page, POTTERY_QUESTION)
         sources.nth(0).wait_for()
@@ -233,9 +225,9 @@ def test_markdown_in_articles_and_questions_stays_text(gradio_app: str, browser:
 
 
 @pytest.mark.browser
-def test_page_policy_blocks_images_from_other_origins(gradio_app: str, page: object, tracker: Tracker) -> None:
-    page.goto(gradio_app, wait_until="domcontentloaded")
-    policy = httpx.get(gradio_app, timeout=30).headers["content-security-policy"]
+def test_page_policy_blocks_images_from_other_origins(hardened_app: str, page: object, tracker: Tracker) -> None:
+    page.goto(hardened_app, wait_until="domcontentloaded")
+    policy = httpx.get(hardened_app, timeout=30).headers["content-security-policy"]
     assert "img-src 'self' data: blob:" in policy
     blocked = page.evaluate("""url => new Promise(done => {
         document.addEventListener('securitypolicyviolation', e => done(e.violatedDirective));

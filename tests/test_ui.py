@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from bot.chain import Answer, Source
-from bot.web.display import http_url, markdown_link, markdown_text, public_source, unescape_markdown_text
+from bot.web.display import http_url, markdown_answer, markdown_link, markdown_text, public_source, unescape_markdown_text
 from bot.web.ui import PLACEHOLDER, render_answer
 from tests.conftest import make_settings
 
@@ -38,7 +38,7 @@ def test_render_answer_keeps_article_text_as_text_and_a_readable_source_list(tmp
                         url="https://example.org/a b)(c")],
     )
     markdown = render_answer(answer, make_settings(knowledge_dir=tmp_path))
-    assert markdown.startswith(r"Use \<script\>alert\(1\)\<\/script\> wisely \!\[x\]\(http\:\/\/t\/x\.png\) \[1\]")
+    assert markdown.startswith(r"Use \<script\>alert\(1\)\<\/script\> wisely \!\[x\]\(http\:\/\/t\/x\.png\) [1]")
     assert r"1. **[\<b\>Bold\<\/b\> \[title\]\(http\:\/\/t\/\)](https://example.org/a%20b%29%28c)** — a\.md" in markdown
     assert markdown.endswith(r"> \`code\` \*stars\*")
 
@@ -47,6 +47,9 @@ def test_markdown_escaping_round_trips_every_character():
     text = "".join(chr(c) for c in range(32, 127)) + " ünïcødé \\ \\\\ \n"
     assert unescape_markdown_text(markdown_text(text)) == text
     assert markdown_text("a.b") == "a\\.b"
+    # Citation markers stay readable; nothing next to them can make them a link or a definition.
+    assert markdown_answer("MLEs ship models [1]. [2](http://t/) [3]: x") == (
+        r"MLEs ship models [1]\. [2]\(http\:\/\/t\/\) [3]\: x")
 
 
 def test_links_only_from_http_urls():

@@ -1,18 +1,16 @@
-"""One FastAPI app: JSON + streaming chat API, health, the widget's files, and the Gradio UI at `/`."""
+"""One FastAPI app: JSON + streaming chat API, the OpenAI-compatible /v1/ routes, health, the widget's files,
+and the Gradio UI at `/`."""
 
 from __future__ import annotations
 
 import json
 import logging
-import os
-import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from itertools import islice
 from pathlib import Path
 from typing import Literal
 
-from anyio import CapacityLimiter, to_thread
+from anyio import CapacityLimiter
 from fastapi import FastAPI, Header, HTTPException, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
@@ -21,9 +19,12 @@ from pydantic import BaseModel, ConfigDict, Field, StrictStr
 
 from bot.chain import Answer, CareerBot
 from bot.settings import Settings
-from bot.web.display import public_source
+from bot.web.display import source_dicts
+from bot.web.errors import error_body
+from bot.web.openai_api import openai_router
 from bot.web.ratelimit import CONVERSATION_ID, QuestionLimit
 from bot.web.security import CONVERSATION_HEADER, install_security
+from bot.web.streaming import answer_gate, batches
 from bot.web.validation import chat_problem
 
 log = logging.getLogger(__name__)
@@ -105,8 +106,7 @@ def validated(request: ChatRequest, settings: Settings) -> ChatRequest:
 def response_body(answer: Answer, settings: Settings) -> dict:
     return ChatResponse(
         answer=answer.text, backend=answer.backend, refused=answer.refused, notice=answer.notice,
-        sources=[SourceOut(n=s.n, title=s.title, source=public_source(s.source, settings.knowledge_dir), text=s.text,
-                           url=s.url) for s in answer.sources],
+        sources=[SourceOut(**source) for source in source_dicts(answer.sources, settings.knowledge_dir)],
     ).model_dump()
 
 
@@ -116,50 +116,17 @@ def widget_script(settings: Settings) -> bytes:
     return (STATIC / "widget.js").read_text(encoding="utf-8").replace(_WIDGET_LIMITS, limits).encode()
 
 
-# Pieces the backend has ready within this window leave in one thread hop: a per-word hop made 50 streams
-# queue behind each other's retrievals for the default thread pool, stretching every answer.
-_DRAIN_S = 0.02
-
-
-def answer_gate(settings: Settings) -> CapacityLimiter:
-    """How many answers may start (retrieve: embed the question, search Chroma) at once. The embedding model
-    is CPU-bound and uses every core per call, so more at once only thrash: on 2 cores, 4 at a time answered
-    ~40% more questions per second than 50 at a time. A model server bounds a generating backend instead, and
-    its first token can take seconds, so there the gate is wide and only stops a stampede."""
-    cores = os.cpu_count() or 2
-    return CapacityLimiter(2 * cores if settings.backend == "composer" else 32)
-
-
 async def stream_events(careerbot: CareerBot, request: ChatRequest, gate: CapacityLimiter,
                         settings: Settings) -> AsyncIterator[str]:
-    """Server-Sent Events: `token` pieces, then one `sources` event with the final answer, then `done`.
-    The blocking work runs in worker threads, gated and batched (see above)."""
+    """Server-Sent Events: `token` pieces, then one `sources` event with the final answer, then `done`."""
     pieces = careerbot.stream(request.message, [turn.model_dump() for turn in request.history])
     try:
-        batch = await to_thread.run_sync(_first_piece, pieces, limiter=gate)
-        while batch:
+        async for batch in batches(pieces, gate):
             yield "".join(_piece_event(piece, settings) for piece in batch)  # one write per batch, not per word
-            batch = await to_thread.run_sync(_ready_pieces, pieces)
     except Exception:  # the stream has started: report in-band rather than cutting the connection
         log.exception("streaming answer failed")
         yield _event("error", {"error": "the answer failed; please try again"})
     yield _event("done", {})
-
-
-def _first_piece(pieces: Iterator[str | Answer]) -> list[str | Answer]:
-    return list(islice(pieces, 1))
-
-
-def _ready_pieces(pieces: Iterator[str | Answer]) -> list[str | Answer]:
-    """Waits for one piece, then takes those that follow within _DRAIN_S; [] when the answer is over."""
-    batch: list[str | Answer] = []
-    deadline = 0.0
-    for piece in pieces:
-        batch.append(piece)
-        deadline = deadline or time.monotonic() + _DRAIN_S
-        if time.monotonic() >= deadline:
-            break
-    return batch
 
 
 def _piece_event(piece: str | Answer, settings: Settings) -> str:
@@ -204,19 +171,21 @@ def create_app(settings: Settings, careerbot: CareerBot | None = None, with_ui: 
     @app.exception_handler(RequestValidationError)
     async def readable_validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
         problems = [f"{'.'.join(str(p) for p in e['loc'][1:]) or 'body'}: {e['msg']}" for e in exc.errors()]
-        return JSONResponse(
-            status_code=422,
-            content={"error": "invalid request: " + "; ".join(problems), "details": jsonable_encoder(exc.errors())},
-        )
+        status, body = error_body(request.url.path, 422, "invalid request: " + "; ".join(problems))
+        if status == 422:
+            body["details"] = jsonable_encoder(exc.errors())
+        return JSONResponse(status_code=status, content=body)
 
     @app.exception_handler(HTTPException)
     async def json_http_error(request: Request, exc: HTTPException) -> JSONResponse:
-        return JSONResponse(status_code=exc.status_code, content={"error": exc.detail}, headers=exc.headers)
+        status, body = error_body(request.url.path, exc.status_code, str(exc.detail), getattr(exc, "code", None))
+        return JSONResponse(status_code=status, content=body, headers=exc.headers)
 
     @app.exception_handler(Exception)
     async def json_server_error(request: Request, exc: Exception) -> JSONResponse:
         # Logged with its traceback by Starlette; the client learns nothing of the server's insides.
-        return JSONResponse(status_code=500, content={"error": "internal error; please try again"})
+        status, body = error_body(request.url.path, 500, "internal error; please try again")
+        return JSONResponse(status_code=status, content=body)
 
     @app.get("/health")
     def health() -> dict:
@@ -247,6 +216,7 @@ def create_app(settings: Settings, careerbot: CareerBot | None = None, with_ui: 
     def demo() -> FileResponse:
         return FileResponse(STATIC / "demo.html", media_type="text/html")
 
+    app.include_router(openai_router(settings, current_bot, gate))
     install_security(app, settings, questions)
     if with_ui:
         from bot.web.ui import mount_ui

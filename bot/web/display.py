@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from pathlib import Path
 from urllib.parse import quote, urlsplit
+
+from bot.chain import Source
 
 # Every ASCII punctuation character, which CommonMark lets a backslash escape. Escaping all of them (not a
 # hand-picked few) leaves no Markdown or HTML construct alive: images, links, autolinks (`http\://`), code
 # spans, emphasis, headings, list markers, tables, raw HTML and entities all become the characters they are.
 _MARKDOWN_SPECIAL = re.compile(r"([!-/:-@\[-`{-~])")
 _MARKDOWN_ESCAPED = re.compile(r"\\([!-/:-@\[-`{-~])")
+_ESCAPED_CITATION = re.compile(r"\\\[(\d+)\\\]")  # a citation marker [n] after markdown_text
 # What may stay unencoded in a link we make: RFC 3986's reserved and unreserved characters except those
 # that end a Markdown link destination or an HTML attribute ( ) < > " ' and the backslash and backtick.
 _URL_SAFE = ";/?:@&=+$,-_.!~*#%[]"
@@ -19,6 +23,12 @@ _URL_SAFE = ";/?:@&=+$,-_.!~*#%[]"
 def markdown_text(text: str) -> str:
     """`text` escaped so that a Markdown renderer shows exactly these characters."""
     return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
+
+
+def markdown_answer(text: str) -> str:
+    """An answer as Markdown text whose citation markers stay readable as `[n]`: a bracketed number links
+    nowhere, as every other bracket, colon and parenthesis around it is escaped."""
+    return _ESCAPED_CITATION.sub(r"[\1]", markdown_text(text))
 
 
 def unescape_markdown_text(escaped: str) -> str:
@@ -52,3 +62,15 @@ def public_source(source: str, knowledge_dir: Path) -> str:
     path = Path(source)
     inside = not path.is_absolute() and ".." not in path.parts and (knowledge_dir / path).is_file()
     return source if inside else path.name
+
+
+def source_dicts(sources: Sequence[Source], knowledge_dir: Path) -> list[dict]:
+    """Citations as the API returns them (`/api/chat`'s `sources`, `/v1/`'s `citations`)."""
+    return [{"n": s.n, "title": s.title, "source": public_source(s.source, knowledge_dir), "text": s.text,
+             "url": s.url} for s in sources]
+
+
+def markdown_source(source: Source, knowledge_dir: Path) -> str:
+    """`n. **title** — name` for a Markdown source list; the title links to the article's URL if it has one."""
+    name = markdown_text(public_source(source.source, knowledge_dir))
+    return f"{source.n}. **{markdown_link(source.title, source.url)}** — {name}"

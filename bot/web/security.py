@@ -16,6 +16,7 @@ from typing import Any
 
 from bot.settings import Settings
 from bot.web.bodylimit import BodyTooLarge, ClientGone, json_problem, read_body, replaying, too_large_text
+from bot.web.errors import OPENAI_PREFIX, error_body
 from bot.web.origins import OriginPolicy
 from bot.web.ratelimit import QuestionLimit, refusal_text
 
@@ -28,8 +29,9 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 CONVERSATION_HEADER = "x-conversation-id"
 GRADIO_API = "/gradio_api/"
 # Reads answers or other data even with GET: a browser on a foreign site may not call these at all.
-DATA_PREFIXES = ("/api/", GRADIO_API)
-QUESTION_PREFIX = "/api/"  # each POST here is one question; the Gradio chat counts its own in respond()
+DATA_PREFIXES = ("/api/", GRADIO_API, OPENAI_PREFIX)
+# Each POST here is one question; the Gradio chat counts its own in respond().
+QUESTION_PREFIXES = ("/api/", f"{OPENAI_PREFIX}chat/")
 SAFE_METHODS = ("GET", "HEAD")
 # The chat takes no files: Gradio's upload route would store and serve anyone's files from our domain.
 UPLOAD_ROUTES = ("/gradio_api/upload",)
@@ -53,44 +55,47 @@ class WebSecurity:
         headers = _headers(scope)
         origin, host = headers.get("origin"), headers.get("host")
         cors = self.policy.cors_grant(origin, host) if origin else []
+        path = scope["path"]
         refusal = self._refusal(scope, headers)
         if refusal:
-            status, body, extra = refusal
-            await _reply(send, status, body, (cors if status != 403 else []) + extra)
+            status, message, extra = refusal
+            if status == 204:
+                await _reply(send, status, None, cors + extra)
+            else:
+                await _refuse(send, path, status, message, (cors if status != 403 else []) + extra)
             return
         if scope["method"] not in SAFE_METHODS:
             try:
                 body = await read_body(receive, self.max_body_bytes)
             except BodyTooLarge:
-                await _reply(send, 413, {"error": too_large_text(self.max_body_bytes)}, cors)
+                await _refuse(send, path, 413, too_large_text(self.max_body_bytes), cors)
                 return
             except ClientGone:
                 return
             problem = json_problem(body) if body and _is_json(headers) else None
             if problem:
-                await _reply(send, 422, {"error": f"invalid request: {problem}"}, cors)
+                await _refuse(send, path, 422, f"invalid request: {problem}", cors)
                 return
             receive = replaying(body, receive)
         await self.app(scope, receive, self._decorating(send, cors))
 
-    def _refusal(self, scope: Scope, headers: dict[str, str]) -> tuple[int, dict | None, list] | None:
-        """What to answer instead of the route, judged from the request line and headers alone."""
+    def _refusal(self, scope: Scope, headers: dict[str, str]) -> tuple[int, str, list] | None:
+        """(status, message, headers) to answer instead of the route, judged from the request line and headers."""
         path, method, origin = scope["path"], scope["method"], headers.get("origin")
         guarded = method not in SAFE_METHODS or path.startswith(DATA_PREFIXES)
         if origin and guarded and not self.policy.allows(origin, headers.get("host")):
-            return 403, {"error": "this site is not allowed to use careerbot from a browser"}, []
+            return 403, "this site is not allowed to use careerbot from a browser", []
         if method == "OPTIONS" and "access-control-request-method" in headers:
-            return 204, None, _PREFLIGHT
+            return 204, "", _PREFLIGHT
         if path.startswith(self.closed_routes):
-            return 404, {"error": "not found"}, []
+            return 404, "not found", []
         length = headers.get("content-length", "")
         if length.isdigit() and int(length) > self.max_body_bytes:
-            return 413, {"error": too_large_text(self.max_body_bytes)}, []
-        if method == "POST" and path.startswith(QUESTION_PREFIX):
+            return 413, too_large_text(self.max_body_bytes), []
+        if method == "POST" and path.startswith(QUESTION_PREFIXES):
             seconds = self.questions.wait_seconds(_client_host(scope), headers.get(CONVERSATION_HEADER))
             if seconds:
-                return 429, {"error": refusal_text(seconds), "retry_after": seconds}, [
-                    (b"retry-after", str(seconds).encode())]
+                return 429, refusal_text(seconds), [(b"retry-after", str(seconds).encode())]
         return None
 
     def _decorating(self, send: Send, cors: list[tuple[bytes, bytes]]) -> Send:
@@ -115,7 +120,7 @@ class WebSecurity:
 
 _PREFLIGHT = [
     (b"access-control-allow-methods", b"GET, POST, OPTIONS"),
-    (b"access-control-allow-headers", b"Content-Type, X-Conversation-Id"),
+    (b"access-control-allow-headers", b"Authorization, Content-Type, X-Conversation-Id"),
     (b"access-control-max-age", b"600"),
 ]
 
@@ -133,6 +138,14 @@ def _is_json(headers: dict[str, str]) -> bool:
     """FastAPI reads a body without a content type as JSON too."""
     content_type = headers.get("content-type", "application/json").split(";")[0].strip().lower()
     return content_type == "application/json" or content_type.endswith("+json")
+
+
+async def _refuse(send: Send, path: str, status: int, message: str, headers: list[tuple[bytes, bytes]]) -> None:
+    status, body = error_body(path, status, message)
+    retry_after = dict(headers).get(b"retry-after")
+    if retry_after and not path.startswith(OPENAI_PREFIX):  # the widget reads it from the body too
+        body["retry_after"] = int(retry_after)
+    await _reply(send, status, body, headers)
 
 
 async def _reply(send: Send, status: int, body: dict | None, headers: list[tuple[bytes, bytes]]) -> None:

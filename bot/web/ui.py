@@ -17,7 +17,7 @@ from gradio.components.chatbot import TextMessage
 
 from bot.chain import Answer, CareerBot
 from bot.settings import Settings
-from bot.web.display import markdown_link, markdown_text, public_source, unescape_markdown_text
+from bot.web.display import markdown_answer, markdown_source, markdown_text, unescape_markdown_text
 from bot.web.ratelimit import QuestionLimit, refusal_text
 from bot.web.validation import chat_problem
 
@@ -65,16 +65,14 @@ class TextOnlyChatbot(gr.Chatbot):
 
 def render_answer(answer: Answer, settings: Settings) -> str:
     """The answer as Markdown whose only markup is careerbot's own: emphasis, the source list, links."""
-    parts = [markdown_text(answer.text)]
+    parts = [markdown_answer(answer.text)]
     if answer.notice:
         parts.append(f"*{markdown_text(answer.notice)}*")
     if answer.sources:
         lines = ["**Sources**"]
         for s in answer.sources:
             quote = s.text if len(s.text) <= _QUOTE_CHARS else s.text[:_QUOTE_CHARS].rsplit(" ", 1)[0] + " …"
-            name = markdown_text(public_source(s.source, settings.knowledge_dir))
-            lines.append(f"{s.n}. **{markdown_link(s.title, s.url)}** — {name}\n"
-                         f"    > {markdown_text(' '.join(quote.split()))}")
+            lines.append(f"{markdown_source(s, settings.knowledge_dir)}\n    > {markdown_text(' '.join(quote.split()))}")
         parts.append("\n".join(lines))
     return "\n\n".join(parts)
 
@@ -132,7 +130,7 @@ def _answer(careerbot: CareerBot, message: str, turns: list[dict], settings: Set
                 yield render_answer(piece, settings)
             else:
                 written += piece
-                yield markdown_text(written)
+                yield markdown_answer(written)
     except Exception:  # the reader gets a short message, never the exception's text or a server path
         log.exception("answer in the chat page failed")
         raise gr.Error("The answer failed; please try again.") from None
