@@ -32,7 +32,8 @@ STATIC = Path(__file__).resolve().parent / "static"
 # widget.js carries this marker where the server writes the limits it enforces, so they have one home.
 _WIDGET_LIMITS = "/* limits: filled in by the server */ {}"
 _ERROR = {"content": {"application/json": {"example": {"error": "what went wrong"}}}}
-# Documented on both chat routes; the middleware in bot/web/security.py produces 403, 429 and big-body 413s.
+# Documented on both chat routes; the middleware in bot/web/security.py produces the 403s, 429s, big-body 413s
+# and malformed-JSON 422s.
 CHAT_ERRORS: dict = {
     403: {**_ERROR, "description": "called from a browser on a site that is not in CAREERBOT_ALLOWED_ORIGINS"},
     413: {**_ERROR, "description": "message, history, a history turn or the request body too long"},
