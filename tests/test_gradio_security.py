@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import re
 import time
+import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
@@ -94,6 +95,41 @@ def test_history_turns_are_capped_per_turn(hardened_app: str) -> None:
     long_turn = [{"role": "user", "content": "a" * 8001}]
     refused = api_chat(hardened_app, new_client(), history=long_turn)
     assert refused.status_code == 413 and refused.json()["error"] == "history turn 1 too long: at most 8000 characters"
+
+
+def ask_with_tampered_history(base: str, history: list[dict]) -> dict:
+    """What the page's own protocol allows: store any chat history in the session's state (the page's
+    chatbot -> state sync, an unqueued call), then ask through the queue with it. The final queue message."""
+    config = httpx.get(f"{base}/config", timeout=30).json()
+    chatbot = next(c["id"] for c in config["components"] if c["type"] == "chatbot")
+    dependencies = config["dependencies"]
+    sync = next(d["id"] for d in dependencies if d["inputs"] == [chatbot] and len(d["outputs"]) == 2 and not d["queue"])
+    respond = next(d["id"] for d in dependencies if d["api_name"] == "respond")
+    session, headers = uuid.uuid4().hex[:11], as_client(new_client())
+    call = {"session_hash": session, "event_data": None, "trigger_id": None}
+    messages = [{"role": m["role"], "content": [{"type": "text", "text": m["content"]}]} for m in history]
+    assert httpx.post(f"{base}/gradio_api/run/predict", json={**call, "data": [messages], "fn_index": sync},
+                      headers=headers, timeout=30).status_code == 200
+    assert httpx.post(f"{base}/gradio_api/queue/join", json={**call, "data": [QUESTION, None], "fn_index": respond},
+                      headers=headers, timeout=30).status_code == 200
+    with httpx.stream("GET", f"{base}/gradio_api/queue/data?session_hash={session}", headers=headers,
+                      timeout=60) as stream:
+        for line in stream.iter_lines():
+            message = json.loads(line.removeprefix("data:")) if line.startswith("data:") else {}
+            if message.get("msg") == "process_completed":
+                return message
+    pytest.fail("the queue never completed the question")
+
+
+def test_history_caps_hold_inside_respond(hardened_app: str) -> None:
+    refused = ask_with_tampered_history(hardened_app, [{"role": "user", "content": "a" * 8001},
+                                                       {"role": "assistant", "content": "ok"}])
+    assert refused["output"]["error"] == "history turn 1 too long: at most 8000 characters"
+    # A long but ordinary conversation goes on: the bot sees its newest turns, as many as the API takes.
+    long_chat = [{"role": role, "content": "What do data scientists do?"} for _ in range(30)
+                 for role in ("user", "assistant")]
+    answered = ask_with_tampered_history(hardened_app, long_chat)
+    assert answered["success"] and "Sources" in json.dumps(answered["output"])
 
 
 @pytest.mark.parametrize("origin", ["https://evil.example", "http://localhost:3000", "null"])
