@@ -253,3 +253,17 @@ def test_clients_are_counted_per_ipv4_address_and_per_ipv6_64() -> None:
     assert client_key("2001:db8:1:3::1") != client_key("2001:db8:1:2::1")
     assert client_key("::ffff:203.0.113.7") == "203.0.113.7"
     assert client_key(None) == "unknown"
+
+
+def test_app_trusts_forwarded_for_only_from_named_proxies(monkeypatch: pytest.MonkeyPatch) -> None:
+    import uvicorn
+
+    import app
+
+    runs: list[dict] = []
+    monkeypatch.setattr(uvicorn, "run", lambda asgi_app, **options: runs.append(options))  # serve nothing
+    monkeypatch.delenv("CAREERBOT_TRUSTED_PROXIES", raising=False)
+    app.main([])
+    app.main(["--forwarded-allow-ips", "10.0.0.1, 10.1.0.0/16"])
+    assert (runs[0]["proxy_headers"], runs[0]["forwarded_allow_ips"]) == (False, None)  # uvicorn's own default: 127.0.0.1
+    assert (runs[1]["proxy_headers"], runs[1]["forwarded_allow_ips"]) == (True, ["10.0.0.1", "10.1.0.0/16"])
