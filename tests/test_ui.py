@@ -38,8 +38,8 @@ def test_render_answer_keeps_article_text_as_text_and_a_readable_source_list(tmp
                         url="https://example.org/a b)(c")],
     )
     markdown = render_answer(answer, make_settings(knowledge_dir=tmp_path))
-    assert markdown.startswith(r"Use \<script\>alert\(1\)\<\/script\> wisely \!\[x\]\(http\:\/\/t\/x\.png\) [1]")
-    assert r"1. **[\<b\>Bold\<\/b\> \[title\]\(http\:\/\/t\/\)](https://example.org/a%20b%29%28c)** — a\.md" in markdown
+    assert markdown.startswith(r"Use \<script\>alert\(1\)\</script\> wisely \!\[x\]\(http\://t/x\.png\) [1]")
+    assert r"1. **[\<b\>Bold\</b\> \[title\]\(http\://t/\)](https://example.org/a%20b%29%28c)** — a\.md" in markdown
     assert markdown.endswith(r"> \`code\` \*stars\*")
 
 
@@ -49,7 +49,7 @@ def test_markdown_escaping_round_trips_every_character():
     assert markdown_text("a.b") == "a\\.b"
     # Citation markers stay readable; nothing next to them can make them a link or a definition.
     assert markdown_answer("MLEs ship models [1]. [2](http://t/) [3]: x") == (
-        r"MLEs ship models [1]\. [2]\(http\:\/\/t\/\) [3]\: x")
+        r"MLEs ship models [1]\. [2]\(http\://t/\) [3]\: x")
 
 
 def test_links_only_from_http_urls():

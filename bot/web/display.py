@@ -9,11 +9,12 @@ from urllib.parse import quote, urlsplit
 
 from bot.chain import Source
 
-# Every ASCII punctuation character, which CommonMark lets a backslash escape. Escaping all of them (not a
-# hand-picked few) leaves no Markdown or HTML construct alive: images, links, autolinks (`http\://`), code
-# spans, emphasis, headings, list markers, tables, raw HTML and entities all become the characters they are.
-_MARKDOWN_SPECIAL = re.compile(r"([!-/:-@\[-`{-~])")
-_MARKDOWN_ESCAPED = re.compile(r"\\([!-/:-@\[-`{-~])")
+# The ASCII punctuation that means something to CommonMark, GFM or the chat UIs' extensions (each may be
+# backslash-escaped): with all of them escaped no construct survives, neither images, links, autolinks
+# (`http\://`, `www\.`, `a\@b`), code spans, emphasis, headings, lists, tables, raw HTML, entities nor `$` math.
+# The rest (" % ' , / ; ?) starts nothing, so it stays as it is, for readable raw text.
+_MARKDOWN_SPECIAL = re.compile(r"([!#$&()*+\-.:<=>@\[\\\]^_`{|}~])")
+_MARKDOWN_ESCAPED = re.compile(r"\\([!#$&()*+\-.:<=>@\[\\\]^_`{|}~])")
 _ESCAPED_CITATION = re.compile(r"\\\[(\d+)\\\]")  # a citation marker [n] after markdown_text
 # What may stay unencoded in a link we make: RFC 3986's reserved and unreserved characters except those
 # that end a Markdown link destination or an HTML attribute ( ) < > " ' and the backslash and backtick.
