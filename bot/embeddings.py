@@ -38,6 +38,23 @@ def get_embeddings() -> Embeddings:
     )
 
 
+def pack_vectors(vectors: list[list[float]]) -> str:
+    """Vectors as a compact string for Chroma metadata (which holds only scalars): float16, base64."""
+    import base64
+
+    import numpy as np
+
+    return base64.b64encode(np.asarray(vectors, dtype=np.float16).tobytes()).decode("ascii")
+
+
+def unpack_vectors(packed: str) -> "np.ndarray":
+    import base64
+
+    import numpy as np
+
+    return np.frombuffer(base64.b64decode(packed), dtype=np.float16).astype(np.float32).reshape(-1, 384)
+
+
 @lru_cache(maxsize=1)
 def _vocabulary() -> frozenset[str]:
     tokenizer = get_embeddings()._client.tokenizer

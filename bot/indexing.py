@@ -28,10 +28,11 @@ from langchain_core.documents import Document
 from tqdm import tqdm
 
 from bot.chunking import content_hash, embedding_text, split_document
-from bot.embeddings import get_embeddings
+from bot.embeddings import get_embeddings, pack_vectors
 from bot.loaders import Article, LoadError, fetch_url, is_url, iter_files, parse, read_file, source_name
 from bot.settings import Settings
 from bot.store import get_collection, reset_collection
+from bot.text import unit_embedding_texts
 
 log = logging.getLogger(__name__)
 
@@ -212,34 +213,56 @@ def _pruned_sources(stored: dict[str, StoredArticle], seen: set[str], folders: s
     return gone
 
 
+@dataclass(frozen=True)
+class Embedded:
+    """A chunk's vector, and its units' vectors packed for metadata (the composer compares them with the
+    question, so no unit is embedded while a reader waits)."""
+
+    vector: list[float]
+    unit_vectors: str
+
+
 def _write(collection: Collection, plans: list[PlannedArticle], settings: Settings, progress: bool) -> int:
     """Upsert every planned chunk (embedding only texts never seen before), then delete stale chunks."""
     chunks = [chunk for plan in plans for chunk in plan.chunks]
-    vectors = _known_vectors(collection, {chunk.metadata["chunk_hash"] for chunk in chunks})
-    missing = {c.metadata["chunk_hash"]: embedding_text(c) for c in chunks if c.metadata["chunk_hash"] not in vectors}
+    embedded = _known_vectors(collection, {chunk.metadata["chunk_hash"] for chunk in chunks})
+    missing = {c.metadata["chunk_hash"]: c for c in chunks if c.metadata["chunk_hash"] not in embedded}
     bar = tqdm(total=len(chunks), desc="embedding", unit=" chunks", disable=not progress)
     bar.update(len(chunks) - len(missing))
-    _flush_ready(collection, plans, vectors)  # articles whose every text is already stored
+    _flush_ready(collection, plans, embedded)  # articles whose every text is already stored
     pending, window_size = list(missing.items()), _WINDOW_BATCHES * settings.embed_batch_size
     for start in range(0, len(pending), window_size):
-        window = sorted(pending[start : start + window_size], key=lambda item: len(item[1]))
+        window = sorted(pending[start : start + window_size], key=lambda item: len(embedding_text(item[1])))
         for batch_start in range(0, len(window), settings.embed_batch_size):
             batch = window[batch_start : batch_start + settings.embed_batch_size]
-            vectors.update(zip((h for h, _ in batch), get_embeddings().embed_documents([t for _, t in batch])))
+            embedded.update(zip((h for h, _ in batch), _embed([chunk for _, chunk in batch], settings)))
             bar.update(len(batch))
-        _flush_ready(collection, plans, vectors)
+        _flush_ready(collection, plans, embedded)
     bar.close()
     return len(missing)
 
 
-def _flush_ready(collection: Collection, plans: list[PlannedArticle], vectors: dict[str, list[float]]) -> None:
+def _embed(chunks: list[Document], settings: Settings) -> list[Embedded]:
+    """Chunk vectors, and the vectors of their units, each text embedded once."""
+    vectors = get_embeddings().embed_documents([embedding_text(chunk) for chunk in chunks])
+    unit_texts = [unit_embedding_texts(chunk.page_content, chunk.metadata.get("heading_path")) for chunk in chunks]
+    flat = [text for texts in unit_texts for text in texts]
+    unit_vectors = get_embeddings().embed_documents(flat) if flat else []
+    found, offset = [], 0
+    for vector, texts in zip(vectors, unit_texts):
+        found.append(Embedded(vector, pack_vectors(unit_vectors[offset : offset + len(texts)])))
+        offset += len(texts)
+    return found
+
+
+def _flush_ready(collection: Collection, plans: list[PlannedArticle], embedded: dict[str, Embedded]) -> None:
     """Write, in order, every planned article whose vectors are all known; writes as soon as possible so a
     long run that is killed keeps most of its work.
 
     Ready articles are written together: Chroma's cost is mostly per call (a few ms), so one upsert per
     article would add ~10% to the ingest time. Stale chunks go only after the new ones are stored."""
     ready: list[PlannedArticle] = []
-    while plans and all(chunk.metadata["chunk_hash"] in vectors for chunk in plans[0].chunks):
+    while plans and all(chunk.metadata["chunk_hash"] in embedded for chunk in plans[0].chunks):
         ready.append(plans.pop(0))
     chunks = [chunk for plan in ready for chunk in plan.chunks]
     for start in range(0, len(chunks), _WRITE_BATCH):
@@ -247,22 +270,24 @@ def _flush_ready(collection: Collection, plans: list[PlannedArticle], vectors: d
         collection.upsert(
             ids=[chunk.id for chunk in batch],
             documents=[chunk.page_content for chunk in batch],
-            metadatas=[chunk.metadata for chunk in batch],
-            embeddings=[vectors[chunk.metadata["chunk_hash"]] for chunk in batch],
+            metadatas=[{**chunk.metadata, "unit_vectors": embedded[chunk.metadata["chunk_hash"]].unit_vectors}
+                       for chunk in batch],
+            embeddings=[embedded[chunk.metadata["chunk_hash"]].vector for chunk in batch],
         )
     stale = [chunk_id for plan in ready for chunk_id in plan.stale_ids]
     if stale:
         collection.delete(ids=stale)
 
 
-def _known_vectors(collection: Collection, chunk_hashes: set[str]) -> dict[str, list[float]]:
+def _known_vectors(collection: Collection, chunk_hashes: set[str]) -> dict[str, Embedded]:
     """Vectors already stored for these texts (under any article), so they are copied, not recomputed."""
-    known: dict[str, list[float]] = {}
+    known: dict[str, Embedded] = {}
     hashes = sorted(chunk_hashes)
     for start in range(0, len(hashes), 500):
         found = collection.get(
             where={"chunk_hash": {"$in": hashes[start : start + 500]}}, include=["metadatas", "embeddings"]
         )
         for meta, vector in zip(found["metadatas"], found["embeddings"]):
-            known[meta["chunk_hash"]] = list(vector)
+            if meta.get("unit_vectors"):  # a chunk stored before units had vectors is embedded again
+                known[meta["chunk_hash"]] = Embedded(list(vector), meta["unit_vectors"])
     return known

@@ -108,6 +108,18 @@ def passage_units(text: str) -> list[Unit]:
     return units
 
 
+def unit_context(heading: str | None, unit: Unit) -> str:
+    """What a unit is about beyond its own words: the chunk's heading path and, for an item, its list's
+    introduction."""
+    return " ".join(filter(None, [heading, unit.intro]))
+
+
+def unit_embedding_texts(chunk_text: str, heading: str | None) -> list[str]:
+    """The text embedded for each unit of a chunk (at ingest, and by the composer when it has no stored
+    vector): the unit with its context."""
+    return [f"{unit_context(heading, u)} {u.text}".strip() for u in passage_units(chunk_text)]
+
+
 # Job-title and field abbreviations the embedding model does not resolve ("MLE" lands nowhere near "machine
 # learning engineer"). Domain vocabulary of the library, not of any question set.
 ACRONYMS = {

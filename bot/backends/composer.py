@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from langchain_core.documents import Document
 
 from bot.backends.base import AnswerBackend
-from bot.text import Unit, asked, content_stems, expand_acronyms, passage_units
+from bot.text import Unit, asked, content_stems, expand_acronyms, passage_units, unit_context
 
 _MAX_WORDS = 90
 _FIRST_PART_WORDS = 55
@@ -94,7 +94,7 @@ class Composer(AnswerBackend):
         candidates = _candidates(passages)
         if not candidates:
             return " ".join(f"{p.page_content.strip()} [{i + 1}]" for i, p in enumerate(passages[:1]))
-        self._score(question, candidates)
+        self._score(question, candidates, passages)
         quotable = [c for c in candidates if not _asks(c)] or candidates
         best = max(quotable, key=lambda c: c.score)
         wants_list = bool(_LIST_QUESTION.search(question))
@@ -108,7 +108,7 @@ class Composer(AnswerBackend):
         parts += _runners_up(best, quotable, used, _MAX_WORDS - _words(parts))
         return " ".join(parts)
 
-    def _score(self, question: str, candidates: list[_Candidate]) -> None:
+    def _score(self, question: str, candidates: list[_Candidate], passages: Sequence[Document]) -> None:
         query = _as_written(content_stems(question), candidates)
         frequency = Counter(s for c in candidates for s in c.stems | c.context_stems)
         weight = {s: math.log(1 + len(candidates) / frequency.get(s, 0.5)) for s in query}
@@ -126,15 +126,16 @@ class Composer(AnswerBackend):
                 + w.passage_rank / (1 + c.passage)
                 + w.list_item * (wants_list and c.unit.is_item)
             )
-        self._add_meaning(question, candidates)
+        self._add_meaning(question, candidates, passages)
 
-    def _add_meaning(self, question: str, candidates: list[_Candidate]) -> None:
-        """Similarity of meaning, for the units that words put in contention (embedding every unit of six
-        passages would cost more than the rest of the answer); the others get the lowest of theirs."""
+    def _add_meaning(self, question: str, candidates: list[_Candidate], passages: Sequence[Document]) -> None:
+        """Similarity of meaning, for the units that words put in contention; the others get the lowest of
+        theirs. Units' vectors come from ingest (metadata `unit_vectors`); only a passage without them
+        (stored by an older version, or built by hand) has its units embedded here."""
         if not self.weights.meaning:
             return
         contenders = sorted(candidates, key=lambda c: c.score, reverse=True)[:_MEANING_CANDIDATES]
-        similarity = _similarities(question, [f"{c.context} {c.unit.text}".strip() for c in contenders])
+        similarity = _similarities(question, contenders, passages)
         floor = min(similarity, default=0.0)
         meaning = {id(c): s for c, s in zip(contenders, similarity)}
         for c in candidates:
@@ -190,7 +191,7 @@ def _candidates(passages: Sequence[Document]) -> list[_Candidate]:
     for index, passage in enumerate(passages):
         heading = passage.metadata.get("heading_path") or passage.metadata.get("heading") or ""
         for unit in passage_units(passage.page_content):
-            context = " ".join(filter(None, [heading, unit.intro]))
+            context = unit_context(heading, unit)
             found.append(_Candidate(index, unit, context, content_stems(unit.text), content_stems(context)))
     _shared_words_are_context(found)
     return found
@@ -249,10 +250,14 @@ def _as_list(intro: str | None, items: list[_Candidate], max_words: int) -> tupl
     return (f"{intro} {body}" if intro.rstrip().endswith(":") else f"{intro.rstrip('.')}: {body}"), chosen
 
 
-def _similarities(question: str, texts: list[str]) -> list[float]:
-    from bot.embeddings import embed_query, embed_texts
-
+def _similarities(question: str, contenders: list[_Candidate], passages: Sequence[Document]) -> list[float]:
     import numpy as np
 
-    return (np.asarray(embed_texts(texts)) @ np.asarray(embed_query(question))).tolist()
+    from bot.embeddings import embed_query, embed_texts, unpack_vectors
 
+    stored = {i: unpack_vectors(p.metadata["unit_vectors"]) for i, p in enumerate(passages)
+              if p.metadata.get("unit_vectors")}
+    missing = [c for c in contenders if c.passage not in stored]
+    computed = dict(zip(map(id, missing), embed_texts([f"{c.context} {c.unit.text}".strip() for c in missing])))
+    vectors = [stored[c.passage][c.unit.position] if c.passage in stored else computed[id(c)] for c in contenders]
+    return (np.asarray(vectors, dtype=np.float32) @ np.asarray(embed_query(question), dtype=np.float32)).tolist()
