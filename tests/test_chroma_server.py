@@ -95,3 +95,21 @@ def test_a_running_bot_answers_from_articles_ingested_after_it_started(chroma_ur
     assert done.returncode == 0, done.stderr
     answer = running.answer(question)
     assert not answer.refused and answer.sources[0].title == "Becoming a veterinary nurse"
+
+
+def test_the_lexical_index_follows_a_server_collection_through_same_size_updates(chroma_url: str, tmp_path: Path) -> None:
+    from bot.lexical import tokens
+
+    settings = make_settings(chroma_url=chroma_url, knowledge_dir=tmp_path, collection="lexical-test",
+                             lexical_refresh_s=0.5)
+    article = tmp_path / "a.md"
+    article.write_text("# Quokka careers\n\nQuokka wranglers earn a modest salary in Perth.\n", encoding="utf-8")
+    ingest([str(tmp_path)], settings, progress=False)
+    running = CareerBot(settings)
+    assert running.retriever.search("quokka wranglers")
+    # The same number of chunks, other words: only the periodic id check can notice.
+    article.write_text("# Wombat careers\n\nWombat keepers earn a modest salary in Perth.\n", encoding="utf-8")
+    ingest([str(tmp_path)], settings, progress=False)
+    time.sleep(0.6)
+    assert running.retriever.search("wombat keepers")
+    assert running.retriever.lexical.document_frequency(tokens("quokka")[0]) == 0
