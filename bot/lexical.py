@@ -44,24 +44,38 @@ class LexicalIndex:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._revision: Hashable = None
+        self._revision: tuple[Hashable, int | None] | None = None
         self._words: dict[str, list[str]] = {}  # chunk id -> its content words
         self._ids: list[str] = []
         self._bm25: object | None = None
         self._document_frequency: Counter[str] = Counter()
         self._by_prefix: dict[str, dict[str, str]] = {}  # first two letters -> {word: token}
 
-    def sync(self, collection: Collection, revision: Hashable) -> None:
-        """Bring the index in line with the collection, if `revision` says it may have changed."""
+    def sync(self, collection: Collection, revision: tuple[Hashable, int | None]) -> None:
+        """Bring the index in line with the collection, if `revision` (signal, time bucket) says it may have
+        changed. A new signal (a write was seen) is synced before the query, so new chunks are found at once;
+        a new time bucket alone only asks for a look in the background (listing a large collection's ids
+        takes a while), and queries meanwhile use the index as it is."""
         if revision == self._revision:
             return
-        with self._lock:
-            if revision == self._revision:
-                return
-            ids = _all_ids(collection)
-            if set(ids) != set(self._words):
-                self._update(collection, ids)
-            self._revision = revision
+        if self._revision is not None and revision[0] == self._revision[0]:
+            if self._lock.acquire(blocking=False):  # else a look is already under way
+                threading.Thread(target=self._sync_locked, args=(collection, revision), daemon=True).start()
+            return
+        self._lock.acquire()
+        self._sync_locked(collection, revision)
+
+    def _sync_locked(self, collection: Collection, revision: tuple[Hashable, int | None]) -> None:
+        try:
+            if revision != self._revision:
+                ids = _all_ids(collection)
+                if set(ids) != set(self._words):
+                    self._update(collection, ids)
+                self._revision = revision
+        except Exception:  # a failed look leaves the index as it was; the next revision tries again
+            log.exception("could not bring the lexical index up to date")
+        finally:
+            self._lock.release()
 
     def _update(self, collection: Collection, ids: list[str]) -> None:
         current = set(ids)

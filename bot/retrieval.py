@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Sequence
 
 from chromadb.api.models.Collection import Collection
 from langchain_core.callbacks import CallbackManagerForRetrieverRun
@@ -14,7 +14,7 @@ from pydantic import ConfigDict, Field
 from bot.embeddings import embed_query, is_dictionary_word
 from bot.lexical import LexicalIndex, indexed_text, tokens
 from bot.settings import Settings
-from bot.store import count_revision
+from bot.store import Revision, count_revision
 from bot.text import asked, content_words, expand_acronyms, stem
 
 # Words that only make sense with an earlier turn ("How much do *they* earn?", "and *that* role?").
@@ -63,7 +63,7 @@ class ArticleRetriever(BaseRetriever):
     model_config = ConfigDict(arbitrary_types_allowed=True)
 
     collection: Collection | Callable[[], Collection]
-    revision: Callable[[Collection], Hashable] = lambda collection: count_revision(collection, 5.0)
+    revision: Callable[[Collection], Revision] = lambda collection: count_revision(collection, 5.0)
     lexical: LexicalIndex = Field(default_factory=LexicalIndex)
     # Defaults live in Settings (one home); from_settings() is how the app builds it.
     k: int = _DEFAULTS["top_k"].default

@@ -85,15 +85,19 @@ def live_collection(settings: Settings) -> Collection:
     return collection
 
 
-def revision(settings: Settings) -> Callable[[Collection], Hashable]:
-    """How a reader tells that the collection may have changed: the embedded store's file stamp (any
-    process's write touches it), or for a server its size plus a time bucket."""
+Revision = tuple[Hashable, int | None]
+
+
+def revision(settings: Settings) -> Callable[[Collection], Revision]:
+    """How a reader tells that the collection may have changed: (a signal that moves with every write, a
+    time bucket or None). The embedded store's file stamp moves with any process's write; a server offers
+    only its size, so a time bucket also asks for a look at the ids now and then."""
     if settings.chroma_url:
         return lambda collection: count_revision(collection, settings.lexical_refresh_s)
-    return lambda collection: _store_stamp(settings.store_dir)
+    return lambda collection: (_store_stamp(settings.store_dir), None)
 
 
-def count_revision(collection: Collection, every_s: float) -> Hashable:
+def count_revision(collection: Collection, every_s: float) -> Revision:
     """Its size, and a time bucket so that an update that keeps the size is seen within `every_s` seconds."""
     return collection.count(), int(time.monotonic() // every_s)
 

@@ -111,5 +111,9 @@ def test_the_lexical_index_follows_a_server_collection_through_same_size_updates
     article.write_text("# Wombat careers\n\nWombat keepers earn a modest salary in Perth.\n", encoding="utf-8")
     ingest([str(tmp_path)], settings, progress=False)
     time.sleep(0.6)
-    assert running.retriever.search("wombat keepers")
+    assert running.retriever.search("wombat keepers")  # dense search sees it at once; BM25 looks in the background
+    deadline = time.monotonic() + 10
+    while running.retriever.lexical.document_frequency(tokens("quokka")[0]) and time.monotonic() < deadline:
+        time.sleep(0.2)
     assert running.retriever.lexical.document_frequency(tokens("quokka")[0]) == 0
+    assert running.retriever.lexical.document_frequency(tokens("wombat")[0]) == 1
