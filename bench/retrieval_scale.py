@@ -28,7 +28,7 @@ from bench.ingest import _sentence, _TOPICS
 from bot.embeddings import get_embeddings
 from bot.retrieval import ArticleRetriever
 from bot.settings import Settings
-from bot.store import get_collection
+from bot.store import get_collection, revision
 
 QUESTIONS = [
     "What does a machine learning engineer do?", "How much do data scientists earn?",
@@ -78,7 +78,8 @@ def main(argv: list[str] | None = None) -> None:
         collection = get_collection(settings)
         embeddings = get_embeddings()
         vectors = {q: embeddings.embed_query(q) for q in QUESTIONS}  # also loads the model before timing
-        retriever = ArticleRetriever.from_settings(settings, collection=collection, threshold=-1.0)
+        retriever = ArticleRetriever.from_settings(settings, collection=collection, revision=revision(settings),
+                                                   threshold=-1.0)
         started = time.perf_counter()
         retriever.invoke(QUESTIONS[0])  # first query loads Chroma's index and builds the BM25 index
         print(f"first query, building the BM25 index of {retriever.lexical.size} chunks: "

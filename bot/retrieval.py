@@ -165,10 +165,11 @@ class ArticleRetriever(BaseRetriever):
 
 def _with_similarity(collection: Collection, ids: list[str], vector: list[float]) -> list[Document]:
     """Lexical-only candidates with their cosine similarity, from their stored vectors (no re-embedding)."""
+    import numpy as np
+
     found = collection.get(ids=ids, include=["documents", "metadatas", "embeddings"])
+    scores = (np.asarray(found["embeddings"], dtype=np.float32) @ np.asarray(vector, dtype=np.float32)).tolist()
     return [
-        Document(id=chunk_id, page_content=text,
-                 metadata={**meta, "score": round(float(sum(a * b for a, b in zip(vector, stored))), 4)})
-        for chunk_id, text, meta, stored in zip(found["ids"], found["documents"], found["metadatas"],
-                                                 found["embeddings"])
+        Document(id=chunk_id, page_content=text, metadata={**meta, "score": round(score, 4)})
+        for chunk_id, text, meta, score in zip(found["ids"], found["documents"], found["metadatas"], scores)
     ]
