@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+from pathlib import Path
 
 import bot  # noqa: F401 - offline switches first
 from bot.settings import get_settings
@@ -33,6 +34,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--prune", action="store_true",
                         help="remove stored articles whose files are gone from the given folders, and pages that "
                         "left their sitemap or now answer 404/410")
+    parser.add_argument("--watch", nargs="?", const=settings.knowledge_dir, type=Path, metavar="DIR",
+                        help=f"ingest DIR (default {settings.knowledge_dir}), then again whenever its articles are "
+                        "added, changed or removed, until Ctrl-C")
     parser.add_argument("--dry-run", action="store_true", help="show what would change, change nothing")
     parser.add_argument("--rebuild", action="store_true", help="empty the collection first and ingest afresh")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
@@ -42,10 +46,23 @@ def main(argv: list[str] | None = None) -> int:
     for noisy in ("pypdf", "trafilatura", "courlan"):
         logging.getLogger(noisy).setLevel(logging.ERROR)
 
-    from bot.indexing import ingest
+    from bot.indexing import IngestReport, ingest
     from bot.sites import Site
     from bot.store import describe
 
+    def show(report: IngestReport) -> None:
+        for source, reason in report.ignored:
+            print(f"ignored {source}: {reason}", file=sys.stderr, flush=True)
+        for source, reason in report.failed:
+            print(f"skipped {source}: {reason}", file=sys.stderr, flush=True)
+        print(f"{report.summary()} -> {describe(settings)}", flush=True)
+
+    if args.watch is not None:
+        from bot.watch import watch_folder
+
+        print(f"watching {args.watch} (Ctrl-C stops)", flush=True)
+        watch_folder(args.watch, settings, show)
+        return 0
     urls = [target for target in args.targets if "://" in target]
     paths = [target for target in args.targets if "://" not in target]
     sites = [Site("page", url, settings) for url in urls]
@@ -55,11 +72,7 @@ def main(argv: list[str] | None = None) -> int:
         paths = [str(settings.knowledge_dir)]
     report = ingest(paths, settings, sites=sites, prune=args.prune, dry_run=args.dry_run, rebuild=args.rebuild,
                     progress=not args.quiet)
-    for source, reason in report.ignored:
-        print(f"ignored {source}: {reason}", file=sys.stderr)
-    for source, reason in report.failed:
-        print(f"skipped {source}: {reason}", file=sys.stderr)
-    print(f"{report.summary()} -> {describe(settings)}")
+    show(report)
     return 1 if report.failed else 0
 
 

@@ -57,6 +57,9 @@ class Settings(BaseSettings):
     max_redirects: int = Field(5, ge=0, description="Redirects followed per page; more is reported as a loop.")
     crawl_max_pages: int = Field(200, ge=1, description="Pages one --crawl fetches at most.")
     crawl_max_depth: int = Field(3, ge=0, description="Links followed from the start page of a --crawl.")
+    watch_debounce_ms: int = Field(
+        1000, ge=0, description="ingest.py --watch waits this long after the last change before ingesting."
+    )
 
     @field_validator("allowed_origins", mode="before")
     @classmethod
