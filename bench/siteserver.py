@@ -35,6 +35,7 @@ class SiteServer:
         self.requests: Counter[str] = Counter()
         self.not_modified: Counter[str] = Counter()
         self.user_agents: set[str] = set()
+        self.arrivals: list[tuple[float, str]] = []  # (time.monotonic(), path) of every request
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
@@ -57,6 +58,7 @@ class SiteServer:
         with self._lock:
             self.requests.clear()
             self.not_modified.clear()
+            self.arrivals.clear()
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         site = self
@@ -68,6 +70,7 @@ class SiteServer:
                 path = self.path.split("?")[0]
                 with site._lock:
                     site.requests[path] += 1
+                    site.arrivals.append((time.monotonic(), path))
                     site.user_agents.add(self.headers.get("User-Agent", ""))
                 route = site.routes.get(path)
                 if route is None:

@@ -269,7 +269,8 @@ class Site:
     _final_urls: dict[str, str] = field(default_factory=dict, init=False, repr=False)  # after redirects -> listed
 
     def load(self, stored: Mapping[str, StoredArticle], progress: bool) -> Iterator[tuple[str, Loaded]]:
-        self._fetcher = Fetcher(self.settings)
+        self._fetcher, self._listed, self._gone, self._final_urls = Fetcher(self.settings), set(), set(), {}
+        self._listing_complete = self._is_feed = False
         bar = tqdm(desc=f"{self.kind} {urlsplit(self.url).netloc}", unit=" pages", disable=not progress)
         counts = {"fetched": 0, "unchanged": 0, "skipped": 0, "failed": 0}
         try:
@@ -337,6 +338,9 @@ class Site:
         problem = url_problem(url) or (None if same_host(url, self.url) else "outside the site")
         if problem:
             raise LoadError(problem)
+        refusal = self._fetcher.robots_refusal(url)
+        if refusal:
+            raise refusal
         data = self._fetcher.fetch(url, max_bytes=_LISTING_MAX_BYTES, site=self.url).data
         if data[:2] == b"\x1f\x8b":
             data = _gunzip(data, _LISTING_MAX_BYTES)
