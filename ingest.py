@@ -41,6 +41,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rebuild", action="store_true", help="empty the collection first and ingest afresh")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
     args = parser.parse_args(argv)
+    others = args.targets or args.sitemap or args.feed or args.crawl or args.dry_run or args.rebuild
+    if args.watch is not None and others:
+        parser.error("--watch takes only its folder (and always prunes what leaves it)")
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(message)s")
     # A broken PDF or sitemap is reported once, as a skipped input, not also as the parser's own warnings.
     for noisy in ("pypdf", "trafilatura", "courlan"):

@@ -48,7 +48,8 @@ class SiteServer:
     def sitemap(self, path: str, paths: list[str], index: bool = False) -> None:
         tag, item = ("sitemapindex", "sitemap") if index else ("urlset", "url")
         locs = "".join(f"<{item}><loc>{escape(self.absolute(p))}</loc></{item}>" for p in paths)
-        xml = f'<?xml version="1.0" encoding="UTF-8"?><{tag} xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{locs}</{tag}>'
+        namespace = "http://www.sitemaps.org/schemas/sitemap/0.9"
+        xml = f'<?xml version="1.0" encoding="UTF-8"?><{tag} xmlns="{namespace}">{locs}</{tag}>'
         self.routes[path] = Route(body=xml.encode(), content_type="application/xml")
 
     def absolute(self, path: str) -> str:
@@ -92,7 +93,8 @@ class SiteServer:
             def _not_modified(self, headers: dict[str, str]) -> bool:
                 if "If-None-Match" in self.headers and "ETag" in headers:
                     return self.headers["If-None-Match"] == headers["ETag"]
-                return "If-Modified-Since" in self.headers and self.headers["If-Modified-Since"] == headers.get("Last-Modified")
+                since = self.headers.get("If-Modified-Since")
+                return since is not None and since == headers.get("Last-Modified")
 
             def _send(self, status: int, body: bytes, content_type: str | None,
                       headers: dict[str, str] | None = None, declared: int | None = None) -> None:

@@ -231,7 +231,8 @@ def ingest(
 
     gone = _pruned_sources(stored, seen, folders) if prune else {}
     if prune:
-        gone |= {source: stored[source].ids for site in sites for source in site.gone(stored) - seen if source in stored}
+        left = {source for site in sites for source in site.gone(stored) - seen if source in stored}
+        gone |= {source: stored[source].ids for source in left}
     report.removed = sorted(gone)
     report.chunks_written = sum(len(plan.chunks) for plan in plans)
     report.chunks_deleted = sum(len(plan.stale_ids) for plan in plans) + sum(len(ids) for ids in gone.values())

@@ -381,7 +381,9 @@ class Site:
 
     def _download(self, url: str, stored: StoredArticle | None) -> Response | LoadError:
         """The page (a 304 when `stored` is current), or why it was not downloaded."""
-        problem = url_problem(url) or (None if same_host(url, self.url) else f"outside the site ({urlsplit(url).netloc})")
+        problem = url_problem(url)
+        if not problem and not same_host(url, self.url):
+            problem = f"outside the site ({urlsplit(url).netloc})"
         if problem:
             return LoadError(problem)
         refusal = self._fetcher.robots_refusal(url)
@@ -429,7 +431,8 @@ _PAGE_TYPES = {**_SUFFIX_BY_CONTENT_TYPE, "": ""}
 
 
 def _article(url: str, response: Response) -> Article:
-    suffix = _SUFFIX_BY_CONTENT_TYPE.get(response.content_type) or PurePosixPath(urlsplit(response.url).path).suffix.lower() or ".html"
+    by_name = PurePosixPath(urlsplit(response.url).path).suffix.lower()
+    suffix = _SUFFIX_BY_CONTENT_TYPE.get(response.content_type) or by_name or ".html"
     return Article(source=url, data=response.data, suffix=suffix, url=response.url)
 
 

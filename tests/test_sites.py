@@ -12,7 +12,8 @@ from bench.siteserver import Route, SiteServer, generated_site
 from bot.chain import CareerBot
 from bot.indexing import IngestReport, ingest
 from bot.settings import Settings
-from bot.sites import Site
+from bot.loaders import LoadError
+from bot.sites import Site, read_listing
 from bot.store import get_collection
 from tests.apprunner import free_port
 from tests.test_indexing import embedded_texts, snapshot  # noqa: F401 - embedded_texts is a fixture
@@ -199,6 +200,41 @@ def test_a_feed_adds_its_posts_and_keeps_older_ones(site: SiteServer, web_settin
     report = sync(web_settings, "listing", site.url + "/feed.xml", prune=True)
     assert report.added == [site.url + "/feed/second"]
     assert report.unchanged == [site.url + "/feed/first"] and report.removed == []
+
+
+H = "http://blog.test"
+SITEMAP_NS = 'xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"'
+
+
+@pytest.mark.parametrize(("text", "listed"), [
+    (f'<?xml version="1.0"?><urlset {SITEMAP_NS}><url><loc>{H}/a</loc><lastmod>2024-01-01</lastmod></url>'
+     f"<url><loc>{H}/b</loc></url></urlset>", ([], [f"{H}/a", f"{H}/b"], False)),
+    (f'<sitemapindex {SITEMAP_NS}><sitemap><loc>{H}/posts.xml</loc></sitemap>'
+     f"<sitemap><loc>{H}/pages.xml.gz</loc></sitemap></sitemapindex>",
+     ([f"{H}/posts.xml", f"{H}/pages.xml.gz"], [], False)),
+    (f"{H}/a\n{H}/b\n", ([], [f"{H}/a", f"{H}/b"], False)),  # a plain-text sitemap
+    (f'<?xml version="1.0"?><rss version="2.0"><channel><link>{H}/</link><item><link>{H}/a</link></item>'
+     f"<item><link>{H}/b</link></item></channel></rss>", ([], [f"{H}/a", f"{H}/b"], True)),
+    (f'<?xml version="1.0"?><feed xmlns="http://www.w3.org/2005/Atom"><link href="{H}/"/>'
+     f'<link rel="self" href="{H}/sitemap.txt"/><entry><link href="{H}/a"/></entry></feed>', ([], [f"{H}/a"], True)),
+])
+def test_listings_name_their_pages(text: str, listed: tuple[list[str], list[str], bool]) -> None:
+    assert read_listing(f"{H}/sitemap.txt", text) == listed
+
+
+@pytest.mark.parametrize("text", ["<!doctype html><html><body>Sitemap</body></html>", "no links here"])
+def test_a_listing_without_urls_is_refused(text: str) -> None:
+    with pytest.raises(LoadError, match="not a sitemap|no URLs in the sitemap"):
+        read_listing(f"{H}/sitemap.xml", text)
+
+
+def test_two_urls_of_one_page_are_stored_once(site: SiteServer, web_settings: Settings) -> None:
+    site.page("/dup/page", "Career changers", "Career changers often start as analysts before moving to engineering.")
+    site.routes["/dup/short-link"] = Route(status=301, location="/dup/page")
+    site.sitemap("/dup/sitemap.xml", ["/dup/page", "/dup/short-link"])
+    report = sync(web_settings, "listing", site.url + "/dup/sitemap.xml")
+    assert report.added == [site.url + "/dup/page"]
+    assert report.ignored == [(site.url + "/dup/short-link", f"same page as {site.url}/dup/page")]
 
 
 def test_crawl_follows_links_within_the_blog_only(site: SiteServer, web_settings: Settings) -> None:
