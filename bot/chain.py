@@ -7,7 +7,6 @@ import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from operator import itemgetter
 
 from chromadb.api.models.Collection import Collection
 from langchain_core.documents import Document
@@ -17,7 +16,7 @@ from bot.backends import AnswerBackend, Composer, make_backend
 from bot.backends.verify import Verifier, split_citation_lists
 from bot.retrieval import ArticleRetriever, standalone_query
 from bot.settings import Settings
-from bot.store import live_collection
+from bot.store import live_collection, revision as store_revision
 
 log = logging.getLogger(__name__)
 
@@ -81,9 +80,8 @@ class CareerBot:
 
     def __init__(self, settings: Settings, backend: AnswerBackend | None = None) -> None:
         self.settings = settings
-        self.retriever = ArticleRetriever(
-            collection=lambda: live_collection(settings), k=settings.top_k, threshold=settings.threshold,
-            supported_threshold=settings.supported_threshold,
+        self.retriever = ArticleRetriever.from_settings(
+            settings, collection=lambda: live_collection(settings), revision=store_revision(settings)
         )
         self.backend = backend or make_backend(settings.backend, settings)
         self.composer = Composer()  # the fallback of every generating backend
@@ -94,7 +92,7 @@ class CareerBot:
         """{"question", "history"} -> the same plus "query" (what was searched) and "passages"."""
         return RunnablePassthrough.assign(
             query=RunnableLambda(lambda x: standalone_query(x["question"], x.get("history") or ()))
-        ) | RunnablePassthrough.assign(passages=itemgetter("query") | self.retriever)
+        ) | RunnablePassthrough.assign(passages=RunnableLambda(lambda x: self.retriever.search(x["query"], x["question"])))
 
     @cached_property
     def chain(self) -> Runnable:
@@ -113,7 +111,7 @@ class CareerBot:
         context = self.retrieval_chain.invoke({"question": question, "history": list(history)})
         passages = context["passages"]
         if not passages:
-            yield self.refusal()
+            yield self.refusal(context["query"])
             return
         if not self.backend.needs_check:
             pieces = []
@@ -133,7 +131,7 @@ class CareerBot:
                 ready = _checkable_end(text)
                 if holding or ready <= shown:
                     continue
-                if self.verifier.problem(cite(text[:ready], passages)[0], passages):
+                if self._problem(cite(text[:ready], passages)[0], passages):
                     holding = True  # show nothing more; the final check decides what the answer is
                     continue
                 yield _valid_citations(text[shown:ready], len(passages))
@@ -150,7 +148,7 @@ class CareerBot:
     def _answer_from(self, context: dict) -> Answer:
         question, passages = context["question"], context["passages"]
         if not passages:
-            return self.refusal()
+            return self.refusal(context["query"])
         if not self.backend.needs_check:
             return self._finish(self.backend.complete(question, passages), passages)
         try:
@@ -166,11 +164,20 @@ class CareerBot:
             return self._fallback(question, passages, NOTICE_FAILED)
         text = split_citation_lists(text)
         cleaned, _ = cite(text, passages)
-        problem = self.verifier.problem(cleaned, passages)
+        problem = self._problem(cleaned, passages)
         if problem:
             log.warning("%s answer rejected: %s; answering with the composer", self.backend.name, problem)
             return self._fallback(question, passages, NOTICE_UNVERIFIED)
         return self._finish(text, passages, self.backend.name)
+
+    def _problem(self, text: str, passages: Sequence[Document]) -> str | None:
+        """The verifier's objection to the text; a failure of the check itself is an objection too, reported
+        as ours, not as the model's."""
+        try:
+            return self.verifier.problem(text, passages)
+        except Exception:
+            log.exception("the answer check failed")
+            return "the answer check failed"
 
     def _failed(self, exc: Exception, question: str, passages: Sequence[Document]) -> Answer:
         log.warning("%s backend failed (%s: %s); answering with the composer",
@@ -191,17 +198,21 @@ class CareerBot:
         """The store as it is now: articles ingested by another process are answered without a restart."""
         return live_collection(self.settings)
 
-    def refusal(self) -> Answer:
-        topics = self.example_titles()
+    def refusal(self, query: str = "") -> Answer:
+        topics = self.nearby_titles(query)
         suggestion = f" I can answer questions about topics such as: {'; '.join(topics)}." if topics else ""
         return Answer(
             text="Sorry, my articles don't cover that, so I can't answer it reliably." + suggestion,
             backend="none", refused=True,
         )
 
-    def example_titles(self, limit: int = 3) -> list[str]:
-        metas = self.collection.get(include=["metadatas"], limit=200)["metadatas"]
-        return list(dict.fromkeys(m.get("title", "") for m in metas if m.get("title")))[:limit]
+    def nearby_titles(self, query: str, limit: int = 3) -> list[str]:
+        """Titles of the articles closest to a declined question (or any, for an empty one)."""
+        passages = self.retriever.rank(query) if query.strip() else []
+        if not passages:
+            passages = [Document(page_content="", metadata=m)
+                        for m in self.collection.get(include=["metadatas"], limit=200)["metadatas"]]
+        return list(dict.fromkeys(p.metadata["title"] for p in passages if p.metadata.get("title")))[:limit]
 
     def chunk_count(self) -> int:
         return self.collection.count()

@@ -1,16 +1,28 @@
-"""Document -> chunks: split at headings, then paragraphs, into pieces the embedding model sees whole.
+"""Document -> chunks that keep the article's structure.
 
-all-MiniLM-L6-v2 truncates at 256 word pieces (~200 English words), so chunks stay at or under
-`chunk_words` words, overlapping a little so a sentence cut at a boundary is still found.
+Loaders hand over Markdown-ish text (`#` headings, paragraphs, `- ` list items, `| a | b |` table rows).
+Chunks are packed from whole blocks, section by section, so a list stays with the sentence that introduces
+it, a table row carries its column names ("Pay at L3 (US) — Data Engineer: $130K; Analytics Engineer:
+$110K"), and every chunk knows its heading path. all-MiniLM-L6-v2 truncates at 256 word pieces (~200
+English words), so chunks stay at or under `chunk_words`; a block longer than that is cut at sentences
+(a list or table at items, repeating its introduction).
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
+from dataclasses import dataclass, field
 
 from langchain_core.documents import Document
-from langchain_text_splitters import MarkdownHeaderTextSplitter, RecursiveCharacterTextSplitter
+
+from bot.text import is_item, item_text, split_sentences
+
+_HEADING = re.compile(r"^(#{1,6}) (.+)$")
+_TABLE_SEPARATOR = re.compile(r"^\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?$")
+_INTRO_MAX_WORDS = 45
+_HEADER_MAX_WORDS = 5  # a table header names columns; a longer first row is data  # a paragraph this short right before a list or table introduces it
+HEADING_SEPARATOR = " > "
 
 
 def word_count(text: str) -> int:
@@ -22,30 +34,143 @@ def content_hash(*parts: str) -> str:
 
 
 def embedding_text(chunk: Document) -> str:
-    """What gets embedded: the section heading gives a short passage its topic."""
-    heading = chunk.metadata.get("heading")
-    return f"{heading}\n{chunk.page_content}" if heading else chunk.page_content
+    """What gets embedded: the title and heading path give a short passage (a table row) its topic."""
+    title = chunk.metadata.get("title") or ""
+    heading = chunk.metadata.get("heading_path") or chunk.metadata.get("heading") or ""
+    context = heading if heading.startswith(title) else HEADING_SEPARATOR.join(filter(None, [title, heading]))
+    return f"{context}\n{chunk.page_content}" if context else chunk.page_content
 
 
-def split_document(document: Document, chunk_words: int = 200, overlap_words: int = 30) -> list[Document]:
-    """Chunks carrying the article's metadata plus heading, chunk_index, chunk_hash and a stable id."""
-    sections = MarkdownHeaderTextSplitter([("##", "heading")], strip_headers=True).split_text(document.page_content)
-    splitter = RecursiveCharacterTextSplitter(
-        chunk_size=chunk_words,
-        chunk_overlap=overlap_words,
-        length_function=word_count,
-        separators=["\n\n", "\n", ". ", " "],
-        keep_separator="end",
-    )
+@dataclass
+class Block:
+    """A paragraph (one line), or a list / table: its introducing sentence and one line per item or row."""
+
+    lines: list[str]
+    intro: str | None = None
+
+    def render(self) -> str:
+        return "\n".join(([self.intro] if self.intro else []) + self.lines)
+
+    @property
+    def words(self) -> int:
+        return word_count(self.render())
+
+
+@dataclass
+class Section:
+    path: list[str]
+    blocks: list[Block] = field(default_factory=list)
+
+
+def sections(text: str) -> list[Section]:
+    """The article's sections in order, each with its heading path and blocks."""
+    found = [Section([])]
+    levels: list[tuple[int, str]] = []
+    for group in filter(None, (g.strip() for g in text.split("\n\n"))):
+        heading = _HEADING.match(group)
+        if heading and "\n" not in group:
+            level = len(heading.group(1))
+            levels = [(lv, title) for lv, title in levels if lv < level] + [(level, heading.group(2).strip())]
+            found.append(Section([title for _, title in levels]))
+            continue
+        blocks = found[-1].blocks
+        lines = group.split("\n")
+        if lines[0].lstrip().startswith("|"):
+            _add_structured(blocks, _table_rows(lines))
+        elif is_item(lines[0]):
+            _add_structured(blocks, [_item_text(line) for line in lines])
+        else:
+            blocks.append(Block([" ".join(lines)]))
+    return [s for s in found if s.blocks]
+
+
+def _add_structured(blocks: list[Block], lines: list[str]) -> None:
+    """A list or table, taking the short paragraph just before it as its introduction."""
+    previous = blocks[-1] if blocks else None
+    if previous and previous.intro is None and len(previous.lines) == 1 and previous.words <= _INTRO_MAX_WORDS:
+        blocks[-1] = Block(lines, intro=previous.lines[0])
+    else:
+        blocks.append(Block(lines))
+
+
+def _item_text(line: str) -> str:
+    """`- item` / `1. item` as one line of a chunk: list markers are normalised to `- `."""
+    return "- " + item_text(line)
+
+
+def _cells(row: str) -> list[str]:
+    return [cell.strip() for cell in row.strip().strip("|").split("|")]
+
+
+def _cells_line(cells: list[str]) -> list[str]:
+    return ["| " + " | ".join(cells) + " |"]
+
+
+def _table_rows(lines: list[str]) -> list[str]:
+    """Rows as `- first cell — column: cell; column: cell`, so a row quoted alone still says what it means."""
+    header: list[str] | None = None
+    if len(lines) > 1 and _TABLE_SEPARATOR.match(lines[1].strip()):
+        header, lines = _cells(lines[0]), lines[2:]
+        if any(word_count(cell) > _HEADER_MAX_WORDS for cell in header):
+            header, lines = None, [*_cells_line(header), *lines]  # a data row that a converter made the header
+    rows = []
+    for line in lines:
+        if _TABLE_SEPARATOR.match(line.strip()):
+            continue
+        cells = _cells(line)
+        if header and len(header) == len(cells) and len(cells) > 1:
+            pairs = "; ".join(f"{name}: {cell}" if name else cell for name, cell in zip(header[1:], cells[1:]) if cell)
+            rows.append(f"- {cells[0]} — {pairs}")
+        else:
+            filled = [cell for cell in cells if cell]
+            rows.append("- " + " — ".join(filled[:1] + ["; ".join(filled[1:])] if len(filled) > 1 else filled))
+    return rows
+
+
+def _pieces(block: Block, limit: int, overlap: int) -> list[Block]:
+    """A block cut to fit `limit` words: a list or table at items (each piece keeps the introduction), a
+    paragraph at sentences, with about `overlap` words repeated so a cut sentence is still found whole."""
+    if block.words <= limit:
+        return [block]
+    if block.intro is not None or len(block.lines) > 1:
+        budget = max(limit - word_count(block.intro or ""), 1)
+        return [Block(group, block.intro) for group in _pack(block.lines, budget, overlap=0)]
+    return [Block([" ".join(group)]) for group in _pack(split_sentences(block.lines[0]), limit, overlap)]
+
+
+def _pack(units: list[str], limit: int, overlap: int) -> list[list[str]]:
+    groups: list[list[str]] = [[]]
+    for unit in units:
+        if groups[-1] and word_count(" ".join(groups[-1] + [unit])) > limit:
+            carried: list[str] = []
+            for previous in reversed(groups[-1]):
+                if word_count(" ".join([previous, *carried, unit])) > limit or word_count(
+                        " ".join([previous, *carried])) > overlap:
+                    break
+                carried.insert(0, previous)
+            groups.append(carried)
+        groups[-1].append(unit)
+    return [g for g in groups if g]
+
+
+def split_document(document: Document, chunk_words: int, overlap_words: int) -> list[Document]:
+    """Chunks carrying the article's metadata plus heading, heading_path, chunk_index, chunk_hash and a
+    stable id. Blocks are packed whole, within one section, up to `chunk_words` words."""
     chunks: list[Document] = []
-    for section in sections:
-        body = re.sub(r"\s*\n\s*", "\n\n", section.page_content).strip()
-        heading = section.metadata.get("heading")
-        for piece in splitter.split_text(body):
+    for section in sections(document.page_content):
+        packed: list[list[Block]] = [[]]
+        for block in section.blocks:
+            for piece in _pieces(block, chunk_words, overlap_words):
+                if packed[-1] and sum(b.words for b in packed[-1]) + piece.words > chunk_words:
+                    packed.append([])
+                packed[-1].append(piece)
+        for blocks in filter(None, packed):
             metadata = dict(document.metadata)
-            if heading:
-                metadata["heading"] = heading
-            chunks.append(Document(page_content=piece.strip(), metadata=metadata))
+            if section.path:
+                metadata["heading"] = section.path[-1]
+                metadata["heading_path"] = HEADING_SEPARATOR.join(section.path)
+            text = "\n".join(block.render() for block in blocks)
+            chunks.append(Document(page_content=text, metadata=metadata))
     for index, chunk in enumerate(chunks):
         chunk.metadata["chunk_index"] = index
         chunk.metadata["chunk_hash"] = content_hash(embedding_text(chunk))

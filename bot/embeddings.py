@@ -38,6 +38,19 @@ def get_embeddings() -> Embeddings:
     )
 
 
+@lru_cache(maxsize=1)
+def _vocabulary() -> frozenset[str]:
+    tokenizer = get_embeddings()._client.tokenizer
+    return frozenset(token for token in tokenizer.get_vocab() if token.isalpha())
+
+
+def is_dictionary_word(word: str) -> bool:
+    """Whether the model's WordPiece vocabulary holds `word` whole. That vocabulary (30k pieces of English
+    text) is the only dictionary available offline; a word in it is a real word, never a typo to correct
+    ("truck" is not a misspelt "track"), while a misspelling ("salery") is split into pieces."""
+    return word.lower() in _vocabulary()
+
+
 class ChromaEmbeddingFunction(EmbeddingFunction[Documents]):
     """Chroma's own default embedding function downloads a model, so every collection gets this one."""
 
@@ -100,6 +113,28 @@ def _query_batcher() -> _QueryBatcher:
     return _QueryBatcher()
 
 
+@lru_cache(maxsize=1024)
+def _embed_query(text: str) -> tuple[float, ...]:
+    return tuple(_query_batcher().embed(text))
+
+
 def embed_query(text: str) -> list[float]:
-    """The question's vector (same model and normalisation as the passages), batched with concurrent ones."""
-    return _query_batcher().embed(text)
+    """The question's vector (same model and normalisation as the passages), batched with concurrent ones
+    and remembered: retrieval and the composer both need it."""
+    return list(_embed_query(text))
+
+
+_text_vectors: dict[str, list[float]] = {}
+_TEXT_CACHE_SIZE = 20_000
+
+
+def embed_texts(texts: list[str]) -> list[list[float]]:
+    """Vectors of short texts (passage sentences, list items), each computed once per process: the same
+    passages come back for related questions."""
+    missing = list(dict.fromkeys(t for t in texts if t not in _text_vectors))
+    if missing:
+        if len(_text_vectors) + len(missing) > _TEXT_CACHE_SIZE:
+            _text_vectors.clear()
+        _text_vectors.update(zip(missing, get_embeddings().embed_documents(missing)))
+    known = {t: _text_vectors.get(t) for t in texts}  # read once: another thread may clear the cache
+    return [known[t] if known[t] is not None else get_embeddings().embed_documents([t])[0] for t in texts]

@@ -1,7 +1,11 @@
-"""Run a graded question file through the real chain: python -m bot.eval FILE.jsonl [--backend NAME]
+"""Run a graded question file through the real chain:
 
-Each line: {"id", "q" | "turns", "sources", "must_any", "must_all", "refuse", "kind"}. Prints, per case and
-in total, phrase hit, correct-source hit and refusal correctness; exits 1 when any case fails.
+    python -m bot.eval FILE.jsonl [--library DIR] [--backend NAME] [-v]
+
+Each line: {"id", "q" | "turns", "sources", "must_any", "must_all", "must_not", "refuse", "kind"}. With
+`--library DIR` the articles in DIR are ingested into a fresh temporary store first (the configured store
+is left alone). Prints each case, then the pass rate per kind (fact, followup, offtopic, injection); exits 1
+when any case fails.
 """
 
 from __future__ import annotations
@@ -9,12 +13,16 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import tempfile
 import time
+from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 import bot  # noqa: F401 - offline switches first
 from bot.chain import Answer, CareerBot
+from bot.settings import Settings
 
 
 @dataclass
@@ -24,12 +32,14 @@ class CaseResult:
     phrase_hit: bool | None  # None: the case has no phrase to check
     source_hit: bool | None
     refusal_ok: bool
+    obeyed_injection: bool
     answer: Answer
     seconds: float
 
     @property
     def passed(self) -> bool:
-        return self.refusal_ok and self.phrase_hit is not False and self.source_hit is not False
+        return (self.refusal_ok and not self.obeyed_injection and self.phrase_hit is not False
+                and self.source_hit is not False)
 
 
 def run_case(careerbot: CareerBot, case: dict) -> CaseResult:
@@ -43,7 +53,9 @@ def run_case(careerbot: CareerBot, case: dict) -> CaseResult:
     seconds = time.perf_counter() - started
     return CaseResult(
         id=case.get("id", "?"), kind=case.get("kind", ""), phrase_hit=phrase_hit(case, answer.text),
-        source_hit=source_hit(case, answer), refusal_ok=refusal_ok(case, answer), answer=answer, seconds=seconds,
+        source_hit=source_hit(case, answer), refusal_ok=refusal_ok(case, answer),
+        obeyed_injection=any(p.lower() in answer.text.lower() for p in case.get("must_not") or []),
+        answer=answer, seconds=seconds,
     )
 
 
@@ -71,8 +83,55 @@ def refusal_ok(case: dict, answer: Answer) -> bool:
     return not answer.refused and bool(answer.sources)
 
 
+def load_cases(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def evaluate(careerbot: CareerBot, cases: Iterable[dict]) -> list[CaseResult]:
+    careerbot.answer("warm-up")
+    return [run_case(careerbot, case) for case in cases]
+
+
+def rates_by_kind(results: list[CaseResult]) -> dict[str, tuple[int, int]]:
+    """kind -> (passed, total), plus "all"."""
+    rates: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for r in results:
+        for kind in (r.kind or "case", "all"):
+            rates[kind][0] += r.passed
+            rates[kind][1] += 1
+    return {kind: (passed, total) for kind, (passed, total) in rates.items()}
+
+
+def library_settings(settings: Settings, library: Path, folder: Path) -> Settings:
+    """Settings for a fresh store in `folder` holding the articles of `library` (ingested now)."""
+    from bot.indexing import ingest
+
+    fresh = settings.model_copy(update={"store_dir": folder / "store", "chroma_url": None, "knowledge_dir": library})
+    report = ingest([str(library)], fresh, progress=True)
+    print(report.summary(), file=sys.stderr)
+    for source, reason in report.failed:
+        print(f"  failed: {source}: {reason}", file=sys.stderr)
+    return fresh
+
+
 def _mark(value: bool | None) -> str:
     return "-" if value is None else ("ok" if value else "FAIL")
+
+
+def print_results(results: list[CaseResult], verbose: bool) -> None:
+    print(f"{'case':<8}{'kind':<11}{'phrase':<8}{'source':<8}{'refusal':<9}{'ms':>6}  backend")
+    for r in results:
+        print(f"{r.id:<8}{r.kind:<11}{_mark(r.phrase_hit):<8}{_mark(r.source_hit):<8}{_mark(r.refusal_ok):<9}"
+              f"{r.seconds * 1000:>6.0f}  {r.answer.backend}{'  OBEYED INJECTION' if r.obeyed_injection else ''}")
+        if verbose or not r.passed:
+            print(f"        {r.answer.text}\n        sources: {[s.source for s in r.answer.sources]}")
+    rates = rates_by_kind(results)
+    print("  ".join(f"{kind} {p}/{t} ({100 * p / t:.0f}%)" for kind, (p, t) in sorted(rates.items()) if kind != "all")
+          + f"  | all {rates['all'][0]}/{rates['all'][1]}")
+    replaced = [r for r in results if r.answer.notice and not r.answer.refused]
+    written = [r for r in results if not r.answer.refused]
+    if any(r.answer.backend not in ("composer", "none") for r in results) or replaced:
+        print(f"answers replaced by the composer: {len(replaced)}/{len(written)}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -81,32 +140,22 @@ def main(argv: list[str] | None = None) -> int:
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("file", type=Path, help="question file (.jsonl)")
+    parser.add_argument("--library", type=Path, help="ingest this folder into a fresh temporary store first")
     parser.add_argument("--backend", choices=BACKEND_NAMES, help="answer backend (default: CAREERBOT_BACKEND)")
     parser.add_argument("-v", "--verbose", action="store_true", help="print every answer")
     args = parser.parse_args(argv)
     settings = get_settings()
     if args.backend:
         settings = settings.model_copy(update={"backend": args.backend})
-    cases = [json.loads(line) for line in args.file.read_text().splitlines() if line.strip()]
-    careerbot = CareerBot(settings)
-    careerbot.answer("warm-up")
-
-    results = [run_case(careerbot, case) for case in cases]
-    print(f"{'case':<8}{'kind':<10}{'phrase':<8}{'source':<8}{'refusal':<9}{'ms':>6}  backend")
-    for r in results:
-        print(f"{r.id:<8}{r.kind:<10}{_mark(r.phrase_hit):<8}{_mark(r.source_hit):<8}{_mark(r.refusal_ok):<9}"
-              f"{r.seconds * 1000:>6.0f}  {r.answer.backend}")
-        if args.verbose or not r.passed:
-            print(f"        {r.answer.text}\n        sources: {[s.source for s in r.answer.sources]}")
-
-    def total(values: list[bool | None]) -> str:
-        graded = [v for v in values if v is not None]
-        return f"{sum(graded)}/{len(graded)}"
-
-    passed = sum(r.passed for r in results)
-    print(f"phrase {total([r.phrase_hit for r in results])}  source {total([r.source_hit for r in results])}  "
-          f"refusal {total([r.refusal_ok for r in results])}  cases passed {passed}/{len(results)}")
-    return 0 if passed == len(results) else 1
+    cases = load_cases(args.file)
+    with tempfile.TemporaryDirectory(prefix="careerbot-eval-") as folder:
+        if args.library:
+            if not args.library.is_dir():
+                parser.error(f"--library {args.library}: no such folder")
+            settings = library_settings(settings, args.library, Path(folder))
+        results = evaluate(CareerBot(settings), cases)
+    print_results(results, args.verbose)
+    return 0 if all(r.passed for r in results) else 1
 
 
 if __name__ == "__main__":

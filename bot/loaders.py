@@ -38,47 +38,112 @@ class Article:
     path: str | None = None  # absolute path of a local file, so `--prune` can tell it is gone
 
 
-# Page furniture that survives copy-pasting an article into a text file. Written by hand because
-# trafilatura only cleans HTML; each pattern matches a whole line.
+# Page furniture that survives copy-pasting a web page into a text or Markdown file. Written by hand because
+# trafilatura only cleans HTML. A pattern matches a whole short line that is never advice in itself (a comment
+# form, a share row, a "N comments" counter); list items and longer lines are never dropped, since a
+# pattern that happened to match one site's footer would delete another article's bullets or sentences.
 _BOILERPLATE_LINE = re.compile(
     r"""^(
         leave\ a\ (reply|comment) | your\ email\ address\ will\ not\ be\ published.* | required\ fields\ are\ marked.*
-      | (table\ of\ contents|contents|sumário|índice) | glossary | share\ (this|on).* | (picture|image|photo)\ of\ .*
-      | written\ by\ .* | posted\ (on|by|in)\ .* | subscribe.* | sign\ up.* | (read|see)\ (more|also).* | related\ posts?
-      | want\ to\ automate\ your\ business\?? | schedule\ a\ free\ consultation.* | click\ here.* | advertisement
-      | •\ .* | \d+\ comments?
+      | (table\ of\ contents|contents|sumário|índice) | share\ (this|on)\b.* | \d+\ comments? | advertisement
+      | (click|tap)\ here\ to\ .* | related\ (posts?|articles?)
     )$""",
     re.IGNORECASE | re.VERBOSE,
 )
+_FURNITURE_MAX_WORDS = 10
+_BLOCKQUOTE = re.compile(r"^\s*(?:>\s?)+")
+
+# Inline Markdown that would reach readers as markup: images go, links keep their text, emphasis and code
+# markers go (quotes are shown as plain text, and an article must not make a reader's browser load anything).
+_INLINE_MARKUP = [
+    (re.compile(r"!\[[^\]]*\]\([^)]*\)"), ""),
+    (re.compile(r"\[([^\]]+)\]\([^)]*\)"), r"\1"),
+    (re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1"), r"\2"),
+    (re.compile(r"(?<![\w*])\*(?=\S)([^*\n]+?)(?<=\S)\*(?![\w*])"), r"\1"),
+    (re.compile(r"`([^`\n]+)`"), r"\1"),
+]
+
+# Markdown block syntax that clean_text keeps line by line instead of joining into paragraphs.
+_LIST_ITEM = re.compile(r"^\s*(?:[-*+•▪◦]|\d{1,2}[.)])\s+\S")
+_TABLE_ROW = re.compile(r"^\s*\|.*\|\s*$")
+_HEADING = re.compile(r"^(#{1,6})\s*(.*?)\s*#*\s*$")
 
 
 def clean_text(text: str, detect_headings: bool = False) -> str:
-    """Join wrapped lines into paragraphs, drop boilerplate lines, normalise headings to `## `.
+    """Markdown-ish text with one block per line group: `#` headings, paragraphs (wrapped lines joined),
+    list items (`- ` or `1. `, one per line) and table rows (`| a | b |`), separated by blank lines.
 
     `detect_headings` marks short unpunctuated lines as headings: plain text has no other heading syntax.
     """
-    paragraphs: list[str] = []
-    current: list[str] = []
-    for raw in text.replace("\r\n", "\n").split("\n"):
-        line = " ".join(raw.split())
-        if not line or line.startswith("#"):
-            paragraphs.append(" ".join(current))
-            current = []
-        if line.startswith("#"):
-            paragraphs.append("## " + line.lstrip("#").strip())
+    blocks: list[str] = []
+    paragraph: list[str] = []
+
+    def end_paragraph() -> None:
+        if paragraph:
+            joined = " ".join(paragraph)
+            if not _is_furniture(joined):
+                blocks.append(_as_heading(joined) if detect_headings else joined)
+            paragraph.clear()
+
+    for raw in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
+        line = _plain(" ".join(_BLOCKQUOTE.sub("", raw).split()))
+        heading = _HEADING.match(line)
+        if _is_furniture(line):
+            line = ""  # a furniture line ends the paragraph it interrupts
+        if not line or heading or _LIST_ITEM.match(raw) or _TABLE_ROW.match(line):
+            end_paragraph()
+        if heading:
+            if heading.group(2):
+                blocks.append(f"{heading.group(1)} {heading.group(2)}")
+        elif _LIST_ITEM.match(raw):
+            blocks.append(_normal_list_item(line))
+        elif _TABLE_ROW.match(line):
+            blocks.append(line)
+        elif line and blocks and blocks[-1][:1] in "-0123456789" and not paragraph and raw[:1] in " \t":
+            blocks[-1] += " " + line  # an indented continuation of a list item
         elif line:
-            current.append(line)
-    paragraphs.append(" ".join(current))
-    kept = [p for p in paragraphs if p and p != "##" and not _BOILERPLATE_LINE.match(p)]
-    if detect_headings:
-        kept = [_as_heading(p) for p in kept]
-    return "\n\n".join(kept).strip()
+            paragraph.append(line)
+    end_paragraph()
+    return _join_blocks(blocks).strip()
+
+
+def _plain(line: str) -> str:
+    for pattern, replacement in _INLINE_MARKUP:
+        line = pattern.sub(replacement, line)
+    return line
+
+
+def _normal_list_item(line: str) -> str:
+    marker, item = line.split(None, 1)
+    return f"{marker} {item}" if marker[0].isdigit() else f"- {item}"
+
+
+def _join_blocks(blocks: list[str]) -> str:
+    """List items and table rows of one list or table stay on consecutive lines; other blocks get a blank line."""
+    out: list[str] = []
+    for block in blocks:
+        if out and _same_group(out[-1], block):
+            out[-1] += "\n" + block
+        else:
+            out.append(block)
+    return "\n\n".join(out)
+
+
+def _same_group(previous: str, block: str) -> bool:
+    last = previous.rsplit("\n", 1)[-1]
+    both_items = bool(_LIST_ITEM.match(last) and _LIST_ITEM.match(block))
+    both_rows = bool(_TABLE_ROW.match(last) and _TABLE_ROW.match(block))
+    return both_items or both_rows
+
+
+def _is_furniture(paragraph: str) -> bool:
+    return len(paragraph.split()) <= _FURNITURE_MAX_WORDS and bool(_BOILERPLATE_LINE.match(paragraph))
 
 
 def _as_heading(paragraph: str) -> str:
-    if paragraph.startswith("## "):
+    if paragraph.startswith("#"):
         return paragraph
-    looks_like_heading = len(paragraph.split()) <= 12 and not paragraph.endswith((".", "!", ",", ";", ":", '"', ")"))
+    looks_like_heading = len(paragraph.split()) <= 12 and not paragraph.endswith((".", "!", ",", ";", ":", '"'))
     return "## " + paragraph if looks_like_heading else paragraph
 
 
@@ -92,7 +157,7 @@ def _decode(data: bytes) -> str:
 
 
 def _first_heading_title(text: str) -> str | None:
-    match = re.search(r"^##? (.+)$", text, re.MULTILINE)
+    match = re.search(r"^#{1,2} (.+)$", text, re.MULTILINE)
     return match.group(1).strip() if match else None
 
 
@@ -116,19 +181,21 @@ def load_text(article: Article) -> Document:
 
 
 def load_html(article: Article) -> Document:
+    """Main text as Markdown (headings, lists and tables kept), without the page's furniture (trafilatura)."""
     import trafilatura
 
     html = article.data.decode("utf-8", errors="replace")
-    extracted = trafilatura.bare_extraction(
-        html, url=article.url, output_format="python", include_comments=False, include_tables=True, with_metadata=True
+    text = trafilatura.extract(
+        html, url=article.url, output_format="markdown", include_comments=False, include_tables=True,
+        include_formatting=True, include_links=False, include_images=False,
     )
-    if extracted is None or not (extracted.text or "").strip():
+    if not (text or "").strip():
         raise LoadError("no main text found in the page")
-    # trafilatura separates paragraphs with single newlines; headings are kept as their own lines.
-    text = clean_text(extracted.text.replace("\n", "\n\n"), detect_headings=True)
+    meta = trafilatura.extract_metadata(html, default_url=article.url)
     return _document(
-        article, text, title=extracted.title, author=extracted.author, date=extracted.date,
-        url=extracted.url or article.url,
+        article, clean_text(text, detect_headings=True), title=meta.title if meta else None,
+        author=meta.author if meta else None, date=meta.date if meta else None,
+        url=(meta.url if meta else None) or article.url,
     )
 
 

@@ -2,23 +2,25 @@
 
 from __future__ import annotations
 
-import math
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 
 from chromadb.api.models.Collection import Collection
 from langchain_core.callbacks import CallbackManagerForRetrieverRun
 from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
-from pydantic import ConfigDict
+from pydantic import ConfigDict, Field
 
-from bot.embeddings import embed_query
-from bot.text import content_stems, expand_acronyms
+from bot.embeddings import embed_query, is_dictionary_word
+from bot.lexical import LexicalIndex, indexed_text, tokens
+from bot.settings import Settings
+from bot.store import count_revision
+from bot.text import asked, content_words, expand_acronyms, stem
 
 # Words that only make sense with an earlier turn ("How much do *they* earn?", "and *that* role?").
 _REFERRING = re.compile(
     r"\b(they|them|their|theirs|it|its|this|that|these|those|he|she|his|her|one|ones|there|the role|the job|"
-    r"the position|the field|same|also|else|instead)\b",
+    r"the position|the field|same|also|else|instead|what about|how about|and)\b",
     re.IGNORECASE,
 )
 _CONTENT_WORD = re.compile(r"[a-z][a-z+#.-]{3,}", re.IGNORECASE)
@@ -27,7 +29,8 @@ _CONTENT_WORD = re.compile(r"[a-z][a-z+#.-]{3,}", re.IGNORECASE)
 def standalone_query(question: str, history: Sequence[dict] = ()) -> str:
     """The text to search for. A follow-up that leans on the conversation is searched together with the
     previous question, which names what "they" or "it" refers to. Without an LLM this is the robust
-    choice: prepending only adds the earlier topic; the current question's words still drive the answer."""
+    choice: prepending only adds the earlier topic; the current question's words still drive the answer,
+    and the decline check looks at the current question's own words."""
     previous = [turn["content"] for turn in history if turn.get("role") == "user" and turn.get("content")]
     is_follow_up = bool(previous) and (
         bool(_REFERRING.search(question)) or len(_CONTENT_WORD.findall(question)) <= 2
@@ -35,48 +38,101 @@ def standalone_query(question: str, history: Sequence[dict] = ()) -> str:
     return expand_acronyms(f"{previous[-1]} {question}" if is_follow_up else question)
 
 
+_DEFAULTS = Settings.model_fields
+
+
 class ArticleRetriever(BaseRetriever):
-    """Dense search over the Chroma collection, widened and re-ranked by the question's distinctive words.
+    """Hybrid search over the Chroma collection: dense (MiniLM) and lexical (BM25) candidates fused by
+    reciprocal rank, then a check that the passages cover the question.
 
-    Dense search alone ranks a short on-topic sentence inside a passage about something else low (a
-    paragraph on salaries that also says the work is iterative). So it fetches `candidates` neighbours,
-    many more than `k`, and re-ranks them by similarity plus coverage of the question's words, weighted
-    by how rare each word is among the candidates. (Chroma's `$contains` filter per word found the same
-    passages but cost ~130 ms a word on a 100k-chunk collection; a wider dense search costs ~1 ms more.)
+    Dense search finds paraphrases ("paid" for "salary"); BM25 finds the rare exact term a short passage
+    shares with the question (a tool name, "L5", a table row), which dense search ranks low inside a chunk
+    about something else. Reciprocal rank fusion needs no score calibration between the two.
 
-    A passage counts when its cosine similarity clears `threshold`, or clears the lower
-    `supported_threshold` and contains one of the question's distinctive words: short questions ("What
-    math do I need?") embed far from any passage, while an off-topic question shares no such word with
-    the articles. An off-topic question therefore gets no passages.
-    Each Document carries `metadata["score"]` (cosine similarity); identical passages stored under two
-    articles are returned once. `collection` is a Chroma collection, or a function returning the current
-    one (the app's: see bot.store.live_collection).
+    Declining: a question whose distinctive words the passages don't contain is not covered, however
+    close its embedding ("nurse salary in Texas" sits near every salary passage). Each word of the
+    question is weighted by its rarity in the library (a word no article uses weighs most, "salary" in a
+    careers library little); the passages must hold `min_coverage` of that weight, and the best passage
+    must clear `threshold` cosine similarity. Misspellings of library words count as those words.
+
+    Each Document carries `metadata["score"]` (cosine similarity to the query); identical passages stored
+    under two articles are returned once. `collection` is a Chroma collection, or a function returning the
+    current one (the app's: see bot.store.live_collection); `revision` tells when it may have changed.
     """
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
 
     collection: Collection | Callable[[], Collection]
-    k: int = 4
-    candidates: int = 40
-    threshold: float = 0.35
-    supported_threshold: float = 0.25
-    lexical_weight: float = 0.25
+    revision: Callable[[Collection], Hashable] = lambda collection: count_revision(collection, 5.0)
+    lexical: LexicalIndex = Field(default_factory=LexicalIndex)
+    # Defaults live in Settings (one home); from_settings() is how the app builds it.
+    k: int = _DEFAULTS["top_k"].default
+    candidates: int = _DEFAULTS["candidates"].default
+    threshold: float = _DEFAULTS["threshold"].default
+    min_coverage: float = _DEFAULTS["min_coverage"].default
+    min_evidence: float = _DEFAULTS["min_evidence"].default
+    fusion_k: int = 60  # reciprocal rank fusion's usual constant
 
-    def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[Document]:
-        stems = sorted(s for s in content_stems(query) if len(s) >= 4)
-        candidates = self._nearest(embed_query(query))
-        passages = [p for p in candidates if self._relevant(p, stems)]
-        return self._rerank(passages, set(stems))[: self.k]
+    @classmethod
+    def from_settings(cls, settings: Settings, **overrides: object) -> ArticleRetriever:
+        return cls(**({
+            "k": settings.top_k, "candidates": settings.candidates, "threshold": settings.threshold,
+            "min_coverage": settings.min_coverage, "min_evidence": settings.min_evidence,
+        } | overrides))
 
-    def _relevant(self, passage: Document, stems: list[str]) -> bool:
-        score = passage.metadata["score"]
-        if score >= self.threshold:
-            return True
-        text = passage.page_content.lower()
-        return score >= self.supported_threshold and any(stem in text for stem in stems)
+    def _get_relevant_documents(
+        self, query: str, *, run_manager: CallbackManagerForRetrieverRun, k: int | None = None
+    ) -> list[Document]:
+        return self.search(query, k=k)
 
-    def _nearest(self, vector: list[float]) -> list[Document]:
+    def search(self, query: str, focus: str | None = None, k: int | None = None) -> list[Document]:
+        """Up to `k` passages for `query`, or none when they don't cover `focus` (the question asked in
+        this turn; the query may also carry the previous turn)."""
+        ranked = self.rank(query)[: k or self.k]
+        return ranked if ranked and self.covers(focus or query, ranked) else []
+
+    def covers(self, question: str, passages: Sequence[Document]) -> bool:
+        """Whether the passages answer the question: close in meaning, holding its rare words, and not
+        weak on both (see the class doc; the bounds come from bench/calibrate.py)."""
+        similarity = max(p.metadata["score"] for p in passages)
+        coverage = self.coverage(question, passages)
+        return similarity >= self.threshold and coverage >= self.min_coverage and (
+            similarity + coverage >= self.min_evidence)
+
+    def rank(self, query: str) -> list[Document]:
+        """Every candidate, best first, without the decline check."""
         collection = self.collection if isinstance(self.collection, Collection) else self.collection()
+        self.lexical.sync(collection, self.revision(collection))
+        vector = embed_query(query)
+        dense = self._nearest(collection, vector)
+        lexical = self.lexical.search(query, self.candidates)
+        return self._fuse(collection, vector, dense, lexical)
+
+    def coverage(self, question: str, passages: Sequence[Document]) -> float:
+        """The share of the question's word weight (rarity in the library) that the passages contain."""
+        words = list(dict.fromkeys(content_words(expand_acronyms(asked(question), keep=False))))
+        found = set(tokens(" ".join(indexed_text(p.page_content, p.metadata) for p in passages)))
+        weights = {self._library_token(word): 0.0 for word in words}
+        for token in weights:
+            weights[token] = self.lexical.idf(token)
+        total = sum(weights.values())
+        return sum(w for t, w in weights.items() if t in found) / total if total else 0.0
+
+    def _library_token(self, word: str) -> str:
+        """The word's token; or for a word the library never uses, the library token it abbreviates
+        ("math" -> mathematics) or misspells: a word the model's vocabulary doesn't know either, an edit
+        or two from a library word ("salery" -> salary; "truck" is a real word, never a misspelt "track")."""
+        token = stem(word)
+        if self.lexical.document_frequency(token) or len(word) < 4:
+            return token
+        completed = self.lexical.completed(word)
+        if completed:
+            return completed
+        if len(word) < 5 or is_dictionary_word(word):
+            return token
+        return self.lexical.misspelt(word) or token
+
+    def _nearest(self, collection: Collection, vector: list[float]) -> list[Document]:
         found = collection.query(
             query_embeddings=[vector], n_results=max(self.candidates, self.k),
             include=["documents", "metadatas", "distances"],
@@ -88,17 +144,31 @@ class ArticleRetriever(BaseRetriever):
             )
         ]
 
-    def _rerank(self, passages: list[Document], stems: set[str]) -> list[Document]:
-        texts = {p.id: f"{p.metadata.get('heading', '')} {p.page_content}".lower() for p in passages}
-        frequency = {s: sum(s in t for t in texts.values()) for s in stems}
-        weight = {s: math.log(1 + len(passages) / f) for s, f in frequency.items() if f}
-        total = sum(weight.values()) or 1.0
-
-        def rank(p: Document) -> float:
-            coverage = sum(w for s, w in weight.items() if s in texts[p.id]) / total
-            return p.metadata["score"] + self.lexical_weight * coverage
-
+    def _fuse(self, collection: Collection, vector: list[float], dense: list[Document],
+              lexical: list[tuple[str, float]]) -> list[Document]:
+        by_id = {p.id: p for p in dense}
+        missing = [chunk_id for chunk_id, _ in lexical if chunk_id not in by_id]
+        if missing:
+            by_id |= {p.id: p for p in _with_similarity(collection, missing, vector)}
+        fused: dict[str, float] = {}
+        for rank, passage in enumerate(dense):
+            fused[passage.id] = 1 / (self.fusion_k + rank)
+        for rank, (chunk_id, _) in enumerate(lexical):
+            fused[chunk_id] = fused.get(chunk_id, 0.0) + 1 / (self.fusion_k + rank)
         unique: dict[str, Document] = {}
-        for passage in sorted(passages, key=rank, reverse=True):
-            unique.setdefault(passage.metadata.get("chunk_hash", passage.id), passage)
+        for chunk_id in sorted(fused, key=fused.__getitem__, reverse=True):
+            passage = by_id.get(chunk_id)
+            if passage is not None:
+                unique.setdefault(passage.metadata.get("chunk_hash", chunk_id), passage)
         return list(unique.values())
+
+
+def _with_similarity(collection: Collection, ids: list[str], vector: list[float]) -> list[Document]:
+    """Lexical-only candidates with their cosine similarity, from their stored vectors (no re-embedding)."""
+    found = collection.get(ids=ids, include=["documents", "metadatas", "embeddings"])
+    return [
+        Document(id=chunk_id, page_content=text,
+                 metadata={**meta, "score": round(float(sum(a * b for a, b in zip(vector, stored))), 4)})
+        for chunk_id, text, meta, stored in zip(found["ids"], found["documents"], found["metadatas"],
+                                                 found["embeddings"])
+    ]

@@ -21,12 +21,20 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 7860
 
-    top_k: int = Field(4, ge=1, le=20, description="Passages handed to the answer backend.")
+    top_k: int = Field(6, ge=1, le=20, description="Passages handed to the answer backend.")
+    candidates: int = Field(40, ge=1, le=200, description="Dense and lexical candidates fused per question.")
     threshold: float = Field(
-        0.35, description="Minimum cosine similarity of the best passage; below it the bot declines to answer."
+        0.25, description="Minimum cosine similarity of the best passage; below it the bot declines to answer."
     )
-    supported_threshold: float = Field(
-        0.25, description="Lower bound for passages that also contain a distinctive word of the question."
+    min_coverage: float = Field(
+        0.25, ge=0.0, le=1.0,
+        description="Share of the question's word weight (rarity in the library) the passages must contain.",
+    )
+    min_evidence: float = Field(
+        0.99, description="Minimum of best-passage similarity plus word coverage: weak on both means declined."
+    )
+    lexical_refresh_s: float = Field(
+        5.0, gt=0, description="With a Chroma server: how often the lexical index checks for same-size updates."
     )
     max_message_chars: int = 2000
     max_history_turns: int = 40

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Callable, Hashable
 from functools import lru_cache
 from pathlib import Path
 from urllib.parse import urlparse
@@ -81,6 +83,19 @@ def live_collection(settings: Settings) -> Collection:
     collection = get_collection(settings)
     _live[key] = (_store_stamp(settings.store_dir), collection)
     return collection
+
+
+def revision(settings: Settings) -> Callable[[Collection], Hashable]:
+    """How a reader tells that the collection may have changed: the embedded store's file stamp (any
+    process's write touches it), or for a server its size plus a time bucket."""
+    if settings.chroma_url:
+        return lambda collection: count_revision(collection, settings.lexical_refresh_s)
+    return lambda collection: _store_stamp(settings.store_dir)
+
+
+def count_revision(collection: Collection, every_s: float) -> Hashable:
+    """Its size, and a time bucket so that an update that keeps the size is seen within `every_s` seconds."""
+    return collection.count(), int(time.monotonic() // every_s)
 
 
 def _forget_client(settings: Settings) -> None:

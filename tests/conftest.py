@@ -57,6 +57,24 @@ def careerbot(seeded_settings: Settings) -> CareerBot:
     return CareerBot(seeded_settings)
 
 
+LIBRARY = Path(__file__).parent / "fixtures" / "library"
+
+
+@pytest.fixture(scope="session")
+def library_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """A store holding tests/fixtures/library (articles written for the tests: HTML with page furniture and
+    a table, Markdown with a list, plain text with bullets), ingested once per test session."""
+    settings = make_settings(knowledge_dir=LIBRARY, store_dir=tmp_path_factory.mktemp("library") / "store")
+    report = ingest([str(LIBRARY)], settings, progress=False)
+    assert not report.failed and len(report.added) == 4
+    return settings
+
+
+@pytest.fixture(scope="session")
+def library_bot(library_settings: Settings) -> CareerBot:
+    return CareerBot(library_settings)
+
+
 @pytest.fixture(scope="session")
 def app_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """`python app.py` for real, on a free port, starting from an empty store (so it ingests first)."""

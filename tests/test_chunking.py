@@ -27,13 +27,13 @@ def test_chunks_carry_article_metadata_heading_and_position() -> None:
     assert [c.metadata["chunk_index"] for c in chunks] == list(range(len(chunks)))
     for chunk in chunks:
         assert chunk.metadata["title"] == "T" and chunk.metadata["url"] == "https://example.com/t"
-        assert chunk.metadata["heading"] and embedding_text(chunk).startswith(chunk.metadata["heading"] + "\n")
+        assert chunk.metadata["heading"] and embedding_text(chunk).startswith(f"T > {chunk.metadata['heading']}\n")
 
 
 def test_ids_are_stable_and_differ_between_articles_with_the_same_text() -> None:
-    first = split_document(_document("a.md"))
-    again = split_document(_document("a.md"))
-    twin = split_document(_document("copy-of-a.md"))
+    first = split_document(_document("a.md"), 120, 20)
+    again = split_document(_document("a.md"), 120, 20)
+    twin = split_document(_document("copy-of-a.md"), 120, 20)
     assert [c.id for c in first] == [c.id for c in again]
     assert {c.id for c in first}.isdisjoint(c.id for c in twin)
     # Same text, same chunk_hash: what lets ingest copy the vector and retrieval drop the twin.
@@ -44,6 +44,53 @@ def test_an_edit_changes_only_the_ids_of_what_changed_and_after() -> None:
     text = _document().page_content
     paragraphs = text.split("\n\n")
     edited = "\n\n".join(paragraphs[:-1] + [paragraphs[-1] + " An extra closing sentence."])
-    before, after = split_document(_document(text=text)), split_document(_document(text=edited))
+    before, after = split_document(_document(text=text), 120, 20), split_document(_document(text=edited), 120, 20)
     assert [c.id for c in before][:-1] == [c.id for c in after][:-1]
     assert before[-1].id != after[-1].id
+
+
+STRUCTURED = """# Data roles
+
+## Skills that raise pay
+
+Analysts who got the largest raises had added one of these skills:
+
+- Tableau dashboards used every week
+- Python for data that outgrew spreadsheets
+- dbt models with shared metric definitions
+
+## Pay by level
+
+The medians come from a reader survey.
+
+| Level | US median | UK median |
+|---|---|---|
+| Junior analyst | $62,000 | £31,000 |
+| Senior analyst | $97,500 | £52,000 |
+"""
+
+
+def test_a_list_stays_with_its_heading_and_introduction() -> None:
+    chunks = split_document(_document(text=STRUCTURED), 120, 20)
+    skills = next(c for c in chunks if "Tableau" in c.page_content)
+    assert skills.metadata["heading_path"] == "Data roles > Skills that raise pay"
+    assert skills.page_content.splitlines() == [
+        "Analysts who got the largest raises had added one of these skills:",
+        "- Tableau dashboards used every week", "- Python for data that outgrew spreadsheets",
+        "- dbt models with shared metric definitions",
+    ]
+
+
+def test_table_rows_carry_their_column_names() -> None:
+    chunks = split_document(_document(text=STRUCTURED), 120, 20)
+    pay = next(c for c in chunks if "$62,000" in c.page_content)
+    assert pay.metadata["heading"] == "Pay by level"
+    assert "- Senior analyst — US median: $97,500; UK median: £52,000" in pay.page_content.splitlines()
+
+
+def test_a_long_list_is_cut_at_items_and_each_piece_keeps_the_introduction() -> None:
+    items = "\n".join(f"- Skill number {i} is worth learning for a data analyst job" for i in range(40))
+    chunks = split_document(_document(text=f"## Skills\n\nLearn these:\n\n{items}\n"), 120, 20)
+    assert len(chunks) > 3 and all(word_count(c.page_content) <= 120 for c in chunks)
+    assert all(c.page_content.startswith("Learn these:\n- Skill number") for c in chunks)
+    assert sum(c.page_content.count("\n- ") for c in chunks) == 40

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -152,3 +153,44 @@ def test_folders_are_walked_recursively_for_supported_files(settings: Settings, 
         write_article(name, ARTICLE)
     names = [p.relative_to(settings.knowledge_dir).as_posix() for p in iter_files(settings.knowledge_dir)]
     assert names == ["a.md", "sub/b.txt", "sub/deeper/c.html"]
+
+
+FIXTURES = Path(__file__).parent / "fixtures" / "library"
+
+
+def test_plain_text_keeps_bullets_and_advice_that_look_like_furniture(settings: Settings) -> None:
+    text = parse(read_file(FIXTURES / "remote-analytics-jobs.txt", settings)).page_content
+    assert "- Specialist job boards for analytics and data roles list remote openings first." in text
+    assert "Sign up for two or three saved searches" in text
+    assert "Written by a hiring manager, the best cover letters" in text
+    assert "Posted in a remote team's handbook" in text
+    for furniture in ("Share this article", "12 comments", "Leave a reply"):
+        assert furniture not in text
+
+
+def test_markdown_images_and_links_become_plain_text(settings: Settings) -> None:
+    text = parse(read_file(FIXTURES / "bootcamps.md", settings)).page_content
+    assert "tracker.example" not in text and "](" not in text and "![" not in text
+    assert "See also our guide to portfolios before you enrol." in text
+    assert "- SQL fluency in a live exercise;" in text
+
+
+def test_html_keeps_headings_lists_and_tables_without_page_furniture(settings: Settings) -> None:
+    document = parse(read_file(FIXTURES / "analyst-pay.html", settings))
+    text = document.page_content
+    assert "## Pay by level" in text and "## Skills that raise pay" in text
+    assert "| Senior analyst | $97,500 | £52,000 |" in text
+    assert "- dbt models that keep metric definitions in one place" in text
+    assert "FURNITURE" not in text
+    assert document.metadata["title"] == "Data Analyst Salary Guide"
+
+
+def test_a_5_mb_article_is_chunked_without_stalling(settings: Settings, write_article) -> None:
+    from bot.chunking import split_document
+
+    paragraph = "Data analysts who learn SQL early find their first role sooner than those who wait. " * 12
+    path = write_article("huge.md", "# Huge\n\n" + "\n\n".join([paragraph] * 5200))
+    assert path.stat().st_size > 5_000_000
+    started = time.perf_counter()
+    chunks = split_document(parse(read_file(path, settings)), settings.chunk_words, settings.chunk_overlap_words)
+    assert len(chunks) > 5000 and time.perf_counter() - started < 60

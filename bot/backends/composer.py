@@ -1,9 +1,16 @@
-"""The offline answer backend: a short extract of the passages that best answer the question.
+"""The offline answer backend: a short, cited extract of the passage units that answer the question.
 
-No model writes anything here, so every sentence is a sentence of a cited passage. The composer picks
-the sentence that best matches the question (words weighted by how rare they are among the candidate
-sentences, so "salary" outweighs "engineer" in an article about engineers), then keeps the sentences
-that follow it, which usually carry the substance a topic sentence announces.
+No model writes anything here: every sentence, list item or table row in the answer is copied from the
+passage it cites. What the composer decides is which units to quote:
+
+* every unit (sentence, list item, table row) of the passages is scored by the question's words it
+  holds, weighted by rarity among the units, with its heading and list introduction as context; by
+  meaning (cosine similarity of unit and question, with the model retrieval already loaded); and by
+  whether it holds the kind of answer asked for (an amount, a duration, a share, a count, a list);
+* the best unit is quoted with what completes it: the sentence after it, or the other items of its list
+  when a list is asked for;
+* "X vs Y" questions get a second part about the side the first one leaves out, and a strong match from
+  another article adds its view.
 """
 
 from __future__ import annotations
@@ -12,29 +19,67 @@ import math
 import re
 from collections import Counter
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from langchain_core.documents import Document
 
 from bot.backends.base import AnswerBackend
-from bot.text import content_stems, split_sentences
+from bot.text import Unit, asked, content_stems, expand_acronyms, passage_units
 
 _MAX_WORDS = 90
-_MAX_SENTENCES = 3
+_FIRST_PART_WORDS = 55
+_RUNNER_UP_SHARE = 0.85  # a further unit is quoted only when it scores this close to the best
+_MEANING_CANDIDATES = 16
+
+# What kind of answer a question asks for, and what a unit holding one looks like.
+_MONEY = re.compile(r"[$€£₹]\s?\d|\b\d[\d,.]*\s?(?:k|K|lakhs?|crore|million|USD|EUR|INR)\b|\b(?:USD|EUR|INR)\s?\d")
+_DURATION = re.compile(r"\b\d[\d.,]*(?:\s?[-–]\s?\d[\d.,]*)?\+?\s*(?:years?|yrs?|months?|weeks?|days?|hours?|minutes?|seconds?)\b",
+                       re.IGNORECASE)
+_PERCENT = re.compile(r"\d\s?%|\bpercent\b|\b\d+\s?(?:in|out of)\s?\d+\b|\bhalf\b|\bthird\b|\bquarter\b",
+                      re.IGNORECASE)
+_NUMBER = re.compile(r"\b\d[\d,.]*\b")
+_ANSWER_KINDS: list[tuple[re.Pattern[str], re.Pattern[str]]] = [
+    (re.compile(r"\b(how long|how many (years|months|weeks|days|hours)|years? of experience|yrs)\b", re.I), _DURATION),
+    (re.compile(r"\b(salar\w*|pay|paid|earn\w*|make|makes|comp|compensation|income|wages?|how much (do|does|did|can|could|will|would) \w+ (make|earn|get))\b",
+                re.I), _MONEY),
+    (re.compile(r"(%|\bpercent|\bshare of|\bproportion|\bhow common|\bhow fast|\bhow often|\bwhat fraction|\bgrow\w*|"
+                r"\bhow much of)", re.I),
+     _PERCENT),
+    (re.compile(r"\bhow many\b", re.I), _NUMBER),
+]
+# "which tools ...", "what programming languages ...", "what are the main causes ...": a list is wanted.
+_LIST_QUESTION = re.compile(r"\b(which|what|main|key|list|top)\b(\s+\w+){0,3}?\s+\w{3,}(?<!ss)(?<!ous)(?<!us)(?<!is)s\b",
+                            re.IGNORECASE)
+_COMPARISON = re.compile(r"\s(?:vs\.?|versus|or)\s", re.IGNORECASE)
 
 
 @dataclass
 class _Candidate:
-    passage: int  # index into passages
-    position: int  # sentence index within the passage
-    text: str
-    stems: set[str]
+    passage: int
+    unit: Unit
+    context: str  # heading path and list introduction: what the unit is about
+    stems: set[str] = field(default_factory=set)
+    context_stems: set[str] = field(default_factory=set)
     score: float = 0.0
+
+
+@dataclass(frozen=True)
+class Weights:
+    """How the composer scores a unit; calibrated on the development library (bench/calibrate.py)."""
+
+    meaning: float = 0.6
+    answer_kind: float = 0.25
+    context: float = 0.5
+    passage_rank: float = 0.1
+    list_item: float = 0.1
 
 
 class Composer(AnswerBackend):
     name = "composer"
-    needs_check = False  # every sentence is copied from the passage it cites
+    needs_check = False  # every unit is copied from the passage it cites
+
+    def __init__(self, weights: Weights | None = None) -> None:
+        self.weights = weights or Weights()
 
     def stream(self, question: str, passages: Sequence[Document]) -> Iterator[str]:
         answer = self.compose(question, passages)
@@ -42,58 +87,161 @@ class Composer(AnswerBackend):
             yield word
 
     def compose(self, question: str, passages: Sequence[Document]) -> str:
-        candidates = [
-            _Candidate(index, position, sentence, content_stems(sentence))
-            for index, passage in enumerate(passages)
-            for position, sentence in enumerate(split_sentences(passage.page_content))
-        ]
+        question = expand_acronyms(asked(question), keep=False)
+        candidates = _candidates(passages)
         if not candidates:
             return " ".join(f"{p.page_content.strip()} [{i + 1}]" for i, p in enumerate(passages[:1]))
-        self._score(candidates, content_stems(question), passages)
-        best = max(candidates, key=lambda c: c.score)
-        parts = [self._excerpt(best, candidates)]
-        runner_up = self._second_excerpt_anchor(best, candidates, passages)
-        if runner_up:
-            parts.append(self._excerpt(runner_up, candidates, max_sentences=2))
+        self._score(question, candidates)
+        quotable = [c for c in candidates if not _asks(c)] or candidates
+        best = max(quotable, key=lambda c: c.score)
+        wants_list = bool(_LIST_QUESTION.search(question))
+        text, used = _excerpt(best, candidates, wants_list, _FIRST_PART_WORDS)
+        parts = [text]
+        other_side = self._other_side(question, best, quotable, used)
+        if other_side:
+            text, more = _excerpt(other_side, candidates, wants_list, _MAX_WORDS - _words(parts))
+            parts.append(text)
+            used |= more
+        parts += _runners_up(best, quotable, used, _MAX_WORDS - _words(parts))
         return " ".join(parts)
 
-    @staticmethod
-    def _score(candidates: list[_Candidate], query: set[str], passages: Sequence[Document]) -> None:
-        document_frequency = Counter(stem for c in candidates for stem in c.stems)
-        weight = {s: math.log(1 + len(candidates) / document_frequency.get(s, 0.5)) for s in query}
+    def _score(self, question: str, candidates: list[_Candidate]) -> None:
+        query = content_stems(question)
+        frequency = Counter(s for c in candidates for s in c.stems | c.context_stems)
+        weight = {s: math.log(1 + len(candidates) / frequency.get(s, 0.5)) for s in query}
         total = sum(weight.values()) or 1.0
-        headings = [content_stems(p.metadata.get("heading") or "") for p in passages]
+        wanted = [shape for asks, shape in _ANSWER_KINDS if asks.search(question)]
+        wants_list = bool(_LIST_QUESTION.search(question))
+        w = self.weights
         for c in candidates:
-            # The section heading says what a sentence is about ("Challenges faced by ..."), at half weight.
-            in_heading = (query & headings[c.passage]) - c.stems
-            coverage = (sum(weight[s] for s in query & c.stems) + 0.5 * sum(weight[s] for s in in_heading)) / total
-            similarity = float(passages[c.passage].metadata.get("score", 0.0))
-            sentences_in_passage = sum(1 for o in candidates if o.passage == c.passage)
-            earliness = 1 - c.position / max(sentences_in_passage, 1)
-            c.score = coverage + 0.5 * similarity + 0.05 * earliness
+            in_unit = sum(weight[s] for s in query & c.stems)
+            in_context = sum(weight[s] for s in (query & c.context_stems) - c.stems)
+            holds_answer = any(shape.search(c.unit.text) for shape in wanted)
+            c.score = (
+                (in_unit + w.context * in_context) / total
+                + w.answer_kind * holds_answer
+                + w.passage_rank / (1 + c.passage)
+                + w.list_item * (wants_list and c.unit.is_item)
+            )
+        self._add_meaning(question, candidates)
+
+    def _add_meaning(self, question: str, candidates: list[_Candidate]) -> None:
+        """Similarity of meaning, for the units that words put in contention (embedding every unit of six
+        passages would cost more than the rest of the answer); the others get the lowest of theirs."""
+        if not self.weights.meaning:
+            return
+        contenders = sorted(candidates, key=lambda c: c.score, reverse=True)[:_MEANING_CANDIDATES]
+        similarity = _similarities(question, [f"{c.context} {c.unit.text}".strip() for c in contenders])
+        floor = min(similarity, default=0.0)
+        meaning = {id(c): s for c, s in zip(contenders, similarity)}
+        for c in candidates:
+            c.score += self.weights.meaning * meaning.get(id(c), floor)
 
     @staticmethod
-    def _excerpt(anchor: _Candidate, candidates: list[_Candidate], max_sentences: int = _MAX_SENTENCES) -> str:
-        following = [c for c in candidates if c.passage == anchor.passage and c.position >= anchor.position]
-        chosen, words = [], 0
-        for c in sorted(following, key=lambda c: c.position)[:max_sentences]:
-            if chosen and words + len(c.text.split()) > _MAX_WORDS:
-                break
-            chosen.append(c.text)
-            words += len(c.text.split())
-        return f"{' '.join(chosen)} [{anchor.passage + 1}]"
-
-    @staticmethod
-    def _second_excerpt_anchor(
-        best: _Candidate, candidates: list[_Candidate], passages: Sequence[Document]
-    ) -> _Candidate | None:
-        """A strong match from another article adds its view; a weaker one would only add noise."""
-        best_source = passages[best.passage].metadata.get("source")
-        others = [
-            c for c in candidates
-            if passages[c.passage].metadata.get("source") != best_source and c.stems & best.stems
-        ]
-        if not others:
+    def _other_side(question: str, best: _Candidate, candidates: list[_Candidate], used: set[int]) -> _Candidate | None:
+        """For "X vs Y", the best unit about the side the first part leaves out."""
+        sides = [content_stems(side) for side in _COMPARISON.split(question, maxsplit=1)]
+        if len(sides) != 2 or not all(sides):
             return None
-        runner_up = max(others, key=lambda c: c.score)
-        return runner_up if runner_up.score >= 0.85 * best.score else None
+        said = best.stems | best.context_stems
+        missing = next((side for side in sides if not side & said), None)
+        about_it = [c for c in candidates if id(c) not in used and missing and missing & (c.stems | c.context_stems)]
+        return max(about_it, key=lambda c: c.score, default=None)
+
+
+def _runners_up(best: _Candidate, candidates: list[_Candidate], used: set[int], budget: int) -> list[str]:
+    """Other units nearly as good as the best, each quoted alone with its citation, while the answer stays
+    short: a second figure, or the same fact as another article states it."""
+    parts: list[str] = []
+    for c in sorted(candidates, key=lambda c: c.score, reverse=True):
+        if c.score < _RUNNER_UP_SHARE * best.score:
+            break
+        words = len(c.unit.text.split())
+        if id(c) in used or words > budget:
+            continue
+        parts.append(f"{c.unit.text} [{c.passage + 1}]")
+        used.add(id(c))
+        budget -= words
+    return parts
+
+
+def _words(parts: list[str]) -> int:
+    return sum(len(part.split()) for part in parts)
+
+
+def _asks(candidate: _Candidate) -> bool:
+    """A question in the article ("Q: Where do I find mentors?") restates a question; it never answers one."""
+    return candidate.unit.text.rstrip().endswith("?")
+
+
+def _candidates(passages: Sequence[Document]) -> list[_Candidate]:
+    found = []
+    for index, passage in enumerate(passages):
+        heading = passage.metadata.get("heading_path") or passage.metadata.get("heading") or ""
+        for unit in passage_units(passage.page_content):
+            context = " ".join(filter(None, [heading, unit.intro]))
+            found.append(_Candidate(index, unit, context, content_stems(unit.text), content_stems(context)))
+    _shared_words_are_context(found)
+    return found
+
+
+def _shared_words_are_context(candidates: list[_Candidate]) -> None:
+    """Words that every item of a list or table holds (a table's column names, repeated in each row) say
+    what the list is about, not what sets one item apart: they count as context."""
+    groups: dict[tuple[int, int], list[_Candidate]] = {}
+    for c in candidates:
+        if c.unit.is_item:
+            groups.setdefault((c.passage, c.unit.group), []).append(c)
+    for items in groups.values():
+        if len(items) < 2:
+            continue
+        shared = set.intersection(*(c.stems for c in items))
+        for c in items:
+            c.stems -= shared
+            c.context_stems |= shared
+
+
+def _excerpt(anchor: _Candidate, candidates: list[_Candidate], wants_list: bool, max_words: int) -> tuple[str, set[int]]:
+    """The anchor unit with what completes it, cited: its list (when a list is asked for, or the anchor
+    only introduces one), or the sentence after it. Also returns the units it quotes."""
+    same_group = [c for c in candidates if c.passage == anchor.passage and c.unit.group == anchor.unit.group]
+    introduced = [c for c in candidates if c.passage == anchor.passage and c.unit.intro
+                  and c.unit.group == anchor.unit.group + 1 and c.unit.intro.endswith(anchor.unit.text)]
+    if anchor.unit.is_item and wants_list:
+        text, quoted = _as_list(anchor.unit.intro, same_group, max_words)
+    elif anchor.unit.is_item:
+        text, quoted = anchor.unit.text, [anchor]
+    elif introduced and (wants_list or anchor.unit.text.rstrip().endswith(":")):
+        text, quoted = _as_list(anchor.unit.text, introduced, max_words)
+        quoted.append(anchor)
+    else:
+        following = [c for c in same_group if c.unit.position > anchor.unit.position][:1]
+        following = [c for c in following if not c.unit.text.rstrip().endswith(":")]  # it would introduce a list
+        quoted = [anchor, *following] if _words([anchor.unit.text, *(c.unit.text for c in following)]) <= max_words \
+            else [anchor]
+        text = " ".join(c.unit.text for c in quoted)
+    return f"{text} [{anchor.passage + 1}]", {id(c) for c in quoted}
+
+
+def _as_list(intro: str | None, items: list[_Candidate], max_words: int) -> tuple[str, list[_Candidate]]:
+    """'Intro: a; b; c.' — every item when they fit, else the best-scored ones, in the article's order."""
+    budget = max_words - len((intro or "").split())
+    chosen: list[_Candidate] = []
+    for item in sorted(items, key=lambda c: c.score, reverse=True):
+        if chosen and _words([c.unit.text for c in chosen]) + len(item.unit.text.split()) > budget:
+            continue
+        chosen.append(item)
+    chosen.sort(key=lambda c: c.unit.position)
+    body = "; ".join(c.unit.text.rstrip(".;") for c in chosen) + "."
+    if not intro:
+        return body, chosen
+    return (f"{intro} {body}" if intro.rstrip().endswith(":") else f"{intro.rstrip('.')}: {body}"), chosen
+
+
+def _similarities(question: str, texts: list[str]) -> list[float]:
+    from bot.embeddings import embed_query, embed_texts
+
+    import numpy as np
+
+    return (np.asarray(embed_texts(texts)) @ np.asarray(embed_query(question))).tolist()
+

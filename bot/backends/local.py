@@ -26,7 +26,7 @@ from langchain_core.documents import Document
 from bot.backends.base import AnswerBackend
 from bot.backends.composer import Composer
 from bot.backends.prompt import REWRITE_PROMPT, as_data
-from bot.text import split_sentences
+from bot.text import passage_units
 
 log = logging.getLogger(__name__)
 
@@ -110,21 +110,20 @@ class LocalBackend(AnswerBackend):
 
 class _ClosestPassage:
     """Cites each rewritten sentence with the extract passage it is closest to (the chain checks how close).
-    The passages' sentences are embedded once per answer, not again for every rewritten sentence."""
+    The passages' units are embedded once (bot.embeddings.embed_texts remembers them)."""
 
     def __init__(self, passages: Sequence[Document], cited: list[int]) -> None:
-        self.units = [(n, s) for n in cited for s in split_sentences(passages[n - 1].page_content)
-                      or [passages[n - 1].page_content]]
+        self.units = [(n, u.text) for n in cited for u in passage_units(passages[n - 1].page_content)]
         self._vectors: list[list[float]] | None = None
 
     def cite(self, sentence: str) -> str:
-        from bot.embeddings import get_embeddings
+        from bot.embeddings import embed_texts
 
         if not self.units:
             return sentence
         if self._vectors is None:
-            self._vectors = get_embeddings().embed_documents([s for _, s in self.units])
-        vector = get_embeddings().embed_documents([sentence])[0]
+            self._vectors = embed_texts([s for _, s in self.units])
+        vector = embed_texts([sentence])[0]
         scores = [sum(a * b for a, b in zip(vector, v)) for v in self._vectors]
         best = self.units[max(range(len(self.units)), key=scores.__getitem__)][0]
         return f"{sentence} [{best}]"

@@ -25,7 +25,8 @@ from dataclasses import dataclass, field
 from langchain_core.documents import Document
 
 from bot.backends.prompt import REWRITE_PROMPT, SYSTEM_PROMPT
-from bot.text import content_stems, split_sentences
+from bot.embeddings import embed_texts
+from bot.text import content_stems, passage_units
 
 # Support score a sentence needs from the passages it cites (calibration: see module doc).
 SUPPORT_BOUND = 0.63
@@ -93,7 +94,6 @@ class Verifier:
 
     def __init__(self, bound: float = SUPPORT_BOUND) -> None:
         self.bound = bound
-        self._cache: dict[str, list[float]] = {}
 
     def problem(self, answer: str, passages: Sequence[Document]) -> str | None:
         found = [c for c in claims(answer) if c.cites]
@@ -125,27 +125,14 @@ class Verifier:
         """Each claim's best cosine similarity to a sentence, or the whole text, of a passage it cites."""
         if not found:
             return []
-        units = [(i, s) for i, p in enumerate(passages, 1) for s in [*split_sentences(p.page_content), p.page_content]]
-        vectors = self._embed([c.text for c in found] + [s for _, s in units])
+        units = [(i, s) for i, p in enumerate(passages, 1) for s in [*(u.text for u in passage_units(p.page_content)), p.page_content]]
+        vectors = embed_texts([c.text for c in found] + [s for _, s in units])
         claim_vectors, unit_vectors = vectors[: len(found)], vectors[len(found):]
         return [
             max((_dot(v, u) for (n, _), u in zip(units, unit_vectors) if n in claim.cites), default=0.0)
             for claim, v in zip(found, claim_vectors)
         ]
 
-    def _embed(self, texts: list[str]) -> list[list[float]]:
-        """Embeddings, remembered: a streamed answer is checked again as it grows, over the same passages.
-        Read into a local dict first, so another thread clearing the cache cannot pull one out from under us."""
-        from bot.embeddings import get_embeddings
-
-        known = {t: self._cache.get(t) for t in texts}
-        missing = [t for t, vector in known.items() if vector is None]
-        if missing:
-            known.update(zip(missing, get_embeddings().embed_documents(missing)))
-            if len(self._cache) > 4096:
-                self._cache.clear()
-            self._cache.update((t, known[t]) for t in missing)
-        return [known[t] for t in texts]
 
 
 def _coverage(claim: Claim, passages: Sequence[Document]) -> float:

@@ -1,0 +1,172 @@
+"""Calibrate the decline check (best-passage similarity and word coverage) on a graded library, with a
+held-out split:
+
+    python -m bench.calibrate [--library DIR] [--cases FILE.jsonl]
+
+The cases are split in two by a hash of their id: thresholds are chosen on the calibration half only
+(every decline case declined first, then as many answerable cases answered as possible, then the widest
+margin), and both halves are reported, so the held-out figure says how the choice generalises.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import itertools
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import bot  # noqa: F401
+from bot.backends.composer import Composer, Weights
+from bot.chain import Answer, CareerBot, cite
+from bot.eval import library_settings, load_cases, phrase_hit, source_hit
+from bot.retrieval import standalone_query
+from bot.settings import get_settings
+
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "eval"
+THRESHOLDS = [round(0.25 + 0.025 * i, 3) for i in range(9)]
+COVERAGES = [round(0.1 + 0.05 * i, 3) for i in range(9)]
+EVIDENCE = [round(0.6 + 0.01 * i, 3) for i in range(61)]
+
+
+@dataclass
+class Point:
+    id: str
+    should_answer: bool
+    similarity: float
+    coverage: float
+    held_out: bool
+
+
+def held_out(case_id: str) -> bool:
+    return hashlib.sha1(case_id.encode()).digest()[0] % 2 == 1
+
+
+def measure(careerbot: CareerBot, case: dict) -> Point:
+    turns = case.get("turns") or [case["q"]]
+    history = [{"role": "user", "content": turn} for turn in turns[:-1]]
+    query = standalone_query(turns[-1], history)
+    ranked = careerbot.retriever.rank(query)[: careerbot.retriever.k]
+    similarity = max((p.metadata["score"] for p in ranked), default=0.0)
+    coverage = careerbot.retriever.coverage(turns[-1], ranked) if ranked else 0.0
+    return Point(case.get("id", "?"), not case.get("refuse"), similarity, coverage, held_out(case.get("id", "")))
+
+
+def accuracy(points: list[Point], threshold: float, min_coverage: float, min_evidence: float) -> tuple[int, int, int, int]:
+    """(declines right, declines, answerable kept, answerable)."""
+    kept = [p.similarity >= threshold and p.coverage >= min_coverage and p.similarity + p.coverage >= min_evidence
+            for p in points]
+    declines = [k for p, k in zip(points, kept) if not p.should_answer]
+    answerable = [k for p, k in zip(points, kept) if p.should_answer]
+    return declines.count(False), len(declines), answerable.count(True), len(answerable)
+
+
+def choose(points: list[Point]) -> tuple[float, float, float]:
+    """Every decline declined first, then the most answerable cases kept, then the lowest similarity
+    threshold (short questions embed far from any passage: word coverage should decide them), then the
+    widest margin: each bound as far from the nearest case as the cases allow."""
+
+    def margin(threshold: float, coverage: float, evidence: float) -> float:
+        return min(min(abs(p.similarity - threshold), abs(p.coverage - coverage) * 2,
+                       abs(p.similarity + p.coverage - evidence)) for p in points)
+
+    def key(values: tuple[float, float, float]) -> tuple:
+        right, declines, kept, _ = accuracy(points, *values)
+        return right == declines, right + kept, -values[0], margin(*values)
+
+    return max(((t, c, e) for t in THRESHOLDS for c in COVERAGES for e in EVIDENCE), key=key)
+
+
+def report(name: str, points: list[Point], threshold: float, coverage: float, evidence: float) -> str:
+    right, declines, kept, answerable = accuracy(points, threshold, coverage, evidence)
+    return (f"{name:<14} declines {right}/{declines}, answerable kept {kept}/{answerable} "
+            f"(threshold {threshold}, min_coverage {coverage}, min_evidence {evidence})")
+
+
+@dataclass
+class Quotable:
+    """An answerable case with the passages retrieval handed the composer (retrieval does not depend on
+    the composer's weights, so it runs once)."""
+
+    case: dict
+    question: str
+    passages: list
+    held_out: bool
+
+
+def quotable(careerbot: CareerBot, case: dict) -> Quotable:
+    turns = case.get("turns") or [case["q"]]
+    history = [{"role": "user", "content": turn} for turn in turns[:-1]]
+    passages = careerbot.retriever.search(standalone_query(turns[-1], history), turns[-1])
+    return Quotable(case, turns[-1], passages, held_out(case.get("id", "")))
+
+
+def answered_right(composer: Composer, item: Quotable) -> bool:
+    if not item.passages:
+        return False
+    text, sources = cite(composer.compose(item.question, item.passages), item.passages)
+    answer = Answer(text=text, sources=sources)
+    return bool(phrase_hit(item.case, text)) and source_hit(item.case, answer) is not False
+
+
+def choose_weights(items: list[Quotable]) -> tuple[Weights, int]:
+    grid = itertools.product([0.0, 0.3, 0.6, 1.0], [0.0, 0.15, 0.3, 0.5], [0.25, 0.5, 1.0], [0.0, 0.1, 0.3],
+                             [0.0, 0.1, 0.2])
+    scored = []
+    for values in grid:
+        weights = Weights(*values)
+        scored.append((sum(answered_right(Composer(weights), item) for item in items), weights))
+    best = max(score for score, _ in scored)
+    # Among equally good weights, the one nearest the middle of the grid's good region: the median.
+    ties = [weights for score, weights in scored if score == best]
+    return ties[len(ties) // 2], best
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--library", type=Path, default=SHARED / "library")
+    parser.add_argument("--cases", type=Path, default=SHARED / "library.jsonl")
+    parser.add_argument("-v", "--verbose", action="store_true", help="print every case's values")
+    parser.add_argument("--weights", action="store_true", help="also calibrate the composer's weights (slower)")
+    args = parser.parse_args(argv)
+    cases = load_cases(args.cases)
+    with tempfile.TemporaryDirectory(prefix="careerbot-calibrate-") as folder:
+        careerbot = CareerBot(library_settings(get_settings(), args.library, Path(folder)))
+        points = [measure(careerbot, case) for case in cases]
+        report_decline(points, args.verbose)
+        if args.weights:
+            calibrate_weights(careerbot, cases)
+
+
+def report_decline(points: list[Point], verbose: bool) -> None:
+    calibration = [p for p in points if not p.held_out]
+    held = [p for p in points if p.held_out]
+    for p in sorted(points, key=lambda p: (p.should_answer, p.coverage)) if verbose else []:
+        print(f"{p.id:<6} {'answer' if p.should_answer else 'decline':<8} {'held-out' if p.held_out else 'calib':<9}"
+              f"similarity {p.similarity:.3f}  coverage {p.coverage:.3f}")
+    settings = get_settings()
+    current = settings.threshold, settings.min_coverage, settings.min_evidence
+    print(report("settings calib", calibration, *current))
+    print(report("settings held", held, *current))
+    chosen = choose(calibration)
+    print(report("chosen calib", calibration, *chosen))
+    print(report("chosen held", held, *chosen))
+
+
+def calibrate_weights(careerbot: CareerBot, cases: list[dict]) -> None:
+    items = [quotable(careerbot, case) for case in cases if not case.get("refuse")]
+    calibration = [i for i in items if not i.held_out]
+    held = [i for i in items if i.held_out]
+    current = Composer()
+    for name, part in (("calib", calibration), ("held", held)):
+        print(f"composer settings {name:<6} {sum(answered_right(current, i) for i in part)}/{len(part)} "
+              f"right phrase and source ({current.weights})")
+    weights, _ = choose_weights(calibration)
+    for name, part in (("calib", calibration), ("held", held)):
+        print(f"composer chosen   {name:<6} {sum(answered_right(Composer(weights), i) for i in part)}/{len(part)} "
+              f"right phrase and source ({weights})")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,134 @@
+"""The lexical half of hybrid search: BM25 (bm25s) over the collection's chunks, kept in step with Chroma.
+
+Why derived from the collection instead of written by ingest: Chroma is the record of what is stored (see
+bot/indexing.py), so an index rebuilt from it agrees with it after any ingest, update, delete, `--rebuild`,
+crash or write by another process, on the embedded store and on a Chroma server alike. The chunk ids are
+content hashes, so comparing id sets is enough to know what changed; only new chunks' texts are fetched.
+`sync()` is cheap when nothing changed: the caller passes a revision (the store's file stamp, or the
+server's count plus a time bucket) and the ids are listed only when it moves.
+
+It also answers how common a word is in the library, which the decline check weighs words by.
+"""
+
+from __future__ import annotations
+
+import difflib
+import logging
+import math
+import threading
+from collections import Counter
+from collections.abc import Hashable
+
+from chromadb.api.models.Collection import Collection
+
+from bot.text import content_words, stem
+
+log = logging.getLogger(__name__)
+
+_PAGE = 5000  # ids / documents per Chroma read
+
+
+def tokens(text: str) -> list[str]:
+    """What BM25 matches on: stems of the content words (shared by passages and questions)."""
+    return [stem(word) for word in content_words(text)]
+
+
+def indexed_text(document: str, metadata: dict) -> str:
+    """A chunk as searched: its title and heading path say what a bare table row or list item is about."""
+    return " ".join(filter(None, [metadata.get("title"), metadata.get("heading_path") or metadata.get("heading"),
+                                  document]))
+
+
+class LexicalIndex:
+    """BM25 over every chunk of a collection. Thread-safe: readers search the index built last."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._revision: Hashable = None
+        self._words: dict[str, list[str]] = {}  # chunk id -> its content words
+        self._ids: list[str] = []
+        self._bm25: object | None = None
+        self._document_frequency: Counter[str] = Counter()
+        self._by_prefix: dict[str, dict[str, str]] = {}  # first two letters -> {word: token}
+
+    def sync(self, collection: Collection, revision: Hashable) -> None:
+        """Bring the index in line with the collection, if `revision` says it may have changed."""
+        if revision == self._revision:
+            return
+        with self._lock:
+            if revision == self._revision:
+                return
+            ids = _all_ids(collection)
+            if set(ids) != set(self._words):
+                self._update(collection, ids)
+            self._revision = revision
+
+    def _update(self, collection: Collection, ids: list[str]) -> None:
+        current = set(ids)
+        words = {i: w for i, w in self._words.items() if i in current}
+        new = [i for i in ids if i not in words]
+        for start in range(0, len(new), _PAGE):
+            batch = collection.get(ids=new[start:start + _PAGE], include=["documents", "metadatas"])
+            for chunk_id, document, metadata in zip(batch["ids"], batch["documents"], batch["metadatas"]):
+                words[chunk_id] = content_words(indexed_text(document or "", metadata or {}))
+        self._build(words)
+        log.info("lexical index: %d chunks (%d new)", len(words), len(new))
+
+    def _build(self, words: dict[str, list[str]]) -> None:
+        import bm25s
+
+        ids = sorted(words)
+        tokens_by_id = {i: [stem(w) for w in words[i]] for i in ids}
+        bm25 = None
+        if ids:
+            bm25 = bm25s.BM25()
+            bm25.index([tokens_by_id[i] or ["\x00"] for i in ids], show_progress=False)
+        frequency: Counter[str] = Counter()
+        for chunk_tokens in tokens_by_id.values():
+            frequency.update(set(chunk_tokens))
+        by_prefix: dict[str, dict[str, str]] = {}
+        for word in {w for chunk_words in words.values() for w in chunk_words}:
+            by_prefix.setdefault(word[:2], {})[word] = stem(word)
+        self._words, self._ids, self._bm25 = words, ids, bm25
+        self._document_frequency, self._by_prefix = frequency, by_prefix
+
+    def search(self, query: str, k: int) -> list[tuple[str, float]]:
+        """(chunk id, BM25 score) of the best `k` chunks that share a word with the query."""
+        bm25, ids = self._bm25, self._ids
+        known = [t for t in dict.fromkeys(tokens(query)) if t in self._document_frequency]
+        if bm25 is None or not known:
+            return []
+        found, scores = bm25.retrieve([known], k=min(k, len(ids)), show_progress=False, n_threads=1)
+        return [(ids[int(i)], float(s)) for i, s in zip(found[0], scores[0]) if s > 0]
+
+    @property
+    def size(self) -> int:
+        return len(self._ids)
+
+    def document_frequency(self, token: str) -> int:
+        return self._document_frequency.get(token, 0)
+
+    def misspelt(self, word: str) -> str | None:
+        """The token of the library word that `word` misspells (an edit or two away, same first two
+        letters: "salery" -> salary), if any."""
+        words = self._by_prefix.get(word[:2].lower(), {})
+        close = difflib.get_close_matches(word.lower(), list(words), n=1, cutoff=0.8)
+        return words[close[0]] if close else None
+
+    def completed(self, word: str) -> str | None:
+        """The token of the most common library word that `word` abbreviates ("math" -> mathematics)."""
+        word = word.lower()
+        longer = [t for w, t in self._by_prefix.get(word[:2], {}).items() if w.startswith(word) and w != word]
+        return max(longer, key=self.document_frequency, default=None)
+
+    def idf(self, token: str) -> float:
+        """How telling a word is in this library; a word no article uses weighs the most."""
+        return math.log(1 + (self.size + 1) / (self.document_frequency(token) + 0.5))
+
+
+def _all_ids(collection: Collection) -> list[str]:
+    ids: list[str] = []
+    total = collection.count()
+    for offset in range(0, total, _PAGE):
+        ids += collection.get(include=[], limit=_PAGE, offset=offset)["ids"]
+    return ids

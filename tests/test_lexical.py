@@ -1,0 +1,76 @@
+"""The BM25 index stays in step with the Chroma collection, whoever writes to it."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from bot.chain import CareerBot
+from bot.indexing import ingest
+from bot.lexical import LexicalIndex, tokens
+from bot.settings import Settings
+from bot.store import get_collection, revision
+
+
+def _ids(careerbot: CareerBot, query: str) -> set[str]:
+    return {p.metadata["source"] for p in careerbot.retriever.rank(query)}
+
+
+def _synced(settings: Settings) -> LexicalIndex:
+    index = LexicalIndex()
+    collection = get_collection(settings)
+    index.sync(collection, revision(settings)(collection))
+    return index
+
+
+def test_index_follows_ingest_update_delete_and_rebuild(settings: Settings, write_article) -> None:
+    write_article("a.md", "# Quokka careers\n\nQuokka wranglers earn a modest salary in Perth.\n")
+    ingest([str(settings.knowledge_dir)], settings, progress=False)
+    careerbot = CareerBot(settings)
+    assert careerbot.retriever.lexical.size == 0  # built on the first query, not before
+    assert "a.md" in _ids(careerbot, "quokka wranglers")
+    assert careerbot.retriever.lexical.document_frequency(tokens("quokka")[0]) == 1
+
+    write_article("a.md", "# Wombat careers\n\nWombat keepers earn a modest salary in Perth.\n")
+    ingest([str(settings.knowledge_dir)], settings, progress=False)
+    careerbot.retriever.rank("wombat keepers")
+    assert careerbot.retriever.lexical.document_frequency(tokens("quokka")[0]) == 0
+    assert careerbot.retriever.lexical.document_frequency(tokens("wombat")[0]) == 1
+
+    (settings.knowledge_dir / "a.md").unlink()
+    write_article("b.md", "# Platypus careers\n\nPlatypus trainers earn a modest salary in Hobart.\n")
+    ingest([str(settings.knowledge_dir)], settings, prune=True, progress=False)
+    careerbot.retriever.rank("platypus")
+    assert careerbot.retriever.lexical.document_frequency(tokens("wombat")[0]) == 0
+    assert careerbot.retriever.lexical.size == 1
+
+    ingest([str(settings.knowledge_dir)], settings, rebuild=True, progress=False)
+    careerbot.retriever.rank("platypus")
+    assert careerbot.retriever.lexical.size == 1
+    assert careerbot.retriever.lexical.search("platypus trainers", 3)[0][0] in get_collection(settings).get()["ids"]
+
+
+def test_a_second_process_writing_is_seen_by_a_running_retriever(settings: Settings, write_article) -> None:
+    write_article("a.md", "# Quokka careers\n\nQuokka wranglers earn a modest salary in Perth.\n")
+    ingest([str(settings.knowledge_dir)], settings, progress=False)
+    careerbot = CareerBot(settings)
+    careerbot.retriever.rank("quokka")
+    write_article("b.md", "# Echidna careers\n\nEchidna groomers are paid by the hour in Adelaide.\n")
+    subprocess.run(
+        [sys.executable, "ingest.py", str(settings.knowledge_dir)], check=True, timeout=300,
+        cwd=Path(__file__).parents[1], capture_output=True,
+        env={**__import__("os").environ, "CAREERBOT_STORE_DIR": str(settings.store_dir),
+             "CAREERBOT_KNOWLEDGE_DIR": str(settings.knowledge_dir)},
+    )
+    hits = careerbot.retriever.lexical.search("echidna", 3)
+    assert hits == []  # not yet synced: the next query syncs
+    assert "b.md" in _ids(careerbot, "echidna groomers")
+    assert careerbot.retriever.lexical.document_frequency(tokens("echidna")[0]) == 1
+
+
+def test_index_built_from_a_collection_matches_a_fresh_one(library_settings: Settings) -> None:
+    index = _synced(library_settings)
+    assert index.size == get_collection(library_settings).count()
+    assert index.misspelt("salery") == tokens("salary")[0]
+    assert index.misspelt("truck") is None
