@@ -66,7 +66,7 @@ def main() -> None:
     verifier = Verifier()
     supported, unsupported = [], []
     for question, (good, bad) in CASES.items():
-        passages = careerbot.retriever.invoke(question)
+        passages = careerbot.retriever.rank(question)[: careerbot.retriever.k]  # the verifier, not declining
         every = list(range(1, len(passages) + 1))
         supported += verifier.support([Claim(t, every) for t in good], passages)
         unsupported += verifier.support([Claim(t, every) for t in bad], passages)

@@ -38,6 +38,10 @@ class Settings(BaseSettings):
     )
     max_message_chars: int = 2000
     max_history_turns: int = 40
+    max_turn_chars: int = Field(
+        8000, description="Longest earlier turn accepted in a conversation's history (an answer with its sources fits)."
+    )
+    max_body_bytes: int = Field(1 << 20, description="Largest request body on any route; a chat request is far smaller.")
 
     chunk_words: int = 120
     chunk_overlap_words: int = 20
@@ -49,6 +53,17 @@ class Settings(BaseSettings):
         default_factory=list, description="Sites allowed to embed the widget / call the API from a browser; '*' = any."
     )
     rate_limit: str = "20/minute"
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="Proxy addresses whose X-Forwarded-For names the client; none by default."
+    )
+    gradio_api: bool = Field(True, description="Offer the Gradio chat's own API (/gradio_api/call/respond, its docs).")
+    ui_queue_size: int = Field(
+        32, ge=1, description="Questions the Gradio chat lets wait; beyond that a reader is told it is busy."
+    )
+    api_keys: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="Bearer keys required on the OpenAI-compatible /v1/ routes; none = open."
+    )
+    openai_model_id: str = Field("careerbot", description="The model name /v1/models lists and /v1/chat/completions takes.")
 
     backend: Literal["composer", "openai", "local"] = "composer"
     llm_base_url: str = "http://127.0.0.1:11434/v1"
@@ -69,11 +84,11 @@ class Settings(BaseSettings):
         1000, ge=0, description="ingest.py --watch waits this long after the last change before ingesting."
     )
 
-    @field_validator("allowed_origins", mode="before")
+    @field_validator("allowed_origins", "trusted_proxies", "api_keys", mode="before")
     @classmethod
-    def _split_origins(cls, value: object) -> object:
+    def _split_commas(cls, value: object) -> object:
         if isinstance(value, str):
-            return [origin.strip().rstrip("/") for origin in value.split(",") if origin.strip()]
+            return [item.strip() for item in value.split(",") if item.strip()]
         return value
 
 

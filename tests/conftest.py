@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -164,3 +165,106 @@ def limited_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         "CAREERBOT_RATE_LIMIT": "3/minute", "CAREERBOT_ALLOWED_ORIGINS": "",
     }) as base_url:
         yield base_url
+
+
+# --- every route under one policy (tests/test_gradio_security.py, tests/test_openai_api.py) ----------
+
+class Tracker:
+    """A loopback web server standing in for a tracker: every request it gets is recorded."""
+
+    def __init__(self) -> None:
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        hits = self.hits = []
+
+        class Record(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                hits.append(self.path)
+                self.send_response(204)
+                self.end_headers()
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Record)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture(scope="session")
+def tracker() -> Iterator[Tracker]:
+    instance = Tracker()
+    yield instance
+    instance.close()
+
+
+def markdown_article(tracker_url: str) -> str:
+    """An article whose title, url and text carry Markdown that would load or link the tracker."""
+    return f"""---
+title: "Studio pottery ![t]({tracker_url}/title.png) careers"
+url: "https://pottery.example/guide)![u]({tracker_url}/url.png)"
+---
+
+A studio potter throws stoneware bowls on the wheel and glazes them ![t]({tracker_url}/body.png) before firing.
+The official data on studio pottery wages is [here]({tracker_url}/link), and <{tracker_url}/autolink> too.
+A studio pottery apprenticeship lasts about three years; `kiln safety` training comes first.
+"""
+
+
+OUTSIDE_ARTICLE = """---
+title: Beekeeping as a career
+---
+
+A commercial beekeeper looks after hundreds of hives, harvests honey and rents colonies to orchards for pollination.
+Beekeepers learn their trade through apprenticeships with experienced apiarists.
+"""
+MARKDOWN_SOURCE_NAME = "studio`pottery ![s](s.png).md"
+
+
+_client_numbers = itertools.count(1)
+API_KEYS = ("test-key-1", "test-key-2")
+
+
+def new_client() -> str:
+    """A fresh client address, for `hardened_app`, which trusts 127.0.0.1 as its proxy: X-Forwarded-For
+    names the client, so each test gets rate-limit buckets of its own."""
+    n = next(_client_numbers)
+    return f"10.14.{n // 250}.{n % 250 + 1}"
+
+
+@pytest.fixture(scope="session")
+def hardened_app(tmp_path_factory: pytest.TempPathFactory, tracker: Tracker) -> Iterator[str]:
+    """An app that trusts 127.0.0.1 as its proxy (so tests pose as different clients with X-Forwarded-For),
+    allows https://shop.example.com, answers 3 questions a minute per client, lets 2 wait in the chat's
+    queue and wants API_KEYS on /v1/. Its store holds knowledge/, the Markdown-payload article, and an
+    article ingested from a folder outside the knowledge folder."""
+    root = tmp_path_factory.mktemp("gradio_app")
+    knowledge = root / "knowledge"
+    knowledge.mkdir()
+    for article in KNOWLEDGE.glob("*.md"):
+        (knowledge / article.name).write_text(article.read_text(encoding="utf-8"), encoding="utf-8")
+    (knowledge / MARKDOWN_SOURCE_NAME).write_text(markdown_article(tracker.url), encoding="utf-8")
+    outside = root / "server-private" / "beekeeping.md"
+    outside.parent.mkdir()
+    outside.write_text(OUTSIDE_ARTICLE, encoding="utf-8")
+    report = ingest([str(knowledge), str(outside)],
+                    make_settings(knowledge_dir=knowledge, store_dir=root / "store"), progress=False)
+    assert not report.failed
+    with running_app(root / "store", {
+        "CAREERBOT_KNOWLEDGE_DIR": str(knowledge), "CAREERBOT_RATE_LIMIT": "3/minute",
+        "CAREERBOT_TRUSTED_PROXIES": "127.0.0.1", "CAREERBOT_ALLOWED_ORIGINS": "https://shop.example.com",
+        "CAREERBOT_UI_QUEUE_SIZE": "2", "CAREERBOT_API_KEYS": ",".join(API_KEYS),
+    }) as base_url:
+        yield base_url
+
+
+@pytest.fixture(scope="session")
+def closed_api_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """An app with CAREERBOT_GRADIO_API=false."""
+    with running_app(tmp_path_factory.mktemp("closed_api_app") / "store", {"CAREERBOT_GRADIO_API": "false"}) as url:
+        yield url

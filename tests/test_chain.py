@@ -45,3 +45,15 @@ def test_cite_drops_numbers_that_point_nowhere_and_lists_only_cited_passages():
     text, sources = cite("First claim [3]. Second claim [7]. Third [3][1].", passages)
     assert text == "First claim [3]. Second claim. Third [3][1]."
     assert [(s.n, s.source) for s in sources] == [(1, "1.md"), (3, "3.md")]
+
+
+def test_questions_that_say_nothing_answerable_are_declined(careerbot: CareerBot):
+    for question in ("what is it?", "¿Cuánto gana un ingeniero de aprendizaje automático en México?",
+                     "qwertz asdfgh zxcvbn", "machine " * 400):
+        answer = careerbot.answer(question)
+        assert answer.refused and not answer.sources, question[:40]
+
+
+def test_an_answer_about_a_missing_subject_is_declined_even_with_shared_career_words(careerbot: CareerBot):
+    answer = careerbot.answer("What's the average salary for registered nurses in Texas?")
+    assert answer.refused and answer.sources == []

@@ -14,7 +14,9 @@ from starlette.responses import HTMLResponse, JSONResponse
 from starlette.routing import Route
 from starlette.testclient import TestClient
 
-from bot.web.security import OriginPolicy, SlidingWindowLimiter, WebSecurity, is_same_origin, parse_rate
+from bot.web.origins import OriginPolicy, is_same_origin
+from bot.web.ratelimit import QuestionLimit, SlidingWindowLimiter, client_key, parse_rate
+from bot.web.security import WebSecurity
 
 QUESTION = "What does a machine learning engineer do?"
 
@@ -63,7 +65,7 @@ def test_no_origin_and_own_origin_need_no_grant(widget_app: str) -> None:
 def test_pages_may_only_be_framed_by_allowed_sites(widget_app: str, host_sites: dict) -> None:
     for path in ("/", "/demo", "/docs"):
         policy = httpx.get(widget_app + path, timeout=30).headers["content-security-policy"]
-        assert policy == f"frame-ancestors 'self' {host_sites['allowed']}"
+        assert policy == f"frame-ancestors 'self' {host_sites['allowed']}; img-src 'self' data: blob:"
 
 
 def test_demo_page_embeds_the_widget_like_a_customer(page: object, widget_app: str) -> None:
@@ -117,7 +119,7 @@ def test_default_allows_only_its_own_origin(limited_app: str) -> None:
     refused = post(limited_app, origin="https://customer.example")  # refused before it counts as a request
     assert refused.status_code == 403 and "access-control-allow-origin" not in refused.headers
     policy = httpx.get(limited_app + "/", timeout=30).headers["content-security-policy"]
-    assert policy == "frame-ancestors 'self'"
+    assert policy == "frame-ancestors 'self'; img-src 'self' data: blob:"
 
 
 def test_rate_limit_answers_429_with_retry_after(limited_app: str) -> None:
@@ -154,14 +156,14 @@ def guarded(policy: OriginPolicy, limiter: SlidingWindowLimiter | None = None) -
         return HTMLResponse("<p>page</p>")
 
     app = Starlette(routes=[Route("/api/chat", chat, methods=["POST"]), Route("/", page)])
-    return TestClient(WebSecurity(app, policy, limiter))  # base URL http://testserver
+    return TestClient(WebSecurity(app, policy, QuestionLimit(limiter), max_body_bytes=1000))  # http://testserver
 
 
 def test_star_allows_any_origin_and_any_framing() -> None:
     client = guarded(OriginPolicy.from_settings(["*"]))
     response = client.post("/api/chat", content=b"{}", headers={"Origin": "https://anyone.example"})
     assert response.status_code == 200 and response.headers["access-control-allow-origin"] == "https://anyone.example"
-    assert client.get("/").headers["content-security-policy"] == "frame-ancestors *"
+    assert client.get("/").headers["content-security-policy"] == "frame-ancestors *; img-src 'self' data: blob:"
 
 
 def test_a_refused_request_still_carries_the_grant_so_the_widget_can_read_it() -> None:
@@ -223,3 +225,45 @@ def test_limiter_memory_stays_bounded() -> None:
         now[0] = i * 2.0
         assert limiter.acquire([f"ip:{i}"]) == 0
     assert len(limiter._hits) <= 100
+
+
+def test_body_cap_reports_the_configured_limit_and_bad_json_is_a_json_error() -> None:
+    client = guarded(OriginPolicy())
+    too_big = client.post("/api/chat", content=b"x" * 1001)
+    assert too_big.status_code == 413 and too_big.json() == {"error": "request too large: at most 1000 bytes"}
+    assert client.post("/api/chat", content=b"{}").json() == {"echo": 2}  # the route still reads the body
+    malformed = client.post("/api/chat", content=b"{", headers={"content-type": "application/json"})
+    assert malformed.status_code == 422 and "malformed JSON" in malformed.json()["error"]
+
+
+def test_cors_headers_set_by_a_mounted_app_are_replaced_by_the_policy() -> None:
+    async def permissive(request: Request) -> JSONResponse:  # what Gradio's own CORS does for localhost pages
+        return JSONResponse({}, headers={"Access-Control-Allow-Origin": "http://localhost:3000",
+                                         "Access-Control-Allow-Credentials": "true"})
+
+    app = Starlette(routes=[Route("/config", permissive)])
+    client = TestClient(WebSecurity(app, OriginPolicy(), QuestionLimit(None), max_body_bytes=1000))
+    response = client.get("/config", headers={"Origin": "http://localhost:3000"})
+    assert response.status_code == 200 and not [h for h in response.headers if h.startswith("access-control-")]
+
+
+def test_clients_are_counted_per_ipv4_address_and_per_ipv6_64() -> None:
+    assert client_key("203.0.113.7") == "203.0.113.7"
+    assert client_key("2001:db8:1:2:aaaa::1") == client_key("2001:db8:1:2:ffff::9") == "2001:db8:1:2::/64"
+    assert client_key("2001:db8:1:3::1") != client_key("2001:db8:1:2::1")
+    assert client_key("::ffff:203.0.113.7") == "203.0.113.7"
+    assert client_key(None) == "unknown"
+
+
+def test_app_trusts_forwarded_for_only_from_named_proxies(monkeypatch: pytest.MonkeyPatch) -> None:
+    import uvicorn
+
+    import app
+
+    runs: list[dict] = []
+    monkeypatch.setattr(uvicorn, "run", lambda asgi_app, **options: runs.append(options))  # serve nothing
+    monkeypatch.delenv("CAREERBOT_TRUSTED_PROXIES", raising=False)
+    app.main([])
+    app.main(["--forwarded-allow-ips", "10.0.0.1, 10.1.0.0/16"])
+    assert (runs[0]["proxy_headers"], runs[0]["forwarded_allow_ips"]) == (False, None)  # uvicorn's own default: 127.0.0.1
+    assert (runs[1]["proxy_headers"], runs[1]["forwarded_allow_ips"]) == (True, ["10.0.0.1", "10.1.0.0/16"])

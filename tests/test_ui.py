@@ -1,21 +1,25 @@
-"""The Gradio chat page in a real browser (Debian chromium through Playwright) against `python app.py`."""
+"""The Gradio chat page in a real browser (Debian chromium through Playwright) against `python app.py`, and
+how answers become the page's Markdown. Attacks on the page's routes: tests/test_gradio_security.py."""
+
+from pathlib import Path
 
 import pytest
 
 from bot.chain import Answer, Source
-from bot.web.ui import render_answer
-
-pytestmark = pytest.mark.browser
+from bot.web.display import http_url, markdown_answer, markdown_link, markdown_text, public_source, unescape_markdown_text
+from bot.web.ui import PLACEHOLDER, render_answer
+from tests.conftest import make_settings
 
 QUESTION = "What is the difference between a machine learning engineer and a data scientist?"
 
 
 def ask(page, question: str) -> None:
-    box = page.get_by_placeholder("e.g. How do I become a machine learning engineer?")
+    box = page.get_by_placeholder(PLACEHOLDER)
     box.fill(question)
     box.press("Enter")
 
 
+@pytest.mark.browser
 def test_chat_answers_with_sources_in_the_browser(app_server: str, page):
     page.goto(app_server, wait_until="domcontentloaded")
     ask(page, QUESTION)
@@ -26,11 +30,40 @@ def test_chat_answers_with_sources_in_the_browser(app_server: str, page):
     assert "What is: Machine Learning Engineer" in text
 
 
-def test_render_answer_escapes_html_from_articles_and_keeps_a_readable_source_list():
+def test_render_answer_keeps_article_text_as_text_and_a_readable_source_list(tmp_path: Path):
+    (tmp_path / "a.md").write_text("x", encoding="utf-8")
     answer = Answer(
-        text="Use <script>alert(1)</script> wisely [1]",
-        sources=[Source(n=1, title="<b>Bold</b> title", source="a.md", text="<img src=x onerror=alert(1)>")],
+        text="Use <script>alert(1)</script> wisely ![x](http://t/x.png) [1]",
+        sources=[Source(n=1, title="<b>Bold</b> [title](http://t/)", source="a.md", text="`code` *stars*",
+                        url="https://example.org/a b)(c")],
     )
-    markdown = render_answer(answer)
-    assert "<script>" not in markdown and "<img" not in markdown and "<b>" not in markdown
-    assert "&lt;script&gt;" in markdown and "1. **&lt;b&gt;Bold&lt;/b&gt; title**" in markdown
+    markdown = render_answer(answer, make_settings(knowledge_dir=tmp_path))
+    assert markdown.startswith(r"Use \<script\>alert\(1\)\</script\> wisely \!\[x\]\(http\://t/x\.png\) [1]")
+    assert r"1. **[\<b\>Bold\</b\> \[title\]\(http\://t/\)](https://example.org/a%20b%29%28c)** — a\.md" in markdown
+    assert markdown.endswith(r"> \`code\` \*stars\*")
+
+
+def test_markdown_escaping_round_trips_every_character():
+    text = "".join(chr(c) for c in range(32, 127)) + " ünïcødé \\ \\\\ \n"
+    assert unescape_markdown_text(markdown_text(text)) == text
+    assert markdown_text("a.b") == "a\\.b"
+    # Citation markers stay readable; nothing next to them can make them a link or a definition.
+    assert markdown_answer("MLEs ship models [1]. [2](http://t/) [3]: x") == (
+        r"MLEs ship models [1]\. [2]\(http\://t/\) [3]\: x")
+
+
+def test_links_only_from_http_urls():
+    assert http_url("javascript:alert(1)") is None
+    assert http_url("http://") is None and http_url("data:image/png;base64,xx") is None and http_url(None) is None
+    assert http_url('https://a.example/x?q="<y>"') == "https://a.example/x?q=%22%3Cy%3E%22"
+    assert markdown_link("t", "ftp://a.example/") == "t"
+
+
+def test_sources_outside_the_knowledge_folder_are_named_by_file(tmp_path: Path):
+    (tmp_path / "guides").mkdir()
+    (tmp_path / "guides" / "in.md").write_text("x", encoding="utf-8")
+    assert public_source("guides/in.md", tmp_path) == "guides/in.md"
+    assert public_source("/srv/private/notes/out.md", tmp_path) == "out.md"
+    assert public_source("../elsewhere/out.md", tmp_path) == "out.md"
+    assert public_source("my-articles/post.md", tmp_path) == "post.md"  # relative to the cwd, not the folder
+    assert public_source("https://example.org/post", tmp_path) == "https://example.org/post"

@@ -84,3 +84,10 @@ def test_real_server_ingested_empty_store_on_start(app_server: str):
     assert httpx.get(f"{app_server}/health").json()["chunks"] > 0
     body = httpx.post(f"{app_server}/api/chat", json={"message": "MLE vs data scientist?"}, timeout=30).json()
     assert body["sources"] and "[1]" in body["answer"]
+
+
+def test_widget_gets_its_message_limit_from_the_server(careerbot: CareerBot):
+    settings = careerbot.settings.model_copy(update={"max_message_chars": 1234})
+    with TestClient(create_app(settings, careerbot=careerbot, with_ui=False)) as test_client:
+        script = test_client.get("/widget.js").text
+    assert 'var LIMITS = {"maxMessageChars": 1234};' in script and "filled in by the server" not in script

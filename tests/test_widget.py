@@ -148,6 +148,12 @@ def test_works_on_a_page_with_a_strict_content_security_policy(page: object, hos
     assert last_answer(page).locator(".source-title").count() > 0
 
 
+def test_message_box_takes_the_servers_limit(page: object, allowed_page_url: str) -> None:
+    page.goto(allowed_page_url)
+    open_widget(page)
+    assert page.get_by_label("Your question").evaluate("box => box.maxLength") == 2000  # CAREERBOT_MAX_MESSAGE_CHARS
+
+
 def test_keyboard_only_use(page: object, allowed_page_url: str) -> None:
     page.goto(allowed_page_url)
     launcher = page.locator("careerbot-widget .launcher")
@@ -236,6 +242,7 @@ def test_server_stream_reports_a_failure_in_band() -> None:
     import anyio
 
     from bot.web.api import ChatRequest, stream_events
+    from tests.conftest import make_settings
 
     class Failing:
         def stream(self, question: str, history: list) -> object:
@@ -243,7 +250,8 @@ def test_server_stream_reports_a_failure_in_band() -> None:
             raise RuntimeError("the store went away")
 
     async def collect() -> list[str]:
-        return [e async for e in stream_events(Failing(), ChatRequest(message="hi"), anyio.CapacityLimiter(1))]
+        return [e async for e in stream_events(Failing(), ChatRequest(message="hi"), anyio.CapacityLimiter(1),
+                                               make_settings())]
 
     with ThreadPoolExecutor(1) as thread:  # Playwright's sync API keeps an event loop in this thread
         events = [e.split("\n")[0] for e in thread.submit(anyio.run, collect).result()]

@@ -48,8 +48,11 @@ _ANSWER_KINDS: list[tuple[re.Pattern[str], re.Pattern[str]]] = [
     (re.compile(r"\bhow many\b", re.I), _NUMBER),
 ]
 # "which tools ...", "what programming languages ...", "what are the main causes ...": a list is wanted.
-_LIST_QUESTION = re.compile(r"\b(which|what|main|key|list|top)\b(\s+\w+){0,3}?\s+\w{3,}(?<!ss)(?<!ous)(?<!us)(?<!is)s\b",
-                            re.IGNORECASE)
+_LIST_QUESTION = re.compile(
+    r"\b(?:which|what)\s+(?!(?:do|does|did|are|is|was|were|can|could|should|would|will|has|have)\b)(?:\w+\s+)?"
+    r"\w{3,}(?<!ss)(?<!us)(?<!is)s\b|\b(?:main|key|top|list of)\s+(?:\w+\s+)?\w{3,}s\b",
+    re.IGNORECASE,
+)
 _COMPARISON = re.compile(r"\s(?:vs\.?|versus|or)\s", re.IGNORECASE)
 
 
@@ -67,11 +70,11 @@ class _Candidate:
 class Weights:
     """How the composer scores a unit; calibrated on the development library (bench/calibrate.py)."""
 
-    meaning: float = 0.6
-    answer_kind: float = 0.25
-    context: float = 0.5
+    meaning: float = 1.0
+    answer_kind: float = 0.3
+    context: float = 1.0
     passage_rank: float = 0.1
-    list_item: float = 0.1
+    list_item: float = 0.2
 
 
 class Composer(AnswerBackend):
@@ -106,7 +109,7 @@ class Composer(AnswerBackend):
         return " ".join(parts)
 
     def _score(self, question: str, candidates: list[_Candidate]) -> None:
-        query = content_stems(question)
+        query = _as_written(content_stems(question), candidates)
         frequency = Counter(s for c in candidates for s in c.stems | c.context_stems)
         weight = {s: math.log(1 + len(candidates) / frequency.get(s, 0.5)) for s in query}
         total = sum(weight.values()) or 1.0
@@ -167,6 +170,14 @@ def _runners_up(best: _Candidate, candidates: list[_Candidate], used: set[int], 
 
 def _words(parts: list[str]) -> int:
     return sum(len(part.split()) for part in parts)
+
+
+def _as_written(query: set[str], candidates: list[_Candidate]) -> set[str]:
+    """The question's stems, with a short form replaced by the passages' longer one ("cert" ->
+    "certif", "stat" -> "statist"), so abbreviations match."""
+    written = {s for c in candidates for s in c.stems | c.context_stems}
+    return {next((w for w in sorted(written) if len(q) >= 4 and w.startswith(q)), q) if q not in written else q
+            for q in query}
 
 
 def _asks(candidate: _Candidate) -> bool:

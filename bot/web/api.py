@@ -1,36 +1,43 @@
-"""One FastAPI app: JSON + streaming chat API, health, the widget's files, and the Gradio UI at `/`."""
+"""One FastAPI app: JSON + streaming chat API, the OpenAI-compatible /v1/ routes, health, the widget's files,
+and the Gradio UI at `/`."""
 
 from __future__ import annotations
 
 import json
 import logging
-import os
-import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from itertools import islice
 from pathlib import Path
 from typing import Literal
 
-from anyio import CapacityLimiter, to_thread
+from anyio import CapacityLimiter
 from fastapi import FastAPI, Header, HTTPException, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
+from fastapi.responses import FileResponse, JSONResponse, Response, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field, StrictStr
 
 from bot.chain import Answer, CareerBot
 from bot.settings import Settings
+from bot.web.display import source_dicts
+from bot.web.errors import error_body
+from bot.web.openai_api import openai_router
+from bot.web.ratelimit import CONVERSATION_ID, QuestionLimit
 from bot.web.security import CONVERSATION_HEADER, install_security
+from bot.web.streaming import answer_gate, batches
+from bot.web.validation import chat_problem
 
 log = logging.getLogger(__name__)
 STATIC = Path(__file__).resolve().parent / "static"
+# widget.js carries this marker where the server writes the limits it enforces, so they have one home.
+_WIDGET_LIMITS = "/* limits: filled in by the server */ {}"
 _ERROR = {"content": {"application/json": {"example": {"error": "what went wrong"}}}}
-# Documented on both chat routes; the middleware in bot/web/security.py produces 403, 429 and big-body 413s.
+# Documented on both chat routes; the middleware in bot/web/security.py produces the 403s, 429s, big-body 413s
+# and malformed-JSON 422s.
 CHAT_ERRORS: dict = {
     403: {**_ERROR, "description": "called from a browser on a site that is not in CAREERBOT_ALLOWED_ORIGINS"},
-    413: {**_ERROR, "description": "message, history or request body too long"},
-    422: {**_ERROR, "description": "invalid request (e.g. empty message)"},
+    413: {**_ERROR, "description": "message, history, a history turn or the request body too long"},
+    422: {**_ERROR, "description": "invalid request (e.g. empty message, malformed JSON, invalid Unicode)"},
     429: {**_ERROR, "description": "rate limit (CAREERBOT_RATE_LIMIT) per client IP and per conversation; "
           "see the Retry-After header"},
 }
@@ -91,69 +98,42 @@ def prepare(settings: Settings) -> CareerBot:
 
 
 def validated(request: ChatRequest, settings: Settings) -> ChatRequest:
-    if not request.message.strip():
-        raise HTTPException(422, "message must not be empty")
-    if len(request.message) > settings.max_message_chars:
-        raise HTTPException(413, f"message too long: {len(request.message)} characters, at most {settings.max_message_chars}")
-    if len(request.history) > settings.max_history_turns:
-        raise HTTPException(413, f"history too long: at most {settings.max_history_turns} turns")
+    problem = chat_problem(request.message, [turn.content for turn in request.history], settings)
+    if problem:
+        raise HTTPException(*problem)
     return request
 
 
-def response_body(answer: Answer) -> dict:
+def response_body(answer: Answer, settings: Settings) -> dict:
     return ChatResponse(
         answer=answer.text, backend=answer.backend, refused=answer.refused, notice=answer.notice,
-        sources=[SourceOut(n=s.n, title=s.title, source=s.source, text=s.text, url=s.url) for s in answer.sources],
+        sources=[SourceOut(**source) for source in source_dicts(answer.sources, settings.knowledge_dir)],
     ).model_dump()
 
 
-# Pieces the backend has ready within this window leave in one thread hop: a per-word hop made 50 streams
-# queue behind each other's retrievals for the default thread pool, stretching every answer.
-_DRAIN_S = 0.02
+def widget_script(settings: Settings) -> bytes:
+    """widget.js with the server's limits written in, so the widget never holds a copy that could drift."""
+    limits = json.dumps({"maxMessageChars": settings.max_message_chars})
+    return (STATIC / "widget.js").read_text(encoding="utf-8").replace(_WIDGET_LIMITS, limits).encode()
 
 
-def answer_gate(settings: Settings) -> CapacityLimiter:
-    """How many answers may start (retrieve: embed the question, search Chroma) at once. The embedding model
-    is CPU-bound and uses every core per call, so more at once only thrash: on 2 cores, 4 at a time answered
-    ~40% more questions per second than 50 at a time. A model server bounds a generating backend instead, and
-    its first token can take seconds, so there the gate is wide and only stops a stampede."""
-    cores = os.cpu_count() or 2
-    return CapacityLimiter(2 * cores if settings.backend == "composer" else 32)
-
-
-async def stream_events(careerbot: CareerBot, request: ChatRequest, gate: CapacityLimiter) -> AsyncIterator[str]:
-    """Server-Sent Events: `token` pieces, then one `sources` event with the final answer, then `done`.
-    The blocking work runs in worker threads, gated and batched (see above)."""
+async def stream_events(careerbot: CareerBot, request: ChatRequest, gate: CapacityLimiter,
+                        settings: Settings) -> AsyncIterator[str]:
+    """Server-Sent Events: `token` pieces, then one `sources` event with the final answer, then `done`."""
     pieces = careerbot.stream(request.message, [turn.model_dump() for turn in request.history])
     try:
-        batch = await to_thread.run_sync(_first_piece, pieces, limiter=gate)
-        while batch:
-            yield "".join(_piece_event(piece) for piece in batch)  # one write per batch, not per word
-            batch = await to_thread.run_sync(_ready_pieces, pieces)
+        async for batch in batches(pieces, gate):
+            yield "".join(_piece_event(piece, settings) for piece in batch)  # one write per batch, not per word
     except Exception:  # the stream has started: report in-band rather than cutting the connection
         log.exception("streaming answer failed")
         yield _event("error", {"error": "the answer failed; please try again"})
     yield _event("done", {})
 
 
-def _first_piece(pieces: Iterator[str | Answer]) -> list[str | Answer]:
-    return list(islice(pieces, 1))
-
-
-def _ready_pieces(pieces: Iterator[str | Answer]) -> list[str | Answer]:
-    """Waits for one piece, then takes those that follow within _DRAIN_S; [] when the answer is over."""
-    batch: list[str | Answer] = []
-    deadline = 0.0
-    for piece in pieces:
-        batch.append(piece)
-        deadline = deadline or time.monotonic() + _DRAIN_S
-        if time.monotonic() >= deadline:
-            break
-    return batch
-
-
-def _piece_event(piece: str | Answer) -> str:
-    return _event("sources", response_body(piece)) if isinstance(piece, Answer) else _event("token", {"text": piece})
+def _piece_event(piece: str | Answer, settings: Settings) -> str:
+    if isinstance(piece, Answer):
+        return _event("sources", response_body(piece, settings))
+    return _event("token", {"text": piece})
 
 
 def _event(name: str, data: dict) -> str:
@@ -161,13 +141,15 @@ def _event(name: str, data: dict) -> str:
 
 
 # Only documented here (the rate limiter in the middleware reads it): lets /docs show the widget's header.
-_CONVERSATION_ID = Header(None, alias=CONVERSATION_HEADER, pattern=r"^[A-Za-z0-9_-]{8,64}$",
+_CONVERSATION_ID = Header(None, alias=CONVERSATION_HEADER, pattern=CONVERSATION_ID.pattern,
                           description="Optional conversation id; rate limits apply per conversation as well as per IP.")
 
 
 def create_app(settings: Settings, careerbot: CareerBot | None = None, with_ui: bool = True) -> FastAPI:
     state: dict[str, CareerBot] = {}
     gate = answer_gate(settings)
+    questions = QuestionLimit.from_settings(settings.rate_limit)  # one count for the API and the chat page
+    widget = widget_script(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -190,14 +172,21 @@ def create_app(settings: Settings, careerbot: CareerBot | None = None, with_ui: 
     @app.exception_handler(RequestValidationError)
     async def readable_validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
         problems = [f"{'.'.join(str(p) for p in e['loc'][1:]) or 'body'}: {e['msg']}" for e in exc.errors()]
-        return JSONResponse(
-            status_code=422,
-            content={"error": "invalid request: " + "; ".join(problems), "details": jsonable_encoder(exc.errors())},
-        )
+        status, body = error_body(request.url.path, 422, "invalid request: " + "; ".join(problems))
+        if status == 422:
+            body["details"] = jsonable_encoder(exc.errors())
+        return JSONResponse(status_code=status, content=body)
 
     @app.exception_handler(HTTPException)
     async def json_http_error(request: Request, exc: HTTPException) -> JSONResponse:
-        return JSONResponse(status_code=exc.status_code, content={"error": exc.detail}, headers=exc.headers)
+        status, body = error_body(request.url.path, exc.status_code, str(exc.detail), getattr(exc, "code", None))
+        return JSONResponse(status_code=status, content=body, headers=exc.headers)
+
+    @app.exception_handler(Exception)
+    async def json_server_error(request: Request, exc: Exception) -> JSONResponse:
+        # Logged with its traceback by Starlette; the client learns nothing of the server's insides.
+        status, body = error_body(request.url.path, 500, "internal error; please try again")
+        return JSONResponse(status_code=status, content=body)
 
     @app.get("/health")
     def health() -> dict:
@@ -206,7 +195,8 @@ def create_app(settings: Settings, careerbot: CareerBot | None = None, with_ui: 
     @app.post("/api/chat", response_model=ChatResponse, responses=CHAT_ERRORS)
     def chat(request: ChatRequest, conversation: str | None = _CONVERSATION_ID) -> dict:
         validated(request, settings)
-        return response_body(current_bot().answer(request.message, [t.model_dump() for t in request.history]))
+        answer = current_bot().answer(request.message, [t.model_dump() for t in request.history])
+        return response_body(answer, settings)
 
     @app.post("/api/chat/stream", response_class=StreamingResponse, description=STREAM_DESCRIPTION,
               responses={200: {"content": {"text/event-stream": {}}, "description": "token*, sources, done"},
@@ -214,23 +204,23 @@ def create_app(settings: Settings, careerbot: CareerBot | None = None, with_ui: 
     def chat_stream(request: ChatRequest, conversation: str | None = _CONVERSATION_ID) -> StreamingResponse:
         validated(request, settings)
         return StreamingResponse(
-            stream_events(current_bot(), request, gate), media_type="text/event-stream",
+            stream_events(current_bot(), request, gate, settings), media_type="text/event-stream",
             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
         )
 
     @app.get("/widget.js", include_in_schema=False)
-    def widget_js() -> FileResponse:
+    def widget_js() -> Response:
         # Short cache: customers' pages pick up a fixed widget within minutes.
-        return FileResponse(STATIC / "widget.js", media_type="text/javascript",
-                            headers={"Cache-Control": "public, max-age=300"})
+        return Response(widget, media_type="text/javascript", headers={"Cache-Control": "public, max-age=300"})
 
     @app.get("/demo", include_in_schema=False)
     def demo() -> FileResponse:
         return FileResponse(STATIC / "demo.html", media_type="text/html")
 
-    install_security(app, settings)
+    app.include_router(openai_router(settings, current_bot, gate))
+    install_security(app, settings, questions)
     if with_ui:
         from bot.web.ui import mount_ui
 
-        app = mount_ui(app, current_bot)
+        app = mount_ui(app, current_bot, settings, questions, concurrency=int(gate.total_tokens))
     return app

@@ -1,26 +1,24 @@
-"""Open-web safety for the API and the widget: origin allow-list (CORS + 403), frame-ancestors CSP,
-per-IP and per-conversation rate limits, and a request-body cap.
+"""One security policy in front of every route, ours and the mounted Gradio app's: the origin allow-list
+(403s and the app's own CORS, replacing Gradio's), body caps, JSON that parses, rate limits on /api
+questions, uploads off, and a Content-Security-Policy on every page.
 
-Everything is one pure ASGI middleware rather than Starlette's BaseHTTPMiddleware: it must pass the
-Server-Sent Events stream through untouched, and it has to answer preflights and refusals itself, with the
-same CORS headers as every other response, so the widget can read a 429 from another origin.
+The policies themselves live in origins.py, ratelimit.py and bodylimit.py; this module only applies them.
+It is one pure ASGI middleware rather than Starlette's BaseHTTPMiddleware: it must pass Server-Sent Events
+through untouched, and answer preflights and refusals itself, with the same CORS headers as every other
+response, so the widget can read a 429 from another origin.
 """
 
 from __future__ import annotations
 
 import json
-import math
-import re
-import time
-from collections import deque
-from collections.abc import Awaitable, Callable, Iterable, MutableMapping
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
-from urllib.parse import urlsplit
-
-from fastapi import HTTPException
 
 from bot.settings import Settings
+from bot.web.bodylimit import BodyTooLarge, ClientGone, json_problem, read_body, replaying, too_large_text
+from bot.web.errors import OPENAI_PREFIX, error_body
+from bot.web.origins import OriginPolicy
+from bot.web.ratelimit import QuestionLimit, refusal_text
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -29,183 +27,92 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 CONVERSATION_HEADER = "x-conversation-id"
-_CONVERSATION_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
-_ORIGIN = re.compile(r"^https?://[a-z0-9.-]+(:\d{1,5})?$|^https?://\[[0-9a-f:]+\](:\d{1,5})?$")
-_UNITS = {"second": 1.0, "minute": 60.0, "hour": 3600.0, "day": 86400.0}
-# A chat request is a question plus earlier turns; 1 MiB is far above any real one and far below harm.
-MAX_BODY_BYTES = 1 << 20
+GRADIO_API = "/gradio_api/"
+# Reads answers or other data even with GET: a browser on a foreign site may not call these at all.
+DATA_PREFIXES = ("/api/", GRADIO_API, OPENAI_PREFIX)
+# Each POST here is one question; the Gradio chat counts its own in respond().
+QUESTION_PREFIXES = ("/api/", f"{OPENAI_PREFIX}chat/")
+SAFE_METHODS = ("GET", "HEAD")
+# The chat takes no files: Gradio's upload route would store and serve anyone's files from our domain.
+UPLOAD_ROUTES = ("/gradio_api/upload",)
+# What Gradio's "Use via API" page and its clients use; the chat page itself needs none of them.
+GRADIO_API_ROUTES = ("/gradio_api/info", "/gradio_api/openapi.json", "/gradio_api/call/", "/gradio_api/mcp")
 
-
-# --- origins -----------------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class OriginPolicy:
-    """Which browser origins may call the API and frame our pages. Our own origin is always allowed."""
-
-    allowed: frozenset[str] = frozenset()
-    any_origin: bool = False
-
-    @classmethod
-    def from_settings(cls, origins: Iterable[str]) -> "OriginPolicy":
-        cleaned = {o.strip().rstrip("/").lower() for o in origins if o.strip()}
-        any_origin = "*" in cleaned
-        cleaned.discard("*")
-        for origin in cleaned:  # they go into a CSP header: anything but a bare origin could inject directives
-            if not _ORIGIN.match(origin):
-                raise ValueError(f"CAREERBOT_ALLOWED_ORIGINS: {origin!r} is not an origin like https://example.com")
-        return cls(frozenset(cleaned), any_origin)
-
-    def allows(self, origin: str, host: str | None) -> bool:
-        return self.any_origin or is_same_origin(origin, host) or origin.lower() in self.allowed
-
-    def frame_ancestors(self) -> str:
-        sources = "*" if self.any_origin else " ".join(["'self'", *sorted(self.allowed)])
-        return f"frame-ancestors {sources}"
-
-
-def is_same_origin(origin: str, host: str | None) -> bool:
-    """The browser sets Origin and Host, so a matching host[:port] means the page came from this app.
-    The scheme is not compared: behind a TLS-terminating proxy the app itself only ever sees http."""
-    if not host or origin == "null":
-        return False
-    return _netloc(urlsplit(origin)) == _netloc(urlsplit(f"//{host}"), scheme=urlsplit(origin).scheme)
-
-
-def _netloc(parts: Any, scheme: str | None = None) -> str:
-    default = {"http": 80, "https": 443}.get(scheme or parts.scheme)
-    try:
-        port = parts.port
-    except ValueError:  # a garbage port in a header: match nothing
-        return "\0"
-    return f"{(parts.hostname or '').lower()}:{port or default}"
-
-
-# --- rate limiting ------------------------------------------------------------------------------------
-
-def parse_rate(text: str) -> tuple[int, float] | None:
-    """'20/minute', '5/second', '100/10 minutes' -> (requests, window seconds); 'off' or '0' -> None."""
-    cleaned = text.strip().lower()
-    if cleaned in ("", "0", "off", "none"):
-        return None
-    match = re.fullmatch(r"(\d+)\s*/\s*(\d+)?\s*(second|minute|hour|day)s?", cleaned)
-    if not match or int(match.group(1)) == 0:
-        raise ValueError(f"CAREERBOT_RATE_LIMIT: {text!r} is not like '20/minute' (or 'off')")
-    return int(match.group(1)), int(match.group(2) or 1) * _UNITS[match.group(3)]
-
-
-@dataclass
-class SlidingWindowLimiter:
-    """At most `limit` requests per `window` seconds per key, counted over a sliding window.
-
-    In-process rather than slowapi/limits: the app runs as one process, this is ~30 lines without a new
-    dependency, it can check several keys (IP and conversation) atomically, and it lives in the middleware
-    so refusals never reach the endpoint. Several workers or instances would need a shared store instead
-    (the `limits` package with Redis). Only the event loop calls it, so it needs no lock.
-    """
-
-    limit: int
-    window: float
-    clock: Callable[[], float] = time.monotonic
-    max_keys: int = 100_000
-    _hits: dict[str, deque[float]] = field(default_factory=dict)
-
-    def acquire(self, keys: Iterable[str]) -> float:
-        """0 if allowed (the hit is counted against every key), else seconds until it would be allowed."""
-        now = self.clock()
-        keys = list(keys)
-        wait = 0.0
-        for key in keys:
-            hits = self._recent(key, now)
-            if len(hits) >= self.limit:
-                wait = max(wait, hits[0] + self.window - now)
-        if wait > 0:
-            return wait
-        if len(self._hits) >= self.max_keys:
-            self._forget_idle(now)
-        for key in keys:
-            self._hits.setdefault(key, deque()).append(now)
-        return 0.0
-
-    def _recent(self, key: str, now: float) -> deque[float]:
-        hits = self._hits.get(key, deque())
-        while hits and hits[0] <= now - self.window:
-            hits.popleft()
-        return hits
-
-    def _forget_idle(self, now: float) -> None:
-        """Keeps memory bounded when many clients come and go."""
-        for key in [k for k, hits in self._hits.items() if not hits or hits[-1] <= now - self.window]:
-            del self._hits[key]
-
-
-# --- the middleware -----------------------------------------------------------------------------------
 
 class WebSecurity:
-    """Origin checks and CORS on /api/*, rate limits on API POSTs, frame-ancestors on every HTML page."""
-
-    def __init__(self, app: ASGIApp, policy: OriginPolicy, limiter: SlidingWindowLimiter | None,
-                 max_body_bytes: int = MAX_BODY_BYTES) -> None:
+    def __init__(self, app: ASGIApp, policy: OriginPolicy, questions: QuestionLimit, max_body_bytes: int,
+                 gradio_api: bool = True) -> None:
         self.app = app
         self.policy = policy
-        self.limiter = limiter
+        self.questions = questions
         self.max_body_bytes = max_body_bytes
+        self.closed_routes = UPLOAD_ROUTES + (() if gradio_api else GRADIO_API_ROUTES)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         headers = _headers(scope)
-        origin = headers.get("origin")
-        is_api = scope["path"].startswith("/api/")
-        cors = self._cors_headers(origin, headers.get("host")) if is_api and origin else []
-        if is_api and origin and not self.policy.allows(origin, headers.get("host")):
-            await _reply(send, 403, {"error": "this site is not allowed to use the careerbot API"}, [])
+        origin, host = headers.get("origin"), headers.get("host")
+        cors = self.policy.cors_grant(origin, host) if origin else []
+        path = scope["path"]
+        refusal = self._refusal(scope, headers)
+        if refusal:
+            status, message, extra = refusal
+            if status == 204:
+                await _reply(send, status, None, cors + extra)
+            else:
+                await _refuse(send, path, status, message, (cors if status != 403 else []) + extra)
             return
-        if is_api and scope["method"] == "OPTIONS" and "access-control-request-method" in headers:
-            await _reply(send, 204, None, cors + _PREFLIGHT)
-            return
-        if is_api and scope["method"] == "POST":
-            refusal = self._refusal(scope, headers)
-            if refusal:
-                status, body, extra = refusal
-                await _reply(send, status, body, cors + extra)
+        if scope["method"] not in SAFE_METHODS:
+            try:
+                body = await read_body(receive, self.max_body_bytes)
+            except BodyTooLarge:
+                await _refuse(send, path, 413, too_large_text(self.max_body_bytes), cors)
                 return
-            receive = _capped(receive, self.max_body_bytes)
+            except ClientGone:
+                return
+            problem = json_problem(body) if body and _is_json(headers) else None
+            if problem:
+                await _refuse(send, path, 422, f"invalid request: {problem}", cors)
+                return
+            receive = replaying(body, receive)
         await self.app(scope, receive, self._decorating(send, cors))
 
-    def _cors_headers(self, origin: str, host: str | None) -> list[tuple[bytes, bytes]]:
-        """Only a cross-origin caller on the allow-list gets a grant; same-origin calls need none."""
-        if is_same_origin(origin, host) or not self.policy.allows(origin, host):
-            return []
-        return [(b"access-control-allow-origin", origin.encode("latin-1")), (b"vary", b"Origin"),
-                (b"access-control-expose-headers", b"Retry-After")]
-
-    def _refusal(self, scope: Scope, headers: dict[str, str]) -> tuple[int, dict, list] | None:
+    def _refusal(self, scope: Scope, headers: dict[str, str]) -> tuple[int, str, list] | None:
+        """(status, message, headers) to answer instead of the route, judged from the request line and headers."""
+        path, method, origin = scope["path"], scope["method"], headers.get("origin")
+        guarded = method not in SAFE_METHODS or path.startswith(DATA_PREFIXES)
+        if origin and guarded and not self.policy.allows(origin, headers.get("host")):
+            return 403, "this site is not allowed to use careerbot from a browser", []
+        if method == "OPTIONS" and "access-control-request-method" in headers:
+            return 204, "", _PREFLIGHT
+        if path.startswith(self.closed_routes):
+            return 404, "not found", []
         length = headers.get("content-length", "")
         if length.isdigit() and int(length) > self.max_body_bytes:
-            return 413, {"error": f"request too large: at most {self.max_body_bytes} bytes"}, []
-        if self.limiter is None:
-            return None
-        wait = self.limiter.acquire(_rate_keys(scope, headers))
-        if not wait:
-            return None
-        seconds = max(1, math.ceil(wait))
-        return 429, {"error": f"too many requests: try again in {seconds} s", "retry_after": seconds}, [
-            (b"retry-after", str(seconds).encode())]
+            return 413, too_large_text(self.max_body_bytes), []
+        if method == "POST" and path.startswith(QUESTION_PREFIXES):
+            seconds = self.questions.wait_seconds(_client_host(scope), headers.get(CONVERSATION_HEADER))
+            if seconds:
+                return 429, refusal_text(seconds), [(b"retry-after", str(seconds).encode())]
+        return None
 
     def _decorating(self, send: Send, cors: list[tuple[bytes, bytes]]) -> Send:
-        frame_policy = self.policy.frame_ancestors().encode()
+        page_policy = self.policy.page_policy().encode()
 
         async def decorated(message: Message) -> None:
             if message["type"] == "http.response.start":
-                existing = {name.lower() for name, _ in message.get("headers", [])}
-                added = [(n, v) for n, v in cors if n not in existing]
-                content_type = dict(message.get("headers", [])).get(b"content-type", b"")
-                if content_type.startswith(b"text/html") and b"content-security-policy" not in existing:
-                    added.append((b"content-security-policy", frame_policy))
-                if b"x-content-type-options" not in existing:
+                # Gradio grants CORS on its own terms (any localhost page, with credentials): drop its
+                # grant so that ours, from the allow-list, is the only one.
+                kept = [(n, v) for n, v in message.get("headers", []) if not n.lower().startswith(b"access-control-")]
+                names = {name.lower() for name, _ in kept}
+                added = list(cors)
+                if dict(kept).get(b"content-type", b"").startswith(b"text/html") and b"content-security-policy" not in names:
+                    added.append((b"content-security-policy", page_policy))
+                if b"x-content-type-options" not in names:
                     added.append((b"x-content-type-options", b"nosniff"))
-                message["headers"] = [*message.get("headers", []), *added]
+                message["headers"] = [*kept, *added]
             await send(message)
 
         return decorated
@@ -213,7 +120,7 @@ class WebSecurity:
 
 _PREFLIGHT = [
     (b"access-control-allow-methods", b"GET, POST, OPTIONS"),
-    (b"access-control-allow-headers", b"Content-Type, X-Conversation-Id"),
+    (b"access-control-allow-headers", b"Authorization, Content-Type, X-Conversation-Id"),
     (b"access-control-max-age", b"600"),
 ]
 
@@ -222,38 +129,23 @@ def _headers(scope: Scope) -> dict[str, str]:
     return {name.decode("latin-1").lower(): value.decode("latin-1") for name, value in scope["headers"]}
 
 
-def _rate_keys(scope: Scope, headers: dict[str, str]) -> list[str]:
-    """The client's IP always; the conversation too when the caller names one (the widget does). A made-up
-    conversation id cannot loosen anything: the IP limit still applies."""
+def _client_host(scope: Scope) -> str | None:
     client = scope.get("client")
-    keys = [f"ip:{client[0] if client else 'unknown'}"]
-    conversation = headers.get(CONVERSATION_HEADER, "")
-    if _CONVERSATION_ID.match(conversation):
-        keys.append(f"conversation:{conversation}")
-    return keys
+    return client[0] if client else None
 
 
-def _capped(receive: Receive, limit: int) -> Receive:
-    """Counts the body as it arrives, for chunked uploads that announce no Content-Length."""
-    received = 0
-
-    async def capped() -> Message:
-        nonlocal received
-        message = await receive()
-        if message["type"] == "http.request":
-            received += len(message.get("body", b""))
-            if received > limit:
-                raise BodyTooLarge()
-        return message
-
-    return capped
+def _is_json(headers: dict[str, str]) -> bool:
+    """FastAPI reads a body without a content type as JSON too."""
+    content_type = headers.get("content-type", "application/json").split(";")[0].strip().lower()
+    return content_type == "application/json" or content_type.endswith("+json")
 
 
-class BodyTooLarge(HTTPException):
-    """Raised mid-upload; an HTTPException so FastAPI's body parsing passes it on as the 413 it is."""
-
-    def __init__(self) -> None:
-        super().__init__(413, f"request too large: at most {MAX_BODY_BYTES} bytes")
+async def _refuse(send: Send, path: str, status: int, message: str, headers: list[tuple[bytes, bytes]]) -> None:
+    status, body = error_body(path, status, message)
+    retry_after = dict(headers).get(b"retry-after")
+    if retry_after and not path.startswith(OPENAI_PREFIX):  # the widget reads it from the body too
+        body["retry_after"] = int(retry_after)
+    await _reply(send, status, body, headers)
 
 
 async def _reply(send: Send, status: int, body: dict | None, headers: list[tuple[bytes, bytes]]) -> None:
@@ -265,8 +157,8 @@ async def _reply(send: Send, status: int, body: dict | None, headers: list[tuple
     await send({"type": "http.response.body", "body": payload})
 
 
-def install_security(app: Any, settings: Settings) -> None:
-    """Registers the middleware on a FastAPI app, built from the settings (which it validates)."""
-    rate = parse_rate(settings.rate_limit)
-    limiter = SlidingWindowLimiter(*rate) if rate else None
-    app.add_middleware(WebSecurity, policy=OriginPolicy.from_settings(settings.allowed_origins), limiter=limiter)
+def install_security(app: Any, settings: Settings, questions: QuestionLimit) -> None:
+    """Registers the middleware on the (parent) FastAPI app, built from the settings (which it validates)."""
+    app.add_middleware(WebSecurity, policy=OriginPolicy.from_settings(settings.allowed_origins),
+                       questions=questions, max_body_bytes=settings.max_body_bytes,
+                       gradio_api=settings.gradio_api)

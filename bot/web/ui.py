@@ -1,36 +1,42 @@
-"""The Gradio chat page: streaming answers with their numbered sources listed underneath."""
+"""The Gradio chat page: streaming answers with their numbered sources listed underneath.
+
+Gradio renders every chat message as Markdown, so everything from readers and articles goes through
+`markdown_text` (shown as the characters it is) and the only links are those careerbot writes itself, from
+validated http(s) URLs. `respond` is where every Gradio route that answers ends up (the page's queue, the
+`/gradio_api/call/respond` API, retries, examples), so it applies the app's caps and rate limit itself.
+"""
 
 from __future__ import annotations
 
-import html
+import logging
 from collections.abc import Callable, Iterator
 
 import gradio as gr
 from fastapi import FastAPI
-
 from gradio.components.chatbot import TextMessage
 
 from bot.chain import Answer, CareerBot
+from bot.settings import Settings
+from bot.web.display import markdown_answer, markdown_source, markdown_text, unescape_markdown_text
+from bot.web.ratelimit import QuestionLimit, refusal_text
+from bot.web.validation import chat_problem
 
+log = logging.getLogger(__name__)
 EXAMPLES = [
     "What is the difference between a machine learning engineer and a data scientist?",
     "What does a machine learning engineer do?",
     "What salary does a machine learning engineer earn?",
     "Which programming languages should I learn?",
 ]
+PLACEHOLDER = "e.g. How do I become a machine learning engineer?"
 _QUOTE_CHARS = 320
 
 
-def plain(text: str) -> str:
-    """Text from users or articles, shown as text: HTML is escaped so it can never become markup."""
-    return html.escape(text, quote=False)
-
-
 class TextOnlyChatbot(gr.Chatbot):
-    """A Chatbot that shows the user's own words as text. Gradio renders every message as Markdown with
-    (sanitized) HTML, and ChatInterface passes the question through as typed, so `<img src=x>` in a question
-    became an image. User text is escaped on the way to the browser and unescaped on the way back, so the
-    history the bot sees is exactly what was typed. Answers are escaped by `render_answer` already."""
+    """A Chatbot that shows the user's own words as text: ChatInterface passes the question through as
+    typed, and Gradio would render its Markdown and HTML. User text is escaped on the way to the browser
+    and unescaped on the way back, so the history the bot sees is exactly what was typed. Answers are
+    escaped by `render_answer` already."""
 
     is_template = True  # Gradio's mark for a subclass that renders with its parent's frontend (Chatbot's)
 
@@ -45,27 +51,28 @@ class TextOnlyChatbot(gr.Chatbot):
             if message.get("role") == "user":
                 for part in message.get("content") or []:
                     if isinstance(part, dict) and part.get("type") == "text":
-                        part["text"] = html.unescape(part["text"])
+                        part["text"] = unescape_markdown_text(part["text"])
         return messages
 
     @staticmethod
     def _plain_user(message: object) -> object:
         if message.role != "user":
             return message
-        content = [TextMessage(text=plain(p.text)) if isinstance(p, TextMessage) else p for p in message.content]
+        content = [TextMessage(text=markdown_text(p.text)) if isinstance(p, TextMessage) else p
+                   for p in message.content]
         return message.model_copy(update={"content": content})  # a copy: the value may be Gradio's own state
 
 
-def render_answer(answer: Answer) -> str:
-    parts = [plain(answer.text)]
+def render_answer(answer: Answer, settings: Settings) -> str:
+    """The answer as Markdown whose only markup is careerbot's own: emphasis, the source list, links."""
+    parts = [markdown_answer(answer.text)]
     if answer.notice:
-        parts.append(f"*{plain(answer.notice)}*")
+        parts.append(f"*{markdown_text(answer.notice)}*")
     if answer.sources:
         lines = ["**Sources**"]
         for s in answer.sources:
-            title = f"[{plain(s.title)}]({s.url})" if s.url and s.url.startswith(("http://", "https://")) else plain(s.title)
             quote = s.text if len(s.text) <= _QUOTE_CHARS else s.text[:_QUOTE_CHARS].rsplit(" ", 1)[0] + " …"
-            lines.append(f"{s.n}. **{title}** — `{plain(s.source)}`\n    > {plain(' '.join(quote.split()))}")
+            lines.append(f"{markdown_source(s, settings.knowledge_dir)}\n    > {markdown_text(' '.join(quote.split()))}")
         parts.append("\n".join(lines))
     return "\n\n".join(parts)
 
@@ -79,16 +86,25 @@ def _text_of(content: object) -> str:
     return ""
 
 
-def build_ui(get_bot: Callable[[], CareerBot]) -> gr.ChatInterface:
-    def respond(message: str, history: list[dict]) -> Iterator[str]:
-        turns = [{"role": m["role"], "content": _text_of(m.get("content"))} for m in history if m.get("role") in ("user", "assistant")]
-        written = ""
-        for piece in get_bot().stream(message, turns):
-            if isinstance(piece, Answer):
-                yield render_answer(piece)
-            else:
-                written += piece
-                yield plain(written)
+def conversation_turns(history: list[dict] | None, settings: Settings) -> list[dict]:
+    """The newest turns, as much as the API would accept: a long chat in the page goes on, with the bot
+    seeing only its recent part (as the widget does)."""
+    turns = [{"role": m["role"], "content": _text_of(m.get("content"))}
+             for m in history or [] if isinstance(m, dict) and m.get("role") in ("user", "assistant")]
+    return turns[-settings.max_history_turns:]
+
+
+def build_ui(get_bot: Callable[[], CareerBot], settings: Settings, questions: QuestionLimit,
+             concurrency: int) -> gr.ChatInterface:
+    def respond(message: str, history: list[dict] | None, request: gr.Request) -> Iterator[str]:
+        turns = conversation_turns(history, settings)
+        problem = chat_problem(message or "", [t["content"] for t in turns], settings)
+        if problem:
+            raise gr.Error(problem[1])
+        seconds = questions.wait_seconds(request.client.host if request.client else None, request.session_hash)
+        if seconds:
+            raise gr.Error(f"You're asking faster than I can answer: {refusal_text(seconds)}.")
+        yield from _answer(get_bot(), message, turns, settings)
 
     return gr.ChatInterface(
         respond,
@@ -97,13 +113,36 @@ def build_ui(get_bot: Callable[[], CareerBot]) -> gr.ChatInterface:
         examples=EXAMPLES,
         run_examples_on_click=True,
         cache_examples=False,
-        chatbot=TextOnlyChatbot(label="careerbot", sanitize_html=True, render_markdown=True, height="70vh"),
-        textbox=gr.Textbox(placeholder="e.g. How do I become a machine learning engineer?", max_length=2000, submit_btn=True),
+        chatbot=TextOnlyChatbot(label="careerbot", sanitize_html=True, render_markdown=True, latex_delimiters=[],
+                                height="70vh"),
+        textbox=gr.Textbox(placeholder=PLACEHOLDER, max_length=settings.max_message_chars, submit_btn=True),
         fill_height=True,
+        concurrency_limit=concurrency,
+        api_visibility="public" if settings.gradio_api else "private",
     )
 
 
-def mount_ui(app: FastAPI, get_bot: Callable[[], CareerBot]) -> FastAPI:
+def _answer(careerbot: CareerBot, message: str, turns: list[dict], settings: Settings) -> Iterator[str]:
+    written = ""
+    try:
+        for piece in careerbot.stream(message, turns):
+            if isinstance(piece, Answer):
+                yield render_answer(piece, settings)
+            else:
+                written += piece
+                yield markdown_answer(written)
+    except Exception:  # the reader gets a short message, never the exception's text or a server path
+        log.exception("answer in the chat page failed")
+        raise gr.Error("The answer failed; please try again.") from None
+
+
+def mount_ui(app: FastAPI, get_bot: Callable[[], CareerBot], settings: Settings, questions: QuestionLimit,
+             concurrency: int) -> FastAPI:
+    demo = build_ui(get_bot, settings, questions, concurrency)
+    # A bounded queue: past ui_queue_size waiting questions a reader is told at once that the bot is busy,
+    # instead of joining a backlog. api_open=False: queued functions can't be called around the queue.
+    demo.queue(max_size=settings.ui_queue_size, api_open=False)
     # System fonts: the theme's default web font would be fetched from the internet by every browser.
     theme = gr.themes.Soft(font=["ui-sans-serif", "system-ui", "sans-serif"], font_mono=["ui-monospace", "monospace"])
-    return gr.mount_gradio_app(app, build_ui(get_bot), path="/", theme=theme, footer_links=["api"])
+    return gr.mount_gradio_app(app, demo, path="/", theme=theme, show_error=False,
+                               footer_links=["api"] if settings.gradio_api else [])

@@ -20,7 +20,7 @@
 
   var API = new URL(script.src, location.href).origin;
   var STORE_KEY = "careerbot-widget:" + API;
-  var MAX_CHARS = 2000;
+  var LIMITS = /* limits: filled in by the server */ {};
   var MAX_HISTORY_TURNS = 20;
   var MAX_STORED_MESSAGES = 100;
 
@@ -140,7 +140,7 @@
     var log = el("div", { "class": "log", role: "log", "aria-live": "polite", "aria-label": "Conversation" });
     var form = el("form", {});
     var label = el("label", { "class": "sr-only", "for": "careerbot-input" }, "Your question");
-    var input = el("textarea", { id: "careerbot-input", rows: "1", maxlength: String(MAX_CHARS),
+    var input = el("textarea", { id: "careerbot-input", rows: "1", maxlength: String(LIMITS.maxMessageChars),
       placeholder: "Ask a question\u2026", "aria-label": "Your question" });
     var send = el("button", { "class": "send", type: "submit", "aria-label": "Send" }, "Send");
     form.appendChild(label);
