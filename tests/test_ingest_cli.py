@@ -19,9 +19,10 @@ from tests.apprunner import REPO, free_port
 from tests.test_indexing import snapshot
 
 
-def run_cli(settings: Settings, *args: str, embed_batch_size: int | None = None) -> subprocess.Popen:
+def run_cli(settings: Settings, *args: str, embed_batch_size: int | None = None,
+            env: dict[str, str] | None = None) -> subprocess.Popen:
     env = {**os.environ, "CAREERBOT_STORE_DIR": str(settings.store_dir),
-           "CAREERBOT_KNOWLEDGE_DIR": str(settings.knowledge_dir)}
+           "CAREERBOT_KNOWLEDGE_DIR": str(settings.knowledge_dir), **(env or {})}
     env.pop("CAREERBOT_CHROMA_URL", None)
     if embed_batch_size:
         env["CAREERBOT_EMBED_BATCH_SIZE"] = str(embed_batch_size)
@@ -44,7 +45,7 @@ def test_bad_inputs_are_reported_one_line_each_and_fail_the_run(settings: Settin
     skipped = [line for line in err.splitlines() if line.startswith("skipped ")]
     assert sorted(skipped) == sorted([
         "skipped empty.md: empty file", "skipped latin.txt: not valid UTF-8 text",
-        f"skipped {url}: could not fetch: ConnectError [Errno 111] Connection refused",
+        f"skipped {url}: robots.txt unreachable: could not fetch: ConnectError [Errno 111] Connection refused",
     ])
     assert "documents: 2 added, 0 updated, 0 unchanged, 0 removed, 3 failed" in out
 

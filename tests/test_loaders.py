@@ -1,18 +1,14 @@
-"""Loaders on small generated files of every format, bad inputs, and URLs served by a local HTTP server."""
+"""Loaders on small generated files of every format and bad inputs (pages served over HTTP: tests/test_sites.py)."""
 
 from __future__ import annotations
 
-import http.server
-import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from bot.loaders import LoadError, fetch_url, iter_files, parse, read_file
+from bot.loaders import LoadError, iter_files, parse, read_file
 from bot.settings import Settings
-from tests.apprunner import free_port
 
 ARTICLE = (
     "Machine learning engineers turn research models into dependable production services. "
@@ -157,60 +153,6 @@ def test_folders_are_walked_recursively_for_supported_files(settings: Settings, 
         write_article(name, ARTICLE)
     names = [p.relative_to(settings.knowledge_dir).as_posix() for p in iter_files(settings.knowledge_dir)]
     assert names == ["a.md", "sub/b.txt", "sub/deeper/c.html"]
-
-
-class _Handler(http.server.BaseHTTPRequestHandler):
-    routes: dict[str, tuple[int, str, bytes]] = {
-        "/article": (200, "text/html; charset=utf-8", HTML_PAGE.encode()),
-        "/notes": (200, "text/markdown", f"---\ntitle: Served notes\n---\n\n{ARTICLE}\n".encode()),
-        "/paper": (200, "application/pdf", pdf_bytes(PDF_LINES, title="Served PDF")),
-        "/big": (200, "text/plain", b"word " * 300_000),
-        "/missing": (404, "text/html", b"not here"),
-    }
-
-    def do_GET(self) -> None:  # noqa: N802 - http.server's name
-        if self.path == "/slow":
-            time.sleep(3)
-        status, content_type, body = self.routes.get(self.path, (200, "text/plain", b"late"))
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        try:
-            self.wfile.write(body)
-        except (BrokenPipeError, ConnectionResetError):  # the client gave up, as it should for /big and /slow
-            pass
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-
-@pytest.fixture(scope="module")
-def web() -> Iterator[str]:
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-
-
-@pytest.mark.parametrize(("path", "title"), [("/article", "ML engineers do"), ("/notes", "Served notes"),
-                                             ("/paper", "Served PDF")])
-def test_urls_are_parsed_by_content_type(web: str, settings: Settings, path: str, title: str) -> None:
-    document = parse(fetch_url(web + path, settings))
-    assert title in document.metadata["title"]
-    assert document.metadata["source"] == web + path
-    assert document.metadata["url"].startswith(("https://example.com/", web))
-
-
-def test_url_failures_are_reasons(web: str, settings: Settings) -> None:
-    small = settings.model_copy(update={"max_file_mb": 1.0, "url_timeout_s": 1.0})
-    cases = {"/missing": "HTTP 404", "/big": "download larger than 1 MB", "/slow": "could not fetch: ReadTimeout"}
-    for path, reason in cases.items():
-        with pytest.raises(LoadError, match=reason):
-            fetch_url(web + path, small)
-    with pytest.raises(LoadError, match="could not fetch: ConnectError"):
-        fetch_url(f"http://127.0.0.1:{free_port()}/gone", small)
 
 
 FIXTURES = Path(__file__).parent / "fixtures" / "library"

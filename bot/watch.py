@@ -1,0 +1,32 @@
+"""Keep the library in step with a folder: ingest it, then again after every burst of changes to its articles.
+
+Each pass re-reads the whole folder with `prune`: unchanged files cost a hash and no embedding (~0.4 s for
+300 articles), and a removed or renamed file leaves the library, with no per-event bookkeeping to get wrong.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+from bot.indexing import IngestReport, ingest
+from bot.loaders import SUPPORTED_SUFFIXES
+from bot.settings import Settings
+
+
+def is_article(_change: object, path: str) -> bool:
+    """Changes worth a pass: supported files, not hidden ones (editors' swap and lock files)."""
+    name = Path(path).name
+    return Path(name).suffix.lower() in SUPPORTED_SUFFIXES and not name.startswith(".")
+
+
+def watch_folder(folder: Path, settings: Settings, on_sync: Callable[[IngestReport], None],
+                 stop_event: threading.Event | None = None) -> None:
+    """Ingest `folder`, then again `watch_debounce_ms` after each burst of changes, until Ctrl-C or `stop_event`."""
+    from watchfiles import watch
+
+    on_sync(ingest([str(folder)], settings, prune=True, progress=False))
+    for _changes in watch(folder, watch_filter=is_article, debounce=settings.watch_debounce_ms,
+                          stop_event=stop_event, raise_interrupt=False):
+        on_sync(ingest([str(folder)], settings, prune=True, progress=False))
