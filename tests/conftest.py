@@ -83,8 +83,10 @@ def app_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield base_url
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
+    """Per module: sync Playwright keeps an asyncio loop running in the main thread while it is open, and
+    async tests in later modules (LangChain's standard suites) cannot start their own loop beside it."""
     from playwright.sync_api import sync_playwright
 
     assert Path(CHROMIUM).exists(), "Debian chromium is missing: apt-get install -y chromium"
