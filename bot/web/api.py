@@ -45,7 +45,7 @@ STREAM_DESCRIPTION = """Server-Sent Events, in this order:
 
 * `event: token`, `data: {"text": "..."}`: zero or more pieces of the answer as it is written;
 * `event: sources`, `data:` the same object as `POST /api/chat` returns (`answer`, `sources`, `backend`, `refused`,
-  `notice`). Its `answer` is authoritative: show it in place of the streamed text;
+  `kind`, `suggestions`, `notice`). Its `answer` is authoritative: show it in place of the streamed text;
 * `event: done`, `data: {}`.
 
 A failure after the stream has started arrives in-band as `event: error`, `data: {"error": "..."}`, then `done`.
@@ -77,6 +77,11 @@ class ChatResponse(BaseModel):
     sources: list[SourceOut]
     backend: str
     refused: bool
+    kind: Literal["answer", "decline", "smalltalk"] = Field(
+        description="An answer from the articles, a decline (they don't cover it), or small talk (a greeting, "
+                    "thanks, a question about the bot): declines and small talk have no sources.")
+    suggestions: list[str] = Field(
+        default_factory=list, description="Up to three questions to ask next that the articles answer.")
     notice: str | None = None
 
 
@@ -106,7 +111,8 @@ def validated(request: ChatRequest, settings: Settings) -> ChatRequest:
 
 def response_body(answer: Answer, settings: Settings) -> dict:
     return ChatResponse(
-        answer=answer.text, backend=answer.backend, refused=answer.refused, notice=answer.notice,
+        answer=answer.text, backend=answer.backend, refused=answer.refused, notice=answer.notice, kind=answer.kind,
+        suggestions=answer.suggestions,
         sources=[SourceOut(**source) for source in source_dicts(answer.sources, settings.knowledge_dir)],
     ).model_dump()
 
