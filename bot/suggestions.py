@@ -16,7 +16,7 @@ from pathlib import Path
 from bot.catalog import Article, Catalog
 from bot.retrieval import ArticleRetriever
 from bot.smalltalk import group_titles
-from bot.text import content_words
+from bot.text import content_stems, content_words
 
 log = logging.getLogger(__name__)
 MOST_SUGGESTIONS = 3
@@ -31,9 +31,12 @@ def title_question(article: Article) -> str:
 
 
 def section_question(heading: str, article: Article) -> str:
-    """A question about one section: its heading if that is a question, else a request naming the article."""
+    """A question about one section: its heading if that is a question, else a request about it, naming the
+    article when the heading alone doesn't say what it is about ("How long they take")."""
     if heading.rstrip().endswith("?"):
         return heading
+    if content_stems(heading) & content_stems(article.title):
+        return f"Tell me about {heading}"
     return f"Tell me about “{heading}” in {article.title}"
 
 

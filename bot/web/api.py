@@ -72,6 +72,11 @@ class SourceOut(BaseModel):
     url: str | None = None
 
 
+class StartersResponse(BaseModel):
+    questions: list[str] = Field(description="Questions to start with: CAREERBOT_STARTER_QUESTIONS, or built from "
+                                             "the loaded library's articles (each one answered by them).")
+
+
 class ChatResponse(BaseModel):
     answer: str
     sources: list[SourceOut]
@@ -197,6 +202,10 @@ def create_app(settings: Settings, careerbot: CareerBot | None = None, with_ui: 
     @app.get("/health")
     def health() -> dict:
         return {"status": "ok", "chunks": current_bot().chunk_count()}
+
+    @app.get("/api/starters", response_model=StartersResponse)
+    def starters() -> dict:
+        return {"questions": current_bot().starter_questions()}
 
     @app.post("/api/chat", response_model=ChatResponse, responses=CHAT_ERRORS)
     def chat(request: ChatRequest, conversation: str | None = _CONVERSATION_ID) -> dict:
