@@ -37,6 +37,12 @@ INTENTS: dict[str, tuple[str, ...]] = {
 SIMILARITY_BOUND = 0.45
 # Where a courtesy may end and a question begin: "Thanks — and what do data engineers earn?", "Hi, what ...".
 _CLAUSE_END = re.compile(r"(?<=[,.!;:—–])\s+|\s+(?=[—–-]\s)")
+# Questions about the bot address it: "what are you?" is one, "what is it?" (a question missing its subject) is not,
+# though their embeddings are close.
+_ABOUT_THE_BOT = frozenset({"identity", "capabilities", "how_it_works"})
+_ADDRESSES_BOT = re.compile(
+    r"\b(you|your|yours|yourself|u|ur|bot|careerbot|chatbot|this|talking to|chatting with|speaking (?:to|with))\b",
+    re.IGNORECASE)
 _LEADING_AND = re.compile(r"^[\s—–-]*(?:and|but|so|also)?\b\s*", re.IGNORECASE)
 
 REPLIES: dict[str, str] = {
@@ -83,7 +89,7 @@ class SmallTalkRecogniser:
         vector = embed_query(text)
         best, similarity = max(((intent, _dot(vector, example)) for intent, example in self._examples),
                                key=lambda pair: pair[1])
-        if similarity < SIMILARITY_BOUND:
+        if similarity < SIMILARITY_BOUND or (best in _ABOUT_THE_BOT and not _ADDRESSES_BOT.search(text)):
             return None
         return best if self._only_small_talk(text) else None
 

@@ -54,7 +54,8 @@ def test_real_questions_with_a_courtesy_are_answered(library_bot: CareerBot, mes
 
 
 @pytest.mark.parametrize("message", ["What is the weather in Paris?", "Who won the football world cup?",
-                                     "What is your favourite colour?", "Write me a poem about cats"])
+                                     "What is your favourite colour?", "Write me a poem about cats",
+                                     "what is it?", "who is he?"])
 def test_off_topic_requests_are_still_declined(library_bot: CareerBot, message: str):
     answer = library_bot.answer(message)
     assert answer.kind == "decline" and answer.refused
