@@ -87,7 +87,7 @@ class Suggester:
         return starters
 
     def _sections(self, cited: Sequence[tuple[str, str | None, str]]) -> Iterator[tuple[str, str]]:
-        """The cited articles' other sections, then the articles themselves."""
+        """The cited articles' other sections, in reading order (headings several articles share skipped)."""
         common = self._common_headings()
         cited_headings = {heading for _, heading, _ in cited}
         articles = [a for a in (self.catalog.article(s) for s in dict.fromkeys(s for s, _, _ in cited)) if a]

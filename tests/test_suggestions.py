@@ -48,7 +48,7 @@ def test_after_a_decline_suggestions_point_at_the_nearest_topics(library_bot: Ca
         assert library_bot.answer(suggestion).sources
 
 
-def test_starter_questions_come_from_the_library_and_follow_an_ingest(settings: Settings, tmp_path: Path):
+def test_starter_questions_come_from_the_library_and_follow_an_ingest(settings: Settings):
     for name in ("bootcamps.md", "analyst-pay.html"):
         shutil.copy(LIBRARY / name, settings.knowledge_dir / name)
     ingest([str(settings.knowledge_dir)], settings, progress=False)
