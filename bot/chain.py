@@ -7,6 +7,7 @@ import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Literal
 
 from chromadb.api.models.Collection import Collection
 from langchain_core.documents import Document
@@ -14,8 +15,11 @@ from langchain_core.runnables import Runnable, RunnableLambda, RunnablePassthrou
 
 from bot.backends import AnswerBackend, Composer, make_backend
 from bot.backends.verify import Verifier, split_citation_lists
+from bot.catalog import Catalog
 from bot.retrieval import ArticleRetriever, standalone_query
 from bot.settings import Settings
+from bot.smalltalk import SmallTalkRecogniser, TopicLister
+from bot.suggestions import Suggester
 from bot.store import live_collection, revision as store_revision
 
 log = logging.getLogger(__name__)
@@ -48,6 +52,8 @@ class Answer:
     backend: str = "composer"
     refused: bool = False
     notice: str | None = None
+    kind: Literal["answer", "decline", "smalltalk"] = "answer"
+    suggestions: list[str] = field(default_factory=list)  # questions to ask next that the articles answer
 
 
 def source_of(n: int, passage: Document) -> Source:
@@ -86,6 +92,9 @@ class CareerBot:
         self.backend = backend or make_backend(settings.backend, settings)
         self.composer = Composer()  # the fallback of every generating backend
         self.verifier = Verifier()
+        self.catalog = Catalog(lambda: live_collection(settings), store_revision(settings))
+        self.smalltalk = SmallTalkRecogniser(self.retriever, TopicLister(self.catalog.titles))
+        self.suggester = Suggester(self.retriever, self.catalog, settings.starter_questions)
 
     @cached_property
     def retrieval_chain(self) -> Runnable:
@@ -100,9 +109,39 @@ class CareerBot:
         return self.retrieval_chain | RunnableLambda(self._answer_from)
 
     def answer(self, question: str, history: Sequence[dict] = ()) -> Answer:
-        return self.chain.invoke({"question": question, "history": list(history)})
+        reply = self.small_talk(question)
+        if reply:
+            return reply
+        question = self.smalltalk.question_part(question)
+        return self.with_suggestions(self.chain.invoke({"question": question, "history": list(history)}),
+                                     question, history)
 
     def stream(self, question: str, history: Sequence[dict] = ()) -> Iterator[str | Answer]:
+        """As `_stream`, for small talk too, with suggestions on the final Answer."""
+        reply = self.small_talk(question)
+        if reply:
+            yield reply
+            return
+        question = self.smalltalk.question_part(question)
+        for piece in self._stream(question, history):
+            yield self.with_suggestions(piece, question, history) if isinstance(piece, Answer) else piece
+
+    def small_talk(self, message: str) -> Answer | None:
+        """A short reply, without sources, to a greeting, thanks, goodbye or question about the bot."""
+        reply = self.smalltalk.reply(message)
+        return reply and Answer(text=reply.text, backend="none", kind="smalltalk")
+
+    def with_suggestions(self, answer: Answer, question: str, history: Sequence[dict] = ()) -> Answer:
+        asked = [turn["content"] for turn in history if turn.get("role") == "user"] + [question]
+        cited = [(s.source, s.heading, s.text) for s in answer.sources]
+        answer.suggestions = self.suggester.follow_ups(standalone_query(question, history), asked, cited,
+                                                       declined=answer.refused)
+        return answer
+
+    def starter_questions(self) -> list[str]:
+        return self.suggester.starters()
+
+    def _stream(self, question: str, history: Sequence[dict] = ()) -> Iterator[str | Answer]:
         """Text pieces as they are written, then the final Answer (whose text is authoritative).
 
         A model's text is shown only as far as it is checked: up to the last citation, once the passages
@@ -203,7 +242,7 @@ class CareerBot:
         suggestion = f" I can answer questions about topics such as: {'; '.join(topics)}." if topics else ""
         return Answer(
             text="Sorry, my articles don't cover that, so I can't answer it reliably." + suggestion,
-            backend="none", refused=True,
+            backend="none", refused=True, kind="decline",
         )
 
     def nearby_titles(self, query: str, limit: int = 3) -> list[str]:

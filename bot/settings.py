@@ -65,6 +65,10 @@ class Settings(BaseSettings):
     )
     openai_model_id: str = Field("careerbot", description="The model name /v1/models lists and /v1/chat/completions takes.")
 
+    starter_questions: str | None = Field(
+        None, description="The chat's starter questions: a file (one per line) or a |-separated list; "
+                          "default: built from the loaded library.")
+
     backend: Literal["composer", "openai", "local"] = "composer"
     llm_base_url: str = "http://127.0.0.1:11434/v1"
     llm_model: str = "llama3.2"

@@ -30,17 +30,21 @@ def test_chat_answers_with_sources_in_the_browser(app_server: str, page):
     assert "What is: Machine Learning Engineer" in text
 
 
-def test_render_answer_keeps_article_text_as_text_and_a_readable_source_list(tmp_path: Path):
+def test_render_answer_keeps_article_text_as_text_and_a_compact_source_list(tmp_path: Path):
     (tmp_path / "a.md").write_text("x", encoding="utf-8")
     answer = Answer(
         text="Use <script>alert(1)</script> wisely ![x](http://t/x.png) [1]",
-        sources=[Source(n=1, title="<b>Bold</b> [title](http://t/)", source="a.md", text="`code` *stars*",
-                        url="https://example.org/a b)(c")],
+        sources=[Source(n=1, title="<b>Bold</b> [title](http://t/)", source="a.md", text="`code` *stars* <img src=x>",
+                        url='https://example.org/a b)(c"><script>')],
     )
     markdown = render_answer(answer, make_settings(knowledge_dir=tmp_path))
     assert markdown.startswith(r"Use \<script\>alert\(1\)\</script\> wisely \!\[x\]\(http\://t/x\.png\) [1]")
-    assert r"1. **[\<b\>Bold\</b\> \[title\]\(http\://t/\)](https://example.org/a%20b%29%28c)** — a\.md" in markdown
-    assert markdown.endswith(r"> \`code\` \*stars\*")
+    # One HTML block (no blank line inside, so no Markdown in it): article text HTML-escaped, the link ours.
+    sources = markdown.split("\n\n")[-1]
+    assert "\n" not in sources and sources.startswith('<div class="sources"><b>Sources</b><details>')
+    assert ('<summary><b>[1]</b> <a href="https://example.org/a%20b%29%28c%22%3E%3Cscript%3E" target="_blank" '
+            'rel="noopener noreferrer">&lt;b&gt;Bold&lt;/b&gt; [title](http://t/)</a></summary>') in sources
+    assert "<blockquote>`code` *stars* &lt;img src=x&gt;</blockquote><small>a.md</small></details>" in sources
 
 
 def test_markdown_escaping_round_trips_every_character():

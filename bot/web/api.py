@@ -45,7 +45,7 @@ STREAM_DESCRIPTION = """Server-Sent Events, in this order:
 
 * `event: token`, `data: {"text": "..."}`: zero or more pieces of the answer as it is written;
 * `event: sources`, `data:` the same object as `POST /api/chat` returns (`answer`, `sources`, `backend`, `refused`,
-  `notice`). Its `answer` is authoritative: show it in place of the streamed text;
+  `kind`, `suggestions`, `notice`). Its `answer` is authoritative: show it in place of the streamed text;
 * `event: done`, `data: {}`.
 
 A failure after the stream has started arrives in-band as `event: error`, `data: {"error": "..."}`, then `done`.
@@ -72,11 +72,21 @@ class SourceOut(BaseModel):
     url: str | None = None
 
 
+class StartersResponse(BaseModel):
+    questions: list[str] = Field(description="Questions to start with: CAREERBOT_STARTER_QUESTIONS, or built from "
+                                             "the loaded library's articles (each one answered by them).")
+
+
 class ChatResponse(BaseModel):
     answer: str
     sources: list[SourceOut]
     backend: str
     refused: bool
+    kind: Literal["answer", "decline", "smalltalk"] = Field(
+        description="An answer from the articles, a decline (they don't cover it), or small talk (a greeting, "
+                    "thanks, a question about the bot): declines and small talk have no sources.")
+    suggestions: list[str] = Field(
+        default_factory=list, description="Up to three questions to ask next that the articles answer.")
     notice: str | None = None
 
 
@@ -106,7 +116,8 @@ def validated(request: ChatRequest, settings: Settings) -> ChatRequest:
 
 def response_body(answer: Answer, settings: Settings) -> dict:
     return ChatResponse(
-        answer=answer.text, backend=answer.backend, refused=answer.refused, notice=answer.notice,
+        answer=answer.text, backend=answer.backend, refused=answer.refused, notice=answer.notice, kind=answer.kind,
+        suggestions=answer.suggestions,
         sources=[SourceOut(**source) for source in source_dicts(answer.sources, settings.knowledge_dir)],
     ).model_dump()
 
@@ -191,6 +202,10 @@ def create_app(settings: Settings, careerbot: CareerBot | None = None, with_ui: 
     @app.get("/health")
     def health() -> dict:
         return {"status": "ok", "chunks": current_bot().chunk_count()}
+
+    @app.get("/api/starters", response_model=StartersResponse)
+    def starters() -> dict:
+        return {"questions": current_bot().starter_questions()}
 
     @app.post("/api/chat", response_model=ChatResponse, responses=CHAT_ERRORS)
     def chat(request: ChatRequest, conversation: str | None = _CONVERSATION_ID) -> dict:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Sequence
 from pathlib import Path
@@ -75,3 +76,17 @@ def markdown_source(source: Source, knowledge_dir: Path) -> str:
     """`n. **title** — name` for a Markdown source list; the title links to the article's URL if it has one."""
     name = markdown_text(public_source(source.source, knowledge_dir))
     return f"{source.n}. **{markdown_link(source.title, source.url)}** — {name}"
+
+
+def html_source(source: Source, knowledge_dir: Path) -> str:
+    """One entry of a compact source list, as one line of HTML: `[n] title` (a link to the article's URL if
+    it has one), with the quoted passage and where it comes from behind a click. Article text is
+    HTML-escaped: in an HTML block a Markdown renderer leaves it as written."""
+    title = html.escape(source.title)
+    url = http_url(source.url)
+    if url:
+        title = f'<a href="{html.escape(url)}" target="_blank" rel="noopener noreferrer">{title}</a>'
+    passage = html.escape(" ".join(source.text.split()))
+    origin = html.escape(public_source(source.source, knowledge_dir))
+    return (f"<details><summary><b>[{source.n}]</b> {title}</summary>"
+            f"<blockquote>{passage}</blockquote><small>{origin}</small></details>")

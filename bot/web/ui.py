@@ -1,8 +1,9 @@
-"""The Gradio chat page: streaming answers with their numbered sources listed underneath.
+"""The Gradio chat page: streaming answers with their numbered sources listed compactly underneath, suggested
+next questions as chips, and starter questions from the loaded library.
 
 Gradio renders every chat message as Markdown, so everything from readers and articles goes through
-`markdown_text` (shown as the characters it is) and the only links are those careerbot writes itself, from
-validated http(s) URLs. `respond` is where every Gradio route that answers ends up (the page's queue, the
+`markdown_text` (shown as the characters it is) or, in the source list's HTML, `html.escape`, and the only
+links are those careerbot writes itself, from validated http(s) URLs. `respond` is where every Gradio route that answers ends up (the page's queue, the
 `/gradio_api/call/respond` API, retries, examples), so it applies the app's caps and rate limit itself.
 """
 
@@ -17,19 +18,14 @@ from gradio.components.chatbot import TextMessage
 
 from bot.chain import Answer, CareerBot
 from bot.settings import Settings
-from bot.web.display import markdown_answer, markdown_source, markdown_text, unescape_markdown_text
+from bot.web.display import html_source, markdown_answer, markdown_text, unescape_markdown_text
 from bot.web.ratelimit import QuestionLimit, refusal_text
 from bot.web.validation import chat_problem
 
 log = logging.getLogger(__name__)
-EXAMPLES = [
-    "What is the difference between a machine learning engineer and a data scientist?",
-    "What does a machine learning engineer do?",
-    "What salary does a machine learning engineer earn?",
-    "Which programming languages should I learn?",
-]
 PLACEHOLDER = "e.g. How do I become a machine learning engineer?"
-_QUOTE_CHARS = 320
+# Always offered, whatever the library: the bot lists what its articles cover.
+ABOUT_QUESTION = "What can you help me with?"
 
 
 class TextOnlyChatbot(gr.Chatbot):
@@ -64,17 +60,26 @@ class TextOnlyChatbot(gr.Chatbot):
 
 
 def render_answer(answer: Answer, settings: Settings) -> str:
-    """The answer as Markdown whose only markup is careerbot's own: emphasis, the source list, links."""
+    """The answer as Markdown whose only markup is careerbot's own: emphasis, and the compact source list (one
+    HTML block: `[n] title` per source, its passage behind a click, so a phone screen shows answer and
+    sources without the passage twice)."""
     parts = [markdown_answer(answer.text)]
     if answer.notice:
         parts.append(f"*{markdown_text(answer.notice)}*")
     if answer.sources:
-        lines = ["**Sources**"]
-        for s in answer.sources:
-            quote = s.text if len(s.text) <= _QUOTE_CHARS else s.text[:_QUOTE_CHARS].rsplit(" ", 1)[0] + " …"
-            lines.append(f"{markdown_source(s, settings.knowledge_dir)}\n    > {markdown_text(' '.join(quote.split()))}")
-        parts.append("\n".join(lines))
+        entries = "".join(html_source(s, settings.knowledge_dir) for s in answer.sources)
+        parts.append(f'<div class="sources"><b>Sources</b>{entries}</div>')
     return "\n\n".join(parts)
+
+
+def answer_message(answer: Answer, settings: Settings) -> dict:
+    """The chat message: the rendered answer, with its suggested next questions as chips (a click asks one)."""
+    return {"role": "assistant", "content": render_answer(answer, settings),
+            "options": [{"value": q, "label": q} for q in answer.suggestions]}
+
+
+def starter_examples(careerbot: CareerBot) -> list[dict]:
+    return [{"text": q} for q in [*careerbot.starter_questions(), ABOUT_QUESTION]]
 
 
 def _text_of(content: object) -> str:
@@ -96,7 +101,7 @@ def conversation_turns(history: list[dict] | None, settings: Settings) -> list[d
 
 def build_ui(get_bot: Callable[[], CareerBot], settings: Settings, questions: QuestionLimit,
              concurrency: int) -> gr.ChatInterface:
-    def respond(message: str, history: list[dict] | None, request: gr.Request) -> Iterator[str]:
+    def respond(message: str, history: list[dict] | None, request: gr.Request) -> Iterator[str | dict]:
         turns = conversation_turns(history, settings)
         problem = chat_problem(message or "", [t["content"] for t in turns], settings)
         if problem:
@@ -106,11 +111,13 @@ def build_ui(get_bot: Callable[[], CareerBot], settings: Settings, questions: Qu
             raise gr.Error(f"You're asking faster than I can answer: {refusal_text(seconds)}.")
         yield from _answer(get_bot(), message, turns, settings)
 
-    return gr.ChatInterface(
+    chat = gr.ChatInterface(
         respond,
         title="careerbot",
         description="Ask about careers in machine learning. Every answer cites the articles it comes from.",
-        examples=EXAMPLES,
+        # Replaced on every page load by the starters of the library loaded then (the store may still be
+        # empty while the page is built); ChatInterface only wires example clicks when it starts with some.
+        examples=[ABOUT_QUESTION],
         run_examples_on_click=True,
         cache_examples=False,
         chatbot=TextOnlyChatbot(label="careerbot", sanitize_html=True, render_markdown=True, latex_delimiters=[],
@@ -120,14 +127,27 @@ def build_ui(get_bot: Callable[[], CareerBot], settings: Settings, questions: Qu
         concurrency_limit=concurrency,
         api_visibility="public" if settings.gradio_api else "private",
     )
+    with chat:
+        chat.load(lambda: gr.Chatbot(examples=starter_examples(get_bot())), outputs=[chat.chatbot],
+                  api_visibility="private", queue=False)
+    return chat
 
 
-def _answer(careerbot: CareerBot, message: str, turns: list[dict], settings: Settings) -> Iterator[str]:
+# The source list under an answer: one line per source, the passage opening in place.
+COMPACT_SOURCES_CSS = """
+.sources { margin-top: .4em; padding-top: .3em; border-top: 1px solid var(--border-color-primary); font-size: .92em; }
+.sources details { margin: .15em 0; }
+.sources summary { cursor: pointer; }
+.sources blockquote { margin: .3em 0 .3em .4em; padding-left: .6em; border-left: 3px solid var(--border-color-primary); }
+"""
+
+
+def _answer(careerbot: CareerBot, message: str, turns: list[dict], settings: Settings) -> Iterator[str | dict]:
     written = ""
     try:
         for piece in careerbot.stream(message, turns):
             if isinstance(piece, Answer):
-                yield render_answer(piece, settings)
+                yield answer_message(piece, settings)
             else:
                 written += piece
                 yield markdown_answer(written)
@@ -144,5 +164,5 @@ def mount_ui(app: FastAPI, get_bot: Callable[[], CareerBot], settings: Settings,
     demo.queue(max_size=settings.ui_queue_size, api_open=False)
     # System fonts: the theme's default web font would be fetched from the internet by every browser.
     theme = gr.themes.Soft(font=["ui-sans-serif", "system-ui", "sans-serif"], font_mono=["ui-monospace", "monospace"])
-    return gr.mount_gradio_app(app, demo, path="/", theme=theme, show_error=False,
+    return gr.mount_gradio_app(app, demo, path="/", theme=theme, css=COMPACT_SOURCES_CSS, show_error=False,
                                footer_links=["api"] if settings.gradio_api else [])

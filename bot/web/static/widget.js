@@ -69,6 +69,11 @@
     ".sources summary { cursor: pointer; color: #4b5563; font-size: 12px; }",
     ".sources blockquote { margin: 4px 0; padding: 4px 8px; border-left: 3px solid #d1d5db; color: #374151;",
     "  white-space: pre-wrap; background: #f3f4f6; }",
+    ".chips { display: flex; flex-wrap: wrap; gap: 6px; margin-top: 8px; }",
+    ".log > .chips { align-self: flex-start; margin-top: -4px; }",
+    ".chip { font: inherit; font-size: 13px; line-height: 1.3; text-align: left; color: var(--accent); background: #fff;",
+    "  border: 1px solid var(--accent); border-radius: 14px; padding: 4px 10px; cursor: pointer; }",
+    ".chip:hover { background: #f5f5ff; }",
     "form { display: flex; gap: 8px; padding: 10px; border-top: 1px solid #e5e7eb; background: #fff; }",
     "textarea { flex: 1; resize: none; font: inherit; color: inherit; padding: 8px 10px; border: 1px solid #d1d5db;",
     "  border-radius: 10px; height: 42px; max-height: 120px; background: #fff; }",
@@ -217,7 +222,36 @@
       else if (m.role === "assistant") fillAnswer(addBot(), m);
       else addError(m.text);
     });
+    var offered = ui.log.querySelectorAll(".chips");
+    for (var i = 0; i < offered.length - 1; i++) offered[i].remove(); // only the newest answer's suggestions
+    if (!state.messages.length) showStarters();
     scrollDown();
+  }
+
+  // Starter questions from the server (built from its articles), under the greeting of an empty chat.
+  function showStarters() {
+    fetch(API + "/api/starters").then(function (response) {
+      return response.ok ? response.json() : { questions: [] };
+    }).then(function (body) {
+      if (state.messages.length || !body.questions || !body.questions.length) return;
+      ui.log.querySelector(".greeting").after(chips(body.questions, "starters"));
+    }).catch(function () { /* no starters: the greeting alone still invites a question */ });
+  }
+
+  // Questions offered as buttons; a click asks one.
+  function chips(questions, kind) {
+    var box = el("div", { "class": "chips " + kind, role: "group", "aria-label": "Suggested questions" });
+    questions.forEach(function (question) {
+      var chip = el("button", { "class": "chip", type: "button" }, question);
+      chip.addEventListener("click", function () { if (!busy) ask(question); });
+      box.appendChild(chip);
+    });
+    return box;
+  }
+
+  function removeChips() {
+    var offered = ui.log.querySelectorAll(".chips");
+    for (var i = 0; i < offered.length; i++) offered[i].remove();
   }
 
   function addUser(text) {
@@ -241,6 +275,7 @@
     bubble.querySelector(".text").textContent = answer.text;
     if (answer.notice) bubble.appendChild(el("div", { "class": "notice" }, answer.notice));
     if (answer.sources && answer.sources.length) bubble.appendChild(sourceList(answer.sources));
+    if (answer.suggestions && answer.suggestions.length) bubble.after(chips(answer.suggestions, "suggestions"));
   }
 
   function sourceList(sources) {
@@ -294,6 +329,7 @@
   }
 
   function ask(question) {
+    removeChips();
     var turns = history();
     addUser(question);
     state.messages.push({ role: "user", text: question });
@@ -309,7 +345,8 @@
       },
       sources: function (data) {
         finished = true;
-        var answer = { role: "assistant", text: data.answer, sources: data.sources || [], notice: data.notice || null };
+        var answer = { role: "assistant", text: data.answer, sources: data.sources || [], notice: data.notice || null,
+          suggestions: data.suggestions || [] };
         fillAnswer(bubble, answer);
         state.messages.push(answer);
         saveState();
