@@ -20,7 +20,7 @@ from bot.text import asked, content_words, expand_acronyms, stem
 # Words that only make sense with an earlier turn ("How much do *they* earn?", "and *that* role?").
 _REFERRING = re.compile(
     r"\b(they|them|their|theirs|it|its|this|that|these|those|he|she|his|her|one|ones|there|the role|the job|"
-    r"the position|the field|same|also|else|instead|what about|how about|and)\b",
+    r"the position|the field|same|also|else|instead|what about|how about)\b|^\W*(and|so|but|ok|okay)\b",
     re.IGNORECASE,
 )
 _CONTENT_WORD = re.compile(r"[a-z][a-z+#.-]{3,}", re.IGNORECASE)
