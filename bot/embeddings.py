@@ -8,9 +8,13 @@ import threading
 import time
 from concurrent.futures import Future
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from chromadb import Documents, EmbeddingFunction, Embeddings as ChromaVectors
 from langchain_core.embeddings import Embeddings
+
+if TYPE_CHECKING:
+    import numpy as np
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +51,7 @@ def pack_vectors(vectors: list[list[float]]) -> str:
     return base64.b64encode(np.asarray(vectors, dtype=np.float16).tobytes()).decode("ascii")
 
 
-def unpack_vectors(packed: str) -> "np.ndarray":
+def unpack_vectors(packed: str) -> np.ndarray:
     import base64
 
     import numpy as np

@@ -9,8 +9,11 @@ passage it cites. What the composer decides is which units to quote:
   whether it holds the kind of answer asked for (an amount, a duration, a share, a count, a list);
 * the best unit is quoted with what completes it: the sentence after it, or the other items of its list
   when a list is asked for;
-* "X vs Y" questions get a second part about the side the first one leaves out, and a strong match from
-  another article adds its view.
+* "X vs Y" questions get a second part about the side the first one leaves out, and units scoring nearly
+  as well as the best (a second figure, another article's view) are added while the answer stays short.
+
+Unit vectors are computed at ingest (bot/indexing.py) and travel in the chunk's metadata, so answering
+embeds only the question.
 """
 
 from __future__ import annotations
