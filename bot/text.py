@@ -43,10 +43,6 @@ def stem(word: str) -> str:
     return _stemmer().stemWord(word.lower())
 
 
-def words(text: str) -> list[str]:
-    return _WORD.findall(text)
-
-
 def content_words(text: str) -> list[str]:
     """The words that carry meaning, lower-cased, in order (stopwords and single characters dropped)."""
     return [w.lower() for w in _WORD.findall(text) if w.lower() not in _STOPWORDS and len(w) > 1]
