@@ -51,12 +51,13 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def forget_caches(careerbot: object) -> None:
-    """What a new reader's question would not find warm: its embedding, the passage units' embeddings, and
-    the local model's prompt prefix."""
+    """What a new reader's question would not find warm: its embedding and ranking, the passage units'
+    embeddings, and the local model's prompt prefix."""
     from bot import embeddings
 
     embeddings._embed_query.cache_clear()
     embeddings._text_vectors.clear()
+    careerbot.retriever.forget_rankings()
     if careerbot.backend.name == "local":
         from bot.backends.local import load_model
 

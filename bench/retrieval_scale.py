@@ -89,6 +89,7 @@ def main(argv: list[str] | None = None) -> None:
             from bot.embeddings import _embed_query
 
             _embed_query.cache_clear()  # a new question each time, as in use
+            retriever.forget_rankings()
             return retriever.invoke(question)
 
 

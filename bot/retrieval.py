@@ -9,7 +9,7 @@ from chromadb.api.models.Collection import Collection
 from langchain_core.callbacks import CallbackManagerForRetrieverRun
 from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
-from pydantic import ConfigDict, Field
+from pydantic import ConfigDict, Field, PrivateAttr
 
 from bot.embeddings import embed_query, is_dictionary_word
 from bot.lexical import LexicalIndex, indexed_text, tokens
@@ -39,6 +39,7 @@ def standalone_query(question: str, history: Sequence[dict] = ()) -> str:
 
 
 _DEFAULTS = Settings.model_fields
+_RANKINGS_KEPT = 256
 
 
 class ArticleRetriever(BaseRetriever):
@@ -63,7 +64,8 @@ class ArticleRetriever(BaseRetriever):
     model_config = ConfigDict(arbitrary_types_allowed=True)
 
     collection: Collection | Callable[[], Collection]
-    revision: Callable[[Collection], Revision] = lambda collection: count_revision(collection, 5.0)
+    revision: Callable[[Collection], Revision] = lambda collection: count_revision(
+        collection, _DEFAULTS["lexical_refresh_s"].default)
     lexical: LexicalIndex = Field(default_factory=LexicalIndex)
     # Defaults live in Settings (one home); from_settings() is how the app builds it.
     k: int = _DEFAULTS["top_k"].default
@@ -72,6 +74,9 @@ class ArticleRetriever(BaseRetriever):
     min_coverage: float = _DEFAULTS["min_coverage"].default
     min_evidence: float = _DEFAULTS["min_evidence"].default
     fusion_k: int = 60  # reciprocal rank fusion's usual constant
+    # Rankings of recent queries per store revision: one question is ranked for its answer, and again for
+    # its decline message and its suggestions.
+    _ranked: dict[tuple[str, Revision], list[Document]] = PrivateAttr(default_factory=dict)
 
     @classmethod
     def from_settings(cls, settings: Settings, **overrides: object) -> ArticleRetriever:
@@ -102,19 +107,27 @@ class ArticleRetriever(BaseRetriever):
     def rank(self, query: str) -> list[Document]:
         """Every candidate, best first, without the decline check."""
         collection = self.collection if isinstance(self.collection, Collection) else self.collection()
-        self.lexical.sync(collection, self.revision(collection))
-        vector = embed_query(query)
-        dense = self._nearest(collection, vector)
-        lexical = self.lexical.search(query, self.candidates)
-        return self._fuse(collection, vector, dense, lexical)
+        revision = self.revision(collection)
+        self.lexical.sync(collection, revision)
+        ranked = self._ranked.get((query, revision))
+        if ranked is None:
+            vector = embed_query(query)
+            ranked = self._fuse(collection, vector, self._nearest(collection, vector),
+                                self.lexical.search(query, self.candidates))
+            if len(self._ranked) >= _RANKINGS_KEPT:
+                self._ranked.clear()
+            self._ranked[(query, revision)] = ranked
+        return list(ranked)
+
+    def forget_rankings(self) -> None:
+        """For benchmarks that time every question cold."""
+        self._ranked.clear()
 
     def coverage(self, question: str, passages: Sequence[Document]) -> float:
         """The share of the question's word weight (rarity in the library) that the passages contain."""
-        words = list(dict.fromkeys(content_words(expand_acronyms(asked(question), keep=False))))
+        words = content_words(expand_acronyms(asked(question), keep=False))
         found = set(tokens(" ".join(indexed_text(p.page_content, p.metadata) for p in passages)))
-        weights = {self._library_token(word): 0.0 for word in words}
-        for token in weights:
-            weights[token] = self.lexical.idf(token)
+        weights = {token: self.lexical.idf(token) for token in map(self._library_token, words)}
         total = sum(weights.values())
         return sum(w for t, w in weights.items() if t in found) / total if total else 0.0
 

@@ -110,10 +110,14 @@ def unit_context(heading: str | None, unit: Unit) -> str:
     return " ".join(filter(None, [heading, unit.intro]))
 
 
+def with_context(context: str, text: str) -> str:
+    """A unit as embedded (at ingest, and by the composer for a passage stored without unit vectors)."""
+    return f"{context} {text}".strip()
+
+
 def unit_embedding_texts(chunk_text: str, heading: str | None) -> list[str]:
-    """The text embedded for each unit of a chunk (at ingest, and by the composer when it has no stored
-    vector): the unit with its context."""
-    return [f"{unit_context(heading, u)} {u.text}".strip() for u in passage_units(chunk_text)]
+    """What is embedded for each unit of a chunk: the unit with its context."""
+    return [with_context(unit_context(heading, u), u.text) for u in passage_units(chunk_text)]
 
 
 # Job-title and field abbreviations the embedding model does not resolve ("MLE" lands nowhere near "machine

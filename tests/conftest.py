@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -74,6 +75,19 @@ def library_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
 @pytest.fixture(scope="session")
 def library_bot(library_settings: Settings) -> CareerBot:
     return CareerBot(library_settings)
+
+
+@contextmanager
+def api_client(careerbot: CareerBot) -> Iterator[object]:
+    """The JSON API (no UI) over `careerbot`, in process. Many requests from one client: the rate limiter
+    has its own tests (test_security.py)."""
+    from fastapi.testclient import TestClient
+
+    from bot.web.api import create_app
+
+    unlimited = careerbot.settings.model_copy(update={"rate_limit": "off"})
+    with TestClient(create_app(unlimited, careerbot=careerbot, with_ui=False)) as client:
+        yield client
 
 
 @pytest.fixture(scope="session")

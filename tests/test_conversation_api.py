@@ -6,13 +6,12 @@ import pytest
 from fastapi.testclient import TestClient
 
 from bot.chain import CareerBot
-from bot.web.api import create_app
+from tests.conftest import api_client
 
 
 @pytest.fixture(scope="module")
 def client(library_bot: CareerBot):
-    unlimited = library_bot.settings.model_copy(update={"rate_limit": "off"})
-    with TestClient(create_app(unlimited, careerbot=library_bot, with_ui=False)) as test_client:
+    with api_client(library_bot) as test_client:
         yield test_client
 
 

@@ -6,13 +6,12 @@ from fastapi.testclient import TestClient
 
 from bot.chain import CareerBot
 from bot.web.api import create_app
+from tests.conftest import api_client
 
 
 @pytest.fixture(scope="module")
 def client(careerbot: CareerBot):
-    # Many requests from one client: the rate limiter has its own tests (test_security.py).
-    unlimited = careerbot.settings.model_copy(update={"rate_limit": "off"})
-    with TestClient(create_app(unlimited, careerbot=careerbot, with_ui=False)) as test_client:
+    with api_client(careerbot) as test_client:
         yield test_client
 
 

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from langchain_core.documents import Document
 
 from bot.backends.base import AnswerBackend
-from bot.text import Unit, asked, content_stems, expand_acronyms, passage_units, unit_context
+from bot.text import Unit, asked, content_stems, expand_acronyms, passage_units, unit_context, with_context
 
 _MAX_WORDS = 90
 _FIRST_PART_WORDS = 55
@@ -97,10 +97,10 @@ class Composer(AnswerBackend):
         candidates = _candidates(passages)
         if not candidates:
             return " ".join(f"{p.page_content.strip()} [{i + 1}]" for i, p in enumerate(passages[:1]))
-        self._score(question, candidates, passages)
+        wants_list = bool(_LIST_QUESTION.search(question))
+        self._score(question, wants_list, candidates, passages)
         quotable = [c for c in candidates if not _asks(c)] or candidates
         best = max(quotable, key=lambda c: c.score)
-        wants_list = bool(_LIST_QUESTION.search(question))
         text, used = _excerpt(best, candidates, wants_list, _FIRST_PART_WORDS)
         parts = [text]
         other_side = self._other_side(question, best, quotable, used)
@@ -111,13 +111,13 @@ class Composer(AnswerBackend):
         parts += _runners_up(best, quotable, used, _MAX_WORDS - _words(parts))
         return " ".join(parts)
 
-    def _score(self, question: str, candidates: list[_Candidate], passages: Sequence[Document]) -> None:
+    def _score(self, question: str, wants_list: bool, candidates: list[_Candidate],
+               passages: Sequence[Document]) -> None:
         query = _as_written(content_stems(question), candidates)
         frequency = Counter(s for c in candidates for s in c.stems | c.context_stems)
         weight = {s: math.log(1 + len(candidates) / frequency.get(s, 0.5)) for s in query}
         total = sum(weight.values()) or 1.0
         wanted = [shape for asks, shape in _ANSWER_KINDS if asks.search(question)]
-        wants_list = bool(_LIST_QUESTION.search(question))
         w = self.weights
         for c in candidates:
             in_unit = sum(weight[s] for s in query & c.stems)
@@ -179,9 +179,9 @@ def _words(parts: list[str]) -> int:
 def _as_written(query: set[str], candidates: list[_Candidate]) -> set[str]:
     """The question's stems, with a short form replaced by the passages' longer one ("cert" ->
     "certif", "stat" -> "statist"), so abbreviations match."""
-    written = {s for c in candidates for s in c.stems | c.context_stems}
-    return {next((w for w in sorted(written) if len(q) >= 4 and w.startswith(q)), q) if q not in written else q
-            for q in query}
+    written = sorted({s for c in candidates for s in c.stems | c.context_stems})
+    known = set(written)
+    return {q if q in known or len(q) < 4 else next((w for w in written if w.startswith(q)), q) for q in query}
 
 
 def _asks(candidate: _Candidate) -> bool:
@@ -261,6 +261,6 @@ def _similarities(question: str, contenders: list[_Candidate], passages: Sequenc
     stored = {i: unpack_vectors(p.metadata["unit_vectors"]) for i, p in enumerate(passages)
               if p.metadata.get("unit_vectors")}
     missing = [c for c in contenders if c.passage not in stored]
-    computed = dict(zip(map(id, missing), embed_texts([f"{c.context} {c.unit.text}".strip() for c in missing])))
+    computed = dict(zip(map(id, missing), embed_texts([with_context(c.context, c.unit.text) for c in missing])))
     vectors = [stored[c.passage][c.unit.position] if c.passage in stored else computed[id(c)] for c in contenders]
     return (np.asarray(vectors, dtype=np.float32) @ np.asarray(embed_query(question), dtype=np.float32)).tolist()
