@@ -20,7 +20,7 @@ from bot.retrieval import ArticleRetriever, standalone_query
 from bot.settings import Settings
 from bot.smalltalk import SmallTalkRecogniser, TopicLister
 from bot.suggestions import Suggester
-from bot.store import live_collection, revision as store_revision
+from bot.store import live_collection, live_unit_collection, revision as store_revision
 
 log = logging.getLogger(__name__)
 
@@ -87,7 +87,8 @@ class CareerBot:
     def __init__(self, settings: Settings, backend: AnswerBackend | None = None) -> None:
         self.settings = settings
         self.retriever = ArticleRetriever.from_settings(
-            settings, collection=lambda: live_collection(settings), revision=store_revision(settings)
+            settings, collection=lambda: live_collection(settings), units=lambda: live_unit_collection(settings),
+            revision=store_revision(settings),
         )
         self.backend = backend or make_backend(settings.backend, settings)
         self.composer = Composer()  # the fallback of every generating backend

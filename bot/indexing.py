@@ -37,7 +37,7 @@ from bot.chunking import content_hash, embedding_text, split_document
 from bot.embeddings import get_embeddings, pack_vectors
 from bot.loaders import Article, LoadError, iter_files, parse, read_file, source_name
 from bot.settings import Settings
-from bot.store import get_collection, reset_collection
+from bot.store import get_collection, get_unit_collection, reset_collection
 from bot.text import unit_embedding_texts
 
 log = logging.getLogger(__name__)
@@ -193,6 +193,7 @@ def ingest(
     started = time.perf_counter()
     report = IngestReport(dry_run=dry_run)
     collection = reset_collection(settings) if rebuild and not dry_run else get_collection(settings)
+    store = _Store(collection, get_unit_collection(settings))
     stored = {} if rebuild else stored_articles(collection)
     sources_by_path: dict[str, list[str]] = defaultdict(list)
     for stored_source, record in stored.items():
@@ -238,9 +239,9 @@ def ingest(
     report.chunks_written = sum(len(plan.chunks) for plan in plans)
     report.chunks_deleted = sum(len(plan.stale_ids) for plan in plans) + sum(len(ids) for ids in gone.values())
     if not dry_run:
-        report.chunks_embedded = _write(collection, plans, settings, progress)
+        report.chunks_embedded = _write(store, plans, settings, progress)
         for ids in gone.values():
-            collection.delete(ids=list(ids))
+            store.delete(list(ids))
     report.seconds = time.perf_counter() - started
     return report
 
@@ -268,21 +269,56 @@ def _pruned_sources(stored: dict[str, StoredArticle], seen: set[str], folders: s
 
 @dataclass(frozen=True)
 class Embedded:
-    """A chunk's vector, and its units' vectors packed for metadata (the composer compares them with the
-    question, so no unit is embedded while a reader waits)."""
+    """A chunk's vector, and its units' vectors packed (the composer compares them with the question, so
+    no unit is embedded while a reader waits)."""
 
     vector: list[float]
     unit_vectors: str
 
 
-def _write(collection: Collection, plans: list[PlannedArticle], settings: Settings, progress: bool) -> int:
+@dataclass(frozen=True)
+class _Store:
+    """The chunks and, keyed by the same ids, their units' vectors (bot.store.get_unit_collection)."""
+
+    chunks: Collection
+    units: Collection
+
+    def upsert(self, batch: list[Document], embedded: Mapping[str, Embedded]) -> None:
+        """Units first: a chunk is never stored without its units' vectors (a crash between the two leaves
+        only unit vectors, which the next write replaces)."""
+        vectors = [embedded[chunk.metadata["chunk_hash"]] for chunk in batch]
+        ids = [chunk.id for chunk in batch]
+        self.units.upsert(ids=ids, documents=[v.unit_vectors for v in vectors], embeddings=[v.vector for v in vectors],
+                          metadatas=[{"chunk_hash": chunk.metadata["chunk_hash"]} for chunk in batch])
+        self.chunks.upsert(ids=ids, documents=[chunk.page_content for chunk in batch],
+                           metadatas=[chunk.metadata for chunk in batch], embeddings=[v.vector for v in vectors])
+
+    def delete(self, ids: list[str]) -> None:
+        self.chunks.delete(ids=ids)
+        self.units.delete(ids=ids)
+
+    def known_vectors(self, chunk_hashes: set[str]) -> dict[str, Embedded]:
+        """Vectors already stored for these texts (under any article), so they are copied, not recomputed."""
+        chunk_vectors: dict[str, list[float]] = {}
+        unit_vectors: dict[str, str] = {}
+        hashes = sorted(chunk_hashes)
+        for start in range(0, len(hashes), 500):
+            where = {"chunk_hash": {"$in": hashes[start : start + 500]}}
+            found = self.chunks.get(where=where, include=["metadatas", "embeddings"])
+            chunk_vectors |= {m["chunk_hash"]: list(v) for m, v in zip(found["metadatas"], found["embeddings"])}
+            found = self.units.get(where=where, include=["metadatas", "documents"])
+            unit_vectors |= {m["chunk_hash"]: packed for m, packed in zip(found["metadatas"], found["documents"])}
+        return {h: Embedded(v, unit_vectors[h]) for h, v in chunk_vectors.items() if h in unit_vectors}
+
+
+def _write(store: _Store, plans: list[PlannedArticle], settings: Settings, progress: bool) -> int:
     """Upsert every planned chunk (embedding only texts never seen before), then delete stale chunks."""
     chunks = [chunk for plan in plans for chunk in plan.chunks]
-    embedded = _known_vectors(collection, {chunk.metadata["chunk_hash"] for chunk in chunks})
+    embedded = store.known_vectors({chunk.metadata["chunk_hash"] for chunk in chunks})
     missing = {c.metadata["chunk_hash"]: c for c in chunks if c.metadata["chunk_hash"] not in embedded}
     bar = tqdm(total=len(chunks), desc="embedding", unit=" chunks", disable=not progress)
     bar.update(len(chunks) - len(missing))
-    _flush_ready(collection, plans, embedded)  # articles whose every text is already stored
+    _flush_ready(store, plans, embedded)  # articles whose every text is already stored
     pending, window_size = list(missing.items()), _WINDOW_BATCHES * settings.embed_batch_size
     for start in range(0, len(pending), window_size):
         window = sorted(pending[start : start + window_size], key=lambda item: len(embedding_text(item[1])))
@@ -290,7 +326,7 @@ def _write(collection: Collection, plans: list[PlannedArticle], settings: Settin
             batch = window[batch_start : batch_start + settings.embed_batch_size]
             embedded.update(zip((h for h, _ in batch), _embed([chunk for _, chunk in batch], settings)))
             bar.update(len(batch))
-        _flush_ready(collection, plans, embedded)
+        _flush_ready(store, plans, embedded)
     bar.close()
     return len(missing)
 
@@ -308,7 +344,7 @@ def _embed(chunks: list[Document], settings: Settings) -> list[Embedded]:
     return found
 
 
-def _flush_ready(collection: Collection, plans: list[PlannedArticle], embedded: dict[str, Embedded]) -> None:
+def _flush_ready(store: _Store, plans: list[PlannedArticle], embedded: dict[str, Embedded]) -> None:
     """Write, in order, every planned article whose vectors are all known; writes as soon as possible so a
     long run that is killed keeps most of its work.
 
@@ -319,28 +355,7 @@ def _flush_ready(collection: Collection, plans: list[PlannedArticle], embedded: 
         ready.append(plans.pop(0))
     chunks = [chunk for plan in ready for chunk in plan.chunks]
     for start in range(0, len(chunks), _WRITE_BATCH):
-        batch = chunks[start : start + _WRITE_BATCH]
-        collection.upsert(
-            ids=[chunk.id for chunk in batch],
-            documents=[chunk.page_content for chunk in batch],
-            metadatas=[{**chunk.metadata, "unit_vectors": embedded[chunk.metadata["chunk_hash"]].unit_vectors}
-                       for chunk in batch],
-            embeddings=[embedded[chunk.metadata["chunk_hash"]].vector for chunk in batch],
-        )
+        store.upsert(chunks[start : start + _WRITE_BATCH], embedded)
     stale = [chunk_id for plan in ready for chunk_id in plan.stale_ids]
     if stale:
-        collection.delete(ids=stale)
-
-
-def _known_vectors(collection: Collection, chunk_hashes: set[str]) -> dict[str, Embedded]:
-    """Vectors already stored for these texts (under any article), so they are copied, not recomputed."""
-    known: dict[str, Embedded] = {}
-    hashes = sorted(chunk_hashes)
-    for start in range(0, len(hashes), 500):
-        found = collection.get(
-            where={"chunk_hash": {"$in": hashes[start : start + 500]}}, include=["metadatas", "embeddings"]
-        )
-        for meta, vector in zip(found["metadatas"], found["embeddings"]):
-            if meta.get("unit_vectors"):  # a chunk stored before units had vectors is embedded again
-                known[meta["chunk_hash"]] = Embedded(list(vector), meta["unit_vectors"])
-    return known
+        store.delete(stale)

@@ -64,6 +64,9 @@ class ArticleRetriever(BaseRetriever):
     model_config = ConfigDict(arbitrary_types_allowed=True)
 
     collection: Collection | Callable[[], Collection]
+    # The collection of the chunks' unit vectors (bot.store.get_unit_collection), for the passages `search`
+    # returns; without it the composer embeds the units it weighs itself.
+    units: Collection | Callable[[], Collection] | None = None
     revision: Callable[[Collection], Revision] = lambda collection: count_revision(
         collection, _DEFAULTS["lexical_refresh_s"].default)
     lexical: LexicalIndex = Field(default_factory=LexicalIndex)
@@ -94,7 +97,7 @@ class ArticleRetriever(BaseRetriever):
         """Up to `k` passages for `query`, or none when they don't cover `focus` (the question asked in
         this turn; the query may also carry the previous turn)."""
         ranked = self.rank(query)[: k or self.k]
-        return ranked if ranked and self.covers(focus or query, ranked) else []
+        return self._with_unit_vectors(ranked) if ranked and self.covers(focus or query, ranked) else []
 
     def covers(self, question: str, passages: Sequence[Document]) -> bool:
         """Whether the passages answer the question: close in meaning, holding its rare words, and not
@@ -144,6 +147,19 @@ class ArticleRetriever(BaseRetriever):
         if len(word) < 5 or is_dictionary_word(word):
             return token
         return self.lexical.misspelt(word) or token
+
+    def _with_unit_vectors(self, passages: list[Document]) -> list[Document]:
+        """The passages with their units' vectors in `metadata["unit_vectors"]`, where stored."""
+        if self.units is None:
+            return passages
+        units = self.units if isinstance(self.units, Collection) else self.units()
+        found = units.get(ids=[p.id for p in passages], include=["documents"])
+        packed = dict(zip(found["ids"], found["documents"]))
+        return [
+            Document(id=p.id, page_content=p.page_content, metadata={**p.metadata, "unit_vectors": packed[p.id]})
+            if p.id in packed else p
+            for p in passages
+        ]
 
     def _nearest(self, collection: Collection, vector: list[float]) -> list[Document]:
         found = collection.query(

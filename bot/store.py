@@ -47,10 +47,25 @@ def _cached_client(settings: Settings) -> ClientAPI:
 
 def get_collection(settings: Settings) -> Collection:
     """The article collection (created on first use), cosine distance, with our own embedding function."""
-    return _cached_client(settings).get_or_create_collection(
-        settings.collection,
-        embedding_function=ChromaEmbeddingFunction(),
-        metadata={"hnsw:space": "cosine"},
+    return _open(_cached_client(settings), settings.collection)
+
+
+def get_unit_collection(settings: Settings) -> Collection:
+    """The article collection's sibling: per chunk id, the vectors of the chunk's units (sentences, list
+    items, table rows) packed as its document, for the composer. Kept apart so that the many reads of chunk
+    metadata (each query's candidates, the catalog, ingest's look at what is stored) don't carry ~8 KB of
+    vectors per chunk; read only for the few passages an answer quotes. Its records' embedding is the
+    chunk's own (Chroma needs one), its metadata the chunk's `chunk_hash`."""
+    return _open(_cached_client(settings), units_name(settings.collection))
+
+
+def units_name(collection: str) -> str:
+    return f"{collection}-units"
+
+
+def _open(client: ClientAPI, name: str) -> Collection:
+    return client.get_or_create_collection(
+        name, embedding_function=ChromaEmbeddingFunction(), metadata={"hnsw:space": "cosine"}
     )
 
 
@@ -85,6 +100,12 @@ def live_collection(settings: Settings) -> Collection:
     return collection
 
 
+def live_unit_collection(settings: Settings) -> Collection:
+    """The unit vectors' collection of `live_collection`'s client (reopened with it)."""
+    live_collection(settings)
+    return get_unit_collection(settings)
+
+
 Revision = tuple[Hashable, int | None]
 
 
@@ -111,9 +132,12 @@ def _forget_client(settings: Settings) -> None:
 
 
 def reset_collection(settings: Settings) -> Collection:
+    """An empty article collection (and unit collection) in place of the stored ones."""
     client = _cached_client(settings)
-    if settings.collection in [c.name if hasattr(c, "name") else c for c in client.list_collections()]:
-        client.delete_collection(settings.collection)
+    stored = {c.name if hasattr(c, "name") else c for c in client.list_collections()}
+    for name in (settings.collection, units_name(settings.collection)):
+        if name in stored:
+            client.delete_collection(name)
     return get_collection(settings)
 
 

@@ -11,6 +11,7 @@ import pytest
 
 import bot  # noqa: F401 - offline switches before anything else loads
 from bot.chain import CareerBot
+from bot.embeddings import get_embeddings
 from bot.indexing import ingest
 from bot.settings import Settings
 from tests.apprunner import KNOWLEDGE, running_app
@@ -43,6 +44,21 @@ def write_article(settings: Settings) -> Callable[[str, str], Path]:
         return path
 
     return write
+
+
+@pytest.fixture
+def embedded_texts(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+    """Records every text the real model embeds (the model still runs)."""
+    texts: list[str] = []
+    embeddings = get_embeddings()
+    original = type(embeddings).embed_documents
+
+    def recording(self: object, batch: list[str]) -> list[list[float]]:
+        texts.extend(batch)
+        return original(self, batch)
+
+    monkeypatch.setattr(type(embeddings), "embed_documents", recording)
+    yield texts
 
 
 @pytest.fixture(scope="session")

@@ -1,6 +1,9 @@
 from langchain_core.documents import Document
 
 from bot.chain import Answer, CareerBot, cite
+from bot.embeddings import _embed_query
+from bot.retrieval import standalone_query
+from bot.text import asked, expand_acronyms
 
 
 def test_answer_cites_numbered_sources_that_contain_its_text(careerbot: CareerBot):
@@ -57,3 +60,12 @@ def test_questions_that_say_nothing_answerable_are_declined(careerbot: CareerBot
 def test_an_answer_about_a_missing_subject_is_declined_even_with_shared_career_words(careerbot: CareerBot):
     answer = careerbot.answer("What's the average salary for registered nurses in Texas?")
     assert answer.refused and answer.sources == []
+
+
+def test_answering_embeds_only_the_question(careerbot: CareerBot, embedded_texts: list[str]):
+    """The units the composer weighs were embedded at ingest and come from the unit collection."""
+    question = "What does a machine learning engineer do all day?"
+    _embed_query.cache_clear()
+    answer = careerbot.chain.invoke({"question": question, "history": []})
+    assert answer.sources and embedded_texts
+    assert set(embedded_texts) <= {standalone_query(question), expand_acronyms(asked(question), keep=False)}

@@ -3,18 +3,17 @@ duplicates, bad inputs, and citations carrying the article's metadata."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from bench.ingest import article_text
 from bot.chain import CareerBot
-from bot.embeddings import get_embeddings
 from bot.indexing import ingest
 from bot.retrieval import ArticleRetriever
 from bot.settings import Settings
-from bot.store import get_collection
+from bot.store import get_collection, get_unit_collection
 
 ROBOTICS = """---
 title: Working as a robotics engineer
@@ -31,28 +30,12 @@ design, electronics and control software, and spend much of their time debugging
 
 
 def snapshot(settings: Settings) -> dict[str, dict]:
-    """Every stored chunk: id -> metadata and text, the state two runs must agree on. Unit vectors, like
-    chunk vectors, vary in their last bits with the batch they were computed in: only their presence counts."""
+    """Every stored chunk: id -> metadata and text, the state two runs must agree on. Every chunk, and
+    only a stored chunk, has its units' vectors in the unit collection (vectors vary in their last bits with
+    the batch they were computed in: only their presence counts)."""
     stored = get_collection(settings).get(include=["metadatas", "documents"])
-    return {
-        i: {**{k: v for k, v in m.items() if k != "unit_vectors"}, "text": d, "units": bool(m.get("unit_vectors"))}
-        for i, m, d in zip(stored["ids"], stored["metadatas"], stored["documents"])
-    }
-
-
-@pytest.fixture
-def embedded_texts(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
-    """Records every text the real model embeds (the model still runs)."""
-    texts: list[str] = []
-    embeddings = get_embeddings()
-    original = type(embeddings).embed_documents
-
-    def recording(self: object, batch: list[str]) -> list[list[float]]:
-        texts.extend(batch)
-        return original(self, batch)
-
-    monkeypatch.setattr(type(embeddings), "embed_documents", recording)
-    yield texts
+    assert set(get_unit_collection(settings).get(include=[])["ids"]) == set(stored["ids"])
+    return {i: {**m, "text": d} for i, m, d in zip(stored["ids"], stored["metadatas"], stored["documents"])}
 
 
 def chunk_texts(embedded: list[str]) -> list[str]:

@@ -12,8 +12,8 @@ passage it cites. What the composer decides is which units to quote:
 * "X vs Y" questions get a second part about the side the first one leaves out, and units scoring nearly
   as well as the best (a second figure, another article's view) are added while the answer stays short.
 
-Unit vectors are computed at ingest (bot/indexing.py) and travel in the chunk's metadata, so answering
-embeds only the question.
+Unit vectors are computed at ingest (bot/indexing.py), stored beside the chunks and handed over in each
+passage's metadata (`unit_vectors`, by the retriever), so answering embeds only the question.
 """
 
 from __future__ import annotations
@@ -134,7 +134,8 @@ class Composer(AnswerBackend):
     def _add_meaning(self, question: str, candidates: list[_Candidate], passages: Sequence[Document]) -> None:
         """Similarity of meaning, for the units that words put in contention; the others get the lowest of
         theirs. Units' vectors come from ingest (metadata `unit_vectors`); only a passage without them
-        (stored by an older version, or built by hand) has its units embedded here."""
+        (stored by an older version, or from a retriever without the unit collection) has its units
+        embedded here."""
         if not self.weights.meaning:
             return
         contenders = sorted(candidates, key=lambda c: c.score, reverse=True)[:_MEANING_CANDIDATES]
