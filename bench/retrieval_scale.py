@@ -7,7 +7,10 @@ from the collection (what an app does at start) is timed as well.
     python -m bench.retrieval_scale [--chunks 100000] [--queries 50]
 
 The collection holds random unit vectors (inserted directly, no model) with short synthetic passages, so
-the word filter and re-rank have text to match; latency does not depend on what the vectors mean.
+the word filter and re-rank have text to match; latency does not depend on what the vectors mean. Each
+chunk also gets seven random unit vectors in the unit collection, which the retriever reads for the
+passages it returns, as in the app; the decline check is set to let every question through, so every
+query pays for that read.
 """
 
 from __future__ import annotations
@@ -25,10 +28,10 @@ import numpy as np
 
 import bot  # noqa: F401 - offline switches first
 from bench.ingest import _sentence, _TOPICS
-from bot.embeddings import get_embeddings
+from bot.embeddings import get_embeddings, pack_vectors
 from bot.retrieval import ArticleRetriever
 from bot.settings import Settings
-from bot.store import get_collection, revision
+from bot.store import get_collection, get_unit_collection, revision
 
 QUESTIONS = [
     "What does a machine learning engineer do?", "How much do data scientists earn?",
@@ -38,7 +41,7 @@ QUESTIONS = [
 
 
 def fill(settings: Settings, chunks: int, batch: int = 5000) -> float:
-    collection = get_collection(settings)
+    collection, units = get_collection(settings), get_unit_collection(settings)
     rng, vectors_rng = random.Random(0), np.random.default_rng(0)
     started = time.perf_counter()
     for start in range(0, chunks, batch):
@@ -46,6 +49,9 @@ def fill(settings: Settings, chunks: int, batch: int = 5000) -> float:
         vectors = vectors_rng.standard_normal((size, 384)).astype(np.float32)
         vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
         ids = [f"c{start + i}" for i in range(size)]
+        unit_vectors = vectors_rng.standard_normal((size, 7, 384)).astype(np.float32)
+        units.add(ids=ids, embeddings=vectors, documents=[pack_vectors(v.tolist()) for v in unit_vectors],
+                  metadatas=[{"chunk_hash": chunk_id} for chunk_id in ids])
         collection.add(
             ids=ids, embeddings=vectors,
             documents=[_sentence(rng, rng.choice(_TOPICS)) + " " + _sentence(rng, rng.choice(_TOPICS)) for _ in ids],
@@ -78,8 +84,10 @@ def main(argv: list[str] | None = None) -> None:
         collection = get_collection(settings)
         embeddings = get_embeddings()
         vectors = {q: embeddings.embed_query(q) for q in QUESTIONS}  # also loads the model before timing
-        retriever = ArticleRetriever.from_settings(settings, collection=collection, revision=revision(settings),
-                                                   threshold=-1.0)
+        retriever = ArticleRetriever.from_settings(
+            settings, collection=collection, units=get_unit_collection(settings), revision=revision(settings),
+            threshold=-1.0, min_coverage=0.0, min_evidence=-1.0,
+        )
         started = time.perf_counter()
         retriever.invoke(QUESTIONS[0])  # first query loads Chroma's index and builds the BM25 index
         print(f"first query, building the BM25 index of {retriever.lexical.size} chunks: "
@@ -90,8 +98,9 @@ def main(argv: list[str] | None = None) -> None:
 
             _embed_query.cache_clear()  # a new question each time, as in use
             retriever.forget_rankings()
-            return retriever.invoke(question)
-
+            passages = retriever.invoke(question)
+            assert passages and all(p.metadata.get("unit_vectors") for p in passages)
+            return passages
 
         raw = latencies(lambda q: collection.query(query_embeddings=[vectors[q]], n_results=8), args.queries)
         filtered = latencies(lambda q: collection.query(
