@@ -21,7 +21,6 @@ import bot  # noqa: F401
 from bot.backends.composer import Composer, Weights
 from bot.chain import Answer, CareerBot, cite
 from bot.eval import library_settings, load_cases, phrase_hit, source_hit
-from bot.retrieval import standalone_query
 from bot.settings import get_settings
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "eval"
@@ -44,12 +43,10 @@ def held_out(case_id: str) -> bool:
 
 
 def measure(careerbot: CareerBot, case: dict) -> Point:
-    turns = case.get("turns") or [case["q"]]
-    history = [{"role": "user", "content": turn} for turn in turns[:-1]]
-    query = standalone_query(turns[-1], history)
-    ranked = careerbot.retriever.rank(query)[: careerbot.retriever.k]
+    context = retrieved(careerbot, case)
+    ranked = careerbot.retriever.rank(context["query"])[: careerbot.retriever.k]
     similarity = max((p.metadata["score"] for p in ranked), default=0.0)
-    coverage = careerbot.retriever.coverage(turns[-1], ranked) if ranked else 0.0
+    coverage = careerbot.retriever.coverage(context["question"], ranked) if ranked else 0.0
     return Point(case.get("id", "?"), not case.get("refuse"), similarity, coverage, held_out(case.get("id", "")))
 
 
@@ -96,10 +93,15 @@ class Quotable:
 
 
 def quotable(careerbot: CareerBot, case: dict) -> Quotable:
+    context = retrieved(careerbot, case)
+    return Quotable(case, context["question"], context["passages"], held_out(case.get("id", "")))
+
+
+def retrieved(careerbot: CareerBot, case: dict) -> dict:
+    """The app's retrieval step for the case's last turn: query, question (acronyms spelled out), passages."""
     turns = case.get("turns") or [case["q"]]
     history = [{"role": "user", "content": turn} for turn in turns[:-1]]
-    passages = careerbot.retriever.search(standalone_query(turns[-1], history), turns[-1])
-    return Quotable(case, turns[-1], passages, held_out(case.get("id", "")))
+    return careerbot.retrieval_chain.invoke({"question": turns[-1], "history": history})
 
 
 def answered_right(composer: Composer, item: Quotable) -> bool:

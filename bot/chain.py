@@ -20,6 +20,7 @@ from bot.retrieval import ArticleRetriever, standalone_query
 from bot.settings import Settings
 from bot.smalltalk import SmallTalkRecogniser, TopicLister
 from bot.suggestions import Suggester
+from bot.text import spell_out
 from bot.store import live_collection, live_unit_collection, revision as store_revision
 
 log = logging.getLogger(__name__)
@@ -102,7 +103,14 @@ class CareerBot:
         """{"question", "history"} -> the same plus "query" (what was searched) and "passages"."""
         return RunnablePassthrough.assign(
             query=RunnableLambda(lambda x: standalone_query(x["question"], x.get("history") or ()))
-        ) | RunnablePassthrough.assign(passages=RunnableLambda(lambda x: self.retriever.search(x["query"], x["question"])))
+        ) | RunnableLambda(self._spelled_out) | RunnablePassthrough.assign(
+            passages=RunnableLambda(lambda x: self.retriever.search(x["query"], x["question"])))
+
+    def _spelled_out(self, context: dict) -> dict:
+        """The query and question with the library's phrase after each acronym it doesn't use itself."""
+        phrases = self.retriever.acronyms(context["query"])
+        return {**context, "query": spell_out(context["query"], phrases),
+                "question": spell_out(context["question"], phrases)}
 
     @cached_property
     def chain(self) -> Runnable:

@@ -15,7 +15,7 @@ from bot.embeddings import embed_query, is_dictionary_word
 from bot.lexical import LexicalIndex, indexed_text, tokens
 from bot.settings import Settings
 from bot.store import Revision, count_revision
-from bot.text import asked, content_words, expand_acronyms, stem
+from bot.text import asked, capitalised_acronyms, content_words, expand_acronyms, spelled_in, stem
 
 # Words that only make sense with an earlier turn ("How much do *they* earn?", "and *that* role?").
 _REFERRING = re.compile(
@@ -121,6 +121,18 @@ class ArticleRetriever(BaseRetriever):
                 self._ranked.clear()
             self._ranked[(query, revision)] = ranked
         return list(ranked)
+
+    def acronyms(self, query: str) -> dict[str, str]:
+        """Acronyms in the query that the library never writes as such, with the phrase the query's
+        candidate passages spell them with ("RS vs RE?" -> research scientist, research engineer): the
+        question is then searched, judged and answered with the phrase too."""
+        written = capitalised_acronyms(query)
+        if not written:
+            return {}
+        texts = [p.page_content for p in self.rank(query)]  # also brings the lexical index up to date
+        unknown = [a for a in written if not self.lexical.document_frequency(stem(a))]
+        found = {a: spelled_in(a, texts) for a in unknown}
+        return {a: phrase for a, phrase in found.items() if phrase}
 
     def forget_rankings(self) -> None:
         """For benchmarks that time every question cold."""

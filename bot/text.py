@@ -6,6 +6,7 @@ One regex per idea lives here: word tokens, sentence ends, list items.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -141,3 +142,35 @@ def expand_acronyms(text: str, keep: bool = True) -> str:
     if keep:
         return _ACRONYM.sub(lambda m: f"{m.group(1)} ({ACRONYMS[m.group(1)]})", text)
     return _ACRONYM.sub(lambda m: ACRONYMS[m.group(1)], text)
+
+
+# A word written in capitals that may abbreviate a phrase ("RS", "OS", "SREs").
+_CAPITALS = re.compile(r"\b([A-Z]{2,5})s?\b")
+
+
+def capitalised_acronyms(text: str) -> list[str]:
+    """Words of the text written as acronyms that `ACRONYMS` doesn't spell out."""
+    return [a for a in dict.fromkeys(_CAPITALS.findall(text)) if a not in ACRONYMS]
+
+
+def spell_out(text: str, phrases: dict[str, str]) -> str:
+    """'RS vs RE' with {"RS": "research scientist", ...} -> 'RS (research scientist) vs RE (...)'."""
+    for acronym, phrase in phrases.items():
+        text = re.sub(rf"\b{acronym}s?\b", lambda m: f"{m.group(0)} ({phrase})", text, count=1)
+    return text
+
+
+def spelled_in(acronym: str, texts: list[str], min_count: int = 2) -> str | None:
+    """The phrase that `acronym` most likely abbreviates in these texts: the most frequent run of content
+    words whose initials spell it ("RS" -> "research scientist"), seen at least `min_count` times.
+    Written here because the library is the only dictionary of its own jargon."""
+    letters = acronym.lower()
+    counts: Counter[str] = Counter()
+    for text in texts:
+        words = [w.lower() for w in _WORD.findall(text)]
+        for start in range(len(words) - len(letters) + 1):
+            run = words[start : start + len(letters)]
+            if all(w[0] == letter and len(w) > 2 and w not in _STOPWORDS for w, letter in zip(run, letters)):
+                counts[" ".join(run)] += 1
+    found = counts.most_common(1)
+    return found[0][0] if found and found[0][1] >= min_count else None

@@ -104,3 +104,18 @@ def test_a_strong_match_in_a_second_article_is_added_with_its_own_citation():
     other = passage("Most engineers earn a good salary, often above $100,000.", source="b.md")
     answer = Composer().compose("How much do engineers earn?", [SALARY, other])
     assert "[1]" in answer and "[2]" in answer
+
+
+def test_a_list_question_prefers_a_sentence_that_names_several_things():
+    platform = passage("Platform teams hire people who already write Go, Rust and Python.\n\n"
+                       "Platform teams care less about languages than about debugging skill.")
+    answer = Composer().compose("Which languages should I know to join a platform team?", [platform])
+    assert answer.startswith("Platform teams hire people who already write Go, Rust and Python. [1]")
+
+
+def test_a_first_step_question_gets_the_first_item_of_the_list():
+    steps = passage("Design interviews reward a calm routine. Work through these steps in order:\n"
+                    "- Ask the interviewer how many users the system serves\n- Sketch the data flow on the board\n"
+                    "- Choose a model and explain the interview trade-offs", heading="Design interview steps")
+    answer = Composer().compose("What is the first thing to do in a design interview?", [steps])
+    assert answer.startswith("Ask the interviewer how many users the system serves [1]")

@@ -117,3 +117,34 @@ class TestArticleRetrieverStandard(RetrieversIntegrationTests):
     @property
     def retriever_query_example(self) -> str:
         return "What does a data analyst earn at each level, and which skills raise the pay?"
+
+
+SRE_ARTICLE = """---
+title: Life as a site reliability engineer
+---
+# What a site reliability engineer does
+
+A site reliability engineer keeps production services fast and available. When a service goes down at night, the
+site reliability engineer on call restores it first and writes the postmortem the next morning.
+
+# Pay and hours
+
+Most site reliability engineers join an on-call rotation one week in four, and teams pay extra for those weeks.
+"""
+ANALYST_ARTICLE = """# Data analysts
+
+Data analysts query the warehouse, build dashboards and present findings to managers every week. A service team
+often asks them which features customers use most.
+"""
+
+
+def test_an_acronym_the_library_never_writes_is_searched_as_the_library_spells_it(settings, write_article):
+    write_article("sre.md", SRE_ARTICLE)
+    write_article("analysts.md", ANALYST_ARTICLE)
+    ingest([str(settings.knowledge_dir)], settings, progress=False)
+    careerbot = CareerBot(settings)
+    question = "What does an SRE do when a service goes down?"
+    assert careerbot.retriever.acronyms(question) == {"SRE": "site reliability engineer"}
+    answer = careerbot.answer(question)
+    assert [s.source for s in answer.sources] and {s.source for s in answer.sources} == {"sre.md"}
+    assert "restores it first" in answer.text

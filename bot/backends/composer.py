@@ -57,6 +57,11 @@ _LIST_QUESTION = re.compile(
     re.IGNORECASE,
 )
 _COMPARISON = re.compile(r"\s(?:vs\.?|versus|or)\s", re.IGNORECASE)
+# A sentence naming several things ("they write C++, Linux and Python"): it answers a list question as a
+# list's items do.
+_ENUMERATION = re.compile(r"[\w+#.-]+(?: [\w+#.-]+)?, [\w+#.-]+(?: [\w+#.-]+)?,? (?:and|or) [\w+#.-]+")
+# "What's the first thing to do ...", "where do I start": a list's first item is the answer.
+_FIRST_STEP = re.compile(r"\bfirst (?:thing|step|stage|move|priority)|\b(?:start|begin)(?: with| by)?\b\W*$", re.I)
 
 
 @dataclass
@@ -118,11 +123,13 @@ class Composer(AnswerBackend):
         weight = {s: math.log(1 + len(candidates) / frequency.get(s, 0.5)) for s in query}
         total = sum(weight.values()) or 1.0
         wanted = [shape for asks, shape in _ANSWER_KINDS if asks.search(question)]
+        first_items = _first_items(candidates) if _FIRST_STEP.search(question) else set()
         w = self.weights
         for c in candidates:
             in_unit = sum(weight[s] for s in query & c.stems)
             in_context = sum(weight[s] for s in (query & c.context_stems) - c.stems)
-            holds_answer = any(shape.search(c.unit.text) for shape in wanted)
+            holds_answer = (any(shape.search(c.unit.text) for shape in wanted) or id(c) in first_items
+                            or (wants_list and not c.unit.is_item and bool(_ENUMERATION.search(c.unit.text))))
             c.score = (
                 (in_unit + w.context * in_context) / total
                 + w.answer_kind * holds_answer
@@ -215,6 +222,15 @@ def _shared_words_are_context(candidates: list[_Candidate]) -> None:
         for c in items:
             c.stems -= shared
             c.context_stems |= shared
+
+
+def _first_items(candidates: list[_Candidate]) -> set[int]:
+    """The first item of each list (by id)."""
+    firsts: dict[tuple[int, int], _Candidate] = {}
+    for c in candidates:
+        if c.unit.is_item:
+            firsts.setdefault((c.passage, c.unit.group), c)
+    return {id(c) for c in firsts.values()}
 
 
 def _excerpt(anchor: _Candidate, candidates: list[_Candidate], wants_list: bool, max_words: int) -> tuple[str, set[int]]:

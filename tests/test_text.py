@@ -1,0 +1,28 @@
+from bot.text import capitalised_acronyms, spell_out, spelled_in
+
+TEXTS = [
+    "A site reliability engineer keeps services up. Most site reliability engineers are on call.",
+    "Ask a site reliability engineer about error budgets; a security researcher about threat models.",
+]
+
+
+def test_an_acronym_is_spelled_as_the_texts_most_often_spell_it():
+    assert spelled_in("SRE", TEXTS) == "site reliability engineer"
+
+
+def test_an_acronym_the_texts_spell_only_once_or_never_is_left_alone():
+    assert spelled_in("TM", TEXTS) is None  # "threat models" appears once
+    assert spelled_in("QA", TEXTS) is None
+
+
+def test_runs_starting_or_ending_with_stopwords_never_spell_an_acronym():
+    assert spelled_in("AT", ["ask about the team at the top"] * 3) is None
+
+
+def test_only_acronyms_outside_the_built_in_list_are_looked_up():
+    assert capitalised_acronyms("Should an SRE or an MLE learn Go? What about SREs and QA?") == ["SRE", "QA"]
+
+
+def test_the_phrase_follows_the_acronym_once():
+    assert spell_out("What do SREs do, and do SREs code?", {"SRE": "site reliability engineer"}) == \
+        "What do SREs (site reliability engineer) do, and do SREs code?"
