@@ -100,3 +100,18 @@ def test_thumbs_in_the_chat_rate_the_answer_they_are_under(app_server: str, app_
     page.get_by_role("button", name=DOWN_REASONS[1]).click()
     row = recorded(app_root / "data", feedback, exchange_id, until=lambda r: r.reason == DOWN_REASONS[1])
     assert row.rating == "down"
+
+
+@pytest.mark.parametrize("log_conversations", [True, False])
+def test_chat_offers_thumbs_only_when_conversations_are_recorded(tmp_path: Path, log_conversations: bool):
+    from bot.conversations import ConversationLog
+    from bot.web.ratelimit import QuestionLimit
+    from bot.web.ui import build_ui
+
+    settings = make_settings(data_dir=tmp_path / "data", log_conversations=log_conversations)
+    log = ConversationLog(settings)
+    try:
+        chat = build_ui(lambda: None, settings, QuestionLimit(None), log, concurrency=1)
+        assert bool(getattr(chat.chatbot, "likeable", False)) is log_conversations
+    finally:
+        log.close()
