@@ -165,7 +165,8 @@ def recorded_count(settings: object, conversation_ids: set[str], expected: int, 
                 count, problem = 0, exc
             if count >= expected or time.monotonic() > deadline:
                 if problem:
-                    print(f"exchange log at {engine.url!r} unreadable: {problem}", file=sys.stderr)
+                    print(f"exchange log at {engine.url!r} unreadable: {getattr(problem, 'orig', None) or problem}",
+                          file=sys.stderr)
                 return count
             time.sleep(0.5)
     finally:
