@@ -69,6 +69,15 @@ class Settings(BaseSettings):
         None, description="The chat's starter questions: a file (one per line) or a |-separated list; "
                           "default: built from the loaded library.")
 
+    # The exchange log (bot/conversations.py): what readers asked, what they got, and their feedback.
+    data_dir: Path = Field(Path(".careerbot/data"), description="Where the SQLite exchange log (careerbot.db) lives.")
+    database_url: str | None = Field(
+        None, description="postgresql://user:pass@host/db (or any SQLAlchemy URL) for the exchange log; "
+                          "overrides data_dir, so several instances share one log.")
+    log_conversations: bool = Field(True, description="Record every exchange and accept feedback on answers.")
+    log_retention_days: int = Field(90, ge=1, description="Recorded exchanges older than this are deleted.")
+    max_feedback_chars: int = Field(500, ge=1, description="Longest reason a reader may give with a rating.")
+
     backend: Literal["composer", "openai", "local"] = "composer"
     llm_base_url: str = "http://127.0.0.1:11434/v1"
     llm_model: str = "llama3.2"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -32,7 +33,7 @@ def make_settings(**overrides: object) -> Settings:
 def settings(tmp_path: Path) -> Settings:
     """An empty store and an empty knowledge folder of the test's own."""
     (tmp_path / "knowledge").mkdir()
-    return make_settings(knowledge_dir=tmp_path / "knowledge", store_dir=tmp_path / "store")
+    return make_settings(knowledge_dir=tmp_path / "knowledge", store_dir=tmp_path / "store", data_dir=tmp_path / "data")
 
 
 @pytest.fixture
@@ -64,7 +65,8 @@ def embedded_texts(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
 @pytest.fixture(scope="session")
 def seeded_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     """A store holding the real knowledge/ folder, ingested once per test session."""
-    settings = make_settings(knowledge_dir=KNOWLEDGE, store_dir=tmp_path_factory.mktemp("seeded") / "store")
+    root = tmp_path_factory.mktemp("seeded")
+    settings = make_settings(knowledge_dir=KNOWLEDGE, store_dir=root / "store", data_dir=root / "data")
     report = ingest([str(KNOWLEDGE)], settings, progress=False)
     assert not report.failed and report.added
     return settings
@@ -82,7 +84,8 @@ LIBRARY = Path(__file__).parent / "fixtures" / "library"
 def library_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     """A store holding tests/fixtures/library (articles written for the tests: HTML with page furniture and
     a table, Markdown with a list, plain text with bullets), ingested once per test session."""
-    settings = make_settings(knowledge_dir=LIBRARY, store_dir=tmp_path_factory.mktemp("library") / "store")
+    root = tmp_path_factory.mktemp("library")
+    settings = make_settings(knowledge_dir=LIBRARY, store_dir=root / "store", data_dir=root / "data")
     report = ingest([str(LIBRARY)], settings, progress=False)
     assert not report.failed and len(report.added) == 4
     return settings
@@ -94,23 +97,56 @@ def library_bot(library_settings: Settings) -> CareerBot:
 
 
 @contextmanager
-def api_client(careerbot: CareerBot) -> Iterator[object]:
-    """The JSON API (no UI) over `careerbot`, in process. Many requests from one client: the rate limiter
-    has its own tests (test_security.py)."""
+def api_client(careerbot: CareerBot, **overrides: object) -> Iterator[object]:
+    """The JSON API (no UI) over `careerbot`, in process, with `overrides` of its settings. Many requests from
+    one client: the rate limiter has its own tests (test_security.py)."""
     from fastapi.testclient import TestClient
 
     from bot.web.api import create_app
 
-    unlimited = careerbot.settings.model_copy(update={"rate_limit": "off"})
+    unlimited = careerbot.settings.model_copy(update={"rate_limit": "off", **overrides})
     with TestClient(create_app(unlimited, careerbot=careerbot, with_ui=False)) as client:
         yield client
 
 
 @pytest.fixture(scope="session")
-def app_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def app_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """`app_server`'s folder: its store, and its exchange log in data/."""
+    return tmp_path_factory.mktemp("app")
+
+
+@pytest.fixture(scope="session")
+def app_server(app_root: Path) -> Iterator[str]:
     """`python app.py` for real, on a free port, starting from an empty store (so it ingests first)."""
-    with running_app(tmp_path_factory.mktemp("app") / "store") as base_url:
+    with running_app(app_root / "store", {"CAREERBOT_DATA_DIR": str(app_root / "data")}) as base_url:
         yield base_url
+
+
+def recorded(data_dir: Path, table: object, exchange_id: str, until: Callable[[object], bool] = bool,
+             timeout: float = 20.0) -> object:
+    """The row of `table` (exchanges, feedback) about an exchange in the log under `data_dir`, once the app
+    has written it (and it satisfies `until`)."""
+    from sqlalchemy import select
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from bot.conversations import exchanges, open_engine
+
+    key = table.c.id if table is exchanges else table.c.exchange_id
+    engine = open_engine(make_settings(data_dir=data_dir))
+    deadline = time.monotonic() + timeout
+    try:
+        while True:
+            try:
+                with engine.connect() as conn:
+                    row = conn.execute(select(table).where(key == exchange_id)).first()
+            except SQLAlchemyError:  # the app has not created the tables yet
+                row = None
+            if row is not None and until(row):
+                return row
+            assert time.monotonic() < deadline, f"no matching {table.name} row for exchange {exchange_id}: {row}"
+            time.sleep(0.1)
+    finally:
+        engine.dispose()
 
 
 @pytest.fixture(scope="module")
@@ -174,10 +210,16 @@ def host_sites(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, o
 
 
 @pytest.fixture(scope="session")
-def widget_app(tmp_path_factory: pytest.TempPathFactory, host_sites: dict[str, object]) -> Iterator[str]:
+def widget_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """`widget_app`'s folder: its knowledge, store, and its exchange log in data/."""
+    return tmp_path_factory.mktemp("widget_app")
+
+
+@pytest.fixture(scope="session")
+def widget_app(widget_root: Path, host_sites: dict[str, object]) -> Iterator[str]:
     """An app that lets `host_sites["allowed"]` embed it, with a generous rate limit, whose knowledge folder
     also holds an article carrying HTML/script payloads in its title, url and text."""
-    root = tmp_path_factory.mktemp("widget_app")
+    root = widget_root
     knowledge = root / "knowledge"
     knowledge.mkdir()
     for article in KNOWLEDGE.glob("*.md"):
@@ -185,7 +227,7 @@ def widget_app(tmp_path_factory: pytest.TempPathFactory, host_sites: dict[str, o
     (knowledge / "quantum-gardening.md").write_text(XSS_ARTICLE, encoding="utf-8")
     with running_app(root / "store", {
         "CAREERBOT_KNOWLEDGE_DIR": str(knowledge), "CAREERBOT_ALLOWED_ORIGINS": str(host_sites["allowed"]),
-        "CAREERBOT_RATE_LIMIT": "1000/minute",
+        "CAREERBOT_RATE_LIMIT": "1000/minute", "CAREERBOT_DATA_DIR": str(root / "data"),
     }) as base_url:
         yield base_url
 
@@ -300,3 +342,26 @@ def closed_api_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """An app with CAREERBOT_GRADIO_API=false."""
     with running_app(tmp_path_factory.mktemp("closed_api_app") / "store", {"CAREERBOT_GRADIO_API": "false"}) as url:
         yield url
+
+
+# --- the exchange log on both databases (tests/test_conversations.py, tests/test_feedback.py) --------
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[object]:
+    """A real PostgreSQL server for the session. If it can't start, the tests that need it fail, never skip."""
+    from tests.pgserver import PostgresServer
+
+    server = PostgresServer()
+    try:
+        server.start()
+        yield server
+    finally:
+        server.remove()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def log_settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
+    """Settings whose exchange log is empty: a SQLite file in a temp folder, or a new PostgreSQL database."""
+    if request.param == "sqlite":
+        return make_settings(data_dir=tmp_path / "data")
+    return make_settings(data_dir=tmp_path / "unused", database_url=request.getfixturevalue("postgres").new_database())
