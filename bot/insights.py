@@ -129,6 +129,15 @@ def logged_count(engine: Engine, days: int, now: datetime | None = None) -> int:
                             .where(exchanges.c.created_at >= since(days, now))).scalar_one()
 
 
+def ratings(engine: Engine, days: int, now: datetime | None = None) -> tuple[int, int]:
+    """Thumbs up and thumbs down given in the window, on answers of the window."""
+    statement = (select(feedback.c.rating, func.count()).join(exchanges, exchanges.c.id == feedback.c.exchange_id)
+                 .where(exchanges.c.created_at >= since(days, now)).group_by(feedback.c.rating))
+    with reading(engine).connect() as conn:
+        counts = dict(conn.execute(statement).all())
+    return counts.get("up", 0), counts.get("down", 0)
+
+
 # --- content gaps ---------------------------------------------------------------------------------------
 
 @dataclass
