@@ -302,6 +302,16 @@ class ConversationLog:
                 return
             self._pending += 1
 
+    def record_answer(self, answer: Answer, question: str, channel: Channel, conversation_id: str | None,
+                      started: float) -> str | None:
+        """Records an answer asked for at `started` (time.perf_counter()); returns its exchange id, None when off."""
+        if not self.enabled:
+            return None
+        exchange = Exchange.of(answer, question, channel, conversation_id,
+                               latency_ms=round((time.perf_counter() - started) * 1000))
+        self.record(exchange)
+        return exchange.id
+
     def flush(self, timeout: float = 5) -> None:
         """Waits (up to `timeout` seconds) until every recorded exchange is written or given up on."""
         with self._idle:

@@ -82,6 +82,7 @@ class Settings(BaseSettings):
                           "overrides data_dir, so several instances share one log.")
     log_conversations: bool = Field(True, description="Record every exchange and accept feedback on answers.")
     log_retention_days: int = Field(90, ge=1, description="Recorded exchanges older than this are deleted.")
+    max_feedback_chars: int = Field(500, ge=1, description="Longest reason a reader may give with a rating.")
 
     # The owner's page (/admin, bot/web/admin.py) and `python -m bot.report` (bot/insights.py).
     admin_token: SecretStr | None = Field(

@@ -3,12 +3,16 @@
 #   1. .venv = requirements.txt (exactly what scripts/run.sh installs) + test tools: the whole suite except
 #      the local-LLM tests. A package the app needs but requirements.txt lacks fails here.
 #   2. .venv-llm = that + requirements-llm.txt (the optional `local` backend): the local-LLM tests.
-# Also installs Debian's chromium for the browser tests. Arguments go to both pytest runs.
+# Also installs Debian's chromium for the browser tests and postgresql for the exchange log's tests (which
+# start their own server). Arguments go to both pytest runs.
 source "$(dirname "$0")/bootstrap.sh" requirements-test.txt
-if [ ! -x /usr/bin/chromium ]; then
-  echo "installing Debian chromium for the browser tests" >&2
+missing=()
+[ -x /usr/bin/chromium ] || missing+=(chromium)
+compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || missing+=(postgresql)
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "installing Debian ${missing[*]} for the tests" >&2
   SUDO=$(command -v sudo || true)
-  $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium
+  $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}"
 fi
 set +e
 .venv/bin/python -m pytest -m "not llm" "$@"

@@ -31,7 +31,7 @@ def make_settings(**overrides: object) -> Settings:
 def settings(tmp_path: Path) -> Settings:
     """An empty store and an empty knowledge folder of the test's own."""
     (tmp_path / "knowledge").mkdir()
-    return make_settings(knowledge_dir=tmp_path / "knowledge", store_dir=tmp_path / "store")
+    return make_settings(knowledge_dir=tmp_path / "knowledge", store_dir=tmp_path / "store", data_dir=tmp_path / "data")
 
 
 @pytest.fixture
@@ -48,7 +48,8 @@ def write_article(settings: Settings) -> Callable[[str, str], Path]:
 @pytest.fixture(scope="session")
 def seeded_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     """A store holding the real knowledge/ folder, ingested once per test session."""
-    settings = make_settings(knowledge_dir=KNOWLEDGE, store_dir=tmp_path_factory.mktemp("seeded") / "store")
+    root = tmp_path_factory.mktemp("seeded")
+    settings = make_settings(knowledge_dir=KNOWLEDGE, store_dir=root / "store", data_dir=root / "data")
     report = ingest([str(KNOWLEDGE)], settings, progress=False)
     assert not report.failed and report.added
     return settings
@@ -66,7 +67,8 @@ LIBRARY = Path(__file__).parent / "fixtures" / "library"
 def library_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     """A store holding tests/fixtures/library (articles written for the tests: HTML with page furniture and
     a table, Markdown with a list, plain text with bullets), ingested once per test session."""
-    settings = make_settings(knowledge_dir=LIBRARY, store_dir=tmp_path_factory.mktemp("library") / "store")
+    root = tmp_path_factory.mktemp("library")
+    settings = make_settings(knowledge_dir=LIBRARY, store_dir=root / "store", data_dir=root / "data")
     report = ingest([str(LIBRARY)], settings, progress=False)
     assert not report.failed and len(report.added) == 4
     return settings
@@ -284,3 +286,26 @@ def closed_api_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """An app with CAREERBOT_GRADIO_API=false."""
     with running_app(tmp_path_factory.mktemp("closed_api_app") / "store", {"CAREERBOT_GRADIO_API": "false"}) as url:
         yield url
+
+
+# --- the exchange log on both databases (tests/test_conversations.py, tests/test_feedback.py) --------
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[object]:
+    """A real PostgreSQL server for the session. If it can't start, the tests that need it fail, never skip."""
+    from tests.pgserver import PostgresServer
+
+    server = PostgresServer()
+    try:
+        server.start()
+        yield server
+    finally:
+        server.remove()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def log_settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
+    """Settings whose exchange log is empty: a SQLite file in a temp folder, or a new PostgreSQL database."""
+    if request.param == "sqlite":
+        return make_settings(data_dir=tmp_path / "data")
+    return make_settings(data_dir=tmp_path / "unused", database_url=request.getfixturevalue("postgres").new_database())

@@ -251,7 +251,7 @@ def test_server_stream_reports_a_failure_in_band() -> None:
 
     async def collect() -> list[str]:
         return [e async for e in stream_events(Failing(), ChatRequest(message="hi"), anyio.CapacityLimiter(1),
-                                               make_settings())]
+                                               make_settings(), record=lambda answer: None)]
 
     with ThreadPoolExecutor(1) as thread:  # Playwright's sync API keeps an event loop in this thread
         events = [e.split("\n")[0] for e in thread.submit(anyio.run, collect).result()]

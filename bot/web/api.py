@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import AsyncIterator
+import time
+import uuid
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Literal
@@ -16,21 +18,24 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, Response, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field, StrictStr
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot.chain import Answer, CareerBot
+from bot.conversations import Channel, ConversationLog, UnknownExchange
 from bot.settings import Settings
 from bot.web.display import source_dicts
 from bot.web.errors import error_body
 from bot.web.openai_api import openai_router
 from bot.web.ratelimit import CONVERSATION_ID, QuestionLimit
-from bot.web.security import CONVERSATION_HEADER, install_security
+from bot.web.security import CHANNEL_HEADER, CONVERSATION_HEADER, install_security
 from bot.web.streaming import answer_gate, batches
 from bot.web.validation import chat_problem
 
 log = logging.getLogger(__name__)
 STATIC = Path(__file__).resolve().parent / "static"
-# widget.js carries this marker where the server writes the limits it enforces, so they have one home.
-_WIDGET_LIMITS = "/* limits: filled in by the server */ {}"
+# widget.js carries this marker where the server writes the limits it enforces and whether it takes feedback,
+# so they have one home.
+_WIDGET_SETTINGS = "/* settings: filled in by the server */ {}"
 _ERROR = {"content": {"application/json": {"example": {"error": "what went wrong"}}}}
 # Documented on both chat routes; the middleware in bot/web/security.py produces the 403s, 429s, big-body 413s
 # and malformed-JSON 422s.
@@ -45,7 +50,8 @@ STREAM_DESCRIPTION = """Server-Sent Events, in this order:
 
 * `event: token`, `data: {"text": "..."}`: zero or more pieces of the answer as it is written;
 * `event: sources`, `data:` the same object as `POST /api/chat` returns (`answer`, `sources`, `backend`, `refused`,
-  `kind`, `suggestions`, `notice`). Its `answer` is authoritative: show it in place of the streamed text;
+  `kind`, `suggestions`, `notice`, `exchange_id`). Its `answer` is authoritative: show it in place of the streamed
+  text;
 * `event: done`, `data: {}`.
 
 A failure after the stream has started arrives in-band as `event: error`, `data: {"error": "..."}`, then `done`.
@@ -88,6 +94,26 @@ class ChatResponse(BaseModel):
     suggestions: list[str] = Field(
         default_factory=list, description="Up to three questions to ask next that the articles answer.")
     notice: str | None = None
+    exchange_id: str | None = Field(
+        None, description="This answer's id in the exchange log, for `POST /api/feedback`; null when the server "
+                          "doesn't record conversations.")
+
+
+class FeedbackRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    exchange_id: uuid.UUID = Field(description="The `exchange_id` of the answer rated.")
+    rating: Literal["up", "down"]
+    reason: StrictStr | None = Field(None, description="Optional: what was wrong or right, in a few words "
+                                                       "(at most CAREERBOT_MAX_FEEDBACK_CHARS characters).")
+
+
+FEEDBACK_ERRORS: dict = {
+    **{status: CHAT_ERRORS[status] for status in (403, 413, 429)},
+    404: {**_ERROR, "description": "no answer with this exchange_id (or it has been purged), or feedback is off "
+                                   "(CAREERBOT_LOG_CONVERSATIONS=false)"},
+    422: {**_ERROR, "description": "malformed exchange_id, a rating other than up/down, or a reason too long"},
+    503: {**_ERROR, "description": "the exchange log's database is unavailable; try again later"},
+}
 
 
 def prepare(settings: Settings) -> CareerBot:
@@ -114,36 +140,38 @@ def validated(request: ChatRequest, settings: Settings) -> ChatRequest:
     return request
 
 
-def response_body(answer: Answer, settings: Settings) -> dict:
+def response_body(answer: Answer, settings: Settings, exchange_id: str | None = None) -> dict:
     return ChatResponse(
         answer=answer.text, backend=answer.backend, refused=answer.refused, notice=answer.notice, kind=answer.kind,
-        suggestions=answer.suggestions,
+        suggestions=answer.suggestions, exchange_id=exchange_id,
         sources=[SourceOut(**source) for source in source_dicts(answer.sources, settings.knowledge_dir)],
     ).model_dump()
 
 
 def widget_script(settings: Settings) -> bytes:
     """widget.js with the server's limits written in, so the widget never holds a copy that could drift."""
-    limits = json.dumps({"maxMessageChars": settings.max_message_chars})
-    return (STATIC / "widget.js").read_text(encoding="utf-8").replace(_WIDGET_LIMITS, limits).encode()
+    server = json.dumps({"maxMessageChars": settings.max_message_chars, "feedback": settings.log_conversations,
+                         "maxFeedbackChars": settings.max_feedback_chars})
+    return (STATIC / "widget.js").read_text(encoding="utf-8").replace(_WIDGET_SETTINGS, server).encode()
 
 
-async def stream_events(careerbot: CareerBot, request: ChatRequest, gate: CapacityLimiter,
-                        settings: Settings) -> AsyncIterator[str]:
-    """Server-Sent Events: `token` pieces, then one `sources` event with the final answer, then `done`."""
+async def stream_events(careerbot: CareerBot, request: ChatRequest, gate: CapacityLimiter, settings: Settings,
+                        record: Callable[[Answer], str | None]) -> AsyncIterator[str]:
+    """Server-Sent Events: `token` pieces, then one `sources` event with the final answer (recorded by
+    `record`, which returns its exchange id), then `done`."""
     pieces = careerbot.stream(request.message, [turn.model_dump() for turn in request.history])
     try:
         async for batch in batches(pieces, gate):
-            yield "".join(_piece_event(piece, settings) for piece in batch)  # one write per batch, not per word
+            yield "".join(_piece_event(piece, settings, record) for piece in batch)  # one write per batch
     except Exception:  # the stream has started: report in-band rather than cutting the connection
         log.exception("streaming answer failed")
         yield _event("error", {"error": "the answer failed; please try again"})
     yield _event("done", {})
 
 
-def _piece_event(piece: str | Answer, settings: Settings) -> str:
+def _piece_event(piece: str | Answer, settings: Settings, record: Callable[[Answer], str | None]) -> str:
     if isinstance(piece, Answer):
-        return _event("sources", response_body(piece, settings))
+        return _event("sources", response_body(piece, settings, record(piece)))
     return _event("token", {"text": piece})
 
 
@@ -153,7 +181,13 @@ def _event(name: str, data: dict) -> str:
 
 # Only documented here (the rate limiter in the middleware reads it): lets /docs show the widget's header.
 _CONVERSATION_ID = Header(None, alias=CONVERSATION_HEADER, pattern=CONVERSATION_ID.pattern,
-                          description="Optional conversation id; rate limits apply per conversation as well as per IP.")
+                          description="Optional conversation id; rate limits apply per conversation as well as per IP, "
+                                      "and the exchange log groups answers by it.")
+_CHANNEL = Header(None, alias=CHANNEL_HEADER, description="`widget` from careerbot's widget (for the exchange log).")
+
+
+def channel_of(header: str | None) -> Channel:
+    return "widget" if header == "widget" else "api"
 
 
 def create_app(settings: Settings, careerbot: CareerBot | None = None, with_ui: bool = True) -> FastAPI:
@@ -161,6 +195,7 @@ def create_app(settings: Settings, careerbot: CareerBot | None = None, with_ui: 
     gate = answer_gate(settings)
     questions = QuestionLimit.from_settings(settings.rate_limit)  # one count for the API and the chat page
     widget = widget_script(settings)
+    conversations = ConversationLog(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -168,6 +203,7 @@ def create_app(settings: Settings, careerbot: CareerBot | None = None, with_ui: 
 
         state["bot"] = careerbot or await run_in_threadpool(prepare, settings)
         yield
+        await run_in_threadpool(conversations.close)  # writes what is still queued
 
     def current_bot() -> CareerBot:
         if "bot" not in state:
@@ -208,20 +244,47 @@ def create_app(settings: Settings, careerbot: CareerBot | None = None, with_ui: 
         return {"questions": current_bot().starter_questions()}
 
     @app.post("/api/chat", response_model=ChatResponse, responses=CHAT_ERRORS)
-    def chat(request: ChatRequest, conversation: str | None = _CONVERSATION_ID) -> dict:
+    def chat(request: ChatRequest, conversation: str | None = _CONVERSATION_ID, channel: str | None = _CHANNEL) -> dict:
         validated(request, settings)
+        started = time.perf_counter()
         answer = current_bot().answer(request.message, [t.model_dump() for t in request.history])
-        return response_body(answer, settings)
+        exchange_id = conversations.record_answer(answer, request.message, channel_of(channel), conversation, started)
+        return response_body(answer, settings, exchange_id)
 
     @app.post("/api/chat/stream", response_class=StreamingResponse, description=STREAM_DESCRIPTION,
               responses={200: {"content": {"text/event-stream": {}}, "description": "token*, sources, done"},
                          **CHAT_ERRORS})
-    def chat_stream(request: ChatRequest, conversation: str | None = _CONVERSATION_ID) -> StreamingResponse:
+    def chat_stream(request: ChatRequest, conversation: str | None = _CONVERSATION_ID,
+                    channel: str | None = _CHANNEL) -> StreamingResponse:
         validated(request, settings)
+        started = time.perf_counter()
+
+        def record(answer: Answer) -> str | None:
+            return conversations.record_answer(answer, request.message, channel_of(channel), conversation, started)
+
         return StreamingResponse(
-            stream_events(current_bot(), request, gate, settings), media_type="text/event-stream",
+            stream_events(current_bot(), request, gate, settings, record), media_type="text/event-stream",
             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
         )
+
+    @app.post("/api/feedback", status_code=204, response_class=Response, responses=FEEDBACK_ERRORS,
+              description="Rate an answer by its `exchange_id`; rating it again replaces the earlier rating.")
+    def rate_answer(request: FeedbackRequest) -> Response:
+        if not conversations.enabled:
+            raise HTTPException(404, "feedback is off: this server doesn't record conversations "
+                                     "(CAREERBOT_LOG_CONVERSATIONS=false)")
+        reason = (request.reason or "").strip() or None
+        if reason and len(reason) > settings.max_feedback_chars:
+            raise HTTPException(422, f"reason too long: {len(reason)} characters, at most {settings.max_feedback_chars}")
+        try:
+            conversations.rate(str(request.exchange_id), request.rating, reason)
+        except UnknownExchange:
+            raise HTTPException(404, "no answer with this exchange_id: rate an answer by the exchange_id it "
+                                     "came with (exchanges are kept CAREERBOT_LOG_RETENTION_DAYS days)") from None
+        except (SQLAlchemyError, OSError) as exc:
+            conversations.errors.error("feedback not saved (%s: %s)", type(exc).__name__, exc)
+            raise HTTPException(503, "feedback can't be saved right now; please try again later") from None
+        return Response(status_code=204)
 
     @app.get("/widget.js", include_in_schema=False)
     def widget_js() -> Response:
@@ -232,10 +295,10 @@ def create_app(settings: Settings, careerbot: CareerBot | None = None, with_ui: 
     def demo() -> FileResponse:
         return FileResponse(STATIC / "demo.html", media_type="text/html")
 
-    app.include_router(openai_router(settings, current_bot, gate))
+    app.include_router(openai_router(settings, current_bot, gate, conversations))
     install_security(app, settings, questions)
     if with_ui:
         from bot.web.ui import mount_ui
 
-        app = mount_ui(app, current_bot, settings, questions, concurrency=int(gate.total_tokens))
+        app = mount_ui(app, current_bot, settings, questions, conversations, concurrency=int(gate.total_tokens))
     return app

@@ -19,15 +19,18 @@ from collections.abc import AsyncIterator, Callable
 from typing import Literal
 
 from anyio import CapacityLimiter
-from fastapi import APIRouter, Depends, HTTPException
+from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import StreamingResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field
 
 from bot.chain import Answer, CareerBot
+from bot.conversations import ConversationLog
 from bot.settings import Settings
 from bot.web.display import markdown_answer, markdown_source, markdown_text, source_dicts
 from bot.web.errors import OPENAI_PREFIX, error_body
+from bot.web.ratelimit import conversation_id
+from bot.web.security import CONVERSATION_HEADER
 from bot.web.streaming import batches
 from bot.web.validation import chat_problem
 
@@ -44,7 +47,8 @@ ERRORS: dict = {
     429: {**_ERROR, "description": "rate limit (CAREERBOT_RATE_LIMIT); see the Retry-After header"},
 }
 CITATIONS_NOTE = ("careerbot adds `citations` to the assistant message (to the final chunk's `delta` when "
-                  "streaming): the cited articles, shaped like `/api/chat`'s `sources`.")
+                  "streaming): the cited articles, shaped like `/api/chat`'s `sources`; and `exchange_id` to the "
+                  "response (to the final chunk), for rating the answer with `POST /api/feedback`.")
 
 
 class OpenAIError(HTTPException):
@@ -120,7 +124,8 @@ def usage(question: str, history: list[dict], content: str) -> dict:
     return {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion}
 
 
-def openai_router(settings: Settings, current_bot: Callable[[], CareerBot], gate: CapacityLimiter) -> APIRouter:
+def openai_router(settings: Settings, current_bot: Callable[[], CareerBot], gate: CapacityLimiter,
+                  conversations: ConversationLog) -> APIRouter:
     bearer = HTTPBearer(auto_error=False, description="One of CAREERBOT_API_KEYS, when set.")
     keys = [key.encode() for key in settings.api_keys]
 
@@ -158,12 +163,18 @@ def openai_router(settings: Settings, current_bot: Callable[[], CareerBot], gate
                              "list; `stream_options.include_usage` adds a usage chunk (counted in words). "
                              + CITATIONS_NOTE,
                  responses={200: {"content": {"text/event-stream": {}}}, **ERRORS})
-    def chat_completions(request: CompletionRequest) -> object:
+    def chat_completions(request: CompletionRequest, http: Request) -> object:
         model = checked_model(request.model)
         question, history = question_and_history(request, settings)
+        started = time.perf_counter()
+        conversation = conversation_id(http.headers.get(CONVERSATION_HEADER))
+
+        def record(answer: Answer) -> str | None:
+            return conversations.record_answer(answer, question, "openai", conversation, started)
+
         if request.stream:
             include_usage = bool(request.stream_options and request.stream_options.include_usage)
-            chunks = completion_chunks(current_bot(), question, history, gate, settings, model, include_usage)
+            chunks = completion_chunks(current_bot(), question, history, gate, settings, model, include_usage, record)
             return StreamingResponse(chunks, media_type="text/event-stream",
                                      headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
         answer = current_bot().answer(question, history)
@@ -172,15 +183,17 @@ def openai_router(settings: Settings, current_bot: Callable[[], CareerBot], gate
                    "citations": source_dicts(answer.sources, settings.knowledge_dir)}
         return {"id": f"chatcmpl-{uuid.uuid4().hex}", "object": "chat.completion", "created": int(time.time()),
                 "model": model, "choices": [{"index": 0, "message": message, "logprobs": None, "finish_reason": "stop"}],
-                "usage": usage(question, history, content)}
+                "usage": usage(question, history, content), "exchange_id": record(answer)}
 
     return router
 
 
 async def completion_chunks(careerbot: CareerBot, question: str, history: list[dict], gate: CapacityLimiter,
-                            settings: Settings, model: str, include_usage: bool) -> AsyncIterator[str]:
+                            settings: Settings, model: str, include_usage: bool,
+                            record: Callable[[Answer], str | None]) -> AsyncIterator[str]:
     """`chat.completion.chunk` events: the role, the answer as it is written, then a final chunk with the rest
-    (notice, source list, `citations`), an optional usage chunk, and `[DONE]`."""
+    (notice, source list, `citations`, and the `exchange_id` that `record` gave the answer), an optional usage
+    chunk, and `[DONE]`."""
     base = {"id": f"chatcmpl-{uuid.uuid4().hex}", "object": "chat.completion.chunk", "created": int(time.time()),
             "model": model}
 
@@ -201,7 +214,7 @@ async def completion_chunks(careerbot: CareerBot, question: str, history: list[d
                 rest = _closing(answer, streamed, settings)
                 content += rest
                 yield chunk({"content": rest, "citations": source_dicts(answer.sources, settings.knowledge_dir)},
-                            finish="stop")
+                            finish="stop", exchange_id=record(answer))
     except Exception:  # the stream has started: OpenAI's clients raise on an in-band error object
         log.exception("streaming completion failed")
         yield _data(error_body(OPENAI_PREFIX, 500, "the answer failed; please try again")[1])

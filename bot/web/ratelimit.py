@@ -99,9 +99,14 @@ def rate_keys(client_host: str | None, conversation: str | None) -> list[str]:
     """The client always; the conversation too when the caller names one (the widget and the Gradio chat
     do). A made-up conversation id cannot loosen anything: the client limit still applies."""
     keys = [f"client:{client_key(client_host)}"]
-    if conversation and CONVERSATION_ID.match(conversation):
+    if conversation_id(conversation):
         keys.append(f"conversation:{conversation}")
     return keys
+
+
+def conversation_id(value: str | None) -> str | None:
+    """The conversation id a client sent, if it is a well-formed one."""
+    return value if value and CONVERSATION_ID.match(value) else None
 
 
 def client_key(host: str | None) -> str:

@@ -27,6 +27,8 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 CONVERSATION_HEADER = "x-conversation-id"
+# Sent by careerbot's widget, so its exchanges are logged as the widget's rather than as API calls.
+CHANNEL_HEADER = "x-careerbot-channel"
 GRADIO_API = "/gradio_api/"
 # Reads answers or other data even with GET: a browser on a foreign site may not call these at all.
 DATA_PREFIXES = ("/api/", GRADIO_API, OPENAI_PREFIX)
@@ -120,7 +122,7 @@ class WebSecurity:
 
 _PREFLIGHT = [
     (b"access-control-allow-methods", b"GET, POST, OPTIONS"),
-    (b"access-control-allow-headers", b"Authorization, Content-Type, X-Conversation-Id"),
+    (b"access-control-allow-headers", b"Authorization, Content-Type, X-Conversation-Id, X-Careerbot-Channel"),
     (b"access-control-max-age", b"600"),
 ]
 

@@ -4,19 +4,25 @@ next questions as chips, and starter questions from the loaded library.
 Gradio renders every chat message as Markdown, so everything from readers and articles goes through
 `markdown_text` (shown as the characters it is) or, in the source list's HTML, `html.escape`, and the only
 links are those careerbot writes itself, from validated http(s) URLs. `respond` is where every Gradio route that answers ends up (the page's queue, the
-`/gradio_api/call/respond` API, retries, examples), so it applies the app's caps and rate limit itself.
+`/gradio_api/call/respond` API, retries, examples), so it applies the app's caps and rate limit itself, and
+records the exchange. Each answer carries its exchange id in its message's metadata, so a thumb on it rates
+that exchange.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Iterator
 
 import gradio as gr
 from fastapi import FastAPI
 from gradio.components.chatbot import TextMessage
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from bot.chain import Answer, CareerBot
+from bot.conversations import ConversationLog, Rating, UnknownExchange
 from bot.settings import Settings
 from bot.web.display import html_source, markdown_answer, markdown_text, unescape_markdown_text
 from bot.web.ratelimit import QuestionLimit, refusal_text
@@ -26,6 +32,8 @@ log = logging.getLogger(__name__)
 PLACEHOLDER = "e.g. How do I become a machine learning engineer?"
 # Always offered, whatever the library: the bot lists what its articles cover.
 ABOUT_QUESTION = "What can you help me with?"
+# Offered under the flag beside the thumbs; choosing one rates the answer down with it as the reason.
+DOWN_REASONS = ("Didn't answer my question", "Wrong or out of date", "Hard to follow")
 
 
 class TextOnlyChatbot(gr.Chatbot):
@@ -72,10 +80,31 @@ def render_answer(answer: Answer, settings: Settings) -> str:
     return "\n\n".join(parts)
 
 
-def answer_message(answer: Answer, settings: Settings) -> dict:
-    """The chat message: the rendered answer, with its suggested next questions as chips (a click asks one)."""
-    return {"role": "assistant", "content": render_answer(answer, settings),
-            "options": [{"value": q, "label": q} for q in answer.suggestions]}
+def answer_message(answer: Answer, settings: Settings, exchange_id: str | None = None) -> dict:
+    """The chat message: the rendered answer, with its suggested next questions as chips (a click asks one),
+    and its exchange id (metadata without a title is not shown)."""
+    message = {"role": "assistant", "content": render_answer(answer, settings),
+               "options": [{"value": q, "label": q} for q in answer.suggestions]}
+    if exchange_id:
+        message["metadata"] = {"id": exchange_id}
+    return message
+
+
+def rating_of(liked: bool | str) -> tuple[Rating, str | None] | None:
+    """(rating, reason) from Gradio's like event: a thumb, or a reason from DOWN_REASONS; None when a reader
+    takes a thumb back (the earlier rating stays: ratings are replaced, never withdrawn)."""
+    if liked is True:
+        return "up", None
+    if liked is False:
+        return "down", None
+    return ("down", liked) if liked in DOWN_REASONS else None
+
+
+def exchange_of(history: list[dict] | None, index: object) -> str | None:
+    """The exchange id of the rated message (the `index`-th of the chat), if it has one."""
+    if not isinstance(index, int) or not history or not 0 <= index < len(history):
+        return None
+    return (history[index].get("metadata") or {}).get("id")
 
 
 def starter_examples(careerbot: CareerBot) -> list[dict]:
@@ -100,7 +129,7 @@ def conversation_turns(history: list[dict] | None, settings: Settings) -> list[d
 
 
 def build_ui(get_bot: Callable[[], CareerBot], settings: Settings, questions: QuestionLimit,
-             concurrency: int) -> gr.ChatInterface:
+             conversations: ConversationLog, concurrency: int) -> gr.ChatInterface:
     def respond(message: str, history: list[dict] | None, request: gr.Request) -> Iterator[str | dict]:
         turns = conversation_turns(history, settings)
         problem = chat_problem(message or "", [t["content"] for t in turns], settings)
@@ -109,7 +138,24 @@ def build_ui(get_bot: Callable[[], CareerBot], settings: Settings, questions: Qu
         seconds = questions.wait_seconds(request.client.host if request.client else None, request.session_hash)
         if seconds:
             raise gr.Error(f"You're asking faster than I can answer: {refusal_text(seconds)}.")
-        yield from _answer(get_bot(), message, turns, settings)
+        started = time.perf_counter()
+
+        def record(answer: Answer) -> str | None:
+            return conversations.record_answer(answer, message, "web", request.session_hash, started)
+
+        yield from _answer(get_bot(), message, turns, settings, record)
+
+    def rate(history: list[dict] | None, feedback: gr.LikeData) -> None:
+        rating, exchange_id = rating_of(feedback.liked), exchange_of(history, feedback.index)
+        if rating is None or exchange_id is None:
+            return
+        try:
+            conversations.rate(exchange_id, *rating)
+        except UnknownExchange:
+            gr.Warning("This answer is too old to rate.")
+        except (SQLAlchemyError, OSError) as exc:
+            conversations.errors.error("feedback not saved (%s: %s)", type(exc).__name__, exc)
+            gr.Warning("Your feedback couldn't be saved right now; please try again later.")
 
     chat = gr.ChatInterface(
         respond,
@@ -121,7 +167,7 @@ def build_ui(get_bot: Callable[[], CareerBot], settings: Settings, questions: Qu
         run_examples_on_click=True,
         cache_examples=False,
         chatbot=TextOnlyChatbot(label="careerbot", sanitize_html=True, render_markdown=True, latex_delimiters=[],
-                                height="70vh"),
+                                height="70vh", feedback_options=("Like", "Dislike", *DOWN_REASONS)),
         textbox=gr.Textbox(placeholder=PLACEHOLDER, max_length=settings.max_message_chars, submit_btn=True),
         fill_height=True,
         concurrency_limit=concurrency,
@@ -130,6 +176,8 @@ def build_ui(get_bot: Callable[[], CareerBot], settings: Settings, questions: Qu
     with chat:
         chat.load(lambda: gr.Chatbot(examples=starter_examples(get_bot())), outputs=[chat.chatbot],
                   api_visibility="private", queue=False)
+        if conversations.enabled:  # a Chatbot shows thumbs only when something listens to them
+            chat.chatbot.like(rate, inputs=[chat.chatbot], api_visibility="private")
     return chat
 
 
@@ -142,12 +190,13 @@ COMPACT_SOURCES_CSS = """
 """
 
 
-def _answer(careerbot: CareerBot, message: str, turns: list[dict], settings: Settings) -> Iterator[str | dict]:
+def _answer(careerbot: CareerBot, message: str, turns: list[dict], settings: Settings,
+            record: Callable[[Answer], str | None]) -> Iterator[str | dict]:
     written = ""
     try:
         for piece in careerbot.stream(message, turns):
             if isinstance(piece, Answer):
-                yield answer_message(piece, settings)
+                yield answer_message(piece, settings, record(piece))
             else:
                 written += piece
                 yield markdown_answer(written)
@@ -157,8 +206,8 @@ def _answer(careerbot: CareerBot, message: str, turns: list[dict], settings: Set
 
 
 def mount_ui(app: FastAPI, get_bot: Callable[[], CareerBot], settings: Settings, questions: QuestionLimit,
-             concurrency: int) -> FastAPI:
-    demo = build_ui(get_bot, settings, questions, concurrency)
+             conversations: ConversationLog, concurrency: int) -> FastAPI:
+    demo = build_ui(get_bot, settings, questions, conversations, concurrency)
     # A bounded queue: past ui_queue_size waiting questions a reader is told at once that the bot is busy,
     # instead of joining a backlog. api_open=False: queued functions can't be called around the queue.
     demo.queue(max_size=settings.ui_queue_size, api_open=False)

@@ -20,7 +20,7 @@
 
   var API = new URL(script.src, location.href).origin;
   var STORE_KEY = "careerbot-widget:" + API;
-  var LIMITS = /* limits: filled in by the server */ {};
+  var SERVER = /* settings: filled in by the server */ {};
   var MAX_HISTORY_TURNS = 20;
   var MAX_STORED_MESSAGES = 100;
 
@@ -74,6 +74,15 @@
     ".chip { font: inherit; font-size: 13px; line-height: 1.3; text-align: left; color: var(--accent); background: #fff;",
     "  border: 1px solid var(--accent); border-radius: 14px; padding: 4px 10px; cursor: pointer; }",
     ".chip:hover { background: #f5f5ff; }",
+    ".feedback { display: flex; flex-wrap: wrap; align-items: center; gap: 4px; margin-top: 6px; white-space: normal; }",
+    ".thumb { background: transparent; border: 1px solid transparent; border-radius: 6px; padding: 2px 4px;",
+    "  cursor: pointer; color: #9ca3af; line-height: 0; }",
+    ".thumb:hover { color: #4b5563; }",
+    ".thumb[aria-pressed=true] { color: var(--accent); border-color: var(--accent); }",
+    ".reason { display: flex; gap: 4px; flex-basis: 100%; }",
+    ".reason input { flex: 1; font: inherit; font-size: 13px; padding: 3px 6px; border: 1px solid #d1d5db; border-radius: 6px; }",
+    ".reason button { font: inherit; font-size: 13px; border: 1px solid #d1d5db; background: #fff; border-radius: 6px; cursor: pointer; }",
+    ".feedback .status { font-size: 12px; color: #6b7280; }",
     "form { display: flex; gap: 8px; padding: 10px; border-top: 1px solid #e5e7eb; background: #fff; }",
     "textarea { flex: 1; resize: none; font: inherit; color: inherit; padding: 8px 10px; border: 1px solid #d1d5db;",
     "  border-radius: 10px; height: 42px; max-height: 120px; background: #fff; }",
@@ -145,7 +154,7 @@
     var log = el("div", { "class": "log", role: "log", "aria-live": "polite", "aria-label": "Conversation" });
     var form = el("form", {});
     var label = el("label", { "class": "sr-only", "for": "careerbot-input" }, "Your question");
-    var input = el("textarea", { id: "careerbot-input", rows: "1", maxlength: String(LIMITS.maxMessageChars),
+    var input = el("textarea", { id: "careerbot-input", rows: "1", maxlength: String(SERVER.maxMessageChars),
       placeholder: "Ask a question\u2026", "aria-label": "Your question" });
     var send = el("button", { "class": "send", type: "submit", "aria-label": "Send" }, "Send");
     form.appendChild(label);
@@ -157,7 +166,7 @@
 
     var launcher = el("button", { "class": "launcher", type: "button", "aria-label": "Open chat: " + config.title,
       "aria-expanded": "false", "aria-controls": "careerbot-panel" });
-    launcher.appendChild(chatIcon());
+    launcher.appendChild(icon(CHAT_ICON, 26));
     root.appendChild(panel);
     root.appendChild(launcher);
     shadow.appendChild(root);
@@ -174,18 +183,23 @@
     return { host: host, panel: panel, launcher: launcher, log: log, input: input, send: send };
   }
 
-  // Drawn rather than an emoji: many systems (headless Linux among them) have no emoji font.
-  function chatIcon() {
+  // Icons are drawn rather than emoji: many systems (headless Linux among them) have no emoji font.
+  var CHAT_ICON = "M20 2H4a2 2 0 0 0-2 2v18l4-4h14a2 2 0 0 0 2-2V4a2 2 0 0 0-2-2zM6 9h12v2H6zm8 5H6v-2h8zm4-6H6V6h12z";
+  var THUMB_ICON = "M1 21h4V9H1v12zm22-11c0-1.1-.9-2-2-2h-6.31l.95-4.57.03-.32c0-.41-.17-.79-.44-1.06L14.17 1 " +
+    "7.59 7.59C7.22 7.95 7 8.45 7 9v10c0 1.1.9 2 2 2h9c.83 0 1.54-.5 1.84-1.22l3.02-7.05c.09-.23.14-.47.14-.73v-2z";
+
+  function icon(pathData, size, flipped) {
     var ns = "http://www.w3.org/2000/svg";
     var svg = document.createElementNS(ns, "svg");
     svg.setAttribute("viewBox", "0 0 24 24");
-    svg.setAttribute("width", "26");
-    svg.setAttribute("height", "26");
+    svg.setAttribute("width", String(size));
+    svg.setAttribute("height", String(size));
     svg.setAttribute("aria-hidden", "true");
     svg.setAttribute("focusable", "false");
     var path = document.createElementNS(ns, "path");
     path.setAttribute("fill", "currentColor");
-    path.setAttribute("d", "M20 2H4a2 2 0 0 0-2 2v18l4-4h14a2 2 0 0 0 2-2V4a2 2 0 0 0-2-2zM6 9h12v2H6zm8 5H6v-2h8zm4-6H6V6h12z");
+    path.setAttribute("d", pathData);
+    if (flipped) path.setAttribute("transform", "rotate(180 12 12)");
     svg.appendChild(path);
     return svg;
   }
@@ -275,7 +289,67 @@
     bubble.querySelector(".text").textContent = answer.text;
     if (answer.notice) bubble.appendChild(el("div", { "class": "notice" }, answer.notice));
     if (answer.sources && answer.sources.length) bubble.appendChild(sourceList(answer.sources));
+    if (SERVER.feedback && answer.exchangeId) bubble.appendChild(feedbackBar(answer));
     if (answer.suggestions && answer.suggestions.length) bubble.after(chips(answer.suggestions, "suggestions"));
+  }
+
+  // --- feedback: thumbs under an answer, and an optional reason after a thumbs-down -------------------
+
+  function feedbackBar(answer) {
+    var bar = el("div", { "class": "feedback", role: "group", "aria-label": "Was this answer helpful?" });
+    [["up", "Helpful", false], ["down", "Not helpful", true]].forEach(function (kind) {
+      var thumb = el("button", { "class": "thumb " + kind[0], type: "button", "aria-label": kind[1],
+        "aria-pressed": String(answer.rating === kind[0]) });
+      thumb.appendChild(icon(THUMB_ICON, 16, kind[2]));
+      thumb.addEventListener("click", function () {
+        rate(answer, bar, kind[0], null);
+        if (kind[0] === "down") askReason(answer, bar);
+      });
+      bar.appendChild(thumb);
+    });
+    bar.appendChild(el("span", { "class": "status", role: "status" }));
+    return bar;
+  }
+
+  function askReason(answer, bar) {
+    if (bar.querySelector(".reason")) return;
+    var box = el("div", { "class": "reason" });
+    var input = el("input", { type: "text", maxlength: String(SERVER.maxFeedbackChars),
+      placeholder: "What was wrong? (optional)", "aria-label": "What was wrong? (optional)" });
+    var send = el("button", { type: "button" }, "Send");
+    function submitReason() {
+      var reason = input.value.trim();
+      if (reason) rate(answer, bar, "down", reason);
+      box.remove();
+    }
+    send.addEventListener("click", submitReason);
+    input.addEventListener("keydown", function (event) {
+      if (event.key === "Enter" && !event.isComposing) { event.preventDefault(); submitReason(); }
+    });
+    box.appendChild(input);
+    box.appendChild(send);
+    bar.appendChild(box);
+    input.focus();
+  }
+
+  // Rating again replaces the earlier rating on the server, so a changed mind is just another POST.
+  function rate(answer, bar, rating, reason) {
+    answer.rating = rating;
+    saveState();
+    var thumbs = bar.querySelectorAll(".thumb");
+    for (var i = 0; i < thumbs.length; i++) {
+      thumbs[i].setAttribute("aria-pressed", String(thumbs[i].classList.contains(rating)));
+    }
+    var status = bar.querySelector(".status");
+    fetch(API + "/api/feedback", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ exchange_id: answer.exchangeId, rating: rating, reason: reason })
+    }).then(function (response) {
+      status.textContent = response.ok ? "Thanks for your feedback." : "Sorry, your feedback couldn't be saved.";
+    }, function () {
+      status.textContent = "Sorry, your feedback couldn't be saved.";
+    });
   }
 
   function sourceList(sources) {
@@ -346,7 +420,7 @@
       sources: function (data) {
         finished = true;
         var answer = { role: "assistant", text: data.answer, sources: data.sources || [], notice: data.notice || null,
-          suggestions: data.suggestions || [] };
+          suggestions: data.suggestions || [], exchangeId: data.exchange_id || null };
         fillAnswer(bubble, answer);
         state.messages.push(answer);
         saveState();
@@ -381,7 +455,8 @@
   function stream(question, turns, handlers) {
     return fetch(API + "/api/chat/stream", {
       method: "POST",
-      headers: { "Content-Type": "application/json", "X-Conversation-Id": state.conversationId },
+      headers: { "Content-Type": "application/json", "X-Conversation-Id": state.conversationId,
+        "X-Careerbot-Channel": "widget" },
       body: JSON.stringify({ message: question, history: turns })
     }).catch(function () {
       // A refused origin looks exactly like a network failure to us: the browser hides the 403.
