@@ -13,6 +13,7 @@ import hashlib
 import io
 import json
 import threading
+from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -66,7 +67,7 @@ class Gap:
     declined: int
     disliked: int
     examples: list[str]  # other phrasings, most asked first
-    reasons: list[str]  # what readers wrote with their thumbs down
+    reasons: list[str]  # what readers wrote with their thumbs down, most often written first, each once
     last_asked: datetime
 
 
@@ -130,7 +131,7 @@ def logged_count(engine: Engine, days: int, now: datetime | None = None) -> int:
 
 
 def ratings(engine: Engine, days: int, now: datetime | None = None) -> tuple[int, int]:
-    """Thumbs up and thumbs down given in the window, on answers of the window."""
+    """Thumbs up and thumbs down on the window's answers."""
     statement = (select(feedback.c.rating, func.count()).join(exchanges, exchanges.c.id == feedback.c.exchange_id)
                  .where(exchanges.c.created_at >= since(days, now)).group_by(feedback.c.rating))
     with reading(engine).connect() as conn:
@@ -192,7 +193,7 @@ def _gap(members: list[_Asked], examples: int) -> Gap:
     return Gap(
         label=label.text, count=sum(a.count for a in members), declined=sum(a.declined for a in members),
         disliked=sum(a.disliked for a in members), examples=[a.text for a in others[:examples]],
-        reasons=[reason for a in [label, *others] for reason in a.reasons][:examples],
+        reasons=[reason for reason, _ in Counter(r for a in members for r in a.reasons).most_common(examples)],
         last_asked=max(a.last_asked for a in members),
     )
 

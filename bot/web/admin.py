@@ -39,10 +39,12 @@ SESSION_COOKIE = "careerbot_admin"
 # No script, no framing, nothing from elsewhere: the page is HTML, one stylesheet and inline SVG.
 PAGE_POLICY = ("default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
                "frame-ancestors 'none'; base-uri 'none'")
-PAGE_HEADERS = {"Content-Security-Policy": PAGE_POLICY, "Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
+# Referrer-Policy same-origin, not no-referrer: with no-referrer the browser sends `Origin: null` on the login
+# form's POST, which the origin policy (bot/web/origins.py) rightly refuses.
+PAGE_HEADERS = {"Content-Security-Policy": PAGE_POLICY, "Cache-Control": "no-store", "Referrer-Policy": "same-origin"}
 DAY_CHOICES = (7, 30, 90)
 LIST_LIMIT = 10  # articles per list
-THREAD_LIMIT = 20  # recent conversations shown
+THREAD_LIMIT = 15  # recent conversations shown
 
 _templates = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=True, trim_blocks=True,
                          lstrip_blocks=True)
