@@ -12,6 +12,7 @@ import csv
 import hashlib
 import io
 import json
+import re
 import threading
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
@@ -141,9 +142,13 @@ def ratings(engine: Engine, days: int, now: datetime | None = None) -> tuple[int
 
 # --- content gaps ---------------------------------------------------------------------------------------
 
+_WORD = re.compile(r"\w+")
+
+
 @dataclass
 class _Asked:
-    """One distinct question (same words, any case or spacing) among the declined or disliked ones."""
+    """One distinct question (the same words in any case, spacing or punctuation) among the declined or
+    disliked ones."""
 
     text: str
     count: int = 0
@@ -176,7 +181,7 @@ def _gap_questions(engine: Engine, days: int, max_questions: int, now: datetime 
     asked: dict[str, _Asked] = {}
     with reading(engine).connect() as conn:
         for question, declined, was_disliked, reason, created_at in conn.execute(statement):
-            key = " ".join(question.split()).casefold()
+            key = " ".join(_WORD.findall(question.casefold()))
             if key not in asked and len(asked) >= max_questions:
                 continue
             entry = asked.setdefault(key, _Asked(" ".join(question.split()), last_asked=created_at))

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Iterator
+import uuid
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 import bot  # noqa: F401 - offline switches before anything else loads
 from bot.chain import CareerBot
+from bot.conversations import ConversationLog, Exchange, RecordedSource
 from bot.indexing import ingest
 from bot.settings import Settings
 from tests.apprunner import KNOWLEDGE, running_app
@@ -309,3 +312,32 @@ def log_settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
     if request.param == "sqlite":
         return make_settings(data_dir=tmp_path / "data")
     return make_settings(data_dir=tmp_path / "unused", database_url=request.getfixturevalue("postgres").new_database())
+
+
+# --- the owner's page and the report (tests/test_insights.py, tests/test_report.py, tests/test_admin.py) ---
+
+def made_exchange(question: str, kind: str = "answer", conversation_id: str | None = None,
+                  at: datetime | None = None, sources: Sequence[tuple[str, str, str | None, str]] = (),
+                  answer: str | None = None, notice: str | None = None, channel: str = "web") -> Exchange:
+    """An exchange as the app records it; `sources` are (title, source, url, passage), numbered from 1."""
+    return Exchange(
+        id=str(uuid.uuid4()), conversation_id=conversation_id, channel=channel, question=question,
+        answer=answer or "Here is what the articles say about it [1].", kind=kind, declined=kind == "decline",
+        backend="composer" if kind == "answer" else "none", notice=notice, latency_ms=40,
+        created_at=at or datetime.now(UTC),
+        sources=[RecordedSource(n, *source) for n, source in enumerate(sources, 1)],
+    )
+
+
+def seed_log(settings: Settings, recorded: Sequence[Exchange],
+             ratings: Sequence[tuple[Exchange, str, str | None]] = ()) -> None:
+    """Writes `recorded` (and the ratings of some) to the exchange log of `settings`, as the app would."""
+    log = ConversationLog(settings)
+    try:
+        for exchange in recorded:
+            log.record(exchange)
+        log.flush(timeout=30)
+        for exchange, rating, reason in ratings:
+            log.rate(exchange.id, rating, reason)
+    finally:
+        log.close()
