@@ -7,7 +7,9 @@ from __future__ import annotations
 import csv
 import io
 import json
+import time
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -16,7 +18,7 @@ from bot.catalog import Article
 from bot.chain import CareerBot
 from bot.conversations import ConversationLog
 from bot.settings import Settings
-from tests.conftest import made_exchange, seed_log
+from tests.conftest import made_exchange, make_settings, seed_log
 
 NOW = datetime.now(UTC).replace(hour=12, minute=0, second=0, microsecond=0)
 ML_ENGINEER = ("What does an ML engineer do", "ml-engineer.md", "https://example.com/ml", "They ship models.")
@@ -203,3 +205,18 @@ def test_an_empty_log_reads_as_empty(engine: object):
     assert insights.content_gaps(engine, 30, 0.6, 100) == []
     assert insights.recent_threads(engine, 5) == []
     assert list(insights.csv_lines(insights.export_records(engine))) == [",".join(insights.EXPORT_FIELDS) + "\r\n"]
+
+
+def test_an_export_in_progress_never_holds_up_recording(tmp_path: Path):
+    settings = make_settings(data_dir=tmp_path / "data")
+    seed_log(settings, [made_exchange(f"Question {i}?", at=days_ago(0)) for i in range(3)])
+    log = ConversationLog(settings)
+    records = insights.export_records(log.engine, batch=1)
+    next(records)  # the export's transaction is open, as while a big file downloads
+    started = time.monotonic()
+    log.record(made_exchange("Asked during the export?"))
+    log.flush(timeout=10)
+    assert time.monotonic() - started < 2  # not the 5 s busy timeout: a reader takes no write lock
+    assert len(list(records)) == 2  # the export reads one snapshot
+    assert insights.logged_count(log.engine, 1) == 4
+    log.close()
