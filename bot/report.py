@@ -80,19 +80,23 @@ def report(settings: Settings, days: int, limit: int) -> str:
         engine.dispose()
     span = f"the last {days} days (UTC)" if days > 1 else "today (UTC)"
     if not gaps:
-        return (f"No content gaps in {span}: of {logged} questions logged, none was declined or rated down.")
+        return f"No content gaps in {span}: of {_questions(logged)} logged, none was declined or rated down."
     asked = sum(gap.count for gap in gaps)
-    lines = [f"Content gaps in {span}: {asked} of {logged} questions were declined or rated down; "
+    lines = [f"Content gaps in {span}: {asked} of {_questions(logged)} were declined or rated down; "
              f"{len(gaps)} topics, largest first{f' (top {limit} shown)' if len(gaps) > limit else ''}.", ""]
     for rank, gap in enumerate(gaps[:limit], 1):
         lines.append(_wrapped(f"{rank:>2}. {_printable(gap.label)}", "    "))
         what = [f"{gap.declined} declined" if gap.declined else "", f"{gap.disliked} rated down" if gap.disliked else ""]
-        lines.append(f"    asked {gap.count} time{'s' if gap.count > 1 else ''} ({', '.join(w for w in what if w)}), "
+        lines.append(f"    asked {gap.count} time{'s' if gap.count != 1 else ''} ({', '.join(w for w in what if w)}), "
                      f"last on {gap.last_asked:%Y-%m-%d}")
         lines += [_wrapped(f"    also: {_printable(example)}", "          ") for example in gap.examples]
         lines += [_wrapped(f"    reader: {_printable(reason)}", "            ") for reason in gap.reasons]
         lines.append("")
     return "\n".join(lines).rstrip()
+
+
+def _questions(count: int) -> str:
+    return f"{count} question{'s' if count != 1 else ''}"
 
 
 def _printable(text: str) -> str:
