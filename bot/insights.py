@@ -98,6 +98,12 @@ class Thread:
     def last(self) -> datetime:
         return self.turns[-1].exchange.created_at
 
+    @property
+    def opening(self) -> str:
+        """What the thread is about: its first question that is not small talk ("hello")."""
+        asked = [turn.exchange for turn in self.turns]
+        return next((e.question for e in asked if e.kind != "smalltalk"), asked[0].question)
+
 
 def since(days: int, now: datetime | None = None) -> datetime:
     """The start of the window covering today and the `days - 1` UTC days before it."""

@@ -74,8 +74,8 @@ def seed(settings: Settings) -> None:
                                        conversation, round((time.perf_counter() - started) * 1000))
                 exchange.created_at = asked_at = asked_at + timedelta(seconds=rng.randint(20, 90))
                 log.record(exchange)
-                if answer.kind == "answer" and rng.random() < 0.35:
-                    down = rng.random() < 0.3
+                if answer.kind == "answer" and rng.random() < 0.3:
+                    down = rng.random() < 0.2
                     rated.append((exchange.id, "down" if down else "up", rng.choice(REASONS) if down else None))
     log.flush(timeout=60)
     for exchange_id, rating, reason in rated:
@@ -116,7 +116,7 @@ def shoot(base: str, token: str, path: Path) -> None:
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox"])
         # The top of the page: summary, chart, content gaps, articles and the start of the conversations.
-        page = browser.new_page(viewport={"width": 1100, "height": 2300})
+        page = browser.new_page(viewport={"width": 1100, "height": 2600})
         page.goto(f"{base}/admin")
         page.get_by_label("Admin token").fill(token)
         page.get_by_role("button", name="Sign in").click()

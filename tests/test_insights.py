@@ -174,6 +174,7 @@ def test_recent_threads_are_conversations_in_order_with_sources_and_ratings(log_
     assert (conversation.turns[0].rating, conversation.turns[0].reason) == ("down", "too long")
     assert conversation.turns[1].rating is None and conversation.turns[1].exchange.declined
     assert conversation.last == follow_up.created_at
+    assert conversation.opening == first.question and threads[0].opening == "hello"
     assert [t.key for t in insights.recent_threads(engine, 2)] == [lone.id, "conv-aaaa"]
 
 

@@ -44,6 +44,7 @@ PAGE_POLICY = ("default-src 'none'; style-src 'self'; img-src 'self'; form-actio
 PAGE_HEADERS = {"Content-Security-Policy": PAGE_POLICY, "Cache-Control": "no-store", "Referrer-Policy": "same-origin"}
 DAY_CHOICES = (7, 30, 90)
 LIST_LIMIT = 10  # articles per list
+GAP_LIMIT = 10  # content gaps shown before 'smaller groups'
 THREAD_LIMIT = 15  # recent conversations shown
 
 _templates = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=True, trim_blocks=True,
@@ -93,7 +94,8 @@ def admin_router(settings: Settings, conversations: ConversationLog, catalog: Ca
             return _login_page(401)
         chosen = days if days in DAY_CHOICES else settings.insights_days
         view = await run_in_threadpool(dashboard, settings, conversations, catalog(), chosen)
-        return _html(_templates.get_template("admin.html").render(view=view, day_choices=DAY_CHOICES))
+        return _html(_templates.get_template("admin.html").render(view=view, day_choices=DAY_CHOICES,
+                                                                     gap_limit=GAP_LIMIT))
 
     @router.post("/login")
     def login(request: Request, token: str = Form("")) -> Response:
@@ -160,8 +162,8 @@ class Chart:
     width: int
     height: int
     bars: list[Bar]
-    ticks: list[tuple[float, str]]  # (x, date label) under the bars
-    top: int  # the y axis' largest value
+    ticks: list[tuple[float, str, str]]  # (x, date label, text-anchor) under the bars
+    top: int  # questions on the busiest day: the bars' full height
 
 
 @dataclass
@@ -231,8 +233,10 @@ def day_chart(days: list[insights.Day]) -> Chart:
                  f" ({day.answered} answered, {day.declined} declined, {day.smalltalk} small talk)")
         bars.append(Bar(round(i * slot + slot * 0.15, 1), round(slot * 0.7, 1), segments, label))
     every = max(1, round(len(days) / 6))
-    ticks = [(round(i * slot + slot / 2, 1), f"{day.day:%d %b}") for i, day in enumerate(days)
-             if (len(days) - 1 - i) % every == 0]
+    # Labels count back from today, the last one right-aligned so it stays inside the chart.
+    ticks = [(round(i * slot + slot / 2, 1) if i < len(days) - 1 else CHART_WIDTH, f"{day.day:%d %b}",
+              "middle" if i < len(days) - 1 else "end")
+             for i, day in enumerate(days) if (len(days) - 1 - i) % every == 0]
     return Chart(CHART_WIDTH, CHART_HEIGHT, bars, ticks, top)
 
 
