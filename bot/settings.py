@@ -87,7 +87,7 @@ class Settings(BaseSettings):
     # The owner's page (/admin, bot/web/admin.py) and `python -m bot.report` (bot/insights.py).
     admin_token: SecretStr | None = Field(
         None, description="Opens /admin (login form or `Authorization: Bearer`); unset = no /admin. "
-                                         "Make one with: python -c 'import secrets; print(secrets.token_urlsafe(32))'")
+                                         "Make one with: python3 -c 'import secrets; print(secrets.token_urlsafe(32))'")
     admin_session_hours: float = Field(12.0, gt=0, description="How long an /admin login lasts.")
     insights_days: int = Field(30, ge=1, description="Days of the exchange log the owner's page and report cover.")
     gap_distance: float = Field(
@@ -127,7 +127,7 @@ class Settings(BaseSettings):
     def _long_enough(cls, token: SecretStr | None) -> SecretStr | None:
         if token is not None and len(token.get_secret_value()) < MIN_ADMIN_TOKEN_CHARS:
             raise ValueError(f"CAREERBOT_ADMIN_TOKEN must be at least {MIN_ADMIN_TOKEN_CHARS} characters; make one "
-                             "with: python -c 'import secrets; print(secrets.token_urlsafe(32))'")
+                             "with: python3 -c 'import secrets; print(secrets.token_urlsafe(32))'")
         return token
 
 
