@@ -2,23 +2,19 @@
 
 A month of conversations is made up for it: questions written here (none from the evaluation sets) are
 answered for real by careerbot over the knowledge folder, recorded with times spread over the last 30 days,
-and some rated; then `python app.py` serves /admin and Debian's chromium signs in and takes the picture.
+and some rated; then `python app.py` (tests/apprunner.py, as the load bench does) serves /admin and Debian's chromium signs in and takes the picture.
 """
 
 from __future__ import annotations
 
-import os
 import random
 import secrets
-import subprocess
 import sys
 import tempfile
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-
-import httpx
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
@@ -84,30 +80,17 @@ def seed(settings: Settings) -> None:
 
 
 def main() -> None:
+    from tests.apprunner import running_app
+
     root = Path(tempfile.mkdtemp(prefix="careerbot-admin-shot-"))
     token = secrets.token_urlsafe(24)
-    env = {"CAREERBOT_STORE_DIR": str(root / "store"), "CAREERBOT_DATA_DIR": str(root / "data"),
-           "CAREERBOT_KNOWLEDGE_DIR": str(REPO / "knowledge"), "CAREERBOT_ADMIN_TOKEN": token}
     settings = Settings(_env_file=None, store_dir=root / "store", data_dir=root / "data",
                         knowledge_dir=REPO / "knowledge")
     ingest([str(settings.knowledge_dir)], settings, progress=False)
     seed(settings)
-    port = 7900 + secrets.randbelow(500)
-    app = subprocess.Popen([sys.executable, str(REPO / "app.py"), "--port", str(port)], cwd=root,
-                           env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(240):
-            try:
-                if httpx.get(f"{base}/health", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.5)
-        shoot(base, token, REPO / "docs" / "admin.png")
-    finally:
-        app.terminate()
-        app.wait(timeout=20)
+    env = {"CAREERBOT_DATA_DIR": str(settings.data_dir), "CAREERBOT_ADMIN_TOKEN": token}
+    with running_app(settings.store_dir, env, log_file=root / "app.log") as base_url:
+        shoot(base_url, token, REPO / "docs" / "admin.png")
 
 
 def shoot(base: str, token: str, path: Path) -> None:

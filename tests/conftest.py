@@ -162,16 +162,22 @@ def host_sites(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, o
         server.server_close()
 
 
+def knowledge_with(root: Path, name: str, text: str) -> Path:
+    """A knowledge folder under `root`: the articles of knowledge/ plus one more, `name` holding `text`."""
+    knowledge = root / "knowledge"
+    knowledge.mkdir()
+    for article in KNOWLEDGE.glob("*.md"):
+        (knowledge / article.name).write_text(article.read_text(encoding="utf-8"), encoding="utf-8")
+    (knowledge / name).write_text(text, encoding="utf-8")
+    return knowledge
+
+
 @pytest.fixture(scope="session")
 def widget_app(tmp_path_factory: pytest.TempPathFactory, host_sites: dict[str, object]) -> Iterator[str]:
     """An app that lets `host_sites["allowed"]` embed it, with a generous rate limit, whose knowledge folder
     also holds an article carrying HTML/script payloads in its title, url and text."""
     root = tmp_path_factory.mktemp("widget_app")
-    knowledge = root / "knowledge"
-    knowledge.mkdir()
-    for article in KNOWLEDGE.glob("*.md"):
-        (knowledge / article.name).write_text(article.read_text(encoding="utf-8"), encoding="utf-8")
-    (knowledge / "quantum-gardening.md").write_text(XSS_ARTICLE, encoding="utf-8")
+    knowledge = knowledge_with(root, "quantum-gardening.md", XSS_ARTICLE)
     with running_app(root / "store", {
         "CAREERBOT_KNOWLEDGE_DIR": str(knowledge), "CAREERBOT_ALLOWED_ORIGINS": str(host_sites["allowed"]),
         "CAREERBOT_RATE_LIMIT": "1000/minute",
@@ -265,11 +271,7 @@ def hardened_app(tmp_path_factory: pytest.TempPathFactory, tracker: Tracker) -> 
     queue and wants API_KEYS on /v1/. Its store holds knowledge/, the Markdown-payload article, and an
     article ingested from a folder outside the knowledge folder."""
     root = tmp_path_factory.mktemp("gradio_app")
-    knowledge = root / "knowledge"
-    knowledge.mkdir()
-    for article in KNOWLEDGE.glob("*.md"):
-        (knowledge / article.name).write_text(article.read_text(encoding="utf-8"), encoding="utf-8")
-    (knowledge / MARKDOWN_SOURCE_NAME).write_text(markdown_article(tracker.url), encoding="utf-8")
+    knowledge = knowledge_with(root, MARKDOWN_SOURCE_NAME, markdown_article(tracker.url))
     outside = root / "server-private" / "beekeeping.md"
     outside.parent.mkdir()
     outside.write_text(OUTSIDE_ARTICLE, encoding="utf-8")

@@ -18,8 +18,8 @@ from pydantic import SecretStr
 
 from bot.chain import CareerBot
 from bot.web.admin import SESSION_COOKIE
-from tests.apprunner import KNOWLEDGE, running_app
-from tests.conftest import XSS_ARTICLE, made_exchange, make_settings, seed_log
+from tests.apprunner import running_app
+from tests.conftest import XSS_ARTICLE, knowledge_with, made_exchange, make_settings, seed_log
 
 TOKEN = "owner-token-4f9c2a7e1b"
 BEARER = {"Authorization": f"Bearer {TOKEN}"}
@@ -149,11 +149,7 @@ def payload_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str,
     """An app with an admin token, the XSS article in its library, and a log whose every shown field
     carries a payload; yields its URL and its log file."""
     root = tmp_path_factory.mktemp("admin_app")
-    knowledge = root / "knowledge"
-    knowledge.mkdir()
-    for article in KNOWLEDGE.glob("*.md"):
-        (knowledge / article.name).write_text(article.read_text(encoding="utf-8"), encoding="utf-8")
-    (knowledge / "quantum-gardening.md").write_text(XSS_ARTICLE, encoding="utf-8")
+    knowledge = knowledge_with(root, "quantum-gardening.md", XSS_ARTICLE)
     source = (payload("title"), payload("source"), "javascript:window.__xss='url'", payload("passage"))
     rated = made_exchange(payload("question"), sources=[source], answer=payload("answer"), notice=payload("notice"),
                           channel=payload("channel"), conversation_id="payload-conversation")
