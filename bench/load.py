@@ -8,6 +8,10 @@ starts a new one, until the time is up. Reports time to first token (TTFT: reque
 event, or the `sources` event of an answer with no tokens, e.g. a refusal), total answer time, and errors
 (non-200 statuses, `error` events, streams without `sources`/`done`, transport failures).
 
+Then it checks the exchange log: every answer received must be recorded (found by the bench's conversation
+ids, in the app's database: its own app's, or with --url the one CAREERBOT_DATABASE_URL / CAREERBOT_DATA_DIR
+name). It exits with status 1 if a record is missing.
+
 With `--think 0` every visitor asks again the moment an answer ends, so 50 visitors keep 50 questions in
 flight: that measures capacity, and TTFT is then about visitors / answers-per-second (Little's law), whatever
 the per-question cost. `--think 2` (a pause of 1-3 s, still far quicker than people read and type) measures
@@ -21,6 +25,7 @@ import asyncio
 import json
 import random
 import statistics
+import sys
 import tempfile
 import time
 import uuid
@@ -46,7 +51,7 @@ class Results:
     ttft: list[float] = field(default_factory=list)
     total: list[float] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
-    conversations: int = 0
+    conversation_ids: set[str] = field(default_factory=set)
 
 
 async def ask(client: httpx.AsyncClient, url: str, question: str, history: list[dict], conversation: str,
@@ -91,7 +96,7 @@ async def visitor(client: httpx.AsyncClient, url: str, deadline: float, think_s:
     while time.monotonic() < deadline:
         questions = rng.choice(CONVERSATIONS)
         conversation, history = uuid.uuid4().hex, []
-        results.conversations += 1
+        results.conversation_ids.add(conversation)
         for question in questions:
             if time.monotonic() >= deadline:
                 return
@@ -129,7 +134,7 @@ def report(results: Results, conversations: int, duration: float, think_s: float
     answered = len(results.ttft)
     lines = [
         f"concurrent conversations: {conversations}, duration: {duration:.0f} s, think time: {think_s:g} s",
-        f"conversations started: {results.conversations}, answers: {answered} ({answered / duration:.1f}/s), "
+        f"conversations started: {len(results.conversation_ids)}, answers: {answered} ({answered / duration:.1f}/s), "
         f"errors: {len(results.errors)}",
         f"time to first token: p50 {percentile(results.ttft, 50) * 1000:.0f} ms, "
         f"p95 {percentile(results.ttft, 95) * 1000:.0f} ms, max {max(results.ttft, default=0) * 1000:.0f} ms",
@@ -141,14 +146,37 @@ def report(results: Results, conversations: int, duration: float, think_s: float
     return "\n".join(lines)
 
 
+def recorded_count(settings: object, conversation_ids: set[str], expected: int, timeout: float = 30.0) -> int:
+    """Exchanges the log holds for these conversations, waiting (up to `timeout`) for the app's writer."""
+    from sqlalchemy import func, select
+
+    from bot.conversations import exchanges, open_engine
+
+    engine = open_engine(settings)
+    query = select(func.count()).where(exchanges.c.conversation_id.in_(conversation_ids))
+    deadline = time.monotonic() + timeout
+    try:
+        while True:
+            with engine.connect() as conn:
+                count = conn.execute(query).scalar_one()
+            if count >= expected or time.monotonic() > deadline:
+                return count
+            time.sleep(0.5)
+    finally:
+        engine.dispose()
+
+
 @contextmanager
-def own_app() -> Iterator[str]:
-    """`python app.py` on a free port with a temp store and a rate limit no bench can reach."""
+def own_app() -> Iterator[tuple[str, Path]]:
+    """`python app.py` on a free port with a temp store, a rate limit no bench can reach, and its exchange log in
+    a temp folder; (its URL, that folder)."""
     from tests.apprunner import running_app
 
     with tempfile.TemporaryDirectory(prefix="careerbot-bench-") as tmp:
-        with running_app(Path(tmp) / "store", {"CAREERBOT_RATE_LIMIT": "1000000/minute"}) as url:
-            yield url
+        data = Path(tmp) / "data"
+        with running_app(Path(tmp) / "store", {"CAREERBOT_RATE_LIMIT": "1000000/minute",
+                                               "CAREERBOT_DATA_DIR": str(data)}) as url:
+            yield url, data
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -161,17 +189,24 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
 
-    def bench(url: str) -> None:
+    def bench(url: str, log_settings: object) -> bool:
         asyncio.run(run(url, 2, 2.0, 0.0, args.seed))  # warm-up: connections, caches, first-call costs
         print(f"load: {args.conversations} conversations for {args.duration:.0f} s against {url}/api/chat/stream")
         results = asyncio.run(run(url, args.conversations, args.duration, args.think, args.seed))
         print(report(results, args.conversations, args.duration, args.think))
+        answers = len(results.ttft)
+        stored = recorded_count(log_settings, results.conversation_ids, answers)
+        print(f"exchange log: {stored} of {answers} answers recorded" + ("" if stored == answers else " (MISSING)"))
+        return stored == answers
+
+    from bot.settings import Settings
 
     if args.url:
-        bench(args.url.rstrip("/"))
+        complete = bench(args.url.rstrip("/"), Settings())
     else:
-        with own_app() as url:
-            bench(url)
+        with own_app() as (url, data):
+            complete = bench(url, Settings(_env_file=None, data_dir=data))
+    sys.exit(0 if complete else 1)
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -83,23 +84,56 @@ def library_bot(library_settings: Settings) -> CareerBot:
 
 
 @contextmanager
-def api_client(careerbot: CareerBot) -> Iterator[object]:
-    """The JSON API (no UI) over `careerbot`, in process. Many requests from one client: the rate limiter
-    has its own tests (test_security.py)."""
+def api_client(careerbot: CareerBot, **overrides: object) -> Iterator[object]:
+    """The JSON API (no UI) over `careerbot`, in process, with `overrides` of its settings. Many requests from
+    one client: the rate limiter has its own tests (test_security.py)."""
     from fastapi.testclient import TestClient
 
     from bot.web.api import create_app
 
-    unlimited = careerbot.settings.model_copy(update={"rate_limit": "off"})
+    unlimited = careerbot.settings.model_copy(update={"rate_limit": "off", **overrides})
     with TestClient(create_app(unlimited, careerbot=careerbot, with_ui=False)) as client:
         yield client
 
 
 @pytest.fixture(scope="session")
-def app_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def app_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """`app_server`'s folder: its store, and its exchange log in data/."""
+    return tmp_path_factory.mktemp("app")
+
+
+@pytest.fixture(scope="session")
+def app_server(app_root: Path) -> Iterator[str]:
     """`python app.py` for real, on a free port, starting from an empty store (so it ingests first)."""
-    with running_app(tmp_path_factory.mktemp("app") / "store") as base_url:
+    with running_app(app_root / "store", {"CAREERBOT_DATA_DIR": str(app_root / "data")}) as base_url:
         yield base_url
+
+
+def recorded(data_dir: Path, table: object, exchange_id: str, until: Callable[[object], bool] = bool,
+             timeout: float = 20.0) -> object:
+    """The row of `table` (exchanges, feedback) about an exchange in the log under `data_dir`, once the app
+    has written it (and it satisfies `until`)."""
+    from sqlalchemy import select
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from bot.conversations import exchanges, open_engine
+
+    key = table.c.id if table is exchanges else table.c.exchange_id
+    engine = open_engine(make_settings(data_dir=data_dir))
+    deadline = time.monotonic() + timeout
+    try:
+        while True:
+            try:
+                with engine.connect() as conn:
+                    row = conn.execute(select(table).where(key == exchange_id)).first()
+            except SQLAlchemyError:  # the app has not created the tables yet
+                row = None
+            if row is not None and until(row):
+                return row
+            assert time.monotonic() < deadline, f"no matching {table.name} row for exchange {exchange_id}: {row}"
+            time.sleep(0.1)
+    finally:
+        engine.dispose()
 
 
 @pytest.fixture(scope="module")
@@ -173,14 +207,20 @@ def knowledge_with(root: Path, name: str, text: str) -> Path:
 
 
 @pytest.fixture(scope="session")
-def widget_app(tmp_path_factory: pytest.TempPathFactory, host_sites: dict[str, object]) -> Iterator[str]:
+def widget_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """`widget_app`'s folder: its knowledge, store, and its exchange log in data/."""
+    return tmp_path_factory.mktemp("widget_app")
+
+
+@pytest.fixture(scope="session")
+def widget_app(widget_root: Path, host_sites: dict[str, object]) -> Iterator[str]:
     """An app that lets `host_sites["allowed"]` embed it, with a generous rate limit, whose knowledge folder
     also holds an article carrying HTML/script payloads in its title, url and text."""
-    root = tmp_path_factory.mktemp("widget_app")
+    root = widget_root
     knowledge = knowledge_with(root, "quantum-gardening.md", XSS_ARTICLE)
     with running_app(root / "store", {
         "CAREERBOT_KNOWLEDGE_DIR": str(knowledge), "CAREERBOT_ALLOWED_ORIGINS": str(host_sites["allowed"]),
-        "CAREERBOT_RATE_LIMIT": "1000/minute",
+        "CAREERBOT_RATE_LIMIT": "1000/minute", "CAREERBOT_DATA_DIR": str(root / "data"),
     }) as base_url:
         yield base_url
 

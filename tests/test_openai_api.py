@@ -136,3 +136,21 @@ def test_docs_describe_the_endpoint(hardened_app: str) -> None:
     assert {"400", "401", "404", "413", "429"} <= set(operation["responses"])
     assert "citations" in operation["description"] and "[DONE]" in operation["description"]
     assert "/v1/models" in spec["paths"]
+
+
+def test_completions_are_recorded_as_openai_exchanges(careerbot) -> None:
+    from bot.conversations import exchanges
+    from tests.conftest import api_client, recorded
+
+    request = {"model": "careerbot", "messages": [{"role": "user", "content": QUESTION}]}
+    with api_client(careerbot) as client:
+        whole = client.post("/v1/chat/completions", json=request, headers={"X-Conversation-Id": "openai-chat-1"}).json()
+        with client.stream("POST", "/v1/chat/completions", json={**request, "stream": True}) as sse:
+            chunks = [json.loads(line[5:]) for line in sse.iter_lines()
+                      if line.startswith("data:") and line != "data: [DONE]"]
+    streamed_id = chunks[-1]["exchange_id"]
+    assert "exchange_id" not in chunks[0]
+    rows = [recorded(careerbot.settings.data_dir, exchanges, i) for i in (whole["exchange_id"], streamed_id)]
+    assert [(r.channel, r.conversation_id, r.question) for r in rows] == [
+        ("openai", "openai-chat-1", QUESTION), ("openai", None, QUESTION)]
+    assert rows[0].answer in whole["choices"][0]["message"]["content"].replace("\\", "")

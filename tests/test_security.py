@@ -39,7 +39,8 @@ def test_allowed_origin_gets_a_cors_grant(widget_app: str, host_sites: dict) -> 
     granted = preflight(widget_app, allowed)
     assert granted.status_code == 204
     assert granted.headers["access-control-allow-origin"] == allowed
-    assert "x-conversation-id" in granted.headers["access-control-allow-headers"].lower()
+    assert {"x-conversation-id", "x-careerbot-channel"} <= set(
+        granted.headers["access-control-allow-headers"].lower().replace(" ", "").split(","))
 
     answer = post(widget_app, origin=allowed)
     assert answer.status_code == 200 and answer.json()["sources"]
@@ -53,6 +54,14 @@ def test_other_origins_get_403_and_no_grant(widget_app: str, host_sites: dict) -
             assert response.status_code == 403, (origin, response.request.method)
             assert "access-control-allow-origin" not in response.headers
             assert response.json()["error"]
+
+
+def test_feedback_from_other_origins_gets_403(widget_app: str, host_sites: dict) -> None:
+    rating = {"exchange_id": str(uuid.uuid4()), "rating": "up"}
+    refused = httpx.post(f"{widget_app}/api/feedback", json=rating, headers={"Origin": host_sites["foreign"]})
+    allowed = httpx.post(f"{widget_app}/api/feedback", json=rating, headers={"Origin": host_sites["allowed"]})
+    assert refused.status_code == 403 and "access-control-allow-origin" not in refused.headers
+    assert allowed.status_code == 404 and allowed.headers["access-control-allow-origin"] == host_sites["allowed"]
 
 
 def test_no_origin_and_own_origin_need_no_grant(widget_app: str) -> None:

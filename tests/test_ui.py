@@ -71,3 +71,47 @@ def test_sources_outside_the_knowledge_folder_are_named_by_file(tmp_path: Path):
     assert public_source("../elsewhere/out.md", tmp_path) == "out.md"
     assert public_source("my-articles/post.md", tmp_path) == "post.md"  # relative to the cwd, not the folder
     assert public_source("https://example.org/post", tmp_path) == "https://example.org/post"
+
+
+@pytest.mark.browser
+def test_thumbs_in_the_chat_rate_the_answer_they_are_under(app_server: str, app_root: Path, page):
+    from sqlalchemy import select
+
+    from bot.conversations import exchanges, feedback, open_engine
+    from bot.web.ui import DOWN_REASONS
+    from tests.conftest import recorded
+
+    question = "Which tools does a data engineer use every day?"
+    page.goto(app_server, wait_until="domcontentloaded")
+    ask(page, question)
+    answer = page.locator(".message-row.bot-row, .message.bot").last
+    answer.get_by_text("Sources").wait_for(timeout=60_000)
+    engine = open_engine(make_settings(data_dir=app_root / "data"))
+    with engine.connect() as conn:
+        exchange_id = conn.execute(select(exchanges.c.id).where(exchanges.c.question == question,
+                                                                exchanges.c.channel == "web")).scalar_one()
+    engine.dispose()
+
+    page.get_by_role("button", name="Like", exact=True).last.click()
+    assert recorded(app_root / "data", feedback, exchange_id, until=lambda r: r.rating == "up").reason is None
+    page.get_by_role("button", name="Dislike", exact=True).last.click()
+    recorded(app_root / "data", feedback, exchange_id, until=lambda r: r.rating == "down")
+    page.get_by_role("button", name="Feedback", exact=True).last.click()  # the flag beside the thumbs
+    page.get_by_role("button", name=DOWN_REASONS[1]).click()
+    row = recorded(app_root / "data", feedback, exchange_id, until=lambda r: r.reason == DOWN_REASONS[1])
+    assert row.rating == "down"
+
+
+@pytest.mark.parametrize("log_conversations", [True, False])
+def test_chat_offers_thumbs_only_when_conversations_are_recorded(tmp_path: Path, log_conversations: bool):
+    from bot.conversations import ConversationLog
+    from bot.web.ratelimit import QuestionLimit
+    from bot.web.ui import build_ui
+
+    settings = make_settings(data_dir=tmp_path / "data", log_conversations=log_conversations)
+    log = ConversationLog(settings)
+    try:
+        chat = build_ui(lambda: None, settings, QuestionLimit(None), log, concurrency=1)
+        assert bool(getattr(chat.chatbot, "likeable", False)) is log_conversations
+    finally:
+        log.close()

@@ -6,7 +6,7 @@ from fastapi.testclient import TestClient
 
 from bot.chain import CareerBot
 from bot.web.api import create_app
-from tests.conftest import api_client
+from tests.conftest import api_client, recorded
 
 
 @pytest.fixture(scope="module")
@@ -91,3 +91,57 @@ def test_widget_gets_its_message_limit_from_the_server(careerbot: CareerBot):
         script = test_client.get("/widget.js").text
     assert 'var SERVER = {"maxMessageChars": 1234, "feedback": true, "maxFeedbackChars": 500};' in script
     assert "filled in by the server" not in script
+
+
+# --- the exchange log and feedback ---------------------------------------------------------------------
+
+def test_answers_are_recorded_per_channel_with_their_conversation(client: TestClient, careerbot: CareerBot):
+    from bot.conversations import exchanges
+
+    question = "What does a machine learning engineer do?"
+    plain = client.post("/api/chat", json={"message": question}, headers={"X-Conversation-Id": "api-conversation-1"})
+    with client.stream("POST", "/api/chat/stream", json={"message": question},
+                       headers={"X-Conversation-Id": "widget-conversation-1", "X-Careerbot-Channel": "widget"}) as sse:
+        final = [json.loads(line[5:]) for line in sse.iter_lines() if line.startswith("data:") and '"answer"' in line][-1]
+    rows = [recorded(careerbot.settings.data_dir, exchanges, body["exchange_id"]) for body in (plain.json(), final)]
+    assert [(r.channel, r.conversation_id) for r in rows] == [("api", "api-conversation-1"),
+                                                              ("widget", "widget-conversation-1")]
+    for row, body in zip(rows, (plain.json(), final)):
+        assert (row.question, row.answer, row.declined, row.kind) == (question, body["answer"], False, "answer")
+        assert row.backend == body["backend"] and row.latency_ms > 0
+
+
+def test_feedback_is_tied_to_its_exchange_and_replaced_by_a_new_rating(client: TestClient, careerbot: CareerBot):
+    from bot.conversations import feedback
+
+    exchange_id = client.post("/api/chat", json={"message": "Do I need a PhD for ML research?"}).json()["exchange_id"]
+    assert client.post("/api/feedback", json={"exchange_id": exchange_id, "rating": "up"}).status_code == 204
+    assert client.post("/api/feedback", json={"exchange_id": exchange_id, "rating": "down",
+                                              "reason": "  It ignored my question  "}).status_code == 204
+    row = recorded(careerbot.settings.data_dir, feedback, exchange_id)
+    assert (row.rating, row.reason) == ("down", "It ignored my question")
+
+
+@pytest.mark.parametrize(("body", "status", "says"), [
+    ({"exchange_id": "0b5e7a0e-8c1f-4a7e-9f55-8d1a2b3c4d5e", "rating": "up"}, 404, "no answer with this exchange_id"),
+    ({"exchange_id": "not-an-id", "rating": "up"}, 422, "exchange_id"),
+    ({"exchange_id": "0b5e7a0e-8c1f-4a7e-9f55-8d1a2b3c4d5e", "rating": "meh"}, 422, "rating"),
+    ({"exchange_id": "0b5e7a0e-8c1f-4a7e-9f55-8d1a2b3c4d5e", "rating": "down", "reason": "x" * 501}, 422,
+     "reason too long: 501 characters, at most 500"),
+    ({"exchange_id": "0b5e7a0e-8c1f-4a7e-9f55-8d1a2b3c4d5e", "rating": "down", "extra": 1}, 422, "extra"),
+])
+def test_bad_feedback_is_refused_with_a_reason(client: TestClient, body: dict, status: int, says: str):
+    response = client.post("/api/feedback", json=body)
+    assert response.status_code == status and says in response.json()["error"]
+
+
+def test_with_logging_off_nothing_is_recorded_and_feedback_is_off(careerbot: CareerBot, tmp_path):
+    with api_client(careerbot, log_conversations=False, data_dir=tmp_path / "data") as off:
+        body = off.post("/api/chat", json={"message": "What does a data scientist do?"}).json()
+        refused = off.post("/api/feedback", json={"exchange_id": "0b5e7a0e-8c1f-4a7e-9f55-8d1a2b3c4d5e",
+                                                   "rating": "up"})
+        script = off.get("/widget.js").text
+    assert body["answer"] and body["exchange_id"] is None
+    assert refused.status_code == 404 and "CAREERBOT_LOG_CONVERSATIONS=false" in refused.json()["error"]
+    assert '"feedback": false' in script
+    assert not (tmp_path / "data").exists()

@@ -256,3 +256,66 @@ def test_server_stream_reports_a_failure_in_band() -> None:
     with ThreadPoolExecutor(1) as thread:  # Playwright's sync API keeps an event loop in this thread
         events = [e.split("\n")[0] for e in thread.submit(anyio.run, collect).result()]
     assert events == ["event: token", "event: error", "event: done"]
+
+
+def widget_exchange_id(widget_root: Path, page: object, question: str) -> str:
+    """The id the widget's exchange got in the app's log: found by its question and the widget's conversation."""
+    from sqlalchemy import select
+
+    from bot.conversations import exchanges, open_engine
+    from tests.conftest import make_settings, recorded
+
+    conversation = page.evaluate("() => Object.values(sessionStorage).map(JSON.parse)"
+                                 ".find(s => s.conversationId).conversationId")
+
+    engine = open_engine(make_settings(data_dir=widget_root / "data"))
+    with engine.connect() as conn:
+        exchange_id = conn.execute(select(exchanges.c.id).where(
+            exchanges.c.question == question, exchanges.c.conversation_id == conversation)).scalar_one()
+    engine.dispose()
+    assert recorded(widget_root / "data", exchanges, exchange_id).channel == "widget"
+    return exchange_id
+
+
+def test_thumbs_and_a_reason_rate_the_answer_in_the_log(page: object, allowed_page_url: str, widget_root: Path) -> None:
+    from bot.conversations import feedback
+    from tests.conftest import recorded
+
+    question = "Which cloud skills help a machine learning engineer?"
+    page.goto(allowed_page_url)
+    open_widget(page)
+    ask(page, question)
+    bubble = last_answer(page)
+    exchange_id = widget_exchange_id(widget_root, page, question)
+
+    icons = page.locator("careerbot-widget .launcher path, careerbot-widget .thumb path")
+    assert icons.count() == 3 and all(i.get_attribute("d").startswith("M") for i in icons.all())  # drawn, not blank
+    bubble.get_by_role("button", name="Helpful", exact=True).click()
+    bubble.get_by_text("Thanks for your feedback.").wait_for()
+    assert recorded(widget_root / "data", feedback, exchange_id).rating == "up"
+    bubble.get_by_role("button", name="Not helpful").click()
+    reason = bubble.get_by_label("What was wrong? (optional)")
+    reason.fill("It talked about <b>salaries</b>, not cloud skills")
+    reason.press("Enter")
+    row = recorded(widget_root / "data", feedback, exchange_id, until=lambda r: r.reason is not None)
+    assert (row.rating, row.reason) == ("down", "It talked about <b>salaries</b>, not cloud skills")
+
+    page.reload()  # the rating is remembered with the conversation (and the open panel reopens)
+    thumbs = last_answer(page).locator(".thumb")
+    assert [t.get_attribute("aria-pressed") for t in thumbs.all()] == ["false", "true"]
+
+
+def test_thumbs_hidden_when_the_server_takes_no_feedback(page: object, allowed_page_url: str, widget_app: str) -> None:
+    """widget.js as a server with CAREERBOT_LOG_CONVERSATIONS=false serves it (test_web_api.py checks that)."""
+    def without_feedback(route: object) -> None:
+        script = route.fetch().text()
+        assert '"feedback": true' in script
+        route.fulfill(body=script.replace('"feedback": true', '"feedback": false'),
+                      content_type="text/javascript")
+
+    page.route(f"{widget_app}/widget.js", without_feedback)
+    page.goto(allowed_page_url)
+    open_widget(page)
+    ask(page, QUESTION)
+    bubble = last_answer(page)
+    assert bubble.locator(".sources").is_visible() and bubble.locator(".thumb, .feedback").count() == 0

@@ -149,7 +149,8 @@ def response_body(answer: Answer, settings: Settings, exchange_id: str | None = 
 
 
 def widget_script(settings: Settings) -> bytes:
-    """widget.js with the server's limits written in, so the widget never holds a copy that could drift."""
+    """widget.js with the server's limits, and whether it takes feedback, written in, so the widget never holds a
+    copy that could drift."""
     server = json.dumps({"maxMessageChars": settings.max_message_chars, "feedback": settings.log_conversations,
                          "maxFeedbackChars": settings.max_feedback_chars})
     return (STATIC / "widget.js").read_text(encoding="utf-8").replace(_WIDGET_SETTINGS, server).encode()
@@ -179,7 +180,8 @@ def _event(name: str, data: dict) -> str:
     return f"event: {name}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
 
 
-# Only documented here (the rate limiter in the middleware reads it): lets /docs show the widget's header.
+# The rate limiter in the middleware reads this header itself; declared here, /docs shows it, and the route
+# gets it (validated) for the exchange log.
 _CONVERSATION_ID = Header(None, alias=CONVERSATION_HEADER, pattern=CONVERSATION_ID.pattern,
                           description="Optional conversation id; rate limits apply per conversation as well as per IP, "
                                       "and the exchange log groups answers by it.")

@@ -23,6 +23,10 @@
   var SERVER = /* settings: filled in by the server */ {};
   var MAX_HISTORY_TURNS = 20;
   var MAX_STORED_MESSAGES = 100;
+  // Icons (SVG paths) are drawn rather than emoji: many systems (headless Linux among them) have no emoji font.
+  var CHAT_ICON = "M20 2H4a2 2 0 0 0-2 2v18l4-4h14a2 2 0 0 0 2-2V4a2 2 0 0 0-2-2zM6 9h12v2H6zm8 5H6v-2h8zm4-6H6V6h12z";
+  var THUMB_ICON = "M1 21h4V9H1v12zm22-11c0-1.1-.9-2-2-2h-6.31l.95-4.57.03-.32c0-.41-.17-.79-.44-1.06L14.17 1 " +
+    "7.59 7.59C7.22 7.95 7 8.45 7 9v10c0 1.1.9 2 2 2h9c.83 0 1.54-.5 1.84-1.22l3.02-7.05c.09-.23.14-.47.14-.73v-2z";
 
   var config = {
     title: script.getAttribute("data-title") || "Career questions",
@@ -183,11 +187,7 @@
     return { host: host, panel: panel, launcher: launcher, log: log, input: input, send: send };
   }
 
-  // Icons are drawn rather than emoji: many systems (headless Linux among them) have no emoji font.
-  var CHAT_ICON = "M20 2H4a2 2 0 0 0-2 2v18l4-4h14a2 2 0 0 0 2-2V4a2 2 0 0 0-2-2zM6 9h12v2H6zm8 5H6v-2h8zm4-6H6V6h12z";
-  var THUMB_ICON = "M1 21h4V9H1v12zm22-11c0-1.1-.9-2-2-2h-6.31l.95-4.57.03-.32c0-.41-.17-.79-.44-1.06L14.17 1 " +
-    "7.59 7.59C7.22 7.95 7 8.45 7 9v10c0 1.1.9 2 2 2h9c.83 0 1.54-.5 1.84-1.22l3.02-7.05c.09-.23.14-.47.14-.73v-2z";
-
+  // Drawn rather than emoji (see the icons at the top).
   function icon(pathData, size, flipped) {
     var ns = "http://www.w3.org/2000/svg";
     var svg = document.createElementNS(ns, "svg");
