@@ -107,7 +107,8 @@ def test_docs_describe_both_chat_routes(widget_app: str) -> None:
     for path in ("/api/chat", "/api/chat/stream"):
         operation = spec["paths"][path]["post"]
         assert {"403", "413", "429"} <= set(operation["responses"])
-        assert [p["name"] for p in operation["parameters"]] == ["x-conversation-id"]
+        assert [p["name"] for p in operation["parameters"]] == ["x-conversation-id", "x-careerbot-channel"]
+    assert {"404", "422", "503"} <= set(spec["paths"]["/api/feedback"]["post"]["responses"])
     assert "text/event-stream" in spec["paths"]["/api/chat/stream"]["post"]["responses"]["200"]["content"]
     assert "event: sources" in spec["paths"]["/api/chat/stream"]["post"]["description"].replace("`", "")
 
