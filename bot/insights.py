@@ -111,7 +111,7 @@ def since(days: int, now: datetime | None = None) -> datetime:
     return datetime.combine(today - timedelta(days=days - 1), datetime.min.time(), tzinfo=UTC)
 
 
-def as_date(value: date | str) -> date:
+def _as_date(value: date | str) -> date:
     return value if isinstance(value, date) else date.fromisoformat(value)  # SQLite returns text
 
 
@@ -124,7 +124,7 @@ def questions_per_day(engine: Engine, days: int, now: datetime | None = None) ->
     counts = {start.date() + timedelta(days=i): Day(start.date() + timedelta(days=i)) for i in range(days)}
     with reading(engine).connect() as conn:
         for value, kind, count in conn.execute(statement):
-            entry = counts.get(as_date(value))
+            entry = counts.get(_as_date(value))
             if entry is not None:
                 field_name = {"answer": "answered", "decline": "declined"}.get(kind, "smalltalk")
                 setattr(entry, field_name, getattr(entry, field_name) + count)
