@@ -149,6 +149,7 @@ def report(results: Results, conversations: int, duration: float, think_s: float
 def recorded_count(settings: object, conversation_ids: set[str], expected: int, timeout: float = 30.0) -> int:
     """Exchanges the log holds for these conversations, waiting (up to `timeout`) for the app's writer."""
     from sqlalchemy import func, select
+    from sqlalchemy.exc import SQLAlchemyError
 
     from bot.conversations import exchanges, open_engine
 
@@ -157,9 +158,14 @@ def recorded_count(settings: object, conversation_ids: set[str], expected: int, 
     deadline = time.monotonic() + timeout
     try:
         while True:
-            with engine.connect() as conn:
-                count = conn.execute(query).scalar_one()
+            try:
+                with engine.connect() as conn:
+                    count, problem = conn.execute(query).scalar_one(), None
+            except SQLAlchemyError as exc:  # no log there (yet): the app's tables are not created, or wrong settings
+                count, problem = 0, exc
             if count >= expected or time.monotonic() > deadline:
+                if problem:
+                    print(f"exchange log at {engine.url!r} unreadable: {problem}", file=sys.stderr)
                 return count
             time.sleep(0.5)
     finally:

@@ -89,7 +89,7 @@ def main() -> None:
     ingest([str(settings.knowledge_dir)], settings, progress=False)
     seed(settings)
     env = {"CAREERBOT_DATA_DIR": str(settings.data_dir), "CAREERBOT_ADMIN_TOKEN": token}
-    with running_app(settings.store_dir, env, log_file=root / "app.log") as base_url:
+    with running_app(settings.store_dir, env) as base_url:
         shoot(base_url, token, REPO / "docs" / "admin.png")
 
 

@@ -27,7 +27,7 @@ def wait_healthy(base_url: str, process: subprocess.Popen, timeout: float = 180.
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"app exited with {process.returncode}:\n{_output(process)}")
+            raise RuntimeError(f"app exited with {process.returncode}:\n{process.stdout.read()}")
         try:
             if httpx.get(f"{base_url}/health", timeout=2).status_code == 200:
                 return
@@ -35,35 +35,31 @@ def wait_healthy(base_url: str, process: subprocess.Popen, timeout: float = 180.
             pass
         time.sleep(0.5)
     process.kill()
-    raise RuntimeError(f"app not healthy after {timeout}s:\n{_output(process)}")
-
-
-def _output(process: subprocess.Popen) -> str:
-    return process.stdout.read() if process.stdout else "(the app's output went to its log file)"
+    raise RuntimeError(f"app not healthy after {timeout}s:\n{process.stdout.read()}")
 
 
 @contextmanager
-def running_app(store_dir: Path, extra_env: dict[str, str] | None = None,
-                log_file: Path | None = None) -> Iterator[str]:
-    """The app's base URL while it runs with its own store (ingesting knowledge/ first when empty); its
-    output (logs, access log) goes to `log_file` if given."""
+def running_app(store_dir: Path, extra_env: dict[str, str] | None = None) -> Iterator[str]:
+    """The app's base URL while it runs with its own store (ingesting knowledge/ first when empty). Its output
+    goes to app.log beside the store: a pipe nobody reads fills up (~64 KB of access log, some 700 requests)
+    and then blocks the app mid-request."""
     port = free_port()
     env = {**os.environ, "CAREERBOT_STORE_DIR": str(store_dir), "CAREERBOT_KNOWLEDGE_DIR": str(KNOWLEDGE),
            **(extra_env or {})}
-    output = log_file.open("w") if log_file else subprocess.PIPE
-    process = subprocess.Popen(
-        [sys.executable, str(REPO / "app.py"), "--port", str(port)],
-        cwd=store_dir.parent, env=env, stdout=output, stderr=subprocess.STDOUT, text=True,
-    )
-    base_url = f"http://127.0.0.1:{port}"
-    try:
-        wait_healthy(base_url, process)
-        yield base_url
-    finally:
-        process.terminate()
+    log_path = store_dir.parent / "app.log"
+    with open(log_path, "w", encoding="utf-8") as log, open(log_path, encoding="utf-8") as output:
+        process = subprocess.Popen(
+            [sys.executable, str(REPO / "app.py"), "--port", str(port)],
+            cwd=store_dir.parent, env=env, stdout=log, stderr=subprocess.STDOUT, text=True,
+        )
+        process.stdout = output  # what wait_healthy reports if the app fails to start
+        base_url = f"http://127.0.0.1:{port}"
         try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        if log_file:
-            output.close()
+            wait_healthy(base_url, process)
+            yield base_url
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()

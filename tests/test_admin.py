@@ -156,10 +156,9 @@ def payload_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str,
     rated.backend = payload("backend")
     example = made_exchange(payload("example"), "decline", conversation_id="payload-conversation")
     seed_log(make_settings(data_dir=root / "data"), [rated, example], ratings=[(rated, "down", payload("reason"))])
-    log_file = root / "app.log"
     with running_app(root / "store", {"CAREERBOT_KNOWLEDGE_DIR": str(knowledge), "CAREERBOT_DATA_DIR": str(root / "data"),
-                                      "CAREERBOT_ADMIN_TOKEN": TOKEN}, log_file=log_file) as base_url:
-        yield base_url, log_file
+                                      "CAREERBOT_ADMIN_TOKEN": TOKEN}) as base_url:
+        yield base_url, root / "app.log"  # where running_app writes the app's output
 
 
 def sign_in(page: object, base_url: str) -> None:

@@ -46,8 +46,8 @@ def fake(server: FakeOpenAI) -> FakeOpenAI:
 
 def llm_settings(seeded: Settings, base_url: str) -> Settings:
     return make_settings(
-        knowledge_dir=seeded.knowledge_dir, store_dir=seeded.store_dir, backend="openai", llm_base_url=base_url,
-        llm_model="fake-model", llm_timeout_s=2,
+        knowledge_dir=seeded.knowledge_dir, store_dir=seeded.store_dir, data_dir=seeded.data_dir, backend="openai",
+        llm_base_url=base_url, llm_model="fake-model", llm_timeout_s=2,
     )
 
 
