@@ -44,6 +44,7 @@ QUEUE_LIMIT = 10_000  # with the database down this long, memory matters more th
 PURGE_EVERY_S = 24 * 3600.0
 ERROR_LOG_INTERVAL_S = 60.0
 SQLITE_BUSY_TIMEOUT_MS = 5000
+READ_ONLY = "careerbot_read_only"  # execution option of connections that only read
 
 
 class UtcDateTime(TypeDecorator):
@@ -194,8 +195,15 @@ def _sqlite_connected(dbapi_connection: object, _record: object) -> None:
 
 def _sqlite_begin(conn: Connection) -> None:
     # IMMEDIATE takes the write lock up front: a deferred transaction that reads, then writes, can fail at
-    # once with "database is locked" instead of waiting out the busy timeout.
-    conn.exec_driver_sql("BEGIN IMMEDIATE")
+    # once with "database is locked" instead of waiting out the busy timeout. Readers (`reading(engine)`)
+    # begin deferred: under WAL they then never hold up the writer, however long an export takes.
+    conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get(READ_ONLY) else "BEGIN IMMEDIATE")
+
+
+def reading(engine: Engine) -> Engine:
+    """The engine for read-only work (the admin page, reports, exports): on SQLite its transactions take no
+    write lock."""
+    return engine.execution_options(**{READ_ONLY: True})
 
 
 def migrate(engine: Engine) -> int:

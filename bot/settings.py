@@ -6,12 +6,18 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
+MIN_ADMIN_TOKEN_CHARS = 16  # long enough that guessing it over HTTP is hopeless
+
+
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="CAREERBOT_", env_file=".env", extra="ignore")
+    # hide_input_in_errors: a rejected setting may be a secret (a token, a key, a database password), and
+    # startup errors end up in logs.
+    model_config = SettingsConfigDict(env_prefix="CAREERBOT_", env_file=".env", extra="ignore",
+                                      hide_input_in_errors=True)
 
     knowledge_dir: Path = Path("knowledge")
     store_dir: Path = Field(Path(".careerbot/store"), description="Where the embedded Chroma store persists.")
@@ -78,6 +84,18 @@ class Settings(BaseSettings):
     log_retention_days: int = Field(90, ge=1, description="Recorded exchanges older than this are deleted.")
     max_feedback_chars: int = Field(500, ge=1, description="Longest reason a reader may give with a rating.")
 
+    # The owner's page (/admin, bot/web/admin.py) and `python -m bot.report` (bot/insights.py).
+    admin_token: SecretStr | None = Field(
+        None, description="Opens /admin (login form or `Authorization: Bearer`); unset = no /admin. "
+                                         "Make one with: python3 -c 'import secrets; print(secrets.token_urlsafe(32))'")
+    admin_session_hours: float = Field(12.0, gt=0, description="How long an /admin login lasts.")
+    insights_days: int = Field(30, ge=1, description="Days of the exchange log the owner's page and report cover.")
+    gap_distance: float = Field(
+        0.60, gt=0, lt=2, description="Content gaps: questions whose cosine distance (average linkage) stays "
+                                      "under this form one group; calibrated by `python -m bench.gaps`.")
+    gap_max_questions: int = Field(
+        3000, ge=2, description="Content gaps group at most this many distinct questions (the most recent).")
+
     backend: Literal["composer", "openai", "local"] = "composer"
     llm_base_url: str = "http://127.0.0.1:11434/v1"
     llm_model: str = "llama3.2"
@@ -103,6 +121,14 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return [item.strip() for item in value.split(",") if item.strip()]
         return value
+
+    @field_validator("admin_token")
+    @classmethod
+    def _long_enough(cls, token: SecretStr | None) -> SecretStr | None:
+        if token is not None and len(token.get_secret_value()) < MIN_ADMIN_TOKEN_CHARS:
+            raise ValueError(f"CAREERBOT_ADMIN_TOKEN must be at least {MIN_ADMIN_TOKEN_CHARS} characters; make one "
+                             "with: python3 -c 'import secrets; print(secrets.token_urlsafe(32))'")
+        return token
 
 
 @lru_cache

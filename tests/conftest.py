@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import itertools
 import time
-from collections.abc import Callable, Iterator
+import uuid
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 import bot  # noqa: F401 - offline switches before anything else loads
 from bot.chain import CareerBot
+from bot.conversations import ConversationLog, Exchange, RecordedSource
 from bot.embeddings import get_embeddings
 from bot.indexing import ingest
 from bot.settings import Settings
@@ -209,6 +212,16 @@ def host_sites(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, o
         server.server_close()
 
 
+def knowledge_with(root: Path, name: str, text: str) -> Path:
+    """A knowledge folder under `root`: the articles of knowledge/ plus one more, `name` holding `text`."""
+    knowledge = root / "knowledge"
+    knowledge.mkdir()
+    for article in KNOWLEDGE.glob("*.md"):
+        (knowledge / article.name).write_text(article.read_text(encoding="utf-8"), encoding="utf-8")
+    (knowledge / name).write_text(text, encoding="utf-8")
+    return knowledge
+
+
 @pytest.fixture(scope="session")
 def widget_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """`widget_app`'s folder: its knowledge, store, and its exchange log in data/."""
@@ -220,11 +233,7 @@ def widget_app(widget_root: Path, host_sites: dict[str, object]) -> Iterator[str
     """An app that lets `host_sites["allowed"]` embed it, with a generous rate limit, whose knowledge folder
     also holds an article carrying HTML/script payloads in its title, url and text."""
     root = widget_root
-    knowledge = root / "knowledge"
-    knowledge.mkdir()
-    for article in KNOWLEDGE.glob("*.md"):
-        (knowledge / article.name).write_text(article.read_text(encoding="utf-8"), encoding="utf-8")
-    (knowledge / "quantum-gardening.md").write_text(XSS_ARTICLE, encoding="utf-8")
+    knowledge = knowledge_with(root, "quantum-gardening.md", XSS_ARTICLE)
     with running_app(root / "store", {
         "CAREERBOT_KNOWLEDGE_DIR": str(knowledge), "CAREERBOT_ALLOWED_ORIGINS": str(host_sites["allowed"]),
         "CAREERBOT_RATE_LIMIT": "1000/minute", "CAREERBOT_DATA_DIR": str(root / "data"),
@@ -318,11 +327,7 @@ def hardened_app(tmp_path_factory: pytest.TempPathFactory, tracker: Tracker) -> 
     queue and wants API_KEYS on /v1/. Its store holds knowledge/, the Markdown-payload article, and an
     article ingested from a folder outside the knowledge folder."""
     root = tmp_path_factory.mktemp("gradio_app")
-    knowledge = root / "knowledge"
-    knowledge.mkdir()
-    for article in KNOWLEDGE.glob("*.md"):
-        (knowledge / article.name).write_text(article.read_text(encoding="utf-8"), encoding="utf-8")
-    (knowledge / MARKDOWN_SOURCE_NAME).write_text(markdown_article(tracker.url), encoding="utf-8")
+    knowledge = knowledge_with(root, MARKDOWN_SOURCE_NAME, markdown_article(tracker.url))
     outside = root / "server-private" / "beekeeping.md"
     outside.parent.mkdir()
     outside.write_text(OUTSIDE_ARTICLE, encoding="utf-8")
@@ -365,3 +370,32 @@ def log_settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
     if request.param == "sqlite":
         return make_settings(data_dir=tmp_path / "data")
     return make_settings(data_dir=tmp_path / "unused", database_url=request.getfixturevalue("postgres").new_database())
+
+
+# --- the owner's page and the report (tests/test_insights.py, tests/test_report.py, tests/test_admin.py) ---
+
+def made_exchange(question: str, kind: str = "answer", conversation_id: str | None = None,
+                  at: datetime | None = None, sources: Sequence[tuple[str, str, str | None, str]] = (),
+                  answer: str | None = None, notice: str | None = None, channel: str = "web") -> Exchange:
+    """An exchange as the app records it; `sources` are (title, source, url, passage), numbered from 1."""
+    return Exchange(
+        id=str(uuid.uuid4()), conversation_id=conversation_id, channel=channel, question=question,
+        answer=answer or "Here is what the articles say about it [1].", kind=kind, declined=kind == "decline",
+        backend="composer" if kind == "answer" else "none", notice=notice, latency_ms=40,
+        created_at=at or datetime.now(UTC),
+        sources=[RecordedSource(n, *source) for n, source in enumerate(sources, 1)],
+    )
+
+
+def seed_log(settings: Settings, recorded: Sequence[Exchange],
+             ratings: Sequence[tuple[Exchange, str, str | None]] = ()) -> None:
+    """Writes `recorded` (and the ratings of some) to the exchange log of `settings`, as the app would."""
+    log = ConversationLog(settings)
+    try:
+        for exchange in recorded:
+            log.record(exchange)
+        log.flush(timeout=30)
+        for exchange, rating, reason in ratings:
+            log.rate(exchange.id, rating, reason)
+    finally:
+        log.close()

@@ -298,6 +298,10 @@ def create_app(settings: Settings, careerbot: CareerBot | None = None, with_ui: 
         return FileResponse(STATIC / "demo.html", media_type="text/html")
 
     app.include_router(openai_router(settings, current_bot, gate, conversations))
+    if settings.admin_token is not None:  # otherwise /admin doesn't exist (404)
+        from bot.web.admin import admin_router
+
+        app.include_router(admin_router(settings, conversations, lambda: current_bot().catalog))
     install_security(app, settings, questions)
     if with_ui:
         from bot.web.ui import mount_ui

@@ -1,0 +1,247 @@
+"""The owner's page at /admin: questions per day, content gaps, article citations, recent conversations and
+exports of the exchange log. There only when CAREERBOT_ADMIN_TOKEN is set.
+
+Signing in: the token in a login form (the page then keeps a session cookie) or an `Authorization: Bearer`
+header (scripts, exports). The cookie holds an expiry time and its HMAC under a key derived from the token,
+never the token: it works on every instance sharing the token, and changing the token signs everyone out.
+The token is only ever compared in constant time, and never appears in a URL, a redirect or a log line.
+
+Everything on the page that readers or articles wrote is rendered by Jinja2 with autoescaping: as text.
+The page allows no script at all (its Content-Security-Policy), and its chart is inline SVG drawn here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response, StreamingResponse
+from jinja2 import Environment, FileSystemLoader
+from pydantic import SecretStr
+from starlette.concurrency import run_in_threadpool
+
+from bot import insights
+from bot.catalog import Catalog
+from bot.conversations import ConversationLog
+from bot.settings import Settings
+from bot.web.display import http_url, public_source
+
+log = logging.getLogger(__name__)
+HERE = Path(__file__).resolve().parent
+SESSION_COOKIE = "careerbot_admin"
+# No script, no framing, nothing from elsewhere: the page is HTML, one stylesheet and inline SVG.
+PAGE_POLICY = ("default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
+               "frame-ancestors 'none'; base-uri 'none'")
+# Referrer-Policy same-origin, not no-referrer: with no-referrer the browser sends `Origin: null` on the login
+# form's POST, which the origin policy (bot/web/origins.py) rightly refuses.
+PAGE_HEADERS = {"Content-Security-Policy": PAGE_POLICY, "Cache-Control": "no-store", "Referrer-Policy": "same-origin"}
+DAY_CHOICES = (7, 30, 90)
+LIST_LIMIT = 10  # articles per list
+GAP_LIMIT = 10  # content gaps shown before 'smaller groups'
+THREAD_LIMIT = 15  # recent conversations shown
+
+_templates = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=True, trim_blocks=True,
+                         lstrip_blocks=True)
+
+
+class AdminAuth:
+    """Who may see the page: the bearer of the token, or a browser holding a session cookie signed with it."""
+
+    def __init__(self, token: SecretStr, session_hours: float) -> None:
+        self._token = token.get_secret_value().encode("utf-8")
+        self._key = hashlib.sha256(b"careerbot admin session\0" + self._token).digest()
+        self.session_s = int(session_hours * 3600)
+
+    def is_token(self, candidate: str) -> bool:
+        return hmac.compare_digest(candidate.encode("utf-8"), self._token)
+
+    def new_session(self, now: float | None = None) -> str:
+        expires = int((now or time.time()) + self.session_s)
+        return f"{expires}.{self._signature(expires)}"
+
+    def allows(self, request: Request) -> bool:
+        scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
+        if scheme.lower() == "bearer" and credentials.strip():
+            return self.is_token(credentials.strip())
+        return self._valid_session(request.cookies.get(SESSION_COOKIE, ""))
+
+    def _valid_session(self, value: str) -> bool:
+        expires, _, signature = value.partition(".")
+        if not expires.isdigit() or int(expires) < time.time():
+            return False
+        return hmac.compare_digest(signature.encode("ascii", "replace"), self._signature(int(expires)).encode())
+
+    def _signature(self, expires: int) -> str:
+        return hmac.new(self._key, f"admin until {expires}".encode(), hashlib.sha256).hexdigest()
+
+
+def admin_router(settings: Settings, conversations: ConversationLog, catalog: Callable[[], Catalog]) -> APIRouter:
+    """The /admin routes; mount them only when settings.admin_token is set."""
+    assert settings.admin_token is not None
+    auth = AdminAuth(settings.admin_token, settings.admin_session_hours)
+    router = APIRouter(prefix="/admin", include_in_schema=False)
+
+    @router.get("")
+    async def page(request: Request, days: int | None = None) -> Response:
+        if not auth.allows(request):
+            return _login_page(401)
+        chosen = days if days in DAY_CHOICES else settings.insights_days
+        view = await run_in_threadpool(dashboard, settings, conversations, catalog(), chosen)
+        return _html(_templates.get_template("admin.html").render(view=view, day_choices=DAY_CHOICES,
+                                                                     gap_limit=GAP_LIMIT))
+
+    @router.post("/login")
+    def login(request: Request, token: str = Form("")) -> Response:
+        if not auth.is_token(token):
+            log.warning("admin: sign-in with a wrong token")
+            return _login_page(401, "That token is not right. It is the value of CAREERBOT_ADMIN_TOKEN.")
+        response = RedirectResponse("/admin", status_code=303)
+        response.set_cookie(SESSION_COOKIE, auth.new_session(), max_age=auth.session_s, path="/admin",
+                            httponly=True, samesite="strict", secure=request.url.scheme == "https")
+        return response
+
+    @router.post("/logout")
+    def logout() -> Response:
+        response = RedirectResponse("/admin", status_code=303)
+        response.delete_cookie(SESSION_COOKIE, path="/admin", httponly=True, samesite="strict")
+        return response
+
+    @router.get("/export.{fmt}")
+    def export(request: Request, fmt: str) -> Response:
+        lines = {"csv": insights.csv_lines, "jsonl": insights.jsonl_lines}.get(fmt)
+        if lines is None:
+            return Response("not found", status_code=404, media_type="text/plain")
+        if not auth.allows(request):
+            return _login_page(401)
+        if not conversations.enabled:
+            return Response("recording is off (CAREERBOT_LOG_CONVERSATIONS=false): nothing to export",
+                            status_code=409, media_type="text/plain")
+        conversations.ensure_schema()
+        name = f"careerbot-exchanges-{datetime.now(UTC):%Y%m%d}.{fmt}"
+        media = "text/csv; charset=utf-8" if fmt == "csv" else "application/x-ndjson; charset=utf-8"
+        return StreamingResponse(lines(insights.export_records(conversations.engine)), media_type=media,
+                                 headers={"Content-Disposition": f'attachment; filename="{name}"',
+                                          "Cache-Control": "no-store"})
+
+    @router.get("/admin.css")
+    def stylesheet() -> FileResponse:
+        return FileResponse(HERE / "static" / "admin.css", media_type="text/css")
+
+    return router
+
+
+def _login_page(status: int, problem: str | None = None) -> HTMLResponse:
+    response = _html(_templates.get_template("login.html").render(problem=problem), status)
+    response.headers["WWW-Authenticate"] = 'Bearer realm="careerbot admin"'
+    return response
+
+
+def _html(body: str, status: int = 200) -> HTMLResponse:
+    return HTMLResponse(body, status_code=status, headers=PAGE_HEADERS)
+
+
+# --- what the page shows ----------------------------------------------------------------------------------
+
+@dataclass
+class Bar:
+    x: float
+    width: float
+    segments: list[tuple[str, float, float]]  # (css class, y, height)
+    label: str  # the bar's tooltip
+
+
+@dataclass
+class Chart:
+    width: int
+    height: int
+    bars: list[Bar]
+    ticks: list[tuple[float, str, str]]  # (x, date label, text-anchor) under the bars
+    top: int  # questions on the busiest day: the bars' full height
+
+
+@dataclass
+class Dashboard:
+    days: int
+    enabled: bool
+    total: int = 0
+    answered: int = 0
+    declined: int = 0
+    rated_up: int = 0
+    rated_down: int = 0
+    chart: Chart | None = None
+    gaps: list[insights.Gap] | None = None
+    most_cited: list[dict] | None = None
+    least_cited: list[dict] | None = None
+    threads: list[insights.Thread] | None = None
+    knowledge_dir: Path | None = None
+
+    def share(self, count: int) -> str:
+        return f"{round(100 * count / self.total)}%" if self.total else "–"
+
+
+def dashboard(settings: Settings, conversations: ConversationLog, catalog: Catalog, days: int) -> Dashboard:
+    """Everything the page shows, read in one go (in a worker thread: these are blocking queries)."""
+    view = Dashboard(days=days, enabled=conversations.enabled, knowledge_dir=settings.knowledge_dir)
+    if not conversations.enabled:
+        return view
+    conversations.ensure_schema()
+    engine = conversations.engine
+    per_day = insights.questions_per_day(engine, days)
+    view.total = sum(day.total for day in per_day)
+    view.answered = sum(day.answered for day in per_day)
+    view.declined = sum(day.declined for day in per_day)
+    view.rated_up, view.rated_down = insights.ratings(engine, days)
+    view.chart = day_chart(per_day)
+    articles = catalog.articles()
+    view.gaps = insights.content_gaps(engine, days, settings.gap_distance, settings.gap_max_questions, articles)
+    uses = insights.article_uses(engine, days, articles)
+    view.most_cited = [_article(use, settings) for use in insights.most_cited(uses, LIST_LIMIT)]
+    view.least_cited = [_article(use, settings) for use in insights.least_cited(uses, articles, LIST_LIMIT)]
+    view.threads = insights.recent_threads(engine, THREAD_LIMIT)
+    return view
+
+
+def _article(use: insights.ArticleUse, settings: Settings) -> dict:
+    return {"title": use.title, "url": http_url(use.url), "citations": use.citations,
+            "source": public_source(use.source, settings.knowledge_dir)}
+
+
+CHART_WIDTH, CHART_HEIGHT, AXIS = 720, 200, 22  # SVG user units; the page scales it to its width
+
+
+def day_chart(days: list[insights.Day]) -> Chart:
+    """Stacked bars, one per day: answered, declined, small talk; a label under about every week."""
+    top = max([day.total for day in days] + [1])
+    slot = CHART_WIDTH / len(days)
+    scale = (CHART_HEIGHT - AXIS) / top
+    bars = []
+    for i, day in enumerate(days):
+        y = CHART_HEIGHT - AXIS
+        segments = []
+        for css, count in (("answered", day.answered), ("declined", day.declined), ("smalltalk", day.smalltalk)):
+            if count:
+                y -= count * scale
+                segments.append((css, round(y, 1), round(count * scale, 1)))
+        label = (f"{day.day:%a %d %b}: {day.total} question{'s' if day.total != 1 else ''}"
+                 f" ({day.answered} answered, {day.declined} declined, {day.smalltalk} small talk)")
+        bars.append(Bar(round(i * slot + slot * 0.15, 1), round(slot * 0.7, 1), segments, label))
+    every = max(1, round(len(days) / 6))
+    # Labels count back from today, the last one right-aligned so it stays inside the chart.
+    ticks = [(round(i * slot + slot / 2, 1) if i < len(days) - 1 else CHART_WIDTH, f"{day.day:%d %b}",
+              "middle" if i < len(days) - 1 else "end")
+             for i, day in enumerate(days) if (len(days) - 1 - i) % every == 0]
+    return Chart(CHART_WIDTH, CHART_HEIGHT, bars, ticks, top)
+
+
+def thread_channel(thread: insights.Thread) -> str:
+    return ", ".join(dict.fromkeys(turn.exchange.channel for turn in thread.turns))
+
+
+_templates.globals.update(http_url=http_url, public_source=public_source, thread_channel=thread_channel)
