@@ -6,8 +6,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-import pytest
-
 from bench.ingest import article_text
 from bot.chain import CareerBot
 from bot.indexing import ingest

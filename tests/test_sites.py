@@ -16,7 +16,7 @@ from bot.loaders import LoadError
 from bot.sites import Site, read_listing
 from bot.store import get_collection
 from tests.apprunner import free_port
-from tests.test_indexing import chunk_texts, embedded_texts, snapshot  # noqa: F401 - embedded_texts is a fixture
+from tests.test_indexing import chunk_texts, snapshot
 from tests.test_ingest_cli import _kill_once_stored, finish, run_cli
 from tests.test_loaders import ARTICLE, HTML_PAGE, PDF_LINES, pdf_bytes
 
