@@ -100,10 +100,20 @@ def live_collection(settings: Settings) -> Collection:
     return collection
 
 
+_live_units: dict[str, tuple[Collection, Collection]] = {}
+
+
 def live_unit_collection(settings: Settings) -> Collection:
-    """The unit vectors' collection of `live_collection`'s client (reopened with it)."""
-    live_collection(settings)
-    return get_unit_collection(settings)
+    """The unit vectors' collection of `live_collection`'s client, opened once per opening of the article
+    collection (every answer reads it; opening costs a metadata lookup)."""
+    collection = live_collection(settings)
+    if settings.chroma_url:
+        return get_unit_collection(settings)
+    key = str(settings.store_dir)
+    opened = _live_units.get(key)
+    if opened is None or opened[0] is not collection:
+        opened = _live_units[key] = (collection, get_unit_collection(settings))
+    return opened[1]
 
 
 Revision = tuple[Hashable, int | None]
