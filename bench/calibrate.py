@@ -1,7 +1,7 @@
 """Calibrate the decline check (best-passage similarity and word coverage) on a graded library, with a
 held-out split:
 
-    python -m bench.calibrate [--library DIR] [--cases FILE.jsonl]
+    python -m bench.calibrate [--library DIR] [--cases FILE.jsonl ...]
 
 The cases are split in two by a hash of their id: thresholds are chosen on the calibration half only
 (every decline case declined first, then as many answerable cases answered as possible, then the widest
@@ -24,9 +24,11 @@ from bot.eval import library_settings, load_cases, phrase_hit, source_hit
 from bot.settings import get_settings
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "eval"
-THRESHOLDS = [round(0.25 + 0.025 * i, 3) for i in range(9)]
-COVERAGES = [round(0.1 + 0.05 * i, 3) for i in range(9)]
-EVIDENCE = [round(0.6 + 0.01 * i, 3) for i in range(61)]
+CASE_FILES = ["library.jsonl", "paraphrase.jsonl", "library2.jsonl"]
+THRESHOLDS = [round(0.25 + 0.025 * i, 3) for i in range(5)]
+COVERAGES = [round(0.1 + 0.05 * i, 3) for i in range(5)]
+SIMILARITY_WEIGHTS = [0.5, 1.0, 1.5, 2.0, 2.5, 3.0]
+EVIDENCE = [round(0.6 + 0.02 * i, 3) for i in range(101)]
 
 
 @dataclass
@@ -46,39 +48,49 @@ def measure(careerbot: CareerBot, case: dict) -> Point:
     context = retrieved(careerbot, case)
     ranked = careerbot.retriever.rank(context["query"])[: careerbot.retriever.k]
     similarity = max((p.metadata["score"] for p in ranked), default=0.0)
-    coverage = careerbot.retriever.coverage(context["question"], ranked) if ranked else 0.0
+    coverage = careerbot.retriever.coverage(context["judged"], ranked) if ranked else 0.0
     return Point(case.get("id", "?"), not case.get("refuse"), similarity, coverage, held_out(case.get("id", "")))
 
 
-def accuracy(points: list[Point], threshold: float, min_coverage: float, min_evidence: float) -> tuple[int, int, int, int]:
+Bounds = tuple[float, float, float, float]  # threshold, min_coverage, similarity_weight, min_evidence
+
+
+def accuracy(points: list[Point], threshold: float, min_coverage: float, weight: float,
+             min_evidence: float) -> tuple[int, int, int, int]:
     """(declines right, declines, answerable kept, answerable)."""
-    kept = [p.similarity >= threshold and p.coverage >= min_coverage and p.similarity + p.coverage >= min_evidence
-            for p in points]
+    kept = [p.similarity >= threshold and p.coverage >= min_coverage
+            and weight * p.similarity + p.coverage >= min_evidence for p in points]
     declines = [k for p, k in zip(points, kept) if not p.should_answer]
     answerable = [k for p, k in zip(points, kept) if p.should_answer]
     return declines.count(False), len(declines), answerable.count(True), len(answerable)
 
 
-def choose(points: list[Point]) -> tuple[float, float, float]:
-    """Every decline declined first, then the most answerable cases kept, then the lowest similarity
+MIN_MARGIN = 0.05  # a bound closer than this to a calibration case is fitted to that case, not to the kind
+
+
+def choose(points: list[Point]) -> Bounds:
+    """Every decline declined first, then the most answerable cases kept among bounds at least MIN_MARGIN from
+    every case (the evidence sum's distance; each bound's own for the floors), then the lowest similarity
     threshold (short questions embed far from any passage: word coverage should decide them), then the
-    widest margin: each bound as far from the nearest case as the cases allow."""
+    widest margin."""
 
-    def margin(threshold: float, coverage: float, evidence: float) -> float:
-        return min(min(abs(p.similarity - threshold), abs(p.coverage - coverage) * 2,
-                       abs(p.similarity + p.coverage - evidence)) for p in points)
+    def margin(threshold: float, coverage: float, weight: float, evidence: float) -> float:
+        return min(min(abs(p.similarity - threshold), abs(p.coverage - coverage),
+                       abs(weight * p.similarity + p.coverage - evidence) / weight) for p in points)
 
-    def key(values: tuple[float, float, float]) -> tuple:
+    def key(values: Bounds) -> tuple:
         right, declines, kept, _ = accuracy(points, *values)
-        return right == declines, right + kept, -values[0], margin(*values)
+        wide = margin(*values)
+        return right == declines, wide >= MIN_MARGIN, right + kept, -values[0], wide
 
-    return max(((t, c, e) for t in THRESHOLDS for c in COVERAGES for e in EVIDENCE), key=key)
+    grid = ((t, c, w, e) for t in THRESHOLDS for c in COVERAGES for w in SIMILARITY_WEIGHTS for e in EVIDENCE)
+    return max(grid, key=key)
 
 
-def report(name: str, points: list[Point], threshold: float, coverage: float, evidence: float) -> str:
-    right, declines, kept, answerable = accuracy(points, threshold, coverage, evidence)
-    return (f"{name:<14} declines {right}/{declines}, answerable kept {kept}/{answerable} "
-            f"(threshold {threshold}, min_coverage {coverage}, min_evidence {evidence})")
+def report(name: str, points: list[Point], threshold: float, coverage: float, weight: float, evidence: float) -> str:
+    right, declines, kept, answerable = accuracy(points, threshold, coverage, weight, evidence)
+    return (f"{name:<14} declines {right}/{declines}, answerable kept {kept}/{answerable} (threshold {threshold}, "
+            f"min_coverage {coverage}, similarity_weight {weight}, min_evidence {evidence})")
 
 
 @dataclass
@@ -128,11 +140,11 @@ def choose_weights(items: list[Quotable]) -> tuple[Weights, int]:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--library", type=Path, default=SHARED / "library")
-    parser.add_argument("--cases", type=Path, default=SHARED / "library.jsonl")
+    parser.add_argument("--cases", type=Path, nargs="+", default=[SHARED / name for name in CASE_FILES])
     parser.add_argument("-v", "--verbose", action="store_true", help="print every case's values")
     parser.add_argument("--weights", action="store_true", help="also calibrate the composer's weights (slower)")
     args = parser.parse_args(argv)
-    cases = load_cases(args.cases)
+    cases = [case for path in args.cases for case in load_cases(path)]
     with tempfile.TemporaryDirectory(prefix="careerbot-calibrate-") as folder:
         careerbot = CareerBot(library_settings(get_settings(), args.library, Path(folder)))
         points = [measure(careerbot, case) for case in cases]
@@ -148,7 +160,7 @@ def report_decline(points: list[Point], verbose: bool) -> None:
         print(f"{p.id:<6} {'answer' if p.should_answer else 'decline':<8} {'held-out' if p.held_out else 'calib':<9}"
               f"similarity {p.similarity:.3f}  coverage {p.coverage:.3f}")
     settings = get_settings()
-    current = settings.threshold, settings.min_coverage, settings.min_evidence
+    current = settings.threshold, settings.min_coverage, settings.similarity_weight, settings.min_evidence
     print(report("settings calib", calibration, *current))
     print(report("settings held", held, *current))
     chosen = choose(calibration)

@@ -16,7 +16,7 @@ from langchain_core.runnables import Runnable, RunnableLambda, RunnablePassthrou
 from bot.backends import AnswerBackend, Composer, make_backend
 from bot.backends.verify import Verifier, split_citation_lists
 from bot.catalog import Catalog
-from bot.retrieval import ArticleRetriever, standalone_query
+from bot.retrieval import ArticleRetriever, judged_question, standalone_query
 from bot.settings import Settings
 from bot.smalltalk import SmallTalkRecogniser, TopicLister
 from bot.suggestions import Suggester
@@ -100,17 +100,18 @@ class CareerBot:
 
     @cached_property
     def retrieval_chain(self) -> Runnable:
-        """{"question", "history"} -> the same plus "query" (what was searched) and "passages"."""
+        """{"question", "history"} -> the same plus "query" (what was searched), "judged" (what the decline check
+        judges) and "passages"."""
         return RunnablePassthrough.assign(
-            query=RunnableLambda(lambda x: standalone_query(x["question"], x.get("history") or ()))
+            query=RunnableLambda(lambda x: standalone_query(x["question"], x.get("history") or ())),
+            judged=RunnableLambda(lambda x: judged_question(x["question"], x.get("history") or ())),
         ) | RunnableLambda(self._spelled_out) | RunnablePassthrough.assign(
-            passages=RunnableLambda(lambda x: self.retriever.search(x["query"], x["question"])))
+            passages=RunnableLambda(lambda x: self.retriever.search(x["query"], x["judged"])))
 
     def _spelled_out(self, context: dict) -> dict:
         """The query and question with the library's phrase after each acronym it doesn't use itself."""
         phrases = self.retriever.acronyms(context["query"])
-        return {**context, "query": spell_out(context["query"], phrases),
-                "question": spell_out(context["question"], phrases)}
+        return {**context, **{key: spell_out(context[key], phrases) for key in ("query", "question", "judged")}}
 
     @cached_property
     def chain(self) -> Runnable:

@@ -19,6 +19,7 @@ from langchain_core.documents import Document
 from bot.text import is_item, item_text, split_sentences
 
 _HEADING = re.compile(r"^(#{1,6}) (.+)$")
+_ENUMERATOR = re.compile(r"^\d{1,2}[.):]\s+")  # "1. Recruiter screen" -> "Recruiter screen"
 _TABLE_SEPARATOR = re.compile(r"^\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?$")
 _INTRO_MAX_WORDS = 45
 _HEADER_MAX_WORDS = 5  # a table header names columns; a longer first row is data  # a paragraph this short right before a list or table introduces it
@@ -63,7 +64,20 @@ class Section:
 
 
 def sections(text: str) -> list[Section]:
-    """The article's sections in order, each with its heading path and blocks."""
+    """The article's sections in order, each with its heading path and blocks. A section whose sub-sections
+    are numbered ("1. Recruiter screen", "2. SQL live coding") also lists their headings as its last block:
+    an article that writes its rounds or steps as numbered headings answers "what are the rounds?" with
+    them, as one that writes them as a list would."""
+    found = _parsed_sections(text)
+    for section in found:
+        children = [s.path[-1] for s in found if len(s.path) == len(section.path) + 1 and s.path[:-1] == section.path]
+        numbered = [_ENUMERATOR.sub("", child) for child in children if _ENUMERATOR.match(child)]
+        if len(numbered) >= 2:
+            _add_structured(section.blocks, ["- " + title for title in numbered])
+    return [s for s in found if s.blocks]
+
+
+def _parsed_sections(text: str) -> list[Section]:
     found = [Section([])]
     levels: list[tuple[int, str]] = []
     for group in filter(None, (g.strip() for g in text.split("\n\n"))):
@@ -81,7 +95,7 @@ def sections(text: str) -> list[Section]:
             _add_structured(blocks, [_item_text(line) for line in lines])
         else:
             blocks.append(Block([" ".join(lines)]))
-    return [s for s in found if s.blocks]
+    return found
 
 
 def _add_structured(blocks: list[Block], lines: list[str]) -> None:

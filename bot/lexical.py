@@ -130,9 +130,11 @@ class LexicalIndex:
         return words[close[0]] if close else None
 
     def completed(self, word: str) -> str | None:
-        """The token of the most common library word that `word` abbreviates ("math" -> mathematics)."""
-        word = word.lower()
-        longer = [t for w, t in self._by_prefix.get(word[:2], {}).items() if w.startswith(word) and w != word]
+        """The token of the most common library word that `word` abbreviates ("math" -> mathematics, "stats"
+        -> statistics: its stem is the prefix)."""
+        prefixes = {word.lower(), stem(word)} - {""}
+        longer = [t for w, t in self._by_prefix.get(word[:2].lower(), {}).items()
+                  if w != word.lower() and any(w.startswith(p) for p in prefixes if len(p) >= 4)]
         return max(longer, key=self.document_frequency, default=None)
 
     def idf(self, token: str) -> float:

@@ -63,6 +63,10 @@ _INLINE_MARKUP = [
     (re.compile(r"`([^`\n]+)`"), r"\1"),
 ]
 
+# "**Compute.** Modern research needs...": paragraphs opening with a bold label are the items of a list (the
+# reasons, steps or options an article gives), written as paragraphs.
+_BOLD_LEAD_IN = re.compile(r"^\s*(\*\*|__)[^*_\n]{2,80}?(?:[.:!?](?:\*\*|__)|(?:\*\*|__)[.:])\s+\S")
+
 # Markdown block syntax that clean_text keeps line by line instead of joining into paragraphs.
 _LIST_ITEM = re.compile(r"^\s*(?:[-*+•▪◦]|\d{1,2}[.)])\s+\S")
 _TABLE_ROW = re.compile(r"^\s*\|.*\|\s*$")
@@ -77,11 +81,14 @@ def clean_text(text: str, detect_headings: bool = False) -> str:
     """
     blocks: list[str] = []
     paragraph: list[str] = []
+    lead_in = False  # the paragraph opens with a bold lead-in: one of a list written as paragraphs
 
     def end_paragraph() -> None:
         if paragraph:
             joined = " ".join(paragraph)
-            if not _is_furniture(joined):
+            if lead_in:
+                blocks.append("- " + joined)
+            elif not _is_furniture(joined):
                 blocks.append(_as_heading(joined) if detect_headings else joined)
             paragraph.clear()
 
@@ -102,6 +109,8 @@ def clean_text(text: str, detect_headings: bool = False) -> str:
         elif line and blocks and blocks[-1][:1] in "-0123456789" and not paragraph and raw[:1] in " \t":
             blocks[-1] += " " + line  # an indented continuation of a list item
         elif line:
+            if not paragraph:
+                lead_in = bool(_BOLD_LEAD_IN.match(raw))
             paragraph.append(line)
     end_paragraph()
     return _join_blocks(blocks).strip()

@@ -15,27 +15,48 @@ from bot.embeddings import embed_query, is_dictionary_word
 from bot.lexical import LexicalIndex, indexed_text, tokens
 from bot.settings import Settings
 from bot.store import Revision, count_revision
-from bot.text import asked, capitalised_acronyms, content_words, expand_acronyms, spelled_in, stem
+from bot.text import (asked, capitalised_acronyms, concepts, expand_acronyms, misspells_stopword, spelled_in,
+                      stem)
 
 # Words that only make sense with an earlier turn ("How much do *they* earn?", "and *that* role?").
 _REFERRING = re.compile(
-    r"\b(they|them|their|theirs|it|its|this|that|these|those|he|she|his|her|one|ones|there|the role|the job|"
+    r"\b(they|them|their|theirs|it|its|this|that|these|those|he|she|him|his|her|one|ones|there|the role|the job|"
     r"the position|the field|same|also|else|instead|what about|how about)\b|^\W*(and|so|but|ok|okay)\b",
+    re.IGNORECASE,
+)
+# Of those, the ones that keep the earlier subject ("how much do *they* earn?"), unlike "what about a dentist?",
+# which names a new one.
+_SAME_SUBJECT = re.compile(
+    r"\b(they|them|their|theirs|it|its|this|that|these|those|he|she|him|his|her|there|the role|the job|"
+    r"the position|the field|same)\b",
     re.IGNORECASE,
 )
 _CONTENT_WORD = re.compile(r"[a-z][a-z+#.-]{3,}", re.IGNORECASE)
 
 
-def standalone_query(question: str, history: Sequence[dict] = ()) -> str:
-    """The text to search for. A follow-up that leans on the conversation is searched together with the
-    previous question, which names what "they" or "it" refers to. Without an LLM this is the robust
-    choice: prepending only adds the earlier topic; the current question's words still drive the answer,
-    and the decline check looks at the current question's own words."""
+def _previous_question(question: str, history: Sequence[dict]) -> str | None:
+    """The earlier question a follow-up leans on, if this question is one."""
     previous = [turn["content"] for turn in history if turn.get("role") == "user" and turn.get("content")]
     is_follow_up = bool(previous) and (
         bool(_REFERRING.search(question)) or len(_CONTENT_WORD.findall(question)) <= 2
     )
-    return expand_acronyms(f"{previous[-1]} {question}" if is_follow_up else question)
+    return previous[-1] if is_follow_up else None
+
+
+def standalone_query(question: str, history: Sequence[dict] = ()) -> str:
+    """The text to search for. A follow-up that leans on the conversation is searched together with the
+    previous question, which names what "they" or "it" refers to. Without an LLM this is the robust
+    choice: prepending only adds the earlier topic; the current question's words still drive the answer."""
+    previous = _previous_question(question, history)
+    return expand_acronyms(f"{previous} {question}" if previous else question)
+
+
+def judged_question(question: str, history: Sequence[dict] = ()) -> str:
+    """What the decline check judges: a follow-up that refers back ("how long do *they* take?") together with
+    the question it refers to, which names its subject; one that names a new subject ("what about a
+    dentist?") by its own words, so a subject the library lacks is still declined."""
+    previous = _previous_question(question, history)
+    return f"{previous} {question}" if previous and _SAME_SUBJECT.search(question) else question
 
 
 _DEFAULTS = Settings.model_fields
@@ -75,6 +96,7 @@ class ArticleRetriever(BaseRetriever):
     candidates: int = _DEFAULTS["candidates"].default
     threshold: float = _DEFAULTS["threshold"].default
     min_coverage: float = _DEFAULTS["min_coverage"].default
+    similarity_weight: float = _DEFAULTS["similarity_weight"].default
     min_evidence: float = _DEFAULTS["min_evidence"].default
     fusion_k: int = 60  # reciprocal rank fusion's usual constant
     # Rankings of recent queries per store revision: one question is ranked for its answer, and again for
@@ -85,7 +107,8 @@ class ArticleRetriever(BaseRetriever):
     def from_settings(cls, settings: Settings, **overrides: object) -> ArticleRetriever:
         return cls(**({
             "k": settings.top_k, "candidates": settings.candidates, "threshold": settings.threshold,
-            "min_coverage": settings.min_coverage, "min_evidence": settings.min_evidence,
+            "min_coverage": settings.min_coverage, "similarity_weight": settings.similarity_weight,
+            "min_evidence": settings.min_evidence,
         } | overrides))
 
     def _get_relevant_documents(
@@ -105,7 +128,7 @@ class ArticleRetriever(BaseRetriever):
         similarity = max(p.metadata["score"] for p in passages)
         coverage = self.coverage(question, passages)
         return similarity >= self.threshold and coverage >= self.min_coverage and (
-            similarity + coverage >= self.min_evidence)
+            self.similarity_weight * similarity + coverage >= self.min_evidence)
 
     def rank(self, query: str) -> list[Document]:
         """Every candidate, best first, without the decline check."""
@@ -139,17 +162,27 @@ class ArticleRetriever(BaseRetriever):
         self._ranked.clear()
 
     def coverage(self, question: str, passages: Sequence[Document]) -> float:
-        """The share of the question's word weight (rarity in the library) that the passages contain."""
-        words = content_words(expand_acronyms(asked(question), keep=False))
+        """The share of the question's word weight (rarity in the library) that the passages contain. An
+        acronym and the phrase it stands for are one concept, found when either form is."""
         found = set(tokens(" ".join(indexed_text(p.page_content, p.metadata) for p in passages)))
-        weights = {token: self.lexical.idf(token) for token in map(self._library_token, words)}
+        weights: dict[tuple[str, ...], float] = {}
+        held: set[tuple[str, ...]] = set()
+        for concept in concepts(asked(question)):
+            forms = tuple(t for t in map(self._library_token, concept) if t)
+            if not forms or forms in weights:
+                continue
+            acronym, phrase = forms[0], forms[1:] or forms
+            weights[forms] = max(self.lexical.idf(t) for t in phrase)
+            if acronym in found or all(t in found for t in phrase):
+                held.add(forms)
         total = sum(weights.values())
-        return sum(w for t, w in weights.items() if t in found) / total if total else 0.0
+        return sum(weights[c] for c in held) / total if total else 0.0
 
-    def _library_token(self, word: str) -> str:
+    def _library_token(self, word: str) -> str | None:
         """The word's token; or for a word the library never uses, the library token it abbreviates
         ("math" -> mathematics) or misspells: a word the model's vocabulary doesn't know either, an edit
-        or two from a library word ("salery" -> salary; "truck" is a real word, never a misspelt "track")."""
+        or two from a library word ("salery" -> salary; "truck" is a real word, never a misspelt "track").
+        None for a misspelt stopword ("actualy"), which says nothing about the subject."""
         token = stem(word)
         if self.lexical.document_frequency(token) or len(word) < 4:
             return token
@@ -158,6 +191,8 @@ class ArticleRetriever(BaseRetriever):
             return completed
         if len(word) < 5 or is_dictionary_word(word):
             return token
+        if misspells_stopword(word):
+            return None
         return self.lexical.misspelt(word) or token
 
     def _with_unit_vectors(self, passages: list[Document]) -> list[Document]:

@@ -33,11 +33,14 @@ class Settings(BaseSettings):
         0.25, description="Minimum cosine similarity of the best passage; below it the bot declines to answer."
     )
     min_coverage: float = Field(
-        0.25, ge=0.0, le=1.0,
+        0.1, ge=0.0, le=1.0,
         description="Share of the question's word weight (rarity in the library) the passages must contain.",
     )
+    similarity_weight: float = Field(
+        3.0, ge=0.0, description="How much best-passage similarity counts against word coverage in the evidence.")
     min_evidence: float = Field(
-        0.99, description="Minimum of best-passage similarity plus word coverage: weak on both means declined."
+        1.88, description="Minimum of similarity_weight x best-passage similarity + word coverage: a question "
+                          "weak on both is declined (calibrated by `python -m bench.calibrate`)."
     )
     lexical_refresh_s: float = Field(
         5.0, gt=0, description="With a Chroma server: how often the lexical index checks for same-size updates."

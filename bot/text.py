@@ -5,6 +5,7 @@ One regex per idea lives here: word tokens, sentence ends, list items.
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections import Counter
 from dataclasses import dataclass
@@ -146,6 +147,26 @@ def expand_acronyms(text: str, keep: bool = True) -> str:
 
 # A word written in capitals that may abbreviate a phrase ("RS", "OS", "SREs").
 _CAPITALS = re.compile(r"\b([A-Z]{2,5})s?\b")
+
+
+# "MLE (machine learning engineer)": an acronym with the phrase it stands for, as expand_acronyms and
+# spell_out write them.
+_SPELLED_OUT = re.compile(r"\b([A-Za-z][A-Za-z0-9]{1,9}s?) \(([^()]+)\)")
+
+
+def concepts(text: str) -> list[tuple[str, ...]]:
+    """The content words of a question, each alone, except that an acronym and the phrase it stands for are
+    one concept ("DS" and "data scientist"): an article may write either form."""
+    text = expand_acronyms(text)
+    spelled = [(m.group(1).lower(), *content_words(m.group(2))) for m in _SPELLED_OUT.finditer(text)]
+    return spelled + [(word,) for word in content_words(_SPELLED_OUT.sub(" ", text))]
+
+
+def misspells_stopword(word: str) -> bool:
+    """Whether the word is a stopword typed wrong ("actualy", "realy", "lerning"): it then carries no subject."""
+    word = word.lower()
+    similar = [w for w in _STOPWORDS if w[:2] == word[:2] and len(w) > 3]
+    return bool(difflib.get_close_matches(word, similar, n=1, cutoff=0.8))
 
 
 def capitalised_acronyms(text: str) -> list[str]:

@@ -27,12 +27,14 @@ from dataclasses import dataclass, field
 from langchain_core.documents import Document
 
 from bot.backends.base import AnswerBackend
-from bot.text import Unit, asked, content_stems, expand_acronyms, passage_units, unit_context, with_context
+from bot.text import (Unit, asked, content_stems, expand_acronyms, passage_units, split_sentences, unit_context,
+                      with_context)
 
 _MAX_WORDS = 90
 _FIRST_PART_WORDS = 55
 _RUNNER_UP_SHARE = 0.85  # a further unit is quoted only when it scores this close to the best
 _MEANING_CANDIDATES = 16
+_LONG_ITEM_WORDS = 25  # a list item longer than this is quoted in a list by its first sentence
 
 # What kind of answer a question asks for, and what a unit holding one looks like.
 _MONEY = re.compile(r"[$€£₹]\s?\d|\b\d[\d,.]*\s?(?:k|K|lakhs?|crore|million|USD|EUR|INR)\b|\b(?:USD|EUR|INR)\s?\d")
@@ -41,14 +43,31 @@ _DURATION = re.compile(r"\b\d[\d.,]*(?:\s?[-–]\s?\d[\d.,]*)?\+?\s*(?:years?|yr
 _PERCENT = re.compile(r"\d\s?%|\bpercent\b|\b\d+\s?(?:in|out of)\s?\d+\b|\bhalf\b|\bthird\b|\bquarter\b",
                       re.IGNORECASE)
 _NUMBER = re.compile(r"\b\d[\d,.]*\b")
+_MULTIPLE = re.compile(r"\b\d+(?:\.\d+)?\s?(?:x|×)(?!\w)|\b\w+ times (?:more|less|faster|slower|higher|lower|as|the)\b|"
+                       r"\btwice\b|\bdouble[sd]?\b|\btriple[sd]?\b", re.IGNORECASE)
+# A "why" question is answered by the reasons given: a list of them, or a sentence that says what causes what.
+_WHY = re.compile(r"^\W*(?:so\s+)?why\b|\bwhy (?:do|does|did|is|are|was|were|would|should)\b|\breasons?\b|"
+                  r"\bwhat makes\b|\bhow come\b", re.IGNORECASE)
+_CAUSE = re.compile(r"\b(?:because|since|due to|as a result|driven by|reasons?|thanks to|so that|which is why|"
+                    r"explains?|caused?|leads? to)\b", re.IGNORECASE)
+# "Do I need a PhD?", "is a degree required?": the sentence that states the requirement answers it.
+_REQUIREMENT_QUESTION = re.compile(r"\b(?:do|does|will) (?:i|you|we|they|one) (?:really )?(?:need|have to)\b|"
+                                   r"\brequired?\b|\bnecessary\b|\bmust\b|\benough\b|\bessential\b",
+                                   re.IGNORECASE)
+_REQUIREMENT = re.compile(r"\b(?:need(?:s|ed)?|required?|requirements?|must|necessary|essential|enough|"
+                          r"sufficient|mandatory|expected|minimum|at least|without)\b", re.IGNORECASE)
 _ANSWER_KINDS: list[tuple[re.Pattern[str], re.Pattern[str]]] = [
+    (re.compile(r"\bhow many times\b|\btimes (?:more|less|faster|slower|higher|lower|pricier|cheaper|as)\b|"
+                r"\bmultiple of\b", re.I), _MULTIPLE),
+    (_WHY, _CAUSE),
+    (_REQUIREMENT_QUESTION, _REQUIREMENT),
     (re.compile(r"\b(how long|how many (years|months|weeks|days|hours)|years? of experience|yrs)\b", re.I), _DURATION),
     (re.compile(r"\b(salar\w*|pay|paid|earn\w*|make|makes|comp|compensation|income|wages?|how much (do|does|did|can|could|will|would) \w+ (make|earn|get))\b",
                 re.I), _MONEY),
     (re.compile(r"(%|\bpercent|\bshare of|\bproportion|\bhow common|\bhow fast|\bhow often|\bwhat fraction|\bgrow\w*|"
                 r"\bhow much of)", re.I),
      _PERCENT),
-    (re.compile(r"\bhow many\b", re.I), _NUMBER),
+    (re.compile(r"\bhow many\b(?! times)", re.I), _NUMBER),
 ]
 # "which tools ...", "what programming languages ...", "what are the main causes ...": a list is wanted.
 _LIST_QUESTION = re.compile(
@@ -102,7 +121,7 @@ class Composer(AnswerBackend):
         candidates = _candidates(passages)
         if not candidates:
             return " ".join(f"{p.page_content.strip()} [{i + 1}]" for i, p in enumerate(passages[:1]))
-        wants_list = bool(_LIST_QUESTION.search(question))
+        wants_list = bool(_LIST_QUESTION.search(question) or _WHY.search(question))
         self._score(question, wants_list, candidates, passages)
         quotable = [c for c in candidates if not _asks(c)] or candidates
         best = max(quotable, key=lambda c: c.score)
@@ -260,14 +279,21 @@ def _as_list(intro: str | None, items: list[_Candidate], max_words: int) -> tupl
     budget = max_words - len((intro or "").split())
     chosen: list[_Candidate] = []
     for item in sorted(items, key=lambda c: c.score, reverse=True):
-        if chosen and _words([c.unit.text for c in chosen]) + len(item.unit.text.split()) > budget:
+        if chosen and _words([_lead(c.unit.text) for c in chosen]) + len(_lead(item.unit.text).split()) > budget:
             continue
         chosen.append(item)
     chosen.sort(key=lambda c: c.unit.position)
-    body = "; ".join(c.unit.text.rstrip(".;") for c in chosen) + "."
+    body = "; ".join(_lead(c.unit.text).rstrip(".;") for c in chosen) + "."
     if not intro:
         return body, chosen
     return (f"{intro} {body}" if intro.rstrip().endswith(":") else f"{intro.rstrip('.')}: {body}"), chosen
+
+
+def _lead(item: str) -> str:
+    """A long list item as quoted in a list: its first sentence ("Compute. Modern research on large models
+    needs..." -> "Compute."), which names it; a short item whole."""
+    sentences = split_sentences(item)
+    return sentences[0] if len(item.split()) > _LONG_ITEM_WORDS and len(sentences) > 1 else item
 
 
 def _similarities(question: str, contenders: list[_Candidate], passages: Sequence[Document]) -> list[float]:
