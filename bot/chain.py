@@ -158,9 +158,9 @@ class CareerBot:
         it cites support everything before it. The rest waits; if the finished answer fails the check, the
         final Answer carries the composer's extract instead and clients replace what they showed."""
         context = self.retrieval_chain.invoke({"question": question, "history": list(history)})
-        passages = context["passages"]
+        question, passages = context["query"], context["passages"]  # a follow-up with what it follows
         if not passages:
-            yield self.refusal(context["query"])
+            yield self.refusal(question)
             return
         if not self.backend.needs_check:
             pieces = []
@@ -195,9 +195,9 @@ class CareerBot:
         yield answer
 
     def _answer_from(self, context: dict) -> Answer:
-        question, passages = context["question"], context["passages"]
+        question, passages = context["query"], context["passages"]  # a follow-up with what it follows
         if not passages:
-            return self.refusal(context["query"])
+            return self.refusal(question)
         if not self.backend.needs_check:
             return self._finish(self.backend.complete(question, passages), passages)
         try:

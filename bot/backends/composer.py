@@ -27,13 +27,14 @@ from dataclasses import dataclass, field
 from langchain_core.documents import Document
 
 from bot.backends.base import AnswerBackend
-from bot.text import (Unit, asked, content_stems, expand_acronyms, passage_units, split_sentences, unit_context,
-                      with_context)
+from bot.text import (Unit, asked, content_stems, expand_acronyms, passage_units, split_questions, split_sentences, stem,
+                      unit_context, with_context)
 
 _MAX_WORDS = 90
 _FIRST_PART_WORDS = 55
 _RUNNER_UP_SHARE = 0.85  # a further unit is quoted only when it scores this close to the best
 _MEANING_CANDIDATES = 16
+_EARLIER = 0.25  # weight of the words of the question a follow-up follows
 _LONG_ITEM_WORDS = 25  # a list item longer than this is quoted in a list by its first sentence
 
 # What kind of answer a question asks for, and what a unit holding one looks like.
@@ -49,7 +50,7 @@ _MULTIPLE = re.compile(r"\b\d+(?:\.\d+)?\s?(?:x|×)(?!\w)|\b\w+ times (?:more|le
 _WHY = re.compile(r"^\W*(?:so\s+)?why\b|\bwhy (?:do|does|did|is|are|was|were|would|should)\b|\breasons?\b|"
                   r"\bwhat makes\b|\bhow come\b", re.IGNORECASE)
 _CAUSE = re.compile(r"\b(?:because|since|due to|as a result|driven by|reasons?|thanks to|so that|which is why|"
-                    r"explains?|caused?|leads? to)\b", re.IGNORECASE)
+                    r"explains?|explanations?|caused?|causes|factors?|drivers?|leads? to)\b", re.IGNORECASE)
 # "Do I need a PhD?", "is a degree required?": the sentence that states the requirement answers it.
 _REQUIREMENT_QUESTION = re.compile(r"\b(?:do|does|will) (?:i|you|we|they|one) (?:really )?(?:need|have to)\b|"
                                    r"\brequired?\b|\bnecessary\b|\bmust\b|\benough\b|\bessential\b",
@@ -61,7 +62,8 @@ _ANSWER_KINDS: list[tuple[re.Pattern[str], re.Pattern[str]]] = [
                 r"\bmultiple of\b", re.I), _MULTIPLE),
     (_WHY, _CAUSE),
     (_REQUIREMENT_QUESTION, _REQUIREMENT),
-    (re.compile(r"\b(how long|how many (years|months|weeks|days|hours)|years? of experience|yrs)\b", re.I), _DURATION),
+    (re.compile(r"\b(how long|how many (years|months|weeks|days|hours)|how much time|years? of experience|yrs)\b", re.I),
+     _DURATION),
     (re.compile(r"\b(salar\w*|pay|paid|earn\w*|make|makes|comp|compensation|income|wages?|how much (do|does|did|can|could|will|would) \w+ (make|earn|get))\b",
                 re.I), _MONEY),
     (re.compile(r"(%|\bpercent|\bshare of|\bproportion|\bhow common|\bhow fast|\bhow often|\bwhat fraction|\bgrow\w*|"
@@ -72,7 +74,8 @@ _ANSWER_KINDS: list[tuple[re.Pattern[str], re.Pattern[str]]] = [
 # "which tools ...", "what programming languages ...", "what are the main causes ...": a list is wanted.
 _LIST_QUESTION = re.compile(
     r"\b(?:which|what)\s+(?!(?:do|does|did|are|is|was|were|can|could|should|would|will|has|have)\b)(?:\w+\s+)?"
-    r"\w{3,}(?<!ss)(?<!us)(?<!is)s\b|\b(?:main|key|top|list of)\s+(?:\w+\s+)?\w{3,}s\b",
+    r"(\w{3,}(?<!ss)(?<!us)(?<!is)s)\b|\b(?:main|key|top|list of)\s+(?:\w+\s+)?(\w{3,}s)\b|"
+    r"\bwhat (?:are|were) (?:the |some |all )?(?:\w+ )?(\w{3,}(?<!ss)(?<!us)(?<!is)s)\b",
     re.IGNORECASE,
 )
 _COMPARISON = re.compile(r"\s(?:vs\.?|versus|or)\s", re.IGNORECASE)
@@ -90,6 +93,7 @@ class _Candidate:
     context: str  # heading path and list introduction: what the unit is about
     stems: set[str] = field(default_factory=set)
     context_stems: set[str] = field(default_factory=set)
+    own_context: str = ""  # for an item: its own heading and its list's introduction, which name the list
     score: float = 0.0
 
 
@@ -117,12 +121,17 @@ class Composer(AnswerBackend):
             yield word
 
     def compose(self, question: str, passages: Sequence[Document]) -> str:
-        question = expand_acronyms(asked(question), keep=False)
+        # A follow-up comes with the question it follows ("what are the rounds? what do they want in the
+        # modeling one?"): what the last one asks decides the kind of answer; the earlier one's words still
+        # say what it is about.
+        searched = question  # what retrieval embedded: the composer's meaning scores reuse its vector
+        earlier, question = split_questions(expand_acronyms(asked(question), keep=False))
         candidates = _candidates(passages)
         if not candidates:
             return " ".join(f"{p.page_content.strip()} [{i + 1}]" for i, p in enumerate(passages[:1]))
         wants_list = bool(_LIST_QUESTION.search(question) or _WHY.search(question))
-        self._score(question, wants_list, candidates, passages)
+        self._score(question, earlier, wants_list, candidates, passages)
+        self._add_meaning(searched, candidates, passages)
         quotable = [c for c in candidates if not _asks(c)] or candidates
         best = max(quotable, key=lambda c: c.score)
         text, used = _excerpt(best, candidates, wants_list, _FIRST_PART_WORDS)
@@ -135,19 +144,23 @@ class Composer(AnswerBackend):
         parts += _runners_up(best, quotable, used, _MAX_WORDS - _words(parts))
         return " ".join(parts)
 
-    def _score(self, question: str, wants_list: bool, candidates: list[_Candidate],
+    def _score(self, question: str, earlier: str, wants_list: bool, candidates: list[_Candidate],
                passages: Sequence[Document]) -> None:
-        query = _as_written(content_stems(question), candidates)
+        asked_now = _as_written(content_stems(question), candidates)
+        query = asked_now | _as_written(content_stems(earlier), candidates)
         frequency = Counter(s for c in candidates for s in c.stems | c.context_stems)
-        weight = {s: math.log(1 + len(candidates) / frequency.get(s, 0.5)) for s in query}
+        weight = {s: math.log(1 + len(candidates) / frequency.get(s, 0.5)) * (1.0 if s in asked_now else _EARLIER)
+                  for s in query}
         total = sum(weight.values()) or 1.0
         wanted = [shape for asks, shape in _ANSWER_KINDS if asks.search(question)]
         first_items = _first_items(candidates) if _FIRST_STEP.search(question) else set()
+        named_lists = _lists_named(question, candidates) if wants_list else set()
         w = self.weights
         for c in candidates:
             in_unit = sum(weight[s] for s in query & c.stems)
             in_context = sum(weight[s] for s in (query & c.context_stems) - c.stems)
             holds_answer = (any(shape.search(c.unit.text) for shape in wanted) or id(c) in first_items
+                            or id(c) in named_lists
                             or (wants_list and not c.unit.is_item and bool(_ENUMERATION.search(c.unit.text))))
             c.score = (
                 (in_unit + w.context * in_context) / total
@@ -155,7 +168,6 @@ class Composer(AnswerBackend):
                 + w.passage_rank / (1 + c.passage)
                 + w.list_item * (wants_list and c.unit.is_item)
             )
-        self._add_meaning(question, candidates, passages)
 
     def _add_meaning(self, question: str, candidates: list[_Candidate], passages: Sequence[Document]) -> None:
         """Similarity of meaning, for the units that words put in contention; the others get the lowest of
@@ -220,9 +232,11 @@ def _candidates(passages: Sequence[Document]) -> list[_Candidate]:
     found = []
     for index, passage in enumerate(passages):
         heading = passage.metadata.get("heading_path") or passage.metadata.get("heading") or ""
+        own_heading = passage.metadata.get("heading") or ""
         for unit in passage_units(passage.page_content):
             context = unit_context(heading, unit)
-            found.append(_Candidate(index, unit, context, content_stems(unit.text), content_stems(context)))
+            own = unit_context(own_heading, unit) if unit.is_item else ""
+            found.append(_Candidate(index, unit, context, content_stems(unit.text), content_stems(context), own))
     _shared_words_are_context(found)
     return found
 
@@ -241,6 +255,16 @@ def _shared_words_are_context(candidates: list[_Candidate]) -> None:
         for c in items:
             c.stems -= shared
             c.context_stems |= shared
+
+
+def _lists_named(question: str, candidates: list[_Candidate]) -> set[int]:
+    """The items (by id) of lists whose own heading or introduction names what the question asks for: "what
+    rounds ..." and a list under "The 6 Rounds of ...", "why ..." and one under "The reasons"."""
+    asked = _LIST_QUESTION.search(question)
+    noun = asked and stem(next(group for group in asked.groups() if group))
+    why = bool(_WHY.search(question))
+    return {id(c) for c in candidates if c.own_context and (
+        (noun and noun in content_stems(c.own_context)) or (why and _CAUSE.search(c.own_context)))}
 
 
 def _first_items(candidates: list[_Candidate]) -> set[int]:
@@ -275,7 +299,9 @@ def _excerpt(anchor: _Candidate, candidates: list[_Candidate], wants_list: bool,
 
 
 def _as_list(intro: str | None, items: list[_Candidate], max_words: int) -> tuple[str, list[_Candidate]]:
-    """'Intro: a; b; c.' — every item when they fit, else the best-scored ones, in the article's order."""
+    """'Intro: a; b; c.' — every item when they fit, else the best-scored ones, in the article's order. A
+    paragraph introducing the list is quoted by its last sentence, the one that leads into the items."""
+    intro = intro and split_sentences(intro)[-1]
     budget = max_words - len((intro or "").split())
     chosen: list[_Candidate] = []
     for item in sorted(items, key=lambda c: c.score, reverse=True):
