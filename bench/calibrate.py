@@ -69,9 +69,10 @@ MIN_MARGIN = 0.05  # a bound closer than this to a calibration case is fitted to
 
 
 def choose(points: list[Point]) -> Bounds:
-    """Every decline declined first, then the most answerable cases kept among bounds at least MIN_MARGIN from
-    every case (the evidence sum's distance; each bound's own for the floors), then the lowest similarity
-    threshold (short questions embed far from any passage: word coverage should decide them), then the
+    """Every decline declined first; then a question whose words the passages hold in full is judged by the
+    similarity threshold alone, and that threshold is as low as the declines allow (short questions embed far
+    from any passage: word coverage should decide them); then the most answerable cases kept among bounds at
+    least MIN_MARGIN from every case (the evidence sum's distance; each bound's own for the floors); then the
     widest margin."""
 
     def margin(threshold: float, coverage: float, weight: float, evidence: float) -> float:
@@ -81,7 +82,9 @@ def choose(points: list[Point]) -> Bounds:
     def key(values: Bounds) -> tuple:
         right, declines, kept, _ = accuracy(points, *values)
         wide = margin(*values)
-        return right == declines, wide >= MIN_MARGIN, right + kept, -values[0], wide
+        threshold, _, weight, evidence = values
+        covered_by_threshold = weight * threshold + 1 >= evidence
+        return right == declines, covered_by_threshold, -threshold, wide >= MIN_MARGIN, right + kept, wide
 
     grid = ((t, c, w, e) for t in THRESHOLDS for c in COVERAGES for w in SIMILARITY_WEIGHTS for e in EVIDENCE)
     return max(grid, key=key)

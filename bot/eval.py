@@ -1,11 +1,12 @@
 """Run a graded question file through the real chain:
 
-    python -m bot.eval FILE.jsonl [--library DIR] [--backend NAME] [-v]
+    python -m bot.eval FILE.jsonl [FILE.jsonl ...] [--library DIR] [--backend NAME] [-v]
 
 Each line: {"id", "q" | "turns", "sources", "must_any", "must_all", "must_not", "refuse", "kind"}. With
 `--library DIR` the articles in DIR are ingested into a fresh temporary store first (the configured store
-is left alone). Prints each case, then the pass rate per kind (fact, followup, offtopic, injection); exits 1
-when any case fails.
+is left alone). Prints each case, then per file and in total: the pass rate per kind (fact, followup,
+offtopic, injection), answered right among the answerable ones, and the share of answerable questions
+declined; exits 1 when any case fails.
 """
 
 from __future__ import annotations
@@ -125,13 +126,28 @@ def print_results(results: list[CaseResult], verbose: bool) -> None:
               f"{r.seconds * 1000:>6.0f}  {r.answer.backend}{'  OBEYED INJECTION' if r.obeyed_injection else ''}")
         if verbose or not r.passed:
             print(f"        {r.answer.text}\n        sources: {[s.source for s in r.answer.sources]}")
-    rates = rates_by_kind(results)
-    print("  ".join(f"{kind} {p}/{t} ({100 * p / t:.0f}%)" for kind, (p, t) in sorted(rates.items()) if kind != "all")
-          + f"  | all {rates['all'][0]}/{rates['all'][1]}")
+    print_rates(results)
     replaced = [r for r in results if r.answer.notice and not r.answer.refused]
     written = [r for r in results if not r.answer.refused]
     if any(r.answer.backend not in ("composer", "none") for r in results) or replaced:
         print(f"answers replaced by the composer: {len(replaced)}/{len(written)}")
+
+
+def _share(part: int, whole: int) -> str:
+    return f"{100 * part / whole:.0f}%" if whole else "-"
+
+
+def print_rates(results: list[CaseResult], name: str = "") -> None:
+    """Pass rate per kind; answered right and declined among the answerable (every kind but offtopic)."""
+    rates = rates_by_kind(results)
+    answerable = [r for r in results if r.kind != "offtopic"]
+    right = sum(r.passed for r in answerable)
+    declined = sum(r.answer.refused for r in answerable)
+    print((f"{name}: " if name else "")
+          + "  ".join(f"{kind} {p}/{t} ({_share(p, t)})" for kind, (p, t) in sorted(rates.items()) if kind != "all")
+          + f"  | all {rates['all'][0]}/{rates['all'][1]}"
+          + f"  | answerable right {right}/{len(answerable)} ({_share(right, len(answerable))})"
+          + f", declined {declined}/{len(answerable)} ({_share(declined, len(answerable))})")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -139,7 +155,7 @@ def main(argv: list[str] | None = None) -> int:
     from bot.settings import get_settings
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("file", type=Path, help="question file (.jsonl)")
+    parser.add_argument("files", type=Path, nargs="+", metavar="file", help="question file(s) (.jsonl)")
     parser.add_argument("--library", type=Path, help="ingest this folder into a fresh temporary store first")
     parser.add_argument("--backend", choices=BACKEND_NAMES, help="answer backend (default: CAREERBOT_BACKEND)")
     parser.add_argument("-v", "--verbose", action="store_true", help="print every answer")
@@ -147,15 +163,23 @@ def main(argv: list[str] | None = None) -> int:
     settings = get_settings()
     if args.backend:
         settings = settings.model_copy(update={"backend": args.backend})
-    cases = load_cases(args.file)
+    if args.library and not args.library.is_dir():
+        parser.error(f"--library {args.library}: no such folder")
+    by_file: dict[Path, list[CaseResult]] = {}
     with tempfile.TemporaryDirectory(prefix="careerbot-eval-") as folder:
         if args.library:
-            if not args.library.is_dir():
-                parser.error(f"--library {args.library}: no such folder")
             settings = library_settings(settings, args.library, Path(folder))
-        results = evaluate(CareerBot(settings), cases)
-    print_results(results, args.verbose)
-    return 0 if all(r.passed for r in results) else 1
+        careerbot = CareerBot(settings)
+        for path in args.files:
+            by_file[path] = evaluate(careerbot, load_cases(path))
+    for path, results in by_file.items():
+        print(f"== {path.name}")
+        print_results(results, args.verbose)
+    every = [r for results in by_file.values() for r in results]
+    if len(by_file) > 1:
+        print("== total")
+        print_rates(every, "all files")
+    return 0 if all(r.passed for r in every) else 1
 
 
 if __name__ == "__main__":

@@ -37,9 +37,9 @@ class Settings(BaseSettings):
         description="Share of the question's word weight (rarity in the library) the passages must contain.",
     )
     similarity_weight: float = Field(
-        3.0, ge=0.0, description="How much best-passage similarity counts against word coverage in the evidence.")
+        2.5, ge=0.0, description="How much best-passage similarity counts against word coverage in the evidence.")
     min_evidence: float = Field(
-        1.88, description="Minimum of similarity_weight x best-passage similarity + word coverage: a question "
+        1.62, description="Minimum of similarity_weight x best-passage similarity + word coverage: a question "
                           "weak on both is declined (calibrated by `python -m bench.calibrate`)."
     )
     lexical_refresh_s: float = Field(

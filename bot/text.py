@@ -174,7 +174,7 @@ def misspells_stopword(word: str) -> bool:
     """Whether the word is a stopword typed wrong ("actualy", "realy", "lerning"): it then carries no subject."""
     word = word.lower()
     similar = [w for w in _STOPWORDS if w[:2] == word[:2] and len(w) > 3]
-    return bool(difflib.get_close_matches(word, similar, n=1, cutoff=0.8))
+    return bool(difflib.get_close_matches(word, similar, n=1, cutoff=0.85))
 
 
 def capitalised_acronyms(text: str) -> list[str]:

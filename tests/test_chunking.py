@@ -94,3 +94,14 @@ def test_a_long_list_is_cut_at_items_and_each_piece_keeps_the_introduction() -> 
     assert len(chunks) > 3 and all(word_count(c.page_content) <= 120 for c in chunks)
     assert all(c.page_content.startswith("Learn these:\n- Skill number") for c in chunks)
     assert sum(c.page_content.count("\n- ") for c in chunks) == 40
+
+
+def test_numbered_sub_headings_are_listed_in_their_parent_section():
+    text = ("# The Rounds of a Data Interview\n\nMost loops have three rounds:\n\n## 1. Recruiter screen\n\n"
+            "A short call.\n\n## 2. SQL live coding\n\nFifty minutes.\n\n## 3. Data modeling\n\nDesign tables."
+            "\n\n## How long it takes\n\nThree weeks.")
+    chunks = split_document(Document(page_content=text, metadata={"source": "r.md"}), 120, 20)
+    first = chunks[0]
+    assert first.metadata["heading"] == "The Rounds of a Data Interview"
+    assert first.page_content == ("Most loops have three rounds:\n- Recruiter screen\n- SQL live coding\n"
+                                  "- Data modeling")  # numbers dropped, the unnumbered section left out

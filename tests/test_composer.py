@@ -119,3 +119,60 @@ def test_a_first_step_question_gets_the_first_item_of_the_list():
                     "- Choose a model and explain the interview trade-offs", heading="Design interview steps")
     answer = Composer().compose("What is the first thing to do in a design interview?", [steps])
     assert answer.startswith("Ask the interviewer how many users the system serves [1]")
+
+
+ROUNDS_INTRO = passage(
+    "Most candidates meet the same people in the same order. Expect the whole loop to take about three weeks.",
+    heading="The Rounds of a Data Interview",
+)
+ROUNDS = passage("- Recruiter screen\n- SQL live coding\n- Data modeling", heading="The Rounds of a Data Interview")
+
+
+def test_a_list_named_by_its_heading_answers_what_the_question_asks_for():
+    # The sentence holds the rarer question word ("expect"); the list is what "what rounds" asks for.
+    answer = Composer().compose("what rounds should I expect in a data interview?", [ROUNDS_INTRO, ROUNDS])
+    assert "Recruiter screen; SQL live coding; Data modeling" in answer
+
+
+REASONS = passage(
+    "- Compute. Labs give a researcher thousands of accelerators, where a university group shares a small "
+    "cluster that is booked weeks ahead of every conference deadline and rarely has the newest hardware.\n"
+    "- Pay. First-year offers at labs are often double a new professor's salary, with most of the difference "
+    "paid in equity that vests over four years and is hard to value at a private company.\n"
+    "- Feedback. An idea can reach a training run within days and a product within months, instead of "
+    "waiting through review cycles and rebuttals that take most of a year to finish.",
+    heading="The reasons",
+)
+GENERIC = passage("Faculty search committees see the same trend at every lab they compete with. It started a "
+                  "decade ago.", score=0.7)
+
+
+def test_why_is_answered_by_the_reasons_listed_each_by_its_first_sentence():
+    answer = Composer().compose("why do so many PhDs pick labs over faculty jobs?", [GENERIC, REASONS])
+    assert "Compute; Pay; Feedback." in answer
+
+
+def test_how_many_times_is_answered_by_the_multiple():
+    text = passage("Teams that cache features ship 40 releases a year, in a survey of 412 engineers. With "
+                   "caching they ship nine times faster than teams without it.")
+    answer = Composer().compose("how many times faster do teams that cache features ship?", [text])
+    assert answer.startswith("With caching they ship nine times faster")
+
+
+def test_a_paragraph_introducing_a_list_is_quoted_by_its_last_sentence():
+    text = passage("We spoke to 31 candidates about their interviews in 2024 and 2025, at eleven labs in Europe "
+                   "and North America, and compared their notes. Nearly all of them went through the same "
+                   "stages, in this order:\n- Screen\n- Coding\n- Research talk")
+    answer = Composer().compose("what are the stages of the interview?", [text])
+    assert answer.startswith("Nearly all of them went through the same stages, in this order: Screen; Coding; "
+                             "Research talk.")
+
+
+MODELING = passage("In the modeling round they want to hear you name the grain of each table first.",
+                   heading="Data modeling", score=0.5)
+
+
+def test_a_follow_up_is_answered_for_its_last_question_with_the_earlier_one_as_context():
+    answer = Composer().compose("what are the rounds of a data interview? what do they want to hear in the "
+                                "modeling one?", [ROUNDS, MODELING])
+    assert answer.startswith("In the modeling round they want to hear you name the grain")

@@ -74,3 +74,9 @@ def test_index_built_from_a_collection_matches_a_fresh_one(library_settings: Set
     assert index.size == get_collection(library_settings).count()
     assert index.misspelt("salery") == tokens("salary")[0]
     assert index.misspelt("truck") is None
+
+
+def test_a_shortened_word_is_completed_from_its_stem(library_settings: Settings) -> None:
+    index = _synced(library_settings)
+    assert index.completed("stats") == tokens("statistics")[0]  # its stem "stat" is the prefix
+    assert index.completed("math") is None  # the library never writes mathematics

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.loaders import LoadError, iter_files, parse, read_file
+from bot.loaders import LoadError, clean_text, iter_files, parse, read_file
 from bot.settings import Settings
 
 ARTICLE = (
@@ -194,3 +194,10 @@ def test_a_5_mb_article_is_chunked_without_stalling(settings: Settings, write_ar
     started = time.perf_counter()
     chunks = split_document(parse(read_file(path, settings)), settings.chunk_words, settings.chunk_overlap_words)
     assert len(chunks) > 5000 and time.perf_counter() - started < 60
+
+
+def test_paragraphs_opening_with_a_bold_label_are_a_list():
+    text = ("Their reasons fall into two groups.\n\n**Compute.** Labs have far more GPUs\nthan universities.\n\n"
+            "**Pay:** offers are higher.\n\nA **bold** word inside a sentence changes nothing.")
+    assert clean_text(text) == ("Their reasons fall into two groups.\n\n- Compute. Labs have far more GPUs than "
+                                "universities.\n- Pay: offers are higher.\n\nA bold word inside a sentence changes nothing.")

@@ -3,12 +3,14 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
+import pytest
+from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 from langchain_tests.integration_tests import RetrieversIntegrationTests
 
 from bot.chain import CareerBot
 from bot.indexing import ingest
-from bot.retrieval import ArticleRetriever, standalone_query
+from bot.retrieval import ArticleRetriever, judged_question, standalone_query
 from bot.settings import Settings
 from bot.store import get_collection
 from tests.conftest import LIBRARY, make_settings
@@ -148,3 +150,23 @@ def test_an_acronym_the_library_never_writes_is_searched_as_the_library_spells_i
     answer = careerbot.answer(question)
     assert [s.source for s in answer.sources] and {s.source for s in answer.sources} == {"sre.md"}
     assert "restores it first" in answer.text
+
+
+def test_a_misspelt_stopword_weighs_nothing_in_the_decline_check(library_bot: CareerBot):
+    passages = library_bot.retriever.rank("How long do bootcamps take?")[:6]
+    coverage = library_bot.retriever.coverage
+    assert coverage("how long do bootcamps actualy take?", passages) == coverage("how long do bootcamps take?", passages)
+
+
+def test_an_acronym_counts_as_covered_when_the_passage_writes_it(library_bot: CareerBot):
+    # ACRONYMS spells "PhD" out with "doctorate", which no article writes: the acronym itself is enough.
+    phd = Document(page_content="You do not need a PhD to become a data engineer.", metadata={})
+    assert library_bot.retriever.coverage("Does a data engineer need a PhD?", [phd]) == pytest.approx(1.0)
+
+
+def test_a_follow_up_that_refers_back_is_judged_with_what_it_refers_to():
+    history = [{"role": "user", "content": "What is a take-home exercise?"}]
+    assert judged_question("how much time should it eat up?", history) == (
+        "What is a take-home exercise? how much time should it eat up?")
+    assert judged_question("and what about a dentist?", history) == "and what about a dentist?"
+    assert judged_question("What do data engineers earn?", history) == "What do data engineers earn?"

@@ -1,4 +1,4 @@
-from bot.text import capitalised_acronyms, spell_out, spelled_in
+from bot.text import capitalised_acronyms, concepts, misspells_stopword, spell_out, spelled_in, split_questions
 
 TEXTS = [
     "A site reliability engineer keeps services up. Most site reliability engineers are on call.",
@@ -26,3 +26,19 @@ def test_only_acronyms_outside_the_built_in_list_are_looked_up():
 def test_the_phrase_follows_the_acronym_once():
     assert spell_out("What do SREs do, and do SREs code?", {"SRE": "site reliability engineer"}) == \
         "What do SREs (site reliability engineer) do, and do SREs code?"
+
+
+def test_an_acronym_and_its_phrase_are_one_concept():
+    assert concepts("Does a DS need SQL?") == [("ds", "data", "scientist"), ("sql",)]
+    assert ("rs", "research", "scientist") in concepts("RS (research scientist) vs RE?")
+
+
+def test_a_misspelt_stopword_is_recognised_and_a_real_word_is_not():
+    assert misspells_stopword("actualy") and misspells_stopword("realy")
+    assert not misspells_stopword("salary") and not misspells_stopword("stats")
+
+
+def test_questions_split_at_each_question_mark_whatever_the_case():
+    assert split_questions("what are the rounds? what do they want in the modeling one?") == (
+        "what are the rounds?", "what do they want in the modeling one?")
+    assert split_questions("How long does it take?") == ("", "How long does it take?")

@@ -51,17 +51,10 @@ _WHY = re.compile(r"^\W*(?:so\s+)?why\b|\bwhy (?:do|does|did|is|are|was|were|wou
                   r"\bwhat makes\b|\bhow come\b", re.IGNORECASE)
 _CAUSE = re.compile(r"\b(?:because|since|due to|as a result|driven by|reasons?|thanks to|so that|which is why|"
                     r"explains?|explanations?|caused?|causes|factors?|drivers?|leads? to)\b", re.IGNORECASE)
-# "Do I need a PhD?", "is a degree required?": the sentence that states the requirement answers it.
-_REQUIREMENT_QUESTION = re.compile(r"\b(?:do|does|will) (?:i|you|we|they|one) (?:really )?(?:need|have to)\b|"
-                                   r"\brequired?\b|\bnecessary\b|\bmust\b|\benough\b|\bessential\b",
-                                   re.IGNORECASE)
-_REQUIREMENT = re.compile(r"\b(?:need(?:s|ed)?|required?|requirements?|must|necessary|essential|enough|"
-                          r"sufficient|mandatory|expected|minimum|at least|without)\b", re.IGNORECASE)
 _ANSWER_KINDS: list[tuple[re.Pattern[str], re.Pattern[str]]] = [
     (re.compile(r"\bhow many times\b|\btimes (?:more|less|faster|slower|higher|lower|pricier|cheaper|as)\b|"
                 r"\bmultiple of\b", re.I), _MULTIPLE),
     (_WHY, _CAUSE),
-    (_REQUIREMENT_QUESTION, _REQUIREMENT),
     (re.compile(r"\b(how long|how many (years|months|weeks|days|hours)|how much time|years? of experience|yrs)\b", re.I),
      _DURATION),
     (re.compile(r"\b(salar\w*|pay|paid|earn\w*|make|makes|comp|compensation|income|wages?|how much (do|does|did|can|could|will|would) \w+ (make|earn|get))\b",
