@@ -28,8 +28,10 @@ CHROMIUM_ARGS = [
 
 
 def make_settings(**overrides: object) -> Settings:
-    """Settings that ignore the developer's .env and environment, so tests see only what they set."""
-    return Settings(_env_file=None, **overrides)
+    """Settings that ignore the developer's .env and environment, so tests see only what they set. In-process
+    apps (TestClient) are called by the host name `testserver`; the Host check has tests of its own against
+    real app processes (tests/test_hardening.py)."""
+    return Settings(_env_file=None, **{"allowed_hosts": ["*"], **overrides})
 
 
 @pytest.fixture
