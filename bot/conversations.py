@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+import os
 import queue
 import secrets
 import threading
@@ -24,6 +25,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from sqlalchemy import (
@@ -219,11 +221,20 @@ def open_engine(settings: Settings) -> Engine:
     if url.get_backend_name() != "sqlite":
         return create_engine(url, pool_pre_ping=True, connect_args={"connect_timeout": 5})
     if not settings.database_url:
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        private_database(settings.data_dir / SQLITE_FILE)
     engine = create_engine(url)
     event.listen(engine, "connect", _sqlite_connected)
     event.listen(engine, "begin", _sqlite_begin)
     return engine
+
+
+def private_database(path: Path) -> None:
+    """The log holds what readers asked: its folder 700 and the file 600, whatever the umask, so other local
+    users can't read it (SQLite gives its -wal and -shm files the database file's mode)."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    os.chmod(path.parent, 0o700)
+    os.close(os.open(path, os.O_CREAT | os.O_RDWR, 0o600))
+    os.chmod(path, 0o600)
 
 
 def _sqlite_connected(dbapi_connection: object, _record: object) -> None:

@@ -109,6 +109,8 @@ class AdminAuth:
 
 
 _SESSION_ID = re.compile(r"[A-Za-z0-9_-]{32}")
+_CLIENT_HASH = re.compile(r"[0-9a-f]{32}")
+MAX_FORM_VALUE = 4000  # a question key is at most a question's words
 _EXPIRY = re.compile(r"[0-9]{1,12}")
 
 
@@ -155,6 +157,28 @@ def admin_router(settings: Settings, conversations: ConversationLog, catalog: Ca
         response = RedirectResponse("/admin", status_code=303)
         response.delete_cookie(SESSION_COOKIE, path="/admin", httponly=True, samesite="strict")
         return response
+
+    @router.post("/gaps/hide")
+    def hide_gap(request: Request, key: list[str] = Form(default_factory=list)) -> Response:
+        """Takes a content-gap group (its questions, by their words) out of the page and the report."""
+        return _owner_action(request, lambda: conversations.hide_questions([k[:MAX_FORM_VALUE] for k in key]))
+
+    @router.post("/clients/abusive")
+    def mark_abusive(request: Request, client: str = Form("")) -> Response:
+        """Leaves every question of a client (its hash, as the page shows it) out of the content gaps."""
+        if not _CLIENT_HASH.fullmatch(client):
+            return Response("not a client id", status_code=422, media_type="text/plain")
+        return _owner_action(request, lambda: conversations.mark_abusive([client]))
+
+    def _owner_action(request: Request, action: Callable[[], None]) -> Response:
+        if not auth.allows(request):
+            return _login_page(401)
+        try:
+            action()
+        except Exception as exc:
+            conversations.errors.error("admin: change not saved (%s: %s)", type(exc).__name__, exc)
+            return _login_page(503, "The exchange log's database is unavailable; try again later.")
+        return RedirectResponse("/admin", status_code=303)
 
     @router.get("/export.{fmt}")
     def export(request: Request, fmt: str) -> Response:

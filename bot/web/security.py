@@ -84,7 +84,7 @@ class WebSecurity:
                 return
             except ClientGone:
                 return
-            problem = json_problem(body) if body and _parsed_as_json(headers) else None
+            problem = json_problem(body) if body and _parsed_as_json(path, headers) else None
             if problem:
                 await _refuse(send, path, 422, f"invalid request: {problem}", cors)
                 return
@@ -159,13 +159,15 @@ def _client_host(scope: Scope) -> str | None:
 
 
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+# The only forms careerbot takes: the owner's page (sign-in, sign-out, hiding content gaps).
+FORM_PREFIXES = ("/admin/",)
 
 
-def _parsed_as_json(headers: dict[str, str]) -> bool:
-    """Every body but a form's is checked as JSON: FastAPI reads a body without a content type as JSON, and
-    Gradio's routes call request.json() whatever the content type says."""
+def _parsed_as_json(path: str, headers: dict[str, str]) -> bool:
+    """Every body but a form for the owner's page is checked as JSON: FastAPI reads a body without a content
+    type as JSON, and Gradio's routes call request.json() whatever the content type says."""
     content_type = headers.get("content-type", "").split(";")[0].strip().lower()
-    return content_type not in FORM_TYPES
+    return not (content_type in FORM_TYPES and path.startswith(FORM_PREFIXES))
 
 
 async def _refuse(send: Send, path: str, status: int, message: str, headers: list[tuple[bytes, bytes]]) -> None:

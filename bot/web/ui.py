@@ -22,6 +22,7 @@ from gradio.components.chatbot import TextMessage
 from bot.chain import Answer, CareerBot
 from bot.conversations import ConversationLog, Rating
 from bot.settings import Settings
+from bot.web.gradioguard import guard_gradio
 from bot.web.feedback import FeedbackRefused, submit_feedback
 from bot.web.display import html_source, markdown_answer, markdown_text, unescape_markdown_text
 from bot.web.ratelimit import QuestionLimit, client_of, refusal_text
@@ -217,5 +218,7 @@ def mount_ui(app: FastAPI, get_bot: Callable[[], CareerBot], settings: Settings,
     demo.queue(max_size=settings.ui_queue_size, api_open=False)
     # System fonts: the theme's default web font would be fetched from the internet by every browser.
     theme = gr.themes.Soft(font=["ui-sans-serif", "system-ui", "sans-serif"], font_mono=["ui-monospace", "monospace"])
-    return gr.mount_gradio_app(app, demo, path="/", theme=theme, css=COMPACT_SOURCES_CSS, show_error=False,
-                               footer_links=["api"] if settings.gradio_api else [])
+    app = gr.mount_gradio_app(app, demo, path="/", theme=theme, css=COMPACT_SOURCES_CSS, show_error=False,
+                              footer_links=["api"] if settings.gradio_api else [])
+    guard_gradio(app, demo)  # calls of functions that don't exist: 404, not Gradio's 500
+    return app
