@@ -148,8 +148,9 @@ def _add_feedback(conn: Connection) -> None:
 
 def _add_clients_and_admin(conn: Connection) -> None:
     """Version 3: the client hash on exchanges, /admin sessions, and what the owner hid from content gaps."""
-    conn.execute(text("ALTER TABLE exchanges ADD COLUMN client VARCHAR(32)"))
-    conn.execute(text("CREATE INDEX ix_exchanges_client ON exchanges (client)"))
+    if "client" not in {column["name"] for column in inspect(conn).get_columns("exchanges")}:
+        conn.execute(text("ALTER TABLE exchanges ADD COLUMN client VARCHAR(32)"))
+    conn.execute(text("CREATE INDEX IF NOT EXISTS ix_exchanges_client ON exchanges (client)"))
     for table in (admin_sessions, hidden_questions, abusive_clients, app_keys):
         table.create(conn)
 

@@ -378,14 +378,16 @@ def log_settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
 
 def made_exchange(question: str, kind: str = "answer", conversation_id: str | None = None,
                   at: datetime | None = None, sources: Sequence[tuple[str, str, str | None, str]] = (),
-                  answer: str | None = None, notice: str | None = None, channel: str = "web") -> Exchange:
-    """An exchange as the app records it; `sources` are (title, source, url, passage), numbered from 1."""
+                  answer: str | None = None, notice: str | None = None, channel: str = "web",
+                  client: str | None = None) -> Exchange:
+    """An exchange as the app records it; `sources` are (title, source, url, passage), numbered from 1;
+    `client` is the asker's address key (the log stores a keyed hash of it)."""
     return Exchange(
         id=str(uuid.uuid4()), conversation_id=conversation_id, channel=channel, question=question,
         answer=answer or "Here is what the articles say about it [1].", kind=kind, declined=kind == "decline",
         backend="composer" if kind == "answer" else "none", notice=notice, latency_ms=40,
         created_at=at or datetime.now(UTC),
-        sources=[RecordedSource(n, *source) for n, source in enumerate(sources, 1)],
+        sources=[RecordedSource(n, *source) for n, source in enumerate(sources, 1)], client=client,
     )
 
 
