@@ -12,7 +12,7 @@ import re
 from typing import Any
 
 from bot.web.bodylimit import read_body, replaying
-from bot.web.security import ASGIApp, Receive, Scope, Send, _reply
+from bot.web.security import ASGIApp, Receive, Scope, Send, reply_json
 
 # /gradio_api/run/NAME, /gradio_api/api/NAME, /gradio_api/call/NAME (a trailing slash allowed): calls by api name.
 _NAMED_CALL = re.compile(r"^/gradio_api/(?:run|api|call)/([^/]+)/?$")
@@ -46,7 +46,7 @@ class GradioGuard:
             receive = replaying(body, receive)
             problem = _body_problem(path, body, known, names)
         if problem:
-            await _reply(send, 404, {"error": problem}, [])
+            await reply_json(send, 404, {"error": problem}, [])
             return
         await self.app(scope, receive, send)
 

@@ -72,7 +72,7 @@ class WebSecurity:
         if refusal:
             status, message, extra = refusal
             if status == 204:
-                await _reply(send, status, None, cors + extra)
+                await reply_json(send, status, None, cors + extra)
             else:
                 await _refuse(send, path, status, message, (cors if status != 403 else []) + extra)
             return
@@ -175,10 +175,10 @@ async def _refuse(send: Send, path: str, status: int, message: str, headers: lis
     retry_after = dict(headers).get(b"retry-after")
     if retry_after and not path.startswith(OPENAI_PREFIX):  # the widget reads it from the body too
         body["retry_after"] = int(retry_after)
-    await _reply(send, status, body, headers)
+    await reply_json(send, status, body, headers)
 
 
-async def _reply(send: Send, status: int, body: dict | None, headers: list[tuple[bytes, bytes]]) -> None:
+async def reply_json(send: Send, status: int, body: dict | None, headers: list[tuple[bytes, bytes]]) -> None:
     payload = b"" if body is None else json.dumps(body).encode()
     base = [(b"content-length", str(len(payload)).encode()), (b"x-content-type-options", b"nosniff")]
     if body is not None:

@@ -22,9 +22,9 @@ from gradio.components.chatbot import TextMessage
 from bot.chain import Answer, CareerBot
 from bot.conversations import ConversationLog, Rating
 from bot.settings import Settings
-from bot.web.gradioguard import guard_gradio
-from bot.web.feedback import FeedbackRefused, submit_feedback
 from bot.web.display import html_source, markdown_answer, markdown_text, unescape_markdown_text
+from bot.web.feedback import FeedbackRefused, submit_feedback
+from bot.web.gradioguard import guard_gradio
 from bot.web.ratelimit import QuestionLimit, client_of, refusal_text
 from bot.web.validation import chat_problem
 
