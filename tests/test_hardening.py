@@ -127,6 +127,9 @@ def test_hostile_bodies_get_4xx_on_every_route(strict_app: tuple[str, Path]) -> 
         assert joined.status_code == 404 and joined.json()["error"]
     for path in ("/gradio_api/call/nonexistent", "/gradio_api/call/v2/respond", "/gradio_api/run/predict"):
         assert send(base, "POST", path, b'{"data": ["hi"]}', "application/json").status_code == 404
+    # A function that exists, called directly with a value its component can't take.
+    example = send(base, "POST", "/gradio_api/run/load_example", b'{"data": [{}]}', "application/json")
+    assert example.status_code == 400 and example.json() == {"error": "invalid input for this function"}
     assert " 500 Internal Server Error" not in (root / "app.log").read_text()
 
 

@@ -17,6 +17,9 @@ from bot.web.security import ASGIApp, Receive, Scope, Send, reply_json
 # /gradio_api/run/NAME, /gradio_api/api/NAME, /gradio_api/call/NAME (a trailing slash allowed): calls by api name.
 _NAMED_CALL = re.compile(r"^/gradio_api/(?:run|api|call)/([^/]+)/?$")
 _NAMED_RESULT = re.compile(r"^/gradio_api/call/([^/]+)/([^/]+)/?$")
+# Calls run at once, outside the queue: Gradio answers any exception there, a value its components can't take
+# among them, with a 500.
+_DIRECT_CALL = re.compile(r"^/gradio_api/(?:run|api)/[^/]+/?$")
 # The keyword-argument API; the chat's "Use via API" documents /call/NAME only.
 CLOSED = ("/gradio_api/call/v2/",)
 
@@ -48,6 +51,8 @@ class GradioGuard:
         if problem:
             await reply_json(send, 404, {"error": problem}, [])
             return
+        if method == "POST" and _DIRECT_CALL.match(path):
+            send = _input_errors_as_400(send)
         await self.app(scope, receive, send)
 
 
@@ -58,6 +63,23 @@ class GradioGuard:
         session = event.session_hash if event is not None else next(
             (s for s, ids in list(queue.pending_event_ids_session.items()) if event_id in ids), event_id)
         return session in queue.pending_messages_per_session
+
+
+def _input_errors_as_400(send: Send) -> Send:
+    """A send() that turns Gradio's 500 for a direct call into 400 {"error"}: what reaches a function that
+    exists, called with a body that parses, and fails there is input its components or it can't take (our
+    own functions answer their own errors). Gradio has logged the exception already."""
+    failed = False
+
+    async def sending(message: dict) -> None:
+        nonlocal failed
+        if message["type"] == "http.response.start" and message["status"] >= 500:
+            failed = True
+            await reply_json(send, 400, {"error": "invalid input for this function"}, [])
+        elif not failed:
+            await send(message)
+
+    return sending
 
 
 def _body_problem(path: str, body: bytes, known: dict[int, str | None], names: set[str]) -> str | None:
