@@ -1,6 +1,7 @@
-"""One security policy in front of every route, ours and the mounted Gradio app's: the origin allow-list
-(403s and the app's own CORS, replacing Gradio's), body caps, JSON that parses, rate limits on /api
-questions, uploads off, and a Content-Security-Policy on every page.
+"""One security policy in front of every route, ours and the mounted Gradio app's: the Host check
+(CAREERBOT_ALLOWED_HOSTS), /v1's key before anything else, the origin allow-list (403s and the app's own
+CORS, replacing Gradio's), body caps, strict JSON, rate limits on questions and (apart) on feedback, uploads
+off, and a Content-Security-Policy on every page.
 
 The policies themselves live in origins.py, ratelimit.py and bodylimit.py; this module only applies them.
 It is one pure ASGI middleware rather than Starlette's BaseHTTPMiddleware: it must pass Server-Sent Events
