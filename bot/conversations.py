@@ -7,19 +7,25 @@ log).
 Recording never holds up an answer: `record()` puts the exchange on a queue that one writer thread drains in
 batches. If the database is down, locked or full, the exchanges of that moment are dropped and the error is
 logged at most once a minute; readers get their answers either way. Nothing about who asked is stored beyond
-the conversation id their client chose: no IP address, no user agent, no account.
+the conversation id their client chose and a keyed hash of their address (so the owner's content gaps count a
+client once and can leave an abusive one out): no IP address, no user agent, no account.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
+import os
 import queue
+import secrets
 import threading
 import time
 import uuid
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from sqlalchemy import (
@@ -77,6 +83,9 @@ exchanges = Table(
     Column("notice", Text),
     Column("latency_ms", Integer, nullable=False),
     Column("created_at", UtcDateTime, nullable=False, index=True),
+    # A keyed hash of the client's address (its /64 for IPv6), never the address: content gaps count a client
+    # once per group, and the owner can mark one abusive. NULL on exchanges recorded before version 3.
+    Column("client", String(32), index=True),
 )
 
 exchange_sources = Table(
@@ -99,6 +108,33 @@ feedback = Table(
 
 schema_version = Table("careerbot_schema", metadata, Column("version", Integer, nullable=False))
 
+# /admin sign-ins that are still open: a session cookie opens the page only while its id is here (by hash), so
+# signing out ends it on every instance sharing the log.
+admin_sessions = Table(
+    "admin_sessions", metadata,
+    Column("id_hash", String(64), primary_key=True),
+    Column("expires_at", UtcDateTime, nullable=False, index=True),
+)
+
+# What the owner took out of the content gaps: questions (by their normalised words) and clients.
+hidden_questions = Table(
+    "hidden_questions", metadata,
+    Column("question_key", Text, primary_key=True),
+    Column("hidden_at", UtcDateTime, nullable=False),
+)
+abusive_clients = Table(
+    "abusive_clients", metadata,
+    Column("client", String(32), primary_key=True),
+    Column("marked_at", UtcDateTime, nullable=False),
+)
+
+# Secrets the app makes for itself, shared by every instance on the log (the key of the client hashes).
+app_keys = Table(
+    "careerbot_keys", metadata,
+    Column("name", String(32), primary_key=True),
+    Column("value", String(128), nullable=False),
+)
+
 
 # Migrations: MIGRATIONS[i] takes a database from version i + 1 to i + 2. A new database gets today's tables
 # from `metadata` and the latest version at once, so a step only ever runs on a database that exists; a change
@@ -110,7 +146,16 @@ def _add_feedback(conn: Connection) -> None:
     feedback.create(conn)
 
 
-MIGRATIONS: list[Callable[[Connection], None]] = [_add_feedback]
+def _add_clients_and_admin(conn: Connection) -> None:
+    """Version 3: the client hash on exchanges, /admin sessions, and what the owner hid from content gaps."""
+    if "client" not in {column["name"] for column in inspect(conn).get_columns("exchanges")}:
+        conn.execute(text("ALTER TABLE exchanges ADD COLUMN client VARCHAR(32)"))
+    conn.execute(text("CREATE INDEX IF NOT EXISTS ix_exchanges_client ON exchanges (client)"))
+    for table in (admin_sessions, hidden_questions, abusive_clients, app_keys):
+        table.create(conn)
+
+
+MIGRATIONS: list[Callable[[Connection], None]] = [_add_feedback, _add_clients_and_admin]
 SCHEMA_VERSION = len(MIGRATIONS) + 1
 
 
@@ -137,15 +182,16 @@ class Exchange:
     latency_ms: int
     created_at: datetime
     sources: list[RecordedSource] = field(default_factory=list)
+    client: str | None = None  # who asked: their address key until written, then stored as client_hash()
 
     @classmethod
     def of(cls, answer: Answer, question: str, channel: str, conversation_id: str | None,
-           latency_ms: int) -> Exchange:
+           latency_ms: int, client: str | None = None) -> Exchange:
         return cls(
             id=str(uuid.uuid4()), conversation_id=conversation_id, channel=channel, question=question,
             answer=answer.text, kind=answer.kind, declined=answer.refused, backend=answer.backend,
             notice=answer.notice, latency_ms=latency_ms, created_at=datetime.now(UTC),
-            sources=[RecordedSource(s.n, s.title, s.source, s.url, s.text) for s in answer.sources],
+            sources=[RecordedSource(s.n, s.title, s.source, s.url, s.text) for s in answer.sources], client=client,
         )
 
     def row(self) -> dict:
@@ -176,11 +222,20 @@ def open_engine(settings: Settings) -> Engine:
     if url.get_backend_name() != "sqlite":
         return create_engine(url, pool_pre_ping=True, connect_args={"connect_timeout": 5})
     if not settings.database_url:
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        private_database(settings.data_dir / SQLITE_FILE)
     engine = create_engine(url)
     event.listen(engine, "connect", _sqlite_connected)
     event.listen(engine, "begin", _sqlite_begin)
     return engine
+
+
+def private_database(path: Path) -> None:
+    """The log holds what readers asked: its folder 700 and the file 600, whatever the umask, so other local
+    users can't read it (SQLite gives its -wal and -shm files the database file's mode)."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    os.chmod(path.parent, 0o700)
+    os.close(os.open(path, os.O_CREAT | os.O_RDWR, 0o600))
+    os.chmod(path, 0o600)
 
 
 def _sqlite_connected(dbapi_connection: object, _record: object) -> None:
@@ -237,9 +292,11 @@ class ThrottledLog:
     """Logs an error at most once per interval, counting the ones it held back, so a database that is down
     fills the log with one line a minute, not one per answer."""
 
-    def __init__(self, logger: logging.Logger, interval_s: float = ERROR_LOG_INTERVAL_S) -> None:
+    def __init__(self, logger: logging.Logger, interval_s: float = ERROR_LOG_INTERVAL_S,
+                 level: int = logging.ERROR) -> None:
         self.logger = logger
         self.interval_s = interval_s
+        self.level = level
         self._last = float("-inf")
         self._held = 0
         self._lock = threading.Lock()
@@ -251,8 +308,8 @@ class ThrottledLog:
                 self._held += 1
                 return
             held, self._held, self._last = self._held, 0, now
-        suffix = f" ({held} more such errors in the last {self.interval_s:.0f} s not logged)" if held else ""
-        self.logger.error(message + suffix, *args)
+        suffix = f" ({held} more such lines in the last {self.interval_s:.0f} s not logged)" if held else ""
+        self.logger.log(self.level, message + suffix, *args)
 
 
 _STOP = object()
@@ -271,6 +328,7 @@ class ConversationLog:
         self._engine: Engine | None = None
         self._setup = threading.Lock()
         self._schema_ready = False
+        self._hash_key: bytes | None = None
         self._writer: threading.Thread | None = None
         if self.enabled:
             self._writer = threading.Thread(target=self._write_loop, name="conversation-log", daemon=True)
@@ -303,12 +361,13 @@ class ConversationLog:
             self._pending += 1
 
     def record_answer(self, answer: Answer, question: str, channel: Channel, conversation_id: str | None,
-                      started: float) -> str | None:
-        """Records an answer asked for at `started` (time.perf_counter()); returns its exchange id, None when off."""
+                      started: float, client: str | None = None) -> str | None:
+        """Records an answer asked for at `started` (time.perf_counter()) by `client` (its address key, which the
+        writer stores only as client_hash()); returns its exchange id, None when off."""
         if not self.enabled:
             return None
         exchange = Exchange.of(answer, question, channel, conversation_id,
-                               latency_ms=round((time.perf_counter() - started) * 1000))
+                               latency_ms=round((time.perf_counter() - started) * 1000), client=client)
         self.record(exchange)
         return exchange.id
 
@@ -317,18 +376,80 @@ class ConversationLog:
         with self._idle:
             self._idle.wait_for(lambda: self._pending == 0, timeout)
 
-    def rate(self, exchange_id: str, rating: Rating, reason: str | None) -> None:
-        """Stores a reader's rating of an exchange; rating again replaces the earlier rating."""
+    def rate(self, exchange_id: str, rating: Rating, reason: str | None, conversation_id: str | None = None) -> None:
+        """Stores a reader's rating of an exchange (with `conversation_id`: only of an exchange of that
+        conversation); rating again replaces the earlier rating."""
         self.flush()  # the answer may have been given a moment ago
         self.ensure_schema()
         row = {"exchange_id": exchange_id, "rating": rating, "reason": reason, "created_at": datetime.now(UTC)}
+        known = select(exchanges.c.id).where(exchanges.c.id == exchange_id)
+        if conversation_id is not None:
+            known = known.where(exchanges.c.conversation_id == conversation_id)
         with self.engine.begin() as conn:
-            if conn.execute(select(exchanges.c.id).where(exchanges.c.id == exchange_id)).first() is None:
+            if conn.execute(known).first() is None:
                 raise UnknownExchange(exchange_id)
             statement = _INSERT[conn.dialect.name](feedback).values(row)
             conn.execute(statement.on_conflict_do_update(
                 index_elements=[feedback.c.exchange_id],
                 set_={name: statement.excluded[name] for name in ("rating", "reason", "created_at")}))
+
+    def client_hash(self, client: str) -> str | None:
+        """The client as stored: an HMAC of its address key under a random key kept in the log itself, so the
+        log never holds an address and the hash can't be reversed by trying all IPv4 addresses."""
+        key = self._client_key()
+        return hmac.new(key, client.encode("utf-8", "replace"), hashlib.sha256).hexdigest()[:32] if key else None
+
+    def _client_key(self) -> bytes | None:
+        if self._hash_key is None:
+            try:
+                self.ensure_schema()
+                with self.engine.begin() as conn:
+                    found = conn.execute(select(app_keys.c.value).where(app_keys.c.name == "client")).scalar()
+                    if found is None:
+                        statement = _INSERT[conn.dialect.name](app_keys).values(name="client", value=secrets.token_hex(32))
+                        conn.execute(statement.on_conflict_do_nothing(index_elements=[app_keys.c.name]))
+                        found = conn.execute(select(app_keys.c.value).where(app_keys.c.name == "client")).scalar_one()
+                self._hash_key = bytes.fromhex(found)
+            except Exception as exc:  # no key, no client hash: the exchange is still recorded
+                self.errors.error("exchange log: no client key (%s: %s)", type(exc).__name__, exc)
+                return None
+        return self._hash_key
+
+    # --- /admin sessions ------------------------------------------------------------------------------------
+
+    def open_admin_session(self, session_id: str, expires_at: datetime) -> None:
+        self.ensure_schema()
+        with self.engine.begin() as conn:
+            conn.execute(delete(admin_sessions).where(admin_sessions.c.expires_at < datetime.now(UTC)))
+            conn.execute(insert(admin_sessions).values(id_hash=_id_hash(session_id), expires_at=expires_at))
+
+    def admin_session_open(self, session_id: str) -> bool:
+        self.ensure_schema()
+        with reading(self.engine).connect() as conn:
+            found = conn.execute(select(admin_sessions.c.expires_at)
+                                 .where(admin_sessions.c.id_hash == _id_hash(session_id))).scalar()
+        return found is not None and found > datetime.now(UTC)
+
+    def end_admin_session(self, session_id: str) -> None:
+        self.ensure_schema()
+        with self.engine.begin() as conn:
+            conn.execute(delete(admin_sessions).where(admin_sessions.c.id_hash == _id_hash(session_id)))
+
+    # --- what the owner takes out of the content gaps ---------------------------------------------------------
+
+    def hide_questions(self, question_keys: list[str]) -> None:
+        self._mark(hidden_questions, "question_key", question_keys, "hidden_at")
+
+    def mark_abusive(self, clients: list[str]) -> None:
+        self._mark(abusive_clients, "client", clients, "marked_at")
+
+    def _mark(self, table: Table, column: str, values: list[str], stamp: str) -> None:
+        self.ensure_schema()
+        now = datetime.now(UTC)
+        with self.engine.begin() as conn:
+            for value in dict.fromkeys(values):
+                statement = _INSERT[conn.dialect.name](table).values({column: value, stamp: now})
+                conn.execute(statement.on_conflict_do_nothing(index_elements=[table.c[column]]))
 
     def purge(self, now: datetime | None = None) -> int:
         """Deletes exchanges (with their sources and feedback) older than log_retention_days; returns how many."""
@@ -378,8 +499,10 @@ class ConversationLog:
 
     def _write(self, batch: list[Exchange]) -> None:
         self.ensure_schema()
+        rows = [{**exchange.row(), "client": self.client_hash(exchange.client) if exchange.client else None}
+                for exchange in batch]  # before the transaction: the key may need one of its own
         with self.engine.begin() as conn:
-            conn.execute(insert(exchanges), [exchange.row() for exchange in batch])
+            conn.execute(insert(exchanges), rows)
             sources = [row for exchange in batch for row in exchange.source_rows()]
             if sources:
                 conn.execute(insert(exchange_sources), sources)
@@ -399,4 +522,9 @@ class ConversationLog:
                               what, type(exc).__name__, exc)
 
 
-_INSERT = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}  # the two with INSERT ... ON CONFLICT
+_INSERT = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
+
+
+def _id_hash(session_id: str) -> str:
+    """Sessions are stored by hash: a copy of the database opens no /admin."""
+    return hashlib.sha256(session_id.encode("utf-8", "replace")).hexdigest()  # the two with INSERT ... ON CONFLICT

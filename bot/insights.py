@@ -25,7 +25,10 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import GenericFunction
 
 from bot.catalog import Article
-from bot.conversations import Exchange, RecordedSource, exchange_sources, exchanges, feedback, reading
+from bot.conversations import (
+    Exchange, RecordedSource, abusive_clients, exchange_sources, exchanges, feedback, hidden_questions, reading,
+)
+from bot.text import defanged
 
 
 class utc_day(GenericFunction):  # noqa: N801 - SQL function names are lower case
@@ -61,15 +64,19 @@ class Day:
 
 @dataclass
 class Gap:
-    """Questions about one thing the library doesn't cover (or covers badly), most typical phrasing first."""
+    """Questions about one thing the library doesn't cover (or covers badly), most typical phrasing first.
+    Counts are of clients: however often one client asks, it counts once per group. Every text is a reader's,
+    defanged (bot/text.py): no address or phone number in it can be clicked or dialled as shown."""
 
     label: str
-    count: int  # times asked and declined or rated down
-    declined: int
-    disliked: int
+    count: int  # clients who asked it and were declined or rated it down
+    declined: int  # clients declined
+    disliked: int  # clients who rated an answer down
     examples: list[str]  # other phrasings, most asked first
     reasons: list[str]  # what readers wrote with their thumbs down, most often written first, each once
     last_asked: datetime
+    keys: list[str] = field(default_factory=list)  # the normalised questions: what hiding the group hides
+    clients: list[tuple[str, int]] = field(default_factory=list)  # (client hash, exchanges), most first
 
 
 @dataclass
@@ -157,55 +164,76 @@ class _Asked:
     disliked ones."""
 
     text: str
-    count: int = 0
-    declined: int = 0
-    disliked: int = 0
-    reasons: list[str] = field(default_factory=list)
+    key: str
+    asked_by: Counter = field(default_factory=Counter)  # client (or, unknown, the exchange) -> times
+    declined_by: set[str] = field(default_factory=set)
+    disliked_by: set[str] = field(default_factory=set)
+    reasons: dict[tuple[str, str], None] = field(default_factory=dict)  # (client, reason), each once
     last_asked: datetime | None = None
+
+
+def question_key(question: str) -> str:
+    """The words of a question, whatever their case, spacing or punctuation."""
+    return " ".join(_WORD.findall(question.casefold()))
 
 
 def content_gaps(engine: Engine, days: int, distance: float, max_questions: int, articles: Iterable[Article] = (),
                  examples: int = 4, now: datetime | None = None) -> list[Gap]:
     """Declined and thumbs-down questions of the window grouped by meaning (see group_by_meaning; `articles`
-    are the library's), largest group first."""
+    are the library's), largest group (most clients) first; without the questions the owner hid and those of
+    clients marked abusive."""
     asked = _gap_questions(engine, days, max_questions, now)
     groups = group_by_meaning([a.text for a in asked], distance, library_texts(articles))
     gaps = [_gap([asked[i] for i in members], examples) for members in groups]
     return sorted(gaps, key=lambda gap: (-gap.count, -gap.last_asked.timestamp()))
 
 
+_UNKNOWN_CLIENT = "exchange:"  # exchanges logged before clients were: each its own client
+
+
 def _gap_questions(engine: Engine, days: int, max_questions: int, now: datetime | None) -> list[_Asked]:
     """The distinct questions (most recent first, at most `max_questions`) declined or rated down."""
     disliked = feedback.c.rating == "down"
+    trusted = or_(exchanges.c.client.is_(None), exchanges.c.client.not_in(select(abusive_clients.c.client)))
     statement = (
-        select(exchanges.c.question, exchanges.c.declined, disliked.label("disliked"), feedback.c.reason,
-               exchanges.c.created_at)
+        select(exchanges.c.id, exchanges.c.client, exchanges.c.question, exchanges.c.declined,
+               disliked.label("disliked"), feedback.c.reason, exchanges.c.created_at)
         .select_from(exchanges.outerjoin(feedback, feedback.c.exchange_id == exchanges.c.id))
-        .where(exchanges.c.created_at >= since(days, now), or_(exchanges.c.declined, disliked))
+        .where(exchanges.c.created_at >= since(days, now), or_(exchanges.c.declined, disliked), trusted)
         .order_by(exchanges.c.created_at.desc())
     )
     asked: dict[str, _Asked] = {}
     with reading(engine).connect() as conn:
-        for question, declined, was_disliked, reason, created_at in conn.execute(statement):
-            key = " ".join(_WORD.findall(question.casefold()))
-            if key not in asked and len(asked) >= max_questions:
+        hidden = set(conn.execute(select(hidden_questions.c.question_key)).scalars())
+        for exchange_id, client, question, declined, was_disliked, reason, created_at in conn.execute(statement):
+            key = question_key(question)
+            if key in hidden or (key not in asked and len(asked) >= max_questions):
                 continue
-            entry = asked.setdefault(key, _Asked(" ".join(question.split()), last_asked=created_at))
-            entry.count += 1
-            entry.declined += bool(declined)
-            entry.disliked += bool(was_disliked)
+            entry = asked.setdefault(key, _Asked(" ".join(question.split()), key, last_asked=created_at))
+            who = client or _UNKNOWN_CLIENT + exchange_id
+            entry.asked_by[who] += 1
+            if declined:
+                entry.declined_by.add(who)
+            if was_disliked:
+                entry.disliked_by.add(who)
             if reason and reason.strip():
-                entry.reasons.append(reason.strip())
+                entry.reasons[(who, reason.strip())] = None
     return list(asked.values())
 
 
 def _gap(members: list[_Asked], examples: int) -> Gap:
-    label, others = members[0], sorted(members[1:], key=lambda a: -a.count)
+    label, others = members[0], sorted(members[1:], key=lambda a: -len(a.asked_by))
+    asked_by = sum((a.asked_by for a in members), Counter())
     return Gap(
-        label=label.text, count=sum(a.count for a in members), declined=sum(a.declined for a in members),
-        disliked=sum(a.disliked for a in members), examples=[a.text for a in others[:examples]],
-        reasons=[reason for reason, _ in Counter(r for a in members for r in a.reasons).most_common(examples)],
+        label=defanged(label.text), count=len(asked_by),
+        declined=len(set().union(*(a.declined_by for a in members))),
+        disliked=len(set().union(*(a.disliked_by for a in members))),
+        examples=[defanged(a.text) for a in others[:examples]],
+        reasons=[defanged(reason) for reason, _ in
+                 Counter(r for a in members for _, r in a.reasons).most_common(examples)],
         last_asked=max(a.last_asked for a in members),
+        keys=[a.key for a in members],
+        clients=[(c, n) for c, n in asked_by.most_common() if not c.startswith(_UNKNOWN_CLIENT)],
     )
 
 

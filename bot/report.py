@@ -87,7 +87,7 @@ def report(settings: Settings, days: int, limit: int) -> str:
     for rank, gap in enumerate(gaps[:limit], 1):
         lines.append(_wrapped(f"{rank:>2}. {_printable(gap.label)}", "    "))
         what = [f"{gap.declined} declined" if gap.declined else "", f"{gap.disliked} rated down" if gap.disliked else ""]
-        lines.append(f"    asked {gap.count} time{'s' if gap.count != 1 else ''} ({', '.join(w for w in what if w)}), "
+        lines.append(f"    asked by {gap.count} reader{'s' if gap.count != 1 else ''} ({', '.join(w for w in what if w)}), "
                      f"last on {gap.last_asked:%Y-%m-%d}")
         lines += [_wrapped(f"    also: {_printable(example)}", "          ") for example in gap.examples]
         lines += [_wrapped(f"    reader: {_printable(reason)}", "            ") for reason in gap.reasons]

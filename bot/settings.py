@@ -62,6 +62,14 @@ class Settings(BaseSettings):
         default_factory=list, description="Sites allowed to embed the widget / call the API from a browser; '*' = any."
     )
     rate_limit: str = "20/minute"
+    feedback_rate_limit: str = Field(
+        "30/minute", description="Ratings per client and per conversation (POST /api/feedback and the chat's "
+                                 "thumbs), counted apart from questions; 'off' = no limit.")
+    allowed_hosts: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="Host names the app answers to (Host header); '*' = any. Default: the "
+                                          "loopback names while host is a loopback address, else any.")
+    api_docs: bool = Field(False, description="Serve the interactive API docs at /docs (Swagger UI, from local "
+                                              "files); /openapi.json is always served.")
     trusted_proxies: Annotated[list[str], NoDecode] = Field(
         default_factory=list, description="Proxy addresses whose X-Forwarded-For names the client; none by default."
     )
@@ -118,7 +126,7 @@ class Settings(BaseSettings):
         1000, ge=0, description="ingest.py --watch waits this long after the last change before ingesting."
     )
 
-    @field_validator("allowed_origins", "trusted_proxies", "api_keys", mode="before")
+    @field_validator("allowed_origins", "trusted_proxies", "api_keys", "allowed_hosts", mode="before")
     @classmethod
     def _split_commas(cls, value: object) -> object:
         if isinstance(value, str):

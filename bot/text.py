@@ -203,3 +203,26 @@ def spelled_in(acronym: str, texts: list[str], min_count: int = 2) -> str | None
                 counts[" ".join(run)] += 1
     found = counts.most_common(1)
     return found[0][0] if found and found[0][1] >= min_count else None
+
+
+# Readers' words shown to the site owner (content gaps): a link or a phone number there is something a reader
+# typed, and may be bait ("your licence expired, renew at evil.example", "call +1-555-0100"), so neither is
+# shown in a form one could click, copy into a browser or dial as is.
+_URL_SCHEME = re.compile(r"\b(?:https?|ftp)://", re.IGNORECASE)
+_DOMAIN = re.compile(r"\b((?:[a-z0-9-]+\.)+)([a-z][a-z0-9-]{1,62})\b", re.IGNORECASE)
+_EMAIL_AT = re.compile(r"(?<=\w)@(?=[\w-]+\.)")
+_PHONE = re.compile(r"(?<![\w+])(\+?)(\(?\d[\d\s().-]{5,}\d)(?!\w)")
+
+
+def defanged(text: str) -> str:
+    """`text` with web addresses, e-mail addresses and phone-like numbers made inert: `hxxp://`, `evil[.]example`,
+    `name[@]site[.]example`, and `[phone number]` for +-prefixed numbers of 7+ digits or any of 9+."""
+    text = _URL_SCHEME.sub(lambda m: m.group().lower().replace("http", "hxxp").replace("ftp", "fxp").replace("://", "[:]//"), text)
+    text = _EMAIL_AT.sub("[@]", text)
+    text = _DOMAIN.sub(lambda m: m.group(1).replace(".", "[.]") + m.group(2), text)
+
+    def phone(match: re.Match) -> str:
+        digits = sum(c.isdigit() for c in match.group(2))
+        return "[phone number]" if digits >= 9 or (match.group(1) and digits >= 7) else match.group()
+
+    return _PHONE.sub(phone, text)

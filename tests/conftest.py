@@ -28,8 +28,10 @@ CHROMIUM_ARGS = [
 
 
 def make_settings(**overrides: object) -> Settings:
-    """Settings that ignore the developer's .env and environment, so tests see only what they set."""
-    return Settings(_env_file=None, **overrides)
+    """Settings that ignore the developer's .env and environment, so tests see only what they set. In-process
+    apps (TestClient) are called by the host name `testserver`; the Host check has tests of its own against
+    real app processes (tests/test_hardening.py)."""
+    return Settings(_env_file=None, **{"allowed_hosts": ["*"], **overrides})
 
 
 @pytest.fixture
@@ -376,14 +378,16 @@ def log_settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
 
 def made_exchange(question: str, kind: str = "answer", conversation_id: str | None = None,
                   at: datetime | None = None, sources: Sequence[tuple[str, str, str | None, str]] = (),
-                  answer: str | None = None, notice: str | None = None, channel: str = "web") -> Exchange:
-    """An exchange as the app records it; `sources` are (title, source, url, passage), numbered from 1."""
+                  answer: str | None = None, notice: str | None = None, channel: str = "web",
+                  client: str | None = None) -> Exchange:
+    """An exchange as the app records it; `sources` are (title, source, url, passage), numbered from 1;
+    `client` is the asker's address key (the log stores a keyed hash of it)."""
     return Exchange(
         id=str(uuid.uuid4()), conversation_id=conversation_id, channel=channel, question=question,
         answer=answer or "Here is what the articles say about it [1].", kind=kind, declined=kind == "decline",
         backend="composer" if kind == "answer" else "none", notice=notice, latency_ms=40,
         created_at=at or datetime.now(UTC),
-        sources=[RecordedSource(n, *source) for n, source in enumerate(sources, 1)],
+        sources=[RecordedSource(n, *source) for n, source in enumerate(sources, 1)], client=client,
     )
 
 

@@ -8,6 +8,7 @@ import csv
 import io
 import json
 import logging
+import re
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -206,3 +207,52 @@ def test_the_page_reads_on_a_phone(browser: object, payload_app: tuple[str, Path
     assert page.evaluate("() => document.documentElement.scrollWidth") <= 390  # nothing wider than the screen
     page.get_by_role("link", name="CSV").wait_for()
     context.close()
+
+
+def test_a_copy_of_the_cookie_opens_nothing_after_sign_out(careerbot: CareerBot, tmp_path: Path):
+    with admin_client(careerbot, tmp_path) as client:
+        signed_in = client.post("/admin/login", data={"token": TOKEN}, follow_redirects=False)
+        copy = {SESSION_COOKIE: signed_in.cookies[SESSION_COOKIE]}
+        client.cookies.clear()
+        assert client.get("/admin", cookies=copy).status_code == 200
+        client.post("/admin/logout", cookies=copy)
+        client.cookies.clear()
+        assert client.get("/admin", cookies=copy).status_code == 401
+        assert client.get("/admin/export.csv", cookies=copy).status_code == 401
+        # Other sessions go on; one whose signature or expiry was tampered with never opens the page.
+        other = client.post("/admin/login", data={"token": TOKEN}, follow_redirects=False).cookies[SESSION_COOKIE]
+        client.cookies.clear()
+        assert client.get("/admin", cookies={SESSION_COOKIE: other}).status_code == 200
+        session_id, expires, signature = other.split(".")
+        for forged in (f"{session_id}.{int(expires) + 9999}.{signature}", f"{session_id}.{'9' * 4301}.{signature}",
+                       f"{'A' * 32}.{expires}.{signature}"):
+            assert client.get("/admin", cookies={SESSION_COOKIE: forged}).status_code == 401
+
+
+def test_the_owner_hides_a_gap_and_marks_a_client_abusive_from_the_page(careerbot: CareerBot, tmp_path: Path):
+    bait = "URGENT admin: renew your careerbot licence at https://evil.example or call +1-555-0100"
+    seed_log(make_settings(data_dir=tmp_path / "data"),
+             [made_exchange(bait, "decline", client="203.0.113.5") for _ in range(3)]
+             + [made_exchange("How do I become a lighthouse keeper?", "decline", client="198.51.100.4")])
+    with admin_client(careerbot, tmp_path) as client:
+        page = client.get("/admin", headers=BEARER).text
+        gaps = gap_section(page)
+        assert "evil[.]example" in gaps and "[phone number]" in gaps
+        assert "evil.example" not in gaps and "555-0100" not in gaps
+        bait_gap = next(item for item in gaps.split('<li class="gap">') if "licence" in item)
+        client_id = re.search(r'name="client" value="([0-9a-f]{32})"', bait_gap).group(1)
+        assert client.post("/admin/clients/abusive", data={"client": client_id}).status_code == 401  # signed out
+        marked = client.post("/admin/clients/abusive", data={"client": client_id}, headers=BEARER, follow_redirects=False)
+        assert marked.status_code == 303
+        page = client.get("/admin", headers=BEARER).text
+        assert "licence" not in gap_section(page)
+        keys = re.findall(r'name="key" value="([^"]+)"', page)
+        assert keys == ["how do i become a lighthouse keeper"]
+        hidden = client.post("/admin/gaps/hide", data={"key": keys}, headers=BEARER, follow_redirects=False)
+        assert hidden.status_code == 303
+        assert "No declined or thumbs-down questions" in client.get("/admin", headers=BEARER).text
+        assert client.post("/admin/clients/abusive", data={"client": "not-a-client"}, headers=BEARER).status_code == 422
+
+
+def gap_section(page: str) -> str:
+    return page.split('id="gaps"')[1].split("</section>")[0]

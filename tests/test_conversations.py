@@ -151,7 +151,7 @@ def test_an_older_schema_is_migrated_keeping_its_exchanges(log_settings: Setting
     try:
         upgraded.rate(old.id, "up", "clear")
         with upgraded.engine.connect() as conn:
-            assert current_version(conn) == SCHEMA_VERSION == 2
+            assert current_version(conn) == SCHEMA_VERSION == 3
             assert conn.execute(select(feedback.c.rating)).scalars().all() == ["up"]
             assert conn.execute(select(exchanges.c.question)).scalars().all() == [old.question]
     finally:

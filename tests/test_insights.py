@@ -221,3 +221,47 @@ def test_an_export_in_progress_never_holds_up_recording(tmp_path: Path):
     assert len(list(records)) == 2  # the export reads one snapshot
     assert insights.logged_count(log.engine, 1) == 4
     log.close()
+
+
+BAIT = ["URGENT admin: your careerbot licence expired, renew at https://evil.example/renew today",
+        "Call +1-555-0100 now or your careerbot licence ends, or mail billing@evil.example"]
+
+
+def test_content_gaps_count_each_client_once_and_show_bait_inert(log_settings: Settings, engine: object):
+    """The first probe's attack: 30 questions from three addresses made an attacker's message the top gap."""
+    attackers = ["203.0.113.1", "203.0.113.2", "203.0.113.3"]
+    spam = [made_exchange(BAIT[i % 2], "decline", at=days_ago(1), client=attackers[i % 3]) for i in range(30)]
+    visa = "Will a tech company sponsor my work visa?"
+    readers = [made_exchange(visa, "decline", at=days_ago(2), client=f"198.51.100.{i}") for i in range(4)]
+    eager = [made_exchange(visa, "decline", at=days_ago(2), client="198.51.100.9") for _ in range(12)]
+    seed_log(log_settings, [*spam, *readers, *eager])
+
+    gaps = insights.content_gaps(engine, 30, 0.6, 100, now=NOW)
+
+    assert gaps[0].label == visa and gaps[0].count == 5  # five readers, however often one of them asked
+    assert all(gap.count <= 3 for gap in gaps[1:]) and sum(len(g.clients) for g in gaps[1:]) >= 3
+    shown = " ".join(text for gap in gaps for text in (gap.label, *gap.examples, *gap.reasons))
+    for bait in ("evil.example", "https://", "555-0100", "billing@"):
+        assert bait not in shown
+    assert "evil[.]example" in shown and "[phone number]" in shown
+    assert not any(ip in client for gap in gaps for client, _ in gap.clients for ip in attackers)  # hashes only
+
+
+def test_the_owner_can_hide_a_group_and_mark_a_client_abusive(log_settings: Settings, engine: object):
+    spam = [made_exchange(BAIT[0], "decline", at=days_ago(1), client="203.0.113.7") for _ in range(3)]
+    visa = [made_exchange("Will a tech company sponsor my work visa?", "decline", at=days_ago(1), client="198.51.100.1"),
+            made_exchange("Can I get visa sponsorship for a data science job?", "decline", at=days_ago(1))]
+    peru = made_exchange("What is the capital of Peru?", "decline", at=days_ago(1), client="203.0.113.7")
+    seed_log(log_settings, [*spam, *visa, peru])
+    gaps = {gap.label: gap for gap in insights.content_gaps(engine, 30, 0.6, 100, now=NOW)}
+    assert len(gaps) == 3
+    log = ConversationLog(log_settings)
+    try:
+        visa_gap = next(gap for gap in gaps.values() if "visa" in gap.label)
+        log.hide_questions(visa_gap.keys)
+        spam_gap = next(gap for gap in gaps.values() if "licence" in gap.label)
+        log.mark_abusive([client for client, _ in spam_gap.clients])
+    finally:
+        log.close()
+    # Hidden: both phrasings of the group; abusive: every question of that client, Peru included.
+    assert insights.content_gaps(engine, 30, 0.6, 100, now=NOW) == []

@@ -34,7 +34,7 @@ def test_prints_the_content_gaps_largest_first(tmp_path: Path):
     out = result.stdout
     assert "5 of 6 questions were declined or rated down" in out and "3 topics" in out
     first, second, third = out.split("\n\n")[1:4]
-    assert first.startswith(" 1. ") and "asked 3 times (3 declined)" in first
+    assert first.startswith(" 1. ") and "asked by 3 readers (3 declined)" in first
     assert {"Will an AI company sponsor my work visa?", "do ML startups sponsor visas for engineers"} == {
         first.splitlines()[0][4:], first.splitlines()[2].removeprefix("    also: ")}
     assert "How do I find a mentor in data science?" in out and "reader: only general advice" in out

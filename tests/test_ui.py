@@ -111,7 +111,7 @@ def test_chat_offers_thumbs_only_when_conversations_are_recorded(tmp_path: Path,
     settings = make_settings(data_dir=tmp_path / "data", log_conversations=log_conversations)
     log = ConversationLog(settings)
     try:
-        chat = build_ui(lambda: None, settings, QuestionLimit(None), log, concurrency=1)
+        chat = build_ui(lambda: None, settings, QuestionLimit(None), QuestionLimit(None), log, concurrency=1)
         assert bool(getattr(chat.chatbot, "likeable", False)) is log_conversations
     finally:
         log.close()

@@ -15,6 +15,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+import re
+import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -29,7 +31,7 @@ from starlette.concurrency import run_in_threadpool
 
 from bot import insights
 from bot.catalog import Catalog
-from bot.conversations import ConversationLog
+from bot.conversations import ConversationLog, ThrottledLog
 from bot.settings import Settings
 from bot.web.display import http_url, public_source
 
@@ -52,47 +54,79 @@ _templates = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape
 
 
 class AdminAuth:
-    """Who may see the page: the bearer of the token, or a browser holding a session cookie signed with it."""
+    """Who may see the page: the bearer of the token, or a browser holding a session cookie signed with it whose
+    session is still open in the exchange log's database (signing out closes it there, on every instance)."""
 
-    def __init__(self, token: SecretStr, session_hours: float) -> None:
+    def __init__(self, token: SecretStr, session_hours: float, sessions: ConversationLog) -> None:
         self._token = token.get_secret_value().encode("utf-8")
         self._key = hashlib.sha256(b"careerbot admin session\0" + self._token).digest()
         self.session_s = int(session_hours * 3600)
+        self.sessions = sessions
 
     def is_token(self, candidate: str) -> bool:
-        return hmac.compare_digest(candidate.encode("utf-8"), self._token)
+        return hmac.compare_digest(candidate.encode("utf-8", "replace"), self._token)
 
-    def new_session(self, now: float | None = None) -> str:
-        expires = int((now or time.time()) + self.session_s)
-        return f"{expires}.{self._signature(expires)}"
+    def new_session(self) -> str:
+        """A new session's cookie value, `id.expiry.signature`; the session is stored before it is handed out."""
+        session_id = secrets.token_urlsafe(24)
+        expires = int(time.time()) + self.session_s
+        self.sessions.open_admin_session(session_id, datetime.fromtimestamp(expires, UTC))
+        return f"{session_id}.{expires}.{self._signature(session_id, expires)}"
 
     def allows(self, request: Request) -> bool:
         scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
         if scheme.lower() == "bearer" and credentials.strip():
             return self.is_token(credentials.strip())
-        return self._valid_session(request.cookies.get(SESSION_COOKIE, ""))
-
-    def _valid_session(self, value: str) -> bool:
-        expires, _, signature = value.partition(".")
-        if not expires.isdigit() or int(expires) < time.time():
+        session_id = self.session_of(request)
+        if session_id is None:
             return False
-        return hmac.compare_digest(signature.encode("ascii", "replace"), self._signature(int(expires)).encode())
+        try:
+            return self.sessions.admin_session_open(session_id)
+        except Exception as exc:  # the database is down: no session can be checked, so none opens the page
+            self.sessions.errors.error("admin: sessions can't be checked (%s: %s)", type(exc).__name__, exc)
+            return False
 
-    def _signature(self, expires: int) -> str:
-        return hmac.new(self._key, f"admin until {expires}".encode(), hashlib.sha256).hexdigest()
+    def end(self, request: Request) -> None:
+        session_id = self.session_of(request)
+        if session_id is not None:
+            self.sessions.end_admin_session(session_id)
+
+    def session_of(self, request: Request) -> str | None:
+        """The session id of a well-formed, correctly signed, unexpired cookie; None for anything else
+        (whatever a client puts in it: no length or character makes this fail)."""
+        parts = request.cookies.get(SESSION_COOKIE, "").split(".")
+        if len(parts) != 3:
+            return None
+        session_id, expires, signature = parts
+        if not _SESSION_ID.fullmatch(session_id) or not _EXPIRY.fullmatch(expires) or int(expires) < time.time():
+            return None
+        if not hmac.compare_digest(signature.encode("ascii", "replace"), self._signature(session_id, int(expires)).encode()):
+            return None
+        return session_id
+
+    def _signature(self, session_id: str, expires: int) -> str:
+        return hmac.new(self._key, f"admin session {session_id} until {expires}".encode(), hashlib.sha256).hexdigest()
+
+
+_SESSION_ID = re.compile(r"[A-Za-z0-9_-]{32}")
+_CLIENT_HASH = re.compile(r"[0-9a-f]{32}")
+MAX_FORM_VALUE = 4000  # a question key is at most a question's words
+_EXPIRY = re.compile(r"[0-9]{1,12}")
 
 
 def admin_router(settings: Settings, conversations: ConversationLog, catalog: Callable[[], Catalog]) -> APIRouter:
     """The /admin routes; mount them only when settings.admin_token is set."""
     assert settings.admin_token is not None
-    auth = AdminAuth(settings.admin_token, settings.admin_session_hours)
+    auth = AdminAuth(settings.admin_token, settings.admin_session_hours, conversations)
+    # A burst of wrong tokens is one warning line a minute, not one per guess.
+    wrong_tokens = ThrottledLog(log, level=logging.WARNING)
     router = APIRouter(prefix="/admin", include_in_schema=False)
 
     @router.get("")
-    async def page(request: Request, days: int | None = None) -> Response:
-        if not auth.allows(request):
+    async def page(request: Request, days: str | None = None) -> Response:
+        if not await run_in_threadpool(auth.allows, request):
             return _login_page(401)
-        chosen = days if days in DAY_CHOICES else settings.insights_days
+        chosen = int(days) if days in {str(n) for n in DAY_CHOICES} else settings.insights_days
         view = await run_in_threadpool(dashboard, settings, conversations, catalog(), chosen)
         return _html(_templates.get_template("admin.html").render(view=view, day_choices=DAY_CHOICES,
                                                                      gap_limit=GAP_LIMIT))
@@ -100,18 +134,51 @@ def admin_router(settings: Settings, conversations: ConversationLog, catalog: Ca
     @router.post("/login")
     def login(request: Request, token: str = Form("")) -> Response:
         if not auth.is_token(token):
-            log.warning("admin: sign-in with a wrong token")
+            wrong_tokens.error("admin: sign-in with a wrong token")
             return _login_page(401, "That token is not right. It is the value of CAREERBOT_ADMIN_TOKEN.")
+        try:
+            session = auth.new_session()
+        except Exception as exc:
+            conversations.errors.error("admin: session not stored (%s: %s)", type(exc).__name__, exc)
+            return _login_page(503, "Signing in needs the exchange log's database, which is unavailable; try again later.")
         response = RedirectResponse("/admin", status_code=303)
-        response.set_cookie(SESSION_COOKIE, auth.new_session(), max_age=auth.session_s, path="/admin",
+        response.set_cookie(SESSION_COOKIE, session, max_age=auth.session_s, path="/admin",
                             httponly=True, samesite="strict", secure=request.url.scheme == "https")
         return response
 
     @router.post("/logout")
-    def logout() -> Response:
+    def logout(request: Request) -> Response:
+        try:
+            auth.end(request)
+        except Exception as exc:
+            conversations.errors.error("admin: session not ended (%s: %s)", type(exc).__name__, exc)
+            return _login_page(503, "Signing out needs the exchange log's database, which is unavailable; the "
+                                    "session stays open until it expires. Try again later.")
         response = RedirectResponse("/admin", status_code=303)
         response.delete_cookie(SESSION_COOKIE, path="/admin", httponly=True, samesite="strict")
         return response
+
+    @router.post("/gaps/hide")
+    def hide_gap(request: Request, key: list[str] = Form(default_factory=list)) -> Response:
+        """Takes a content-gap group (its questions, by their words) out of the page and the report."""
+        return _owner_action(request, lambda: conversations.hide_questions([k[:MAX_FORM_VALUE] for k in key]))
+
+    @router.post("/clients/abusive")
+    def mark_abusive(request: Request, client: str = Form("")) -> Response:
+        """Leaves every question of a client (its hash, as the page shows it) out of the content gaps."""
+        if not _CLIENT_HASH.fullmatch(client):
+            return Response("not a client id", status_code=422, media_type="text/plain")
+        return _owner_action(request, lambda: conversations.mark_abusive([client]))
+
+    def _owner_action(request: Request, action: Callable[[], None]) -> Response:
+        if not auth.allows(request):
+            return _login_page(401)
+        try:
+            action()
+        except Exception as exc:
+            conversations.errors.error("admin: change not saved (%s: %s)", type(exc).__name__, exc)
+            return _login_page(503, "The exchange log's database is unavailable; try again later.")
+        return RedirectResponse("/admin", status_code=303)
 
     @router.get("/export.{fmt}")
     def export(request: Request, fmt: str) -> Response:

@@ -14,19 +14,19 @@ from typing import Literal
 
 from anyio import CapacityLimiter
 from fastapi import FastAPI, Header, HTTPException, Request
-from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
+from starlette.routing import Match, Mount
 from fastapi.responses import FileResponse, JSONResponse, Response, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field, StrictStr
-from sqlalchemy.exc import SQLAlchemyError
 
 from bot.chain import Answer, CareerBot
-from bot.conversations import Channel, ConversationLog, UnknownExchange
+from bot.conversations import Channel, ConversationLog
 from bot.settings import Settings
 from bot.web.display import source_dicts
-from bot.web.errors import error_body
+from bot.web.errors import OPENAI_PREFIX, error_body
+from bot.web.feedback import FeedbackRefused, submit_feedback
 from bot.web.openai_api import openai_router
-from bot.web.ratelimit import CONVERSATION_ID, QuestionLimit
+from bot.web.ratelimit import CONVERSATION_ID, QuestionLimit, client_of
 from bot.web.security import CHANNEL_HEADER, CONVERSATION_HEADER, install_security
 from bot.web.streaming import answer_gate, batches
 from bot.web.validation import chat_problem
@@ -192,10 +192,36 @@ def channel_of(header: str | None) -> Channel:
     return "widget" if header == "widget" else "api"
 
 
+ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE"]
+
+
+def add_unknown_routes(app: FastAPI) -> None:
+    """Under /api/ and /v1/, a wrong method gets 405 and an unknown path 404, as JSON errors (OpenAI's shape
+    under /v1/), instead of falling through to the Gradio app mounted at `/`. Added after every other route."""
+    catch_alls: list[object] = []
+
+    def routed(scope: dict) -> bool:
+        return any(route.matches(scope)[0] == Match.FULL for route in app.router.routes
+                   if route not in catch_alls and not isinstance(route, Mount))
+
+    async def unknown(request: Request) -> Response:
+        allowed = [method for method in ALL_METHODS
+                   if method != request.method and routed({**request.scope, "method": method})]
+        if allowed:
+            raise HTTPException(405, f"method {request.method} not allowed here; use {', '.join(allowed)}",
+                                headers={"Allow": ", ".join(allowed)})
+        raise HTTPException(404, f"no such route: {request.method} {request.url.path}")
+
+    for prefix in ("/api", OPENAI_PREFIX.rstrip("/")):
+        app.add_api_route(prefix + "/{rest:path}", unknown, methods=ALL_METHODS, include_in_schema=False)
+        catch_alls.append(app.router.routes[-1])
+
+
 def create_app(settings: Settings, careerbot: CareerBot | None = None, with_ui: bool = True) -> FastAPI:
     state: dict[str, CareerBot] = {}
     gate = answer_gate(settings)
     questions = QuestionLimit.from_settings(settings.rate_limit)  # one count for the API and the chat page
+    ratings = QuestionLimit.from_settings(settings.feedback_rate_limit)  # the same, for feedback
     widget = widget_script(settings)
     conversations = ConversationLog(settings)
 
@@ -216,14 +242,21 @@ def create_app(settings: Settings, careerbot: CareerBot | None = None, with_ui: 
         title="careerbot API",
         description="Cited answers about machine-learning careers from careerbot's article library.",
         lifespan=lifespan,
+        # FastAPI's own /docs and /redoc pages load Swagger UI, ReDoc and web fonts from CDNs, on the origin
+        # of /admin: off, and /docs served from local files when CAREERBOT_API_DOCS is on.
+        docs_url=None, redoc_url=None,
     )
 
     @app.exception_handler(RequestValidationError)
     async def readable_validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
-        problems = [f"{'.'.join(str(p) for p in e['loc'][1:]) or 'body'}: {e['msg']}" for e in exc.errors()]
+        # Only where and what, never the rejected value: it may be bytes that aren't text, or anything else
+        # that the response could fail to serialise (a 500 instead of the 422).
+        errors = [{"type": str(e.get("type", "")), "loc": [str(p) for p in e.get("loc", ())], "msg": str(e.get("msg", ""))}
+                  for e in exc.errors()]
+        problems = [f"{'.'.join(e['loc'][1:]) or 'body'}: {e['msg']}" for e in errors]
         status, body = error_body(request.url.path, 422, "invalid request: " + "; ".join(problems))
         if status == 422:
-            body["details"] = jsonable_encoder(exc.errors())
+            body["details"] = errors
         return JSONResponse(status_code=status, content=body)
 
     @app.exception_handler(HTTPException)
@@ -246,23 +279,27 @@ def create_app(settings: Settings, careerbot: CareerBot | None = None, with_ui: 
         return {"questions": current_bot().starter_questions()}
 
     @app.post("/api/chat", response_model=ChatResponse, responses=CHAT_ERRORS)
-    def chat(request: ChatRequest, conversation: str | None = _CONVERSATION_ID, channel: str | None = _CHANNEL) -> dict:
+    def chat(request: ChatRequest, http: Request, conversation: str | None = _CONVERSATION_ID,
+             channel: str | None = _CHANNEL) -> dict:
         validated(request, settings)
         started = time.perf_counter()
         answer = current_bot().answer(request.message, [t.model_dump() for t in request.history])
-        exchange_id = conversations.record_answer(answer, request.message, channel_of(channel), conversation, started)
+        exchange_id = conversations.record_answer(answer, request.message, channel_of(channel), conversation, started,
+                                                  client_of(http))
         return response_body(answer, settings, exchange_id)
 
     @app.post("/api/chat/stream", response_class=StreamingResponse, description=STREAM_DESCRIPTION,
               responses={200: {"content": {"text/event-stream": {}}, "description": "token*, sources, done"},
                          **CHAT_ERRORS})
-    def chat_stream(request: ChatRequest, conversation: str | None = _CONVERSATION_ID,
+    def chat_stream(request: ChatRequest, http: Request, conversation: str | None = _CONVERSATION_ID,
                     channel: str | None = _CHANNEL) -> StreamingResponse:
         validated(request, settings)
         started = time.perf_counter()
+        client = client_of(http)
 
         def record(answer: Answer) -> str | None:
-            return conversations.record_answer(answer, request.message, channel_of(channel), conversation, started)
+            return conversations.record_answer(answer, request.message, channel_of(channel), conversation, started,
+                                               client)
 
         return StreamingResponse(
             stream_events(current_bot(), request, gate, settings, record), media_type="text/event-stream",
@@ -272,20 +309,10 @@ def create_app(settings: Settings, careerbot: CareerBot | None = None, with_ui: 
     @app.post("/api/feedback", status_code=204, response_class=Response, responses=FEEDBACK_ERRORS,
               description="Rate an answer by its `exchange_id`; rating it again replaces the earlier rating.")
     def rate_answer(request: FeedbackRequest) -> Response:
-        if not conversations.enabled:
-            raise HTTPException(404, "feedback is off: this server doesn't record conversations "
-                                     "(CAREERBOT_LOG_CONVERSATIONS=false)")
-        reason = (request.reason or "").strip() or None
-        if reason and len(reason) > settings.max_feedback_chars:
-            raise HTTPException(422, f"reason too long: {len(reason)} characters, at most {settings.max_feedback_chars}")
         try:
-            conversations.rate(str(request.exchange_id), request.rating, reason)
-        except UnknownExchange:
-            raise HTTPException(404, "no answer with this exchange_id: rate an answer by the exchange_id it "
-                                     "came with (exchanges are kept CAREERBOT_LOG_RETENTION_DAYS days)") from None
-        except (SQLAlchemyError, OSError) as exc:
-            conversations.errors.error("feedback not saved (%s: %s)", type(exc).__name__, exc)
-            raise HTTPException(503, "feedback can't be saved right now; please try again later") from None
+            submit_feedback(conversations, settings, str(request.exchange_id), request.rating, request.reason)
+        except FeedbackRefused as refused:
+            raise HTTPException(refused.status, refused.message) from None
         return Response(status_code=204)
 
     @app.get("/widget.js", include_in_schema=False)
@@ -302,9 +329,15 @@ def create_app(settings: Settings, careerbot: CareerBot | None = None, with_ui: 
         from bot.web.admin import admin_router
 
         app.include_router(admin_router(settings, conversations, lambda: current_bot().catalog))
-    install_security(app, settings, questions)
+    if settings.api_docs:
+        from bot.web.apidocs import add_docs
+
+        add_docs(app)
+    add_unknown_routes(app)
+    install_security(app, settings, questions, ratings)
     if with_ui:
         from bot.web.ui import mount_ui
 
-        app = mount_ui(app, current_bot, settings, questions, conversations, concurrency=int(gate.total_tokens))
+        app = mount_ui(app, current_bot, settings, questions, ratings, conversations,
+                       concurrency=int(gate.total_tokens))
     return app

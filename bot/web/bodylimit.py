@@ -8,6 +8,7 @@ malformed ones get our JSON error instead of whatever each framework would say.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
@@ -50,15 +51,71 @@ def replaying(body: bytes, receive: Receive) -> Receive:
     return replay
 
 
+# No request careerbot takes nests deeper than a few levels or holds a number longer than a timestamp; these
+# bounds sit far above that and far below what would cost the parser (or a validator after it) real work.
+MAX_JSON_DEPTH = 32
+MAX_NUMBER_CHARS = 40
+
+
+class _Refused(ValueError):
+    """JSON syntax that is valid for Python's json module but not accepted here."""
+
+
+def _no_constant(name: str) -> object:
+    raise _Refused(f"{name} is not a JSON number")
+
+
+def _bounded_int(text: str) -> int:
+    if len(text) > MAX_NUMBER_CHARS:
+        raise _Refused(f"a number longer than {MAX_NUMBER_CHARS} characters")
+    return int(text)
+
+
+def _finite_float(text: str) -> float:
+    if len(text) > MAX_NUMBER_CHARS:
+        raise _Refused(f"a number longer than {MAX_NUMBER_CHARS} characters")
+    value = float(text)
+    if value in (float("inf"), float("-inf")):
+        raise _Refused(f"the number {text} is out of range")
+    return value
+
+
+_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
+_BRACKET = re.compile(r"[\[\]{}]")
+
+
+def nesting_depth(text: str) -> int:
+    """How deep arrays and objects nest in `text`, counted without parsing (so without recursion): strings
+    are cut out first, so a bracket inside one doesn't count."""
+    depth = deepest = 0
+    for match in _BRACKET.finditer(_STRING.sub("", text)):
+        depth += 1 if match.group() in "[{" else -1
+        deepest = max(deepest, depth)
+    return deepest
+
+
+def strict_json(text: str) -> object:
+    """JSON as RFC 8259 has it: no NaN or Infinity, numbers of sane length and range, bounded nesting. Python's
+    json.loads takes NaN and 1e400 (inf), converts a 5,000-digit integer only to fail later, and recurses per
+    level of nesting; each ended as a 500 somewhere after it. Raises ValueError with the reason."""
+    if nesting_depth(text) > MAX_JSON_DEPTH:
+        raise _Refused(f"arrays and objects nested deeper than {MAX_JSON_DEPTH} levels")
+    return json.loads(text, parse_constant=_no_constant, parse_int=_bounded_int, parse_float=_finite_float)
+
+
 def json_problem(body: bytes) -> str | None:
     """Why a JSON body can't be processed, or None. A lone surrogate (`"\\ud800"`) is valid JSON syntax but
     no text: left in, it fails later, deep inside the tokenizer or a database driver, as a 500."""
     try:
-        data = json.loads(body.decode("utf-8"))
+        data = strict_json(body.decode("utf-8"))
     except UnicodeDecodeError:
         return "the body is not UTF-8 text"
     except json.JSONDecodeError as error:
         return f"malformed JSON ({error.msg} at line {error.lineno} column {error.colno})"
+    except _Refused as error:
+        return f"unsupported JSON: {error}"
+    except (ValueError, RecursionError):
+        return "unsupported JSON"
     try:
         json.dumps(data, ensure_ascii=False).encode("utf-8")
     except UnicodeEncodeError:

@@ -29,7 +29,7 @@ from bot.conversations import ConversationLog
 from bot.settings import Settings
 from bot.web.display import markdown_answer, markdown_source, markdown_text, source_dicts
 from bot.web.errors import OPENAI_PREFIX, error_body
-from bot.web.ratelimit import conversation_id
+from bot.web.ratelimit import client_of, conversation_id
 from bot.web.security import CONVERSATION_HEADER
 from bot.web.streaming import batches
 from bot.web.validation import chat_problem
@@ -168,9 +168,10 @@ def openai_router(settings: Settings, current_bot: Callable[[], CareerBot], gate
         question, history = question_and_history(request, settings)
         started = time.perf_counter()
         conversation = conversation_id(http.headers.get(CONVERSATION_HEADER))
+        client = client_of(http)
 
         def record(answer: Answer) -> str | None:
-            return conversations.record_answer(answer, question, "openai", conversation, started)
+            return conversations.record_answer(answer, question, "openai", conversation, started, client)
 
         if request.stream:
             include_usage = bool(request.stream_options and request.stream_options.include_usage)

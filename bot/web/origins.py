@@ -52,7 +52,10 @@ def is_same_origin(origin: str, host: str | None) -> bool:
     The scheme is not compared: behind a TLS-terminating proxy the app itself only ever sees http."""
     if not host or origin == "null":
         return False
-    return _netloc(urlsplit(origin)) == _netloc(urlsplit(f"//{host}"), scheme=urlsplit(origin).scheme)
+    try:
+        return _netloc(urlsplit(origin)) == _netloc(urlsplit(f"//{host}"), scheme=urlsplit(origin).scheme)
+    except ValueError:  # a header no URL parser reads ("http://[::1"): not this app
+        return False
 
 
 def _netloc(parts: Any, scheme: str | None = None) -> str:

@@ -109,6 +109,12 @@ def conversation_id(value: str | None) -> str | None:
     return value if value and CONVERSATION_ID.match(value) else None
 
 
+def client_of(request: object) -> str:
+    """client_key() of a Starlette or Gradio request's client."""
+    client = getattr(request, "client", None)
+    return client_key(getattr(client, "host", None))
+
+
 def client_key(host: str | None) -> str:
     """An IPv4 address as it is, an IPv6 address as its /64 (an IPv4-mapped one as the IPv4 address)."""
     try:

@@ -19,13 +19,13 @@ import gradio as gr
 from fastapi import FastAPI
 from gradio.components.chatbot import TextMessage
 
-from sqlalchemy.exc import SQLAlchemyError
-
 from bot.chain import Answer, CareerBot
-from bot.conversations import ConversationLog, Rating, UnknownExchange
+from bot.conversations import ConversationLog, Rating
 from bot.settings import Settings
 from bot.web.display import html_source, markdown_answer, markdown_text, unescape_markdown_text
-from bot.web.ratelimit import QuestionLimit, refusal_text
+from bot.web.feedback import FeedbackRefused, submit_feedback
+from bot.web.gradioguard import guard_gradio
+from bot.web.ratelimit import QuestionLimit, client_of, refusal_text
 from bot.web.validation import chat_problem
 
 log = logging.getLogger(__name__)
@@ -128,7 +128,7 @@ def conversation_turns(history: list[dict] | None, settings: Settings) -> list[d
     return turns[-settings.max_history_turns:]
 
 
-def build_ui(get_bot: Callable[[], CareerBot], settings: Settings, questions: QuestionLimit,
+def build_ui(get_bot: Callable[[], CareerBot], settings: Settings, questions: QuestionLimit, ratings: QuestionLimit,
              conversations: ConversationLog, concurrency: int) -> gr.ChatInterface:
     def respond(message: str, history: list[dict] | None, request: gr.Request) -> Iterator[str | dict]:
         turns = conversation_turns(history, settings)
@@ -141,21 +141,26 @@ def build_ui(get_bot: Callable[[], CareerBot], settings: Settings, questions: Qu
         started = time.perf_counter()
 
         def record(answer: Answer) -> str | None:
-            return conversations.record_answer(answer, message, "web", request.session_hash, started)
+            return conversations.record_answer(answer, message, "web", request.session_hash, started, client_of(request))
 
         yield from _answer(get_bot(), message, turns, settings, record)
 
-    def rate(history: list[dict] | None, feedback: gr.LikeData) -> None:
+    def rate(history: list[dict] | None, feedback: gr.LikeData, request: gr.Request) -> None:
+        """A thumb goes through the same code as POST /api/feedback, under the same feedback limit, and only
+        for an answer of this chat session: the history, and so the exchange id, comes from the client."""
         rating, exchange_id = rating_of(feedback.liked), exchange_of(history, feedback.index)
         if rating is None or exchange_id is None:
             return
+        seconds = ratings.wait_seconds(request.client.host if request.client else None, request.session_hash)
+        if seconds:
+            gr.Warning(f"You're rating faster than I can note it: {refusal_text(seconds)}.")
+            return
         try:
-            conversations.rate(exchange_id, *rating)
-        except UnknownExchange:
-            gr.Warning("This answer is too old to rate.")
-        except (SQLAlchemyError, OSError) as exc:
-            conversations.errors.error("feedback not saved (%s: %s)", type(exc).__name__, exc)
-            gr.Warning("Your feedback couldn't be saved right now; please try again later.")
+            submit_feedback(conversations, settings, exchange_id, *rating, conversation=request.session_hash)
+        except FeedbackRefused as refused:
+            gr.Warning("This answer can't be rated here." if refused.status == 404 else
+                       "Your feedback couldn't be saved right now; please try again later." if refused.status == 503
+                       else refused.message)
 
     chat = gr.ChatInterface(
         respond,
@@ -206,12 +211,14 @@ def _answer(careerbot: CareerBot, message: str, turns: list[dict], settings: Set
 
 
 def mount_ui(app: FastAPI, get_bot: Callable[[], CareerBot], settings: Settings, questions: QuestionLimit,
-             conversations: ConversationLog, concurrency: int) -> FastAPI:
-    demo = build_ui(get_bot, settings, questions, conversations, concurrency)
+             ratings: QuestionLimit, conversations: ConversationLog, concurrency: int) -> FastAPI:
+    demo = build_ui(get_bot, settings, questions, ratings, conversations, concurrency)
     # A bounded queue: past ui_queue_size waiting questions a reader is told at once that the bot is busy,
     # instead of joining a backlog. api_open=False: queued functions can't be called around the queue.
     demo.queue(max_size=settings.ui_queue_size, api_open=False)
     # System fonts: the theme's default web font would be fetched from the internet by every browser.
     theme = gr.themes.Soft(font=["ui-sans-serif", "system-ui", "sans-serif"], font_mono=["ui-monospace", "monospace"])
-    return gr.mount_gradio_app(app, demo, path="/", theme=theme, css=COMPACT_SOURCES_CSS, show_error=False,
-                               footer_links=["api"] if settings.gradio_api else [])
+    app = gr.mount_gradio_app(app, demo, path="/", theme=theme, css=COMPACT_SOURCES_CSS, show_error=False,
+                              footer_links=["api"] if settings.gradio_api else [])
+    guard_gradio(app, demo)  # calls of functions that don't exist: 404, not Gradio's 500
+    return app
