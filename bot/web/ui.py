@@ -24,7 +24,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from bot.chain import Answer, CareerBot
 from bot.conversations import ConversationLog, Rating, UnknownExchange
 from bot.settings import Settings
-from bot.web.display import html_source, markdown_answer, markdown_text, unescape_markdown_text
+from bot.web.display import html_source, markdown_answer, markdown_text, plain_answer, unescape_markdown_text
 from bot.web.ratelimit import QuestionLimit, refusal_text
 from bot.web.validation import chat_problem
 
@@ -143,7 +143,7 @@ def build_ui(get_bot: Callable[[], CareerBot], settings: Settings, questions: Qu
         def record(answer: Answer) -> str | None:
             return conversations.record_answer(answer, message, "web", request.session_hash, started)
 
-        yield from _answer(get_bot(), message, turns, settings, record)
+        yield from _answer(get_bot(), message, turns, settings, record, plain=called_by_api(request))
 
     def rate(history: list[dict] | None, feedback: gr.LikeData) -> None:
         rating, exchange_id = rating_of(feedback.liked), exchange_of(history, feedback.index)
@@ -190,16 +190,28 @@ COMPACT_SOURCES_CSS = """
 """
 
 
+def called_by_api(request: gr.Request) -> bool:
+    """Whether Gradio's API (`/gradio_api/call/respond`) asked, rather than the chat page: programs get plain
+    text, as from /api and /v1, since nothing renders the Markdown for them."""
+    try:
+        return "/call/" in str(request.url)
+    except AttributeError:  # a request Gradio built without a URL
+        return False
+
+
 def _answer(careerbot: CareerBot, message: str, turns: list[dict], settings: Settings,
-            record: Callable[[Answer], str | None]) -> Iterator[str | dict]:
+            record: Callable[[Answer], str | None], plain: bool = False) -> Iterator[str | dict]:
     written = ""
     try:
         for piece in careerbot.stream(message, turns):
-            if isinstance(piece, Answer):
+            if isinstance(piece, Answer) and plain:
+                record(piece)
+                yield plain_answer(piece.text, piece.notice, piece.sources, settings.knowledge_dir)
+            elif isinstance(piece, Answer):
                 yield answer_message(piece, settings, record(piece))
             else:
                 written += piece
-                yield markdown_answer(written)
+                yield written if plain else markdown_answer(written)
     except Exception:  # the reader gets a short message, never the exception's text or a server path
         log.exception("answer in the chat page failed")
         raise gr.Error("The answer failed; please try again.") from None
