@@ -166,8 +166,10 @@ def build_ui(get_bot: Callable[[], CareerBot], settings: Settings, questions: Qu
         examples=[ABOUT_QUESTION],
         run_examples_on_click=True,
         cache_examples=False,
+        # No "share" button: it posts to Hugging Face (never reachable offline) and has no accessible name.
         chatbot=TextOnlyChatbot(label="careerbot", sanitize_html=True, render_markdown=True, latex_delimiters=[],
-                                height="70vh", feedback_options=("Like", "Dislike", *DOWN_REASONS)),
+                                height="70vh", feedback_options=("Like", "Dislike", *DOWN_REASONS),
+                                buttons=["copy", "copy_all"]),
         textbox=gr.Textbox(placeholder=PLACEHOLDER, max_length=settings.max_message_chars, submit_btn=True),
         fill_height=True,
         concurrency_limit=concurrency,
@@ -188,6 +190,29 @@ COMPACT_SOURCES_CSS = """
 .sources summary { cursor: pointer; }
 .sources blockquote { margin: .3em 0 .3em .4em; padding-left: .6em; border-left: 3px solid var(--border-color-primary); }
 """
+# WCAG 2 AA contrast (4.5:1) where the theme's own colours fall short: the chat's label, the footer links.
+CONTRAST_CSS = """
+label[data-testid="block-label"] { color: var(--body-text-color) !important; }
+footer a, footer button, footer .show-api { color: var(--body-text-color) !important; }
+"""
+# Gradio's own markup, mended where axe-core finds a WCAG 2 failure that no Gradio option avoids: the empty
+# chat's example questions (buttons in an element with role=list, which may hold only list items) and icon
+# buttons given an empty aria-label (named from their title, if any). Re-applied as Gradio re-renders.
+ACCESSIBLE_MARKUP_JS = """() => {
+  const mend = () => {
+    document.querySelectorAll('.examples[role="list"]').forEach(list => {
+      list.setAttribute('role', 'group');
+      list.setAttribute('aria-label', 'Suggested questions');
+    });
+    document.querySelectorAll('button[aria-label=""]').forEach(button => {
+      const title = button.getAttribute('title');
+      if (title) button.setAttribute('aria-label', title); else button.removeAttribute('aria-label');
+    });
+  };
+  mend();
+  new MutationObserver(mend).observe(document.body, {subtree: true, childList: true, attributes: true,
+                                                     attributeFilter: ['role', 'aria-label']});
+}"""
 
 
 def called_by_api(request: gr.Request) -> bool:
@@ -225,5 +250,6 @@ def mount_ui(app: FastAPI, get_bot: Callable[[], CareerBot], settings: Settings,
     demo.queue(max_size=settings.ui_queue_size, api_open=False)
     # System fonts: the theme's default web font would be fetched from the internet by every browser.
     theme = gr.themes.Soft(font=["ui-sans-serif", "system-ui", "sans-serif"], font_mono=["ui-monospace", "monospace"])
-    return gr.mount_gradio_app(app, demo, path="/", theme=theme, css=COMPACT_SOURCES_CSS, show_error=False,
+    return gr.mount_gradio_app(app, demo, path="/", theme=theme, css=COMPACT_SOURCES_CSS + CONTRAST_CSS,
+                               js=ACCESSIBLE_MARKUP_JS, show_error=False,
                                footer_links=["api"] if settings.gradio_api else [])
