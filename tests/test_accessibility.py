@@ -14,7 +14,7 @@ import pytest
 
 from tests.apprunner import running_app
 from tests.conftest import made_exchange, make_settings, seed_log
-from tests.test_conversation_ui import QUESTION, last_chat_answer
+from tests.test_conversation_ui import DOCS, QUESTION, last_chat_answer
 from tests.test_ui import ask as ask_in_chat
 from tests.test_widget import allowed_page_url, ask as ask_in_widget, last_answer, open_widget  # noqa: F401 - a fixture
 
@@ -67,6 +67,9 @@ def test_chat_with_an_answer_suggestions_and_sources_open(app_server: str, viewp
     answer.locator(".sources details").evaluate_all("entries => entries.forEach(e => { e.open = true; })")
     assert answer.locator(".sources blockquote").first.is_visible()
     assert_accessible(page, "chat with an answer, suggestions and sources open")
+    if page.viewport_size["width"] == 1280:
+        answer.scroll_into_view_if_needed()
+        page.screenshot(path=str(DOCS / "chat.png"))  # the README's picture of the chat
 
 
 @pytest.mark.parametrize("viewport", WIDTHS, indirect=True, ids=["1280px", "390px"])
@@ -87,8 +90,14 @@ def admin_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     source = ("What Does a Machine Learning Engineer Do?", "000_what-does-a-machine-learning-engineer-do.md",
               "https://example.com/mle", "Machine learning engineers build and deploy models.")
     answered = made_exchange("What does a machine learning engineer do?", sources=[source], conversation_id="c-1")
-    declined = made_exchange("Will a startup sponsor my visa?", "decline", conversation_id="c-1")
-    seed_log(make_settings(data_dir=root / "data"), [answered, declined], ratings=[(answered, "down", "too general")])
+    liked = made_exchange("Which skills does an ML engineer need?", sources=[source, source[:2] + (None, "Python.")],
+                          channel="widget")
+    declined = [made_exchange(q, "decline", conversation_id="c-1") for q in (
+        "Will a startup sponsor my visa?", "Do ML startups sponsor work visas?", "How do I get a work permit abroad?",
+        "Which GPU should I buy?")]
+    chat = made_exchange("hello", "smalltalk", answer="Hi! Ask me a career question.")
+    seed_log(make_settings(data_dir=root / "data"), [answered, liked, *declined, chat],
+             ratings=[(answered, "down", "too general"), (liked, "up", None)])
     with running_app(root / "store", {"CAREERBOT_DATA_DIR": str(root / "data"), "CAREERBOT_ADMIN_TOKEN": TOKEN}) as url:
         yield url
 
