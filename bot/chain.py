@@ -125,15 +125,15 @@ class CareerBot:
 
     @cached_property
     def chain(self) -> Runnable:
-        """The full LangChain runnable: {"question", "history"} -> Answer."""
-        return self.retrieval_chain | RunnableLambda(self._answer_from)
+        """The full LangChain runnable: {"question", "history"} -> Answer, its citations numbered for readers."""
+        return self.retrieval_chain | RunnableLambda(self._answer_from) | RunnableLambda(renumber)
 
     def answer(self, question: str, history: Sequence[dict] = ()) -> Answer:
         reply = self.small_talk(question)
         if reply:
             return reply
         question = self.smalltalk.question_part(question)
-        return self.with_suggestions(renumber(self.chain.invoke({"question": question, "history": list(history)})),
+        return self.with_suggestions(self.chain.invoke({"question": question, "history": list(history)}),
                                      question, history)
 
     def stream(self, question: str, history: Sequence[dict] = ()) -> Iterator[str | Answer]:

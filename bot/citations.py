@@ -22,8 +22,9 @@ if TYPE_CHECKING:
 # One citation run: markers with at most spaces between them ("[2][5]", "[2] [5]").
 _MARKER = re.compile(r"([ \t]*)\[(\d+)\]")
 _RUN = re.compile(r"\[\d+\](?:[ \t]*\[\d+\])*")
-# The end of a streamed text that may still grow into (or continue) a citation run.
-_OPEN_END = re.compile(r"(?:\[\d+\](?:[ \t]*\[\d+\])*[ \t]*(?:\[\d*)?|\[\d*)$")
+# The end of a streamed text that may still become or continue a citation: an unfinished marker, or spaces
+# after a marker (a marker may follow).
+_OPEN_END = re.compile(r"(?:(?<=\])[ \t]+(?:\[\d*)?|\[\d*)$")
 
 
 class Numbering:
@@ -37,20 +38,31 @@ class Numbering:
         article = self.articles[passage - 1] if 1 <= passage <= len(self.articles) else f"#{passage}"
         return self.numbers.setdefault(article, len(self.numbers) + 1)
 
-    def text(self, text: str) -> str:
-        """`text` with every citation run renumbered, a number repeated within one run written once."""
-        return _RUN.sub(self._run, text)
+    def text(self, text: str, open_run: set[int] | None = None) -> str:
+        """`text` with every citation run renumbered, a number repeated within one run written once.
+        `open_run`: the numbers of a run that the text before this one ended with (streaming)."""
+        return self.continued(text, open_run)[0]
 
-    def _run(self, match: re.Match) -> str:
-        seen: set[int] = set()
-        parts = []
-        for marker in _MARKER.finditer(match.group(0)):
-            n = self.number(int(marker.group(2)))
-            if n not in seen:
+    def continued(self, text: str, open_run: set[int] | None = None) -> tuple[str, set[int] | None]:
+        """As `text`, and the numbers of the run `text` ends with (None if it ends otherwise)."""
+        out, last, end_run = [], 0, None
+        for match in _RUN.finditer(text):
+            continues = last == 0 and open_run is not None and not text[:match.start()].strip(" \t")
+            start = 0 if continues else match.start()
+            seen = set(open_run) if continues else set()
+            parts = []
+            for marker in _MARKER.finditer(text, start, match.end()):
+                n = self.number(int(marker.group(2)))
+                if n not in seen:
+                    parts.append(f"{marker.group(1) if parts or continues else ''}[{n}]")
                 seen.add(n)
-                parts.append(f"{marker.group(1) if parts else ''}[{n}]")
-        return "".join(parts)
-
+            out += [text[last:start], "".join(parts)]
+            last = match.end()
+            end_run = seen if match.end() == len(text) else None
+        out.append(text[last:])
+        if last == 0 and open_run is not None and not text.strip(" \t"):
+            end_run = open_run  # only spaces: the run may go on
+        return "".join(out), end_run
 
 def renumber(answer: Answer, numbering: Numbering | None = None) -> Answer:
     """The answer with citations numbered in order of first use, one source per article listing each quoted
@@ -84,12 +96,14 @@ def _article_source(n: int, passages: list[Source]) -> Source:
 
 
 class StreamNumbering:
-    """Renumbers a streamed answer piece by piece: a piece that ends inside a citation run waits for the next,
-    so a run is always renumbered whole, as `renumber` does on the final text."""
+    """Renumbers a streamed answer piece by piece, as `renumber` does the final text: a piece ending in the
+    middle of a marker ("[1") or in spaces after one waits for the next, and a run that goes on in the next
+    piece ("[1]" then "[1]") is still written once."""
 
     def __init__(self) -> None:
         self.numbering: Numbering | None = None
         self.held = ""
+        self.open_run: set[int] | None = None
         self.streamed = ""  # as the backend wrote it
 
     def know(self, passages: Sequence[Document]) -> None:
@@ -102,13 +116,21 @@ class StreamNumbering:
         text = self.held + piece
         open_end = _OPEN_END.search(text)
         cut = open_end.start() if open_end else len(text)
+        if self.open_run is not None and not text[:cut].strip(" \t"):
+            cut = 0  # spaces after the run streamed so far: it may go on
         self.held = text[cut:]
-        return self.numbering.text(text[:cut])
+        return self._numbered(text[:cut])
 
     def rest(self) -> str:
         """What is still held back, at the end of the stream."""
         held, self.held = self.held, ""
-        return self.numbering.text(held) if self.numbering else held
+        return self._numbered(held) if self.numbering else held
+
+    def _numbered(self, text: str) -> str:
+        if not text:
+            return ""
+        numbered, self.open_run = self.numbering.continued(text, self.open_run)
+        return numbered
 
     def answer(self, answer: Answer) -> Answer:
         """The final answer, numbered as its streamed text was; numbered afresh if it replaces that text (a

@@ -54,3 +54,19 @@ def test_a_streamed_answer_is_numbered_as_the_whole_one(library_settings: Settin
     streamed = "".join(pieces[:-1])
     assert streamed.strip() == final.text == bot.answer(QUESTION).text
     assert re.search(r"\[(\d+)\]", streamed).group(1) == "1"
+
+
+def test_pieces_split_anywhere_are_numbered_as_the_whole_text():
+    from bot.citations import Numbering, StreamNumbering
+
+    articles = ["a.md", "b.md", "a.md", "c.md", "b.md", "a.md"]  # passage n's article at n - 1
+    text = "X [6]. Y [2][4] z [1] [3]. W [5] [6]. [2]  [4]\t[6] v[5][5] [1] and [2024"
+    whole = Numbering(articles).text(text)
+    assert whole == "X [1]. Y [2][3] z [1]. W [2] [1]. [2]  [3]\t[1] v[2] [1] and [2024"
+    for size in range(1, 8):
+        for offset in range(size):
+            stream = StreamNumbering()
+            stream.know([Document(page_content="", metadata={"source": a}) for a in articles])
+            cuts = [0, *range(offset or size, len(text), size), len(text)]
+            pieces = [stream.piece(text[a:b]) for a, b in zip(cuts, cuts[1:])]
+            assert "".join(pieces) + stream.rest() == whole, (size, offset)
