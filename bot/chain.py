@@ -16,6 +16,7 @@ from langchain_core.runnables import Runnable, RunnableLambda, RunnablePassthrou
 from bot.backends import AnswerBackend, Composer, make_backend
 from bot.backends.verify import Verifier, split_citation_lists
 from bot.catalog import Catalog
+from bot.citations import StreamNumbering, renumber
 from bot.retrieval import ArticleRetriever, judged_question, standalone_query
 from bot.settings import Settings
 from bot.smalltalk import SmallTalkRecogniser, TopicLister
@@ -36,7 +37,16 @@ NOTICE_UNVERIFIED = (
 
 
 @dataclass
+class Quote:
+    text: str
+    heading: str | None = None
+
+
+@dataclass
 class Source:
+    """One cited article. `text` and `heading` are its first quoted passage's; `quotes` lists every passage
+    the answer quotes from it, in order of first use."""
+
     n: int
     title: str
     source: str
@@ -44,6 +54,7 @@ class Source:
     url: str | None = None
     heading: str | None = None
     score: float | None = None
+    quotes: list[Quote] = field(default_factory=list)
 
 
 @dataclass
@@ -115,8 +126,8 @@ class CareerBot:
 
     @cached_property
     def chain(self) -> Runnable:
-        """The full LangChain runnable: {"question", "history"} -> Answer."""
-        return self.retrieval_chain | RunnableLambda(self._answer_from)
+        """The full LangChain runnable: {"question", "history"} -> Answer, its citations numbered for readers."""
+        return self.retrieval_chain | RunnableLambda(self._answer_from) | RunnableLambda(renumber)
 
     def answer(self, question: str, history: Sequence[dict] = ()) -> Answer:
         reply = self.small_talk(question)
@@ -133,8 +144,15 @@ class CareerBot:
             yield reply
             return
         question = self.smalltalk.question_part(question)
-        for piece in self._stream(question, history):
-            yield self.with_suggestions(piece, question, history) if isinstance(piece, Answer) else piece
+        numbering = StreamNumbering()
+        for piece in self._stream(question, history, numbering):
+            if isinstance(piece, Answer):
+                rest = numbering.rest()
+                if rest:
+                    yield rest
+                yield self.with_suggestions(numbering.answer(piece), question, history)
+            elif numbered := numbering.piece(piece):
+                yield numbered
 
     def small_talk(self, message: str) -> Answer | None:
         """A short reply, without sources, to a greeting, thanks, goodbye or question about the bot."""
@@ -143,7 +161,7 @@ class CareerBot:
 
     def with_suggestions(self, answer: Answer, question: str, history: Sequence[dict] = ()) -> Answer:
         asked = [turn["content"] for turn in history if turn.get("role") == "user"] + [question]
-        cited = [(s.source, s.heading, s.text) for s in answer.sources]
+        cited = [(s.source, q.heading, q.text) for s in answer.sources for q in s.quotes or [s]]
         answer.suggestions = self.suggester.follow_ups(standalone_query(question, history), asked, cited,
                                                        declined=answer.refused)
         return answer
@@ -151,7 +169,8 @@ class CareerBot:
     def starter_questions(self) -> list[str]:
         return self.suggester.starters()
 
-    def _stream(self, question: str, history: Sequence[dict] = ()) -> Iterator[str | Answer]:
+    def _stream(self, question: str, history: Sequence[dict] = (),
+                numbering: StreamNumbering | None = None) -> Iterator[str | Answer]:
         """Text pieces as they are written, then the final Answer (whose text is authoritative).
 
         A model's text is shown only as far as it is checked: up to the last citation, once the passages
@@ -159,6 +178,8 @@ class CareerBot:
         final Answer carries the composer's extract instead and clients replace what they showed."""
         context = self.retrieval_chain.invoke({"question": question, "history": list(history)})
         question, passages = context["query"], context["passages"]  # a follow-up with what it follows
+        if numbering:
+            numbering.know(passages)
         if not passages:
             yield self.refusal(question)
             return

@@ -191,7 +191,10 @@ class Exchange:
             id=str(uuid.uuid4()), conversation_id=conversation_id, channel=channel, question=question,
             answer=answer.text, kind=answer.kind, declined=answer.refused, backend=answer.backend,
             notice=answer.notice, latency_ms=latency_ms, created_at=datetime.now(UTC),
-            sources=[RecordedSource(s.n, s.title, s.source, s.url, s.text) for s in answer.sources], client=client,
+            # One per cited article; its passage: every one the answer quoted from it, in order of use.
+            sources=[RecordedSource(s.n, s.title, s.source, s.url, "\n\n".join(q.text for q in s.quotes) or s.text)
+                     for s in answer.sources],
+            client=client,
         )
 
     def row(self) -> dict:

@@ -1,8 +1,9 @@
 """Questions to offer: follow-ups after an answer, nearby topics after a decline, starters for an empty chat.
 
-Every one is phrased from the library's own titles and section headings, and offered only if asking it
-retrieves passages, one of them from the article it was phrased from (so it gets a cited answer, not a
-decline), and the first not one the answer just quoted.
+Every one is phrased from the library's own titles and section headings as a reader would ask it
+(bot/phrasing.py), never one the conversation has asked already, and offered only if asking it retrieves
+passages, one of them from the article it was phrased from (so it gets a cited answer, not a decline), and
+the first not one the answer just quoted.
 """
 
 from __future__ import annotations
@@ -14,9 +15,10 @@ from collections.abc import Hashable, Iterable, Iterator, Sequence
 from pathlib import Path
 
 from bot.catalog import Article, Catalog
+from bot.phrasing import Casing, question, topic_of
 from bot.retrieval import ArticleRetriever
 from bot.smalltalk import group_titles
-from bot.text import content_stems, content_words
+from bot.text import content_stems
 
 log = logging.getLogger(__name__)
 MOST_SUGGESTIONS = 3
@@ -25,19 +27,19 @@ MOST_STARTERS = 4
 _MOST_CHECKS = 10
 
 
-def title_question(article: Article) -> str:
-    """A question about a whole article: its title if that is a question, else a request about it."""
-    return article.title if article.title.rstrip().endswith("?") else f"Tell me about {article.title}"
+# The words of the questions' frames ("What should I know about …?"): they don't tell two questions apart.
+_FRAME_STEMS = content_stems("what should I know about how do I go about the difference between for")
 
 
-def section_question(heading: str, article: Article) -> str:
-    """A question about one section: its heading if that is a question, else a request about it, naming the
-    article when the heading alone doesn't say what it is about ("How long they take")."""
-    if heading.rstrip().endswith("?"):
-        return heading
-    if content_stems(heading) & content_stems(article.title):
-        return f"Tell me about {heading}"
-    return f"Tell me about “{heading}” in {article.title}"
+def title_question(article: Article, casing: Casing) -> str | None:
+    """A question about a whole article, from its title."""
+    return question(article.title, casing)
+
+
+def section_question(heading: str, article: Article, casing: Casing) -> str | None:
+    """A question about one section, from its heading, naming what the article is about when the heading
+    alone doesn't ("How long they take")."""
+    return question(heading, casing, topic_of(article.title, casing))
 
 
 def parse_starters(value: str) -> list[str]:
@@ -47,8 +49,9 @@ def parse_starters(value: str) -> list[str]:
     return [line.strip() for line in text.splitlines() if line.strip()]
 
 
-def _normal(text: str) -> str:
-    return " ".join(content_words(text))
+def _normal(text: str) -> frozenset[str]:
+    """What a question asks about: two questions with the same are one (whatever their frame or case)."""
+    return frozenset(content_stems(text) - _FRAME_STEMS)
 
 
 class Suggester:
@@ -59,6 +62,7 @@ class Suggester:
         self.fixed_starters = parse_starters(starters) if starters else None
         self._checked: dict[tuple[Hashable, str, str], str | None] = {}  # -> the passage it retrieves first
         self._starters: tuple[Hashable, list[str]] | None = None
+        self._casing: tuple[Hashable, Casing] | None = None
         self._lock = threading.Lock()
 
     def follow_ups(self, question: str, asked: Iterable[str], cited: Sequence[tuple[str, str | None, str]],
@@ -71,6 +75,17 @@ class Suggester:
             candidates = _interleave(self._sections(cited), self._nearby(question, {s for s, _, _ in cited}))
         skip = {_normal(question), *(_normal(q) for q in asked)}
         return self._answerable(candidates, skip, {text for _, _, text in cited}, MOST_SUGGESTIONS)
+
+    def casing(self) -> Casing:
+        """How the library writes its words, from its titles and headings, once per library revision."""
+        stamp = self.catalog.stamp()
+        with self._lock:
+            if self._casing and self._casing[0] == stamp:
+                return self._casing[1]
+        casing = Casing(text for article in self.catalog.articles() for text in (article.title, *article.headings))
+        with self._lock:
+            self._casing = (stamp, casing)
+        return casing
 
     def starters(self) -> list[str]:
         """Starter questions: the owner's (CAREERBOT_STARTER_QUESTIONS) or one per main topic of the library,
@@ -88,30 +103,36 @@ class Suggester:
 
     def _sections(self, cited: Sequence[tuple[str, str | None, str]]) -> Iterator[tuple[str, str]]:
         """The cited articles' other sections, in reading order (headings several articles share skipped)."""
-        common = self._common_headings()
+        common, casing = self._common_headings(), self.casing()
         cited_headings = {heading for _, heading, _ in cited}
         articles = [a for a in (self.catalog.article(s) for s in dict.fromkeys(s for s, _, _ in cited)) if a]
         for article in articles:
             for heading in article.headings:
-                if heading not in cited_headings and heading not in common and content_words(heading):
-                    yield article.source, section_question(heading, article)
+                if heading not in cited_headings and heading not in common:
+                    phrased = section_question(heading, article, casing)
+                    if phrased:
+                        yield article.source, phrased
 
     def _nearby(self, question: str, exclude: set[str]) -> Iterator[tuple[str, str]]:
         """The articles closest to the question, best first, as questions about the whole article."""
-        seen = set(exclude)
+        seen, casing = set(exclude), self.casing()
         for passage in self.retriever.rank(question)[:20] if question.strip() else []:
             source = passage.metadata.get("source", "")
             article = self.catalog.article(source) if source not in seen else None
             seen.add(source)
-            if article:
-                yield source, title_question(article)
+            phrased = article and title_question(article, casing)
+            if phrased:
+                yield source, phrased
 
     def _per_topic(self) -> Iterator[tuple[str, str]]:
         """One article per topic group in turn, then the rest."""
         articles = {article.title: article for article in self.catalog.articles()}
         groups = [[articles[t] for t in group.titles] for group in group_titles(list(articles))]
+        casing = self.casing()
         for article in _round_robin(groups):
-            yield article.source, title_question(article)
+            phrased = title_question(article, casing)
+            if phrased:
+                yield article.source, phrased
 
     def _common_headings(self) -> set[str]:
         """Headings several articles share ("Summary", "Key takeaways"): they say nothing on their own."""
@@ -127,7 +148,7 @@ class Suggester:
             if len(found) >= most or checks >= _MOST_CHECKS:
                 break
             key = _normal(text)
-            if key in skip:
+            if not key or key in skip or any(key < asked for asked in skip):  # asked already, or part of it
                 continue
             skip.add(key)
             if self._leads_to(source, text, shown):

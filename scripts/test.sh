@@ -3,16 +3,22 @@
 #   1. .venv = requirements.txt (exactly what scripts/run.sh installs) + test tools: the whole suite except
 #      the local-LLM tests. A package the app needs but requirements.txt lacks fails here.
 #   2. .venv-llm = that + requirements-llm.txt (the optional `local` backend): the local-LLM tests.
-# Also installs Debian's chromium for the browser tests and postgresql for the exchange log's tests (which
-# start their own server). Arguments go to both pytest runs.
+# Also installs Debian's chromium for the browser tests, postgresql for the exchange log's tests (which
+# start their own server), and axe-core (npm, pinned) into tests/.axe for the accessibility tests.
+# Arguments go to both pytest runs.
 source "$(dirname "$0")/bootstrap.sh" requirements-test.txt
+AXE_VERSION=4.14.1
 missing=()
 [ -x /usr/bin/chromium ] || missing+=(chromium)
+command -v npm >/dev/null || missing+=(npm)
 compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || missing+=(postgresql)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "installing Debian ${missing[*]} for the tests" >&2
   SUDO=$(command -v sudo || true)
   $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}"
+fi
+if ! grep -qs "\"version\": \"$AXE_VERSION\"" tests/.axe/node_modules/axe-core/package.json; then
+  npm install --prefix tests/.axe --no-save --no-audit --no-fund --loglevel=error "axe-core@$AXE_VERSION"
 fi
 set +e
 .venv/bin/python -m pytest -m "not llm" "$@"

@@ -74,11 +74,11 @@ def test_cited_answer_is_shown_with_exactly_the_cited_sources(llm_bot: CareerBot
     fake.script.reply = quote(2)
     answer = llm_bot.answer(SALARY)
     assert answer.backend == "openai" and answer.notice is None and not answer.refused
-    assert answer.text.endswith("[2]")
-    assert [s.n for s in answer.sources] == [2]
+    assert answer.text.endswith("[1]")
+    assert [s.n for s in answer.sources] == [1]  # renumbered: the first citation is [1]
     request = fake.requests[-1]
     assert not request.get("stream") and request["model"] == "fake-model"
-    assert answer.sources[0].text.startswith(answer.text.removesuffix(" [2]"))
+    assert answer.sources[0].text.startswith(answer.text.removesuffix(" [1]"))
 
 
 def test_prompt_fences_passages_and_question_as_data(llm_bot: CareerBot, fake: FakeOpenAI) -> None:

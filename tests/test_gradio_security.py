@@ -202,7 +202,7 @@ def test_no_server_paths_reach_clients(hardened_app: str) -> None:
     sources = api_chat(hardened_app, new_client(), message=question).json()["sources"]
     assert [s["source"] for s in sources] == ["beekeeping.md"]
     event, data = gradio_call(hardened_app, question, new_client())
-    assert event == "complete" and "<small>beekeeping.md</small>" in data[0]["content"]
+    assert event == "complete" and "Sources:\n[1] " in data[0] and data[0].endswith(" — beekeeping.md")  # plain text
     assert not server_paths.findall(json.dumps(data))
 
 

@@ -37,10 +37,12 @@ def test_completion_keeps_citations_in_content_and_as_a_field(hardened_app: str)
     message = completion.choices[0].message
     citations = citations_of(message)
     assert completion.choices[0].finish_reason == "stop" and completion.object == "chat.completion"
-    assert citations and set(citations[0]) == {"n", "title", "source", "text", "url"}
-    assert f"[{citations[0]['n']}]" in message.content
-    sources = message.content.split("**Sources**\n", 1)[1]
-    assert sources.startswith("1. **") and "Machine Learning Engineer" in sources
+    assert citations and set(citations[0]) == {"n", "title", "source", "text", "url", "quotes"}
+    assert [c["n"] for c in citations] == list(range(1, len(citations) + 1))
+    assert message.content.index("[1]") < message.content.index("Sources:")  # the first citation is [1]
+    sources = message.content.split("Sources:\n", 1)[1]
+    assert sources.startswith(f"[1] {citations[0]['title']} — ") and "Machine Learning Engineer" in sources
+    assert "\\" not in message.content and "**" not in message.content  # plain text: nothing to show literally
     assert "engineer" in message.content.lower() and completion.usage.total_tokens > 0
 
 
@@ -57,7 +59,7 @@ def test_streaming_sends_chunks_ending_with_sources_usage_and_done(hardened_app:
     streamed = "".join(chunk.choices[0].delta.content or "" for chunk in with_choices)
     assert " ".join(streamed.split()) == " ".join(expected.content.split())
     final = with_choices[-1].choices[0]
-    assert final.finish_reason == "stop" and "**Sources**" in final.delta.content
+    assert final.finish_reason == "stop" and "Sources:" in final.delta.content
     assert citations_of(final.delta) == citations_of(expected)
     assert chunks[-1].usage.total_tokens > 0 and not chunks[-1].choices
 
@@ -79,11 +81,11 @@ def test_earlier_turns_are_the_history_and_declines_have_no_sources(hardened_app
         {"role": "assistant", "content": "They build and deploy models."},
         {"role": "user", "content": [{"type": "text", "text": "How much do they earn?"}]},
     ]).choices[0].message
-    assert "75,000" in follow_up.content.replace("\\", "") or "200,000" in follow_up.content.replace("\\", "")
+    assert "$75,000" in follow_up.content or "$200,000" in follow_up.content
     decline = client.chat.completions.create(
         model="careerbot", messages=[{"role": "user", "content": "How do I repair a bicycle puncture?"}]).choices[0].message
-    assert "don't cover that" in decline.content.replace("\\", "") and citations_of(decline) == []
-    assert "**Sources**" not in decline.content
+    assert "don't cover that" in decline.content and citations_of(decline) == []
+    assert "Sources:" not in decline.content
 
 
 def test_wrong_or_missing_key_is_an_authentication_error(hardened_app: str) -> None:

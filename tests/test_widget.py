@@ -91,6 +91,8 @@ def test_widget_on_another_origin_streams_a_cited_answer(page: object, allowed_p
     assert not quote.is_visible()  # the passage is there on demand only
     bubble.locator("summary").first.click()
     assert quote.inner_text() == expected["sources"][0]["text"]
+    quoted = bubble.locator("li").first.locator("blockquote").all_inner_texts()
+    assert quoted == [q["text"] for q in expected["sources"][0]["quotes"]]  # each passage, under its article
 
 
 def test_conversation_survives_a_page_load_in_the_same_tab(page: object, allowed_page_url: str) -> None:

@@ -70,12 +70,19 @@ class ChatRequest(BaseModel):
     history: list[Turn] = Field(default_factory=list, description="Earlier turns, oldest first.")
 
 
+class QuoteOut(BaseModel):
+    text: str = Field(description="A passage the answer quotes from the article.")
+    heading: str | None = Field(None, description="The section it comes from.")
+
+
 class SourceOut(BaseModel):
-    n: int
+    n: int = Field(description="The `[n]` the answer cites this article by: 1, 2… in order of first use.")
     title: str
     source: str = Field(description="Path relative to the knowledge folder, or the article's URL.")
-    text: str = Field(description="The cited passage.")
+    text: str = Field(description="The first passage the answer quotes from this article.")
     url: str | None = None
+    quotes: list[QuoteOut] = Field(default_factory=list,
+                                   description="Every passage the answer quotes from this article, in order of use.")
 
 
 class StartersResponse(BaseModel):

@@ -67,26 +67,44 @@ def public_source(source: str, knowledge_dir: Path) -> str:
 
 
 def source_dicts(sources: Sequence[Source], knowledge_dir: Path) -> list[dict]:
-    """Citations as the API returns them (`/api/chat`'s `sources`, `/v1/`'s `citations`)."""
+    """Citations as the API returns them (`/api/chat`'s `sources`, `/v1/`'s `citations`): one per article,
+    `text` its first quoted passage, `quotes` every passage the answer quotes from it."""
     return [{"n": s.n, "title": s.title, "source": public_source(s.source, knowledge_dir), "text": s.text,
-             "url": s.url} for s in sources]
+             "url": s.url, "quotes": [{"text": q.text, "heading": q.heading} for q in _quotes(s)]}
+            for s in sources]
 
 
-def markdown_source(source: Source, knowledge_dir: Path) -> str:
-    """`n. **title** — name` for a Markdown source list; the title links to the article's URL if it has one."""
-    name = markdown_text(public_source(source.source, knowledge_dir))
-    return f"{source.n}. **{markdown_link(source.title, source.url)}** — {name}"
+def plain_answer(text: str, notice: str | None, sources: Sequence[Source], knowledge_dir: Path) -> str:
+    """An answer for API clients, which show text as it is: the answer with its `[n]` markers, its notice,
+    then `[n] title — where` per source, without Markdown."""
+    parts = [text]
+    if notice:
+        parts.append(notice)
+    if sources:
+        parts.append("\n".join(["Sources:", *(plain_source(s, knowledge_dir) for s in sources)]))
+    return "\n\n".join(part for part in parts if part)
+
+
+def plain_source(source: Source, knowledge_dir: Path) -> str:
+    """`[n] title — URL` (or the article's name, without a URL)."""
+    return f"[{source.n}] {source.title} — {http_url(source.url) or public_source(source.source, knowledge_dir)}"
 
 
 def html_source(source: Source, knowledge_dir: Path) -> str:
     """One entry of a compact source list, as one line of HTML: `[n] title` (a link to the article's URL if
     it has one), with the quoted passage and where it comes from behind a click. Article text is
-    HTML-escaped: in an HTML block a Markdown renderer leaves it as written."""
+    HTML-escaped: in an HTML block a Markdown renderer leaves it as written. Each passage quoted from the
+    article is one blockquote."""
     title = html.escape(source.title)
     url = http_url(source.url)
     if url:
         title = f'<a href="{html.escape(url)}" target="_blank" rel="noopener noreferrer">{title}</a>'
-    passage = html.escape(" ".join(source.text.split()))
+    quotes = "".join(f"<blockquote>{html.escape(' '.join(q.text.split()))}</blockquote>" for q in _quotes(source))
     origin = html.escape(public_source(source.source, knowledge_dir))
     return (f"<details><summary><b>[{source.n}]</b> {title}</summary>"
-            f"<blockquote>{passage}</blockquote><small>{origin}</small></details>")
+            f"{quotes}<small>{origin}</small></details>")
+
+
+def _quotes(source: Source) -> list:
+    """The passages quoted from a source's article (a Source built by hand may list none but its own)."""
+    return source.quotes or [source]

@@ -1,9 +1,9 @@
 """careerbot as a model: OpenAI-compatible `/v1/models` and `/v1/chat/completions`, citations kept.
 
 Chat UIs that only show `content` still see the citations: the answer keeps its `[n]` markers and ends with a
-Markdown source list. Programs get them structured too, in an extra `citations` field on the message (the
-final chunk's delta when streaming), shaped like `/api/chat`'s `sources`. `content` is Markdown in which
-article text is escaped, so it displays as written and can't pull images or links into a chat UI.
+source list (`[n] title — URL`). Programs get them structured too, in an extra `citations` field on the message
+(the final chunk's delta when streaming), shaped like `/api/chat`'s `sources`. `content` is plain text, as
+the articles wrote it: no Markdown escapes to show literally, and no links or images of ours.
 Rate limits, body caps and origin checks come from the app's middleware (bot/web/security.py), errors in
 OpenAI's shape from bot/web/errors.py.
 """
@@ -27,7 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from bot.chain import Answer, CareerBot
 from bot.conversations import ConversationLog
 from bot.settings import Settings
-from bot.web.display import markdown_answer, markdown_source, markdown_text, source_dicts
+from bot.web.display import plain_answer, source_dicts
 from bot.web.errors import OPENAI_PREFIX, error_body
 from bot.web.ratelimit import client_of, conversation_id
 from bot.web.security import CONVERSATION_HEADER
@@ -108,13 +108,8 @@ def question_and_history(request: CompletionRequest, settings: Settings) -> tupl
 
 
 def content_of(answer: Answer, settings: Settings, text: str | None = None) -> str:
-    """The Markdown content: the (escaped) answer, its notice, then the source list."""
-    parts = [markdown_answer(answer.text if text is None else text)]
-    if answer.notice:
-        parts.append(f"*{markdown_text(answer.notice)}*")
-    if answer.sources:
-        parts.append("\n".join(["**Sources**", *(markdown_source(s, settings.knowledge_dir) for s in answer.sources)]))
-    return "\n\n".join(part for part in parts if part)
+    """The plain-text content: the answer with its `[n]` markers, its notice, then the source list."""
+    return plain_answer(answer.text if text is None else text, answer.notice, answer.sources, settings.knowledge_dir)
 
 
 def usage(question: str, history: list[dict], content: str) -> dict:
@@ -209,8 +204,8 @@ async def completion_chunks(careerbot: CareerBot, question: str, history: list[d
             text = "".join(piece for piece in batch if isinstance(piece, str))
             if text:
                 streamed += text
-                content += markdown_answer(text)
-                yield chunk({"content": markdown_answer(text)})
+                content += text
+                yield chunk({"content": text})
             for answer in (piece for piece in batch if isinstance(piece, Answer)):
                 rest = _closing(answer, streamed, settings)
                 content += rest

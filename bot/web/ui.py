@@ -22,7 +22,7 @@ from gradio.components.chatbot import TextMessage
 from bot.chain import Answer, CareerBot
 from bot.conversations import ConversationLog, Rating
 from bot.settings import Settings
-from bot.web.display import html_source, markdown_answer, markdown_text, unescape_markdown_text
+from bot.web.display import html_source, markdown_answer, markdown_text, plain_answer, unescape_markdown_text
 from bot.web.feedback import FeedbackRefused, submit_feedback
 from bot.web.gradioguard import guard_gradio
 from bot.web.ratelimit import QuestionLimit, client_of, refusal_text
@@ -143,7 +143,7 @@ def build_ui(get_bot: Callable[[], CareerBot], settings: Settings, questions: Qu
         def record(answer: Answer) -> str | None:
             return conversations.record_answer(answer, message, "web", request.session_hash, started, client_of(request))
 
-        yield from _answer(get_bot(), message, turns, settings, record)
+        yield from _answer(get_bot(), message, turns, settings, record, plain=called_by_api(request))
 
     def rate(history: list[dict] | None, feedback: gr.LikeData, request: gr.Request) -> None:
         """A thumb goes through the same code as POST /api/feedback, under the same feedback limit, and only
@@ -171,8 +171,10 @@ def build_ui(get_bot: Callable[[], CareerBot], settings: Settings, questions: Qu
         examples=[ABOUT_QUESTION],
         run_examples_on_click=True,
         cache_examples=False,
+        # No "share" button: it posts to Hugging Face (never reachable offline) and has no accessible name.
         chatbot=TextOnlyChatbot(label="careerbot", sanitize_html=True, render_markdown=True, latex_delimiters=[],
-                                height="70vh", feedback_options=("Like", "Dislike", *DOWN_REASONS)),
+                                height="70vh", feedback_options=("Like", "Dislike", *DOWN_REASONS),
+                                buttons=["copy", "copy_all"]),
         textbox=gr.Textbox(placeholder=PLACEHOLDER, max_length=settings.max_message_chars, submit_btn=True),
         fill_height=True,
         concurrency_limit=concurrency,
@@ -193,18 +195,53 @@ COMPACT_SOURCES_CSS = """
 .sources summary { cursor: pointer; }
 .sources blockquote { margin: .3em 0 .3em .4em; padding-left: .6em; border-left: 3px solid var(--border-color-primary); }
 """
+# WCAG 2 AA contrast (4.5:1) where the theme's own colours fall short: the chat's label, the footer links.
+CONTRAST_CSS = """
+label[data-testid="block-label"] { color: var(--body-text-color) !important; }
+footer a, footer button, footer .show-api { color: var(--body-text-color) !important; }
+"""
+# Gradio's own markup, mended where axe-core finds a WCAG 2 failure that no Gradio option avoids: the empty
+# chat's example questions (buttons in an element with role=list, which may hold only list items) and icon
+# buttons given an empty aria-label (named from their title, if any). Re-applied as Gradio re-renders.
+ACCESSIBLE_MARKUP_JS = """() => {
+  const mend = () => {
+    document.querySelectorAll('.examples[role="list"]').forEach(list => {
+      list.setAttribute('role', 'group');
+      list.setAttribute('aria-label', 'Suggested questions');
+    });
+    document.querySelectorAll('button[aria-label=""]').forEach(button => {
+      const title = button.getAttribute('title');
+      if (title) button.setAttribute('aria-label', title); else button.removeAttribute('aria-label');
+    });
+  };
+  mend();
+  new MutationObserver(mend).observe(document.body, {subtree: true, childList: true, attributes: true,
+                                                     attributeFilter: ['role', 'aria-label']});
+}"""
+
+
+def called_by_api(request: gr.Request) -> bool:
+    """Whether Gradio's API (`/gradio_api/call/respond`) asked, rather than the chat page: programs get plain
+    text, as from /api and /v1, since nothing renders the Markdown for them."""
+    try:
+        return "/call/" in str(request.url)
+    except AttributeError:  # a request Gradio built without a URL
+        return False
 
 
 def _answer(careerbot: CareerBot, message: str, turns: list[dict], settings: Settings,
-            record: Callable[[Answer], str | None]) -> Iterator[str | dict]:
+            record: Callable[[Answer], str | None], plain: bool = False) -> Iterator[str | dict]:
     written = ""
     try:
         for piece in careerbot.stream(message, turns):
-            if isinstance(piece, Answer):
+            if isinstance(piece, Answer) and plain:
+                record(piece)
+                yield plain_answer(piece.text, piece.notice, piece.sources, settings.knowledge_dir)
+            elif isinstance(piece, Answer):
                 yield answer_message(piece, settings, record(piece))
             else:
                 written += piece
-                yield markdown_answer(written)
+                yield written if plain else markdown_answer(written)
     except Exception:  # the reader gets a short message, never the exception's text or a server path
         log.exception("answer in the chat page failed")
         raise gr.Error("The answer failed; please try again.") from None
@@ -218,7 +255,8 @@ def mount_ui(app: FastAPI, get_bot: Callable[[], CareerBot], settings: Settings,
     demo.queue(max_size=settings.ui_queue_size, api_open=False)
     # System fonts: the theme's default web font would be fetched from the internet by every browser.
     theme = gr.themes.Soft(font=["ui-sans-serif", "system-ui", "sans-serif"], font_mono=["ui-monospace", "monospace"])
-    app = gr.mount_gradio_app(app, demo, path="/", theme=theme, css=COMPACT_SOURCES_CSS, show_error=False,
+    app = gr.mount_gradio_app(app, demo, path="/", theme=theme, css=COMPACT_SOURCES_CSS + CONTRAST_CSS,
+                              js=ACCESSIBLE_MARKUP_JS, show_error=False,
                               footer_links=["api"] if settings.gradio_api else [])
     guard_gradio(app, demo)  # calls of functions that don't exist: 404, not Gradio's 500
     return app

@@ -363,9 +363,10 @@
                        : el("strong", {}, s.title);
       title.classList.add("source-title");
       item.appendChild(title);
+      var quotes = s.quotes && s.quotes.length ? s.quotes : [{ text: s.text }];
       var quote = el("details", {});
-      quote.appendChild(el("summary", {}, "Quoted passage"));
-      quote.appendChild(el("blockquote", {}, s.text));
+      quote.appendChild(el("summary", {}, quotes.length > 1 ? quotes.length + " quoted passages" : "Quoted passage"));
+      quotes.forEach(function (q) { quote.appendChild(el("blockquote", {}, q.text)); });
       item.appendChild(quote);
       list.appendChild(item);
     });
