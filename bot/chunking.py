@@ -47,6 +47,9 @@ class Block:
 
     lines: list[str]
     intro: str | None = None
+    # For a list item with sub-items: the item and each sub-item prefixed with it, the lines it becomes
+    # when the whole item is too long for one chunk (a line index -> its lines).
+    parts: dict[int, list[str]] = field(default_factory=dict)
 
     def render(self) -> str:
         return "\n".join(([self.intro] if self.intro else []) + self.lines)
@@ -78,7 +81,9 @@ def sections(text: str) -> list[Section]:
         if lines[0].lstrip().startswith("|"):
             _add_structured(blocks, _table_rows(lines))
         elif is_item(lines[0]):
-            _add_structured(blocks, [_item_text(line) for line in lines])
+            items = _list_tree(lines)
+            _add_structured(blocks, [_item_text(_with_sub_items(item)) for item in items])
+            blocks[-1].parts = {i: _item_parts(item) for i, item in enumerate(items) if item[1]}
         else:
             blocks.append(Block([" ".join(lines)]))
     return [s for s in found if s.blocks]
@@ -91,6 +96,45 @@ def _add_structured(blocks: list[Block], lines: list[str]) -> None:
         blocks[-1] = Block(lines, intro=previous.lines[0])
     else:
         blocks.append(Block(lines))
+
+
+_Item = tuple[str, list]  # an item's text and its sub-items
+
+
+def _list_tree(lines: list[str]) -> list[_Item]:
+    """The top-level items of a list, each with its sub-items: loaders indent a sub-item deeper than its
+    parent, so nesting survives (`- Exam\n  - 90 minutes`)."""
+    roots: list[_Item] = []
+    stack: list[tuple[int, _Item]] = []
+    for line in lines:
+        indent = len(line) - len(line.lstrip())
+        item: _Item = (item_text(line), [])
+        while stack and indent <= stack[-1][0]:
+            stack.pop()
+        (stack[-1][1][1] if stack else roots).append(item)
+        stack.append((indent, item))
+    return roots
+
+
+def _with_sub_items(item: _Item) -> str:
+    """An item and its sub-items as one line ("Exam: 90 minutes; pass mark 65%."), so a sub-item is never
+    quoted or retrieved apart from the item it belongs to."""
+    text, children = item
+    if not children:
+        return text
+    body = ""
+    for child in map(_with_sub_items, children):
+        body = child if not body else body + (" " if body[-1] in ".!?" else "; ") + child
+    return text + (" " if text[-1] in ".!?:;" else ": ") + body
+
+
+def _item_parts(item: _Item) -> list[str]:
+    """An item too long for one chunk: the item alone, then each sub-item prefixed with the item's first
+    sentence, as a table row carries its column names."""
+    text, children = item
+    label = split_sentences(text)[0].rstrip(".:;!? ") if text else ""
+    return ["- " + text, *("- " + (f"{label} — {_with_sub_items(child)}" if label else _with_sub_items(child))
+                           for child in children)]
 
 
 def _item_text(line: str) -> str:
@@ -120,7 +164,7 @@ def _table_rows(lines: list[str]) -> list[str]:
         cells = _cells(line)
         if header and len(header) == len(cells) and len(cells) > 1:
             pairs = "; ".join(f"{name}: {cell}" if name else cell for name, cell in zip(header[1:], cells[1:]) if cell)
-            rows.append(f"- {cells[0]} — {pairs}")
+            rows.append(f"- {cells[0]} — {pairs}" if pairs else f"- {cells[0]}")  # a note spanning the row
         else:
             filled = [cell for cell in cells if cell]
             rows.append("- " + " — ".join(filled[:1] + ["; ".join(filled[1:])] if len(filled) > 1 else filled))
@@ -132,9 +176,11 @@ def _pieces(block: Block, limit: int, overlap: int) -> list[Block]:
     paragraph at sentences, with about `overlap` words repeated so a cut sentence is still found whole."""
     if block.words <= limit:
         return [block]
-    if block.intro is not None or len(block.lines) > 1:
+    if block.intro is not None or len(block.lines) > 1 or block.parts:
         budget = max(limit - word_count(block.intro or ""), 1)
-        return [Block(group, block.intro) for group in _pack(block.lines, budget, overlap=0)]
+        lines = [part for index, line in enumerate(block.lines)
+                 for part in (block.parts[index] if index in block.parts and word_count(line) > budget else [line])]
+        return [Block(group, block.intro) for group in _pack(lines, budget, overlap=0)]
     return [Block([" ".join(group)]) for group in _pack(split_sentences(block.lines[0]), limit, overlap)]
 
 
