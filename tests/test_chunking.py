@@ -94,3 +94,45 @@ def test_a_long_list_is_cut_at_items_and_each_piece_keeps_the_introduction() -> 
     assert len(chunks) > 3 and all(word_count(c.page_content) <= 120 for c in chunks)
     assert all(c.page_content.startswith("Learn these:\n- Skill number") for c in chunks)
     assert sum(c.page_content.count("\n- ") for c in chunks) == 40
+
+
+def test_a_grid_table_from_a_text_file_is_chunked_as_rows_with_column_names(settings) -> None:
+    from pathlib import Path
+
+    from bot.loaders import parse, read_file
+
+    path = Path(__file__).parent / "fixtures" / "structure" / "cloud-badges-guide.txt"
+    chunks = split_document(parse(read_file(path, settings)), 120, 20)
+    prices = next(c for c in chunks if "$180" in c.page_content)
+    assert prices.metadata["heading"] == "WHAT THEY COST"
+    assert "- Pipeline Practitioner — Vendor: Stratus; Price: $180; Renewal: every 3 yrs" in prices.page_content.splitlines()
+
+
+NESTED = """## When a badge pays off
+
+- You are moving from finance into analytics
+  - Recruiters screen on job titles first.
+  - A badge shows you have touched the tools.
+    - Pair it with one public dashboard.
+- Your manager pays the fee
+  - Then the only cost is your evenings.
+"""
+
+
+def test_a_list_item_carries_its_sub_items() -> None:
+    chunks = split_document(_document(text=NESTED), 120, 20)
+    assert chunks[0].page_content.splitlines() == [
+        "- You are moving from finance into analytics: Recruiters screen on job titles first. A badge shows you "
+        "have touched the tools. Pair it with one public dashboard.",
+        "- Your manager pays the fee: Then the only cost is your evenings.",
+    ]
+
+
+def test_an_item_too_long_for_a_chunk_is_cut_at_sub_items_each_naming_its_item() -> None:
+    subs = "\n".join(f"  - Practice drill number {i} takes one evening with a friend" for i in range(12))
+    chunks = split_document(_document(text=f"## Steps\n\n1. Rehearse the call. It takes a week.\n{subs}\n"), 40, 0)
+    lines = [line for c in chunks for line in c.page_content.splitlines()]
+    assert lines[0] == "- Rehearse the call. It takes a week."
+    assert lines[1:] == [f"- Rehearse the call — Practice drill number {i} takes one evening with a friend"
+                         for i in range(12)]
+    assert all(word_count(c.page_content) <= 40 for c in chunks)
