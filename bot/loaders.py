@@ -73,6 +73,7 @@ _HEADING = re.compile(r"^(#{1,6})\s*(.*?)\s*#*\s*$")
 # A Setext underline (`=====` under a level-1 heading, `-----` under a level-2 one) and, where no paragraph
 # stands above it, a thematic break (`---`, `***`, `___`), which carries no text.
 _SETEXT_UNDERLINE = re.compile(r"^\s*(=+|-+)\s*$")
+_FENCE = re.compile(r"^\s*(```|~~~)")
 _THEMATIC_BREAK = re.compile(r"^\s*([-*_])(?:\s*\1){2,}\s*$")
 # A grid table's border (`+------+----+`, `+======+` under its header) and its rows (`| a    | b  |`).
 _GRID_BORDER = re.compile(r"^\s*\+(?:[-=:]+\+)+\s*$")
@@ -102,11 +103,14 @@ def clean_text(text: str, detect_headings: bool = False) -> str:
             paragraph.clear()
 
     indents: list[int] = []  # indentation of the open list's levels, outermost first
+    in_fence = False  # inside a fenced code block
     for raw in _grid_tables(text.replace("\r\n", "\n").replace("\r", "\n").split("\n")):
         raw = raw.expandtabs(4)
         line = _plain(" ".join(_BLOCKQUOTE.sub("", raw).split()))
         heading = _HEADING.match(line)
-        underline = _SETEXT_UNDERLINE.match(raw)
+        if _FENCE.match(raw):
+            in_fence = not in_fence
+        underline = not in_fence and _SETEXT_UNDERLINE.match(raw)  # `--` in code is an SQL comment
         if underline and paragraph:
             # Setext heading: the paragraph above the underline is the heading.
             level = "#" if underline.group(1)[0] == "=" else "##"
@@ -114,7 +118,7 @@ def clean_text(text: str, detect_headings: bool = False) -> str:
             paragraph.clear()
             indents.clear()
             continue
-        if _THEMATIC_BREAK.match(raw) or underline:
+        if underline or (not in_fence and _THEMATIC_BREAK.match(raw)):
             end_paragraph()
             continue
         if _is_furniture(line):
@@ -342,8 +346,8 @@ _FOOTNOTE_MARK = re.compile(r"\[?(?:\d{1,3}|[*†‡§¶#]{1,3}|[a-z])\]?")
 
 def _prepare_html(html: str) -> str:
     """The page with two things trafilatura (2.3) gets wrong for us, and has no option for, undone first:
-    a table's `<caption>` would become the table's first row, so it becomes the paragraph before the table
-    (which chunking then takes as the table's introduction); a `<sup>` / `<sub>` would reach readers as a
+    a table's `<caption>` would become the table's first row (and the real header a data row), so it becomes
+    the paragraph before the table, ending in a colon (chunking takes it as the table's introduction); a `<sup>` / `<sub>` would reach readers as a
     literal tag, so a footnote reference (`Bonus<sup>1</sup>`, `<sup><a href="#fn1">1</a></sup>`) goes and
     any other superscript or subscript keeps its text (`10^6`, `1st`, `H2O`)."""
     import lxml.html
@@ -357,7 +361,7 @@ def _prepare_html(html: str) -> str:
         words = " ".join(caption.text_content().split())
         if table is not None and table.tag == "table" and table.getparent() is not None and words:
             paragraph = lxml.html.Element("p")
-            paragraph.text = words
+            paragraph.text = words if words.endswith((":", ".")) else words + ":"  # it introduces the table
             table.addprevious(paragraph)
         caption.drop_tree()
     for element in list(root.iter("sup", "sub")):

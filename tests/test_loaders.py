@@ -208,6 +208,8 @@ def test_setext_underlines_make_headings_and_thematic_breaks_vanish(settings: Se
     markdown = parse(read_file(STRUCTURE / "offer-playbook.md", settings)).page_content
     assert "## Setext headings work in Markdown too\n\nA heading underlined" in markdown
     assert "\n---\n" not in markdown and "\n\n---" not in markdown
+    # `--` under a line of a fenced code block is an SQL comment, not an underline.
+    assert "## ```sql" not in markdown and "-- offers(company, base_usd) --" in markdown
 
 
 def test_a_grid_table_becomes_a_markdown_table(settings: Settings) -> None:
@@ -249,7 +251,7 @@ def test_html_table_caption_and_footnote_marks(settings: Settings) -> None:
     text = parse(read_file(STRUCTURE / "analyst-pay-table.html", settings)).page_content
     assert "<sup>" not in text and "</sup>" not in text
     # The caption introduces the table instead of being its first row; the header is the real one.
-    assert "Table 2. Median analyst offers by city, spring season\n\n| City | Level | Base | Bonus |\n|---|" in text
+    assert "Table 2. Median analyst offers by city, spring season:\n\n| City | Level | Base | Bonus |\n|---|" in text
     assert "| Lisbon | Mid | €41,000 | 6% |" in text and "| Oslo | Senior | NOK 780,000 | 8% |" in text
     assert "Target bonus as a share of base salary." in text  # the footnotes themselves stay
     assert "A team of 10^3 analysts" in text and "2nd-line teams" in text  # not footnote marks
