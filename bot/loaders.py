@@ -267,8 +267,8 @@ def _looks_like_heading(line: str, max_words: int = _HEADING_MAX_WORDS) -> bool:
 
 
 def _title_line(text: str) -> tuple[str | None, str]:
-    """The title a plain-text file states on its first lines: a title line (with a subtitle line under it)
-    standing alone as the first paragraph, or a first line underlined (`====`). None when the first line
+    """The title a plain-text file states on its first line: a title-like line standing alone (or above one
+    more short line, a subtitle or a byline) as the first paragraph, or a first line underlined (`====`). None when the first line
     is a sentence, a speaker's turn or a wrapped paragraph's start: the file name is the better title then.
     Also returns the text after the title lines."""
     lines = text.replace("\r\n", "\n").replace("\r", "\n").strip().split("\n")
@@ -280,7 +280,8 @@ def _title_line(text: str) -> tuple[str | None, str]:
     if len(first) > 1 and _SETEXT_UNDERLINE.match(first[1]) and _looks_like_heading(first[0], _TITLE_MAX_WORDS):
         return _plain(first[0]), "\n".join(lines[2:])
     if 1 <= len(first) <= 2 and all(_looks_like_heading(line, _TITLE_MAX_WORDS) for line in first):
-        return ": ".join(_plain(line).rstrip(":") for line in first), "\n".join(lines[len(first):])
+        # A second short line (a subtitle, a byline) stays in the text, where it may become a heading.
+        return _plain(first[0]), "\n".join(lines[1:])
     return None, text
 
 
