@@ -43,7 +43,8 @@ def embedding_text(chunk: Document) -> str:
 
 @dataclass
 class Block:
-    """A paragraph (one line), or a list / table: its introducing sentence and one line per item or row."""
+    """A paragraph (one line, after the question it answers, if any), or a list / table: its introducing
+    sentence and one line per item or row."""
 
     lines: list[str]
     intro: str | None = None
@@ -85,8 +86,21 @@ def sections(text: str) -> list[Section]:
             _add_structured(blocks, [_item_text(_with_sub_items(item)) for item in items])
             blocks[-1].parts = {i: _item_parts(item) for i, item in enumerate(items) if item[1]}
         else:
-            blocks.append(Block([" ".join(lines)]))
+            _add_paragraph(blocks, " ".join(lines))
     return [s for s in found if s.blocks]
+
+
+def _add_paragraph(blocks: list[Block], paragraph: str) -> None:
+    """A paragraph; one that follows a short question (an interviewer's turn, an FAQ's question written as
+    a paragraph) is its answer, so the two are packed as one block and never split across chunks."""
+    previous = blocks[-1] if blocks else None
+    prompt = previous.lines[0] if previous and len(previous.lines) == 1 else ""
+    answers = prompt.rstrip().endswith("?")
+    if (previous and previous.intro is None and prompt and not is_item(prompt) and answers
+            and previous.words <= _INTRO_MAX_WORDS):
+        blocks[-1] = Block([paragraph], intro=previous.lines[0])
+    else:
+        blocks.append(Block([paragraph]))
 
 
 def _add_structured(blocks: list[Block], lines: list[str]) -> None:
@@ -176,6 +190,10 @@ def _pieces(block: Block, limit: int, overlap: int) -> list[Block]:
     paragraph at sentences, with about `overlap` words repeated so a cut sentence is still found whole."""
     if block.words <= limit:
         return [block]
+    if block.intro is not None and len(block.lines) == 1 and not is_item(block.lines[0]):
+        # an answer too long for one chunk: cut at sentences, each piece keeping its question
+        budget = max(limit - word_count(block.intro), 1)
+        return [Block([" ".join(group)], block.intro) for group in _pack(split_sentences(block.lines[0]), budget, overlap)]
     if block.intro is not None or len(block.lines) > 1 or block.parts:
         budget = max(limit - word_count(block.intro or ""), 1)
         lines = [part for index, line in enumerate(block.lines)

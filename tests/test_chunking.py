@@ -136,3 +136,20 @@ def test_an_item_too_long_for_a_chunk_is_cut_at_sub_items_each_naming_its_item()
     assert lines[1:] == [f"- Rehearse the call — Practice drill number {i} takes one evening with a friend"
                          for i in range(12)]
     assert all(word_count(c.page_content) <= 40 for c in chunks)
+
+
+def test_a_short_question_stays_with_the_paragraph_that_answers_it() -> None:
+    filler = " ".join(f"Sentence {i} of the warm-up talks about the weather and the commute." for i in range(8))
+    text = (f"## Interview\n\nHOST: Welcome to the show. {filler}\n\nHOST: How long did your switch take?\n\n"
+            "GUEST: About ten months of evenings, mostly SQL practice and one portfolio project.\n")
+    chunks = split_document(_document(text=text), 120, 20)
+    answer = next(c for c in chunks if "ten months" in c.page_content)
+    assert answer.page_content.splitlines() == [
+        "HOST: How long did your switch take?",
+        "GUEST: About ten months of evenings, mostly SQL practice and one portfolio project.",
+    ]
+    # An answer too long for one chunk is cut at sentences, every piece keeping the question.
+    long_answer = " ".join(f"Reason {i} is that the team needed a person who could explain numbers." for i in range(20))
+    pieces = split_document(_document(text=f"Why did they hire you?\n\n{long_answer}\n"), 60, 0)
+    assert len(pieces) > 2 and all(p.page_content.startswith("Why did they hire you?\nReason") for p in pieces)
+    assert all(word_count(p.page_content) <= 60 for p in pieces)
