@@ -48,9 +48,6 @@ class Block:
 
     lines: list[str]
     intro: str | None = None
-    # For a list item with sub-items: the item and each sub-item prefixed with it, the lines it becomes
-    # when the whole item is too long for one chunk (a line index -> its lines).
-    parts: dict[int, list[str]] = field(default_factory=dict)
 
     def render(self) -> str:
         return "\n".join(([self.intro] if self.intro else []) + self.lines)
@@ -82,9 +79,7 @@ def sections(text: str) -> list[Section]:
         if lines[0].lstrip().startswith("|"):
             _add_structured(blocks, _table_rows(lines))
         elif is_item(lines[0]):
-            items = _list_tree(lines)
-            _add_structured(blocks, [_item_text(_with_sub_items(item)) for item in items])
-            blocks[-1].parts = {i: _item_parts(item) for i, item in enumerate(items) if item[1]}
+            _add_structured(blocks, [line for item in _list_tree(lines) for line in _item_lines(item)])
         else:
             _add_paragraph(blocks, " ".join(lines))
     return [s for s in found if s.blocks]
@@ -130,30 +125,16 @@ def _list_tree(lines: list[str]) -> list[_Item]:
     return roots
 
 
-def _with_sub_items(item: _Item) -> str:
-    """An item and its sub-items as one line ("Exam: 90 minutes; pass mark 65%."), so a sub-item is never
-    quoted or retrieved apart from the item it belongs to."""
-    text, children = item
-    if not children:
-        return text
-    body = ""
-    for child in map(_with_sub_items, children):
-        body = child if not body else body + (" " if body[-1] in ".!?" else "; ") + child
-    return text + (" " if text[-1] in ".!?:;" else ": ") + body
-
-
-def _item_parts(item: _Item) -> list[str]:
-    """An item too long for one chunk: the item alone, then each sub-item prefixed with the item's first
-    sentence, as a table row carries its column names."""
-    text, children = item
-    label = split_sentences(text)[0].rstrip(".:;!? ") if text else ""
-    return ["- " + text, *("- " + (f"{label} — {_with_sub_items(child)}" if label else _with_sub_items(child))
-                           for child in children)]
-
-
-def _item_text(line: str) -> str:
-    """`- item` / `1. item` as one line of a chunk: list markers are normalised to `- `."""
-    return "- " + item_text(line)
+def _item_lines(item: _Item, label: str | None = None) -> list[str]:
+    """An item, then each of its sub-items (and theirs) as a line that names the item it belongs to, as a
+    table row carries its column names: "- Exam X — 90 minutes; pass mark 65%". A sub-item is never
+    quoted or retrieved apart from its item, and the item stays a short line of its own list."""
+    text, children = item  # list markers (`1.`, `*`) are normalised to `- `
+    own = split_sentences(text)[0].rstrip(".:;!? ") if text else ""
+    lines = ["- " + (f"{label} — {text}" if label else text)]
+    for child in children:
+        lines += _item_lines(child, own or label)
+    return lines
 
 
 def _cells(row: str) -> list[str]:
@@ -194,11 +175,9 @@ def _pieces(block: Block, limit: int, overlap: int) -> list[Block]:
         # an answer too long for one chunk: cut at sentences, each piece keeping its question
         budget = max(limit - word_count(block.intro), 1)
         return [Block([" ".join(group)], block.intro) for group in _pack(split_sentences(block.lines[0]), budget, overlap)]
-    if block.intro is not None or len(block.lines) > 1 or block.parts:
+    if block.intro is not None or len(block.lines) > 1:
         budget = max(limit - word_count(block.intro or ""), 1)
-        lines = [part for index, line in enumerate(block.lines)
-                 for part in (block.parts[index] if index in block.parts and word_count(line) > budget else [line])]
-        return [Block(group, block.intro) for group in _pack(lines, budget, overlap=0)]
+        return [Block(group, block.intro) for group in _pack(block.lines, budget, overlap=0)]
     return [Block([" ".join(group)]) for group in _pack(split_sentences(block.lines[0]), limit, overlap)]
 
 
