@@ -44,7 +44,8 @@ def embedding_text(chunk: Document) -> str:
 
 @dataclass
 class Block:
-    """A paragraph (one line), or a list / table: its introducing sentence and one line per item or row."""
+    """A paragraph (one line, after the question it answers, if any), or a list / table: its introducing
+    sentence and one line per item or row."""
 
     lines: list[str]
     intro: str | None = None
@@ -92,10 +93,23 @@ def _parsed_sections(text: str) -> list[Section]:
         if lines[0].lstrip().startswith("|"):
             _add_structured(blocks, _table_rows(lines))
         elif is_item(lines[0]):
-            _add_structured(blocks, [_item_text(line) for line in lines])
+            _add_structured(blocks, [line for item in _list_tree(lines) for line in _item_lines(item)])
         else:
-            blocks.append(Block([" ".join(lines)]))
+            _add_paragraph(blocks, " ".join(lines))
     return found
+
+
+def _add_paragraph(blocks: list[Block], paragraph: str) -> None:
+    """A paragraph; one that follows a short question (an interviewer's turn, an FAQ's question written as
+    a paragraph) is its answer, so the two are packed as one block and never split across chunks."""
+    previous = blocks[-1] if blocks else None
+    prompt = previous.lines[0] if previous and len(previous.lines) == 1 else ""
+    answers = prompt.rstrip().endswith("?")
+    if (previous and previous.intro is None and prompt and not is_item(prompt) and answers
+            and previous.words <= _INTRO_MAX_WORDS):
+        blocks[-1] = Block([paragraph], intro=previous.lines[0])
+    else:
+        blocks.append(Block([paragraph]))
 
 
 def _add_structured(blocks: list[Block], lines: list[str]) -> None:
@@ -107,9 +121,34 @@ def _add_structured(blocks: list[Block], lines: list[str]) -> None:
         blocks.append(Block(lines))
 
 
-def _item_text(line: str) -> str:
-    """`- item` / `1. item` as one line of a chunk: list markers are normalised to `- `."""
-    return "- " + item_text(line)
+_Item = tuple[str, list]  # an item's text and its sub-items
+
+
+def _list_tree(lines: list[str]) -> list[_Item]:
+    """The top-level items of a list, each with its sub-items: loaders indent a sub-item deeper than its
+    parent, so nesting survives (`- Exam\n  - 90 minutes`)."""
+    roots: list[_Item] = []
+    stack: list[tuple[int, _Item]] = []
+    for line in lines:
+        indent = len(line) - len(line.lstrip())
+        item: _Item = (item_text(line), [])
+        while stack and indent <= stack[-1][0]:
+            stack.pop()
+        (stack[-1][1][1] if stack else roots).append(item)
+        stack.append((indent, item))
+    return roots
+
+
+def _item_lines(item: _Item, label: str | None = None) -> list[str]:
+    """An item, then each of its sub-items (and theirs) as a line that names the item it belongs to, as a
+    table row carries its column names: "- Exam X — 90 minutes; pass mark 65%". A sub-item is never
+    quoted or retrieved apart from its item, and the item stays a short line of its own list."""
+    text, children = item  # list markers (`1.`, `*`) are normalised to `- `
+    own = split_sentences(text)[0].rstrip(".:;!? ") if text else ""
+    lines = ["- " + (f"{label} — {text}" if label else text)]
+    for child in children:
+        lines += _item_lines(child, own or label)
+    return lines
 
 
 def _cells(row: str) -> list[str]:
@@ -134,7 +173,7 @@ def _table_rows(lines: list[str]) -> list[str]:
         cells = _cells(line)
         if header and len(header) == len(cells) and len(cells) > 1:
             pairs = "; ".join(f"{name}: {cell}" if name else cell for name, cell in zip(header[1:], cells[1:]) if cell)
-            rows.append(f"- {cells[0]} — {pairs}")
+            rows.append(f"- {cells[0]} — {pairs}" if pairs else f"- {cells[0]}")  # a note spanning the row
         else:
             filled = [cell for cell in cells if cell]
             rows.append("- " + " — ".join(filled[:1] + ["; ".join(filled[1:])] if len(filled) > 1 else filled))
@@ -146,6 +185,10 @@ def _pieces(block: Block, limit: int, overlap: int) -> list[Block]:
     paragraph at sentences, with about `overlap` words repeated so a cut sentence is still found whole."""
     if block.words <= limit:
         return [block]
+    if block.intro is not None and len(block.lines) == 1 and not is_item(block.lines[0]):
+        # an answer too long for one chunk: cut at sentences, each piece keeping its question
+        budget = max(limit - word_count(block.intro), 1)
+        return [Block([" ".join(group)], block.intro) for group in _pack(split_sentences(block.lines[0]), budget, overlap)]
     if block.intro is not None or len(block.lines) > 1:
         budget = max(limit - word_count(block.intro or ""), 1)
         return [Block(group, block.intro) for group in _pack(block.lines, budget, overlap=0)]

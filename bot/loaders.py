@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING
 
 from langchain_core.documents import Document
 
+from bot.text import split_sentences
+
 if TYPE_CHECKING:
     from bot.settings import Settings
 
@@ -67,10 +69,25 @@ _INLINE_MARKUP = [
 # reasons, steps or options an article gives), written as paragraphs.
 _BOLD_LEAD_IN = re.compile(r"^\s*(\*\*|__)[^*_\n]{2,80}?(?:[.:!?](?:\*\*|__)|(?:\*\*|__)[.:])\s+\S")
 
-# Markdown block syntax that clean_text keeps line by line instead of joining into paragraphs.
-_LIST_ITEM = re.compile(r"^\s*(?:[-*+•▪◦]|\d{1,2}[.)])\s+\S")
+# Markdown block syntax that clean_text keeps line by line instead of joining into paragraphs. A lone "o" is
+# the bullet plain-text and word-processor lists use for a sub-level; no English sentence starts with "o ".
+_LIST_ITEM = re.compile(r"^\s*(?:[-*+•▪◦o]|\d{1,2}[.)])\s+\S")
 _TABLE_ROW = re.compile(r"^\s*\|.*\|\s*$")
 _HEADING = re.compile(r"^(#{1,6})\s*(.*?)\s*#*\s*$")
+# A Setext underline (`=====` under a level-1 heading, `-----` under a level-2 one) and, where no paragraph
+# stands above it, a thematic break (`---`, `***`, `___`), which carries no text.
+_SETEXT_UNDERLINE = re.compile(r"^\s*(=+|-+)\s*$")
+_FENCE = re.compile(r"^\s*(```|~~~)")
+_THEMATIC_BREAK = re.compile(r"^\s*([-*_])(?:\s*\1){2,}\s*$")
+# A grid table's border (`+------+----+`, `+======+` under its header) and its rows (`| a    | b  |`).
+_GRID_BORDER = re.compile(r"^\s*\+(?:[-=:]+\+)+\s*$")
+_GRID_ROW = re.compile(r"^\s*\|.*\|\s*$")
+# "DANIEL: And why leave?" - a speaker's turn in a transcript or interview: a name in capitals (up to three
+# words) or one capitalised first name, a colon, and a sentence. Something said, never a heading or title
+# ("Machine Learning Engineer: the new job?" is a title: three capitalised words are not a speaker's name).
+_SPEAKER_TURN = re.compile(r"^(?:[A-Z][A-Z.'’-]*(?:\s+[A-Z][A-Z.'’-]*){0,2}|[A-Z][a-z'’-]+):\s+\S.*[.?!]$")
+_HEADING_MAX_WORDS = 12
+_TITLE_MAX_WORDS = 20  # a first line standing alone may be a longer title than a heading inside the text
 
 
 def clean_text(text: str, detect_headings: bool = False) -> str:
@@ -92,28 +109,121 @@ def clean_text(text: str, detect_headings: bool = False) -> str:
                 blocks.append(_as_heading(joined) if detect_headings else joined)
             paragraph.clear()
 
-    for raw in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
+    indents: list[int] = []  # indentation of the open list's levels, outermost first
+    in_fence = False  # inside a fenced code block
+    for raw in _grid_tables(text.replace("\r\n", "\n").replace("\r", "\n").split("\n")):
+        raw = raw.expandtabs(4)
         line = _plain(" ".join(_BLOCKQUOTE.sub("", raw).split()))
         heading = _HEADING.match(line)
+        if _FENCE.match(raw):
+            in_fence = not in_fence
+        underline = not in_fence and _SETEXT_UNDERLINE.match(raw)  # `--` in code is an SQL comment
+        if underline and paragraph:
+            # Setext heading: the paragraph above the underline is the heading.
+            level = "#" if underline.group(1)[0] == "=" else "##"
+            blocks.append(f"{level} {' '.join(paragraph)}")
+            paragraph.clear()
+            indents.clear()
+            continue
+        if underline or (not in_fence and _THEMATIC_BREAK.match(raw)):
+            end_paragraph()
+            continue
         if _is_furniture(line):
             line = ""  # a furniture line ends the paragraph it interrupts
-        if not line or heading or _LIST_ITEM.match(raw) or _TABLE_ROW.match(line):
+        item = _LIST_ITEM.match(raw)
+        if not line or heading or item or _TABLE_ROW.match(line):
             end_paragraph()
         if heading:
             if heading.group(2):
                 blocks.append(f"{heading.group(1)} {heading.group(2)}")
-        elif _LIST_ITEM.match(raw):
-            blocks.append(_normal_list_item(line))
+                indents.clear()
+        elif item:
+            blocks.append("  " * _list_level(indents, len(raw) - len(raw.lstrip())) + _normal_list_item(line))
         elif _TABLE_ROW.match(line):
             blocks.append(line)
-        elif line and blocks and blocks[-1][:1] in "-0123456789" and not paragraph and raw[:1] in " \t":
+            indents.clear()
+        elif line and blocks and _LIST_ITEM.match(blocks[-1]) and not paragraph and raw[:1] == " ":
             blocks[-1] += " " + line  # an indented continuation of a list item
         elif line:
             if not paragraph:
                 lead_in = bool(_BOLD_LEAD_IN.match(raw))
+                indents.clear()
             paragraph.append(line)
     end_paragraph()
     return _join_blocks(blocks).strip()
+
+
+def _list_level(indents: list[int], indent: int) -> int:
+    """The nesting level of a list item indented by `indent` spaces, in the list whose open levels are
+    indented by `indents`: deeper than its parent's indentation makes it a sub-item."""
+    while indents and indent < indents[-1]:
+        indents.pop()
+    if not indents or indent > indents[-1]:
+        indents.append(indent)
+    return len(indents) - 1
+
+
+def _grid_tables(lines: list[str]) -> list[str]:
+    """Grid tables (`+---+---+` borders around `| a | b |` rows, as plain-text and reStructuredText
+    documents draw them) rewritten as Markdown tables, the one table syntax chunking reads. Written by hand:
+    docutils' grid-table parser wants a border under every row, and text tables usually have one only under
+    the header."""
+    out: list[str] = []
+    index = 0
+    while index < len(lines):
+        end = index
+        while end < len(lines) and (_GRID_BORDER.match(lines[end]) or _GRID_ROW.match(lines[end])):
+            end += 1
+        table = lines[index:end]
+        if _GRID_BORDER.match(lines[index]) and any(_GRID_ROW.match(line) for line in table):
+            out += ["", *_grid_to_markdown(table), ""]
+            index = end
+        else:
+            out.append(lines[index])
+            index += 1
+    return out
+
+
+def _grid_to_markdown(table: list[str]) -> list[str]:
+    """One grid table as Markdown rows. Rows between two borders are one row whose cells wrap over lines
+    when the table draws a border under every row; when it draws one only under the header, each line is a
+    row, and a line with an empty first cell continues the row above."""
+    border = table[0].expandtabs(4)
+    stops = [i for i, char in enumerate(border) if char == "+"]
+
+    def cells(line: str) -> list[str]:
+        line = line.expandtabs(4)
+        if all(i < len(line) and line[i] == "|" for i in stops):
+            return [line[a + 1:b].strip() for a, b in zip(stops, stops[1:])]
+        return [cell.strip() for cell in line.strip().strip("|").split("|")]  # ragged: split at the bars
+
+    groups: list[list[list[str]]] = [[]]
+    for line in table[1:]:
+        if _GRID_BORDER.match(line):
+            groups.append([])
+        else:
+            groups[-1].append(cells(line))
+    groups = [g for g in groups if g]
+    header = groups.pop(0) if len(groups) > 1 else None
+    rows: list[list[list[str]]] = []
+    if len(groups) > 1:
+        rows = groups
+    else:
+        for row in (groups[0] if groups else []):
+            if rows and row and not row[0]:
+                rows[-1].append(row)
+            else:
+                rows.append([row])
+    merged = [_merge_cells(lines) for lines in ([header] if header else []) + rows]
+    out = ["| " + " | ".join(row) + " |" for row in merged]
+    if header:
+        out.insert(1, "|" + "---|" * len(merged[0]))
+    return out
+
+
+def _merge_cells(lines: list[list[str]]) -> list[str]:
+    width = max(len(cells) for cells in lines)
+    return [" ".join(cells[i] for cells in lines if i < len(cells) and cells[i]) for i in range(width)]
 
 
 def _plain(line: str) -> str:
@@ -152,8 +262,35 @@ def _is_furniture(paragraph: str) -> bool:
 def _as_heading(paragraph: str) -> str:
     if paragraph.startswith("#"):
         return paragraph
-    looks_like_heading = len(paragraph.split()) <= 12 and not paragraph.endswith((".", "!", ",", ";", ":", '"'))
-    return "## " + paragraph if looks_like_heading else paragraph
+    return "## " + paragraph if _looks_like_heading(paragraph) else paragraph
+
+
+def _looks_like_heading(line: str, max_words: int = _HEADING_MAX_WORDS) -> bool:
+    """A short line that names something: one sentence at most, no closing punctuation but a question mark
+    (an FAQ's questions are its headings), and not a speaker's turn."""
+    bare = line.strip().strip("\"“”'‘’").strip()
+    return (0 < len(bare.split()) <= max_words and not bare.endswith((".", "!", ",", ";", ":"))
+            and len(split_sentences(bare)) == 1 and not _SPEAKER_TURN.match(bare)
+            and not _LIST_ITEM.match(bare) and not _TABLE_ROW.match(bare))
+
+
+def _title_line(text: str) -> tuple[str | None, str]:
+    """The title a plain-text file states on its first line: a title-like line standing alone (or above one
+    more short line, a subtitle or a byline) as the first paragraph, or a first line underlined (`====`). None when the first line
+    is a sentence, a speaker's turn or a wrapped paragraph's start: the file name is the better title then.
+    Also returns the text after the title lines."""
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").strip().split("\n")
+    first: list[str] = []
+    for line in lines:
+        if not line.strip():
+            break
+        first.append(line.strip())
+    if len(first) > 1 and _SETEXT_UNDERLINE.match(first[1]) and _looks_like_heading(first[0], _TITLE_MAX_WORDS):
+        return _plain(first[0]), "\n".join(lines[2:])
+    if 1 <= len(first) <= 2 and all(_looks_like_heading(line, _TITLE_MAX_WORDS) for line in first):
+        # A second short line (a subtitle, a byline) stays in the text, where it may become a heading.
+        return _plain(first[0]), "\n".join(lines[1:])
+    return None, text
 
 
 def _decode(data: bytes) -> str:
@@ -185,8 +322,12 @@ def load_markdown(article: Article) -> Document:
 
 
 def load_text(article: Article) -> Document:
-    text = clean_text(_decode(article.data), detect_headings=True)
-    return _document(article, text)
+    title, rest = _title_line(_decode(article.data))
+    text = clean_text(rest, detect_headings=True)
+    if title:
+        text = f"# {title}\n\n{text}"
+    # A heading further down ("DANIEL: ..." was one) names a section, not the file.
+    return _document(article, text, title=title or Path(article.source).stem)
 
 
 def load_html(article: Article) -> Document:
@@ -195,7 +336,7 @@ def load_html(article: Article) -> Document:
 
     html = article.data.decode("utf-8", errors="replace")
     text = trafilatura.extract(
-        html, url=article.url, output_format="markdown", include_comments=False, include_tables=True,
+        _prepare_html(html), url=article.url, output_format="markdown", include_comments=False, include_tables=True,
         include_formatting=True, include_links=False, include_images=False,
     )
     if not (text or "").strip():
@@ -206,6 +347,46 @@ def load_html(article: Article) -> Document:
         author=meta.author if meta else None, date=meta.date if meta else None,
         url=(meta.url if meta else None) or article.url,
     )
+
+
+# A footnote reference: a number, a symbol or a letter, alone in a superscript ("Bonus<sup>1</sup>").
+_FOOTNOTE_MARK = re.compile(r"\[?(?:\d{1,3}|[*†‡§¶#]{1,3}|[a-z])\]?")
+
+
+def _prepare_html(html: str) -> str:
+    """The page with two things trafilatura (2.3) gets wrong for us, and has no option for, undone first:
+    a table's `<caption>` would become the table's first row (and the real header a data row), so it becomes
+    the paragraph before the table, ending in a colon (chunking takes it as the table's introduction); a `<sup>` / `<sub>` would reach readers as a
+    literal tag, so a footnote reference (`Bonus<sup>1</sup>`, `<sup><a href="#fn1">1</a></sup>`) goes and
+    any other superscript or subscript keeps its text (`10^6`, `1st`, `H2O`)."""
+    import lxml.html
+
+    try:
+        root = lxml.html.document_fromstring(html)
+    except Exception:  # an unparsable page: trafilatura reports it
+        return html
+    for caption in root.iter("caption"):
+        table = caption.getparent()
+        words = " ".join(caption.text_content().split())
+        if table is not None and table.tag == "table" and table.getparent() is not None and words:
+            paragraph = lxml.html.Element("p")
+            paragraph.text = words if words.endswith((":", ".")) else words + ":"  # it introduces the table
+            table.addprevious(paragraph)
+        caption.drop_tree()
+    for element in list(root.iter("sup", "sub")):
+        text = " ".join(element.text_content().split())
+        previous = element.getprevious()
+        before = ((previous.tail or previous.text_content()) if previous is not None
+                  else (element.getparent().text or "")).rstrip()
+        is_reference = element.tag == "sup" and _FOOTNOTE_MARK.fullmatch(text) and (
+            element.find(".//a") is not None or not before[-1:].isdigit())
+        if is_reference or not text:
+            element.drop_tree()  # keeps the text after it
+        else:
+            if element.tag == "sup" and text.isdigit() and before[-1:].isdigit():
+                element.text, element[:] = "^" + text, []  # an exponent: 10^6
+            element.drop_tag()
+    return lxml.html.tostring(root, encoding="unicode")
 
 
 def load_pdf(article: Article) -> Document:

@@ -105,3 +105,65 @@ def test_numbered_sub_headings_are_listed_in_their_parent_section():
     assert first.metadata["heading"] == "The Rounds of a Data Interview"
     assert first.page_content == ("Most loops have three rounds:\n- Recruiter screen\n- SQL live coding\n"
                                   "- Data modeling")  # numbers dropped, the unnumbered section left out
+
+
+def test_a_grid_table_from_a_text_file_is_chunked_as_rows_with_column_names(settings) -> None:
+    from pathlib import Path
+
+    from bot.loaders import parse, read_file
+
+    path = Path(__file__).parent / "fixtures" / "structure" / "cloud-badges-guide.txt"
+    chunks = split_document(parse(read_file(path, settings)), 120, 20)
+    prices = next(c for c in chunks if "$180" in c.page_content)
+    assert prices.metadata["heading"] == "WHAT THEY COST"
+    assert "- Pipeline Practitioner — Vendor: Stratus; Price: $180; Renewal: every 3 yrs" in prices.page_content.splitlines()
+
+
+NESTED = """## When a badge pays off
+
+- You are moving from finance into analytics
+  - Recruiters screen on job titles first.
+  - A badge shows you have touched the tools.
+    - Pair it with one public dashboard.
+- Your manager pays the fee
+  - Then the only cost is your evenings.
+"""
+
+
+def test_a_sub_item_names_the_item_it_belongs_to() -> None:
+    chunks = split_document(_document(text=NESTED), 120, 20)
+    assert chunks[0].page_content.splitlines() == [
+        "- You are moving from finance into analytics",
+        "- You are moving from finance into analytics — Recruiters screen on job titles first.",
+        "- You are moving from finance into analytics — A badge shows you have touched the tools.",
+        "- A badge shows you have touched the tools — Pair it with one public dashboard.",
+        "- Your manager pays the fee",
+        "- Your manager pays the fee — Then the only cost is your evenings.",
+    ]
+
+
+def test_a_long_nested_list_cut_at_items_keeps_each_sub_item_with_its_item() -> None:
+    subs = "\n".join(f"  - Practice drill number {i} takes one evening with a friend" for i in range(12))
+    chunks = split_document(_document(text=f"## Steps\n\n1. Rehearse the call. It takes a week.\n{subs}\n"), 40, 0)
+    lines = [line for c in chunks for line in c.page_content.splitlines()]
+    assert lines[0] == "- Rehearse the call. It takes a week."
+    assert lines[1:] == [f"- Rehearse the call — Practice drill number {i} takes one evening with a friend"
+                         for i in range(12)]
+    assert len(chunks) > 2 and all(word_count(c.page_content) <= 40 for c in chunks)
+
+
+def test_a_short_question_stays_with_the_paragraph_that_answers_it() -> None:
+    filler = " ".join(f"Sentence {i} of the warm-up talks about the weather and the commute." for i in range(8))
+    text = (f"## Interview\n\nHOST: Welcome to the show. {filler}\n\nHOST: How long did your switch take?\n\n"
+            "GUEST: About ten months of evenings, mostly SQL practice and one portfolio project.\n")
+    chunks = split_document(_document(text=text), 120, 20)
+    answer = next(c for c in chunks if "ten months" in c.page_content)
+    assert answer.page_content.splitlines() == [
+        "HOST: How long did your switch take?",
+        "GUEST: About ten months of evenings, mostly SQL practice and one portfolio project.",
+    ]
+    # An answer too long for one chunk is cut at sentences, every piece keeping the question.
+    long_answer = " ".join(f"Reason {i} is that the team needed a person who could explain numbers." for i in range(20))
+    pieces = split_document(_document(text=f"Why did they hire you?\n\n{long_answer}\n"), 60, 0)
+    assert len(pieces) > 2 and all(p.page_content.startswith("Why did they hire you?\nReason") for p in pieces)
+    assert all(word_count(p.page_content) <= 60 for p in pieces)

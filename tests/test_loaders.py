@@ -201,3 +201,64 @@ def test_paragraphs_opening_with_a_bold_label_are_a_list():
             "**Pay:** offers are higher.\n\nA **bold** word inside a sentence changes nothing.")
     assert clean_text(text) == ("Their reasons fall into two groups.\n\n- Compute. Labs have far more GPUs than "
                                 "universities.\n- Pay: offers are higher.\n\nA bold word inside a sentence changes nothing.")
+
+
+STRUCTURE = Path(__file__).parent / "fixtures" / "structure"
+
+
+def test_setext_underlines_make_headings_and_thematic_breaks_vanish(settings: Settings) -> None:
+    document = parse(read_file(STRUCTURE / "cloud-badges-guide.txt", settings))
+    text = document.page_content
+    assert text.startswith("# CLOUD BADGES FOR ANALYSTS: A PRICE CHECK\n\n")
+    assert "## WHY WE WROTE IT\n\nStudents keep asking" in text
+    assert "---" not in text.replace("|---", "") and "===" not in text
+    markdown = parse(read_file(STRUCTURE / "offer-playbook.md", settings)).page_content
+    assert "## Setext headings work in Markdown too\n\nA heading underlined" in markdown
+    assert "\n---\n" not in markdown and "\n\n---" not in markdown
+    # `--` under a line of a fenced code block is an SQL comment, not an underline.
+    assert "## ```sql" not in markdown and "-- offers(company, base_usd) --" in markdown
+
+
+def test_a_grid_table_becomes_a_markdown_table(settings: Settings) -> None:
+    text = parse(read_file(STRUCTURE / "cloud-badges-guide.txt", settings)).page_content
+    assert "+--" not in text
+    assert ("| Badge | Vendor | Price | Renewal |\n|---|---|---|---|\n"
+            "| Warehouse Analyst Level 1 | Nimbus | $120 | every 2 yrs |") in text
+    # A grid table that draws a border under every row wraps a cell over lines: one row, cell text joined.
+    wrapped = parse(read_file(STRUCTURE / "wrapped-cells-table.txt", settings)).page_content
+    assert "| Harbour Metrics | $600 once, then $40 a month for internet |" in wrapped
+    assert "| Lantern Data | $1,000 every two years |" in wrapped
+
+
+def test_sub_bullets_stay_nested_under_their_item(settings: Settings) -> None:
+    text = parse(read_file(STRUCTURE / "cloud-badges-guide.txt", settings)).page_content
+    assert ("- You are moving from finance into analytics\n  - Recruiters screen on job titles first.\n"
+            "  - A badge shows you have touched the tools.\n    - Pair it with one public dashboard.\n") in text
+    assert "- A failed attempt costs the whole price again.\n- Renewals add up over a career." in text  # `o` bullets
+    markdown = parse(read_file(STRUCTURE / "offer-playbook.md", settings)).page_content
+    assert "1. Ask for the offer in writing.\n  - Ask the recruiter to email base, bonus and equity." in markdown
+
+
+def test_a_transcript_title_comes_from_its_title_line_not_a_speakers_turn(settings: Settings) -> None:
+    document = parse(read_file(STRUCTURE / "switching-podcast.txt", settings))
+    assert document.metadata["title"] == "THE LATERAL MOVE SHOW - EPISODE 12"
+    assert '"From teacher to data analyst in one school year"' in document.page_content
+    # A speaker's short question is something said, not a heading.
+    assert "PRIYA: Why leave teaching?" in document.page_content
+    assert "## PRIYA" not in document.page_content
+
+
+def test_a_text_file_without_a_title_line_is_named_after_the_file(settings: Settings) -> None:
+    document = parse(read_file(STRUCTURE / "call-notes.txt", settings))
+    assert document.metadata["title"] == "call-notes"
+    assert not any(line.startswith("#") for line in document.page_content.splitlines())
+
+
+def test_html_table_caption_and_footnote_marks(settings: Settings) -> None:
+    text = parse(read_file(STRUCTURE / "analyst-pay-table.html", settings)).page_content
+    assert "<sup>" not in text and "</sup>" not in text
+    # The caption introduces the table instead of being its first row; the header is the real one.
+    assert "Table 2. Median analyst offers by city, spring season:\n\n| City | Level | Base | Bonus |\n|---|" in text
+    assert "| Lisbon | Mid | €41,000 | 6% |" in text and "| Oslo | Senior | NOK 780,000 | 8% |" in text
+    assert "Target bonus as a share of base salary." in text  # the footnotes themselves stay
+    assert "A team of 10^3 analysts" in text and "2nd-line teams" in text  # not footnote marks
