@@ -26,7 +26,7 @@ from bot.settings import Settings
 from bot.web.display import source_dicts
 from bot.web.errors import error_body
 from bot.web.openai_api import openai_router
-from bot.web.ratelimit import CONVERSATION_ID, QuestionLimit
+from bot.web.ratelimit import CONVERSATION_ID, LimitStorage, QuestionLimit
 from bot.web.security import CHANNEL_HEADER, CONVERSATION_HEADER, install_security
 from bot.web.streaming import answer_gate, batches
 from bot.web.validation import chat_problem
@@ -195,7 +195,8 @@ def channel_of(header: str | None) -> Channel:
 def create_app(settings: Settings, careerbot: CareerBot | None = None, with_ui: bool = True) -> FastAPI:
     state: dict[str, CareerBot] = {}
     gate = answer_gate(settings)
-    questions = QuestionLimit.from_settings(settings.rate_limit)  # one count for the API and the chat page
+    limit_storage = LimitStorage(settings.rate_limit_storage)  # every limit of this app counts there
+    questions = QuestionLimit.from_settings(settings.rate_limit, limit_storage)  # the API and the chat page
     widget = widget_script(settings)
     conversations = ConversationLog(settings)
 
@@ -301,7 +302,7 @@ def create_app(settings: Settings, careerbot: CareerBot | None = None, with_ui: 
     if settings.admin_token is not None:  # otherwise /admin doesn't exist (404)
         from bot.web.admin import admin_router
 
-        app.include_router(admin_router(settings, conversations, lambda: current_bot().catalog))
+        app.include_router(admin_router(settings, conversations, lambda: current_bot().catalog, limit_storage))
     install_security(app, settings, questions)
     if with_ui:
         from bot.web.ui import mount_ui
