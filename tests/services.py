@@ -135,6 +135,7 @@ class Nginx:
         self.folder, self.port = folder, free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.access_log = folder / "access.log"
+        folder.mkdir(parents=True, exist_ok=True)
         site = NGINX_SITE.read_text(encoding="utf-8")
         for needle in (SITE_LISTEN, *SITE_REPLICAS, "/var/log/nginx/careerbot.access.log"):
             assert needle in site, f"deploy/nginx.conf no longer has {needle!r}: update tests/services.py"
