@@ -90,10 +90,12 @@ class SignInThrottle:
     limit is reached, sign-ins are refused without looking at the token, and without a log line each."""
 
     def __init__(self, settings: Settings, storage: LimitStorage) -> None:
-        self.limiters = [(SlidingWindowLimiter(*rate, storage=storage, name=name), per_client)
-                         for rate, name, per_client in ((parse_rate(settings.admin_login_limit), "admin-login", True),
-                                                        (parse_rate(settings.admin_login_global_limit),
-                                                         "admin-login-all", False)) if rate]
+        limits = (("CAREERBOT_ADMIN_LOGIN_LIMIT", settings.admin_login_limit, "admin-login", True),
+                  ("CAREERBOT_ADMIN_LOGIN_GLOBAL_LIMIT", settings.admin_login_global_limit, "admin-login-all", False))
+        self.limiters: list[tuple[SlidingWindowLimiter, bool]] = []  # (limiter, counted per client)
+        for setting, text, name, per_client in limits:
+            if rate := parse_rate(text, setting):
+                self.limiters.append((SlidingWindowLimiter(*rate, storage=storage, name=name), per_client))
 
     def wait_seconds(self, request: Request) -> int:
         """0 if a sign-in may be tried now, else whole seconds until one may."""

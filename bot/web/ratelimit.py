@@ -34,14 +34,14 @@ _STORAGE_TIMEOUT_S = 0.25
 T = TypeVar("T")
 
 
-def parse_rate(text: str) -> tuple[int, int] | None:
+def parse_rate(text: str, setting: str = "CAREERBOT_RATE_LIMIT") -> tuple[int, int] | None:
     """'20/minute', '5/second', '100/10 minutes' -> (requests, window seconds); 'off' or '0' -> None."""
     cleaned = text.strip().lower()
     if cleaned in ("", "0", "off", "none"):
         return None
     match = re.fullmatch(r"(\d+)\s*/\s*(\d+)?\s*(second|minute|hour|day)s?", cleaned)
     if not match or int(match.group(1)) == 0:
-        raise ValueError(f"CAREERBOT_RATE_LIMIT: {text!r} is not like '20/minute' (or 'off')")
+        raise ValueError(f"{setting}: {text!r} is not like '20/minute' (or 'off')")
     return int(match.group(1)), int(match.group(2) or 1) * _UNITS[match.group(3)]
 
 
