@@ -11,7 +11,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -36,7 +36,8 @@ def _stop(process: subprocess.Popen) -> None:
             process.wait()
 
 
-def _wait(check: callable, what: str, process: subprocess.Popen, log: Path, timeout: float = 60) -> None:
+def _wait(check: Callable[[], object], what: str, process: subprocess.Popen, log: Path,
+          timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
