@@ -46,7 +46,7 @@ def test_limits_of_different_names_count_apart(redis_server: RedisServer) -> Non
 
 def test_redis_down_counts_in_memory_logs_once_and_resumes(redis_server: RedisServer,
                                                            caplog: pytest.LogCaptureFixture) -> None:
-    caplog.set_level(logging.ERROR, logger="bot.web.ratelimit")
+    caplog.set_level(logging.WARNING, logger="bot.web.ratelimit")
     storage, other_replica = LimitStorage(redis_server.url), LimitStorage(redis_server.url)
     storage.retry_s = other_replica.retry_s = 0.5
     limit = QuestionLimit.from_settings("2/minute", storage)
@@ -69,6 +69,7 @@ def test_redis_down_counts_in_memory_logs_once_and_resumes(redis_server: RedisSe
     assert elsewhere.wait_seconds("203.0.113.50", None) == 0
     assert limit.wait_seconds("203.0.113.50", None) > 0  # the third, on either replica: refused
     assert elsewhere.wait_seconds("203.0.113.50", None) > 0
+    assert [r.getMessage() for r in caplog.records][-1] == f"rate limits: {redis_server.url} answers again; counting there"
 
 
 def test_an_unknown_storage_names_the_setting() -> None:

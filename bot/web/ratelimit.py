@@ -68,26 +68,31 @@ class LimitStorage:
             try:
                 self.shared = MovingWindowRateLimiter(storage_from_string(uri, wrap_exceptions=True, **options))
             except Exception as exc:  # a typo in the setting must stop the app, with the setting's name
-                raise ValueError(f"CAREERBOT_RATE_LIMIT_STORAGE: {uri!r} is not a storage the `limits` package "
+                raise ValueError(f"CAREERBOT_RATE_LIMIT_STORAGE: {_safe(uri)!r} is not a storage the `limits` package "
                                  f"knows ({exc}); use memory:// or redis://host:port") from None
         self._lock = threading.Lock()
         self._down_until = 0.0  # monotonic time before which the shared store is not tried again
         self._logged_at: float | None = None
+        self._down = False
 
     def run(self, count: Callable[[MovingWindowRateLimiter], T]) -> T:
         """`count` against the shared store, or against memory while the shared store is down."""
         if self.shared is None or time.monotonic() < self._down_until:
             return count(self.memory)
         try:
-            return count(self.shared)
+            result = count(self.shared)
         except (StorageError, OSError) as exc:
             self._went_down(exc)
             return count(self.memory)
+        if self._down:
+            self._down = False
+            log.warning("rate limits: %s answers again; counting there", _safe(self.uri))
+        return result
 
     def _went_down(self, exc: Exception) -> None:
         now = time.monotonic()
         with self._lock:
-            self._down_until = now + self.retry_s
+            self._down_until, self._down = now + self.retry_s, True
             if self._logged_at is None or now - self._logged_at >= self.log_every_s:
                 self._logged_at = now
                 log.error("rate limits: %s unreachable (%s); counting in this process until it answers "
