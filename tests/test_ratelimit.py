@@ -69,7 +69,8 @@ def test_redis_down_counts_in_memory_logs_once_and_resumes(redis_server: RedisSe
     assert elsewhere.wait_seconds("203.0.113.50", None) == 0
     assert limit.wait_seconds("203.0.113.50", None) > 0  # the third, on either replica: refused
     assert elsewhere.wait_seconds("203.0.113.50", None) > 0
-    assert [r.getMessage() for r in caplog.records][-1] == f"rate limits: {redis_server.url} answers again; counting there"
+    back = f"rate limits: {redis_server.url} answers again; counting there"
+    assert [r.getMessage() for r in caplog.records][-1] == back
 
 
 def test_an_unknown_storage_names_the_setting() -> None:
