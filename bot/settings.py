@@ -70,6 +70,9 @@ class Settings(BaseSettings):
                                           "loopback names while host is a loopback address, else any.")
     api_docs: bool = Field(False, description="Serve the interactive API docs at /docs (Swagger UI, from local "
                                               "files); /openapi.json is always served.")
+    rate_limit_storage: str = Field(
+        "memory://", description="Where rate limits count: memory:// (this process) or redis://host:port, shared "
+                                 "by every replica so a client gets each limit once.")
     trusted_proxies: Annotated[list[str], NoDecode] = Field(
         default_factory=list, description="Proxy addresses whose X-Forwarded-For names the client; none by default."
     )
@@ -100,6 +103,9 @@ class Settings(BaseSettings):
         None, description="Opens /admin (login form or `Authorization: Bearer`); unset = no /admin. "
                                          "Make one with: python3 -c 'import secrets; print(secrets.token_urlsafe(32))'")
     admin_session_hours: float = Field(12.0, gt=0, description="How long an /admin login lasts.")
+    admin_login_limit: str = Field("5/minute", description="Failed /admin sign-ins per client before it must wait.")
+    admin_login_global_limit: str = Field(
+        "30/minute", description="Failed /admin sign-ins from all clients together before everyone must wait.")
     insights_days: int = Field(30, ge=1, description="Days of the exchange log the owner's page and report cover.")
     gap_distance: float = Field(
         0.60, gt=0, lt=2, description="Content gaps: questions whose cosine distance (average linkage) stays "

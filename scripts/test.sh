@@ -3,8 +3,9 @@
 #   1. .venv = requirements.txt (exactly what scripts/run.sh installs) + test tools: the whole suite except
 #      the local-LLM tests. A package the app needs but requirements.txt lacks fails here.
 #   2. .venv-llm = that + requirements-llm.txt (the optional `local` backend): the local-LLM tests.
-# Also installs Debian's chromium for the browser tests, postgresql for the exchange log's tests (which
-# start their own server), and axe-core (npm, pinned) into tests/.axe for the accessibility tests.
+# Also installs Debian's chromium for the browser tests, postgresql for the exchange log's tests, redis-server
+# and nginx for the replica tests (the tests start their own servers on loopback ports), and axe-core (npm,
+# pinned) into tests/.axe for the accessibility tests.
 # Arguments go to both pytest runs.
 source "$(dirname "$0")/bootstrap.sh" requirements-test.txt
 AXE_VERSION=4.14.1
@@ -12,6 +13,8 @@ missing=()
 [ -x /usr/bin/chromium ] || missing+=(chromium)
 command -v npm >/dev/null || missing+=(npm)
 compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || missing+=(postgresql)
+command -v redis-server >/dev/null || missing+=(redis-server)
+[ -x /usr/sbin/nginx ] || missing+=(nginx)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "installing Debian ${missing[*]} for the tests" >&2
   SUDO=$(command -v sudo || true)

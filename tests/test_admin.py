@@ -256,3 +256,75 @@ def test_the_owner_hides_a_gap_and_marks_a_client_abusive_from_the_page(careerbo
 
 def gap_section(page: str) -> str:
     return page.split('id="gaps"')[1].split("</section>")[0]
+
+
+# --- failed sign-ins, and several replicas ----------------------------------------------------------------
+
+def test_failed_sign_ins_are_throttled_per_client_and_in_all(careerbot: CareerBot, tmp_path: Path,
+                                                             caplog: pytest.LogCaptureFixture):
+    from fastapi.testclient import TestClient
+
+    from bot.web.api import create_app
+
+    settings = careerbot.settings.model_copy(update={
+        "admin_token": SecretStr(TOKEN), "data_dir": tmp_path / "data", "rate_limit": "off",
+        "admin_login_limit": "3/minute", "admin_login_global_limit": "5/minute"})
+    app = create_app(settings, careerbot=careerbot, with_ui=False)
+    guesser, owner, stranger = (TestClient(app, client=(address, 50000))
+                                for address in ("203.0.113.5", "198.51.100.7", "192.0.2.9"))
+    with owner:  # runs the app's start-up once; the three clients share the app
+        check_throttle(guesser, owner, stranger, caplog)
+
+
+def check_throttle(guesser: object, owner: object, stranger: object, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.WARNING, logger="bot.web.admin")
+    for _ in range(2):
+        assert guesser.post("/admin/login", data={"token": "wrong-token-000000"}).status_code == 401
+    assert guesser.get("/admin", headers={"Authorization": "Bearer wrong-token-000000"}).status_code == 401
+    for attempt in ({"data": {"token": "wrong-token-000000"}}, {"data": {"token": TOKEN}}):  # even the right one
+        refused = guesser.post("/admin/login", follow_redirects=False, **attempt)
+        assert refused.status_code == 429 and 1 <= int(refused.headers["retry-after"]) <= 60
+        assert "try again in" in refused.text and SESSION_COOKIE not in refused.headers.get("set-cookie", "")
+    assert guesser.get("/admin", headers=BEARER).status_code == 429
+    assert len([r for r in caplog.records if "wrong token" in r.getMessage()]) == 2  # refusals aren't logged
+
+    # Another client may still sign in, until failures from everyone reach the global limit.
+    assert owner.post("/admin/login", data={"token": TOKEN}, follow_redirects=False).status_code == 303
+    for _ in range(2):
+        assert stranger.post("/admin/login", data={"token": "wrong-token-000000"}).status_code == 401
+    assert owner.post("/admin/login", data={"token": TOKEN}, follow_redirects=False).status_code == 429
+    # A session already open isn't a sign-in: it keeps working.
+    assert owner.get("/admin").status_code == 200
+
+
+def test_sessions_and_the_sign_in_throttle_hold_on_every_replica(careerbot: CareerBot, tmp_path: Path):
+    from fastapi.testclient import TestClient
+
+    from bot.web.api import create_app
+    from tests.services import RedisServer
+
+    redis_server = RedisServer(tmp_path)
+    redis_server.start()
+    try:
+        settings = careerbot.settings.model_copy(update={
+            "admin_token": SecretStr(TOKEN), "data_dir": tmp_path / "data", "rate_limit": "off",
+            "rate_limit_storage": redis_server.url, "admin_login_limit": "4/minute"})
+        with TestClient(create_app(settings, careerbot=careerbot, with_ui=False), client=("203.0.113.5", 1)) as one, \
+                TestClient(create_app(settings, careerbot=careerbot, with_ui=False), client=("203.0.113.5", 1)) as two:
+            check_replicas(one, two)
+    finally:
+        redis_server.stop()
+
+
+def check_replicas(one: object, two: object) -> None:
+    signed_in = one.post("/admin/login", data={"token": TOKEN}, follow_redirects=False)
+    assert signed_in.status_code == 303
+    cookie = signed_in.cookies[SESSION_COOKIE]
+    one.cookies.clear()
+    two.cookies.set(SESSION_COOKIE, cookie, path="/admin")
+    assert two.get("/admin").status_code == 200  # a session made by the other replica
+    two.cookies.clear()
+    for replica in (one, two, one, two):
+        assert replica.post("/admin/login", data={"token": "wrong-token-000000"}).status_code == 401
+    assert two.post("/admin/login", data={"token": TOKEN}).status_code == 429
+    assert one.post("/admin/login", data={"token": TOKEN}).status_code == 429

@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+import math
 import re
 import secrets
 import time
@@ -34,6 +35,7 @@ from bot.catalog import Catalog
 from bot.conversations import ConversationLog, ThrottledLog
 from bot.settings import Settings
 from bot.web.display import http_url, public_source
+from bot.web.ratelimit import LimitStorage, SlidingWindowLimiter, client_key, parse_rate
 
 log = logging.getLogger(__name__)
 HERE = Path(__file__).resolve().parent
@@ -114,18 +116,63 @@ MAX_FORM_VALUE = 4000  # a question key is at most a question's words
 _EXPIRY = re.compile(r"[0-9]{1,12}")
 
 
-def admin_router(settings: Settings, conversations: ConversationLog, catalog: Callable[[], Catalog]) -> APIRouter:
+class SignInThrottle:
+    """Failed sign-ins (a wrong token in the form or in a Bearer header), per client and from all clients
+    together, counted in the app's limit storage: with Redis, every replica sees every failure. While either
+    limit is reached, sign-ins are refused without looking at the token, and without a log line each."""
+
+    def __init__(self, settings: Settings, storage: LimitStorage) -> None:
+        limits = (("CAREERBOT_ADMIN_LOGIN_LIMIT", settings.admin_login_limit, "admin-login", True),
+                  ("CAREERBOT_ADMIN_LOGIN_GLOBAL_LIMIT", settings.admin_login_global_limit, "admin-login-all", False))
+        self.limiters: list[tuple[SlidingWindowLimiter, bool]] = []  # (limiter, counted per client)
+        for setting, text, name, per_client in limits:
+            if rate := parse_rate(text, setting):
+                self.limiters.append((SlidingWindowLimiter(*rate, storage=storage, name=name), per_client))
+
+    def wait_seconds(self, request: Request) -> int:
+        """0 if a sign-in may be tried now, else whole seconds until one may."""
+        wait = max((limiter.wait(self._keys(request, per_client)) for limiter, per_client in self.limiters), default=0)
+        return max(1, math.ceil(wait)) if wait else 0
+
+    def failed(self, request: Request) -> None:
+        for limiter, per_client in self.limiters:
+            limiter.acquire(self._keys(request, per_client))
+
+    @staticmethod
+    def _keys(request: Request, per_client: bool) -> list[str]:
+        return [f"client:{client_key(request.client.host if request.client else None)}" if per_client else "all"]
+
+
+def _bearer(request: Request) -> str | None:
+    scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
+    return credentials.strip() or None if scheme.lower() == "bearer" else None
+
+
+def admin_router(settings: Settings, conversations: ConversationLog, catalog: Callable[[], Catalog],
+                 limit_storage: LimitStorage | None = None) -> APIRouter:
     """The /admin routes; mount them only when settings.admin_token is set."""
     assert settings.admin_token is not None
     auth = AdminAuth(settings.admin_token, settings.admin_session_hours, conversations)
     # A burst of wrong tokens is one warning line a minute, not one per guess.
     wrong_tokens = ThrottledLog(log, level=logging.WARNING)
+    throttle = SignInThrottle(settings, limit_storage or LimitStorage())
     router = APIRouter(prefix="/admin", include_in_schema=False)
+
+    def signed_out(request: Request) -> Response | None:
+        """None for the owner; else the login page, or a 429 while failed sign-ins are throttled."""
+        bearer = _bearer(request)
+        if bearer and (seconds := throttle.wait_seconds(request)):
+            return _throttled(seconds)
+        if auth.allows(request):
+            return None
+        if bearer:
+            throttle.failed(request)
+        return _login_page(401)
 
     @router.get("")
     async def page(request: Request, days: str | None = None) -> Response:
-        if not await run_in_threadpool(auth.allows, request):
-            return _login_page(401)
+        if refusal := await run_in_threadpool(signed_out, request):
+            return refusal
         chosen = int(days) if days in {str(n) for n in DAY_CHOICES} else settings.insights_days
         view = await run_in_threadpool(dashboard, settings, conversations, catalog(), chosen)
         return _html(_templates.get_template("admin.html").render(view=view, day_choices=DAY_CHOICES,
@@ -133,7 +180,10 @@ def admin_router(settings: Settings, conversations: ConversationLog, catalog: Ca
 
     @router.post("/login")
     def login(request: Request, token: str = Form("")) -> Response:
+        if seconds := throttle.wait_seconds(request):
+            return _throttled(seconds)
         if not auth.is_token(token):
+            throttle.failed(request)
             wrong_tokens.error("admin: sign-in with a wrong token")
             return _login_page(401, "That token is not right. It is the value of CAREERBOT_ADMIN_TOKEN.")
         try:
@@ -171,8 +221,8 @@ def admin_router(settings: Settings, conversations: ConversationLog, catalog: Ca
         return _owner_action(request, lambda: conversations.mark_abusive([client]))
 
     def _owner_action(request: Request, action: Callable[[], None]) -> Response:
-        if not auth.allows(request):
-            return _login_page(401)
+        if refusal := signed_out(request):
+            return refusal
         try:
             action()
         except Exception as exc:
@@ -185,8 +235,8 @@ def admin_router(settings: Settings, conversations: ConversationLog, catalog: Ca
         lines = {"csv": insights.csv_lines, "jsonl": insights.jsonl_lines}.get(fmt)
         if lines is None:
             return Response("not found", status_code=404, media_type="text/plain")
-        if not auth.allows(request):
-            return _login_page(401)
+        if refusal := signed_out(request):
+            return refusal
         if not conversations.enabled:
             return Response("recording is off (CAREERBOT_LOG_CONVERSATIONS=false): nothing to export",
                             status_code=409, media_type="text/plain")
@@ -207,6 +257,12 @@ def admin_router(settings: Settings, conversations: ConversationLog, catalog: Ca
 def _login_page(status: int, problem: str | None = None) -> HTMLResponse:
     response = _html(_templates.get_template("login.html").render(problem=problem), status)
     response.headers["WWW-Authenticate"] = 'Bearer realm="careerbot admin"'
+    return response
+
+
+def _throttled(seconds: int) -> HTMLResponse:
+    response = _login_page(429, f"Too many wrong tokens: try again in {seconds} s.")
+    response.headers["Retry-After"] = str(seconds)
     return response
 
 

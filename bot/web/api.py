@@ -26,7 +26,7 @@ from bot.web.display import source_dicts
 from bot.web.errors import OPENAI_PREFIX, error_body
 from bot.web.feedback import FeedbackRefused, submit_feedback
 from bot.web.openai_api import openai_router
-from bot.web.ratelimit import CONVERSATION_ID, QuestionLimit, client_of
+from bot.web.ratelimit import CONVERSATION_ID, LimitStorage, QuestionLimit, client_of
 from bot.web.security import CHANNEL_HEADER, CONVERSATION_HEADER, install_security
 from bot.web.streaming import answer_gate, batches
 from bot.web.validation import chat_problem
@@ -227,8 +227,9 @@ def add_unknown_routes(app: FastAPI) -> None:
 def create_app(settings: Settings, careerbot: CareerBot | None = None, with_ui: bool = True) -> FastAPI:
     state: dict[str, CareerBot] = {}
     gate = answer_gate(settings)
-    questions = QuestionLimit.from_settings(settings.rate_limit)  # one count for the API and the chat page
-    ratings = QuestionLimit.from_settings(settings.feedback_rate_limit)  # the same, for feedback
+    limit_storage = LimitStorage(settings.rate_limit_storage)  # every limit of this app counts there
+    questions = QuestionLimit.from_settings(settings.rate_limit, limit_storage)  # the API and the chat page
+    ratings = QuestionLimit.from_settings(settings.feedback_rate_limit, limit_storage, name="feedback")
     widget = widget_script(settings)
     conversations = ConversationLog(settings)
 
@@ -335,7 +336,7 @@ def create_app(settings: Settings, careerbot: CareerBot | None = None, with_ui: 
     if settings.admin_token is not None:  # otherwise /admin doesn't exist (404)
         from bot.web.admin import admin_router
 
-        app.include_router(admin_router(settings, conversations, lambda: current_bot().catalog))
+        app.include_router(admin_router(settings, conversations, lambda: current_bot().catalog, limit_storage))
     if settings.api_docs:
         from bot.web.apidocs import add_docs
 
