@@ -385,9 +385,9 @@ def _hashes(plan: PlannedArticle) -> list[str]:
 
 
 def _embed(chunks: list[Document]) -> list[Embedded]:
-    """Chunk vectors and their units' vectors from one forward pass per chunk (late chunking: each unit's
-    vector is the mean of its tokens' embeddings in the chunk's pass, so its heading and list introduction
-    are in its context, as they were when units were embedded on their own with them).
+    """Chunk vectors and their units' vectors from one forward pass per chunk (late chunking: a unit's
+    vector is the mean of the embeddings, in the chunk's pass, of its own tokens and those of its context,
+    the heading path and a list item's introduction: what was embedded when units were encoded on their own).
 
     A unit the pass can't give a sound vector (past the model's window of 256 word pieces, when a chunk's
     text is that long; or not found verbatim in the chunk text) is embedded on its own with its context,
@@ -395,7 +395,7 @@ def _embed(chunks: list[Document]) -> list[Embedded]:
     encoder = get_encoder()
     texts = [embedding_text(chunk) for chunk in chunks]
     units = [passage_units(chunk.page_content) for chunk in chunks]
-    spans = [unit_spans(chunk.page_content, chunk_units, len(text) - len(chunk.page_content))
+    spans = [unit_spans(text, len(text) - len(chunk.page_content), chunk_units, chunk.metadata.get("heading_path"))
              for chunk, chunk_units, text in zip(chunks, units, texts)]
     vectors, unit_vectors = encoder.encode_late(texts, spans)
     alone = [(i, j) for i, found in enumerate(unit_vectors) for j, vector in enumerate(found) if vector is None]
@@ -407,17 +407,24 @@ def _embed(chunks: list[Document]) -> list[Embedded]:
     return [Embedded(vector.tolist(), pack_vectors(found if found else [])) for vector, found in zip(vectors, unit_vectors)]
 
 
-def unit_spans(chunk_text: str, units: list[Unit], offset: int = 0) -> list[list[tuple[int, int]]]:
-    """Each unit's characters in the chunk text (plus `offset`, where the chunk text starts in the text
-    encoded), found in order; a unit not found verbatim gets no range (so it is embedded on its own)."""
-    spans, cursor = [], 0
+def unit_spans(text: str, start: int, units: list[Unit], heading: str | None) -> list[list[tuple[int, int]]]:
+    """Per unit, the character ranges of the encoded `text` (whose passage starts at `start`) that make its
+    vector: the heading path (in the title line before the passage), a list item's introduction, and the
+    unit itself, found in order. A unit not found verbatim gets no range (so it is embedded on its own)."""
+    def found(part: str | None, begin: int, end: int) -> tuple[int, int] | None:
+        at = text.find(part, begin, end) if part else -1
+        return (at, at + len(part)) if at >= 0 else None
+
+    context = found(heading, 0, start)
+    spans, cursor = [], start
     for unit in units:
-        start = chunk_text.find(unit.text, cursor)
-        if start < 0 or not unit.text:
+        own = found(unit.text, cursor, len(text))
+        if own is None:
             spans.append([])
             continue
-        cursor = start + len(unit.text)
-        spans.append([(offset + start, offset + cursor)])
+        cursor = own[1]
+        intro = found(unit.intro, start, own[0]) if unit.intro else None
+        spans.append([r for r in (context, intro, own) if r])
     return spans
 
 
