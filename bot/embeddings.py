@@ -73,19 +73,30 @@ class Encoder:
     name = "encoder"
 
     def __init__(self, path: str, batch_size: int = _BATCH) -> None:
-        from transformers import AutoTokenizer
+        # The `tokenizers` core (what transformers' fast tokenizer wraps) straight from tokenizer.json: the
+        # same word pieces, without importing transformers, which imports torch (~300 MB) on its own.
+        from tokenizers import Tokenizer
 
         self.path, self.batch_size = path, batch_size
-        self.tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
         self.max_tokens = _max_seq_length(path)
+        self.tokenizer = Tokenizer.from_file(str(Path(path) / "tokenizer.json"))
+        self.tokenizer.enable_truncation(self.max_tokens)
+        self.tokenizer.enable_padding(pad_id=self.tokenizer.token_to_id("[PAD]"), pad_token="[PAD]")
 
     def _hidden(self, batch: dict[str, np.ndarray]) -> np.ndarray:
         """last_hidden_state [batch, tokens, 384] for tokenised input (input_ids, attention_mask, token_type_ids)."""
         raise NotImplementedError
 
     def _tokenise(self, texts: Sequence[str], offsets: bool = False) -> dict[str, np.ndarray]:
-        return dict(self.tokenizer(list(texts), padding=True, truncation=True, max_length=self.max_tokens,
-                                   return_tensors="np", return_offsets_mapping=offsets))
+        import numpy as np
+
+        encodings = self.tokenizer.encode_batch(list(texts))
+        batch = {"input_ids": np.array([e.ids for e in encodings], dtype=np.int64),
+                 "attention_mask": np.array([e.attention_mask for e in encodings], dtype=np.int64),
+                 "token_type_ids": np.array([e.type_ids for e in encodings], dtype=np.int64)}
+        if offsets:
+            batch["offset_mapping"] = np.array([e.offsets for e in encodings], dtype=np.int64)
+        return batch
 
     def _run(self, texts: Sequence[str], offsets: bool = False) -> list[tuple[np.ndarray, np.ndarray | None]]:
         """Per text: its token embeddings [tokens, 384] (padding dropped) and, if asked, their character
