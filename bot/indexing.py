@@ -331,7 +331,7 @@ def _write(store: _Store, plans: list[PlannedArticle], settings: Settings, progr
             window = sorted(pending[start : start + window_size], key=lambda item: len(embedding_text(item[1])))
             for batch_start in range(0, len(window), settings.embed_batch_size):
                 batch = window[batch_start : batch_start + settings.embed_batch_size]
-                embedded.update(zip((h for h, _ in batch), _embed([chunk for _, chunk in batch])))
+                embedded.update(zip((h for h, _ in batch), _embed([chunk for _, chunk in batch], settings.unit_vectors)))
                 bar.update(len(batch))
             ready = _ready(plans, embedded)
             writer.put(ready, {h: embedded[h] for plan in ready for h in _hashes(plan)})
@@ -384,19 +384,19 @@ def _hashes(plan: PlannedArticle) -> list[str]:
     return [chunk.metadata["chunk_hash"] for chunk in plan.chunks]
 
 
-def _embed(chunks: list[Document]) -> list[Embedded]:
+def _embed(chunks: list[Document], mode: str = "late") -> list[Embedded]:
     """Chunk vectors and their units' vectors from one forward pass per chunk (late chunking: a unit's
     vector is the mean of the embeddings, in the chunk's pass, of its own tokens and those of its context,
     the heading path and a list item's introduction: what was embedded when units were encoded on their own).
 
     A unit the pass can't give a sound vector (past the model's window of 256 word pieces, when a chunk's
     text is that long; or not found verbatim in the chunk text) is embedded on its own with its context,
-    as every unit was before, in one batch for all such units."""
+    as every unit was before, in one batch for all such units; with `mode="separate"` (CAREERBOT_UNIT_VECTORS) every unit is."""
     encoder = get_encoder()
     texts = [embedding_text(chunk) for chunk in chunks]
     units = [passage_units(chunk.page_content) for chunk in chunks]
     spans = [unit_spans(text, len(text) - len(chunk.page_content), chunk_units, chunk.metadata.get("heading_path"))
-             for chunk, chunk_units, text in zip(chunks, units, texts)]
+             if mode == "late" else [[] for _ in chunk_units] for chunk, chunk_units, text in zip(chunks, units, texts)]
     vectors, unit_vectors = encoder.encode_late(texts, spans)
     alone = [(i, j) for i, found in enumerate(unit_vectors) for j, vector in enumerate(found) if vector is None]
     if alone:

@@ -56,6 +56,10 @@ class Settings(BaseSettings):
         "onnx", description="What runs the embedding model: `onnx` (ONNX Runtime, exported once and verified "
                             "against torch; measured faster, so the default) or `torch`. A failed export or "
                             "verification stays on torch and logs why.")
+    unit_vectors: Literal["late", "separate"] = Field(
+        "late", description="How ingest gets the vectors of a chunk's units (sentences, items, rows) for the "
+                            "composer: `late`, from the chunk's own forward pass, or `separate`, each unit "
+                            "encoded again on its own with its context (about twice the encoding).")
     encoder_dir: Path | None = Field(
         None, description="Where the ONNX export is cached; default: `encoder/` beside store_dir.")
     max_file_mb: float = 20.0

@@ -66,6 +66,12 @@ def test_late_chunked_unit_vectors_stay_close_to_separately_encoded_ones() -> No
     print(f"late vs separately-encoded unit vectors: {len(cosines)} units, mean cosine {mean:.3f}, "
           f"min {low:.3f}, own unit nearest within its chunk {share:.0%}")
     assert mean >= 0.7 and low >= 0.0 and share >= 0.7
+    # CAREERBOT_UNIT_VECTORS=separate: every unit encoded on its own with its context, as before.
+    separate = unpack_vectors(_embed(chunks[:1], "separate")[0].unit_vectors)
+    units = passage_units(chunks[0].page_content)
+    alone = get_encoder().encode([with_context(unit_context(chunks[0].metadata.get("heading_path"), u), u.text)
+                                  for u in units])
+    assert ((separate * alone).sum(axis=1) > 0.999).all()
 
 
 def test_a_unit_past_the_models_window_is_encoded_on_its_own() -> None:
