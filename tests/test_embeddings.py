@@ -81,7 +81,8 @@ def test_a_unit_past_the_models_window_is_encoded_on_its_own() -> None:
     from langchain_core.documents import Document
 
     from bot.embeddings import get_encoder, unpack_vectors
-    from bot.indexing import _embed
+    from bot.indexing import _embed, unit_spans
+    from bot.text import passage_units
 
     sentences = [f"Sentence {i} says that analytics engineers review dashboards and write tests." for i in range(30)]
     chunk = Document(" ".join(sentences), metadata={"title": "Long", "heading_path": "Long"})
@@ -89,7 +90,9 @@ def test_a_unit_past_the_models_window_is_encoded_on_its_own() -> None:
     assert len(vectors) == 30
     alone = get_encoder().encode([f"Long {sentences[-1]}"])[0]
     assert float(vectors[-1] @ alone) > 0.999  # the last unit: far past the window, encoded alone
-    late = get_encoder().encode_late([f"Long\n{chunk.page_content}"], [[[(5, 5 + len(sentences[0]))]]])[1][0][0]
+    text = f"Long\n{chunk.page_content}"
+    first = unit_spans(text, 5, passage_units(chunk.page_content), "Long")[:1]  # heading and first sentence
+    late = get_encoder().encode_late([text], [first])[1][0][0]
     assert late is not None and float(vectors[0] @ late) > 0.999  # the first unit: from the chunk's pass
     assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-2)
 
