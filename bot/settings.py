@@ -55,6 +55,16 @@ class Settings(BaseSettings):
     chunk_words: int = 120
     chunk_overlap_words: int = 20
     embed_batch_size: int = 32
+    encoder: Literal["onnx", "torch"] = Field(
+        "onnx", description="What runs the embedding model: `onnx` (ONNX Runtime, exported once and verified "
+                            "against torch; measured faster, so the default) or `torch`. A failed export or "
+                            "verification stays on torch and logs why.")
+    unit_vectors: Literal["late", "separate"] = Field(
+        "late", description="How ingest gets the vectors of a chunk's units (sentences, items, rows) for the "
+                            "composer: `late`, from the chunk's own forward pass, or `separate`, each unit "
+                            "encoded again on its own with its context (about twice the encoding).")
+    encoder_dir: Path | None = Field(
+        None, description="Where the ONNX export is cached; default: `encoder/` beside store_dir.")
     max_file_mb: float = 20.0
     url_timeout_s: float = 15.0
 
@@ -131,6 +141,9 @@ class Settings(BaseSettings):
     watch_debounce_ms: int = Field(
         1000, ge=0, description="ingest.py --watch waits this long after the last change before ingesting."
     )
+
+    def encoder_cache_dir(self) -> Path:
+        return self.encoder_dir or self.store_dir.parent / "encoder"
 
     @field_validator("allowed_origins", "trusted_proxies", "api_keys", "allowed_hosts", mode="before")
     @classmethod

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import os
 import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
@@ -15,10 +16,14 @@ import pytest
 import bot  # noqa: F401 - offline switches before anything else loads
 from bot.chain import CareerBot
 from bot.conversations import ConversationLog, Exchange, RecordedSource
-from bot.embeddings import get_embeddings
+from bot.embeddings import get_encoder
 from bot.indexing import ingest
 from bot.settings import Settings
-from tests.apprunner import KNOWLEDGE, running_app
+from tests.apprunner import KNOWLEDGE, REPO, running_app
+
+# One ONNX export of the model for the whole suite and every app or ingest.py it starts (each test's store
+# lives in its own temp folder, beside which the export would otherwise be redone).
+os.environ.setdefault("CAREERBOT_ENCODER_DIR", str(REPO / ".careerbot" / "encoder"))
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -54,16 +59,16 @@ def write_article(settings: Settings) -> Callable[[str, str], Path]:
 
 @pytest.fixture
 def embedded_texts(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
-    """Records every text the real model embeds (the model still runs)."""
+    """Records every text the real model runs on (the model still runs)."""
     texts: list[str] = []
-    embeddings = get_embeddings()
-    original = type(embeddings).embed_documents
+    encoder = get_encoder()
+    original = encoder._run
 
-    def recording(self: object, batch: list[str]) -> list[list[float]]:
+    def recording(batch: Sequence[str], offsets: bool = False) -> list:
         texts.extend(batch)
-        return original(self, batch)
+        return original(batch, offsets)
 
-    monkeypatch.setattr(type(embeddings), "embed_documents", recording)
+    monkeypatch.setattr(encoder, "_run", recording)
     yield texts
 
 

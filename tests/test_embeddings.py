@@ -18,3 +18,114 @@ def test_concurrent_questions_get_their_own_vectors():
 
 def test_query_vectors_are_normalised_like_passages():
     assert abs(np.linalg.norm(embed_query("What does a machine learning engineer do?")) - 1.0) < 1e-5
+
+
+# Late chunking: unit vectors from the chunk's own forward pass (bot/indexing.py:_embed).
+
+def _library_chunks() -> list:
+    from bot.chunking import split_document
+    from bot.loaders import iter_files, parse, read_file
+    from tests.conftest import LIBRARY, make_settings
+
+    settings = make_settings(knowledge_dir=LIBRARY)
+    return [c for f in iter_files(LIBRARY) for c in split_document(parse(read_file(f, settings)), 120, 20)]
+
+
+def test_late_chunked_unit_vectors_stay_close_to_separately_encoded_ones() -> None:
+    """Each unit's vector from its chunk's pass against the same unit embedded on its own with its context
+    (what ingest stored before): the cosine is reported and bounded, and within its chunk a unit's late
+    vector is nearest its own separately-encoded vector more often than not. Measured on the development
+    library (1,356 units): mean cosine 0.87, own unit nearest 67%; here (31 units) 0.91 and 54%. Pooling the
+    whole chunk for every unit instead gives 0.87 and 27% here."""
+    from sentence_transformers import SentenceTransformer
+
+    from bot.chunking import embedding_text
+    from bot.embeddings import get_encoder, model_path, unpack_vectors
+    from bot.indexing import _embed
+    from bot.text import passage_units, unit_context, with_context
+
+    chunks = _library_chunks()
+    embedded = _embed(chunks)
+    # The chunk vector is exactly sentence-transformers' (up to float noise).
+    reference = SentenceTransformer(model_path(), device="cpu", local_files_only=True)
+    expected = reference.encode([embedding_text(c) for c in chunks], normalize_embeddings=True)
+    assert np.abs(np.asarray([e.vector for e in embedded]) - expected).max() < 1e-4
+
+    cosines, own_nearest, units_in_multi = [], 0, 0
+    for chunk, found in zip(chunks, embedded):
+        units = passage_units(chunk.page_content)
+        late = unpack_vectors(found.unit_vectors)
+        assert late.shape == (len(units), 384)
+        alone = get_encoder().encode([with_context(unit_context(chunk.metadata.get("heading_path"), u), u.text)
+                                      for u in units])
+        similarity = late @ alone.T
+        cosines += np.diag(similarity).tolist()
+        if len(units) > 1:
+            own_nearest += int((similarity.argmax(axis=1) == np.arange(len(units))).sum())
+            units_in_multi += len(units)
+    mean, low, share = float(np.mean(cosines)), float(np.min(cosines)), own_nearest / units_in_multi
+    print(f"late vs separately-encoded unit vectors: {len(cosines)} units, mean cosine {mean:.3f}, "
+          f"min {low:.3f}, own unit nearest within its chunk {share:.0%}")
+    assert mean >= 0.8 and low >= 0.3 and share >= 0.45
+    # CAREERBOT_UNIT_VECTORS=separate: every unit encoded on its own with its context, as before.
+    separate = unpack_vectors(_embed(chunks[:1], "separate")[0].unit_vectors)
+    units = passage_units(chunks[0].page_content)
+    alone = get_encoder().encode([with_context(unit_context(chunks[0].metadata.get("heading_path"), u), u.text)
+                                  for u in units])
+    assert ((separate * alone).sum(axis=1) > 0.999).all()
+
+
+def test_a_unit_past_the_models_window_is_encoded_on_its_own() -> None:
+    """A chunk longer than 256 word pieces is truncated by the model: its units past the window get the
+    vector of the unit encoded alone with its context, not a vector of tokens the model never saw."""
+    from langchain_core.documents import Document
+
+    from bot.embeddings import get_encoder, unpack_vectors
+    from bot.indexing import _embed, unit_spans
+    from bot.text import passage_units
+
+    sentences = [f"Sentence {i} says that analytics engineers review dashboards and write tests." for i in range(30)]
+    chunk = Document(" ".join(sentences), metadata={"title": "Long", "heading_path": "Long"})
+    vectors = unpack_vectors(_embed([chunk])[0].unit_vectors)
+    assert len(vectors) == 30
+    alone = get_encoder().encode([f"Long {sentences[-1]}"])[0]
+    assert float(vectors[-1] @ alone) > 0.999  # the last unit: far past the window, encoded alone
+    text = f"Long\n{chunk.page_content}"
+    first = unit_spans(text, 5, passage_units(chunk.page_content), "Long")[:1]  # heading and first sentence
+    late = get_encoder().encode_late([text], [first])[1][0][0]
+    assert late is not None and float(vectors[0] @ late) > 0.999  # the first unit: from the chunk's pass
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-2)
+
+
+# The ONNX Runtime encoder: exported once, verified against torch, cached; a failed verification keeps torch.
+
+def test_the_onnx_encoder_is_verified_against_torch_and_gives_its_vectors() -> None:
+    import json
+
+    from bot.embeddings import ONNX_MIN_COSINE, OnnxEncoder, TorchEncoder, load_encoder, model_path, onnx_cache_dir
+    from bot.settings import get_settings
+
+    encoder_dir = get_settings().encoder_cache_dir()
+    onnx = load_encoder("onnx", encoder_dir)
+    assert isinstance(onnx, OnnxEncoder)
+    verdict = json.loads((onnx_cache_dir(encoder_dir, model_path()) / "verdict.json").read_text())
+    assert verdict["verified"] and verdict["min_cosine"] >= ONNX_MIN_COSINE
+    texts = QUESTIONS + ["Data engineers > Tools\n- Airflow — schedules pipelines\n- dbt — models the warehouse"]
+    assert ((onnx.encode(texts) * TorchEncoder(model_path()).encode(texts)).sum(axis=1) >= ONNX_MIN_COSINE).all()
+
+
+def test_an_onnx_export_failing_verification_stays_on_torch_and_says_why(tmp_path, monkeypatch, caplog) -> None:
+    import bot.embeddings
+    from bot.embeddings import TorchEncoder, load_encoder
+
+    monkeypatch.setattr(bot.embeddings, "ONNX_MIN_COSINE", 1.01)  # no export can meet it
+    with caplog.at_level("WARNING", logger="bot.embeddings"):
+        encoder = load_encoder("onnx", tmp_path)
+    assert isinstance(encoder, TorchEncoder)
+    assert "ONNX encoder not used, staying on torch: min cosine to torch" in caplog.text
+    # The verdict is kept: the next start stays on torch at once, without exporting again.
+    caplog.clear()
+    monkeypatch.setattr(bot.embeddings, "export_onnx", lambda *a: (_ for _ in ()).throw(AssertionError("exported")))
+    with caplog.at_level("WARNING", logger="bot.embeddings"):
+        assert isinstance(load_encoder("onnx", tmp_path), TorchEncoder)
+    assert "staying on torch: min cosine to torch" in caplog.text

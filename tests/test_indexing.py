@@ -172,3 +172,60 @@ def test_citations_show_the_articles_metadata(settings: Settings, write_article)
         "Working as a robotics engineer", "https://example.com/robotics", "robots.md")
     stored = next(iter(snapshot(settings).values()))
     assert (stored["author"], stored["date"]) == ("Rosa Lind", "2024-02-10")
+
+
+def test_chunks_are_written_while_the_next_batch_is_encoded(settings: Settings, write_article, monkeypatch) -> None:
+    """The writer thread stores one window's chunks while the encoder runs on the next window."""
+    import threading
+    import time
+
+    import bot.indexing
+    from bot.embeddings import get_encoder
+
+    corpus(write_article, count=6)
+    encoder, events = get_encoder(), []
+    run, upsert = encoder._run, bot.indexing._Store.upsert
+
+    def timed(record: str, call, *args, **kwargs):
+        started = time.monotonic()
+        try:
+            return call(*args, **kwargs)
+        finally:
+            events.append((record, threading.current_thread().name, started, time.monotonic()))
+
+    monkeypatch.setattr(encoder, "_run", lambda *a, **k: timed("encode", run, *a, **k))
+    monkeypatch.setattr(bot.indexing._Store, "upsert", lambda self, *a: timed("write", upsert, self, *a))
+    monkeypatch.setattr(bot.indexing, "_WINDOW_BATCHES", 1)
+    report = ingest([str(settings.knowledge_dir)], settings.model_copy(update={"embed_batch_size": 4}),
+                    progress=False)
+    assert report.chunks_written > 12 and not report.failed
+    writes = [e for e in events if e[0] == "write"]
+    encodes = [e for e in events if e[0] == "encode"]
+    assert {thread for _, thread, _, _ in writes} == {"ingest-writer"}
+    assert any(w[2] < e[3] and e[2] < w[3] for w in writes for e in encodes), "no write overlapped an encode"
+    assert snapshot(settings) == snapshot(fresh_copy(settings, [str(settings.knowledge_dir)]))
+
+
+def test_a_failed_write_stops_the_ingest_and_a_rerun_repairs_it(settings: Settings, write_article, monkeypatch) -> None:
+    import pytest
+
+    import bot.indexing
+
+    corpus(write_article, count=6)
+    upsert, calls = bot.indexing._Store.upsert, []
+
+    def failing(self, *args):
+        calls.append(1)
+        if len(calls) == 2:
+            raise RuntimeError("disk full")
+        return upsert(self, *args)
+
+    monkeypatch.setattr(bot.indexing._Store, "upsert", failing)
+    monkeypatch.setattr(bot.indexing, "_WINDOW_BATCHES", 1)
+    small = settings.model_copy(update={"embed_batch_size": 4})
+    with pytest.raises(RuntimeError, match="disk full"):
+        ingest([str(settings.knowledge_dir)], small, progress=False)
+    monkeypatch.setattr(bot.indexing._Store, "upsert", upsert)
+    assert not ingest([str(settings.knowledge_dir)], small, progress=False).failed
+    assert snapshot(settings) == snapshot(fresh_copy(settings, [str(settings.knowledge_dir)]))
+
