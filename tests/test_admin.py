@@ -287,7 +287,8 @@ def check_throttle(guesser: object, owner: object, stranger: object, caplog: pyt
         assert refused.status_code == 429 and 1 <= int(refused.headers["retry-after"]) <= 60
         assert "try again in" in refused.text and SESSION_COOKIE not in refused.headers.get("set-cookie", "")
     assert guesser.get("/admin", headers=BEARER).status_code == 429
-    assert len([r for r in caplog.records if "wrong token" in r.getMessage()]) == 2  # refusals aren't logged
+    # The two wrong sign-ins are one warning line (at most one a minute); refusals aren't logged at all.
+    assert len([r for r in caplog.records if "wrong token" in r.getMessage()]) == 1
 
     # Another client may still sign in, until failures from everyone reach the global limit.
     assert owner.post("/admin/login", data={"token": TOKEN}, follow_redirects=False).status_code == 303
