@@ -18,19 +18,16 @@ from bot.store import Revision, count_revision
 from bot.text import (asked, capitalised_acronyms, concepts, expand_acronyms, misspells_stopword, spelled_in,
                       stem)
 
-# Words that only make sense with an earlier turn ("How much do *they* earn?", "and *that* role?").
+# Words by which a follow-up keeps the earlier subject ("how much do *they* earn?").
+_SAME_SUBJECT_WORDS = (r"they|them|their|theirs|it|its|this|that|these|those|he|she|him|his|her|there|the role|"
+                       r"the job|the position|the field|same")
+# Words that only make sense with an earlier turn ("How much do *they* earn?", "and *that* role?"), including
+# those that name a new subject ("what about a dentist?").
 _REFERRING = re.compile(
-    r"\b(they|them|their|theirs|it|its|this|that|these|those|he|she|him|his|her|one|ones|there|the role|the job|"
-    r"the position|the field|same|also|else|instead|what about|how about)\b|^\W*(and|so|but|ok|okay)\b",
+    rf"\b({_SAME_SUBJECT_WORDS}|one|ones|also|else|instead|what about|how about)\b|^\W*(and|so|but|ok|okay)\b",
     re.IGNORECASE,
 )
-# Of those, the ones that keep the earlier subject ("how much do *they* earn?"), unlike "what about a dentist?",
-# which names a new one.
-_SAME_SUBJECT = re.compile(
-    r"\b(they|them|their|theirs|it|its|this|that|these|those|he|she|him|his|her|there|the role|the job|"
-    r"the position|the field|same)\b",
-    re.IGNORECASE,
-)
+_SAME_SUBJECT = re.compile(rf"\b({_SAME_SUBJECT_WORDS})\b", re.IGNORECASE)
 _CONTENT_WORD = re.compile(r"[a-z][a-z+#.-]{3,}", re.IGNORECASE)
 
 

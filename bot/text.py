@@ -63,7 +63,7 @@ def split_questions(text: str) -> tuple[str, str]:
     """(what comes before, the last question): "what are the rounds? what do they want in the modeling one?"
     -> ("what are the rounds?", "what do they want in the modeling one?"). Readers type questions in lower
     case, so a "?" ends one whatever follows."""
-    *earlier, last = re.split(r"(?<=\?)\s+(?=\S)", text.strip()) or [""]
+    *earlier, last = re.split(r"(?<=\?)\s+(?=\S)", text.strip())
     return " ".join(earlier), last
 
 

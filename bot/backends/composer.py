@@ -27,8 +27,8 @@ from dataclasses import dataclass, field
 from langchain_core.documents import Document
 
 from bot.backends.base import AnswerBackend
-from bot.text import (Unit, asked, content_stems, expand_acronyms, passage_units, split_questions, split_sentences, stem,
-                      unit_context, with_context)
+from bot.text import (Unit, asked, content_stems, expand_acronyms, passage_units, split_questions, split_sentences,
+                      stem, unit_context, with_context)
 
 _MAX_WORDS = 90
 _FIRST_PART_WORDS = 55
@@ -44,7 +44,8 @@ _DURATION = re.compile(r"\b\d[\d.,]*(?:\s?[-–]\s?\d[\d.,]*)?\+?\s*(?:years?|yr
 _PERCENT = re.compile(r"\d\s?%|\bpercent\b|\b\d+\s?(?:in|out of)\s?\d+\b|\bhalf\b|\bthird\b|\bquarter\b",
                       re.IGNORECASE)
 _NUMBER = re.compile(r"\b\d[\d,.]*\b")
-_MULTIPLE = re.compile(r"\b\d+(?:\.\d+)?\s?(?:x|×)(?!\w)|\b\w+ times (?:more|less|faster|slower|higher|lower|as|the)\b|"
+_MULTIPLE = re.compile(r"\b\d+(?:\.\d+)?\s?(?:x|×)(?!\w)|"
+                       r"\b\w+ times (?:more|less|faster|slower|higher|lower|as|the)\b|"
                        r"\btwice\b|\bdouble[sd]?\b|\btriple[sd]?\b", re.IGNORECASE)
 # A "why" question is answered by the reasons given: a list of them, or a sentence that says what causes what.
 _WHY = re.compile(r"^\W*(?:so\s+)?why\b|\bwhy (?:do|does|did|is|are|was|were|would|should)\b|\breasons?\b|"
@@ -55,8 +56,8 @@ _ANSWER_KINDS: list[tuple[re.Pattern[str], re.Pattern[str]]] = [
     (re.compile(r"\bhow many times\b|\btimes (?:more|less|faster|slower|higher|lower|pricier|cheaper|as)\b|"
                 r"\bmultiple of\b", re.I), _MULTIPLE),
     (_WHY, _CAUSE),
-    (re.compile(r"\b(how long|how many (years|months|weeks|days|hours)|how much time|years? of experience|yrs)\b", re.I),
-     _DURATION),
+    (re.compile(r"\b(how long|how many (years|months|weeks|days|hours)|how much time|years? of experience|yrs)\b",
+                re.I), _DURATION),
     (re.compile(r"\b(salar\w*|pay|paid|earn\w*|make|makes|comp|compensation|income|wages?|how much (do|does|did|can|could|will|would) \w+ (make|earn|get))\b",
                 re.I), _MONEY),
     (re.compile(r"(%|\bpercent|\bshare of|\bproportion|\bhow common|\bhow fast|\bhow often|\bwhat fraction|\bgrow\w*|"
@@ -123,7 +124,7 @@ class Composer(AnswerBackend):
         if not candidates:
             return " ".join(f"{p.page_content.strip()} [{i + 1}]" for i, p in enumerate(passages[:1]))
         wants_list = bool(_LIST_QUESTION.search(question) or _WHY.search(question))
-        self._score(question, earlier, wants_list, candidates, passages)
+        self._score(question, earlier, wants_list, candidates)
         self._add_meaning(searched, candidates, passages)
         quotable = [c for c in candidates if not _asks(c)] or candidates
         best = max(quotable, key=lambda c: c.score)
@@ -137,8 +138,7 @@ class Composer(AnswerBackend):
         parts += _runners_up(best, quotable, used, _MAX_WORDS - _words(parts))
         return " ".join(parts)
 
-    def _score(self, question: str, earlier: str, wants_list: bool, candidates: list[_Candidate],
-               passages: Sequence[Document]) -> None:
+    def _score(self, question: str, earlier: str, wants_list: bool, candidates: list[_Candidate]) -> None:
         asked_now = _as_written(content_stems(question), candidates)
         query = asked_now | _as_written(content_stems(earlier), candidates)
         frequency = Counter(s for c in candidates for s in c.stems | c.context_stems)
@@ -298,7 +298,7 @@ def _as_list(intro: str | None, items: list[_Candidate], max_words: int) -> tupl
     budget = max_words - len((intro or "").split())
     chosen: list[_Candidate] = []
     for item in sorted(items, key=lambda c: c.score, reverse=True):
-        if chosen and _words([_lead(c.unit.text) for c in chosen]) + len(_lead(item.unit.text).split()) > budget:
+        if chosen and _words([_lead(c.unit.text) for c in chosen + [item]]) > budget:
             continue
         chosen.append(item)
     chosen.sort(key=lambda c: c.unit.position)
