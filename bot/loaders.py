@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from langchain_core.documents import Document
 
-from bot.text import split_sentences
+from bot.text import plain_text, split_sentences
 
 if TYPE_CHECKING:
     from bot.settings import Settings
@@ -55,15 +55,6 @@ _BOILERPLATE_LINE = re.compile(
 _FURNITURE_MAX_WORDS = 10
 _BLOCKQUOTE = re.compile(r"^\s*(?:>\s?)+")
 
-# Inline Markdown that would reach readers as markup: images go, links keep their text, emphasis and code
-# markers go (quotes are shown as plain text, and an article must not make a reader's browser load anything).
-_INLINE_MARKUP = [
-    (re.compile(r"!\[[^\]]*\]\([^)]*\)"), ""),
-    (re.compile(r"\[([^\]]+)\]\([^)]*\)"), r"\1"),
-    (re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1"), r"\2"),
-    (re.compile(r"(?<![\w*])\*(?=\S)([^*\n]+?)(?<=\S)\*(?![\w*])"), r"\1"),
-    (re.compile(r"`([^`\n]+)`"), r"\1"),
-]
 
 # "**Compute.** Modern research needs...": paragraphs opening with a bold label are the items of a list (the
 # reasons, steps or options an article gives), written as paragraphs.
@@ -113,7 +104,7 @@ def clean_text(text: str, detect_headings: bool = False) -> str:
     in_fence = False  # inside a fenced code block
     for raw in _grid_tables(text.replace("\r\n", "\n").replace("\r", "\n").split("\n")):
         raw = raw.expandtabs(4)
-        line = _plain(" ".join(_BLOCKQUOTE.sub("", raw).split()))
+        line = plain_text(" ".join(_BLOCKQUOTE.sub("", raw).split()))
         heading = _HEADING.match(line)
         if _FENCE.match(raw):
             in_fence = not in_fence
@@ -226,12 +217,6 @@ def _merge_cells(lines: list[list[str]]) -> list[str]:
     return [" ".join(cells[i] for cells in lines if i < len(cells) and cells[i]) for i in range(width)]
 
 
-def _plain(line: str) -> str:
-    for pattern, replacement in _INLINE_MARKUP:
-        line = pattern.sub(replacement, line)
-    return line
-
-
 def _normal_list_item(line: str) -> str:
     marker, item = line.split(None, 1)
     return f"{marker} {item}" if marker[0].isdigit() else f"- {item}"
@@ -286,10 +271,10 @@ def _title_line(text: str) -> tuple[str | None, str]:
             break
         first.append(line.strip())
     if len(first) > 1 and _SETEXT_UNDERLINE.match(first[1]) and _looks_like_heading(first[0], _TITLE_MAX_WORDS):
-        return _plain(first[0]), "\n".join(lines[2:])
+        return plain_text(first[0]), "\n".join(lines[2:])
     if 1 <= len(first) <= 2 and all(_looks_like_heading(line, _TITLE_MAX_WORDS) for line in first):
         # A second short line (a subtitle, a byline) stays in the text, where it may become a heading.
-        return _plain(first[0]), "\n".join(lines[1:])
+        return plain_text(first[0]), "\n".join(lines[1:])
     return None, text
 
 

@@ -59,6 +59,32 @@ def split_sentences(paragraph: str) -> list[str]:
     return [s.strip() for s in _SENTENCE_END.split(paragraph.strip()) if s.strip()]
 
 
+# Inline Markdown that would reach readers as markup: images go, links keep their text, emphasis and code
+# markers go (quotes are shown as plain text, and an article must not make a reader's browser load anything).
+_INLINE_MARKUP = [
+    (re.compile(r"!\[[^\]]*\]\([^)]*\)"), ""),
+    (re.compile(r"\[([^\]]+)\]\([^)]*\)"), r"\1"),
+    (re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1"), r"\2"),
+    (re.compile(r"(?<![\w*])\*(?=\S)([^*\n]+?)(?<=\S)\*(?![\w*])"), r"\1"),
+    (re.compile(r"`([^`\n]+)`"), r"\1"),
+]
+_URL = re.compile(r"<?\b(?:https?|ftp)://[^\s>]+>?", re.IGNORECASE)
+
+
+def plain_text(text: str) -> str:
+    """Inline Markdown reduced to what a reader sees: images go, links keep their text, emphasis and code
+    markers go."""
+    for pattern, replacement in _INLINE_MARKUP:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+def as_typed(question: str) -> str:
+    """A question as judged and searched: its words, without Markdown or web addresses, whose parts (hosts,
+    ports, paths) would count as words no article uses."""
+    return " ".join(_URL.sub(" ", plain_text(question)).split())
+
+
 def split_questions(text: str) -> tuple[str, str]:
     """(what comes before, the last question): "what are the rounds? what do they want in the modeling one?"
     -> ("what are the rounds?", "what do they want in the modeling one?"). Readers type questions in lower

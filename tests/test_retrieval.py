@@ -170,3 +170,9 @@ def test_a_follow_up_that_refers_back_is_judged_with_what_it_refers_to():
         "What is a take-home exercise? how much time should it eat up?")
     assert judged_question("and what about a dentist?", history) == "and what about a dentist?"
     assert judged_question("What do data engineers earn?", history) == "What do data engineers earn?"
+
+
+def test_a_question_is_searched_and_judged_without_its_markup_and_web_addresses():
+    # The parts of an address (host, port, path) would count as words no article uses.
+    noisy = "![q](http://127.0.0.1:41179/q.png) [click](http://127.0.0.1:41179/l) `code` what do potters earn?"
+    assert standalone_query(noisy) == judged_question(noisy) == "click code what do potters earn?"
