@@ -151,11 +151,6 @@ def with_context(context: str, text: str) -> str:
     return f"{context} {text}".strip()
 
 
-def unit_embedding_texts(chunk_text: str, heading: str | None) -> list[str]:
-    """What is embedded for each unit of a chunk: the unit with its context."""
-    return [with_context(unit_context(heading, u), u.text) for u in passage_units(chunk_text)]
-
-
 # Job-title and field abbreviations the embedding model does not resolve ("MLE" lands nowhere near "machine
 # learning engineer"). Domain vocabulary of the library, not of any question set.
 ACRONYMS = {
