@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections import deque
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -16,7 +17,7 @@ from langchain_core.runnables import Runnable, RunnableLambda, RunnablePassthrou
 from bot.backends import AnswerBackend, Composer, make_backend
 from bot.backends.verify import Verifier, split_citation_lists
 from bot.catalog import Catalog
-from bot.citations import StreamNumbering, renumber
+from bot.citations import StreamNumbering
 from bot.retrieval import ArticleRetriever, judged_question, standalone_query
 from bot.settings import Settings
 from bot.smalltalk import SmallTalkRecogniser, TopicLister
@@ -62,10 +63,14 @@ class Answer:
     text: str
     sources: list[Source] = field(default_factory=list)
     backend: str = "composer"
-    refused: bool = False
     notice: str | None = None
-    kind: Literal["answer", "decline", "smalltalk"] = "answer"
+    kind: Literal["answer", "decline", "smalltalk"] = "answer"  # the one decline flag
     suggestions: list[str] = field(default_factory=list)  # questions to ask next that the articles answer
+
+    @property
+    def refused(self) -> bool:
+        """Declined: what the API and the exchange log call it, read from `kind`."""
+        return self.kind == "decline"
 
 
 def source_of(n: int, passage: Document) -> Source:
@@ -81,6 +86,13 @@ def cite(text: str, passages: Sequence[Document]) -> tuple[str, list[Source]]:
     cleaned = _valid_citations(text, len(passages)).strip()
     cited = sorted({int(n) for n in _CITATION.findall(cleaned)})
     return cleaned, [source_of(n, passages[n - 1]) for n in cited]
+
+
+def _last(pieces: Iterator[str | Answer]) -> Answer:
+    """The final Answer of a stream of pieces."""
+    final = deque(pieces, maxlen=1)[0]
+    assert isinstance(final, Answer)
+    return final
 
 
 def _checkable_end(text: str) -> int:
@@ -126,31 +138,34 @@ class CareerBot:
 
     @cached_property
     def chain(self) -> Runnable:
-        """The full LangChain runnable: {"question", "history"} -> Answer, its citations numbered for readers."""
-        return self.retrieval_chain | RunnableLambda(self._answer_from) | RunnableLambda(renumber)
+        """The answering pipeline as a LangChain runnable: {"question", "history"} -> Answer, its citations
+        numbered for readers (the last item of the same pieces `stream()` yields; no small talk, no suggestions)."""
+        return RunnableLambda(lambda x: _last(self._numbered(x["question"], x.get("history") or ())))
 
     def answer(self, question: str, history: Sequence[dict] = ()) -> Answer:
-        reply = self.small_talk(question)
-        if reply:
-            return reply
-        question = self.smalltalk.question_part(question)
-        return self.with_suggestions(self.chain.invoke({"question": question, "history": list(history)}),
-                                     question, history)
+        """The last item of `stream()`: one path decides every answer, streamed or not."""
+        return _last(self.stream(question, history))
 
     def stream(self, question: str, history: Sequence[dict] = ()) -> Iterator[str | Answer]:
-        """As `_stream`, for small talk too, with suggestions on the final Answer."""
+        """Text pieces as they are written, then the final Answer (whose text is authoritative) with suggestions;
+        small talk is one Answer."""
         reply = self.small_talk(question)
         if reply:
             yield reply
             return
         question = self.smalltalk.question_part(question)
+        for piece in self._numbered(question, history):
+            yield self.with_suggestions(piece, question, history) if isinstance(piece, Answer) else piece
+
+    def _numbered(self, question: str, history: Sequence[dict]) -> Iterator[str | Answer]:
+        """As `_stream`, with citations renumbered for readers in the pieces and the final Answer alike."""
         numbering = StreamNumbering()
         for piece in self._stream(question, history, numbering):
             if isinstance(piece, Answer):
                 rest = numbering.rest()
                 if rest:
                     yield rest
-                yield self.with_suggestions(numbering.answer(piece), question, history)
+                yield numbering.answer(piece)
             elif numbered := numbering.piece(piece):
                 yield numbered
 
@@ -163,14 +178,13 @@ class CareerBot:
         asked = [turn["content"] for turn in history if turn.get("role") == "user"] + [question]
         cited = [(s.source, q.heading, q.text) for s in answer.sources for q in s.quotes or [s]]
         answer.suggestions = self.suggester.follow_ups(standalone_query(question, history), asked, cited,
-                                                       declined=answer.refused)
+                                                       declined=answer.kind == "decline")
         return answer
 
     def starter_questions(self) -> list[str]:
         return self.suggester.starters()
 
-    def _stream(self, question: str, history: Sequence[dict] = (),
-                numbering: StreamNumbering | None = None) -> Iterator[str | Answer]:
+    def _stream(self, question: str, history: Sequence[dict], numbering: StreamNumbering) -> Iterator[str | Answer]:
         """Text pieces as they are written, then the final Answer (whose text is authoritative).
 
         A model's text is shown only as far as it is checked: up to the last citation, once the passages
@@ -178,8 +192,7 @@ class CareerBot:
         final Answer carries the composer's extract instead and clients replace what they showed."""
         context = self.retrieval_chain.invoke({"question": question, "history": list(history)})
         question, passages = context["query"], context["passages"]  # a follow-up with what it follows
-        if numbering:
-            numbering.know(passages)
+        numbering.know(passages)
         if not passages:
             yield self.refusal(question)
             return
@@ -214,18 +227,6 @@ class CareerBot:
         if answer.backend == self.backend.name and text[shown:].strip():
             yield _valid_citations(text[shown:], len(passages))  # the checked tail, for clients that only append
         yield answer
-
-    def _answer_from(self, context: dict) -> Answer:
-        question, passages = context["query"], context["passages"]  # a follow-up with what it follows
-        if not passages:
-            return self.refusal(question)
-        if not self.backend.needs_check:
-            return self._finish(self.backend.complete(question, passages), passages)
-        try:
-            text = self.backend.complete(question, passages)
-        except Exception as exc:  # any failure of the model or its server: the user still gets an answer
-            return self._failed(exc, question, passages)
-        return self._checked(text, question, passages)
 
     def _checked(self, text: str, question: str, passages: Sequence[Document]) -> Answer:
         """The model's answer if the passages it cites support it, else the composer's with a notice."""
@@ -273,7 +274,7 @@ class CareerBot:
         suggestion = f" I can answer questions about topics such as: {'; '.join(topics)}." if topics else ""
         return Answer(
             text="Sorry, my articles don't cover that, so I can't answer it reliably." + suggestion,
-            backend="none", refused=True, kind="decline",
+            backend="none", kind="decline",
         )
 
     def nearby_titles(self, query: str, limit: int = 3) -> list[str]:

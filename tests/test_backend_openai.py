@@ -77,7 +77,7 @@ def test_cited_answer_is_shown_with_exactly_the_cited_sources(llm_bot: CareerBot
     assert answer.text.endswith("[1]")
     assert [s.n for s in answer.sources] == [1]  # renumbered: the first citation is [1]
     request = fake.requests[-1]
-    assert not request.get("stream") and request["model"] == "fake-model"
+    assert request["stream"] is True and request["model"] == "fake-model"  # answer() is the last item of stream()
     assert answer.sources[0].text.startswith(answer.text.removesuffix(" [1]"))
 
 

@@ -15,8 +15,4 @@ class AnswerBackend(ABC):
 
     @abstractmethod
     def stream(self, question: str, passages: Sequence[Document]) -> Iterator[str]:
-        """Yield the answer text in pieces as it is produced."""
-
-    def complete(self, question: str, passages: Sequence[Document]) -> str:
-        """The whole answer at once; backends with a cheaper non-streaming call override this."""
-        return "".join(self.stream(question, passages))
+        """Yield the answer text in pieces as it is produced (the chain's one answer path streams)."""

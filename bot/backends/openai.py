@@ -47,9 +47,3 @@ class OpenAIBackend(AnswerBackend):
         for chunk in self.llm.stream(messages(question, passages)):
             if isinstance(chunk.content, str) and chunk.content:
                 yield chunk.content
-
-    def complete(self, question: str, passages: Sequence[Document]) -> str:
-        reply = self.llm.invoke(messages(question, passages))
-        if not isinstance(reply.content, str):
-            raise ValueError(f"unexpected reply content: {type(reply.content).__name__}")
-        return reply.content
