@@ -15,19 +15,18 @@ from langchain_core.documents import Document
 from langchain_core.runnables import Runnable, RunnableLambda, RunnablePassthrough
 
 from bot.backends import AnswerBackend, Composer, make_backend
-from bot.backends.verify import Verifier, split_citation_lists
+from bot.backends.verify import Verifier
 from bot.catalog import Catalog
 from bot.citations import StreamNumbering
 from bot.retrieval import ArticleRetriever, judged_question, standalone_query
 from bot.settings import Settings
 from bot.smalltalk import SmallTalkRecogniser, TopicLister
 from bot.suggestions import Suggester
-from bot.text import spell_out
+from bot.text import CITATION, spell_out, split_citation_lists
 from bot.store import live_collection, live_unit_collection, revision as store_revision
 
 log = logging.getLogger(__name__)
 
-_CITATION = re.compile(r"\s?\[(\d+)\]")
 # Where streamed model text can be checked: after a citation (run) and any end punctuation, once more follows.
 _CHECKABLE = re.compile(r"(?:\s*\[\d+\])+[.!?]?(?=\s+[^\s\[])")
 
@@ -84,7 +83,7 @@ def source_of(n: int, passage: Document) -> Source:
 def cite(text: str, passages: Sequence[Document]) -> tuple[str, list[Source]]:
     """Drop citation numbers that point at no passage; the sources are exactly the cited passages."""
     cleaned = _valid_citations(text, len(passages)).strip()
-    cited = sorted({int(n) for n in _CITATION.findall(cleaned)})
+    cited = sorted({int(n) for n in CITATION.findall(cleaned)})
     return cleaned, [source_of(n, passages[n - 1]) for n in cited]
 
 
@@ -102,7 +101,7 @@ def _checkable_end(text: str) -> int:
 
 def _valid_citations(text: str, count: int) -> str:
     """The text without citation numbers that point at no passage (streamed pieces and whole answers alike)."""
-    return _CITATION.sub(lambda m: m.group(0) if 1 <= int(m.group(1)) <= count else "", text)
+    return CITATION.sub(lambda m: m.group(0) if 1 <= int(m.group(1)) <= count else "", text)
 
 
 class CareerBot:

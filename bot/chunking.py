@@ -16,9 +16,8 @@ from dataclasses import dataclass, field
 
 from langchain_core.documents import Document
 
-from bot.text import is_item, item_text, split_sentences
+from bot.text import HEADING, is_item, item_text, split_sentences
 
-_HEADING = re.compile(r"^(#{1,6}) (.+)$")
 _ENUMERATOR = re.compile(r"^\d{1,2}[.):]\s+")  # "1. Recruiter screen" -> "Recruiter screen"
 _TABLE_SEPARATOR = re.compile(r"^\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?$")
 _INTRO_MAX_WORDS = 45
@@ -82,7 +81,7 @@ def _parsed_sections(text: str) -> list[Section]:
     found = [Section([])]
     levels: list[tuple[int, str]] = []
     for group in filter(None, (g.strip() for g in text.split("\n\n"))):
-        heading = _HEADING.match(group)
+        heading = HEADING.match(group)
         if heading and "\n" not in group:
             level = len(heading.group(1))
             levels = [(lv, title) for lv, title in levels if lv < level] + [(level, heading.group(2).strip())]

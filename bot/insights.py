@@ -12,7 +12,6 @@ import csv
 import hashlib
 import io
 import json
-import re
 import threading
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
@@ -28,7 +27,7 @@ from bot.catalog import Article
 from bot.conversations import (
     Exchange, RecordedSource, abusive_clients, exchange_sources, exchanges, feedback, hidden_questions, reading,
 )
-from bot.text import defanged
+from bot.text import defanged, unicode_words
 
 
 class utc_day(GenericFunction):  # noqa: N801 - SQL function names are lower case
@@ -155,7 +154,6 @@ def ratings(engine: Engine, days: int, now: datetime | None = None) -> tuple[int
 
 # --- content gaps ---------------------------------------------------------------------------------------
 
-_WORD = re.compile(r"\w+")
 
 
 @dataclass
@@ -174,7 +172,7 @@ class _Asked:
 
 def question_key(question: str) -> str:
     """The words of a question, whatever their case, spacing or punctuation."""
-    return " ".join(_WORD.findall(question.casefold()))
+    return " ".join(unicode_words(question.casefold()))
 
 
 def content_gaps(engine: Engine, days: int, distance: float, max_questions: int, articles: Iterable[Article] = (),

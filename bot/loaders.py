@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from langchain_core.documents import Document
 
-from bot.text import plain_text, split_sentences
+from bot.text import MARKDOWN_HEADING, MARKDOWN_ITEM, plain_text, split_sentences
 
 if TYPE_CHECKING:
     from bot.settings import Settings
@@ -62,9 +62,7 @@ _BOLD_LEAD_IN = re.compile(r"^\s*(\*\*|__)[^*_\n]{2,80}?(?:[.:!?](?:\*\*|__)|(?:
 
 # Markdown block syntax that clean_text keeps line by line instead of joining into paragraphs. A lone "o" is
 # the bullet plain-text and word-processor lists use for a sub-level; no English sentence starts with "o ".
-_LIST_ITEM = re.compile(r"^\s*(?:[-*+•▪◦o]|\d{1,2}[.)])\s+\S")
 _TABLE_ROW = re.compile(r"^\s*\|.*\|\s*$")
-_HEADING = re.compile(r"^(#{1,6})\s*(.*?)\s*#*\s*$")
 # A Setext underline (`=====` under a level-1 heading, `-----` under a level-2 one) and, where no paragraph
 # stands above it, a thematic break (`---`, `***`, `___`), which carries no text.
 _SETEXT_UNDERLINE = re.compile(r"^\s*(=+|-+)\s*$")
@@ -105,7 +103,7 @@ def clean_text(text: str, detect_headings: bool = False) -> str:
     for raw in _grid_tables(text.replace("\r\n", "\n").replace("\r", "\n").split("\n")):
         raw = raw.expandtabs(4)
         line = plain_text(" ".join(_BLOCKQUOTE.sub("", raw).split()))
-        heading = _HEADING.match(line)
+        heading = MARKDOWN_HEADING.match(line)
         if _FENCE.match(raw):
             in_fence = not in_fence
         underline = not in_fence and _SETEXT_UNDERLINE.match(raw)  # `--` in code is an SQL comment
@@ -121,7 +119,7 @@ def clean_text(text: str, detect_headings: bool = False) -> str:
             continue
         if _is_furniture(line):
             line = ""  # a furniture line ends the paragraph it interrupts
-        item = _LIST_ITEM.match(raw)
+        item = MARKDOWN_ITEM.match(raw)
         if not line or heading or item or _TABLE_ROW.match(line):
             end_paragraph()
         if heading:
@@ -133,7 +131,7 @@ def clean_text(text: str, detect_headings: bool = False) -> str:
         elif _TABLE_ROW.match(line):
             blocks.append(line)
             indents.clear()
-        elif line and blocks and _LIST_ITEM.match(blocks[-1]) and not paragraph and raw[:1] == " ":
+        elif line and blocks and MARKDOWN_ITEM.match(blocks[-1]) and not paragraph and raw[:1] == " ":
             blocks[-1] += " " + line  # an indented continuation of a list item
         elif line:
             if not paragraph:
@@ -235,7 +233,7 @@ def _join_blocks(blocks: list[str]) -> str:
 
 def _same_group(previous: str, block: str) -> bool:
     last = previous.rsplit("\n", 1)[-1]
-    both_items = bool(_LIST_ITEM.match(last) and _LIST_ITEM.match(block))
+    both_items = bool(MARKDOWN_ITEM.match(last) and MARKDOWN_ITEM.match(block))
     both_rows = bool(_TABLE_ROW.match(last) and _TABLE_ROW.match(block))
     return both_items or both_rows
 
@@ -256,7 +254,7 @@ def _looks_like_heading(line: str, max_words: int = _HEADING_MAX_WORDS) -> bool:
     bare = line.strip().strip("\"“”'‘’").strip()
     return (0 < len(bare.split()) <= max_words and not bare.endswith((".", "!", ",", ";", ":"))
             and len(split_sentences(bare)) == 1 and not _SPEAKER_TURN.match(bare)
-            and not _LIST_ITEM.match(bare) and not _TABLE_ROW.match(bare))
+            and not MARKDOWN_ITEM.match(bare) and not _TABLE_ROW.match(bare))
 
 
 def _title_line(text: str) -> tuple[str | None, str]:

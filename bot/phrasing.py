@@ -13,8 +13,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from bot.text import LETTER_WORD, MARKUP_CHARS
+
 _SPACES = re.compile(r"\s+")
-_EMPHASIS = re.compile(r"[*_`#]+")
 # "1.", "2)", "IV.", "a)", "Step 3:", "Part two -": numbering that says where, not what.
 _NUMBERING = re.compile(
     r"^(?:(?:step|part|chapter|section|stage|tip|lesson|phase|no\.?|#)\s*)?(?:\d+|[ivxlc]+|[a-z]|one|two|three|four|five|six|seven|eight|nine|ten)"
@@ -29,7 +30,6 @@ _VERSUS = re.compile(r"\s+(?:vs\.?|versus|or)\s+", re.IGNORECASE)
 _WH = ("what", "how", "why", "when", "where", "which", "who", "whom", "whose")
 _AUXILIARIES = ("is", "are", "was", "were", "do", "does", "did", "can", "could", "should", "would", "will", "shall",
                 "may", "might", "must", "has", "have", "had", "am")
-_WORD = re.compile(r"[A-Za-z][A-Za-z'’]*")
 
 
 class Casing:
@@ -40,7 +40,7 @@ class Casing:
     def __init__(self, texts: Iterable[str]) -> None:
         self.names: dict[str, str] = {}
         for text in (part for text in texts for part in clean(text).split(": ")):  # "Step 3: Build …"
-            words = _WORD.findall(text)
+            words = LETTER_WORD.findall(text)
             shape = _shape(words)
             for word in words[1:]:  # a first word is capitalised whatever it is
                 if len(word) > 1 and word.isupper() and shape != "caps":
@@ -55,7 +55,7 @@ class Casing:
 
     def inside(self, text: str) -> str:
         """`text` to go inside a sentence: every word as the library writes it inside one."""
-        shape = _shape(_WORD.findall(text))
+        shape = _shape(LETTER_WORD.findall(text))
 
         def word(match: re.Match) -> str:
             w = match.group(0)
@@ -64,7 +64,7 @@ class Casing:
             if shape == "caps" or (w[:1].isupper() and w[1:].islower() and (shape == "title" or match.start() == 0)):
                 return w.lower()
             return w
-        return _WORD.sub(word, text)
+        return LETTER_WORD.sub(word, text)
 
 
 def _shape(words: list[str]) -> str:
@@ -81,7 +81,7 @@ def _shape(words: list[str]) -> str:
 def clean(heading: str) -> str:
     """The heading without numbering, asides in parentheses, trailing figures, emphasis marks or end
     punctuation (a question mark stays)."""
-    text = _SPACES.sub(" ", _EMPHASIS.sub("", heading)).strip()
+    text = _SPACES.sub(" ", MARKUP_CHARS.sub("", heading)).strip()
     text = _NUMBERING.sub("", text)
     without_asides = _ASIDE.sub("", text).strip()
     text = without_asides or text
@@ -95,7 +95,7 @@ def question(heading: str, casing: Casing, topic: str | None = None) -> str | No
     """A question a reader would type about a heading or title; `topic` (what the article is about, from
     `topic_of`) is added to a heading that doesn't name it. None for a heading with nothing left to ask."""
     text = clean(heading)
-    if not _WORD.search(text):
+    if not LETTER_WORD.search(text):
         return None
     main, _, subtitle = text.partition(": ")
     first = main.split(" ", 1)[0].lower()
@@ -109,7 +109,7 @@ def question(heading: str, casing: Casing, topic: str | None = None) -> str | No
     if main.lower().startswith("how to "):
         return f"How do I {casing.inside(main[7:])}{context}?"
     sides = _VERSUS.split(main)
-    if len(sides) == 2 and all(_WORD.search(side) for side in sides) and " or " not in main.lower():
+    if len(sides) == 2 and all(LETTER_WORD.search(side) for side in sides) and " or " not in main.lower():
         return f"What is the difference between {casing.inside(sides[0])} and {casing.inside(sides[1])}?"
     if first in _WH:  # an embedded question: "What employers check", "How long they take"
         return f"What should I know about {casing.inside(main)}{context}?"

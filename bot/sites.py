@@ -29,6 +29,7 @@ from tqdm import tqdm
 
 from bot.indexing import Gone, Ignored, Loaded, StoredArticle, Unchanged
 from bot.loaders import Article, LoadError, parse
+from bot.text import http_url_problem
 
 if TYPE_CHECKING:
     from bot.settings import Settings
@@ -64,13 +65,9 @@ class Response:
 def url_problem(url: str) -> str | None:
     """Why careerbot will not fetch this URL, or None."""
     parts = urlsplit(url)
-    if parts.scheme not in ("http", "https"):
-        return f"not an http(s) URL ({parts.scheme or 'no scheme'}:)"
-    if parts.username or parts.password:
+    if parts.scheme in ("http", "https") and (parts.username or parts.password):
         return "URL carries credentials; careerbot does not send them"
-    if not parts.hostname:
-        return "URL has no host"
-    return None
+    return http_url_problem(url)
 
 
 def same_host(url: str, other: str) -> bool:

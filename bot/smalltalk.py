@@ -8,7 +8,6 @@ and either the articles would not answer it or every content word it has is one 
 
 from __future__ import annotations
 
-import math
 import re
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -17,7 +16,7 @@ from functools import cached_property
 
 from bot.embeddings import embed_query, embed_texts
 from bot.retrieval import ArticleRetriever
-from bot.text import content_words, stem
+from bot.text import content_words, cosine, stem
 
 # Example phrasings per intent; recognition is by meaning, so paraphrases of these count too.
 INTENTS: dict[str, tuple[str, ...]] = {
@@ -87,7 +86,7 @@ class SmallTalkRecogniser:
         if not text or len(text) > 200:  # small talk is short; a long message is a question or a story
             return None
         vector = embed_query(text)
-        best, similarity = max(((intent, _dot(vector, example)) for intent, example in self._examples),
+        best, similarity = max(((intent, cosine(vector, example)) for intent, example in self._examples),
                                key=lambda pair: pair[1])
         if similarity < SIMILARITY_BOUND or (best in _ABOUT_THE_BOT and not _ADDRESSES_BOT.search(text)):
             return None
@@ -157,8 +156,8 @@ def group_titles(titles: Sequence[str], most: int = 4, similar: float = 0.45) ->
     seeds: list[int] = []
     members: dict[int, list[int]] = {}
     for i, vector in enumerate(vectors):
-        nearest = max(seeds, key=lambda s: _dot(vector, vectors[s]), default=None)
-        if nearest is not None and _dot(vector, vectors[nearest]) >= similar:
+        nearest = max(seeds, key=lambda s: cosine(vector, vectors[s]), default=None)
+        if nearest is not None and cosine(vector, vectors[nearest]) >= similar:
             members[nearest].append(i)
         else:
             seeds.append(i)
@@ -182,7 +181,3 @@ def _label(titles: Sequence[str]) -> str:
     # A pair used as often as its words is the better label ("data engineer" over "data").
     best = max(counts, key=lambda w: (counts[w], " " in w, len(w)), default="")
     return best[:1].upper() + best[1:] if best else "Articles"
-
-
-def _dot(a: Sequence[float], b: Sequence[float]) -> float:
-    return math.fsum(x * y for x, y in zip(a, b))

@@ -1,15 +1,20 @@
 """Words, sentences and passage units, shared by chunking, retrieval, the composer and the answer check.
 
-One regex per idea lives here: word tokens, sentence ends, list items.
+One regex per idea lives here: word tokens, sentence ends, list items, headings, citation markers; and the
+small helpers every layer needs alike (the cosine of two embeddings, the http(s) URL check). Where two kinds
+of input need two rules (an article's sentences and a model's), both live here, side by side, saying why.
 """
 
 from __future__ import annotations
 
 import difflib
+import math
 import re
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from urllib.parse import urlsplit
 
 # A sentence ends at . ! or ? before a capital, a digit or a quote, but not after an abbreviation.
 _SENTENCE_END = re.compile(
@@ -247,3 +252,85 @@ def defanged(text: str) -> str:
         return "[phone number]" if digits >= 9 or (match.group(1) and digits >= 7) else match.group()
 
     return _PHONE.sub(phone, text)
+
+
+# --- Markdown shapes: list items and headings, as each kind of input writes them ------------------------------
+# Raw Markdown (an article as its author wrote it): any bullet, "o" too (Word's), or "1." / "1)"; the item's
+# first character must follow. `is_item` above reads normalised lines, which the loaders write with "-" only.
+MARKDOWN_ITEM = re.compile(r"^\s*(?:[-*+•▪◦o]|\d{1,2}[.)])\s+\S")
+# Raw Markdown's ATX heading, with optional closing hashes; the loaders normalise it to `HEADING`'s form.
+MARKDOWN_HEADING = re.compile(r"^(#{1,6})\s*(.*?)\s*#*\s*$")
+# A heading as the loaders write it ("## Title"): what chunking reads.
+HEADING = re.compile(r"^(#{1,6}) (.+)$")
+# Markup characters a written answer or a heading may carry (emphasis, code, heading marks).
+MARKUP_CHARS = re.compile(r"[*_`#]+")
+
+
+# --- Citations: "[n]" cites the n-th passage --------------------------------------------------------------------
+# A marker with the white space before it, which goes with it when the marker is removed (group 1: n).
+CITATION = re.compile(r"\s*\[(\d+)\]")
+_CITATION_LIST = re.compile(r"\[\d+(?:\s*[,;]\s*\d+)+\]")
+
+
+def split_citation_lists(text: str) -> str:
+    """"[1, 3]" -> "[1] [3]": many models list citations in one bracket; the app cites one number a bracket."""
+    return _CITATION_LIST.sub(lambda m: " ".join(f"[{n}]" for n in re.findall(r"\d+", m.group(0))), text)
+
+
+# --- Sentences of written answers (a model's or the composer's), not of articles ---------------------------------
+# Articles are edited prose: `split_sentences` ends a sentence only before a capital. Models write "3.5" and
+# lower-case starts, and cite after the full stop, so an answer's sentence ends at end punctuation followed by
+# optional citations and then white space or the end of the line.
+_ANSWER_SENTENCE = re.compile(r"\S.*?(?:[.!?]+(?:\s*\[\d+\])*(?=\s|$)|$)")
+# What starts a line of a written answer without being part of its sentence: "- ", "1. ", "## ", "> ".
+_ANSWER_LINE_MARK = re.compile(r"^\s*(?:[-*•#>]+|\d+[.)])\s+")
+# A finished sentence while text streams in: end punctuation followed by white space (so "$75.5" does not
+# cut), or a line break.
+_STREAMED_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
+
+
+def answer_sentences(line: str) -> list[str]:
+    """The sentences of one line of a written answer, each with the citations that follow it."""
+    return _ANSWER_SENTENCE.findall(_ANSWER_LINE_MARK.sub("", line.strip()))
+
+
+def finished_sentences(text: str) -> tuple[list[str], str]:
+    """(the sentences the streamed text has finished, what is still being written)."""
+    *done, pending = _STREAMED_SENTENCE_END.split(text)
+    return done, pending
+
+
+# --- Words, as each use counts them ---------------------------------------------------------------------------
+_PLAIN_WORD = re.compile(r"[a-z0-9']+")  # lower-cased words with their apostrophes: what a prompt leak repeats
+_UNICODE_WORD = re.compile(r"\w+")  # any script's words: readers' questions as the owner sees them grouped
+# A word of letters (with apostrophes): the words of a heading or title that phrasing rewrites.
+LETTER_WORD = re.compile(r"[A-Za-z][A-Za-z'’]*")
+
+
+def plain_words(text: str) -> list[str]:
+    return _PLAIN_WORD.findall(text.lower())
+
+
+def unicode_words(text: str) -> list[str]:
+    return _UNICODE_WORD.findall(text)
+
+
+# --- Vectors ---------------------------------------------------------------------------------------------------
+
+
+def cosine(a: Sequence[float], b: Sequence[float]) -> float:
+    """The cosine of two normalised embeddings (their dot product), summed exactly."""
+    return math.fsum(x * y for x, y in zip(a, b))
+
+
+# --- Web addresses ------------------------------------------------------------------------------------------------
+
+
+def http_url_problem(url: str) -> str | None:
+    """Why `url` is not an http(s) URL with a host, or None (a malformed one raises ValueError)."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https"):
+        return f"not an http(s) URL ({parts.scheme or 'no scheme'}:)"
+    if not parts.hostname:
+        return "URL has no host"
+    return None

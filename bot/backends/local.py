@@ -15,7 +15,6 @@ import atexit
 import importlib.util
 import logging
 import os
-import re
 import threading
 from collections.abc import Iterator, Sequence
 from functools import lru_cache
@@ -26,16 +25,13 @@ from langchain_core.documents import Document
 from bot.backends.base import AnswerBackend
 from bot.backends.composer import Composer
 from bot.backends.prompt import REWRITE_PROMPT, as_data
-from bot.text import passage_units
+from bot.text import CITATION, cosine, finished_sentences, passage_units
 
 log = logging.getLogger(__name__)
 
 INSTALL_HINT = "the local backend needs its extra: pip install -r requirements-llm.txt"
 _MAX_TOKENS = 160
 _QUEUE_TIMEOUT_S = 30.0
-_CITATION = re.compile(r"\s*\[\d+\]")
-# A finished sentence: end punctuation followed by whitespace (so "$75.5" or "e.g" mid-word does not cut).
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
 _lock = threading.Lock()  # one llama.cpp context: generations take turns
 
 
@@ -77,13 +73,13 @@ class LocalBackend(AnswerBackend):
 
     def stream(self, question: str, passages: Sequence[Document]) -> Iterator[str]:
         extract = self.composer.compose(question, passages)
-        cited = sorted({int(n) for n in re.findall(r"\[(\d+)\]", extract)})
-        notes = _CITATION.sub("", extract)
+        cited = sorted({int(n) for n in CITATION.findall(extract)})
+        notes = CITATION.sub("", extract)
         closest = _ClosestPassage(passages, cited)
         pending = ""
         for token in self._generate(question, notes):
             pending += token
-            *done, pending = _SENTENCE_END.split(pending)
+            done, pending = finished_sentences(pending)
             for sentence in filter(str.strip, done):
                 yield closest.cite(sentence.strip()) + " "
         if pending.strip():
@@ -124,6 +120,6 @@ class _ClosestPassage:
         if self._vectors is None:
             self._vectors = embed_texts([s for _, s in self.units])
         vector = embed_texts([sentence])[0]
-        scores = [sum(a * b for a, b in zip(vector, v)) for v in self._vectors]
+        scores = [cosine(vector, v) for v in self._vectors]
         best = self.units[max(range(len(self.units)), key=scores.__getitem__)][0]
         return f"{sentence} [{best}]"

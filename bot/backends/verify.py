@@ -26,21 +26,14 @@ from langchain_core.documents import Document
 
 from bot.backends.prompt import REWRITE_PROMPT, SYSTEM_PROMPT
 from bot.embeddings import embed_texts
-from bot.text import content_stems, passage_units
+from bot.text import CITATION, MARKUP_CHARS, answer_sentences, content_stems, cosine, passage_units, plain_words
 
 # Support score a sentence needs from the passages it cites (calibration: see module doc).
 SUPPORT_BOUND = 0.62
 _MIN_WORDS = 3  # shorter pieces ("Yes.", a list label) carry no claim worth checking
 _LEAK_WORDS = 6  # this many consecutive words of the system prompt in an answer means it is being revealed
 
-_CITATION = re.compile(r"\s*\[(\d+)\]")
-_CITATION_LIST = re.compile(r"\[\d+(?:\s*[,;]\s*\d+)+\]")
-# A sentence ends at . ! or ? followed by optional citations and then whitespace or the end ("3.5" does not).
-_SENTENCE = re.compile(r"\S.*?(?:[.!?]+(?:\s*\[\d+\])*(?=\s|$)|$)")
-_LIST_MARK = re.compile(r"^\s*(?:[-*•#>]+|\d+[.)])\s+")  # "- ", "1. ", "## " at the start of a line
-_EMPHASIS = re.compile(r"[*_`#]+")
 _NUMBER = re.compile(r"\d(?:[\d,.]*\d)?")
-_WORD = re.compile(r"[a-z0-9']+")
 
 
 @dataclass
@@ -53,10 +46,10 @@ def claims(answer: str) -> list[Claim]:
     """The answer's sentences with the passage numbers each one rests on."""
     found = []
     for line in answer.splitlines():
-        for sentence in _SENTENCE.findall(_LIST_MARK.sub("", line.strip())):
-            text = _EMPHASIS.sub("", _CITATION.sub("", sentence)).strip()
+        for sentence in answer_sentences(line):
+            text = MARKUP_CHARS.sub("", CITATION.sub("", sentence)).strip()
             if text:
-                found.append(Claim(text, [int(n) for n in _CITATION.findall(sentence)]))
+                found.append(Claim(text, [int(n) for n in CITATION.findall(sentence)]))
     inherited: list[int] = []
     for claim in reversed(found):  # uncited -> the next cited sentence's passages
         claim.cites = claim.cites or inherited
@@ -68,22 +61,13 @@ def claims(answer: str) -> list[Claim]:
     return found
 
 
-def split_citation_lists(text: str) -> str:
-    """"[1, 3]" -> "[1] [3]": many models list citations in one bracket; the app cites one number a bracket."""
-    return _CITATION_LIST.sub(lambda m: " ".join(f"[{n}]" for n in re.findall(r"\d+", m.group(0))), text)
-
-
 def _numbers(text: str) -> set[str]:
     return {n.replace(",", "").rstrip(".") for n in _NUMBER.findall(text)}
 
 
-def _words(text: str) -> list[str]:
-    return _WORD.findall(text.lower())
-
-
 def _leaks_prompt(answer: str) -> bool:
-    said = " ".join(_words(answer))
-    for prompt in map(_words, (SYSTEM_PROMPT, REWRITE_PROMPT)):
+    said = " ".join(plain_words(answer))
+    for prompt in map(plain_words, (SYSTEM_PROMPT, REWRITE_PROMPT)):
         if any(" ".join(prompt[i:i + _LEAK_WORDS]) in said for i in range(len(prompt) - _LEAK_WORDS + 1)):
             return True
     return False
@@ -102,7 +86,7 @@ class Verifier:
         if _leaks_prompt(answer):
             return "the answer repeats the system prompt"
         # Short pieces are skipped only beside real claims: an answer of nothing but "Pwned! [1]" is checked.
-        checked = [c for c in found if len(_words(c.text)) >= _MIN_WORDS] or found
+        checked = [c for c in found if len(plain_words(c.text)) >= _MIN_WORDS] or found
         for claim in checked:
             cited = " ".join(passages[n - 1].page_content for n in claim.cites if 1 <= n <= len(passages))
             missing = _numbers(claim.text) - _numbers(cited)
@@ -129,10 +113,9 @@ class Verifier:
         vectors = embed_texts([c.text for c in found] + [s for _, s in units])
         claim_vectors, unit_vectors = vectors[: len(found)], vectors[len(found):]
         return [
-            max((_dot(v, u) for (n, _), u in zip(units, unit_vectors) if n in claim.cites), default=0.0)
+            max((cosine(v, u) for (n, _), u in zip(units, unit_vectors) if n in claim.cites), default=0.0)
             for claim, v in zip(found, claim_vectors)
         ]
-
 
 
 def _coverage(claim: Claim, passages: Sequence[Document]) -> float:
@@ -141,7 +124,3 @@ def _coverage(claim: Claim, passages: Sequence[Document]) -> float:
         return 0.0
     cited = set().union(*(content_stems(passages[n - 1].page_content) for n in claim.cites if 1 <= n <= len(passages)))
     return len(stems & cited) / len(stems)
-
-
-def _dot(a: Sequence[float], b: Sequence[float]) -> float:
-    return float(sum(x * y for x, y in zip(a, b)))  # the embeddings are normalised: this is the cosine

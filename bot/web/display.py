@@ -6,9 +6,10 @@ import html
 import re
 from collections.abc import Sequence
 from pathlib import Path
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 from bot.chain import Source
+from bot.text import http_url_problem
 
 # The ASCII punctuation that means something to CommonMark, GFM or the chat UIs' extensions (each may be
 # backslash-escaped): with all of them escaped no construct survives, neither images, links, autolinks
@@ -49,8 +50,7 @@ def http_url(url: str | None) -> str | None:
     if not url:
         return None
     try:
-        parts = urlsplit(url.strip())
-        valid = parts.scheme.lower() in ("http", "https") and bool(parts.hostname)
+        valid = http_url_problem(url.strip()) is None
     except ValueError:  # e.g. a malformed IPv6 host
         return None
     return quote(url.strip(), safe=_URL_SAFE) if valid else None
