@@ -30,10 +30,10 @@ from typing import TYPE_CHECKING
 from chromadb import Documents, EmbeddingFunction, Embeddings as ChromaVectors
 from langchain_core.embeddings import Embeddings
 
+from bot.settings import Settings
+
 if TYPE_CHECKING:
     import numpy as np
-
-    from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +42,8 @@ DIMENSIONS = 384
 # The exported model must give the same vectors as torch: every sample text's and every token's cosine to
 # torch's at least this (fp32 export measures ~0.999999; dynamic int8 measured 0.916 and is not offered).
 ONNX_MIN_COSINE = 0.9999
-_BATCH = 32
+# For encoders built without settings (tests, benchmarks): the setting's default.
+_BATCH: int = Settings.model_fields["embed_batch_size"].default
 # Sample texts the export is verified on: short and long, prose, list and table rows, odd characters.
 _VERIFY_TEXTS = [
     "What does a machine learning engineer do?",

@@ -39,7 +39,7 @@ from bot.chunking import content_hash, embedding_text, split_document
 from bot.embeddings import get_encoder, pack_vectors
 from bot.loaders import Article, LoadError, iter_files, parse, read_file, source_name
 from bot.settings import Settings
-from bot.store import get_collection, get_unit_collection, reset_collection
+from bot.store import PAGE, get_collection, get_unit_collection, reset_collection
 from bot.text import Unit, passage_units, unit_context, with_context
 
 log = logging.getLogger(__name__)
@@ -129,9 +129,8 @@ class IngestReport:
 def stored_articles(collection: Collection) -> dict[str, StoredArticle]:
     """What the collection holds, per article source, read in pages of metadata only."""
     stored: dict[str, StoredArticle] = defaultdict(StoredArticle)
-    page = 5000
-    for offset in range(0, collection.count(), page):
-        batch = collection.get(include=["metadatas"], limit=page, offset=offset)
+    for offset in range(0, collection.count(), PAGE):
+        batch = collection.get(include=["metadatas"], limit=PAGE, offset=offset)
         for chunk_id, meta in zip(batch["ids"], batch["metadatas"]):
             record = stored[str(meta.get("source"))]
             record.ids.add(chunk_id)

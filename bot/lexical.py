@@ -21,11 +21,11 @@ from collections.abc import Hashable
 
 from chromadb.api.models.Collection import Collection
 
+from bot.store import PAGE
 from bot.text import content_words, stem
 
 log = logging.getLogger(__name__)
 
-_PAGE = 5000  # ids / documents per Chroma read
 
 
 def tokens(text: str) -> list[str]:
@@ -81,8 +81,8 @@ class LexicalIndex:
         current = set(ids)
         words = {i: w for i, w in self._words.items() if i in current}
         new = [i for i in ids if i not in words]
-        for start in range(0, len(new), _PAGE):
-            batch = collection.get(ids=new[start:start + _PAGE], include=["documents", "metadatas"])
+        for start in range(0, len(new), PAGE):
+            batch = collection.get(ids=new[start:start + PAGE], include=["documents", "metadatas"])
             for chunk_id, document, metadata in zip(batch["ids"], batch["documents"], batch["metadatas"]):
                 words[chunk_id] = content_words(indexed_text(document or "", metadata or {}))
         self._build(words)
@@ -145,6 +145,6 @@ class LexicalIndex:
 def _all_ids(collection: Collection) -> list[str]:
     ids: list[str] = []
     total = collection.count()
-    for offset in range(0, total, _PAGE):
-        ids += collection.get(include=[], limit=_PAGE, offset=offset)["ids"]
+    for offset in range(0, total, PAGE):
+        ids += collection.get(include=[], limit=PAGE, offset=offset)["ids"]
     return ids

@@ -47,6 +47,8 @@ class Settings(BaseSettings):
     )
     max_message_chars: int = 2000
     max_history_turns: int = 40
+    widget_history_turns: int = Field(
+        20, ge=1, description="Earlier turns the widget sends with a question (the server accepts max_history_turns).")
     max_turn_chars: int = Field(
         8000, description="Longest earlier turn accepted in a conversation's history (an answer with its sources fits)."
     )

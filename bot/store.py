@@ -17,15 +17,20 @@ from chromadb.config import Settings as ChromaSettings
 
 from bot.embeddings import ChromaEmbeddingFunction
 from bot.settings import Settings
+from bot.text import http_url_problem
 
 log = logging.getLogger(__name__)
+
+# Records per Chroma read when a whole collection is read (ids, metadata, documents): few round trips at 100k
+# chunks, each read well within what one request or one SQLite query takes.
+PAGE = 5000
 
 
 def make_client(settings: Settings) -> ClientAPI:
     chroma_settings = ChromaSettings(anonymized_telemetry=False)
     if settings.chroma_url:
         url = urlparse(settings.chroma_url)
-        if url.scheme not in ("http", "https") or not url.hostname:
+        if http_url_problem(settings.chroma_url):
             raise ValueError(f"CAREERBOT_CHROMA_URL must look like http://host:port, got {settings.chroma_url!r}")
         return chromadb.HttpClient(
             host=url.hostname, port=url.port or (443 if url.scheme == "https" else 8000),

@@ -159,7 +159,8 @@ def widget_script(settings: Settings) -> bytes:
     """widget.js with the server's limits, and whether it takes feedback, written in, so the widget never holds a
     copy that could drift."""
     server = json.dumps({"maxMessageChars": settings.max_message_chars, "feedback": settings.log_conversations,
-                         "maxFeedbackChars": settings.max_feedback_chars})
+                         "maxFeedbackChars": settings.max_feedback_chars,
+                         "maxHistoryTurns": settings.widget_history_turns})
     return (STATIC / "widget.js").read_text(encoding="utf-8").replace(_WIDGET_SETTINGS, server).encode()
 
 

@@ -21,7 +21,6 @@
   var API = new URL(script.src, location.href).origin;
   var STORE_KEY = "careerbot-widget:" + API;
   var SERVER = /* settings: filled in by the server */ {};
-  var MAX_HISTORY_TURNS = 20;
   var MAX_STORED_MESSAGES = 100;
   // Icons (SVG paths) are drawn rather than emoji: many systems (headless Linux among them) have no emoji font.
   var CHAT_ICON = "M20 2H4a2 2 0 0 0-2 2v18l4-4h14a2 2 0 0 0 2-2V4a2 2 0 0 0-2-2zM6 9h12v2H6zm8 5H6v-2h8zm4-6H6V6h12z";
@@ -399,7 +398,7 @@
   function history() {
     return state.messages
       .filter(function (m) { return (m.role === "user" && !m.unanswered) || m.role === "assistant"; })
-      .slice(-MAX_HISTORY_TURNS)
+      .slice(-SERVER.maxHistoryTurns)
       .map(function (m) { return { role: m.role, content: m.text }; });
   }
 
