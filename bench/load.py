@@ -177,7 +177,7 @@ def recorded_count(settings: object, conversation_ids: set[str], expected: int, 
 def own_app() -> Iterator[tuple[str, Path]]:
     """`python app.py` on a free port with a temp store, a rate limit no bench can reach, and its exchange log in
     a temp folder; (its URL, that folder)."""
-    from tests.apprunner import running_app
+    from bot.testing.apprunner import running_app
 
     with tempfile.TemporaryDirectory(prefix="careerbot-bench-") as tmp:
         data = Path(tmp) / "data"

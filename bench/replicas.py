@@ -18,9 +18,9 @@ import sys
 import tempfile
 from pathlib import Path
 
-from tests.apprunner import KNOWLEDGE, REPO
-from tests.pgserver import PostgresServer
-from tests.services import Nginx, RedisServer, Replica, chroma_server
+from bot.testing.apprunner import KNOWLEDGE, REPO
+from bot.testing.pgserver import PostgresServer
+from bot.testing.services import Nginx, RedisServer, Replica, chroma_server
 
 
 TICK = os.sysconf("SC_CLK_TCK")

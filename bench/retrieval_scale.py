@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 
 import bot  # noqa: F401 - offline switches first
-from bench.ingest import _sentence, _TOPICS
+from bot.testing.corpus import TOPICS, sentence
 from bot.embeddings import get_embeddings, get_encoder, load_encoder, pack_vectors
 from bot.retrieval import ArticleRetriever
 from bot.settings import Settings, get_settings
@@ -54,7 +54,7 @@ def fill(settings: Settings, chunks: int, batch: int = 5000) -> float:
                   metadatas=[{"chunk_hash": chunk_id} for chunk_id in ids])
         collection.add(
             ids=ids, embeddings=vectors,
-            documents=[_sentence(rng, rng.choice(_TOPICS)) + " " + _sentence(rng, rng.choice(_TOPICS)) for _ in ids],
+            documents=[sentence(rng, rng.choice(TOPICS)) + " " + sentence(rng, rng.choice(TOPICS)) for _ in ids],
             metadatas=[{"source": f"a{(start + i) // 8}.md", "title": f"Article {(start + i) // 8}",
                         "chunk_hash": chunk_id} for i, chunk_id in enumerate(ids)],
         )

@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 import bot  # noqa: F401 - offline switches first
-from bench.siteserver import SiteServer, generated_site
+from bot.testing.siteserver import SiteServer, generated_site
 from bot.indexing import IngestReport, ingest
 from bot.settings import Settings
 from bot.sites import Site

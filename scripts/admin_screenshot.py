@@ -2,7 +2,7 @@
 
 A month of conversations is made up for it: questions written here (none from the evaluation sets) are
 answered for real by careerbot over the knowledge folder, recorded with times spread over the last 30 days,
-and some rated; then `python app.py` (tests/apprunner.py, as the load bench does) serves /admin and Debian's chromium signs in and takes the picture.
+and some rated; then `python app.py` (bot/testing/apprunner.py, as the load bench does) serves /admin and Debian's chromium signs in and takes the picture.
 """
 
 from __future__ import annotations
@@ -80,7 +80,7 @@ def seed(settings: Settings) -> None:
 
 
 def main() -> None:
-    from tests.apprunner import running_app
+    from bot.testing.apprunner import running_app
 
     root = Path(tempfile.mkdtemp(prefix="careerbot-admin-shot-"))
     token = secrets.token_urlsafe(24)

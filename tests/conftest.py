@@ -19,7 +19,7 @@ from bot.conversations import ConversationLog, Exchange, RecordedSource
 from bot.embeddings import get_encoder
 from bot.indexing import ingest
 from bot.settings import Settings
-from tests.apprunner import KNOWLEDGE, REPO, running_app
+from bot.testing.apprunner import KNOWLEDGE, REPO, running_app
 
 # One ONNX export of the model for the whole suite and every app or ingest.py it starts (each test's store
 # lives in its own temp folder, beside which the export would otherwise be redone).
@@ -361,7 +361,7 @@ def closed_api_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 @pytest.fixture(scope="session")
 def postgres() -> Iterator[object]:
     """A real PostgreSQL server for the session. If it can't start, the tests that need it fail, never skip."""
-    from tests.pgserver import PostgresServer
+    from bot.testing.pgserver import PostgresServer
 
     server = PostgresServer()
     try:

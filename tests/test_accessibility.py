@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.apprunner import running_app
+from bot.testing.apprunner import running_app
 from tests.conftest import made_exchange, make_settings, seed_log
 from tests.test_conversation_ui import DOCS, QUESTION, last_chat_answer
 from tests.test_ui import ask as ask_in_chat

@@ -19,7 +19,7 @@ from pydantic import SecretStr
 
 from bot.chain import CareerBot
 from bot.web.admin import SESSION_COOKIE
-from tests.apprunner import running_app
+from bot.testing.apprunner import running_app
 from tests.conftest import XSS_ARTICLE, knowledge_with, made_exchange, make_settings, seed_log
 
 TOKEN = "owner-token-4f9c2a7e1b"
@@ -303,7 +303,7 @@ def test_sessions_and_the_sign_in_throttle_hold_on_every_replica(careerbot: Care
     from fastapi.testclient import TestClient
 
     from bot.web.api import create_app
-    from tests.services import RedisServer
+    from bot.testing.services import RedisServer
 
     redis_server = RedisServer(tmp_path)
     redis_server.start()

@@ -1,6 +1,6 @@
 """The openai backend through the real chain and the real API, against a scripted OpenAI-compatible server.
 
-Only the remote model is fake (tests/fake_openai.py); retrieval, Chroma, the embedding model, the answer
+Only the remote model is fake (bot/testing/fake_openai.py); retrieval, Chroma, the embedding model, the answer
 check and the composer fallback are the real ones.
 """
 
@@ -18,9 +18,9 @@ from bot.chain import NOTICE_FAILED, NOTICE_UNVERIFIED, Answer, CareerBot
 from bot.indexing import ingest
 from bot.settings import Settings
 from bot.web.api import create_app
-from tests.apprunner import free_port
+from bot.testing.apprunner import free_port
 from tests.conftest import make_settings
-from tests.fake_openai import FakeOpenAI, first_sentence, passage, system_prompt, user_prompt
+from bot.testing.fake_openai import FakeOpenAI, first_sentence, passage, system_prompt, user_prompt
 
 SALARY = "What salary does a machine learning engineer earn?"
 OFF_TOPIC = "What's a good recipe for banana bread?"

@@ -3,12 +3,12 @@ the real embedding model; and the chain's handling of a model that fails halfway
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 
 import pytest
 from langchain_core.documents import Document
 
-from bench.calibrate_support import CASES
+from bot.testing.support_cases import CASES
 from bot.backends import BACKEND_NAMES, Composer, make_backend
 from bot.backends.base import AnswerBackend
 from bot.backends.openai import OpenAIBackend
@@ -16,6 +16,7 @@ from bot.backends.prompt import REWRITE_PROMPT, SYSTEM_PROMPT, as_data, user_mes
 from bot.backends.verify import SUPPORT_BOUND, Claim, Verifier, claims
 from bot.chain import NOTICE_FAILED, Answer, CareerBot
 from bot.settings import Settings
+from bot.testing.scripted import Scripted
 from tests.conftest import make_settings
 
 SALARY = "What salary does a machine learning engineer earn?"
@@ -78,7 +79,7 @@ def test_verifier(answer: str, problem: str | None) -> None:
 
 
 def test_support_bound_rejects_unsupported_calibration_sentences(careerbot: CareerBot) -> None:
-    """Guards SUPPORT_BOUND against drift of the embedding model or the scoring (bench/calibrate_support.py).
+    """Guards SUPPORT_BOUND against drift of the embedding model or the scoring (bot/testing/support_cases.py, bench/calibrate_support.py).
     The bound errs towards rejecting: every unsupported sentence falls below it, two faithful ones may too."""
     verifier, good, bad = Verifier(), [], []
     for question, (supported, unsupported) in CASES.items():
@@ -88,20 +89,6 @@ def test_support_bound_rejects_unsupported_calibration_sentences(careerbot: Care
         bad += verifier.support([Claim(t, every) for t in unsupported], passages)
     assert max(bad) < SUPPORT_BOUND, sorted(bad)
     assert sum(score >= SUPPORT_BOUND for score in good) >= len(good) - 2, sorted(good)
-
-
-class Scripted(AnswerBackend):
-    """A model that writes the given pieces, then optionally breaks (as a dropped connection would)."""
-
-    name = "scripted"
-
-    def __init__(self, pieces: list[str], error: Exception | None = None) -> None:
-        self.pieces, self.error = pieces, error
-
-    def stream(self, question: str, passages: Sequence[Document]) -> Iterator[str]:
-        yield from self.pieces
-        if self.error:
-            raise self.error
 
 
 def scripted_bot(settings: Settings, backend: AnswerBackend) -> CareerBot:

@@ -6,7 +6,7 @@ import re
 import subprocess
 import sys
 
-from tests.apprunner import REPO
+from bot.testing.apprunner import REPO
 
 
 def test_fifty_concurrent_conversations_lose_no_record():

@@ -15,7 +15,7 @@ import pytest
 
 from bot.chain import CareerBot
 from bot.indexing import ingest
-from tests.apprunner import free_port
+from bot.testing.apprunner import free_port
 from tests.conftest import make_settings
 from tests.test_indexing import ROBOTICS
 

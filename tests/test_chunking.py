@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from langchain_core.documents import Document
 
-from bench.ingest import article_text
+from bot.testing.corpus import article_text
 from bot.chunking import embedding_text, split_document, word_count
 
 

@@ -211,7 +211,7 @@ def test_postgresql_stopped_mid_run_costs_no_answer_and_one_log_line(
     from fastapi.testclient import TestClient
 
     from bot.web.api import create_app
-    from tests.pgserver import PostgresServer
+    from bot.testing.pgserver import PostgresServer
 
     server = PostgresServer()
     try:

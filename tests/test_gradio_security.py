@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import pytest
 
-from tests.apprunner import REPO
+from bot.testing.apprunner import REPO
 from tests.conftest import MARKDOWN_SOURCE_NAME, Tracker, new_client
 
 QUESTION = "What does a machine learning engineer do?"

@@ -18,7 +18,7 @@ import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings as hypothesis_settings, strategies as st
 
-from tests.apprunner import running_app
+from bot.testing.apprunner import running_app
 from tests.conftest import new_client
 
 QUESTION = "What does a machine learning engineer do?"

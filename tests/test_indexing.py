@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from bench.ingest import article_text
+from bot.testing.corpus import article_text
 from bot.chain import CareerBot
 from bot.indexing import ingest
 from bot.retrieval import ArticleRetriever

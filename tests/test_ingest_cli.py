@@ -12,10 +12,10 @@ import time
 from pathlib import Path
 
 
-from bench.ingest import write_corpus
+from bot.testing.corpus import write_corpus
 from bot.indexing import ingest
 from bot.settings import Settings
-from tests.apprunner import REPO, free_port
+from bot.testing.apprunner import REPO, free_port
 from tests.test_indexing import snapshot
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from bot.web.ratelimit import LimitStorage, QuestionLimit, SlidingWindowLimiter
-from tests.services import RedisServer
+from bot.testing.services import RedisServer
 
 
 @pytest.fixture

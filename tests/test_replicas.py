@@ -23,10 +23,10 @@ import httpx
 import pytest
 
 from bot.indexing import ingest
-from tests.apprunner import KNOWLEDGE, REPO
+from bot.testing.apprunner import KNOWLEDGE, REPO
 from tests.conftest import make_settings
-from tests.pgserver import PostgresServer
-from tests.services import Nginx, RedisServer, Replica, chroma_server
+from bot.testing.pgserver import PostgresServer
+from bot.testing.services import Nginx, RedisServer, Replica, chroma_server
 from tests.test_chroma_server import VET
 
 pytestmark = pytest.mark.replicas

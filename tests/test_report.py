@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.apprunner import REPO
+from bot.testing.apprunner import REPO
 from tests.conftest import made_exchange, make_settings, seed_log
 
 

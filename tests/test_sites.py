@@ -8,14 +8,14 @@ from collections.abc import Iterator
 
 import pytest
 
-from bench.siteserver import Route, SiteServer, generated_site
+from bot.testing.siteserver import Route, SiteServer, generated_site
 from bot.chain import CareerBot
 from bot.indexing import IngestReport, ingest
 from bot.settings import Settings
 from bot.loaders import LoadError
 from bot.sites import Site, read_listing
 from bot.store import get_collection
-from tests.apprunner import free_port
+from bot.testing.apprunner import free_port
 from tests.test_indexing import chunk_texts, snapshot
 from tests.test_ingest_cli import _kill_once_stored, finish, run_cli
 from tests.test_loaders import ARTICLE, HTML_PAGE, PDF_LINES, pdf_bytes

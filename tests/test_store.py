@@ -4,7 +4,7 @@ import sys
 from bot.chain import CareerBot
 from bot.indexing import ingest
 from bot.settings import Settings
-from tests.apprunner import KNOWLEDGE, REPO
+from bot.testing.apprunner import KNOWLEDGE, REPO
 
 KAGGLE = """---
 title: Kaggle competitions for beginners

@@ -6,7 +6,7 @@ from __future__ import annotations
 import signal
 import time
 
-from bench.ingest import article_text
+from bot.testing.corpus import article_text
 from bot.chain import CareerBot
 from bot.settings import Settings
 from bot.store import live_collection

@@ -14,7 +14,7 @@ from email.utils import formatdate
 from html import escape
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from bench.ingest import article_text
+from bot.testing.corpus import article_text
 
 
 @dataclass

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.apprunner import REPO, free_port, wait_healthy
+from bot.testing.apprunner import REPO, free_port, wait_healthy
 
 NGINX_SITE = REPO / "deploy" / "nginx.conf"
 # The addresses deploy/nginx.conf names, replaced by the test's own ports.

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import httpx
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]  # the checkout: app.py, knowledge/, deploy/
 KNOWLEDGE = REPO / "knowledge"
 
 
