@@ -125,7 +125,7 @@ class Settings(BaseSettings):
     gap_max_questions: int = Field(
         3000, ge=2, description="Content gaps group at most this many distinct questions (the most recent).")
 
-    backend: Literal["composer", "openai", "local"] = "composer"
+    backend: str = Field("composer", description="The answer backend: a name in bot.backends.BACKENDS.")
     llm_base_url: str = "http://127.0.0.1:11434/v1"
     llm_model: str = "llama3.2"
     llm_api_key: str | None = None
@@ -153,6 +153,15 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return [item.strip() for item in value.split(",") if item.strip()]
         return value
+
+    @field_validator("backend")
+    @classmethod
+    def _known_backend(cls, name: str) -> str:
+        from bot.backends import BACKENDS  # imported here: the backends import modules that read settings
+
+        if name not in BACKENDS:
+            raise ValueError(f"unknown backend {name!r}; choose one of {', '.join(BACKENDS)}")
+        return name
 
     @field_validator("admin_token")
     @classmethod

@@ -3,30 +3,41 @@
 `composer` (offline, extractive, always available) is the default and the fallback of every other one;
 `openai` asks any OpenAI-compatible chat server; `local` runs the bundled SmolLM2 (requirements-llm.txt).
 Generated answers are checked by bot/backends/verify.py before the chain shows them.
+
+A backend is one module with one `AnswerBackend` subclass, and one line in `BACKENDS` below: its name and
+where the class lives, imported only when it is chosen (a backend's optional dependencies stay optional).
+Its traits (`needs_check`, `concurrency()`) are on the class. Settings, the CLIs' `--backend` choices and the
+web layer's answer gate all read this registry.
 """
 
 from __future__ import annotations
 
+from importlib import import_module
+
 from bot.backends.base import AnswerBackend
 from bot.backends.composer import Composer
 
-__all__ = ["BACKEND_NAMES", "AnswerBackend", "Composer", "make_backend"]
+__all__ = ["BACKENDS", "BACKEND_NAMES", "AnswerBackend", "Composer", "backend_class", "make_backend"]
 
-BACKEND_NAMES = ("composer", "openai", "local")
+# name -> "module:Class", or the class itself.
+BACKENDS: dict[str, str | type[AnswerBackend]] = {
+    "composer": Composer,
+    "openai": "bot.backends.openai:OpenAIBackend",
+    "local": "bot.backends.local:LocalBackend",
+}
+BACKEND_NAMES = tuple(BACKENDS)  # the built-in ones, for argparse choices
+
+
+def backend_class(name: str) -> type[AnswerBackend]:
+    target = BACKENDS.get(name)
+    if target is None:
+        raise ValueError(f"unknown backend {name!r}; choose one of {', '.join(BACKENDS)}")
+    if isinstance(target, str):
+        module, _, attribute = target.partition(":")
+        target = getattr(import_module(module), attribute)
+    return target
 
 
 def make_backend(name: str, settings: object | None = None) -> AnswerBackend:
-    """Backends with optional dependencies are imported only when chosen."""
-    if name == "composer":
-        return Composer()
-    if name == "openai":
-        from bot.backends.openai import OpenAIBackend
-
-        if settings is None:
-            raise ValueError("the openai backend needs settings (llm_base_url, llm_model, ...)")
-        return OpenAIBackend.from_settings(settings)
-    if name == "local":
-        from bot.backends.local import LocalBackend
-
-        return LocalBackend()
-    raise ValueError(f"unknown backend {name!r}; choose one of {', '.join(BACKEND_NAMES)}")
+    """The backend called `name`, built from settings (backends that need none take None)."""
+    return backend_class(name).from_settings(settings)

@@ -13,6 +13,17 @@ class AnswerBackend(ABC):
     # A model's text is checked against the passages before it is shown; the composer's is their own words.
     needs_check: bool = True
 
+    @classmethod
+    def from_settings(cls, settings: object | None) -> AnswerBackend:
+        """The backend as Settings configure it; one that needs no settings ignores them."""
+        return cls()
+
+    @classmethod
+    def concurrency(cls) -> int:
+        """How many answers may start (retrieve, then write) at once. A model server bounds a generating
+        backend, and its first token can take seconds, so the gate is wide and only stops a stampede."""
+        return 32
+
     @abstractmethod
     def stream(self, question: str, passages: Sequence[Document]) -> Iterator[str]:
         """Yield the answer text in pieces as it is produced (the chain's one answer path streams)."""

@@ -19,6 +19,7 @@ passage's metadata (`unit_vectors`, by the retriever), so answering embeds only 
 from __future__ import annotations
 
 import math
+import os
 import re
 from collections import Counter
 from collections.abc import Iterator, Sequence
@@ -105,6 +106,12 @@ class Weights:
 class Composer(AnswerBackend):
     name = "composer"
     needs_check = False  # every unit is copied from the passage it cites
+
+    @classmethod
+    def concurrency(cls) -> int:
+        """The embedding model is CPU-bound and uses every core per call, so more answers at once only thrash:
+        on 2 cores, 4 at a time answered ~40% more questions per second than 50 at a time."""
+        return 2 * (os.cpu_count() or 2)
 
     def __init__(self, weights: Weights | None = None) -> None:
         self.weights = weights or Weights()

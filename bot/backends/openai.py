@@ -23,7 +23,9 @@ class OpenAIBackend(AnswerBackend):
         self.base_url, self.model, self.api_key, self.timeout_s = base_url, model, api_key, timeout_s
 
     @classmethod
-    def from_settings(cls, settings: object) -> "OpenAIBackend":
+    def from_settings(cls, settings: object | None) -> OpenAIBackend:
+        if settings is None:
+            raise ValueError("the openai backend needs settings (llm_base_url, llm_model, ...)")
         return cls(settings.llm_base_url, settings.llm_model, settings.llm_api_key, settings.llm_timeout_s)
 
     @cached_property

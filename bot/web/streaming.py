@@ -3,13 +3,13 @@ and with the pieces a backend writes in quick succession moved across threads in
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import AsyncIterator, Iterator
 from itertools import islice
 
 from anyio import CapacityLimiter, to_thread
 
+from bot.backends import backend_class
 from bot.chain import Answer
 from bot.settings import Settings
 
@@ -19,12 +19,9 @@ _DRAIN_S = 0.02
 
 
 def answer_gate(settings: Settings) -> CapacityLimiter:
-    """How many answers may start (retrieve: embed the question, search Chroma) at once. The embedding model
-    is CPU-bound and uses every core per call, so more at once only thrash: on 2 cores, 4 at a time answered
-    ~40% more questions per second than 50 at a time. A model server bounds a generating backend instead, and
-    its first token can take seconds, so there the gate is wide and only stops a stampede."""
-    cores = os.cpu_count() or 2
-    return CapacityLimiter(2 * cores if settings.backend == "composer" else 32)
+    """How many answers may start (retrieve: embed the question, search Chroma) at once: the backend's own
+    `concurrency()`."""
+    return CapacityLimiter(backend_class(settings.backend).concurrency())
 
 
 async def batches(pieces: Iterator[str | Answer], gate: CapacityLimiter) -> AsyncIterator[list[str | Answer]]:

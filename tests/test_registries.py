@@ -1,0 +1,46 @@
+"""Each seam grows by one new class plus one registration line: a toy backend, a toy loader and a toy web
+source registered here are used by the real settings, chain, ingest and web layer, with nothing else edited."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+
+import pytest
+from langchain_core.documents import Document
+
+from bot.backends import BACKENDS, AnswerBackend, make_backend
+from bot.chain import CareerBot
+from bot.settings import Settings
+from bot.web.streaming import answer_gate
+from tests.conftest import make_settings
+
+
+class Echo(AnswerBackend):
+    """Answers with the first passage, cited; a toy with the traits of a generating backend."""
+
+    name = "echo"
+
+    @classmethod
+    def concurrency(cls) -> int:
+        return 3
+
+    def stream(self, question: str, passages: Sequence[Document]) -> Iterator[str]:
+        yield passages[0].page_content.split(". ")[0] + "."
+        yield " [1]"
+
+
+def test_a_registered_backend_is_chosen_by_settings_and_answers_through_the_chain(
+        monkeypatch: pytest.MonkeyPatch, seeded_settings: Settings) -> None:
+    with pytest.raises(ValueError, match="unknown backend 'echo'"):
+        make_settings(backend="echo")
+    monkeypatch.setitem(BACKENDS, "echo", Echo)  # the registration line
+    settings = make_settings(knowledge_dir=seeded_settings.knowledge_dir, store_dir=seeded_settings.store_dir,
+                             data_dir=seeded_settings.data_dir, backend="echo")
+    assert isinstance(make_backend("echo", settings), Echo) and answer_gate(settings).total_tokens == 3
+    answer = CareerBot(settings).answer("What salary does a machine learning engineer earn?")
+    assert answer.backend == "echo" and answer.notice is None and answer.text.endswith("[1]") and answer.sources
+
+
+def test_a_backend_named_by_its_module_is_imported_only_when_chosen(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(BACKENDS, "echo", "tests.test_registries:Echo")
+    assert type(make_backend("echo")) is Echo
