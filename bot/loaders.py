@@ -22,7 +22,6 @@ from bot.text import MARKDOWN_HEADING, MARKDOWN_ITEM, plain_text, split_sentence
 if TYPE_CHECKING:
     from bot.settings import Settings
 
-SUPPORTED_SUFFIXES = (".md", ".markdown", ".txt", ".html", ".htm", ".pdf")
 
 
 class LoadError(Exception):
@@ -290,6 +289,34 @@ def _first_heading_title(text: str) -> str | None:
     return match.group(1).strip() if match else None
 
 
+@dataclass(frozen=True)
+class Loader:
+    load: Callable[[Article], Document]
+    content_types: tuple[str, ...] = ()  # web pages served as these are parsed with this loader
+
+
+# The one list of what careerbot reads: file suffix -> loader. Files are picked by it (ingest, --watch), web
+# pages by its content types (bot/sites.py). A format is one function and its `@loader(...)` line.
+LOADERS: dict[str, Loader] = {}
+
+
+def loader(*suffixes: str, content_types: tuple[str, ...] = ()) -> Callable[[Callable[[Article], Document]],
+                                                                            Callable[[Article], Document]]:
+    """Registers a loader for files with these suffixes and for web pages of these content types (which are
+    parsed as the first suffix)."""
+    def register(load: Callable[[Article], Document]) -> Callable[[Article], Document]:
+        for index, suffix in enumerate(suffixes):
+            LOADERS[suffix] = Loader(load, content_types if index == 0 else ())
+        return load
+    return register
+
+
+def suffix_for(content_type: str) -> str | None:
+    """The suffix a web page of this content type is parsed as, or None if careerbot reads no such page."""
+    return next((suffix for suffix, found in LOADERS.items() if content_type in found.content_types), None)
+
+
+@loader(".md", ".markdown", content_types=("text/markdown", "text/x-markdown"))
 def load_markdown(article: Article) -> Document:
     import frontmatter
 
@@ -304,6 +331,7 @@ def load_markdown(article: Article) -> Document:
     return _document(article, text, **meta)
 
 
+@loader(".txt", content_types=("text/plain",))
 def load_text(article: Article) -> Document:
     title, rest = _title_line(_decode(article.data))
     text = clean_text(rest, detect_headings=True)
@@ -313,6 +341,7 @@ def load_text(article: Article) -> Document:
     return _document(article, text, title=title or Path(article.source).stem)
 
 
+@loader(".html", ".htm", content_types=("text/html", "application/xhtml+xml"))
 def load_html(article: Article) -> Document:
     """Main text as Markdown (headings, lists and tables kept), without the page's furniture (trafilatura)."""
     import trafilatura
@@ -372,6 +401,7 @@ def _prepare_html(html: str) -> str:
     return lxml.html.tostring(root, encoding="unicode")
 
 
+@loader(".pdf", content_types=("application/pdf",))
 def load_pdf(article: Article) -> Document:
     from pypdf import PdfReader
     from pypdf.errors import PdfReadError
@@ -403,21 +433,11 @@ def _unwrap_pdf_page(page: str) -> str:
     return "\n\n".join(p for p in paragraphs if p)
 
 
-LOADERS: dict[str, Callable[[Article], Document]] = {
-    ".md": load_markdown,
-    ".markdown": load_markdown,
-    ".txt": load_text,
-    ".html": load_html,
-    ".htm": load_html,
-    ".pdf": load_pdf,
-}
-
-
 def parse(article: Article) -> Document:
-    loader = LOADERS.get(article.suffix)
-    if loader is None:
+    found = LOADERS.get(article.suffix)
+    if found is None:
         raise LoadError(f"unsupported file type {article.suffix or '(none)'}")
-    document = loader(article)
+    document = found.load(article)
     if len(document.page_content.split()) < 5:
         raise LoadError("no article text (empty after cleaning)")
     return document
@@ -448,7 +468,7 @@ def iter_files(path: Path) -> Iterator[Path]:
         yield path
         return
     for candidate in sorted(path.rglob("*")):
-        if candidate.is_file() and candidate.suffix.lower() in SUPPORTED_SUFFIXES and not candidate.name.startswith("."):
+        if candidate.is_file() and candidate.suffix.lower() in LOADERS and not candidate.name.startswith("."):
             yield candidate
 
 

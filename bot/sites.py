@@ -17,7 +17,7 @@ from __future__ import annotations
 import gzip
 import io
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Literal
@@ -28,17 +28,13 @@ import httpx
 from tqdm import tqdm
 
 from bot.indexing import Gone, Ignored, Loaded, StoredArticle, Unchanged
-from bot.loaders import Article, LoadError, parse
+from bot.loaders import LOADERS, Article, LoadError, parse, suffix_for
 from bot.text import http_url_problem
 
 if TYPE_CHECKING:
     from bot.settings import Settings
 
 ROBOTS_AGENT = "careerbot"  # the product token robots.txt rules name
-_SUFFIX_BY_CONTENT_TYPE = {
-    "text/html": ".html", "application/xhtml+xml": ".html", "application/pdf": ".pdf",
-    "text/markdown": ".md", "text/x-markdown": ".md", "text/plain": ".txt",
-}
 _REDIRECTS = {301, 302, 303, 307, 308}
 _LISTING_MAX_BYTES = 50 * 2**20  # sitemaps.org's limit for one (uncompressed) sitemap
 _MAX_SITEMAPS = 1000  # nested sitemaps read per site, as a guard against generated loops
@@ -98,7 +94,7 @@ class Fetcher:
         return None if rules.can_fetch(ROBOTS_AGENT, url) else Ignored("disallowed by robots.txt")
 
     def fetch(self, url: str, *, max_bytes: int, headers: Mapping[str, str] | None = None,
-              content_types: Mapping[str, str] | None = None, site: str | None = None) -> Response:
+              content_types: Collection[str] | None = None, site: str | None = None) -> Response:
         """GET `url`, following redirects (only within `site`'s host when given); raises LoadError (Gone for
         404/410) with the one-line reason. With `content_types`, other types are refused before their body."""
         seen = [url]
@@ -117,7 +113,7 @@ class Fetcher:
             seen.append(target)
 
     def _get(self, url: str, max_bytes: int, headers: Mapping[str, str],
-             content_types: Mapping[str, str] | None) -> Response:
+             content_types: Collection[str] | None) -> Response:
         """One request; a redirect is returned, not followed."""
         self._wait_turn(url)
         deadline = time.monotonic() + self.settings.url_timeout_s
@@ -389,7 +385,7 @@ class Site:
         try:
             # One page given on its own may move to another host, as in a browser; a site's pages may not.
             response = self._fetcher.fetch(url, max_bytes=int(self.settings.max_page_mb * 2**20),
-                                           headers=_conditional_headers(stored), content_types=_PAGE_TYPES,
+                                           headers=_conditional_headers(stored), content_types=_page_types(),
                                            site=None if self.kind == "page" else self.url)
         except Gone as error:
             self._gone.add(url)
@@ -423,13 +419,14 @@ def _worth_crawling(link: str, area: str) -> bool:
     return in_area and extension_filter(urlsplit(link).path) and not is_not_crawlable(link)
 
 
-# Pages are parsed by their content type; an empty one is judged by the URL's suffix (see _article).
-_PAGE_TYPES = {**_SUFFIX_BY_CONTENT_TYPE, "": ""}
+def _page_types() -> set[str]:
+    """The content types a page may have: those of the loaders, and none (then the URL's suffix decides)."""
+    return {content_type for found in LOADERS.values() for content_type in found.content_types} | {""}
 
 
 def _article(url: str, response: Response) -> Article:
     by_name = PurePosixPath(urlsplit(response.url).path).suffix.lower()
-    suffix = _SUFFIX_BY_CONTENT_TYPE.get(response.content_type) or by_name or ".html"
+    suffix = suffix_for(response.content_type) or by_name or ".html"
     return Article(source=url, data=response.data, suffix=suffix, url=response.url)
 
 

@@ -11,14 +11,14 @@ from collections.abc import Callable
 from pathlib import Path
 
 from bot.indexing import IngestReport, ingest
-from bot.loaders import SUPPORTED_SUFFIXES
+from bot.loaders import LOADERS
 from bot.settings import Settings
 
 
 def is_article(_change: object, path: str) -> bool:
     """Changes worth a pass: supported files, not hidden ones (editors' swap and lock files)."""
     name = Path(path).name
-    return Path(name).suffix.lower() in SUPPORTED_SUFFIXES and not name.startswith(".")
+    return Path(name).suffix.lower() in LOADERS and not name.startswith(".")
 
 
 def watch_folder(folder: Path, settings: Settings, on_sync: Callable[[IngestReport], None],

@@ -44,3 +44,24 @@ def test_a_registered_backend_is_chosen_by_settings_and_answers_through_the_chai
 def test_a_backend_named_by_its_module_is_imported_only_when_chosen(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(BACKENDS, "echo", "tests.test_registries:Echo")
     assert type(make_backend("echo")) is Echo
+
+
+def test_a_registered_loader_reads_its_files_and_pages(monkeypatch: pytest.MonkeyPatch, settings: Settings) -> None:
+    from bot import loaders, sites
+    from bot.indexing import ingest
+    from bot.watch import is_article
+
+    monkeypatch.setitem(loaders.LOADERS, ".csv", None)  # so the registration below is undone after the test
+
+    @loaders.loader(".csv", content_types=("text/csv",))  # the registration line
+    def load_csv(article: loaders.Article) -> Document:
+        rows = article.data.decode().splitlines()
+        return Document(page_content="\n".join(f"- {row.replace(',', ': ')}" for row in rows),
+                        metadata={"source": article.source, "title": "Pay table", "path": article.path})
+
+    table = settings.knowledge_dir / "pay.csv"
+    table.write_text("Data engineer,130K to 180K a year in the United States\nAnalyst,90K to 120K a year in Ohio\n")
+    assert list(loaders.iter_files(settings.knowledge_dir)) == [table] and is_article(None, str(table))
+    assert loaders.suffix_for("text/csv") == ".csv" and "text/csv" in sites._page_types()
+    report = ingest([str(settings.knowledge_dir)], settings, progress=False)
+    assert report.added == ["pay.csv"] and not report.failed
