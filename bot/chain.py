@@ -127,13 +127,15 @@ class CareerBot:
         return RunnablePassthrough.assign(
             query=RunnableLambda(lambda x: standalone_query(x["question"], x.get("history") or ())),
             judged=RunnableLambda(lambda x: judged_question(x["question"], x.get("history") or ())),
-        ) | RunnableLambda(self._spelled_out) | RunnablePassthrough.assign(
+        ) | RunnableLambda(self._normalised) | RunnablePassthrough.assign(
             passages=RunnableLambda(lambda x: self.retriever.search(x["query"], x["judged"])))
 
-    def _spelled_out(self, context: dict) -> dict:
-        """The query and question with the library's phrase after each acronym it doesn't use itself."""
-        phrases = self.retriever.acronyms(context["query"])
-        return {**context, **{key: spell_out(context[key], phrases) for key in ("query", "question", "judged")}}
+    def _normalised(self, context: dict) -> dict:
+        """The query and question with typos corrected against the library's words, and the library's phrase
+        after each acronym it doesn't use itself."""
+        corrected = {key: self.retriever.corrected(context[key]) for key in ("query", "question", "judged")}
+        phrases = self.retriever.acronyms(corrected["query"])
+        return {**context, **{key: spell_out(text, phrases) for key, text in corrected.items()}}
 
     @cached_property
     def chain(self) -> Runnable:

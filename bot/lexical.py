@@ -122,12 +122,16 @@ class LexicalIndex:
     def document_frequency(self, token: str) -> int:
         return self._document_frequency.get(token, 0)
 
+    def knows(self, word: str) -> bool:
+        """Whether some article writes this very word."""
+        return word.lower() in self._by_prefix.get(word[:2].lower(), {})
+
     def misspelt(self, word: str) -> str | None:
-        """The token of the library word that `word` misspells (an edit or two away, same first two
-        letters: "salery" -> salary), if any."""
+        """The library word that `word` misspells (an edit or two away, same first two letters: "salery" ->
+        salary), if any."""
         words = self._by_prefix.get(word[:2].lower(), {})
         close = difflib.get_close_matches(word.lower(), list(words), n=1, cutoff=0.8)
-        return words[close[0]] if close else None
+        return close[0] if close else None
 
     def completed(self, word: str) -> str | None:
         """The token of the most common library word that `word` abbreviates ("math" -> mathematics, "stats"

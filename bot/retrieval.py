@@ -15,7 +15,7 @@ from bot.embeddings import embed_query, is_dictionary_word
 from bot.lexical import LexicalIndex, indexed_text, tokens
 from bot.settings import Settings
 from bot.store import Revision, count_revision
-from bot.text import (as_typed, asked, capitalised_acronyms, concepts, expand_acronyms, misspells_stopword,
+from bot.text import (as_typed, asked, capitalised_acronyms, concepts, expand_acronyms, misspelt_stopword,
                       spelled_in, stem)
 
 # Words by which a follow-up keeps the earlier subject ("how much do *they* earn?").
@@ -29,6 +29,7 @@ _REFERRING = re.compile(
 )
 _SAME_SUBJECT = re.compile(rf"\b({_SAME_SUBJECT_WORDS})\b", re.IGNORECASE)
 _CONTENT_WORD = re.compile(r"[a-z][a-z+#.-]{3,}", re.IGNORECASE)
+_LONG_WORD = re.compile(r"\b[a-z]{6,}\b", re.IGNORECASE)  # in a shorter word, one edit makes another word ("chops")
 
 
 def _previous_question(question: str, history: Sequence[dict]) -> str | None:
@@ -129,9 +130,7 @@ class ArticleRetriever(BaseRetriever):
 
     def rank(self, query: str) -> list[Document]:
         """Every candidate, best first, without the decline check."""
-        collection = self.collection if isinstance(self.collection, Collection) else self.collection()
-        revision = self.revision(collection)
-        self.lexical.sync(collection, revision)
+        collection, revision = self._synced()
         ranked = self._ranked.get((query, revision))
         if ranked is None:
             vector = embed_query(query)
@@ -141,6 +140,26 @@ class ArticleRetriever(BaseRetriever):
                 self._ranked.clear()
             self._ranked[(query, revision)] = ranked
         return list(ranked)
+
+    def corrected(self, text: str) -> str:
+        """The text with each typo replaced by the library word or stopword it misspells ("wat does a machin
+        lerning enginer do" -> "... machine learning engineer do"): the model then embeds words it knows, and
+        the passages that use them come up. A word the library or the model's vocabulary knows is left as
+        typed."""
+        self._synced()
+        return _LONG_WORD.sub(lambda m: self._spelling(m.group(0)), text)
+
+    def _spelling(self, word: str) -> str:
+        if self.lexical.knows(word) or is_dictionary_word(word):
+            return word
+        return misspelt_stopword(word) or self.lexical.misspelt(word) or word
+
+    def _synced(self) -> tuple[Collection, Revision]:
+        """The current collection and its revision, with the lexical index brought in line with it."""
+        collection = self.collection if isinstance(self.collection, Collection) else self.collection()
+        revision = self.revision(collection)
+        self.lexical.sync(collection, revision)
+        return collection, revision
 
     def acronyms(self, query: str) -> dict[str, str]:
         """Acronyms in the query that the library never writes as such, with the phrase the query's
@@ -188,9 +207,10 @@ class ArticleRetriever(BaseRetriever):
             return completed
         if len(word) < 5 or is_dictionary_word(word):
             return token
-        if misspells_stopword(word):
+        if misspelt_stopword(word):
             return None
-        return self.lexical.misspelt(word) or token
+        found = self.lexical.misspelt(word)
+        return stem(found) if found else token
 
     def _with_unit_vectors(self, passages: list[Document]) -> list[Document]:
         """The passages with their units' vectors in `metadata["unit_vectors"]`, where stored."""

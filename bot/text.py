@@ -196,16 +196,23 @@ def concepts(text: str) -> list[tuple[str, ...]]:
     return spelled + [(word,) for word in content_words(_SPELLED_OUT.sub(" ", text))]
 
 
-def misspells_stopword(word: str) -> bool:
-    """Whether the word is a stopword typed wrong ("actualy", "realy", "lerning"): it then carries no subject."""
+def misspelt_stopword(word: str) -> str | None:
+    """The stopword the word is a typo of ("actualy" -> actually, "lerning" -> learning): a word that then
+    carries no subject."""
     word = word.lower()
     similar = [w for w in _STOPWORDS if w[:2] == word[:2] and len(w) > 3]
-    return bool(difflib.get_close_matches(word, similar, n=1, cutoff=0.85))
+    found = difflib.get_close_matches(word, similar, n=1, cutoff=0.85)
+    return found[0] if found else None
 
 
 def capitalised_acronyms(text: str) -> list[str]:
     """Words of the text written as acronyms that `ACRONYMS` doesn't spell out."""
-    return [a for a in dict.fromkeys(_CAPITALS.findall(text)) if a not in ACRONYMS]
+    return [a for a in written_acronyms(text) if a not in ACRONYMS]
+
+
+def written_acronyms(text: str) -> list[str]:
+    """The words of the text written in capitals ("what does STAR stand for?" -> STAR), once each."""
+    return list(dict.fromkeys(_CAPITALS.findall(text)))
 
 
 def spell_out(text: str, phrases: dict[str, str]) -> str:

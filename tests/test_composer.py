@@ -176,3 +176,19 @@ def test_a_follow_up_is_answered_for_its_last_question_with_the_earlier_one_as_c
     answer = Composer().compose("what are the rounds of a data interview? what do they want to hear in the "
                                 "modeling one?", [ROUNDS, MODELING])
     assert answer.startswith("In the modeling round they want to hear you name the grain")
+
+
+STAR_INTRO = passage("STAR is the framework that guides recommend for behavioral interviews.", score=0.7)
+
+
+def test_what_an_acronym_stands_for_is_answered_by_the_words_that_spell_it():
+    spelled = passage("Each answer moves through four beats. It stands for Situation, Task, Action and Result.")
+    answer = Composer().compose("what does STAR stand for in behavioral interviews?", [STAR_INTRO, spelled])
+    assert answer.startswith("It stands for Situation, Task, Action and Result.")
+
+
+def test_an_acronym_spelled_by_the_items_of_a_list_is_answered_with_the_list():
+    rows = passage("The four letters each name a part of the answer:\n- S — Situation: the context\n"
+                   "- T — Task: your part\n- A — Action: what you did\n- R — Result: how it ended")
+    answer = Composer().compose("what does STAR stand for in behavioral interviews?", [STAR_INTRO, rows])
+    assert "S — Situation: the context; T — Task: your part; A — Action: what you did; R — Result" in answer

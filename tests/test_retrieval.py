@@ -176,3 +176,13 @@ def test_a_question_is_searched_and_judged_without_its_markup_and_web_addresses(
     # The parts of an address (host, port, path) would count as words no article uses.
     noisy = "![q](http://127.0.0.1:41179/q.png) [click](http://127.0.0.1:41179/l) `code` what do potters earn?"
     assert standalone_query(noisy) == judged_question(noisy) == "click code what do potters earn?"
+
+
+def test_typos_are_corrected_against_the_library_before_searching(library_bot: CareerBot):
+    corrected = library_bot.retriever.corrected
+    assert corrected("how long do bootcmaps actualy take?") == "how long do bootcamps actually take?"
+    # A word the library or the model knows stays, and a short word is not "corrected" into another one.
+    assert corrected("do bootcamps teach statistics or tech chops?") == "do bootcamps teach statistics or tech chops?"
+    context = library_bot.retrieval_chain.invoke({"question": "how long do full-time bootcmaps run?", "history": []})
+    assert context["query"] == "how long do full-time bootcamps run?"
+    assert "12 to 16 weeks" in context["passages"][0].page_content

@@ -1,4 +1,4 @@
-from bot.text import capitalised_acronyms, concepts, misspells_stopword, spell_out, spelled_in, split_questions
+from bot.text import capitalised_acronyms, concepts, misspelt_stopword, spell_out, spelled_in, split_questions
 
 TEXTS = [
     "A site reliability engineer keeps services up. Most site reliability engineers are on call.",
@@ -34,8 +34,8 @@ def test_an_acronym_and_its_phrase_are_one_concept():
 
 
 def test_a_misspelt_stopword_is_recognised_and_a_real_word_is_not():
-    assert misspells_stopword("actualy") and misspells_stopword("realy")
-    assert not misspells_stopword("salary") and not misspells_stopword("stats")
+    assert misspelt_stopword("actualy") == "actually" and misspelt_stopword("realy") == "really"
+    assert not misspelt_stopword("salary") and not misspelt_stopword("stats")
 
 
 def test_questions_split_at_each_question_mark_whatever_the_case():

@@ -28,8 +28,8 @@ from dataclasses import dataclass, field
 from langchain_core.documents import Document
 
 from bot.backends.base import AnswerBackend
-from bot.text import (Unit, asked, content_stems, expand_acronyms, passage_units, split_questions, split_sentences,
-                      stem, unit_context, with_context)
+from bot.text import (Unit, asked, content_stems, content_words, expand_acronyms, passage_units, spelled_in, split_questions,
+                      split_sentences, stem, unit_context, with_context, written_acronyms)
 
 _MAX_WORDS = 90
 _FIRST_PART_WORDS = 55
@@ -77,6 +77,8 @@ _COMPARISON = re.compile(r"\s(?:vs\.?|versus|or)\s", re.IGNORECASE)
 # A sentence naming several things ("they write C++, Linux and Python"): it answers a list question as a
 # list's items do.
 _ENUMERATION = re.compile(r"[\w+#.-]+(?: [\w+#.-]+)?, [\w+#.-]+(?: [\w+#.-]+)?,? (?:and|or) [\w+#.-]+")
+# "What does STAR stand for?": the answer spells the acronym out.
+_STANDS_FOR = re.compile(r"\b(?:stands? for|short for|abbreviat\w*|acronym)\b", re.IGNORECASE)
 # "What's the first thing to do ...", "where do I start": a list's first item is the answer.
 _FIRST_STEP = re.compile(r"\bfirst (?:thing|step|stage|move|priority)|\b(?:start|begin)(?: with| by)?\b\W*$", re.I)
 
@@ -130,11 +132,14 @@ class Composer(AnswerBackend):
         candidates = _candidates(passages)
         if not candidates:
             return " ".join(f"{p.page_content.strip()} [{i + 1}]" for i, p in enumerate(passages[:1]))
-        wants_list = bool(_LIST_QUESTION.search(question) or _WHY.search(question))
-        self._score(question, earlier, wants_list, candidates)
+        spelled = _spelling_out(question, candidates) if _STANDS_FOR.search(question) else set()
+        wants_list = bool(_LIST_QUESTION.search(question) or _WHY.search(question)
+                          or any(c.unit.is_item and id(c) in spelled for c in candidates))
+        self._score(question, earlier, wants_list, candidates, spelled)
         self._add_meaning(searched, candidates, passages)
         quotable = [c for c in candidates if not _asks(c)] or candidates
-        best = max(quotable, key=lambda c: c.score)
+        # Words that spell the acronym asked about are the answer, however many question words another unit holds.
+        best = max([c for c in quotable if id(c) in spelled] or quotable, key=lambda c: c.score)
         text, used = _excerpt(best, candidates, wants_list, _FIRST_PART_WORDS)
         parts = [text]
         other_side = self._other_side(question, best, quotable, used)
@@ -145,7 +150,8 @@ class Composer(AnswerBackend):
         parts += _runners_up(best, quotable, used, _MAX_WORDS - _words(parts))
         return " ".join(parts)
 
-    def _score(self, question: str, earlier: str, wants_list: bool, candidates: list[_Candidate]) -> None:
+    def _score(self, question: str, earlier: str, wants_list: bool, candidates: list[_Candidate],
+               spelled: set[int]) -> None:
         asked_now = _as_written(content_stems(question), candidates)
         query = asked_now | _as_written(content_stems(earlier), candidates)
         frequency = Counter(s for c in candidates for s in c.stems | c.context_stems)
@@ -160,7 +166,7 @@ class Composer(AnswerBackend):
             in_unit = sum(weight[s] for s in query & c.stems)
             in_context = sum(weight[s] for s in (query & c.context_stems) - c.stems)
             holds_answer = (any(shape.search(c.unit.text) for shape in wanted) or id(c) in first_items
-                            or id(c) in named_lists
+                            or id(c) in named_lists or id(c) in spelled
                             or (wants_list and not c.unit.is_item and bool(_ENUMERATION.search(c.unit.text))))
             c.score = (
                 (in_unit + w.context * in_context) / total
@@ -241,14 +247,19 @@ def _candidates(passages: Sequence[Document]) -> list[_Candidate]:
     return found
 
 
-def _shared_words_are_context(candidates: list[_Candidate]) -> None:
-    """Words that every item of a list or table holds (a table's column names, repeated in each row) say
-    what the list is about, not what sets one item apart: they count as context."""
+def _lists(candidates: list[_Candidate]) -> list[list[_Candidate]]:
+    """The items of each list or table, in order."""
     groups: dict[tuple[int, int], list[_Candidate]] = {}
     for c in candidates:
         if c.unit.is_item:
             groups.setdefault((c.passage, c.unit.group), []).append(c)
-    for items in groups.values():
+    return list(groups.values())
+
+
+def _shared_words_are_context(candidates: list[_Candidate]) -> None:
+    """Words that every item of a list or table holds (a table's column names, repeated in each row) say
+    what the list is about, not what sets one item apart: they count as context."""
+    for items in _lists(candidates):
         if len(items) < 2:
             continue
         shared = set.intersection(*(c.stems for c in items))
@@ -269,11 +280,21 @@ def _lists_named(question: str, candidates: list[_Candidate]) -> set[int]:
 
 def _first_items(candidates: list[_Candidate]) -> set[int]:
     """The first item of each list (by id)."""
-    firsts: dict[tuple[int, int], _Candidate] = {}
-    for c in candidates:
-        if c.unit.is_item:
-            firsts.setdefault((c.passage, c.unit.group), c)
-    return {id(c) for c in firsts.values()}
+    return {id(items[0]) for items in _lists(candidates)}
+
+
+def _spelling_out(question: str, candidates: list[_Candidate]) -> set[int]:
+    """For "what does STAR stand for?", the units (by id) that spell the acronym out: a sentence with a run of
+    words whose initials are its letters ("Situation, Task, Action and Result"), or the items of a list that
+    begin with its letters in turn (S: Situation..., T: Task...)."""
+    found: set[int] = set()
+    for acronym in written_acronyms(question):
+        found |= {id(c) for c in candidates
+                  if not c.unit.is_item and spelled_in(acronym, [" ".join(content_words(c.unit.text))], 1)}
+        for items in _lists(candidates):
+            if "".join(c.unit.text[:1] for c in items).lower() == acronym.lower():
+                found |= {id(c) for c in items}
+    return found
 
 
 def _excerpt(anchor: _Candidate, candidates: list[_Candidate], wants_list: bool, max_words: int) -> tuple[str, set[int]]:
