@@ -50,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
         logging.getLogger(noisy).setLevel(logging.ERROR)
 
     from bot.indexing import IngestReport, ingest
-    from bot.sites import Site
+    from bot.sites import Crawl, Listing, Page
     from bot.store import describe
 
     def show(report: IngestReport) -> None:
@@ -68,9 +68,9 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     urls = [target for target in args.targets if "://" in target]
     paths = [target for target in args.targets if "://" not in target]
-    sites = [Site("page", url, settings) for url in urls]
-    sites += [Site("listing", url, settings) for url in args.sitemap + args.feed]
-    sites += [Site("crawl", url, settings, args.max_pages, args.max_depth) for url in args.crawl]
+    sites = [Page(url, settings) for url in urls]
+    sites += [Listing(url, settings) for url in args.sitemap + args.feed]
+    sites += [Crawl(url, settings, args.max_pages, args.max_depth) for url in args.crawl]
     if not paths and not sites:
         paths = [str(settings.knowledge_dir)]
     report = ingest(paths, settings, sites=sites, prune=args.prune, dry_run=args.dry_run, rebuild=args.rebuild,

@@ -23,12 +23,12 @@ import bot  # noqa: F401 - offline switches first
 from bot.testing.siteserver import SiteServer, generated_site
 from bot.indexing import IngestReport, ingest
 from bot.settings import Settings
-from bot.sites import Site
+from bot.sites import Listing
 
 
 def _sync(settings: Settings, sitemap: str) -> tuple[float, IngestReport]:
     started = time.perf_counter()
-    report = ingest([], settings, sites=[Site("listing", sitemap, settings)], progress=False)
+    report = ingest([], settings, sites=[Listing(sitemap, settings)], progress=False)
     return time.perf_counter() - started, report
 
 

@@ -20,7 +20,7 @@ import time
 from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, ClassVar
 from urllib.parse import urldefrag, urljoin, urlsplit
 from urllib.robotparser import RobotFileParser
 
@@ -39,9 +39,6 @@ _REDIRECTS = {301, 302, 303, 307, 308}
 _LISTING_MAX_BYTES = 50 * 2**20  # sitemaps.org's limit for one (uncompressed) sitemap
 _MAX_SITEMAPS = 1000  # nested sitemaps read per site, as a guard against generated loops
 _ROBOTS_MAX_BYTES = 500 * 1024  # RFC 9309 asks crawlers to read at least 500 KiB
-
-Kind = Literal["page", "listing", "crawl"]
-
 
 class ClientError(LoadError):
     """HTTP 4xx other than 404/410 (those are `Gone`)."""
@@ -247,23 +244,19 @@ def page_links(html: bytes, url: str) -> list[str]:
 
 @dataclass
 class Site:
-    """Where pages come from: one URL (`page`), a sitemap or feed (`listing`), or a crawl (`crawl`)."""
+    """Pages from the web for ingest: the fetching, conditional re-fetch and parsing every source shares. A
+    subclass says which pages (`_found`); `SOURCES` names them for ingest.py."""
 
-    kind: Kind
+    kind: ClassVar[str]
     url: str
     settings: Settings
-    max_pages: int | None = None
-    max_depth: int | None = None
-    _fetcher: Fetcher | None = field(default=None, init=False, repr=False)
+    _fetcher: Fetcher = field(init=False, repr=False)
     _listed: set[str] = field(default_factory=set, init=False, repr=False)
-    _listing_complete: bool = field(default=False, init=False, repr=False)  # every sitemap read, none failed
-    _is_feed: bool = field(default=False, init=False, repr=False)  # lists recent posts only: no prune by absence
     _gone: set[str] = field(default_factory=set, init=False, repr=False)
     _final_urls: dict[str, str] = field(default_factory=dict, init=False, repr=False)  # after redirects -> listed
 
     def load(self, stored: Mapping[str, StoredArticle], progress: bool) -> Iterator[tuple[str, Loaded]]:
         self._fetcher, self._listed, self._gone, self._final_urls = Fetcher(self.settings), set(), set(), {}
-        self._listing_complete = self._is_feed = False
         bar = tqdm(desc=f"{self.kind} {urlsplit(self.url).netloc}", unit=" pages", disable=not progress)
         counts = {"fetched": 0, "unchanged": 0, "skipped": 0, "failed": 0}
         try:
@@ -279,39 +272,116 @@ class Site:
             self._fetcher.close()
 
     def gone(self, stored: Mapping[str, StoredArticle]) -> set[str]:
-        if self.kind != "listing" or not self._listing_complete or self._is_feed:
-            return set(self._gone)
-        left = {source for source, record in stored.items() if record.meta.get("site") == self.url}
-        return self._gone | (left - self._listed)
-
-    # --- what to fetch -----------------------------------------------------------------------------------
+        return set(self._gone)
 
     def _pages(self, stored: Mapping[str, StoredArticle], bar: tqdm) -> Iterator[tuple[str, Loaded]]:
         problem = url_problem(self.url)
         if problem:
             yield self.url, LoadError(problem)
             return
-        if self.kind == "page":
-            self._listed.add(self.url)
-            yield self.url, self._load_page(self.url, stored.get(self.url))
-        elif self.kind == "listing":
-            yield from self._listing()
-            bar.total = len(self._listed)
-            for url in sorted(self._listed):
-                yield url, self._load_page(url, stored.get(url))
-        else:
-            yield from self._crawl(stored)
-        if self.kind != "listing" or self._is_feed:
+        yield from self._found(stored, bar)
+        if self._revisits():
             # A feed lists recent posts and a crawl stops at its limits: pages stored earlier are asked for
             # again (cheaply, conditionally), so edits reach the store and deleted pages can be pruned.
             for url in sorted(s for s, r in stored.items() if r.meta.get("site") == self.url and s not in self._listed):
                 self._listed.add(url)
                 yield url, self._load_page(url, stored[url])
 
+    def _found(self, stored: Mapping[str, StoredArticle], bar: tqdm) -> Iterator[tuple[str, Loaded]]:
+        """The pages this source finds, each with what became of it."""
+        raise NotImplementedError
+
+    def _revisits(self) -> bool:
+        """Whether pages stored from this source earlier, and not found now, are asked for again."""
+        return True
+
+    def _site(self) -> str | None:
+        """The site redirects must stay within (None: any host, as in a browser)."""
+        return self.url
+
+    # --- one page ----------------------------------------------------------------------------------------
+
+    def _load_page(self, url: str, stored: StoredArticle | None) -> Loaded:
+        return self._as_loaded(url, self._download(url, stored))
+
+    def _download(self, url: str, stored: StoredArticle | None) -> Response | LoadError:
+        """The page (a 304 when `stored` is current), or why it was not downloaded."""
+        problem = url_problem(url)
+        if not problem and not same_host(url, self.url):
+            problem = f"outside the site ({urlsplit(url).netloc})"
+        if problem:
+            return LoadError(problem)
+        refusal = self._fetcher.robots_refusal(url)
+        if refusal:
+            return refusal
+        try:
+            # One page given on its own may move to another host, as in a browser; a site's pages may not.
+            response = self._fetcher.fetch(url, max_bytes=int(self.settings.max_page_mb * 2**20),
+                                           headers=_conditional_headers(stored), content_types=_page_types(),
+                                           site=self._site())
+        except Gone as error:
+            self._gone.add(url)
+            return error
+        except LoadError as error:
+            return error
+        first = self._final_urls.setdefault(response.url, url)
+        return Ignored(f"same page as {first}") if first != url else response
+
+    def _as_loaded(self, url: str, response: Response | LoadError) -> Loaded:
+        if isinstance(response, LoadError):
+            return response
+        if response.status == 304:
+            return Unchanged()
+        try:
+            document = parse(_article(url, response))
+        except LoadError as error:
+            return error
+        versions = {"etag": response.etag, "last_modified": response.last_modified, "site": self.url}
+        document.metadata |= {key: value for key, value in versions.items() if value}
+        return document
+
+
+@dataclass
+class Page(Site):
+    """One URL, which may move to another host (as in a browser)."""
+
+    kind = "page"
+
+    def _found(self, stored: Mapping[str, StoredArticle], bar: tqdm) -> Iterator[tuple[str, Loaded]]:
+        self._listed.add(self.url)
+        yield self.url, self._load_page(self.url, stored.get(self.url))
+
+    def _site(self) -> str | None:
+        return None
+
+
+@dataclass
+class Listing(Site):
+    """A sitemap (and the sitemaps it names) or an RSS / Atom / JSON feed."""
+
+    kind = "listing"
+    _listing_complete: bool = field(default=False, init=False, repr=False)  # every sitemap read, none failed
+    _is_feed: bool = field(default=False, init=False, repr=False)  # lists recent posts only: no prune by absence
+
+    def gone(self, stored: Mapping[str, StoredArticle]) -> set[str]:
+        if not self._listing_complete or self._is_feed:
+            return set(self._gone)
+        left = {source for source, record in stored.items() if record.meta.get("site") == self.url}
+        return self._gone | (left - self._listed)
+
+    def _found(self, stored: Mapping[str, StoredArticle], bar: tqdm) -> Iterator[tuple[str, Loaded]]:
+        yield from self._listing()
+        bar.total = len(self._listed)
+        for url in sorted(self._listed):
+            yield url, self._load_page(url, stored.get(url))
+
+    def _revisits(self) -> bool:
+        return self._is_feed
+
     def _listing(self) -> Iterator[tuple[str, LoadError]]:
         """Read the sitemap (and the sitemaps it names) into `_listed`; yields the ones that failed."""
         queue, read = [self.url], set()
-        self._listing_complete = True
+        self._listing_complete, self._is_feed = True, False
         while queue and len(read) < _MAX_SITEMAPS:
             url = queue.pop(0)
             if url in read:
@@ -339,8 +409,16 @@ class Site:
             data = _gunzip(data, _LISTING_MAX_BYTES)
         return read_listing(url, data.decode("utf-8", errors="replace"))
 
-    def _crawl(self, stored: Mapping[str, StoredArticle]) -> Iterator[tuple[str, Loaded]]:
-        """Breadth-first from the start page through links within its area (its folder on the same host)."""
+
+@dataclass
+class Crawl(Site):
+    """Breadth first from a start page through links within its area (its folder on the same host)."""
+
+    kind = "crawl"
+    max_pages: int | None = None
+    max_depth: int | None = None
+
+    def _found(self, stored: Mapping[str, StoredArticle], bar: tqdm) -> Iterator[tuple[str, Loaded]]:
         from courlan import is_navigation_page
 
         area = self.url.rsplit("/", 1)[0] if self.url.count("/") >= 3 else self.url
@@ -367,46 +445,10 @@ class Site:
                     self._listed.add(link)
                     queue.append((link, depth + 1))
 
-    # --- one page ----------------------------------------------------------------------------------------
 
-    def _load_page(self, url: str, stored: StoredArticle | None) -> Loaded:
-        return self._as_loaded(url, self._download(url, stored))
-
-    def _download(self, url: str, stored: StoredArticle | None) -> Response | LoadError:
-        """The page (a 304 when `stored` is current), or why it was not downloaded."""
-        problem = url_problem(url)
-        if not problem and not same_host(url, self.url):
-            problem = f"outside the site ({urlsplit(url).netloc})"
-        if problem:
-            return LoadError(problem)
-        refusal = self._fetcher.robots_refusal(url)
-        if refusal:
-            return refusal
-        try:
-            # One page given on its own may move to another host, as in a browser; a site's pages may not.
-            response = self._fetcher.fetch(url, max_bytes=int(self.settings.max_page_mb * 2**20),
-                                           headers=_conditional_headers(stored), content_types=_page_types(),
-                                           site=None if self.kind == "page" else self.url)
-        except Gone as error:
-            self._gone.add(url)
-            return error
-        except LoadError as error:
-            return error
-        first = self._final_urls.setdefault(response.url, url)
-        return Ignored(f"same page as {first}") if first != url else response
-
-    def _as_loaded(self, url: str, response: Response | LoadError) -> Loaded:
-        if isinstance(response, LoadError):
-            return response
-        if response.status == 304:
-            return Unchanged()
-        try:
-            document = parse(_article(url, response))
-        except LoadError as error:
-            return error
-        versions = {"etag": response.etag, "last_modified": response.last_modified, "site": self.url}
-        document.metadata |= {key: value for key, value in versions.items() if value}
-        return document
+# The web sources ingest.py offers (--url / --sitemap and --feed / --crawl): a source is a Site subclass and a
+# line here.
+SOURCES: dict[str, type[Site]] = {"page": Page, "listing": Listing, "crawl": Crawl}
 
 
 def _worth_crawling(link: str, area: str) -> bool:

@@ -65,3 +65,30 @@ def test_a_registered_loader_reads_its_files_and_pages(monkeypatch: pytest.Monke
     assert loaders.suffix_for("text/csv") == ".csv" and "text/csv" in sites._page_types()
     report = ingest([str(settings.knowledge_dir)], settings, progress=False)
     assert report.added == ["pay.csv"] and not report.failed
+
+
+def test_a_registered_web_source_is_fetched_and_ingested(monkeypatch: pytest.MonkeyPatch, settings: Settings) -> None:
+    from bot import sites
+    from bot.indexing import ingest
+    from bot.testing.siteserver import Route, SiteServer
+
+    class LinkList(sites.Site):
+        """A plain-text page listing page URLs, one a line."""
+
+        kind = "links"
+
+        def _found(self, stored, bar):  # noqa: ANN001, ANN202 - the base class's signature
+            listing = self._fetcher.fetch(self.url, max_bytes=2**20, site=self.url).data.decode()
+            for url in listing.split():
+                self._listed.add(url)
+                yield url, self._load_page(url, stored.get(url))
+
+    monkeypatch.setitem(sites.SOURCES, "links", LinkList)  # the registration line
+    server = SiteServer()
+    server.page("/ml-engineer", "What ML engineers do", "Machine learning engineers build and deploy models. "
+                "They write Python every day and review each other's pipelines.")
+    server.routes["/links.txt"] = Route(body=f"{server.url}/ml-engineer\n".encode(), content_type="text/plain")
+    with server.running():
+        source = sites.SOURCES["links"](server.url + "/links.txt", settings.model_copy(update={"crawl_delay_s": 0.0}))
+        report = ingest([], settings, sites=[source], progress=False)
+    assert report.added == [server.url + "/ml-engineer"] and not report.failed

@@ -13,7 +13,7 @@ from bot.chain import CareerBot
 from bot.indexing import IngestReport, ingest
 from bot.settings import Settings
 from bot.loaders import LoadError
-from bot.sites import Site, read_listing
+from bot.sites import SOURCES, read_listing
 from bot.store import get_collection
 from bot.testing.apprunner import free_port
 from tests.test_indexing import chunk_texts, snapshot
@@ -103,7 +103,8 @@ def web_settings(settings: Settings) -> Settings:
 
 
 def sync(settings: Settings, kind: str, url: str, **options: object) -> IngestReport:
-    site = Site(kind, url, settings, options.pop("max_pages", None), options.pop("max_depth", None))
+    limits = {key: options.pop(key) for key in ("max_pages", "max_depth") if key in options}
+    site = SOURCES[kind](url, settings, **limits)
     return ingest([], settings, sites=[site], progress=False, **options)
 
 
