@@ -7,7 +7,7 @@ import threading
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 
-from chromadb.api.models.Collection import Collection
+from bot.store import Collection
 
 
 @dataclass

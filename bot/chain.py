@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Literal
 
-from chromadb.api.models.Collection import Collection
 from langchain_core.documents import Document
 from langchain_core.runnables import Runnable, RunnableLambda, RunnablePassthrough
 
@@ -23,7 +22,7 @@ from bot.settings import Settings
 from bot.smalltalk import SmallTalkRecogniser, TopicLister
 from bot.suggestions import Suggester
 from bot.text import CITATION, spell_out, split_citation_lists
-from bot.store import live_collection, live_unit_collection, revision as store_revision
+from bot.store import Collection, live_collection, live_unit_collection, revision as store_revision
 
 log = logging.getLogger(__name__)
 

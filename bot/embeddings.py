@@ -27,7 +27,6 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from chromadb import Documents, EmbeddingFunction, Embeddings as ChromaVectors
 from langchain_core.embeddings import Embeddings
 
 from bot.settings import Settings
@@ -349,27 +348,6 @@ def is_dictionary_word(word: str) -> bool:
     text) is the only dictionary available offline; a word in it is a real word, never a typo to correct
     ("truck" is not a misspelt "track"), while a misspelling ("salery") is split into pieces."""
     return word.lower() in _vocabulary()
-
-
-class ChromaEmbeddingFunction(EmbeddingFunction[Documents]):
-    """Chroma's own default embedding function downloads a model, so every collection gets this one."""
-
-    def __init__(self) -> None:  # no config to store: the model is fixed
-        pass
-
-    def __call__(self, input: Documents) -> ChromaVectors:  # noqa: A002 - Chroma's parameter name
-        return list(get_encoder().encode(list(input)))
-
-    @staticmethod
-    def name() -> str:
-        return "careerbot-minilm"
-
-    def get_config(self) -> dict:
-        return {}
-
-    @staticmethod
-    def build_from_config(config: dict) -> "ChromaEmbeddingFunction":
-        return ChromaEmbeddingFunction()
 
 
 class _QueryBatcher:

@@ -31,7 +31,6 @@ from itertools import chain
 from pathlib import Path
 from typing import Protocol
 
-from chromadb.api.models.Collection import Collection
 from langchain_core.documents import Document
 from tqdm import tqdm
 
@@ -39,7 +38,7 @@ from bot.chunking import content_hash, embedding_text, split_document
 from bot.embeddings import get_encoder, pack_vectors
 from bot.loaders import Article, LoadError, iter_files, parse, read_file, source_name
 from bot.settings import Settings
-from bot.store import PAGE, get_collection, get_unit_collection, reset_collection
+from bot.store import PAGE, Collection, get_collection, get_unit_collection, reset_collection
 from bot.text import Unit, passage_units, unit_context, with_context
 
 log = logging.getLogger(__name__)

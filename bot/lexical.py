@@ -19,9 +19,8 @@ import threading
 from collections import Counter
 from collections.abc import Hashable
 
-from chromadb.api.models.Collection import Collection
 
-from bot.store import PAGE
+from bot.store import PAGE, Collection
 from bot.text import content_words, stem
 
 log = logging.getLogger(__name__)

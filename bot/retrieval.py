@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 
-from chromadb.api.models.Collection import Collection
 from langchain_core.callbacks import CallbackManagerForRetrieverRun
 from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
@@ -14,7 +13,7 @@ from pydantic import ConfigDict, Field, PrivateAttr
 from bot.embeddings import embed_query, is_dictionary_word
 from bot.lexical import LexicalIndex, indexed_text, tokens
 from bot.settings import Settings
-from bot.store import Revision, count_revision
+from bot.store import Collection, Revision, count_revision
 from bot.text import (as_typed, asked, capitalised_acronyms, concepts, expand_acronyms, misspelt_stopword,
                       spelled_in, stem)
 

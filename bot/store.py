@@ -1,4 +1,7 @@
-"""Chroma, embedded (a folder) or a server (`CAREERBOT_CHROMA_URL`), behind a few functions."""
+"""Chroma, embedded (a folder) or a server (`CAREERBOT_CHROMA_URL`), behind a few functions: the only module
+that imports chromadb. Both collections (chunks and their unit vectors), reading in pages, the revision
+readers watch, and the embedding function every collection is opened with live here; the rest of careerbot
+names the `Collection` type through this module."""
 
 from __future__ import annotations
 
@@ -10,12 +13,13 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import chromadb
+from chromadb import Documents, EmbeddingFunction, Embeddings as ChromaVectors
 from chromadb.api import ClientAPI
-from chromadb.api.models.Collection import Collection
+from chromadb.api.models.Collection import Collection  # re-exported: the type the other modules name
 from chromadb.api.shared_system_client import SharedSystemClient
 from chromadb.config import Settings as ChromaSettings
 
-from bot.embeddings import ChromaEmbeddingFunction
+from bot.embeddings import get_encoder
 from bot.settings import Settings
 from bot.text import http_url_problem
 
@@ -24,6 +28,27 @@ log = logging.getLogger(__name__)
 # Records per Chroma read when a whole collection is read (ids, metadata, documents): few round trips at 100k
 # chunks, each read well within what one request or one SQLite query takes.
 PAGE = 5000
+
+
+class ChromaEmbeddingFunction(EmbeddingFunction[Documents]):
+    """Chroma's own default embedding function downloads a model, so every collection gets this one."""
+
+    def __init__(self) -> None:  # no config to store: the model is fixed
+        pass
+
+    def __call__(self, input: Documents) -> ChromaVectors:  # noqa: A002 - Chroma's parameter name
+        return list(get_encoder().encode(list(input)))
+
+    @staticmethod
+    def name() -> str:
+        return "careerbot-minilm"
+
+    def get_config(self) -> dict:
+        return {}
+
+    @staticmethod
+    def build_from_config(config: dict) -> "ChromaEmbeddingFunction":
+        return ChromaEmbeddingFunction()
 
 
 def make_client(settings: Settings) -> ClientAPI:
@@ -140,7 +165,8 @@ def count_revision(collection: Collection, every_s: float) -> Revision:
 
 def _forget_client(settings: Settings) -> None:
     # Chroma shares one "system" per folder and process; dropping it from that cache (without stopping it)
-    # makes the next client load the folder from disk.
+    # makes the next client load the folder from disk. Chroma's public way, client.close(), stops the system,
+    # and a query still in flight on it (another reader's answer) would then fail.
     client = _cached_client(settings)
     SharedSystemClient._identifier_to_system.pop(getattr(client, "_identifier", str(settings.store_dir)), None)
     _client_for.cache_clear()
