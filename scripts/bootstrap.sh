@@ -10,5 +10,8 @@ fi
 [ -x "$VENV/bin/python" ] || "$PYTHON" -m venv "$VENV"
 "$VENV/bin/python" -m pip install -q --upgrade pip
 "$VENV/bin/python" -m pip install -q -r "$1"
+# careerbot itself, editable and without dependencies (requirements*.txt pin those): the careerbot-ingest,
+# -serve, -eval and -report commands.
+"$VENV/bin/python" -m pip install -q --no-deps -e .
 # A dependency conflict fails here, before anything runs on a broken environment.
 "$VENV/bin/python" -m pip check

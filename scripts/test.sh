@@ -23,6 +23,7 @@ fi
 if ! grep -qs "\"version\": \"$AXE_VERSION\"" tests/.axe/node_modules/axe-core/package.json; then
   npm install --prefix tests/.axe --no-save --no-audit --no-fund --loglevel=error "axe-core@$AXE_VERSION"
 fi
+.venv/bin/ruff check bot
 set +e
 .venv/bin/python -m pytest -m "not llm" "$@"
 main=$?
