@@ -296,7 +296,12 @@ def _excerpt(anchor: _Candidate, candidates: list[_Candidate], wants_list: bool,
     same_group = [c for c in candidates if c.passage == anchor.passage and c.unit.group == anchor.unit.group]
     introduced = [c for c in candidates if c.passage == anchor.passage and c.unit.intro
                   and c.unit.group == anchor.unit.group + 1 and c.unit.intro.endswith(anchor.unit.text)]
-    if anchor.unit.is_item and wants_list:
+    sentence = (_as_sentence(anchor.unit.intro, same_group, candidates, max_words) if anchor.unit.is_item
+                else _as_sentence(anchor.unit.text, introduced, candidates, max_words) if introduced else None)
+    if sentence:
+        text, quoted = sentence
+        quoted.append(anchor)
+    elif anchor.unit.is_item and wants_list:
         text, quoted = _as_list(anchor.unit.intro, same_group, max_words)
     elif anchor.unit.is_item:
         text, quoted = anchor.unit.text, [anchor]
@@ -327,6 +332,24 @@ def _as_list(intro: str | None, items: list[_Candidate], max_words: int) -> tupl
     if not intro:
         return body, chosen
     return (f"{intro} {body}" if intro.rstrip().endswith(":") else f"{intro.rstrip('.')}: {body}"), chosen
+
+
+_CONTINUED = re.compile(r"(?:[,;]|\b(?:or|and))$")
+
+
+def _as_sentence(intro: str | None, items: list[_Candidate], candidates: list[_Candidate],
+                 max_words: int) -> tuple[str, list[_Candidate]] | None:
+    """A list that is one sentence broken into lines ("experts suggest one of two starting points: - earn a
+    degree in programming, or - enrol in a bootcamp, [after the list] and then spend a few years as a
+    developer.") quoted as that sentence, when it fits; None for a list whose items stand alone."""
+    continued = (items and all(c.unit.text[:1].islower() for c in items)
+                 and all(_CONTINUED.search(c.unit.text.rstrip()) for c in items[:-1]))
+    if not continued:
+        return None
+    after = [c for c in candidates if c.passage == items[0].passage and c.unit.group == items[-1].unit.group + 1][:1]
+    quoted = items + [c for c in after if c.unit.text[:1].islower()]
+    parts = ([split_sentences(intro)[-1]] if intro else []) + [c.unit.text for c in quoted]
+    return (" ".join(parts), quoted) if _words(parts) <= max_words else None
 
 
 def _lead(item: str) -> str:
