@@ -207,3 +207,13 @@ def test_a_list_that_is_one_sentence_broken_into_lines_is_quoted_as_that_sentenc
 def test_items_that_stand_alone_are_not_joined_into_a_sentence():
     answer = Composer().compose("which tools do teams rely on?", [TOOLS])
     assert "Airflow for scheduling pipelines; Docker for packaging services; Grafana for watching drift." in answer
+
+
+def test_what_causes_is_answered_by_the_list_of_factors_not_a_sentence_sharing_its_words():
+    generic = passage("Every case of stress at work has its own causes. Managers should keep doing what works.", score=0.7)
+    factors = passage("Among analysts who report stress, the contributing factors named most often are:\n"
+                      "- unclear priorities from several managers;\n- on-call duty outside working hours;\n"
+                      "- dashboards nobody reads.")
+    answer = Composer().compose("what are the main causes of stress at work for analysts?", [generic, factors])
+    assert answer.startswith("Among analysts who report stress, the contributing factors named most often are: "
+                             "unclear priorities")
