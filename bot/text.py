@@ -28,7 +28,7 @@ _STOPWORDS = frozenset(
     people learn learning work working play make making start use using help find new first take look think
     im i'm ive i've id i'd whats what's hows how's theres there's thats that's pls please ok okay hey hi
     vs versus etc eg ie usually typically actually basically generally one re ll ve don doesn didn isn aren
-    main""".split()
+    main else""".split()
 )
 
 
