@@ -33,7 +33,7 @@ _STOPWORDS = frozenset(
     people learn learning work working play make making start use using help find new first take look think
     im i'm ive i've id i'd whats what's hows how's theres there's thats that's pls please ok okay hey hi
     vs versus etc eg ie usually typically actually basically generally one re ll ve don doesn didn isn aren
-    main""".split()
+    main else""".split()
 )
 
 
@@ -167,7 +167,9 @@ ACRONYMS = {
     "PhD": "PhD doctorate", "MSc": "master's degree", "BSc": "bachelor's degree",
     "yrs": "years", "yr": "year", "comp": "compensation pay",
 }
-_ACRONYM = re.compile(r"\b(" + "|".join(sorted(map(re.escape, ACRONYMS), key=len, reverse=True)) + r")\b")
+# An acronym, with the phrase after it if it is already spelled out ("DS (data scientist)"), so expanding is
+# idempotent: a question expanded for search is expanded again for the answer without doubling.
+_ACRONYM = re.compile(r"\b(" + "|".join(sorted(map(re.escape, ACRONYMS), key=len, reverse=True)) + r")\b(?: \([^()]*\))?")
 
 
 def expand_acronyms(text: str, keep: bool = True) -> str:

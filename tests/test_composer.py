@@ -192,3 +192,28 @@ def test_an_acronym_spelled_by_the_items_of_a_list_is_answered_with_the_list():
                    "- T — Task: your part\n- A — Action: what you did\n- R — Result: how it ended")
     answer = Composer().compose("what does STAR stand for in behavioral interviews?", [STAR_INTRO, rows])
     assert "S — Situation: the context; T — Task: your part; A — Action: what you did; R — Result" in answer
+
+
+def test_a_list_that_is_one_sentence_broken_into_lines_is_quoted_as_that_sentence():
+    route = passage("There is no set route into the field. Most experts suggest one of two starting points:\n"
+                    "- earn a degree in computer programming, or\n- enrol in a software engineering bootcamp,\n"
+                    "and then spend a few years working as a developer. After that, the models come easier.")
+    answer = Composer().compose("is a software engineering bootcamp a good first step?", [route])
+    assert answer.startswith("Most experts suggest one of two starting points: earn a degree in computer programming, "
+                             "or enrol in a software engineering bootcamp, and then spend a few years working as a "
+                             "developer. [1]")
+
+
+def test_items_that_stand_alone_are_not_joined_into_a_sentence():
+    answer = Composer().compose("which tools do teams rely on?", [TOOLS])
+    assert "Airflow for scheduling pipelines; Docker for packaging services; Grafana for watching drift." in answer
+
+
+def test_what_causes_is_answered_by_the_list_of_factors_not_a_sentence_sharing_its_words():
+    generic = passage("Every case of stress at work has its own causes. Managers should keep doing what works.", score=0.7)
+    factors = passage("Among analysts who report stress, the contributing factors named most often are:\n"
+                      "- unclear priorities from several managers;\n- on-call duty outside working hours;\n"
+                      "- dashboards nobody reads.")
+    answer = Composer().compose("what are the main causes of stress at work for analysts?", [generic, factors])
+    assert answer.startswith("Among analysts who report stress, the contributing factors named most often are: "
+                             "unclear priorities")

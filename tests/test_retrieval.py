@@ -158,6 +158,13 @@ def test_a_misspelt_stopword_weighs_nothing_in_the_decline_check(library_bot: Ca
     assert coverage("how long do bootcamps actualy take?", passages) == coverage("how long do bootcamps take?", passages)
 
 
+def test_else_weighs_nothing_in_the_decline_check(library_bot: CareerBot):
+    # "what else can I ask for?" says nothing about the subject; no article needs to write "else".
+    passages = library_bot.retriever.rank("What do bootcamps cost?")[:6]
+    coverage = library_bot.retriever.coverage
+    assert coverage("what else do bootcamps cost?", passages) == coverage("what do bootcamps cost?", passages)
+
+
 def test_an_acronym_counts_as_covered_when_the_passage_writes_it(library_bot: CareerBot):
     # ACRONYMS spells "PhD" out with "doctorate", which no article writes: the acronym itself is enough.
     phd = Document(page_content="You do not need a PhD to become a data engineer.", metadata={})

@@ -1,4 +1,4 @@
-from bot.text import capitalised_acronyms, concepts, misspelt_stopword, spell_out, spelled_in, split_questions
+from bot.text import expand_acronyms, capitalised_acronyms, concepts, misspelt_stopword, spell_out, spelled_in, split_questions
 
 TEXTS = [
     "A site reliability engineer keeps services up. Most site reliability engineers are on call.",
@@ -42,3 +42,9 @@ def test_questions_split_at_each_question_mark_whatever_the_case():
     assert split_questions("what are the rounds? what do they want in the modeling one?") == (
         "what are the rounds?", "what do they want in the modeling one?")
     assert split_questions("How long does it take?") == ("", "How long does it take?")
+
+
+def test_expanding_acronyms_twice_changes_nothing_more():
+    once = expand_acronyms("a physics PhD, is DS realistic?")
+    assert expand_acronyms(once) == once
+    assert expand_acronyms(once, keep=False) == "a physics PhD doctorate, is data scientist realistic?"

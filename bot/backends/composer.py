@@ -33,6 +33,7 @@ from bot.text import (Unit, asked, content_stems, content_words, expand_acronyms
 
 _MAX_WORDS = 90
 _FIRST_PART_WORDS = 55
+_NAMED_LIST_SHARE = 0.8  # a list named by the question is quoted when its best item scores this close to the best
 _RUNNER_UP_SHARE = 0.85  # a further unit is quoted only when it scores this close to the best
 _MEANING_CANDIDATES = 16
 _EARLIER = 0.25  # weight of the words of the question a follow-up follows
@@ -49,7 +50,7 @@ _MULTIPLE = re.compile(r"\b\d+(?:\.\d+)?\s?(?:x|×)(?!\w)|"
                        r"\b\w+ times (?:more|less|faster|slower|higher|lower|as|the)\b|"
                        r"\btwice\b|\bdouble[sd]?\b|\btriple[sd]?\b", re.IGNORECASE)
 # A "why" question is answered by the reasons given: a list of them, or a sentence that says what causes what.
-_WHY = re.compile(r"^\W*(?:so\s+)?why\b|\bwhy (?:do|does|did|is|are|was|were|would|should)\b|\breasons?\b|"
+_WHY = re.compile(r"^\W*(?:so\s+)?why\b|\bwhy (?:do|does|did|is|are|was|were|would|should)\b|\breasons?\b|\bcaus(?:e|es|ed)\b|"
                   r"\bwhat makes\b|\bhow come\b", re.IGNORECASE)
 _CAUSE = re.compile(r"\b(?:because|since|due to|as a result|driven by|reasons?|thanks to|so that|which is why|"
                     r"explains?|explanations?|caused?|causes|factors?|drivers?|leads? to)\b", re.IGNORECASE)
@@ -135,11 +136,16 @@ class Composer(AnswerBackend):
         spelled = _spelling_out(question, candidates) if _STANDS_FOR.search(question) else set()
         wants_list = bool(_LIST_QUESTION.search(question) or _WHY.search(question)
                           or any(c.unit.is_item and id(c) in spelled for c in candidates))
-        self._score(question, earlier, wants_list, candidates, spelled)
+        named = _lists_named(question, candidates) if wants_list else set()
+        self._score(question, earlier, wants_list, candidates, spelled | named)
         self._add_meaning(searched, candidates, passages)
         quotable = [c for c in candidates if not _asks(c)] or candidates
         # Words that spell the acronym asked about are the answer, however many question words another unit holds.
         best = max([c for c in quotable if id(c) in spelled] or quotable, key=lambda c: c.score)
+        # A list named by what the question asks for ("the contributing factors are:" for "what causes...")
+        # answers it better than a sentence that merely shares its words ("Every case has its own causes.").
+        in_named = [c for c in quotable if id(c) in named and c.score >= _NAMED_LIST_SHARE * best.score]
+        best = max(in_named, key=lambda c: c.score) if in_named and not spelled else best
         text, used = _excerpt(best, candidates, wants_list, _FIRST_PART_WORDS)
         parts = [text]
         other_side = self._other_side(question, best, quotable, used)
@@ -151,7 +157,9 @@ class Composer(AnswerBackend):
         return " ".join(parts)
 
     def _score(self, question: str, earlier: str, wants_list: bool, candidates: list[_Candidate],
-               spelled: set[int]) -> None:
+               shaped: set[int]) -> None:
+        """Words, context and kind of answer; `shaped` are the units (by id) whose place in the article makes
+        them the answer asked for (a list named by the question, the words spelling an acronym out)."""
         asked_now = _as_written(content_stems(question), candidates)
         query = asked_now | _as_written(content_stems(earlier), candidates)
         frequency = Counter(s for c in candidates for s in c.stems | c.context_stems)
@@ -160,13 +168,12 @@ class Composer(AnswerBackend):
         total = sum(weight.values()) or 1.0
         wanted = [shape for asks, shape in _ANSWER_KINDS if asks.search(question)]
         first_items = _first_items(candidates) if _FIRST_STEP.search(question) else set()
-        named_lists = _lists_named(question, candidates) if wants_list else set()
         w = self.weights
         for c in candidates:
             in_unit = sum(weight[s] for s in query & c.stems)
             in_context = sum(weight[s] for s in (query & c.context_stems) - c.stems)
             holds_answer = (any(shape.search(c.unit.text) for shape in wanted) or id(c) in first_items
-                            or id(c) in named_lists or id(c) in spelled
+                            or id(c) in shaped
                             or (wants_list and not c.unit.is_item and bool(_ENUMERATION.search(c.unit.text))))
             c.score = (
                 (in_unit + w.context * in_context) / total
@@ -303,7 +310,12 @@ def _excerpt(anchor: _Candidate, candidates: list[_Candidate], wants_list: bool,
     same_group = [c for c in candidates if c.passage == anchor.passage and c.unit.group == anchor.unit.group]
     introduced = [c for c in candidates if c.passage == anchor.passage and c.unit.intro
                   and c.unit.group == anchor.unit.group + 1 and c.unit.intro.endswith(anchor.unit.text)]
-    if anchor.unit.is_item and wants_list:
+    sentence = (_as_sentence(anchor.unit.intro, same_group, candidates, max_words) if anchor.unit.is_item
+                else _as_sentence(anchor.unit.text, introduced, candidates, max_words) if introduced else None)
+    if sentence:
+        text, quoted = sentence
+        quoted.append(anchor)
+    elif anchor.unit.is_item and wants_list:
         text, quoted = _as_list(anchor.unit.intro, same_group, max_words)
     elif anchor.unit.is_item:
         text, quoted = anchor.unit.text, [anchor]
@@ -334,6 +346,24 @@ def _as_list(intro: str | None, items: list[_Candidate], max_words: int) -> tupl
     if not intro:
         return body, chosen
     return (f"{intro} {body}" if intro.rstrip().endswith(":") else f"{intro.rstrip('.')}: {body}"), chosen
+
+
+_CONTINUED = re.compile(r"(?:[,;]|\b(?:or|and))$")
+
+
+def _as_sentence(intro: str | None, items: list[_Candidate], candidates: list[_Candidate],
+                 max_words: int) -> tuple[str, list[_Candidate]] | None:
+    """A list that is one sentence broken into lines ("experts suggest one of two starting points: - earn a
+    degree in programming, or - enrol in a bootcamp, [after the list] and then spend a few years as a
+    developer.") quoted as that sentence, when it fits; None for a list whose items stand alone."""
+    continued = (items and all(c.unit.text[:1].islower() for c in items)
+                 and all(_CONTINUED.search(c.unit.text.rstrip()) for c in items[:-1]))
+    if not continued:
+        return None
+    after = [c for c in candidates if c.passage == items[0].passage and c.unit.group == items[-1].unit.group + 1][:1]
+    quoted = items + [c for c in after if c.unit.text[:1].islower()]
+    parts = ([split_sentences(intro)[-1]] if intro else []) + [c.unit.text for c in quoted]
+    return (" ".join(parts), quoted) if _words(parts) <= max_words else None
 
 
 def _lead(item: str) -> str:
