@@ -16,7 +16,7 @@ from bot.settings import get_settings
 
 def main(argv: list[str] | None = None) -> None:
     settings = get_settings()
-    from bot.backends import BACKEND_NAMES
+    from bot.answer.backends import BACKEND_NAMES
 
     parser = argparse.ArgumentParser(description="careerbot web app: chat UI, widget and HTTP API.")
     parser.add_argument("--host", default=settings.host, help=f"interface to listen on (default {settings.host})")

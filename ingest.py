@@ -49,8 +49,8 @@ def main(argv: list[str] | None = None) -> int:
     for noisy in ("pypdf", "trafilatura", "courlan"):
         logging.getLogger(noisy).setLevel(logging.ERROR)
 
-    from bot.indexing import IngestReport, ingest
-    from bot.sites import Crawl, Listing, Page
+    from bot.ingest.indexing import IngestReport, ingest
+    from bot.ingest.sites import Crawl, Listing, Page
     from bot.store import describe
 
     def show(report: IngestReport) -> None:
@@ -61,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{report.summary()} -> {describe(settings)}", flush=True)
 
     if args.watch is not None:
-        from bot.watch import watch_folder
+        from bot.ingest.watch import watch_folder
 
         print(f"watching {args.watch} (Ctrl-C stops)", flush=True)
         watch_folder(args.watch, settings, show)

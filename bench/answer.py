@@ -59,7 +59,7 @@ def forget_caches(careerbot: object) -> None:
     embeddings._text_vectors.clear()
     careerbot.retriever.forget_rankings()
     if careerbot.backend.name == "local":
-        from bot.backends.local import load_model
+        from bot.answer.backends.local import load_model
 
         load_model().reset()
 
@@ -79,7 +79,7 @@ def timed_stream(careerbot: object, question: str, history: list[dict]) -> tuple
 def main() -> None:
     import tempfile
 
-    from bot.backends import BACKEND_NAMES
+    from bot.answer.backends import BACKEND_NAMES
     from bot.eval import library_settings
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])

@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import bot  # noqa: F401
-from bot.backends.composer import Composer, Weights
-from bot.chain import Answer, CareerBot, cite
+from bot.answer.backends.composer import Composer, Weights
+from bot.answer.pipeline import Answer, CareerBot, cite
 from bot.eval import library_settings, load_cases, phrase_hit, source_hit
 from bot.settings import get_settings
 

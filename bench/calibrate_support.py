@@ -13,8 +13,8 @@ from __future__ import annotations
 import statistics
 
 import bot  # noqa: F401
-from bot.backends.verify import SUPPORT_BOUND, Claim, Verifier
-from bot.chain import CareerBot
+from bot.answer.verify import SUPPORT_BOUND, Claim, Verifier
+from bot.answer.pipeline import CareerBot
 from bot.settings import get_settings
 from bot.testing.support_cases import CASES
 

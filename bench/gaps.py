@@ -18,9 +18,9 @@ from itertools import combinations
 from pathlib import Path
 
 import bot  # noqa: F401
-from bot.chain import CareerBot
+from bot.answer.pipeline import CareerBot
 from bot.eval import library_settings
-from bot.insights import group_by_meaning, library_texts
+from bot.owner.insights import group_by_meaning, library_texts
 from bot.settings import get_settings
 
 QUESTIONS = Path(__file__).resolve().parent / "gap_questions.jsonl"

@@ -26,9 +26,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 import bot  # noqa: F401 - offline switches first
-from bot.chunking import embedding_text, split_document
+from bot.ingest.chunking import embedding_text, split_document
 from bot.embeddings import model_path
-from bot.loaders import iter_files, parse, read_file
+from bot.ingest.loaders import iter_files, parse, read_file
 from bot.settings import Settings, get_settings
 from bot.testing.corpus import write_corpus
 
@@ -51,7 +51,7 @@ def main(argv: list[str] | None = None) -> None:
     from sentence_transformers import SentenceTransformer
 
     from bot.embeddings import get_encoder, load_encoder
-    from bot.indexing import IngestReport, ingest
+    from bot.ingest.indexing import IngestReport, ingest
 
     work = Path(tempfile.mkdtemp(prefix="careerbot-bench-"))
     try:

@@ -151,7 +151,7 @@ def recorded_count(settings: object, conversation_ids: set[str], expected: int, 
     from sqlalchemy import func, select
     from sqlalchemy.exc import SQLAlchemyError
 
-    from bot.conversations import exchanges, open_engine
+    from bot.owner.log import exchanges, open_engine
 
     engine = open_engine(settings)
     query = select(func.count()).where(exchanges.c.conversation_id.in_(conversation_ids))

@@ -29,7 +29,7 @@ import numpy as np
 import bot  # noqa: F401 - offline switches first
 from bot.testing.corpus import TOPICS, sentence
 from bot.embeddings import get_embeddings, get_encoder, load_encoder, pack_vectors
-from bot.retrieval import ArticleRetriever
+from bot.retrieval.retriever import ArticleRetriever
 from bot.settings import Settings, get_settings
 from bot.store import get_collection, get_unit_collection, revision
 

@@ -21,9 +21,9 @@ from pathlib import Path
 
 import bot  # noqa: F401 - offline switches first
 from bot.testing.siteserver import SiteServer, generated_site
-from bot.indexing import IngestReport, ingest
+from bot.ingest.indexing import IngestReport, ingest
 from bot.settings import Settings
-from bot.sites import Listing
+from bot.ingest.sites import Listing
 
 
 def _sync(settings: Settings, sitemap: str) -> tuple[float, IngestReport]:

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import bot  # noqa: F401 - offline switches first
-from bot.chain import Answer, CareerBot
+from bot.answer.pipeline import Answer, CareerBot
 from bot.settings import Settings
 
 
@@ -105,7 +105,7 @@ def rates_by_kind(results: list[CaseResult]) -> dict[str, tuple[int, int]]:
 
 def library_settings(settings: Settings, library: Path, folder: Path) -> Settings:
     """Settings for a fresh store in `folder` holding the articles of `library` (ingested now)."""
-    from bot.indexing import ingest
+    from bot.ingest.indexing import ingest
 
     fresh = settings.model_copy(update={"store_dir": folder / "store", "chroma_url": None, "knowledge_dir": library})
     report = ingest([str(library)], fresh, progress=True)
@@ -151,7 +151,7 @@ def print_rates(results: list[CaseResult], name: str = "") -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from bot.backends import BACKEND_NAMES
+    from bot.answer.backends import BACKEND_NAMES
     from bot.settings import get_settings
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])

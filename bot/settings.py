@@ -110,7 +110,7 @@ class Settings(BaseSettings):
     log_retention_days: int = Field(90, ge=1, description="Recorded exchanges older than this are deleted.")
     max_feedback_chars: int = Field(500, ge=1, description="Longest reason a reader may give with a rating.")
 
-    # The owner's page (/admin, bot/web/admin.py) and `python -m bot.report` (bot/insights.py).
+    # The owner's page (/admin, bot/web/admin.py) and `python -m bot.owner.report` (bot/insights.py).
     admin_token: SecretStr | None = Field(
         None, description="Opens /admin (login form or `Authorization: Bearer`); unset = no /admin. "
                                          "Make one with: python3 -c 'import secrets; print(secrets.token_urlsafe(32))'")
@@ -125,7 +125,7 @@ class Settings(BaseSettings):
     gap_max_questions: int = Field(
         3000, ge=2, description="Content gaps group at most this many distinct questions (the most recent).")
 
-    backend: str = Field("composer", description="The answer backend: a name in bot.backends.BACKENDS.")
+    backend: str = Field("composer", description="The answer backend: a name in bot.answer.backends.BACKENDS.")
     llm_base_url: str = "http://127.0.0.1:11434/v1"
     llm_model: str = "llama3.2"
     llm_api_key: str | None = None
@@ -157,7 +157,7 @@ class Settings(BaseSettings):
     @field_validator("backend")
     @classmethod
     def _known_backend(cls, name: str) -> str:
-        from bot.backends import BACKENDS  # imported here: the backends import modules that read settings
+        from bot.answer.backends import BACKENDS  # imported here: the backends import modules that read settings
 
         if name not in BACKENDS:
             raise ValueError(f"unknown backend {name!r}; choose one of {', '.join(BACKENDS)}")

@@ -20,9 +20,9 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 import bot  # noqa: E402,F401 - offline switches first
-from bot.chain import CareerBot  # noqa: E402
-from bot.conversations import ConversationLog, Exchange  # noqa: E402
-from bot.indexing import ingest  # noqa: E402
+from bot.answer.pipeline import CareerBot  # noqa: E402
+from bot.owner.log import ConversationLog, Exchange  # noqa: E402
+from bot.ingest.indexing import ingest  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 
 ANSWERABLE = [

@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 
 import bot  # noqa: F401 - offline switches before anything else loads
-from bot.chain import CareerBot
-from bot.conversations import ConversationLog, Exchange, RecordedSource
+from bot.answer.pipeline import CareerBot
+from bot.owner.log import ConversationLog, Exchange, RecordedSource
 from bot.embeddings import get_encoder
-from bot.indexing import ingest
+from bot.ingest.indexing import ingest
 from bot.settings import Settings
 from bot.testing.apprunner import KNOWLEDGE, REPO, running_app
 
@@ -139,7 +139,7 @@ def recorded(data_dir: Path, table: object, exchange_id: str, until: Callable[[o
     from sqlalchemy import select
     from sqlalchemy.exc import SQLAlchemyError
 
-    from bot.conversations import exchanges, open_engine
+    from bot.owner.log import exchanges, open_engine
 
     key = table.c.id if table is exchanges else table.c.exchange_id
     engine = open_engine(make_settings(data_dir=data_dir))

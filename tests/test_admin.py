@@ -17,7 +17,7 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
-from bot.chain import CareerBot
+from bot.answer.pipeline import CareerBot
 from bot.web.admin import SESSION_COOKIE
 from bot.testing.apprunner import running_app
 from tests.conftest import XSS_ARTICLE, knowledge_with, made_exchange, make_settings, seed_log

@@ -10,7 +10,7 @@ import re
 
 import pytest
 
-from bot.chain import NOTICE_UNVERIFIED, Answer, CareerBot
+from bot.answer.pipeline import NOTICE_UNVERIFIED, Answer, CareerBot
 from bot.settings import Settings
 from tests.conftest import make_settings
 
@@ -33,7 +33,7 @@ def local_bot(seeded_settings: Settings) -> CareerBot:
 
 
 def test_the_model_ships_in_the_package_and_loads_once() -> None:
-    from bot.backends.local import gguf_path, load_model
+    from bot.answer.backends.local import gguf_path, load_model
 
     assert gguf_path().suffix == ".gguf" and gguf_path().stat().st_size > 50_000_000
     assert load_model() is load_model()

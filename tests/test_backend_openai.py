@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from bot.backends.prompt import SYSTEM_PROMPT
-from bot.chain import NOTICE_FAILED, NOTICE_UNVERIFIED, Answer, CareerBot
-from bot.indexing import ingest
+from bot.answer.backends.prompt import SYSTEM_PROMPT
+from bot.answer.pipeline import NOTICE_FAILED, NOTICE_UNVERIFIED, Answer, CareerBot
+from bot.ingest.indexing import ingest
 from bot.settings import Settings
 from bot.web.api import create_app
 from bot.testing.apprunner import free_port

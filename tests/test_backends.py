@@ -9,12 +9,12 @@ import pytest
 from langchain_core.documents import Document
 
 from bot.testing.support_cases import CASES
-from bot.backends import BACKEND_NAMES, Composer, make_backend
-from bot.backends.base import AnswerBackend
-from bot.backends.openai import OpenAIBackend
-from bot.backends.prompt import REWRITE_PROMPT, SYSTEM_PROMPT, as_data, user_message
-from bot.backends.verify import SUPPORT_BOUND, Claim, Verifier, claims
-from bot.chain import NOTICE_FAILED, Answer, CareerBot
+from bot.answer.backends import BACKEND_NAMES, Composer, make_backend
+from bot.answer.backends.base import AnswerBackend
+from bot.answer.backends.openai import OpenAIBackend
+from bot.answer.backends.prompt import REWRITE_PROMPT, SYSTEM_PROMPT, as_data, user_message
+from bot.answer.verify import SUPPORT_BOUND, Claim, Verifier, claims
+from bot.answer.pipeline import NOTICE_FAILED, Answer, CareerBot
 from bot.settings import Settings
 from bot.testing.scripted import Scripted
 from tests.conftest import make_settings
@@ -114,7 +114,7 @@ def test_a_checked_model_answer_is_credited_to_its_backend(seeded_settings: Sett
 
 
 def test_a_failure_of_our_own_check_is_not_blamed_on_the_model(seeded_settings: Settings, careerbot: CareerBot) -> None:
-    from bot.chain import NOTICE_UNVERIFIED
+    from bot.answer.pipeline import NOTICE_UNVERIFIED
 
     class BrokenVerifier:
         def problem(self, answer: str, passages: Sequence[Document]) -> str | None:

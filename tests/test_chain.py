@@ -1,8 +1,8 @@
 from langchain_core.documents import Document
 
-from bot.chain import Answer, CareerBot, cite
+from bot.answer.pipeline import Answer, CareerBot, cite
 from bot.embeddings import _embed_query
-from bot.retrieval import standalone_query
+from bot.retrieval.retriever import standalone_query
 from bot.text import asked, expand_acronyms
 
 

@@ -13,8 +13,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bot.chain import CareerBot
-from bot.indexing import ingest
+from bot.answer.pipeline import CareerBot
+from bot.ingest.indexing import ingest
 from bot.testing.apprunner import free_port
 from tests.conftest import make_settings
 from tests.test_indexing import ROBOTICS
@@ -98,7 +98,7 @@ def test_a_running_bot_answers_from_articles_ingested_after_it_started(chroma_ur
 
 
 def test_the_lexical_index_follows_a_server_collection_through_same_size_updates(chroma_url: str, tmp_path: Path) -> None:
-    from bot.lexical import tokens
+    from bot.retrieval.lexical import tokens
 
     settings = make_settings(chroma_url=chroma_url, knowledge_dir=tmp_path, collection="lexical-test",
                              lexical_refresh_s=0.5)

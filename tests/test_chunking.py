@@ -5,7 +5,7 @@ from __future__ import annotations
 from langchain_core.documents import Document
 
 from bot.testing.corpus import article_text
-from bot.chunking import embedding_text, split_document, word_count
+from bot.ingest.chunking import embedding_text, split_document, word_count
 
 
 def _document(source: str = "a.md", text: str | None = None) -> Document:
@@ -110,7 +110,7 @@ def test_numbered_sub_headings_are_listed_in_their_parent_section():
 def test_a_grid_table_from_a_text_file_is_chunked_as_rows_with_column_names(settings) -> None:
     from pathlib import Path
 
-    from bot.loaders import parse, read_file
+    from bot.ingest.loaders import parse, read_file
 
     path = Path(__file__).parent / "fixtures" / "structure" / "cloud-badges-guide.txt"
     chunks = split_document(parse(read_file(path, settings)), 120, 20)

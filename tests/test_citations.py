@@ -6,8 +6,8 @@ from collections.abc import Iterator, Sequence
 
 from langchain_core.documents import Document
 
-from bot.backends.base import AnswerBackend
-from bot.chain import Answer, CareerBot
+from bot.answer.backends.base import AnswerBackend
+from bot.answer.pipeline import Answer, CareerBot
 from bot.settings import Settings
 
 QUESTION = "How much does a senior data analyst earn?"
@@ -57,7 +57,7 @@ def test_a_streamed_answer_is_numbered_as_the_whole_one(library_settings: Settin
 
 
 def test_pieces_split_anywhere_are_numbered_as_the_whole_text():
-    from bot.citations import Numbering, StreamNumbering
+    from bot.answer.citations import Numbering, StreamNumbering
 
     articles = ["a.md", "b.md", "a.md", "c.md", "b.md", "a.md"]  # passage n's article at n - 1
     text = "X [6]. Y [2][4] z [1] [3]. W [5] [6]. [2]  [4]\t[6] v[5][5] [1] and [2024"

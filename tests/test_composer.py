@@ -2,7 +2,7 @@ import re
 
 from langchain_core.documents import Document
 
-from bot.backends.composer import Composer
+from bot.answer.backends.composer import Composer
 from bot.text import passage_units, split_sentences
 
 

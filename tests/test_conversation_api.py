@@ -5,7 +5,7 @@ import json
 import pytest
 from fastapi.testclient import TestClient
 
-from bot.chain import CareerBot
+from bot.answer.pipeline import CareerBot
 from tests.conftest import api_client
 
 

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, insert, select
 
-from bot.chain import Answer, CareerBot, Source
-from bot.conversations import (
+from bot.answer.pipeline import Answer, CareerBot, Source
+from bot.owner.log import (
     SCHEMA_VERSION, ConversationLog, Exchange, UnknownExchange, current_version, exchange_sources, exchanges,
     feedback, metadata, schema_version,
 )
@@ -190,14 +190,14 @@ def test_turned_off_it_records_nothing_and_creates_nothing(tmp_path: Path):
 # --- never in the way ---------------------------------------------------------------------------------
 
 def errors_logged(caplog: pytest.LogCaptureFixture) -> list[str]:
-    return [r.getMessage() for r in caplog.records if r.name == "bot.conversations" and r.levelno >= logging.ERROR]
+    return [r.getMessage() for r in caplog.records if r.name == "bot.owner.log" and r.levelno >= logging.ERROR]
 
 
 def test_an_unwritable_sqlite_path_is_logged_once_a_minute(tmp_path: Path, caplog: pytest.LogCaptureFixture):
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder")
     log = ConversationLog(make_settings(data_dir=blocker / "data"))
-    with caplog.at_level(logging.ERROR, logger="bot.conversations"):
+    with caplog.at_level(logging.ERROR, logger="bot.owner.log"):
         for n in range(10):
             log.record(sample(f"question {n}"))
             log.flush()  # one write attempt, and one failure, per exchange
@@ -222,7 +222,7 @@ def test_postgresql_stopped_mid_run_costs_no_answer_and_one_log_line(
             assert client.post("/api/feedback", json={"exchange_id": before["exchange_id"], "rating": "up"}
                                ).status_code == 204
             server.stop()
-            with caplog.at_level(logging.ERROR, logger="bot.conversations"):
+            with caplog.at_level(logging.ERROR, logger="bot.owner.log"):
                 replies = [client.post("/api/chat", json={"message": f"What does a data scientist do? ({n})"})
                            for n in range(5)]
                 for reply in replies:

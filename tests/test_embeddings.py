@@ -23,8 +23,8 @@ def test_query_vectors_are_normalised_like_passages():
 # Late chunking: unit vectors from the chunk's own forward pass (bot/indexing.py:_embed).
 
 def _library_chunks() -> list:
-    from bot.chunking import split_document
-    from bot.loaders import iter_files, parse, read_file
+    from bot.ingest.chunking import split_document
+    from bot.ingest.loaders import iter_files, parse, read_file
     from tests.conftest import LIBRARY, make_settings
 
     settings = make_settings(knowledge_dir=LIBRARY)
@@ -39,9 +39,9 @@ def test_late_chunked_unit_vectors_stay_close_to_separately_encoded_ones() -> No
     whole chunk for every unit instead gives 0.87 and 27% here."""
     from sentence_transformers import SentenceTransformer
 
-    from bot.chunking import embedding_text
+    from bot.ingest.chunking import embedding_text
     from bot.embeddings import get_encoder, model_path, unpack_vectors
-    from bot.indexing import _embed
+    from bot.ingest.indexing import _embed
     from bot.text import passage_units, unit_context, with_context
 
     chunks = _library_chunks()
@@ -81,7 +81,7 @@ def test_a_unit_past_the_models_window_is_encoded_on_its_own() -> None:
     from langchain_core.documents import Document
 
     from bot.embeddings import get_encoder, unpack_vectors
-    from bot.indexing import _embed, unit_spans
+    from bot.ingest.indexing import _embed, unit_spans
     from bot.text import passage_units
 
     sentences = [f"Sentence {i} says that analytics engineers review dashboards and write tests." for i in range(30)]

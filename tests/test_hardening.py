@@ -227,7 +227,7 @@ def ask_in_session(base: str, client: str, session: str) -> str:
 def stored_exchange(base: str, conversation: str) -> str:
     from sqlalchemy import select
 
-    from bot.conversations import exchanges, open_engine
+    from bot.owner.log import exchanges, open_engine
     from tests.conftest import make_settings
 
     engine = open_engine(make_settings(data_dir=_ROOTS[base] / "data"))
@@ -246,7 +246,7 @@ def stored_exchange(base: str, conversation: str) -> str:
 def rating_of(base: str, exchange_id: str) -> str | None:
     from sqlalchemy import select
 
-    from bot.conversations import feedback, open_engine
+    from bot.owner.log import feedback, open_engine
     from tests.conftest import make_settings
 
     engine = open_engine(make_settings(data_dir=_ROOTS[base] / "data"))

@@ -7,9 +7,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 from bot.testing.corpus import article_text
-from bot.chain import CareerBot
-from bot.indexing import ingest
-from bot.retrieval import ArticleRetriever
+from bot.answer.pipeline import CareerBot
+from bot.ingest.indexing import ingest
+from bot.retrieval.retriever import ArticleRetriever
 from bot.settings import Settings
 from bot.store import get_collection, get_unit_collection
 
@@ -179,12 +179,12 @@ def test_chunks_are_written_while_the_next_batch_is_encoded(settings: Settings, 
     import threading
     import time
 
-    import bot.indexing
+    import bot.ingest.indexing
     from bot.embeddings import get_encoder
 
     corpus(write_article, count=6)
     encoder, events = get_encoder(), []
-    run, upsert = encoder._run, bot.indexing._Store.upsert
+    run, upsert = encoder._run, bot.ingest.indexing._Store.upsert
 
     def timed(record: str, call, *args, **kwargs):
         started = time.monotonic()
@@ -194,8 +194,8 @@ def test_chunks_are_written_while_the_next_batch_is_encoded(settings: Settings, 
             events.append((record, threading.current_thread().name, started, time.monotonic()))
 
     monkeypatch.setattr(encoder, "_run", lambda *a, **k: timed("encode", run, *a, **k))
-    monkeypatch.setattr(bot.indexing._Store, "upsert", lambda self, *a: timed("write", upsert, self, *a))
-    monkeypatch.setattr(bot.indexing, "_WINDOW_BATCHES", 1)
+    monkeypatch.setattr(bot.ingest.indexing._Store, "upsert", lambda self, *a: timed("write", upsert, self, *a))
+    monkeypatch.setattr(bot.ingest.indexing, "_WINDOW_BATCHES", 1)
     report = ingest([str(settings.knowledge_dir)], settings.model_copy(update={"embed_batch_size": 4}),
                     progress=False)
     assert report.chunks_written > 12 and not report.failed
@@ -209,10 +209,10 @@ def test_chunks_are_written_while_the_next_batch_is_encoded(settings: Settings, 
 def test_a_failed_write_stops_the_ingest_and_a_rerun_repairs_it(settings: Settings, write_article, monkeypatch) -> None:
     import pytest
 
-    import bot.indexing
+    import bot.ingest.indexing
 
     corpus(write_article, count=6)
-    upsert, calls = bot.indexing._Store.upsert, []
+    upsert, calls = bot.ingest.indexing._Store.upsert, []
 
     def failing(self, *args):
         calls.append(1)
@@ -220,12 +220,12 @@ def test_a_failed_write_stops_the_ingest_and_a_rerun_repairs_it(settings: Settin
             raise RuntimeError("disk full")
         return upsert(self, *args)
 
-    monkeypatch.setattr(bot.indexing._Store, "upsert", failing)
-    monkeypatch.setattr(bot.indexing, "_WINDOW_BATCHES", 1)
+    monkeypatch.setattr(bot.ingest.indexing._Store, "upsert", failing)
+    monkeypatch.setattr(bot.ingest.indexing, "_WINDOW_BATCHES", 1)
     small = settings.model_copy(update={"embed_batch_size": 4})
     with pytest.raises(RuntimeError, match="disk full"):
         ingest([str(settings.knowledge_dir)], small, progress=False)
-    monkeypatch.setattr(bot.indexing._Store, "upsert", upsert)
+    monkeypatch.setattr(bot.ingest.indexing._Store, "upsert", upsert)
     assert not ingest([str(settings.knowledge_dir)], small, progress=False).failed
     assert snapshot(settings) == snapshot(fresh_copy(settings, [str(settings.knowledge_dir)]))
 

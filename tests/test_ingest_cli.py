@@ -13,7 +13,7 @@ from pathlib import Path
 
 
 from bot.testing.corpus import write_corpus
-from bot.indexing import ingest
+from bot.ingest.indexing import ingest
 from bot.settings import Settings
 from bot.testing.apprunner import REPO, free_port
 from tests.test_indexing import snapshot

@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from bot import insights
-from bot.catalog import Article
-from bot.chain import CareerBot
-from bot.conversations import ConversationLog
+from bot.owner import insights
+from bot.conversation.catalog import Article
+from bot.answer.pipeline import CareerBot
+from bot.owner.log import ConversationLog
 from bot.settings import Settings
 from tests.conftest import made_exchange, make_settings, seed_log
 

@@ -6,9 +6,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from bot.chain import CareerBot
-from bot.indexing import ingest
-from bot.lexical import LexicalIndex, tokens
+from bot.answer.pipeline import CareerBot
+from bot.ingest.indexing import ingest
+from bot.retrieval.lexical import LexicalIndex, tokens
 from bot.settings import Settings
 from bot.store import get_collection, revision
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.loaders import LoadError, clean_text, iter_files, parse, read_file
+from bot.ingest.loaders import LoadError, clean_text, iter_files, parse, read_file
 from bot.settings import Settings
 
 ARTICLE = (
@@ -186,7 +186,7 @@ def test_html_keeps_headings_lists_and_tables_without_page_furniture(settings: S
 
 
 def test_a_5_mb_article_is_chunked_without_stalling(settings: Settings, write_article) -> None:
-    from bot.chunking import split_document
+    from bot.ingest.chunking import split_document
 
     paragraph = "Data analysts who learn SQL early find their first role sooner than those who wait. " * 12
     path = write_article("huge.md", "# Huge\n\n" + "\n\n".join([paragraph] * 5200))

@@ -141,7 +141,7 @@ def test_docs_describe_the_endpoint(hardened_app: str) -> None:
 
 
 def test_completions_are_recorded_as_openai_exchanges(careerbot) -> None:
-    from bot.conversations import exchanges
+    from bot.owner.log import exchanges
     from tests.conftest import api_client, recorded
 
     request = {"model": "careerbot", "messages": [{"role": "user", "content": QUESTION}]}

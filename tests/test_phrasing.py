@@ -2,7 +2,7 @@
 
 import pytest
 
-from bot.phrasing import Casing, question, topic_of
+from bot.conversation.phrasing import Casing, question, topic_of
 
 TITLES = ["Data Scientist vs Machine Learning Engineer: Salary, Skills & Career Path Compared",
           "How to Become an AI Researcher", "What Does a Machine Learning Engineer Do?", "Data Analyst Salary Guide",

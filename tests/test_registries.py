@@ -8,8 +8,8 @@ from collections.abc import Iterator, Sequence
 import pytest
 from langchain_core.documents import Document
 
-from bot.backends import BACKENDS, AnswerBackend, make_backend
-from bot.chain import CareerBot
+from bot.answer.backends import BACKENDS, AnswerBackend, make_backend
+from bot.answer.pipeline import CareerBot
 from bot.settings import Settings
 from bot.web.streaming import answer_gate
 from tests.conftest import make_settings
@@ -47,9 +47,9 @@ def test_a_backend_named_by_its_module_is_imported_only_when_chosen(monkeypatch:
 
 
 def test_a_registered_loader_reads_its_files_and_pages(monkeypatch: pytest.MonkeyPatch, settings: Settings) -> None:
-    from bot import loaders, sites
-    from bot.indexing import ingest
-    from bot.watch import is_article
+    from bot.ingest import loaders, sites
+    from bot.ingest.indexing import ingest
+    from bot.ingest.watch import is_article
 
     monkeypatch.setitem(loaders.LOADERS, ".csv", None)  # so the registration below is undone after the test
 
@@ -68,8 +68,8 @@ def test_a_registered_loader_reads_its_files_and_pages(monkeypatch: pytest.Monke
 
 
 def test_a_registered_web_source_is_fetched_and_ingested(monkeypatch: pytest.MonkeyPatch, settings: Settings) -> None:
-    from bot import sites
-    from bot.indexing import ingest
+    from bot.ingest import sites
+    from bot.ingest.indexing import ingest
     from bot.testing.siteserver import Route, SiteServer
 
     class LinkList(sites.Site):

@@ -22,7 +22,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bot.indexing import ingest
+from bot.ingest.indexing import ingest
 from bot.testing.apprunner import KNOWLEDGE, REPO
 from tests.conftest import make_settings
 from bot.testing.pgserver import PostgresServer
@@ -130,7 +130,7 @@ def test_an_ingested_article_is_answered_by_both_replicas(deployment: Deployment
 def test_every_answered_exchange_is_logged_once(deployment: Deployment) -> None:
     from sqlalchemy import create_engine, func, select
 
-    from bot.conversations import exchanges
+    from bot.owner.log import exchanges
 
     engine = create_engine(deployment.env["CAREERBOT_DATABASE_URL"].replace("postgresql://", "postgresql+psycopg://"))
     query = (select(exchanges.c.conversation_id, exchanges.c.id, func.count())

@@ -1,4 +1,4 @@
-"""`python -m bot.report` as a real subprocess over a real SQLite exchange log."""
+"""`python -m bot.owner.report` as a real subprocess over a real SQLite exchange log."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from tests.conftest import made_exchange, make_settings, seed_log
 def run_report(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess:
     environment = {**os.environ, "CAREERBOT_DATA_DIR": str(tmp_path / "data"),
                    "CAREERBOT_STORE_DIR": str(tmp_path / "no-store"), **env}
-    return subprocess.run([sys.executable, "-m", "bot.report", *args], cwd=REPO, env=environment,
+    return subprocess.run([sys.executable, "-m", "bot.owner.report", *args], cwd=REPO, env=environment,
                           capture_output=True, text=True, timeout=180)
 
 

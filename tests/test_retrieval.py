@@ -8,9 +8,9 @@ from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 from langchain_tests.integration_tests import RetrieversIntegrationTests
 
-from bot.chain import CareerBot
-from bot.indexing import ingest
-from bot.retrieval import ArticleRetriever, judged_question, standalone_query
+from bot.answer.pipeline import CareerBot
+from bot.ingest.indexing import ingest
+from bot.retrieval.retriever import ArticleRetriever, judged_question, standalone_query
 from bot.settings import Settings
 from bot.store import get_collection
 from tests.conftest import LIBRARY, make_settings

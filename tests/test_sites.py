@@ -9,11 +9,11 @@ from collections.abc import Iterator
 import pytest
 
 from bot.testing.siteserver import Route, SiteServer, generated_site
-from bot.chain import CareerBot
-from bot.indexing import IngestReport, ingest
+from bot.answer.pipeline import CareerBot
+from bot.ingest.indexing import IngestReport, ingest
 from bot.settings import Settings
-from bot.loaders import LoadError
-from bot.sites import SOURCES, read_listing
+from bot.ingest.loaders import LoadError
+from bot.ingest.sites import SOURCES, read_listing
 from bot.store import get_collection
 from bot.testing.apprunner import free_port
 from tests.test_indexing import chunk_texts, snapshot

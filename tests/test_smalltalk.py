@@ -3,8 +3,8 @@ bot/smalltalk.py), and real questions that open with a courtesy still answered."
 
 import pytest
 
-from bot.chain import CareerBot
-from bot.smalltalk import INTENTS, group_titles
+from bot.answer.pipeline import CareerBot
+from bot.conversation.smalltalk import INTENTS, group_titles
 
 PHRASINGS = {
     "greeting": ["hello!", "hey there", "good afternoon"],

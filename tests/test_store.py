@@ -1,8 +1,8 @@
 import subprocess
 import sys
 
-from bot.chain import CareerBot
-from bot.indexing import ingest
+from bot.answer.pipeline import CareerBot
+from bot.ingest.indexing import ingest
 from bot.settings import Settings
 from bot.testing.apprunner import KNOWLEDGE, REPO
 

@@ -5,10 +5,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.chain import CareerBot
-from bot.indexing import ingest
+from bot.answer.pipeline import CareerBot
+from bot.ingest.indexing import ingest
 from bot.settings import Settings
-from bot.suggestions import parse_starters
+from bot.conversation.suggestions import parse_starters
 from tests.conftest import LIBRARY
 
 

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.chain import Answer, Source
+from bot.answer.pipeline import Answer, Source
 from bot.web.display import http_url, markdown_answer, markdown_link, markdown_text, public_source, unescape_markdown_text
 from bot.web.ui import PLACEHOLDER, render_answer
 from tests.conftest import make_settings
@@ -77,7 +77,7 @@ def test_sources_outside_the_knowledge_folder_are_named_by_file(tmp_path: Path):
 def test_thumbs_in_the_chat_rate_the_answer_they_are_under(app_server: str, app_root: Path, page):
     from sqlalchemy import select
 
-    from bot.conversations import exchanges, feedback, open_engine
+    from bot.owner.log import exchanges, feedback, open_engine
     from bot.web.ui import DOWN_REASONS
     from tests.conftest import recorded
 
@@ -104,7 +104,7 @@ def test_thumbs_in_the_chat_rate_the_answer_they_are_under(app_server: str, app_
 
 @pytest.mark.parametrize("log_conversations", [True, False])
 def test_chat_offers_thumbs_only_when_conversations_are_recorded(tmp_path: Path, log_conversations: bool):
-    from bot.conversations import ConversationLog
+    from bot.owner.log import ConversationLog
     from bot.web.ratelimit import QuestionLimit
     from bot.web.ui import build_ui
 

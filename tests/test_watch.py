@@ -7,10 +7,10 @@ import signal
 import time
 
 from bot.testing.corpus import article_text
-from bot.chain import CareerBot
+from bot.answer.pipeline import CareerBot
 from bot.settings import Settings
 from bot.store import live_collection
-from bot.watch import is_article
+from bot.ingest.watch import is_article
 from tests.test_indexing import ROBOTICS
 from tests.test_ingest_cli import finish, run_cli
 

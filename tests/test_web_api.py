@@ -4,7 +4,7 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from bot.chain import CareerBot
+from bot.answer.pipeline import CareerBot
 from bot.web.api import create_app
 from tests.conftest import api_client, recorded
 
@@ -96,7 +96,7 @@ def test_widget_gets_its_message_limit_from_the_server(careerbot: CareerBot):
 # --- the exchange log and feedback ---------------------------------------------------------------------
 
 def test_answers_are_recorded_per_channel_with_their_conversation(client: TestClient, careerbot: CareerBot):
-    from bot.conversations import exchanges
+    from bot.owner.log import exchanges
 
     question = "What does a machine learning engineer do?"
     plain = client.post("/api/chat", json={"message": question}, headers={"X-Conversation-Id": "api-conversation-1"})
@@ -112,7 +112,7 @@ def test_answers_are_recorded_per_channel_with_their_conversation(client: TestCl
 
 
 def test_feedback_is_tied_to_its_exchange_and_replaced_by_a_new_rating(client: TestClient, careerbot: CareerBot):
-    from bot.conversations import feedback
+    from bot.owner.log import feedback
 
     exchange_id = client.post("/api/chat", json={"message": "Do I need a PhD for ML research?"}).json()["exchange_id"]
     assert client.post("/api/feedback", json={"exchange_id": exchange_id, "rating": "up"}).status_code == 204

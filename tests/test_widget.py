@@ -264,7 +264,7 @@ def widget_exchange_id(widget_root: Path, page: object, question: str) -> str:
     """The id the widget's exchange got in the app's log: found by its question and the widget's conversation."""
     from sqlalchemy import select
 
-    from bot.conversations import exchanges, open_engine
+    from bot.owner.log import exchanges, open_engine
     from tests.conftest import make_settings, recorded
 
     conversation = page.evaluate("() => Object.values(sessionStorage).map(JSON.parse)"
@@ -280,7 +280,7 @@ def widget_exchange_id(widget_root: Path, page: object, question: str) -> str:
 
 
 def test_thumbs_and_a_reason_rate_the_answer_in_the_log(page: object, allowed_page_url: str, widget_root: Path) -> None:
-    from bot.conversations import feedback
+    from bot.owner.log import feedback
     from tests.conftest import recorded
 
     question = "Which cloud skills help a machine learning engineer?"

@@ -7,7 +7,7 @@ from collections.abc import Iterator, Sequence
 
 from langchain_core.documents import Document
 
-from bot.backends.base import AnswerBackend
+from bot.answer.backends.base import AnswerBackend
 
 
 class Scripted(AnswerBackend):

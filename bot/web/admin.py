@@ -30,9 +30,9 @@ from jinja2 import Environment, FileSystemLoader
 from pydantic import SecretStr
 from starlette.concurrency import run_in_threadpool
 
-from bot import insights
-from bot.catalog import Catalog
-from bot.conversations import ConversationLog, ThrottledLog
+from bot.owner import insights
+from bot.conversation.catalog import Catalog
+from bot.owner.log import ConversationLog, ThrottledLog
 from bot.settings import Settings
 from bot.web.display import http_url, public_source
 from bot.web.ratelimit import LimitStorage, SlidingWindowLimiter, client_key, parse_rate

@@ -19,8 +19,8 @@ from starlette.routing import Match, Mount
 from fastapi.responses import FileResponse, JSONResponse, Response, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field, StrictStr
 
-from bot.chain import Answer, CareerBot
-from bot.conversations import Channel, ConversationLog
+from bot.answer.pipeline import Answer, CareerBot
+from bot.owner.log import Channel, ConversationLog
 from bot.settings import Settings
 from bot.web.display import source_dicts
 from bot.web.errors import OPENAI_PREFIX, error_body
@@ -125,7 +125,7 @@ FEEDBACK_ERRORS: dict = {
 
 def prepare(settings: Settings) -> CareerBot:
     """Ingest the knowledge folder when the store is empty, load the model, answer once to warm up."""
-    from bot.indexing import ingest
+    from bot.ingest.indexing import ingest
     from bot.store import describe, get_collection
 
     if get_collection(settings).count() == 0:

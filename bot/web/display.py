@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from urllib.parse import quote
 
-from bot.chain import Source
+from bot.answer.pipeline import Source
 from bot.text import http_url_problem
 
 # The ASCII punctuation that means something to CommonMark, GFM or the chat UIs' extensions (each may be

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.conversations import ConversationLog, Rating, UnknownExchange
+from bot.owner.log import ConversationLog, Rating, UnknownExchange
 from bot.settings import Settings
 
 

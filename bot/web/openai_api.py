@@ -24,8 +24,8 @@ from fastapi.responses import StreamingResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field
 
-from bot.chain import Answer, CareerBot
-from bot.conversations import ConversationLog
+from bot.answer.pipeline import Answer, CareerBot
+from bot.owner.log import ConversationLog
 from bot.settings import Settings
 from bot.web.display import plain_answer, source_dicts
 from bot.web.errors import OPENAI_PREFIX, error_body

@@ -9,8 +9,8 @@ from itertools import islice
 
 from anyio import CapacityLimiter, to_thread
 
-from bot.backends import backend_class
-from bot.chain import Answer
+from bot.answer.backends import backend_class
+from bot.answer.pipeline import Answer
 from bot.settings import Settings
 
 # Pieces the backend has ready within this window leave in one thread hop: a per-word hop made 50 streams

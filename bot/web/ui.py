@@ -19,8 +19,8 @@ import gradio as gr
 from fastapi import FastAPI
 from gradio.components.chatbot import TextMessage
 
-from bot.chain import Answer, CareerBot
-from bot.conversations import ConversationLog, Rating
+from bot.answer.pipeline import Answer, CareerBot
+from bot.owner.log import ConversationLog, Rating
 from bot.settings import Settings
 from bot.web.display import html_source, markdown_answer, markdown_text, plain_answer, unescape_markdown_text
 from bot.web.feedback import FeedbackRefused, submit_feedback

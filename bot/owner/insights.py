@@ -23,8 +23,8 @@ from sqlalchemy import Date, Engine, func, or_, select, true
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import GenericFunction
 
-from bot.catalog import Article
-from bot.conversations import (
+from bot.conversation.catalog import Article
+from bot.owner.log import (
     Exchange, RecordedSource, abusive_clients, exchange_sources, exchanges, feedback, hidden_questions, reading,
 )
 from bot.text import defanged, unicode_words

@@ -14,16 +14,16 @@ from __future__ import annotations
 
 from importlib import import_module
 
-from bot.backends.base import AnswerBackend
-from bot.backends.composer import Composer
+from bot.answer.backends.base import AnswerBackend
+from bot.answer.backends.composer import Composer
 
 __all__ = ["BACKENDS", "BACKEND_NAMES", "AnswerBackend", "Composer", "backend_class", "make_backend"]
 
 # name -> "module:Class", or the class itself.
 BACKENDS: dict[str, str | type[AnswerBackend]] = {
     "composer": Composer,
-    "openai": "bot.backends.openai:OpenAIBackend",
-    "local": "bot.backends.local:LocalBackend",
+    "openai": "bot.answer.backends.openai:OpenAIBackend",
+    "local": "bot.answer.backends.local:LocalBackend",
 }
 BACKEND_NAMES = tuple(BACKENDS)  # the built-in ones, for argparse choices
 

@@ -38,7 +38,7 @@ from sqlalchemy.engine import Connection, Dialect, make_url
 from bot.settings import Settings
 
 if TYPE_CHECKING:
-    from bot.chain import Answer
+    from bot.answer.pipeline import Answer
 
 log = logging.getLogger(__name__)
 

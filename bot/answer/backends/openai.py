@@ -9,8 +9,8 @@ from functools import cached_property
 
 from langchain_core.documents import Document
 
-from bot.backends.base import AnswerBackend
-from bot.backends.prompt import messages
+from bot.answer.backends.base import AnswerBackend
+from bot.answer.backends.prompt import messages
 
 _MAX_TOKENS = 400  # bounds how long a slow server can keep a request busy, beyond the per-read timeout
 _TEMPERATURE = 0.1  # near-deterministic: the answer should restate the passages, not be creative

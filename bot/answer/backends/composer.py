@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 
 from langchain_core.documents import Document
 
-from bot.backends.base import AnswerBackend
+from bot.answer.backends.base import AnswerBackend
 from bot.text import (Unit, asked, content_stems, content_words, expand_acronyms, passage_units, spelled_in, split_questions,
                       split_sentences, stem, unit_context, with_context, written_acronyms)
 

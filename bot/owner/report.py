@@ -1,4 +1,4 @@
-"""Content gaps in the terminal, for a cron job or a mail: python -m bot.report [--days N] [--limit N]
+"""Content gaps in the terminal, for a cron job or a mail: python -m bot.owner.report [--days N] [--limit N]
 
 The questions careerbot declined, or answered and got a thumbs down for, grouped by meaning, largest group
 first: the articles the library is missing. The same list as the owner's page (/admin).
@@ -19,7 +19,7 @@ WIDTH = 100
 
 def main(argv: list[str] | None = None) -> int:
     settings = get_settings()
-    parser = argparse.ArgumentParser(prog="python -m bot.report", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m bot.owner.report", description=__doc__.split("\n\n")[0])
     parser.add_argument("--days", type=int, default=settings.insights_days,
                         help=f"days covered, today included (default {settings.insights_days}, "
                              "CAREERBOT_INSIGHTS_DAYS)")
@@ -39,7 +39,7 @@ def _unavailable(settings: Settings) -> str | None:
     """Why there is nothing to report yet, or None."""
     from sqlalchemy.engine import make_url
 
-    from bot.conversations import current_version, database_url, open_engine, reading
+    from bot.owner.log import current_version, database_url, open_engine, reading
 
     if not settings.log_conversations:
         return ("Recording is off (CAREERBOT_LOG_CONVERSATIONS=false): careerbot keeps no log of questions, so "
@@ -59,7 +59,7 @@ def _unavailable(settings: Settings) -> str | None:
 
 def _articles(settings: Settings) -> list:
     """The library's articles (their common topic is set aside when grouping); none if there is no store."""
-    from bot.catalog import Catalog
+    from bot.conversation.catalog import Catalog
     from bot.store import get_collection, revision
 
     if not settings.chroma_url and not settings.store_dir.exists():
@@ -68,8 +68,8 @@ def _articles(settings: Settings) -> list:
 
 
 def report(settings: Settings, days: int, limit: int) -> str:
-    from bot.conversations import open_engine
-    from bot.insights import content_gaps, logged_count
+    from bot.owner.log import open_engine
+    from bot.owner.insights import content_gaps, logged_count
 
     engine = open_engine(settings)
     try:

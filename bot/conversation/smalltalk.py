@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from bot.embeddings import embed_query, embed_texts
-from bot.retrieval import ArticleRetriever
+from bot.retrieval.retriever import ArticleRetriever
 from bot.text import content_words, cosine, stem
 
 # Example phrasings per intent; recognition is by meaning, so paraphrases of these count too.

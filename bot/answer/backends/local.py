@@ -22,9 +22,9 @@ from pathlib import Path
 
 from langchain_core.documents import Document
 
-from bot.backends.base import AnswerBackend
-from bot.backends.composer import Composer
-from bot.backends.prompt import REWRITE_PROMPT, as_data
+from bot.answer.backends.base import AnswerBackend
+from bot.answer.backends.composer import Composer
+from bot.answer.backends.prompt import REWRITE_PROMPT, as_data
 from bot.text import CITATION, cosine, finished_sentences, passage_units
 
 log = logging.getLogger(__name__)

@@ -10,8 +10,8 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
-from bot.indexing import IngestReport, ingest
-from bot.loaders import LOADERS
+from bot.ingest.indexing import IngestReport, ingest
+from bot.ingest.loaders import LOADERS
 from bot.settings import Settings
 
 

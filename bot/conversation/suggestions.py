@@ -14,10 +14,10 @@ from collections import Counter
 from collections.abc import Hashable, Iterable, Iterator, Sequence
 from pathlib import Path
 
-from bot.catalog import Article, Catalog
-from bot.phrasing import Casing, question, topic_of
-from bot.retrieval import ArticleRetriever
-from bot.smalltalk import group_titles
+from bot.conversation.catalog import Article, Catalog
+from bot.conversation.phrasing import Casing, question, topic_of
+from bot.retrieval.retriever import ArticleRetriever
+from bot.conversation.smalltalk import group_titles
 from bot.text import content_stems
 
 log = logging.getLogger(__name__)

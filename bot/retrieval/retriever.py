@@ -11,7 +11,7 @@ from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict, Field, PrivateAttr
 
 from bot.embeddings import embed_query, is_dictionary_word
-from bot.lexical import LexicalIndex, indexed_text, tokens
+from bot.retrieval.lexical import LexicalIndex, indexed_text, tokens
 from bot.settings import Settings
 from bot.store import Collection, Revision, count_revision
 from bot.text import (as_typed, asked, capitalised_acronyms, concepts, expand_acronyms, misspelt_stopword,

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 
 from langchain_core.documents import Document
 
-from bot.backends.prompt import REWRITE_PROMPT, SYSTEM_PROMPT
+from bot.answer.backends.prompt import REWRITE_PROMPT, SYSTEM_PROMPT
 from bot.embeddings import embed_texts
 from bot.text import CITATION, MARKUP_CHARS, answer_sentences, content_stems, cosine, passage_units, plain_words
 

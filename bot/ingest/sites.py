@@ -27,8 +27,8 @@ from urllib.robotparser import RobotFileParser
 import httpx
 from tqdm import tqdm
 
-from bot.indexing import Gone, Ignored, Loaded, StoredArticle, Unchanged
-from bot.loaders import LOADERS, Article, LoadError, parse, suffix_for
+from bot.ingest.indexing import Gone, Ignored, Loaded, StoredArticle, Unchanged
+from bot.ingest.loaders import LOADERS, Article, LoadError, parse, suffix_for
 from bot.text import http_url_problem
 
 if TYPE_CHECKING:

@@ -34,9 +34,9 @@ from typing import Protocol
 from langchain_core.documents import Document
 from tqdm import tqdm
 
-from bot.chunking import content_hash, embedding_text, split_document
+from bot.ingest.chunking import content_hash, embedding_text, split_document
 from bot.embeddings import get_encoder, pack_vectors
-from bot.loaders import Article, LoadError, iter_files, parse, read_file, source_name
+from bot.ingest.loaders import Article, LoadError, iter_files, parse, read_file, source_name
 from bot.settings import Settings
 from bot.store import PAGE, Collection, get_collection, get_unit_collection, reset_collection
 from bot.text import Unit, passage_units, unit_context, with_context
@@ -83,7 +83,7 @@ Loaded = Document | LoadError | Unchanged
 
 
 class PageSource(Protocol):
-    """Articles from the web (a site, a feed, one URL): bot.sites.Site."""
+    """Articles from the web (a site, a feed, one URL): bot.ingest.sites.Site."""
 
     def load(self, stored: Mapping[str, StoredArticle], progress: bool) -> Iterator[tuple[str, Loaded]]:
         """(source, what became of it) for every page, asking the server only for what changed."""

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from langchain_core.documents import Document
 
 if TYPE_CHECKING:
-    from bot.chain import Answer, Source
+    from bot.answer.pipeline import Answer, Source
 
 # One citation run: markers with at most spaces between them ("[2][5]", "[2] [5]").
 _MARKER = re.compile(r"([ \t]*)\[(\d+)\]")
@@ -87,7 +87,7 @@ def renumber(answer: Answer, numbering: Numbering | None = None) -> Answer:
 
 
 def _article_source(n: int, passages: list[Source]) -> Source:
-    from bot.chain import Quote
+    from bot.answer.pipeline import Quote
 
     first = passages[0]
     scores = [p.score for p in passages if p.score is not None]

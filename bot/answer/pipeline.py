@@ -13,14 +13,14 @@ from typing import Literal
 from langchain_core.documents import Document
 from langchain_core.runnables import Runnable, RunnableLambda, RunnablePassthrough
 
-from bot.backends import AnswerBackend, Composer, make_backend
-from bot.backends.verify import Verifier
-from bot.catalog import Catalog
-from bot.citations import StreamNumbering
-from bot.retrieval import ArticleRetriever, judged_question, standalone_query
+from bot.answer.backends import AnswerBackend, Composer, make_backend
+from bot.answer.verify import Verifier
+from bot.conversation.catalog import Catalog
+from bot.answer.citations import StreamNumbering
+from bot.retrieval.retriever import ArticleRetriever, judged_question, standalone_query
 from bot.settings import Settings
-from bot.smalltalk import SmallTalkRecogniser, TopicLister
-from bot.suggestions import Suggester
+from bot.conversation.smalltalk import SmallTalkRecogniser, TopicLister
+from bot.conversation.suggestions import Suggester
 from bot.text import CITATION, spell_out, split_citation_lists
 from bot.store import Collection, live_collection, live_unit_collection, revision as store_revision
 
