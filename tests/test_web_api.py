@@ -89,7 +89,8 @@ def test_widget_gets_its_message_limit_from_the_server(careerbot: CareerBot):
     settings = careerbot.settings.model_copy(update={"max_message_chars": 1234})
     with TestClient(create_app(settings, careerbot=careerbot, with_ui=False)) as test_client:
         script = test_client.get("/widget.js").text
-    assert 'var SERVER = {"maxMessageChars": 1234, "feedback": true, "maxFeedbackChars": 500};' in script
+    assert ('var SERVER = {"maxMessageChars": 1234, "feedback": true, "maxFeedbackChars": 500, '
+            '"maxHistoryTurns": 20};') in script
     assert "filled in by the server" not in script
 
 
