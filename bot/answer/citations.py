@@ -45,12 +45,13 @@ class Numbering:
 
     def continued(self, text: str, open_run: set[int] | None = None) -> tuple[str, set[int] | None]:
         """As `text`, and the numbers of the run `text` ends with (None if it ends otherwise)."""
-        out, last, end_run = [], 0, None
+        out: list[str] = []
+        last, end_run = 0, None
         for match in _RUN.finditer(text):
             continues = last == 0 and open_run is not None and not text[:match.start()].strip(" \t")
             start = 0 if continues else match.start()
-            seen = set(open_run) if continues else set()
-            parts = []
+            seen = set(open_run) if open_run is not None and continues else set()
+            parts: list[str] = []
             for marker in _MARKER.finditer(text, start, match.end()):
                 n = self.number(int(marker.group(2)))
                 if n not in seen:
@@ -129,6 +130,7 @@ class StreamNumbering:
     def _numbered(self, text: str) -> str:
         if not text:
             return ""
+        assert self.numbering is not None  # only called once the passages are known
         numbered, self.open_run = self.numbering.continued(text, self.open_run)
         return numbered
 

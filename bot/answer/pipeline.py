@@ -172,11 +172,11 @@ class CareerBot:
     def small_talk(self, message: str) -> Answer | None:
         """A short reply, without sources, to a greeting, thanks, goodbye or question about the bot."""
         reply = self.smalltalk.reply(message)
-        return reply and Answer(text=reply.text, backend="none", kind="smalltalk")
+        return Answer(text=reply.text, backend="none", kind="smalltalk") if reply else None
 
     def with_suggestions(self, answer: Answer, question: str, history: Sequence[dict] = ()) -> Answer:
         asked = [turn["content"] for turn in history if turn.get("role") == "user"] + [question]
-        cited = [(s.source, q.heading, q.text) for s in answer.sources for q in s.quotes or [s]]
+        cited = [(s.source, q.heading, q.text) for s in answer.sources for q in s.quotes or [Quote(s.text, s.heading)]]
         answer.suggestions = self.suggester.follow_ups(standalone_query(question, history), asked, cited,
                                                        declined=answer.kind == "decline")
         return answer

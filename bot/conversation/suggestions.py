@@ -139,7 +139,7 @@ class Suggester:
         counts = Counter(h.lower() for article in self.catalog.articles() for h in set(article.headings))
         return {h for article in self.catalog.articles() for h in article.headings if counts[h.lower()] > 1}
 
-    def _answerable(self, candidates: Iterable[tuple[str, str]], skip: set[str], shown: set[str],
+    def _answerable(self, candidates: Iterable[tuple[str, str]], skip: set[frozenset[str]], shown: set[str],
                     most: int) -> list[str]:
         """The first `most` candidates that are answered from their own article (among the passages they
         retrieve), and not with the passage just shown."""

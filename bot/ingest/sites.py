@@ -154,7 +154,7 @@ class Fetcher:
         try:
             response = self.fetch(origin + "/robots.txt", max_bytes=_ROBOTS_MAX_BYTES)
         except (Gone, ClientError):
-            rules.allow_all = True
+            rules.allow_all = True  # type: ignore[attr-defined]  # the parser's own flag; typeshed lacks it
             return rules
         except LoadError as error:
             return LoadError(f"robots.txt unreachable: {error}")
@@ -380,7 +380,7 @@ class Listing(Site):
 
     def _listing(self) -> Iterator[tuple[str, LoadError]]:
         """Read the sitemap (and the sitemaps it names) into `_listed`; yields the ones that failed."""
-        queue, read = [self.url], set()
+        queue, read = [self.url], set[str]()
         self._listing_complete, self._is_feed = True, False
         while queue and len(read) < _MAX_SITEMAPS:
             url = queue.pop(0)

@@ -17,6 +17,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import numpy as np
 from sqlalchemy import Date, Engine, func, or_, select, true
@@ -38,13 +39,13 @@ class utc_day(GenericFunction):  # noqa: N801 - SQL function names are lower cas
 
 
 @compiles(utc_day)
-def _utc_day_sqlite(element: utc_day, compiler: object, **kw: object) -> str:
+def _utc_day_sqlite(element: utc_day, compiler: Any, **kw: object) -> str:
     # SQLite stores UTC timestamps as 'YYYY-MM-DD HH:MM:SS...' text (bot/conversations.py's UtcDateTime).
     return f"date({compiler.process(element.clauses, **kw)})"
 
 
 @compiles(utc_day, "postgresql")
-def _utc_day_postgresql(element: utc_day, compiler: object, **kw: object) -> str:
+def _utc_day_postgresql(element: utc_day, compiler: Any, **kw: object) -> str:
     # A timestamptz's date depends on the session's time zone; the owner's page counts UTC days everywhere.
     return f"CAST(({compiler.process(element.clauses, **kw)}) AT TIME ZONE 'UTC' AS DATE)"
 
@@ -148,7 +149,7 @@ def ratings(engine: Engine, days: int, now: datetime | None = None) -> tuple[int
     statement = (select(feedback.c.rating, func.count()).join(exchanges, exchanges.c.id == feedback.c.exchange_id)
                  .where(exchanges.c.created_at >= since(days, now)).group_by(feedback.c.rating))
     with reading(engine).connect() as conn:
-        counts = dict(conn.execute(statement).all())
+        counts: dict[str, int] = dict(conn.execute(statement).all())
     return counts.get("up", 0), counts.get("down", 0)
 
 
@@ -229,7 +230,7 @@ def _gap(members: list[_Asked], examples: int) -> Gap:
         examples=[defanged(a.text) for a in others[:examples]],
         reasons=[defanged(reason) for reason, _ in
                  Counter(r for a in members for _, r in a.reasons).most_common(examples)],
-        last_asked=max(a.last_asked for a in members),
+        last_asked=max(a.last_asked for a in members if a.last_asked),
         keys=[a.key for a in members],
         clients=[(c, n) for c, n in asked_by.most_common() if not c.startswith(_UNKNOWN_CLIENT)],
     )
@@ -351,7 +352,7 @@ def recent_threads(engine: Engine, limit: int) -> list[Thread]:
     return list(threads.values())
 
 
-def _exchanges(conn: object, where: object, yield_per: int | None = None) -> Iterator[tuple[Exchange, str | None, str | None]]:
+def _exchanges(conn: Any, where: Any, yield_per: int | None = None) -> Iterator[tuple[Exchange, str | None, str | None]]:
     """Exchanges (oldest first) with their sources, rating and reason, streamed: one query, read in
     batches, the rows of one exchange (one per source) joined back together."""
     statement = (

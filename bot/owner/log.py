@@ -26,7 +26,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from sqlalchemy import (
     Boolean, Column, DateTime, Engine, ForeignKey, Integer, MetaData, String, Table, Text, TypeDecorator,
@@ -241,7 +241,7 @@ def private_database(path: Path) -> None:
     os.chmod(path, 0o600)
 
 
-def _sqlite_connected(dbapi_connection: object, _record: object) -> None:
+def _sqlite_connected(dbapi_connection: Any, _record: object) -> None:
     # SQLAlchemy, not the sqlite3 module, begins transactions (see _sqlite_begin), so DDL is transactional too.
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
@@ -492,7 +492,7 @@ class ConversationLog:
                 return
 
     def _ready(self, limit: int) -> list:
-        items = []
+        items: list = []
         while len(items) < limit:
             try:
                 items.append(self._queue.get_nowait())
@@ -525,7 +525,8 @@ class ConversationLog:
                               what, type(exc).__name__, exc)
 
 
-_INSERT = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
+# Both dialects' INSERT offer ON CONFLICT; their Insert classes share no base that declares it.
+_INSERT: dict[str, Any] = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
 
 
 def _id_hash(session_id: str) -> str:

@@ -27,7 +27,7 @@ def wait_healthy(base_url: str, process: subprocess.Popen, timeout: float = 180.
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"app exited with {process.returncode}:\n{process.stdout.read()}")
+            raise RuntimeError(f"app exited with {process.returncode}:\n{_output(process)}")
         try:
             if httpx.get(f"{base_url}/health", timeout=2).status_code == 200:
                 return
@@ -35,7 +35,11 @@ def wait_healthy(base_url: str, process: subprocess.Popen, timeout: float = 180.
             pass
         time.sleep(0.5)
     process.kill()
-    raise RuntimeError(f"app not healthy after {timeout}s:\n{process.stdout.read()}")
+    raise RuntimeError(f"app not healthy after {timeout}s:\n{_output(process)}")
+
+
+def _output(process: subprocess.Popen) -> str:
+    return process.stdout.read() if process.stdout else ""
 
 
 @contextmanager

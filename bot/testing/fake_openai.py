@@ -14,8 +14,16 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+
+
+class _QuietServer(ThreadingHTTPServer):
+    daemon_threads = True  # a scripted hang must not keep the test run alive
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        """Clients that gave up on a hang: nothing to report."""
 
 @dataclass
 class Script:
@@ -50,9 +58,7 @@ class FakeOpenAI:
     requests: list[dict] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
-        self.server.daemon_threads = True  # a scripted hang must not keep the test run alive
-        self.server.handle_error = lambda request, address: None  # clients that gave up on a hang
+        self.server = _QuietServer(("127.0.0.1", 0), _handler(self))
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     @property
@@ -67,7 +73,7 @@ class FakeOpenAI:
         self.server.shutdown()
         self.server.server_close()
 
-    def reset(self, **script: object) -> None:
+    def reset(self, **script: Any) -> None:
         self.script = Script(**script)
         self.requests.clear()
 

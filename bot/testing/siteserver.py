@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from email.utils import formatdate
 from html import escape
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 
 from bot.testing.corpus import article_text
 
@@ -41,7 +42,7 @@ class SiteServer:
         self._server.daemon_threads = True
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
 
-    def page(self, path: str, title: str, text: str, **route: object) -> None:
+    def page(self, path: str, title: str, text: str, **route: Any) -> None:
         """An HTML article at `path`: a title and paragraphs (blank-line separated; `## ` lines are headings)."""
         self.routes[path] = Route(body=article_html(title, text).encode(), **route)
 

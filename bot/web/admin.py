@@ -346,8 +346,8 @@ def day_chart(days: list[insights.Day]) -> Chart:
     scale = (CHART_HEIGHT - AXIS) / top
     bars = []
     for i, day in enumerate(days):
-        y = CHART_HEIGHT - AXIS
-        segments = []
+        y: float = CHART_HEIGHT - AXIS
+        segments: list[tuple[str, float, float]] = []
         for css, count in (("answered", day.answered), ("declined", day.declined), ("smalltalk", day.smalltalk)):
             if count:
                 y -= count * scale

@@ -238,7 +238,7 @@ def create_app(settings: Settings, careerbot: CareerBot | None = None, with_ui: 
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         from starlette.concurrency import run_in_threadpool
 
-        state["bot"] = careerbot or await run_in_threadpool(prepare, settings)
+        state["bot"] = careerbot if careerbot is not None else await run_in_threadpool(prepare, settings)
         yield
         await run_in_threadpool(conversations.close)  # writes what is still queued
 

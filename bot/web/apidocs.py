@@ -24,7 +24,7 @@ def add_docs(app: FastAPI) -> None:
     @app.get("/docs", include_in_schema=False)
     def docs() -> HTMLResponse:
         return get_swagger_ui_html(
-            openapi_url=app.openapi_url, title=f"{app.title} - docs",
+            openapi_url=app.openapi_url or "/openapi.json", title=f"{app.title} - docs",
             swagger_js_url=f"{ASSETS}/swagger-ui-bundle.js", swagger_css_url=f"{ASSETS}/swagger-ui.css",
             swagger_favicon_url=f"{ASSETS}/favicon.png",
             swagger_ui_parameters={"validatorUrl": None})  # the default validator is a third-party site

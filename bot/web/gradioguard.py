@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import MutableMapping
 from typing import Any
 
 from bot.web.bodylimit import read_body, replaying
@@ -71,7 +72,7 @@ def _input_errors_as_400(send: Send) -> Send:
     own functions answer their own errors). Gradio has logged the exception already."""
     failed = False
 
-    async def sending(message: dict) -> None:
+    async def sending(message: MutableMapping[str, Any]) -> None:
         nonlocal failed
         if message["type"] == "http.response.start" and message["status"] >= 500:
             failed = True

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import time
+from typing import Any
 from collections.abc import Callable, Iterator
 
 import gradio as gr
@@ -59,7 +60,7 @@ class TextOnlyChatbot(gr.Chatbot):
         return messages
 
     @staticmethod
-    def _plain_user(message: object) -> object:
+    def _plain_user(message: Any) -> Any:
         if message.role != "user":
             return message
         content = [TextMessage(text=markdown_text(p.text)) if isinstance(p, TextMessage) else p
@@ -83,7 +84,7 @@ def render_answer(answer: Answer, settings: Settings) -> str:
 def answer_message(answer: Answer, settings: Settings, exchange_id: str | None = None) -> dict:
     """The chat message: the rendered answer, with its suggested next questions as chips (a click asks one),
     and its exchange id (metadata without a title is not shown)."""
-    message = {"role": "assistant", "content": render_answer(answer, settings),
+    message: dict[str, object] = {"role": "assistant", "content": render_answer(answer, settings),
                "options": [{"value": q, "label": q} for q in answer.suggestions]}
     if exchange_id:
         message["metadata"] = {"id": exchange_id}

@@ -13,9 +13,13 @@ web layer's answer gate all read this registry.
 from __future__ import annotations
 
 from importlib import import_module
+from typing import TYPE_CHECKING
 
 from bot.answer.backends.base import AnswerBackend
 from bot.answer.backends.composer import Composer
+
+if TYPE_CHECKING:
+    from bot.settings import Settings
 
 __all__ = ["BACKENDS", "BACKEND_NAMES", "AnswerBackend", "Composer", "backend_class", "make_backend"]
 
@@ -38,6 +42,6 @@ def backend_class(name: str) -> type[AnswerBackend]:
     return target
 
 
-def make_backend(name: str, settings: object | None = None) -> AnswerBackend:
+def make_backend(name: str, settings: Settings | None = None) -> AnswerBackend:
     """The backend called `name`, built from settings (backends that need none take None)."""
     return backend_class(name).from_settings(settings)

@@ -2,8 +2,12 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING
 
 from langchain_core.documents import Document
+
+if TYPE_CHECKING:
+    from bot.settings import Settings
 
 
 class AnswerBackend(ABC):
@@ -14,7 +18,7 @@ class AnswerBackend(ABC):
     needs_check: bool = True
 
     @classmethod
-    def from_settings(cls, settings: object | None) -> AnswerBackend:
+    def from_settings(cls, settings: Settings | None) -> AnswerBackend:
         """The backend as Settings configure it; one that needs no settings ignores them."""
         return cls()
 

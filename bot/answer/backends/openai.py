@@ -6,11 +6,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from functools import cached_property
+from typing import TYPE_CHECKING, Any
 
 from langchain_core.documents import Document
 
 from bot.answer.backends.base import AnswerBackend
 from bot.answer.backends.prompt import messages
+
+if TYPE_CHECKING:
+    from bot.settings import Settings
 
 _MAX_TOKENS = 400  # bounds how long a slow server can keep a request busy, beyond the per-read timeout
 _TEMPERATURE = 0.1  # near-deterministic: the answer should restate the passages, not be creative
@@ -23,13 +27,13 @@ class OpenAIBackend(AnswerBackend):
         self.base_url, self.model, self.api_key, self.timeout_s = base_url, model, api_key, timeout_s
 
     @classmethod
-    def from_settings(cls, settings: object | None) -> OpenAIBackend:
+    def from_settings(cls, settings: Settings | None) -> OpenAIBackend:
         if settings is None:
             raise ValueError("the openai backend needs settings (llm_base_url, llm_model, ...)")
         return cls(settings.llm_base_url, settings.llm_model, settings.llm_api_key, settings.llm_timeout_s)
 
     @cached_property
-    def llm(self) -> object:
+    def llm(self) -> Any:
         try:
             from langchain_openai import ChatOpenAI
         except ImportError:  # pragma: no cover - it is in requirements.txt; explained if someone removed it
