@@ -139,7 +139,9 @@ class Composer(AnswerBackend):
         # answers it better than a sentence that merely shares its words ("Every case has its own causes.").
         in_named = [c for c in quotable if id(c) in named and c.score >= _NAMED_LIST_SHARE * best.score]
         best = max(in_named, key=lambda c: c.score) if in_named and not spelled else best
-        text, used = _excerpt(best, candidates, wants_list, _FIRST_PART_WORDS)
+        # A list asked for is the whole answer: it may take all the room, not share it with runners-up.
+        first_part = _MAX_WORDS if wants_list and best.unit.is_item else _FIRST_PART_WORDS
+        text, used = _excerpt(best, candidates, wants_list, first_part)
         parts = [text]
         other_side = self._other_side(question, best, quotable, used)
         if other_side:
