@@ -230,3 +230,10 @@ def test_a_list_asked_for_is_quoted_whole_in_the_article_order_when_it_fits_the_
     answer = Composer().compose("what are the interview rounds?", [steps])
     assert answer.count("[1]") == 1
     assert re.search("Recruiter screen.*SQL round.*Python round.*Modeling round.*Behavioral round", answer)
+
+
+def test_a_sentence_the_article_repeats_is_quoted_once():
+    summary = passage("SQL and modelling are common ground for both roles. Infrastructure is where they part ways.")
+    table = passage("- SQL and modelling are common ground for both roles.\n- Python depth differs.", heading="Summary")
+    answer = Composer().compose("what is common ground for both roles?", [summary, table])
+    assert answer.count("SQL and modelling are common ground for both roles.") == 1

@@ -207,14 +207,16 @@ def _runners_up(best: _Candidate, candidates: list[_Candidate], used: set[int], 
     """Other units nearly as good as the best, each quoted alone with its citation, while the answer stays
     short: a second figure, or the same fact as another article states it."""
     parts: list[str] = []
+    quoted = {c.unit.text for c in candidates if id(c) in used}  # a sentence an article repeats is quoted once
     for c in sorted(candidates, key=lambda c: c.score, reverse=True):
         if c.score < _RUNNER_UP_SHARE * best.score:
             break
         words = len(c.unit.text.split())
-        if id(c) in used or words > budget:
+        if id(c) in used or c.unit.text in quoted or words > budget:
             continue
         parts.append(f"{c.unit.text} [{c.passage + 1}]")
         used.add(id(c))
+        quoted.add(c.unit.text)
         budget -= words
     return parts
 
