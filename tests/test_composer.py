@@ -237,3 +237,10 @@ def test_a_sentence_the_article_repeats_is_quoted_once():
     table = passage("- SQL and modelling are common ground for both roles.\n- Python depth differs.", heading="Summary")
     answer = Composer().compose("what is common ground for both roles?", [summary, table])
     assert answer.count("SQL and modelling are common ground for both roles.") == 1
+
+
+def test_do_i_need_is_answered_by_the_sentence_that_says_what_is_required():
+    text = passage("Research engineers at labs often hold a PhD in machine learning, and they publish papers. "
+                   "A master's degree is enough for most research engineer roles when your engineering work shows.")
+    answer = Composer().compose("do I need a PhD to become a research engineer?", [text])
+    assert answer.startswith("A master's degree is enough")

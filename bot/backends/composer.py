@@ -53,6 +53,11 @@ _WHY = re.compile(r"^\W*(?:so\s+)?why\b|\bwhy (?:do|does|did|is|are|was|were|wou
                   r"\bcaus(?:e|es|ed)\b|\bwhat makes\b|\bhow come\b", re.IGNORECASE)
 _CAUSE = re.compile(r"\b(?:because|since|due to|as a result|driven by|reasons?|thanks to|so that|which is why|"
                     r"explains?|explanations?|caused?|causes|factors?|drivers?|leads? to)\b", re.IGNORECASE)
+# "Do I need a PhD?", "is a bachelor's enough?": the sentence that says what is required, or that it is not.
+_REQUIRED_ASKED = re.compile(r"\b(?:do|does|did|will|would) (?:i|you|we|they|one|he|she) (?:really |still |actually )?"
+                             r"(?:need|have to)\b|\b(?:required|necessary|mandatory|a must|enough|sufficient)\b", re.I)
+_REQUIREMENT = re.compile(r"\b(?:needs?|needed|require[sd]?|requirements?|must|necessary|essential|mandatory|"
+                          r"prerequisites?|enough|sufficient|optional)\b", re.I)
 _ANSWER_KINDS: list[tuple[re.Pattern[str], re.Pattern[str]]] = [
     (re.compile(r"\bhow many times\b|\btimes (?:more|less|faster|slower|higher|lower|pricier|cheaper|as)\b|"
                 r"\bmultiple of\b", re.I), _MULTIPLE),
@@ -65,6 +70,7 @@ _ANSWER_KINDS: list[tuple[re.Pattern[str], re.Pattern[str]]] = [
                 r"\bhow much of)", re.I),
      _PERCENT),
     (re.compile(r"\bhow many\b(?! times)", re.I), _NUMBER),
+    (_REQUIRED_ASKED, _REQUIREMENT),
 ]
 # "which tools ...", "what programming languages ...", "what are the main causes ...": a list is wanted.
 _LIST_QUESTION = re.compile(
