@@ -39,7 +39,7 @@ class Settings(BaseSettings):
     similarity_weight: float = Field(
         2.5, ge=0.0, description="How much best-passage similarity counts against word coverage in the evidence.")
     min_evidence: float = Field(
-        1.62, description="Minimum of similarity_weight x best-passage similarity + word coverage: a question "
+        1.6, description="Minimum of similarity_weight x best-passage similarity + word coverage: a question "
                           "weak on both is declined (calibrated by `python -m bench.calibrate`)."
     )
     lexical_refresh_s: float = Field(

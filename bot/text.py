@@ -169,7 +169,8 @@ ACRONYMS = {
 }
 # An acronym, with the phrase after it if it is already spelled out ("DS (data scientist)"), so expanding is
 # idempotent: a question expanded for search is expanded again for the answer without doubling.
-_ACRONYM = re.compile(r"\b(" + "|".join(sorted(map(re.escape, ACRONYMS), key=len, reverse=True)) + r")\b(?: \([^()]*\))?")
+_ACRONYM = re.compile(
+    r"\b(" + "|".join(sorted(map(re.escape, ACRONYMS), key=len, reverse=True)) + r")\b(?: \([^()]*\))?")
 
 
 def expand_acronyms(text: str, keep: bool = True) -> str:

@@ -217,3 +217,30 @@ def test_what_causes_is_answered_by_the_list_of_factors_not_a_sentence_sharing_i
     answer = Composer().compose("what are the main causes of stress at work for analysts?", [generic, factors])
     assert answer.startswith("Among analysts who report stress, the contributing factors named most often are: "
                              "unclear priorities")
+
+
+def test_a_list_asked_for_is_quoted_whole_in_the_article_order_when_it_fits_the_answer():
+    steps = passage("The loop has five rounds:\n"
+                    "- Recruiter screen: a half-hour call about your background, level and salary range\n"
+                    "- SQL round: live queries on joins, window functions and deduplication of events\n"
+                    "- Python round: cleaning a messy file and writing tests for the parsing code\n"
+                    "- Modeling round: designing fact and dimension tables for a ride-hailing business\n"
+                    "- Behavioral round: stories about incidents, ownership and disagreements with managers",
+                    heading="Interview rounds")
+    answer = Composer().compose("what are the interview rounds?", [steps])
+    assert answer.count("[1]") == 1
+    assert re.search("Recruiter screen.*SQL round.*Python round.*Modeling round.*Behavioral round", answer)
+
+
+def test_a_sentence_the_article_repeats_is_quoted_once():
+    summary = passage("SQL and modelling are common ground for both roles. Infrastructure is where they part ways.")
+    table = passage("- SQL and modelling are common ground for both roles.\n- Python depth differs.", heading="Summary")
+    answer = Composer().compose("what is common ground for both roles?", [summary, table])
+    assert answer.count("SQL and modelling are common ground for both roles.") == 1
+
+
+def test_do_i_need_is_answered_by_the_sentence_that_says_what_is_required():
+    text = passage("Research engineers at labs often hold a PhD in machine learning, and they publish papers. "
+                   "A master's degree is enough for most research engineer roles when your engineering work shows.")
+    answer = Composer().compose("do I need a PhD to become a research engineer?", [text])
+    assert answer.startswith("A master's degree is enough")

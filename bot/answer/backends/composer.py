@@ -28,12 +28,12 @@ from dataclasses import dataclass, field
 from langchain_core.documents import Document
 
 from bot.answer.backends.base import AnswerBackend
-from bot.text import (Unit, asked, content_stems, content_words, expand_acronyms, passage_units, spelled_in, split_questions,
-                      split_sentences, stem, unit_context, with_context, written_acronyms)
+from bot.text import (Unit, asked, content_stems, content_words, expand_acronyms, passage_units, spelled_in,
+                      split_questions, split_sentences, stem, unit_context, with_context, written_acronyms)
 
 _MAX_WORDS = 90
 _FIRST_PART_WORDS = 55
-_NAMED_LIST_SHARE = 0.8  # a list named by the question is quoted when its best item scores this close to the best
+_NAMED_LIST_SHARE = 0.8  # a list the question names is quoted when its best item scores this close to the best
 _RUNNER_UP_SHARE = 0.85  # a further unit is quoted only when it scores this close to the best
 _MEANING_CANDIDATES = 16
 _EARLIER = 0.25  # weight of the words of the question a follow-up follows
@@ -50,10 +50,15 @@ _MULTIPLE = re.compile(r"\b\d+(?:\.\d+)?\s?(?:x|×)(?!\w)|"
                        r"\b\w+ times (?:more|less|faster|slower|higher|lower|as|the)\b|"
                        r"\btwice\b|\bdouble[sd]?\b|\btriple[sd]?\b", re.IGNORECASE)
 # A "why" question is answered by the reasons given: a list of them, or a sentence that says what causes what.
-_WHY = re.compile(r"^\W*(?:so\s+)?why\b|\bwhy (?:do|does|did|is|are|was|were|would|should)\b|\breasons?\b|\bcaus(?:e|es|ed)\b|"
-                  r"\bwhat makes\b|\bhow come\b", re.IGNORECASE)
+_WHY = re.compile(r"^\W*(?:so\s+)?why\b|\bwhy (?:do|does|did|is|are|was|were|would|should)\b|\breasons?\b|"
+                  r"\bcaus(?:e|es|ed)\b|\bwhat makes\b|\bhow come\b", re.IGNORECASE)
 _CAUSE = re.compile(r"\b(?:because|since|due to|as a result|driven by|reasons?|thanks to|so that|which is why|"
                     r"explains?|explanations?|caused?|causes|factors?|drivers?|leads? to)\b", re.IGNORECASE)
+# "Do I need a PhD?", "is a bachelor's enough?": the sentence that says what is required, or that it is not.
+_REQUIRED_ASKED = re.compile(r"\b(?:do|does|did|will|would) (?:i|you|we|they|one|he|she) (?:really |still |actually )?"
+                             r"(?:need|have to)\b|\b(?:required|necessary|mandatory|a must|enough|sufficient)\b", re.I)
+_REQUIREMENT = re.compile(r"\b(?:needs?|needed|require[sd]?|requirements?|must|necessary|essential|mandatory|"
+                          r"prerequisites?|enough|sufficient|optional)\b", re.I)
 _ANSWER_KINDS: list[tuple[re.Pattern[str], re.Pattern[str]]] = [
     (re.compile(r"\bhow many times\b|\btimes (?:more|less|faster|slower|higher|lower|pricier|cheaper|as)\b|"
                 r"\bmultiple of\b", re.I), _MULTIPLE),
@@ -66,6 +71,7 @@ _ANSWER_KINDS: list[tuple[re.Pattern[str], re.Pattern[str]]] = [
                 r"\bhow much of)", re.I),
      _PERCENT),
     (re.compile(r"\bhow many\b(?! times)", re.I), _NUMBER),
+    (_REQUIRED_ASKED, _REQUIREMENT),
 ]
 # "which tools ...", "what programming languages ...", "what are the main causes ...": a list is wanted.
 _LIST_QUESTION = re.compile(
@@ -140,13 +146,10 @@ class Composer(AnswerBackend):
         self._score(question, earlier, wants_list, candidates, spelled | named)
         self._add_meaning(searched, candidates, passages)
         quotable = [c for c in candidates if not _asks(c)] or candidates
-        # Words that spell the acronym asked about are the answer, however many question words another unit holds.
-        best = max([c for c in quotable if id(c) in spelled] or quotable, key=lambda c: c.score)
-        # A list named by what the question asks for ("the contributing factors are:" for "what causes...")
-        # answers it better than a sentence that merely shares its words ("Every case has its own causes.").
-        in_named = [c for c in quotable if id(c) in named and c.score >= _NAMED_LIST_SHARE * best.score]
-        best = max(in_named, key=lambda c: c.score) if in_named and not spelled else best
-        text, used = _excerpt(best, candidates, wants_list, _FIRST_PART_WORDS)
+        best = _anchor(quotable, spelled, named)
+        # A list asked for is the whole answer: it may take all the room, not share it with runners-up.
+        first_part = _MAX_WORDS if wants_list and best.unit.is_item else _FIRST_PART_WORDS
+        text, used = _excerpt(best, candidates, wants_list, first_part)
         parts = [text]
         other_side = self._other_side(question, best, quotable, used)
         if other_side:
@@ -208,18 +211,33 @@ class Composer(AnswerBackend):
         return max(about_it, key=lambda c: c.score, default=None)
 
 
+def _anchor(quotable: list[_Candidate], spelled: set[int], named: set[int]) -> _Candidate:
+    """The unit the answer starts from. The words that spell out the acronym asked about, however many question
+    words another unit holds; else an item of a list named by what the question asks for ("the contributing
+    factors are:" for "what causes...") scoring near the best, as it answers better than a sentence that only
+    shares the question's words ("Every case has its own causes."); else the best unit."""
+    best = max(quotable, key=lambda c: c.score)
+    for preferred, share in ((spelled, 0.0), (named, _NAMED_LIST_SHARE)):
+        chosen = [c for c in quotable if id(c) in preferred and c.score >= share * best.score]
+        if chosen:
+            return max(chosen, key=lambda c: c.score)
+    return best
+
+
 def _runners_up(best: _Candidate, candidates: list[_Candidate], used: set[int], budget: int) -> list[str]:
     """Other units nearly as good as the best, each quoted alone with its citation, while the answer stays
     short: a second figure, or the same fact as another article states it."""
     parts: list[str] = []
+    quoted = {c.unit.text for c in candidates if id(c) in used}  # a sentence an article repeats is quoted once
     for c in sorted(candidates, key=lambda c: c.score, reverse=True):
         if c.score < _RUNNER_UP_SHARE * best.score:
             break
         words = len(c.unit.text.split())
-        if id(c) in used or words > budget:
+        if id(c) in used or c.unit.text in quoted or words > budget:
             continue
         parts.append(f"{c.unit.text} [{c.passage + 1}]")
         used.add(id(c))
+        quoted.add(c.unit.text)
         budget -= words
     return parts
 
