@@ -136,6 +136,7 @@ class Encoder:
 
         vectors, grouped = [], []
         for (tokens, offsets), groups in zip(self._run(texts, offsets=True), spans):
+            assert offsets is not None  # asked for
             vectors.append(tokens.mean(axis=0))
             real = offsets[:, 1] > offsets[:, 0]  # [CLS], [SEP] have (0, 0)
             covered = int(offsets[real, 1].max()) if real.any() else 0
@@ -253,7 +254,7 @@ def export_onnx(torch_encoder: TorchEncoder, folder: Path) -> dict:
     del eager
     os.replace(partial, target)
     cosine = verify(OnnxEncoder(torch_encoder.path, target), torch_encoder)
-    verdict = {"min_cosine": cosine, "verified": cosine >= ONNX_MIN_COSINE, "bound": ONNX_MIN_COSINE,
+    verdict: dict[str, object] = {"min_cosine": cosine, "verified": cosine >= ONNX_MIN_COSINE, "bound": ONNX_MIN_COSINE,
                "export_s": round(time.perf_counter() - started, 1)}
     if not verdict["verified"]:
         verdict["reason"] = f"min cosine to torch {cosine:.6f} < {ONNX_MIN_COSINE} on the sample texts"
@@ -413,4 +414,4 @@ def embed_texts(texts: list[str]) -> list[list[float]]:
             _text_vectors.clear()
         _text_vectors.update(zip(missing, get_embeddings().embed_documents(missing)))
     known = {t: _text_vectors.get(t) for t in texts}  # read once: another thread may clear the cache
-    return [known[t] if known[t] is not None else get_embeddings().embed_documents([t])[0] for t in texts]
+    return [vector if (vector := known[t]) is not None else get_embeddings().embed_documents([t])[0] for t in texts]

@@ -14,6 +14,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 from urllib.parse import urlsplit
 
 # A sentence ends at . ! or ? before a capital, a digit or a quote, but not after an abbreviation.
@@ -38,7 +39,7 @@ _STOPWORDS = frozenset(
 
 
 @lru_cache(maxsize=1)
-def _stemmer() -> object:
+def _stemmer() -> Any:
     import Stemmer  # PyStemmer: the Snowball English stemmer, in C
 
     return Stemmer.Stemmer("english")
@@ -272,8 +273,6 @@ MARKDOWN_ITEM = re.compile(r"^\s*(?:[-*+•▪◦o]|\d{1,2}[.)])\s+\S")
 MARKDOWN_HEADING = re.compile(r"^(#{1,6})\s*(.*?)\s*#*\s*$")
 # A heading as the loaders write it ("## Title"): what chunking reads.
 HEADING = re.compile(r"^(#{1,6}) (.+)$")
-# Markup characters a written answer or a heading may carry (emphasis, code, heading marks).
-MARKUP_CHARS = re.compile(r"[*_`#]+")
 
 
 # --- Citations: "[n]" cites the n-th passage --------------------------------------------------------------------
@@ -288,6 +287,8 @@ def split_citation_lists(text: str) -> str:
 
 
 # --- Sentences of written answers (a model's or the composer's), not of articles ---------------------------------
+# Markup characters a written answer or a heading may carry (emphasis, code, heading marks).
+MARKUP_CHARS = re.compile(r"[*_`#]+")
 # Articles are edited prose: `split_sentences` ends a sentence only before a capital. Models write "3.5" and
 # lower-case starts, and cite after the full stop, so an answer's sentence ends at end punctuation followed by
 # optional citations and then white space or the end of the line.

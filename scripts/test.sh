@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Run every test in the environment it proves:
+# Check bot/ with ruff and mypy, then run every test in the environment it proves:
 #   1. .venv = requirements.txt (exactly what scripts/run.sh installs) + test tools: the whole suite except
 #      the local-LLM tests. A package the app needs but requirements.txt lacks fails here.
 #   2. .venv-llm = that + requirements-llm.txt (the optional `local` backend): the local-LLM tests.
@@ -23,7 +23,9 @@ fi
 if ! grep -qs "\"version\": \"$AXE_VERSION\"" tests/.axe/node_modules/axe-core/package.json; then
   npm install --prefix tests/.axe --no-save --no-audit --no-fund --loglevel=error "axe-core@$AXE_VERSION"
 fi
+# Lint and types of the package first (pyproject.toml configures both): a failure stops the run.
 .venv/bin/ruff check bot
+.venv/bin/mypy
 set +e
 .venv/bin/python -m pytest -m "not llm" "$@"
 main=$?

@@ -164,7 +164,7 @@ def _table_rows(lines: list[str]) -> list[str]:
     if len(lines) > 1 and _TABLE_SEPARATOR.match(lines[1].strip()):
         header, lines = _cells(lines[0]), lines[2:]
         if any(word_count(cell) > _HEADER_MAX_WORDS for cell in header):
-            header, lines = None, [*_cells_line(header), *lines]  # a data row that a converter made the header
+            header, lines = None, [*_cells_line(header), *lines]  # type: ignore[arg-type]  # a data row a converter made the header
     rows = []
     for line in lines:
         if _TABLE_SEPARATOR.match(line.strip()):

@@ -251,7 +251,7 @@ def _previous_record(
 ) -> StoredArticle | None:
     """What the store holds of this article: its own chunks, plus any of the same file stored under another
     name (the knowledge folder setting changed between runs), which are replaced rather than left as twins."""
-    sources = {document.metadata["source"], *sources_by_path.get(document.metadata.get("path"), [])}
+    sources = {document.metadata["source"], *sources_by_path.get(document.metadata.get("path") or "", [])}
     records = [stored[source] for source in sorted(sources) if source in stored]
     return reduce(StoredArticle.merged, records) if records else None
 
@@ -393,7 +393,7 @@ def _embed(chunks: list[Document], mode: str = "late") -> list[Embedded]:
     encoder = get_encoder()
     texts = [embedding_text(chunk) for chunk in chunks]
     units = [passage_units(chunk.page_content) for chunk in chunks]
-    spans = [unit_spans(text, len(text) - len(chunk.page_content), chunk_units, chunk.metadata.get("heading_path"))
+    spans: list[list[list[tuple[int, int]]]] = [unit_spans(text, len(text) - len(chunk.page_content), chunk_units, chunk.metadata.get("heading_path"))
              if mode == "late" else [[] for _ in chunk_units] for chunk, chunk_units, text in zip(chunks, units, texts)]
     vectors, unit_vectors = encoder.encode_late(texts, spans)
     alone = [(i, j) for i, found in enumerate(unit_vectors) for j, vector in enumerate(found) if vector is None]
@@ -402,7 +402,8 @@ def _embed(chunks: list[Document], mode: str = "late") -> list[Embedded]:
                     for i, j in alone]
         for (i, j), vector in zip(alone, encoder.encode(contexts)):
             unit_vectors[i][j] = vector
-    return [Embedded(vector.tolist(), pack_vectors(found if found else [])) for vector, found in zip(vectors, unit_vectors)]
+    return [Embedded(vector.tolist(), pack_vectors(found if found else []))  # type: ignore[arg-type]  # every None was filled
+            for vector, found in zip(vectors, unit_vectors)]
 
 
 def unit_spans(text: str, start: int, units: list[Unit], heading: str | None) -> list[list[tuple[int, int]]]:
@@ -410,11 +411,14 @@ def unit_spans(text: str, start: int, units: list[Unit], heading: str | None) ->
     vector: the heading path (in the title line before the passage), a list item's introduction, and the
     unit itself, found in order. A unit not found verbatim gets no range (so it is embedded on its own)."""
     def found(part: str | None, begin: int, end: int) -> tuple[int, int] | None:
-        at = text.find(part, begin, end) if part else -1
+        if not part:
+            return None
+        at = text.find(part, begin, end)
         return (at, at + len(part)) if at >= 0 else None
 
     context = found(heading, 0, start)
-    spans, cursor = [], start
+    spans: list[list[tuple[int, int]]] = []
+    cursor = start
     for unit in units:
         own = found(unit.text, cursor, len(text))
         if own is None:

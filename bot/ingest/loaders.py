@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -355,7 +355,7 @@ def load_html(article: Article) -> Document:
         raise LoadError("no main text found in the page")
     meta = trafilatura.extract_metadata(html, default_url=article.url)
     return _document(
-        article, clean_text(text, detect_headings=True), title=meta.title if meta else None,
+        article, clean_text(text or "", detect_headings=True), title=meta.title if meta else None,
         author=meta.author if meta else None, date=meta.date if meta else None,
         url=(meta.url if meta else None) or article.url,
     )
@@ -409,7 +409,7 @@ def load_pdf(article: Article) -> Document:
     try:
         reader = PdfReader(io.BytesIO(article.data))
         pages = [page.extract_text() or "" for page in reader.pages]
-        info = reader.metadata or {}
+        info: Mapping[str, object] = reader.metadata or {}
     except (PdfReadError, ValueError, KeyError, OSError) as exc:
         raise LoadError(f"unreadable PDF: {exc}") from None
     # PDF text comes as hard-wrapped lines; a blank line or a short line ends a paragraph.
@@ -418,7 +418,8 @@ def load_pdf(article: Article) -> Document:
 
 
 def _unwrap_pdf_page(page: str) -> str:
-    paragraphs, current = [], []
+    paragraphs: list[str] = []
+    current: list[str] = []
     for line in page.splitlines():
         line = line.strip()
         if not line:

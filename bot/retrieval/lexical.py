@@ -18,6 +18,7 @@ import math
 import threading
 from collections import Counter
 from collections.abc import Hashable
+from typing import Any
 
 
 from bot.store import PAGE, Collection
@@ -46,7 +47,7 @@ class LexicalIndex:
         self._revision: tuple[Hashable, int | None] | None = None
         self._words: dict[str, list[str]] = {}  # chunk id -> its content words
         self._ids: list[str] = []
-        self._bm25: object | None = None
+        self._bm25: Any = None  # a bm25s.BM25, built lazily
         self._document_frequency: Counter[str] = Counter()
         self._by_prefix: dict[str, dict[str, str]] = {}  # first two letters -> {word: token}
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
+from typing import cast
 
 from langchain_core.callbacks import CallbackManagerForRetrieverRun
 from langchain_core.documents import Document
@@ -244,14 +245,14 @@ class ArticleRetriever(BaseRetriever):
             by_id |= {p.id: p for p in _with_similarity(collection, missing, vector)}
         fused: dict[str, float] = {}
         for rank, passage in enumerate(dense):
-            fused[passage.id] = 1 / (self.fusion_k + rank)
+            fused[cast(str, passage.id)] = 1 / (self.fusion_k + rank)  # read from Chroma: it has an id
         for rank, (chunk_id, _) in enumerate(lexical):
             fused[chunk_id] = fused.get(chunk_id, 0.0) + 1 / (self.fusion_k + rank)
         unique: dict[str, Document] = {}
         for chunk_id in sorted(fused, key=fused.__getitem__, reverse=True):
-            passage = by_id.get(chunk_id)
-            if passage is not None:
-                unique.setdefault(passage.metadata.get("chunk_hash", chunk_id), passage)
+            found = by_id.get(chunk_id)
+            if found is not None:
+                unique.setdefault(found.metadata.get("chunk_hash", chunk_id), found)
         return list(unique.values())
 
 

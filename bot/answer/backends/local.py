@@ -19,6 +19,7 @@ import threading
 from collections.abc import Iterator, Sequence
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from langchain_core.documents import Document
 
@@ -48,7 +49,7 @@ def gguf_path() -> Path:
 
 
 @lru_cache(maxsize=1)
-def load_model() -> object:
+def load_model() -> Any:
     try:
         from llama_cpp import Llama
     except ImportError:
