@@ -251,3 +251,10 @@ def test_two_questions_in_one_message_are_both_answered():
     length = passage("Schedules differ too. Most full-time bootcamps run 12 to 16 weeks.", score=0.55)
     answer = Composer().compose("how long do full-time bootcamps run? and what does one cost?", [cost, length])
     assert "12 to 16 weeks" in answer and "$10,000 and $15,000" in answer
+
+
+def test_a_list_introduction_that_refers_back_is_quoted_with_the_sentence_it_refers_to():
+    tool = passage("Teams used to transform data by hand. The tool that made it a workflow was dbt. It lets you:\n"
+                   "- write transformations as code\n- test the assumptions about the data\n- document the models")
+    answer = Composer().compose("which things does the tool let you do?", [tool])
+    assert answer.startswith("The tool that made it a workflow was dbt. It lets you: write transformations as code")
