@@ -91,12 +91,22 @@ def as_typed(question: str) -> str:
     return " ".join(_URL.sub(" ", plain_text(question)).split())
 
 
-def split_questions(text: str) -> tuple[str, str]:
-    """(what comes before, the last question): "what are the rounds? what do they want in the modeling one?"
-    -> ("what are the rounds?", "what do they want in the modeling one?"). Readers type questions in lower
-    case, so a "?" ends one whatever follows."""
-    *earlier, last = re.split(r"(?<=\?)\s+(?=\S)", text.strip())
-    return " ".join(earlier), last
+# Between the question a follow-up leans on and the follow-up itself, in the text searched and answered
+# ("what are the rounds?\nwhat do they want in the modeling one?"): the answer is about the turn after it.
+TURN_BREAK = "\n"
+
+
+def split_turns(text: str) -> tuple[str, str]:
+    """(the question a follow-up leans on, or "", the question asked now) of a searched text. Two questions
+    in one message are both asked now."""
+    earlier, _, now = text.strip().rpartition(TURN_BREAK)
+    return earlier, now
+
+
+def questions_in(text: str) -> list[str]:
+    """The questions of a message: "how long do they run? and what does one cost?" -> both. Readers type in
+    lower case, so a "?" ends a question whatever follows."""
+    return [q for q in re.split(r"(?<=\?)\s+", " ".join(text.split())) if q.endswith("?")]
 
 
 def asked(text: str) -> str:

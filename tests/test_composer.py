@@ -173,7 +173,7 @@ MODELING = passage("In the modeling round they want to hear you name the grain o
 
 
 def test_a_follow_up_is_answered_for_its_last_question_with_the_earlier_one_as_context():
-    answer = Composer().compose("what are the rounds of a data interview? what do they want to hear in the "
+    answer = Composer().compose("what are the rounds of a data interview?\nwhat do they want to hear in the "
                                 "modeling one?", [ROUNDS, MODELING])
     assert answer.startswith("In the modeling round they want to hear you name the grain")
 
@@ -244,3 +244,17 @@ def test_do_i_need_is_answered_by_the_sentence_that_says_what_is_required():
                    "A master's degree is enough for most research engineer roles when your engineering work shows.")
     answer = Composer().compose("do I need a PhD to become a research engineer?", [text])
     assert answer.startswith("A master's degree is enough")
+
+
+def test_two_questions_in_one_message_are_both_answered():
+    cost = passage("Bootcamp fees vary by school. A full-time bootcamp costs between $10,000 and $15,000.")
+    length = passage("Schedules differ too. Most full-time bootcamps run 12 to 16 weeks.", score=0.55)
+    answer = Composer().compose("how long do full-time bootcamps run? and what does one cost?", [cost, length])
+    assert "12 to 16 weeks" in answer and "$10,000 and $15,000" in answer
+
+
+def test_a_list_introduction_that_refers_back_is_quoted_with_the_sentence_it_refers_to():
+    tool = passage("Teams used to transform data by hand. The tool that made it a workflow was dbt. It lets you:\n"
+                   "- write transformations as code\n- test the assumptions about the data\n- document the models")
+    answer = Composer().compose("which things does the tool let you do?", [tool])
+    assert answer.startswith("The tool that made it a workflow was dbt. It lets you: write transformations as code")

@@ -20,7 +20,7 @@ def test_follow_up_is_searched_with_the_previous_question():
     history = [{"role": "user", "content": "What does a machine learning engineer do?"},
                {"role": "assistant", "content": "They build models."}]
     assert standalone_query("How much do they earn?", history) == (
-        "What does a machine learning engineer do? How much do they earn?"
+        "What does a machine learning engineer do?\nHow much do they earn?"
     )
 
 
@@ -174,7 +174,7 @@ def test_an_acronym_counts_as_covered_when_the_passage_writes_it(library_bot: Ca
 def test_a_follow_up_that_refers_back_is_judged_with_what_it_refers_to():
     history = [{"role": "user", "content": "What is a take-home exercise?"}]
     assert judged_question("how much time should it eat up?", history) == (
-        "What is a take-home exercise? how much time should it eat up?")
+        "What is a take-home exercise?\nhow much time should it eat up?")
     assert judged_question("and what about a dentist?", history) == "and what about a dentist?"
     assert judged_question("What do data engineers earn?", history) == "What do data engineers earn?"
 

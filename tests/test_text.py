@@ -1,4 +1,4 @@
-from bot.text import expand_acronyms, capitalised_acronyms, concepts, misspelt_stopword, spell_out, spelled_in, split_questions
+from bot.text import expand_acronyms, capitalised_acronyms, concepts, misspelt_stopword, spell_out, spelled_in, split_turns
 
 TEXTS = [
     "A site reliability engineer keeps services up. Most site reliability engineers are on call.",
@@ -38,10 +38,12 @@ def test_a_misspelt_stopword_is_recognised_and_a_real_word_is_not():
     assert not misspelt_stopword("salary") and not misspelt_stopword("stats")
 
 
-def test_questions_split_at_each_question_mark_whatever_the_case():
-    assert split_questions("what are the rounds? what do they want in the modeling one?") == (
+def test_a_searched_text_splits_into_the_earlier_turn_and_the_question_asked_now():
+    assert split_turns("what are the rounds?\nwhat do they want in the modeling one?") == (
         "what are the rounds?", "what do they want in the modeling one?")
-    assert split_questions("How long does it take?") == ("", "How long does it take?")
+    # Two questions in one message are both asked now.
+    assert split_turns("Is it closer to 10 or 20%? which survey found which?") == (
+        "", "Is it closer to 10 or 20%? which survey found which?")
 
 
 def test_expanding_acronyms_twice_changes_nothing_more():

@@ -21,7 +21,7 @@ def test_chat_returns_answer_and_numbered_sources(client: TestClient):
     body = response.json()
     assert "computer science" in body["answer"].lower()
     assert body["sources"] and set(body["sources"][0]) >= {"n", "title", "source", "text"}
-    assert body["sources"][0]["source"].startswith("001_d1d2b828880663f0")
+    assert "degree" in body["sources"][0]["text"].lower()  # the first source is the passage that answers
     assert f"[{body['sources'][0]['n']}]" in body["answer"]
 
 

@@ -15,8 +15,8 @@ from bot.embeddings import embed_query, is_dictionary_word
 from bot.retrieval.lexical import LexicalIndex, indexed_text, tokens
 from bot.settings import Settings
 from bot.store import Collection, Revision, count_revision
-from bot.text import (as_typed, asked, capitalised_acronyms, concepts, expand_acronyms, misspelt_stopword,
-                      spelled_in, stem)
+from bot.text import (TURN_BREAK, as_typed, asked, capitalised_acronyms, concepts, expand_acronyms,
+                      misspelt_stopword, spelled_in, stem)
 
 # Words by which a follow-up keeps the earlier subject ("how much do *they* earn?").
 _SAME_SUBJECT_WORDS = (r"they|them|their|theirs|it|its|this|that|these|those|he|she|him|his|her|there|the role|"
@@ -46,7 +46,7 @@ def standalone_query(question: str, history: Sequence[dict] = ()) -> str:
     previous question, which names what "they" or "it" refers to. Without an LLM this is the robust
     choice: prepending only adds the earlier topic; the current question's words still drive the answer."""
     question, previous = as_typed(question), _previous_question(question, history)
-    return expand_acronyms(f"{as_typed(previous)} {question}" if previous else question)
+    return expand_acronyms(f"{as_typed(previous)}{TURN_BREAK}{question}" if previous else question)
 
 
 def judged_question(question: str, history: Sequence[dict] = ()) -> str:
@@ -54,7 +54,7 @@ def judged_question(question: str, history: Sequence[dict] = ()) -> str:
     the question it refers to, which names its subject; one that names a new subject ("what about a
     dentist?") by its own words, so a subject the library lacks is still declined."""
     question, previous = as_typed(question), _previous_question(question, history)
-    return f"{as_typed(previous)} {question}" if previous and _SAME_SUBJECT.search(question) else question
+    return f"{as_typed(previous)}{TURN_BREAK}{question}" if previous and _SAME_SUBJECT.search(question) else question
 
 
 _DEFAULTS = Settings.model_fields

@@ -9,8 +9,9 @@ passage it cites. What the composer decides is which units to quote:
   whether it holds the kind of answer asked for (an amount, a duration, a share, a count, a list);
 * the best unit is quoted with what completes it: the sentence after it, or the other items of its list
   when a list is asked for;
-* "X vs Y" questions get a second part about the side the first one leaves out, and units scoring nearly
-  as well as the best (a second figure, another article's view) are added while the answer stays short.
+* "X vs Y" questions get a part about the side the first one leaves out, a message asking several questions a
+  part for each; units scoring nearly as well as the best (a second figure, another article's view) are
+  added while the answer stays short.
 
 Unit vectors are computed at ingest (bot/indexing.py), stored beside the chunks and handed over in each
 passage's metadata (`unit_vectors`, by the retriever), so answering embeds only the question.
@@ -28,8 +29,8 @@ from dataclasses import dataclass, field
 from langchain_core.documents import Document
 
 from bot.answer.backends.base import AnswerBackend
-from bot.text import (Unit, asked, content_stems, content_words, expand_acronyms, passage_units, spelled_in,
-                      split_questions, split_sentences, stem, unit_context, with_context, written_acronyms)
+from bot.text import (Unit, asked, content_stems, content_words, expand_acronyms, passage_units, questions_in,
+                      spelled_in, split_sentences, split_turns, stem, unit_context, with_context, written_acronyms)
 
 _MAX_WORDS = 90
 _FIRST_PART_WORDS = 55
@@ -131,11 +132,11 @@ class Composer(AnswerBackend):
             yield word
 
     def compose(self, question: str, passages: Sequence[Document]) -> str:
-        # A follow-up comes with the question it follows ("what are the rounds? what do they want in the
-        # modeling one?"): what the last one asks decides the kind of answer; the earlier one's words still
-        # say what it is about.
+        # A follow-up comes with the question it follows ("what are the rounds?" TURN_BREAK "what do they want in
+        # the modeling one?"): what is asked now decides the kind of answer; the earlier turn's words still say
+        # what it is about.
         searched = question  # what retrieval embedded: the composer's meaning scores reuse its vector
-        earlier, question = split_questions(expand_acronyms(asked(question), keep=False))
+        earlier, question = (expand_acronyms(asked(turn), keep=False) for turn in split_turns(question))
         candidates = _candidates(passages)
         if not candidates:
             return " ".join(f"{p.page_content.strip()} [{i + 1}]" for i, p in enumerate(passages[:1]))
@@ -151,11 +152,14 @@ class Composer(AnswerBackend):
         first_part = _MAX_WORDS if wants_list and best.unit.is_item else _FIRST_PART_WORDS
         text, used = _excerpt(best, candidates, wants_list, first_part)
         parts = [text]
-        other_side = self._other_side(question, best, quotable, used)
-        if other_side:
-            text, more = _excerpt(other_side, candidates, wants_list, _MAX_WORDS - _words(parts))
-            parts.append(text)
-            used |= more
+        said = best.stems | best.context_stems
+        for part in _parts_asked(question):
+            other = _answer_to(part, said, quotable, used)
+            if other:
+                text, more = _excerpt(other, candidates, wants_list, _MAX_WORDS - _words(parts))
+                parts.append(text)
+                used |= more
+                said |= other.stems | other.context_stems
         parts += _runners_up(best, quotable, used, _MAX_WORDS - _words(parts))
         return " ".join(parts)
 
@@ -199,16 +203,25 @@ class Composer(AnswerBackend):
         for c in candidates:
             c.score += self.weights.meaning * meaning.get(id(c), floor)
 
-    @staticmethod
-    def _other_side(question: str, best: _Candidate, candidates: list[_Candidate], used: set[int]) -> _Candidate | None:
-        """For "X vs Y", the best unit about the side the first part leaves out."""
-        sides = [content_stems(side) for side in _COMPARISON.split(question, maxsplit=1)]
-        if len(sides) != 2 or not all(sides):
-            return None
-        said = best.stems | best.context_stems
-        missing = next((side for side in sides if not side & said), None)
-        about_it = [c for c in candidates if id(c) not in used and missing and missing & (c.stems | c.context_stems)]
-        return max(about_it, key=lambda c: c.score, default=None)
+
+
+def _parts_asked(question: str) -> list[set[str]]:
+    """What is asked separately, each as the stems no other part has: the sides of "X vs Y", or the questions
+    of a message that asks several ("how long do bootcamps run? and what does one cost?")."""
+    questions = questions_in(question)
+    parts = questions if len(questions) > 1 else _COMPARISON.split(question, maxsplit=1)
+    stems = [content_stems(part) for part in parts]
+    if len(stems) < 2:
+        return []
+    return [own - set().union(*(other for other in stems if other is not own)) for own in stems]
+
+
+def _answer_to(part: set[str], said: set[str], candidates: list[_Candidate], used: set[int]) -> _Candidate | None:
+    """For a part the answer so far leaves out (no unit quoted holds its words), the best unit about it."""
+    if not part or part & said:
+        return None
+    about_it = [c for c in candidates if id(c) not in used and part & (c.stems | c.context_stems)]
+    return max(about_it, key=lambda c: c.score, default=None)
 
 
 def _anchor(quotable: list[_Candidate], spelled: set[int], named: set[int]) -> _Candidate:
@@ -351,8 +364,8 @@ def _excerpt(anchor: _Candidate, candidates: list[_Candidate], wants_list: bool,
 
 def _as_list(intro: str | None, items: list[_Candidate], max_words: int) -> tuple[str, list[_Candidate]]:
     """'Intro: a; b; c.' — every item when they fit, else the best-scored ones, in the article's order. A
-    paragraph introducing the list is quoted by its last sentence, the one that leads into the items."""
-    intro = intro and split_sentences(intro)[-1]
+    paragraph introducing the list is quoted by its leading sentence."""
+    intro = intro and _leading_sentence(intro)
     budget = max_words - len((intro or "").split())
     chosen: list[_Candidate] = []
     for item in sorted(items, key=lambda c: c.score, reverse=True):
@@ -364,6 +377,17 @@ def _as_list(intro: str | None, items: list[_Candidate], max_words: int) -> tupl
     if not intro:
         return body, chosen
     return (f"{intro} {body}" if intro.rstrip().endswith(":") else f"{intro.rstrip('.')}: {body}"), chosen
+
+
+# "It lets you:" leans on the sentence before it ("The tool that turned this into a workflow was dbt.").
+_REFERS_BACK = re.compile(r"(?:it|they|this|these|that|those|he|she|its|their)\b", re.IGNORECASE)
+
+
+def _leading_sentence(intro: str) -> str:
+    """What of a list's introduction is quoted: its last sentence, the one that leads into the items, with the
+    sentence before it when it starts by referring back to that one."""
+    sentences = split_sentences(intro)
+    return " ".join(sentences[-2:] if len(sentences) > 1 and _REFERS_BACK.match(sentences[-1]) else sentences[-1:])
 
 
 _CONTINUED = re.compile(r"(?:[,;]|\b(?:or|and))$")
@@ -380,7 +404,7 @@ def _as_sentence(intro: str | None, items: list[_Candidate], candidates: list[_C
         return None
     after = [c for c in candidates if c.passage == items[0].passage and c.unit.group == items[-1].unit.group + 1][:1]
     quoted = items + [c for c in after if c.unit.text[:1].islower()]
-    parts = ([split_sentences(intro)[-1]] if intro else []) + [c.unit.text for c in quoted]
+    parts = ([_leading_sentence(intro)] if intro else []) + [c.unit.text for c in quoted]
     return (" ".join(parts), quoted) if _words(parts) <= max_words else None
 
 
