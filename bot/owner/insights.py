@@ -284,10 +284,12 @@ def _typical_first(members: list[int], vectors: np.ndarray) -> list[int]:
     return sorted(members, key=lambda i: -float(vectors[i] @ centre))
 
 
-# Question vectors by SHA-256 of the text, for the life of the process: the owner's page reloads and the same
-# declined questions come back every time; the digest keeps readers' text out of the cache's keys.
+# Question vectors by SHA-256 of the text: the owner's page reloads and the same declined questions come back
+# every time; the digest keeps readers' text out of the cache's keys. Bounded as bot.embeddings' text cache is
+# (emptied when full): a long-running app must not grow with every question ever asked.
 _vectors: dict[bytes, np.ndarray] = {}
 _vectors_lock = threading.Lock()
+_VECTORS_MAX = 20_000
 
 
 def question_vectors(texts: Sequence[str]) -> np.ndarray:
@@ -296,13 +298,17 @@ def question_vectors(texts: Sequence[str]) -> np.ndarray:
 
     keys = [hashlib.sha256(text.encode("utf-8")).digest() for text in texts]
     with _vectors_lock:
-        missing = dict((key, text) for key, text in zip(keys, texts) if key not in _vectors)
+        known = {key: _vectors[key] for key in keys if key in _vectors}
+    missing = {key: text for key, text in zip(keys, texts) if key not in known}
     if missing:
         computed = get_embeddings().embed_documents(list(missing.values()))
+        fresh = {key: np.asarray(v, dtype=np.float32) for key, v in zip(missing, computed)}
+        known |= fresh
         with _vectors_lock:
-            _vectors.update((key, np.asarray(v, dtype=np.float32)) for key, v in zip(missing, computed))
-    with _vectors_lock:
-        return np.stack([_vectors[key] for key in keys])
+            if len(_vectors) + len(fresh) > _VECTORS_MAX:
+                _vectors.clear()
+            _vectors.update(fresh)
+    return np.stack([known[key] for key in keys])
 
 
 # --- articles -------------------------------------------------------------------------------------------

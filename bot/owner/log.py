@@ -374,6 +374,13 @@ class ConversationLog:
         self.record(exchange)
         return exchange.id
 
+    def recorder(self, question: str, channel: Channel, conversation_id: str | None,
+                 client: str | None = None) -> Callable[[Answer], str | None]:
+        """`record_answer` for a question asked now, to call with its final Answer (every channel answers
+        through a stream, so the answer is known only at its end); returns the exchange id."""
+        started = time.perf_counter()
+        return lambda answer: self.record_answer(answer, question, channel, conversation_id, started, client)
+
     def flush(self, timeout: float = 5) -> None:
         """Waits (up to `timeout` seconds) until every recorded exchange is written or given up on."""
         with self._idle:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import logging
-import time
 import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -28,7 +27,7 @@ from bot.web.feedback import FeedbackRefused, submit_feedback
 from bot.web.openai_api import openai_router
 from bot.web.ratelimit import CONVERSATION_ID, LimitStorage, QuestionLimit, client_of
 from bot.web.security import CHANNEL_HEADER, CONVERSATION_HEADER, install_security
-from bot.web.streaming import answer_gate, batches
+from bot.web.streaming import answer_gate, batches, sse
 from bot.web.validation import chat_problem
 
 log = logging.getLogger(__name__)
@@ -185,7 +184,7 @@ def _piece_event(piece: str | Answer, settings: Settings, record: Callable[[Answ
 
 
 def _event(name: str, data: dict) -> str:
-    return f"event: {name}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
+    return sse(data, event=name)
 
 
 # The rate limiter in the middleware reads this header itself; declared here, /docs shows it, and the route
@@ -291,11 +290,9 @@ def create_app(settings: Settings, careerbot: CareerBot | None = None, with_ui: 
     def chat(request: ChatRequest, http: Request, conversation: str | None = _CONVERSATION_ID,
              channel: str | None = _CHANNEL) -> dict:
         validated(request, settings)
-        started = time.perf_counter()
+        record = conversations.recorder(request.message, channel_of(channel), conversation, client_of(http))
         answer = current_bot().answer(request.message, [t.model_dump() for t in request.history])
-        exchange_id = conversations.record_answer(answer, request.message, channel_of(channel), conversation, started,
-                                                  client_of(http))
-        return response_body(answer, settings, exchange_id)
+        return response_body(answer, settings, record(answer))
 
     @app.post("/api/chat/stream", response_class=StreamingResponse, description=STREAM_DESCRIPTION,
               responses={200: {"content": {"text/event-stream": {}}, "description": "token*, sources, done"},
@@ -303,13 +300,7 @@ def create_app(settings: Settings, careerbot: CareerBot | None = None, with_ui: 
     def chat_stream(request: ChatRequest, http: Request, conversation: str | None = _CONVERSATION_ID,
                     channel: str | None = _CHANNEL) -> StreamingResponse:
         validated(request, settings)
-        started = time.perf_counter()
-        client = client_of(http)
-
-        def record(answer: Answer) -> str | None:
-            return conversations.record_answer(answer, request.message, channel_of(channel), conversation, started,
-                                               client)
-
+        record = conversations.recorder(request.message, channel_of(channel), conversation, client_of(http))
         return StreamingResponse(
             stream_events(current_bot(), request, gate, settings, record), media_type="text/event-stream",
             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},

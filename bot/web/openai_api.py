@@ -11,7 +11,6 @@ OpenAI's shape from bot/web/errors.py.
 from __future__ import annotations
 
 import hmac
-import json
 import logging
 import time
 import uuid
@@ -31,7 +30,7 @@ from bot.web.display import plain_answer, source_dicts
 from bot.web.errors import OPENAI_PREFIX, error_body
 from bot.web.ratelimit import client_of, conversation_id
 from bot.web.security import CONVERSATION_HEADER
-from bot.web.streaming import batches
+from bot.web.streaming import batches, sse
 from bot.web.validation import chat_problem
 
 log = logging.getLogger(__name__)
@@ -161,12 +160,8 @@ def openai_router(settings: Settings, current_bot: Callable[[], CareerBot], gate
     def chat_completions(request: CompletionRequest, http: Request) -> object:
         model = checked_model(request.model)
         question, history = question_and_history(request, settings)
-        started = time.perf_counter()
-        conversation = conversation_id(http.headers.get(CONVERSATION_HEADER))
-        client = client_of(http)
-
-        def record(answer: Answer) -> str | None:
-            return conversations.record_answer(answer, question, "openai", conversation, started, client)
+        record = conversations.recorder(question, "openai", conversation_id(http.headers.get(CONVERSATION_HEADER)),
+                                        client_of(http))
 
         if request.stream:
             include_usage = bool(request.stream_options and request.stream_options.include_usage)
@@ -233,4 +228,4 @@ def _closing(answer: Answer, streamed: str, settings: Settings) -> str:
 
 
 def _data(payload: dict) -> str:
-    return f"data: {json.dumps(payload, ensure_ascii=False)}\n\n"
+    return sse(payload)

@@ -3,6 +3,7 @@ and with the pieces a backend writes in quick succession moved across threads in
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import AsyncIterator, Iterator
 from itertools import islice
@@ -16,6 +17,12 @@ from bot.settings import Settings
 # Pieces the backend has ready within this window leave in one thread hop: a per-word hop made 50 streams
 # queue behind each other's retrievals for the default thread pool, stretching every answer.
 _DRAIN_S = 0.02
+
+
+def sse(data: dict, event: str | None = None) -> str:
+    """One Server-Sent Event: named (careerbot's /api/chat/stream) or bare data (the OpenAI-compatible route)."""
+    head = f"event: {event}\n" if event else ""
+    return f"{head}data: {json.dumps(data, ensure_ascii=False)}\n\n"
 
 
 def answer_gate(settings: Settings) -> CapacityLimiter:

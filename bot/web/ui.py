@@ -12,7 +12,6 @@ that exchange.
 from __future__ import annotations
 
 import logging
-import time
 from typing import Any
 from collections.abc import Callable, Iterator
 
@@ -139,11 +138,7 @@ def build_ui(get_bot: Callable[[], CareerBot], settings: Settings, questions: Qu
         seconds = questions.wait_seconds(request.client.host if request.client else None, request.session_hash)
         if seconds:
             raise gr.Error(f"You're asking faster than I can answer: {refusal_text(seconds)}.")
-        started = time.perf_counter()
-
-        def record(answer: Answer) -> str | None:
-            return conversations.record_answer(answer, message, "web", request.session_hash, started, client_of(request))
-
+        record = conversations.recorder(message, "web", request.session_hash, client_of(request))
         yield from _answer(get_bot(), message, turns, settings, record, plain=called_by_api(request))
 
     def rate(history: list[dict] | None, feedback: gr.LikeData, request: gr.Request) -> None:
