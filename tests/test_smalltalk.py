@@ -4,7 +4,8 @@ bot/smalltalk.py), and real questions that open with a courtesy still answered."
 import pytest
 
 from bot.answer.pipeline import CareerBot
-from bot.conversation.smalltalk import INTENTS, group_titles
+from bot.conversation.catalog import group_titles
+from bot.conversation.smalltalk import INTENTS
 
 PHRASINGS = {
     "greeting": ["hello!", "hey there", "good afternoon"],

@@ -4,10 +4,13 @@ metadata and kept until the store changes: small talk, suggestions and starter q
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Hashable
+from collections import Counter
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 
+from bot.embeddings import embed_texts
 from bot.store import Collection
+from bot.text import content_words, cosine
 
 
 @dataclass
@@ -56,3 +59,50 @@ def _articles(collection: Collection) -> list[Article]:
         if heading and heading != article.title and heading not in article.headings:
             article.headings.append(heading)
     return list(articles.values())
+
+
+# --- topics: the library's titles grouped by meaning (the small talk's list, the starter questions) ---------
+
+
+@dataclass(frozen=True)
+class TopicGroup:
+    label: str
+    titles: list[str]
+
+
+def group_titles(titles: Sequence[str], most: int = 4, similar: float = 0.45) -> list[TopicGroup]:
+    """Titles grouped by meaning (each joins the group whose first title it is closest to, if close enough;
+    the smallest groups merge into "Other"), each group labelled by the word its titles share most. Written
+    here rather than with a clustering library: a few dozen titles, one pass, no new dependency."""
+    titles = list(dict.fromkeys(t for t in titles if t.strip()))
+    if not titles:
+        return []
+    vectors = embed_texts(titles)
+    seeds: list[int] = []
+    members: dict[int, list[int]] = {}
+    for i, vector in enumerate(vectors):
+        nearest = max(seeds, key=lambda s: cosine(vector, vectors[s]), default=None)
+        if nearest is not None and cosine(vector, vectors[nearest]) >= similar:
+            members[nearest].append(i)
+        else:
+            seeds.append(i)
+            members[i] = [i]
+    ordered = sorted(members.values(), key=len, reverse=True)
+    kept, rest = ordered[: most - 1], [i for group in ordered[most - 1:] for i in group]
+    groups = [TopicGroup(_label([titles[i] for i in group]), [titles[i] for i in group]) for group in kept]
+    if rest:
+        groups.append(TopicGroup("Other" if len(groups) else _label([titles[i] for i in rest]),
+                                 [titles[i] for i in rest]))
+    return groups
+
+
+def _label(titles: Sequence[str]) -> str:
+    """The content word (or pair of words) most of these titles use, as a topic label."""
+    counts: Counter[str] = Counter()
+    for title in titles:
+        words = content_words(title)
+        counts.update(set(words))
+        counts.update({f"{a} {b}" for a, b in zip(words, words[1:])})
+    # A pair used as often as its words is the better label ("data engineer" over "data").
+    best = max(counts, key=lambda w: (counts[w], " " in w, len(w)), default="")
+    return best[:1].upper() + best[1:] if best else "Articles"

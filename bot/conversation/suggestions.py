@@ -17,7 +17,7 @@ from pathlib import Path
 from bot.conversation.catalog import Article, Catalog
 from bot.conversation.phrasing import Casing, question, topic_of
 from bot.retrieval.retriever import ArticleRetriever
-from bot.conversation.smalltalk import group_titles
+from bot.conversation.catalog import group_titles
 from bot.text import content_stems
 
 log = logging.getLogger(__name__)
