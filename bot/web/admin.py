@@ -7,39 +7,34 @@ never the token: it works on every instance sharing the token, and changing the 
 The token is only ever compared in constant time, and never appears in a URL, a redirect or a log line.
 
 Everything on the page that readers or articles wrote is rendered by Jinja2 with autoescaping: as text.
-The page allows no script at all (its Content-Security-Policy), and its chart is inline SVG drawn here.
+The page allows no script at all (its Content-Security-Policy), and its chart is inline SVG. The sign-in is
+bot/web/admin_auth.py; what the page shows (the view model and the chart), bot/web/dashboard.py.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import logging
-import math
 import re
-import secrets
-import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response, StreamingResponse
 from jinja2 import Environment, FileSystemLoader
-from pydantic import SecretStr
 from starlette.concurrency import run_in_threadpool
 
 from bot.owner import insights
 from bot.conversation.catalog import Catalog
 from bot.owner.log import ConversationLog, ThrottledLog
 from bot.settings import Settings
+from bot.web.admin_auth import SESSION_COOKIE, AdminAuth, SignInThrottle, bearer_token
+from bot.web.dashboard import GAP_LIMIT, dashboard, thread_channel
 from bot.web.display import http_url, public_source
-from bot.web.ratelimit import LimitStorage, SlidingWindowLimiter, client_key, parse_rate
+from bot.web.ratelimit import LimitStorage
 
 log = logging.getLogger(__name__)
 HERE = Path(__file__).resolve().parent
-SESSION_COOKIE = "careerbot_admin"
 # No script, no framing, nothing from elsewhere: the page is HTML, one stylesheet and inline SVG.
 PAGE_POLICY = ("default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
                "frame-ancestors 'none'; base-uri 'none'")
@@ -47,105 +42,13 @@ PAGE_POLICY = ("default-src 'none'; style-src 'self'; img-src 'self'; form-actio
 # form's POST, which the origin policy (bot/web/origins.py) rightly refuses.
 PAGE_HEADERS = {"Content-Security-Policy": PAGE_POLICY, "Cache-Control": "no-store", "Referrer-Policy": "same-origin"}
 DAY_CHOICES = (7, 30, 90)
-LIST_LIMIT = 10  # articles per list
-GAP_LIMIT = 10  # content gaps shown before 'smaller groups'
-THREAD_LIMIT = 15  # recent conversations shown
 
 _templates = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=True, trim_blocks=True,
                          lstrip_blocks=True)
 
 
-class AdminAuth:
-    """Who may see the page: the bearer of the token, or a browser holding a session cookie signed with it whose
-    session is still open in the exchange log's database (signing out closes it there, on every instance)."""
-
-    def __init__(self, token: SecretStr, session_hours: float, sessions: ConversationLog) -> None:
-        self._token = token.get_secret_value().encode("utf-8")
-        self._key = hashlib.sha256(b"careerbot admin session\0" + self._token).digest()
-        self.session_s = int(session_hours * 3600)
-        self.sessions = sessions
-
-    def is_token(self, candidate: str) -> bool:
-        return hmac.compare_digest(candidate.encode("utf-8", "replace"), self._token)
-
-    def new_session(self) -> str:
-        """A new session's cookie value, `id.expiry.signature`; the session is stored before it is handed out."""
-        session_id = secrets.token_urlsafe(24)
-        expires = int(time.time()) + self.session_s
-        self.sessions.open_admin_session(session_id, datetime.fromtimestamp(expires, UTC))
-        return f"{session_id}.{expires}.{self._signature(session_id, expires)}"
-
-    def allows(self, request: Request) -> bool:
-        scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
-        if scheme.lower() == "bearer" and credentials.strip():
-            return self.is_token(credentials.strip())
-        session_id = self.session_of(request)
-        if session_id is None:
-            return False
-        try:
-            return self.sessions.admin_session_open(session_id)
-        except Exception as exc:  # the database is down: no session can be checked, so none opens the page
-            self.sessions.errors.error("admin: sessions can't be checked (%s: %s)", type(exc).__name__, exc)
-            return False
-
-    def end(self, request: Request) -> None:
-        session_id = self.session_of(request)
-        if session_id is not None:
-            self.sessions.end_admin_session(session_id)
-
-    def session_of(self, request: Request) -> str | None:
-        """The session id of a well-formed, correctly signed, unexpired cookie; None for anything else
-        (whatever a client puts in it: no length or character makes this fail)."""
-        parts = request.cookies.get(SESSION_COOKIE, "").split(".")
-        if len(parts) != 3:
-            return None
-        session_id, expires, signature = parts
-        if not _SESSION_ID.fullmatch(session_id) or not _EXPIRY.fullmatch(expires) or int(expires) < time.time():
-            return None
-        if not hmac.compare_digest(signature.encode("ascii", "replace"), self._signature(session_id, int(expires)).encode()):
-            return None
-        return session_id
-
-    def _signature(self, session_id: str, expires: int) -> str:
-        return hmac.new(self._key, f"admin session {session_id} until {expires}".encode(), hashlib.sha256).hexdigest()
-
-
-_SESSION_ID = re.compile(r"[A-Za-z0-9_-]{32}")
 _CLIENT_HASH = re.compile(r"[0-9a-f]{32}")
 MAX_FORM_VALUE = 4000  # a question key is at most a question's words
-_EXPIRY = re.compile(r"[0-9]{1,12}")
-
-
-class SignInThrottle:
-    """Failed sign-ins (a wrong token in the form or in a Bearer header), per client and from all clients
-    together, counted in the app's limit storage: with Redis, every replica sees every failure. While either
-    limit is reached, sign-ins are refused without looking at the token, and without a log line each."""
-
-    def __init__(self, settings: Settings, storage: LimitStorage) -> None:
-        limits = (("CAREERBOT_ADMIN_LOGIN_LIMIT", settings.admin_login_limit, "admin-login", True),
-                  ("CAREERBOT_ADMIN_LOGIN_GLOBAL_LIMIT", settings.admin_login_global_limit, "admin-login-all", False))
-        self.limiters: list[tuple[SlidingWindowLimiter, bool]] = []  # (limiter, counted per client)
-        for setting, text, name, per_client in limits:
-            if rate := parse_rate(text, setting):
-                self.limiters.append((SlidingWindowLimiter(*rate, storage=storage, name=name), per_client))
-
-    def wait_seconds(self, request: Request) -> int:
-        """0 if a sign-in may be tried now, else whole seconds until one may."""
-        wait = max((limiter.wait(self._keys(request, per_client)) for limiter, per_client in self.limiters), default=0)
-        return max(1, math.ceil(wait)) if wait else 0
-
-    def failed(self, request: Request) -> None:
-        for limiter, per_client in self.limiters:
-            limiter.acquire(self._keys(request, per_client))
-
-    @staticmethod
-    def _keys(request: Request, per_client: bool) -> list[str]:
-        return [f"client:{client_key(request.client.host if request.client else None)}" if per_client else "all"]
-
-
-def _bearer(request: Request) -> str | None:
-    scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
-    return credentials.strip() or None if scheme.lower() == "bearer" else None
 
 
 def admin_router(settings: Settings, conversations: ConversationLog, catalog: Callable[[], Catalog],
@@ -160,7 +63,7 @@ def admin_router(settings: Settings, conversations: ConversationLog, catalog: Ca
 
     def signed_out(request: Request) -> Response | None:
         """None for the owner; else the login page, or a 429 while failed sign-ins are throttled."""
-        bearer = _bearer(request)
+        bearer = bearer_token(request)
         if bearer and (seconds := throttle.wait_seconds(request)):
             return _throttled(seconds)
         if auth.allows(request):
@@ -268,103 +171,6 @@ def _throttled(seconds: int) -> HTMLResponse:
 
 def _html(body: str, status: int = 200) -> HTMLResponse:
     return HTMLResponse(body, status_code=status, headers=PAGE_HEADERS)
-
-
-# --- what the page shows ----------------------------------------------------------------------------------
-
-@dataclass
-class Bar:
-    x: float
-    width: float
-    segments: list[tuple[str, float, float]]  # (css class, y, height)
-    label: str  # the bar's tooltip
-
-
-@dataclass
-class Chart:
-    width: int
-    height: int
-    bars: list[Bar]
-    ticks: list[tuple[float, str, str]]  # (x, date label, text-anchor) under the bars
-    top: int  # questions on the busiest day: the bars' full height
-
-
-@dataclass
-class Dashboard:
-    days: int
-    enabled: bool
-    total: int = 0
-    answered: int = 0
-    declined: int = 0
-    rated_up: int = 0
-    rated_down: int = 0
-    chart: Chart | None = None
-    gaps: list[insights.Gap] | None = None
-    most_cited: list[dict] | None = None
-    least_cited: list[dict] | None = None
-    threads: list[insights.Thread] | None = None
-    knowledge_dir: Path | None = None
-
-    def share(self, count: int) -> str:
-        return f"{round(100 * count / self.total)}%" if self.total else "–"
-
-
-def dashboard(settings: Settings, conversations: ConversationLog, catalog: Catalog, days: int) -> Dashboard:
-    """Everything the page shows, read in one go (in a worker thread: these are blocking queries)."""
-    view = Dashboard(days=days, enabled=conversations.enabled, knowledge_dir=settings.knowledge_dir)
-    if not conversations.enabled:
-        return view
-    conversations.ensure_schema()
-    engine = conversations.engine
-    per_day = insights.questions_per_day(engine, days)
-    view.total = sum(day.total for day in per_day)
-    view.answered = sum(day.answered for day in per_day)
-    view.declined = sum(day.declined for day in per_day)
-    view.rated_up, view.rated_down = insights.ratings(engine, days)
-    view.chart = day_chart(per_day)
-    articles = catalog.articles()
-    view.gaps = insights.content_gaps(engine, days, settings.gap_distance, settings.gap_max_questions, articles)
-    uses = insights.article_uses(engine, days, articles)
-    view.most_cited = [_article(use, settings) for use in insights.most_cited(uses, LIST_LIMIT)]
-    view.least_cited = [_article(use, settings) for use in insights.least_cited(uses, articles, LIST_LIMIT)]
-    view.threads = insights.recent_threads(engine, THREAD_LIMIT)
-    return view
-
-
-def _article(use: insights.ArticleUse, settings: Settings) -> dict:
-    return {"title": use.title, "url": http_url(use.url), "citations": use.citations,
-            "source": public_source(use.source, settings.knowledge_dir)}
-
-
-CHART_WIDTH, CHART_HEIGHT, AXIS = 720, 200, 22  # SVG user units; the page scales it to its width
-
-
-def day_chart(days: list[insights.Day]) -> Chart:
-    """Stacked bars, one per day: answered, declined, small talk; a label under about every week."""
-    top = max([day.total for day in days] + [1])
-    slot = CHART_WIDTH / len(days)
-    scale = (CHART_HEIGHT - AXIS) / top
-    bars = []
-    for i, day in enumerate(days):
-        y: float = CHART_HEIGHT - AXIS
-        segments: list[tuple[str, float, float]] = []
-        for css, count in (("answered", day.answered), ("declined", day.declined), ("smalltalk", day.smalltalk)):
-            if count:
-                y -= count * scale
-                segments.append((css, round(y, 1), round(count * scale, 1)))
-        label = (f"{day.day:%a %d %b}: {day.total} question{'s' if day.total != 1 else ''}"
-                 f" ({day.answered} answered, {day.declined} declined, {day.smalltalk} small talk)")
-        bars.append(Bar(round(i * slot + slot * 0.15, 1), round(slot * 0.7, 1), segments, label))
-    every = max(1, round(len(days) / 6))
-    # Labels count back from today, the last one right-aligned so it stays inside the chart.
-    ticks = [(round(i * slot + slot / 2, 1) if i < len(days) - 1 else CHART_WIDTH, f"{day.day:%d %b}",
-              "middle" if i < len(days) - 1 else "end")
-             for i, day in enumerate(days) if (len(days) - 1 - i) % every == 0]
-    return Chart(CHART_WIDTH, CHART_HEIGHT, bars, ticks, top)
-
-
-def thread_channel(thread: insights.Thread) -> str:
-    return ", ".join(dict.fromkeys(turn.exchange.channel for turn in thread.turns))
 
 
 _templates.globals.update(http_url=http_url, public_source=public_source, thread_channel=thread_channel)
