@@ -138,7 +138,8 @@ class Composer(AnswerBackend):
                           or any(c.unit.is_item and id(c) in spelled for c in candidates))
         named = _lists_named(question, candidates) if wants_list else set()
         parts_asked = _parts_asked(question)
-        self._score(question, earlier, wants_list, candidates, spelled | named | _rows_comparing(parts_asked, candidates))
+        shaped = spelled | named | _rows_comparing(parts_asked, candidates)
+        self._score(question, earlier, wants_list, candidates, shaped)
         self._add_meaning(searched, candidates, passages)
         quotable = [c for c in candidates if not _asks(c)] or candidates
         best = _anchor(quotable, spelled, named)
