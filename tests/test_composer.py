@@ -269,3 +269,12 @@ def test_a_comparison_is_answered_by_the_table_row_setting_one_side_against_the_
                     heading="Key differences")
     answer = Composer().compose("staff engineer vs engineering manager, what's different?", [intro, table])
     assert re.match(r"(Main focus|Reports) — Staff engineer: .+; Engineering manager: ", answer)
+
+
+def test_most_likely_is_answered_by_the_sentence_saying_which_is_most_common():
+    forms = passage("Analyst interviews include a SQL test. The test takes one of three forms:\n"
+                    "- Homework. You get a problem and a day or two to send back SQL for the test.\n"
+                    "- Whiteboard. This is the most common kind: you write queries by hand.\n"
+                    "- Live coding. You run SQL queries in an editor during the call.", heading="SQL tests")
+    answer = Composer().compose("what kind of SQL test am I most likely to get in an analyst interview?", [forms])
+    assert answer.startswith("Whiteboard. This is the most common kind")

@@ -59,6 +59,10 @@ _REQUIRED_ASKED = re.compile(r"\b(?:do|does|did|will|would) (?:i|you|we|they|one
                              r"(?:need|have to)\b|\b(?:required|necessary|mandatory|a must|enough|sufficient)\b", re.I)
 _REQUIREMENT = re.compile(r"\b(?:needs?|needed|require[sd]?|requirements?|must|necessary|essential|mandatory|"
                           r"prerequisites?|enough|sufficient|optional)\b", re.I)
+# "What setup am I most likely to get?": the sentence that says which is the most common one.
+_MOST_ASKED = re.compile(r"\bmost (?:likely|common|usual|often|popular|frequent)\b|\bmore (?:likely|common)\b", re.I)
+_MOST = re.compile(r"\bmost (?:common|usual|popular|frequent|likely|often)\b|\b(?:usually|typically|commonly)\b|"
+                   r"\bmajority\b", re.I)
 _ANSWER_KINDS: list[tuple[re.Pattern[str], re.Pattern[str]]] = [
     (re.compile(r"\bhow many times\b|\btimes (?:more|less|faster|slower|higher|lower|pricier|cheaper|as)\b|"
                 r"\bmultiple of\b", re.I), _MULTIPLE),
@@ -72,6 +76,7 @@ _ANSWER_KINDS: list[tuple[re.Pattern[str], re.Pattern[str]]] = [
      _PERCENT),
     (re.compile(r"\bhow many\b(?! times)", re.I), _NUMBER),
     (_REQUIRED_ASKED, _REQUIREMENT),
+    (_MOST_ASKED, _MOST),
 ]
 # "which tools ...", "what programming languages ...", "what are the main causes ...": a list is wanted.
 _LIST_QUESTION = re.compile(
