@@ -102,14 +102,14 @@ class Quotable:
     the composer's weights, so it runs once)."""
 
     case: dict
-    question: str
+    question: str  # what the app hands the composer: a follow-up with the turn it follows
     passages: list
     held_out: bool
 
 
 def quotable(careerbot: CareerBot, case: dict) -> Quotable:
     context = retrieved(careerbot, case)
-    return Quotable(case, context["question"], context["passages"], held_out(case.get("id", "")))
+    return Quotable(case, context["query"], context["passages"], held_out(case.get("id", "")))
 
 
 def retrieved(careerbot: CareerBot, case: dict) -> dict:

@@ -258,3 +258,23 @@ def test_a_list_introduction_that_refers_back_is_quoted_with_the_sentence_it_ref
                    "- write transformations as code\n- test the assumptions about the data\n- document the models")
     answer = Composer().compose("which things does the tool let you do?", [tool])
     assert answer.startswith("The tool that made it a workflow was dbt. It lets you: write transformations as code")
+
+
+def test_a_comparison_is_answered_by_the_table_row_setting_one_side_against_the_other():
+    intro = passage("Both tracks ask for different skills and a different mindset. Let's break down the differences "
+                    "between the two so you can pick a path.", heading="Staff engineer vs engineering manager",
+                    score=0.7)
+    table = passage("- Main focus — Staff engineer: technical excellence; Engineering manager: people management\n"
+                    "- Reports — Staff engineer: none; Engineering manager: five to ten people",
+                    heading="Key differences")
+    answer = Composer().compose("staff engineer vs engineering manager, what's different?", [intro, table])
+    assert re.match(r"(Main focus|Reports) — Staff engineer: .+; Engineering manager: ", answer)
+
+
+def test_most_likely_is_answered_by_the_sentence_saying_which_is_most_common():
+    forms = passage("Analyst interviews include a SQL test. The test takes one of three forms:\n"
+                    "- Homework. You get a problem and a day or two to send back SQL for the test.\n"
+                    "- Whiteboard. This is the most common kind: you write queries by hand.\n"
+                    "- Live coding. You run SQL queries in an editor during the call.", heading="SQL tests")
+    answer = Composer().compose("what kind of SQL test am I most likely to get in an analyst interview?", [forms])
+    assert answer.startswith("Whiteboard. This is the most common kind")

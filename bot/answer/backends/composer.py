@@ -60,6 +60,10 @@ _REQUIRED_ASKED = re.compile(r"\b(?:do|does|did|will|would) (?:i|you|we|they|one
                              r"(?:need|have to)\b|\b(?:required|necessary|mandatory|a must|enough|sufficient)\b", re.I)
 _REQUIREMENT = re.compile(r"\b(?:needs?|needed|require[sd]?|requirements?|must|necessary|essential|mandatory|"
                           r"prerequisites?|enough|sufficient|optional)\b", re.I)
+# "What setup am I most likely to get?": the sentence that says which is the most common one.
+_MOST_ASKED = re.compile(r"\bmost (?:likely|common|usual|often|popular|frequent)\b|\bmore (?:likely|common)\b", re.I)
+_MOST = re.compile(r"\bmost (?:common|usual|popular|frequent|likely|often)\b|\b(?:usually|typically|commonly)\b|"
+                   r"\bmajority\b", re.I)
 _ANSWER_KINDS: list[tuple[re.Pattern[str], re.Pattern[str]]] = [
     (re.compile(r"\bhow many times\b|\btimes (?:more|less|faster|slower|higher|lower|pricier|cheaper|as)\b|"
                 r"\bmultiple of\b", re.I), _MULTIPLE),
@@ -73,6 +77,7 @@ _ANSWER_KINDS: list[tuple[re.Pattern[str], re.Pattern[str]]] = [
      _PERCENT),
     (re.compile(r"\bhow many\b(?! times)", re.I), _NUMBER),
     (_REQUIRED_ASKED, _REQUIREMENT),
+    (_MOST_ASKED, _MOST),
 ]
 # "which tools ...", "what programming languages ...", "what are the main causes ...": a list is wanted.
 _LIST_QUESTION = re.compile(
@@ -144,7 +149,9 @@ class Composer(AnswerBackend):
         wants_list = bool(_LIST_QUESTION.search(question) or _WHY.search(question)
                           or any(c.unit.is_item and id(c) in spelled for c in candidates))
         named = _lists_named(question, candidates) if wants_list else set()
-        self._score(question, earlier, wants_list, candidates, spelled | named)
+        parts_asked = _parts_asked(question)
+        shaped = spelled | named | _rows_comparing(parts_asked, candidates)
+        self._score(question, earlier, wants_list, candidates, shaped)
         self._add_meaning(searched, candidates, passages)
         quotable = [c for c in candidates if not _asks(c)] or candidates
         best = _anchor(quotable, spelled, named)
@@ -153,7 +160,7 @@ class Composer(AnswerBackend):
         text, used = _excerpt(best, candidates, wants_list, first_part)
         parts = [text]
         said = best.stems | best.context_stems
-        for part in _parts_asked(question):
+        for part in parts_asked:
             other = _answer_to(part, said, quotable, used)
             if other:
                 text, more = _excerpt(other, candidates, wants_list, _MAX_WORDS - _words(parts))
@@ -214,6 +221,23 @@ def _parts_asked(question: str) -> list[set[str]]:
     if len(stems) < 2:
         return []
     return [own - set().union(*(other for other in stems if other is not own)) for own in stems]
+
+
+def _rows_comparing(parts: list[set[str]], candidates: list[_Candidate]) -> set[int]:
+    """The rows (by id) of a table whose columns are the parts asked: a row setting X against Y answers "X vs Y"
+    better than a sentence that names both in passing."""
+    parts = [part for part in parts if part]
+    if len(parts) < 2:
+        return set()
+    return {id(c) for c in candidates if c.unit.is_item and all(part & _cell_labels(c.unit.text) for part in parts)}
+
+
+_CELL_LABEL = re.compile(r"(?:^|; |— )([^:;—]+):")  # "Main focus — Staff Engineer: ...; Engineering Manager: ..."
+
+
+def _cell_labels(row: str) -> set[str]:
+    """The stems of a table row's column names, as the loaders write a row ("label — column: value; ...")."""
+    return {s for label in _CELL_LABEL.findall(row) for s in content_stems(label)}
 
 
 def _answer_to(part: set[str], said: set[str], candidates: list[_Candidate], used: set[int]) -> _Candidate | None:
