@@ -354,10 +354,11 @@ def is_dictionary_word(word: str) -> bool:
 class _QueryBatcher:
     """Embeds questions that arrive together in one model call. Under load (many visitors at once) one batch
     of 30 costs little more than one question, and the model then runs one batch at a time instead of
-    many single calls fighting over the cores; alone, a question waits at most `window_s` extra."""
+    many single calls fighting over the cores. Nothing waits for company: a question that finds the model
+    idle is embedded at once, and those that arrive while it runs form the next batch."""
 
-    def __init__(self, window_s: float = 0.003, max_batch: int = 64) -> None:
-        self.window_s, self.max_batch = window_s, max_batch
+    def __init__(self, max_batch: int = 64) -> None:
+        self.max_batch = max_batch
         self.pending: queue.Queue[tuple[str, Future]] = queue.Queue()
         threading.Thread(target=self._run, name="query-embedder", daemon=True).start()
 
@@ -369,10 +370,9 @@ class _QueryBatcher:
     def _run(self) -> None:
         while True:
             batch = [self.pending.get()]
-            deadline = time.monotonic() + self.window_s
-            while len(batch) < self.max_batch and (left := deadline - time.monotonic()) > 0:
+            while len(batch) < self.max_batch:
                 try:
-                    batch.append(self.pending.get(timeout=left))
+                    batch.append(self.pending.get_nowait())
                 except queue.Empty:
                     break
             try:

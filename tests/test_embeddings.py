@@ -1,8 +1,9 @@
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-from bot.embeddings import embed_query, get_embeddings
+from bot.embeddings import EncoderEmbeddings, _QueryBatcher, embed_query, get_embeddings
 
 QUESTIONS = [f"question {i} about {topic}?" for i, topic in enumerate(
     ["salaries", "Python", "degrees", "data scientists", "deployment", "interviews", "portfolios", "statistics"] * 3)]
@@ -14,6 +15,25 @@ def test_concurrent_questions_get_their_own_vectors():
     alone = get_embeddings().embed_documents(QUESTIONS)
     assert np.allclose(batched, alone, atol=1e-5)
     assert len({tuple(np.round(v, 4)) for v in batched}) == len(set(QUESTIONS))
+
+
+def test_a_question_finding_the_model_idle_goes_alone_and_those_arriving_meanwhile_go_together(monkeypatch):
+    sizes: list[int] = []
+    encode = EncoderEmbeddings.embed_documents
+
+    def slow(self: EncoderEmbeddings, texts: list[str]) -> list[list[float]]:
+        sizes.append(len(texts))
+        time.sleep(0.3)  # the model is busy while the others arrive
+        return encode(self, texts)
+
+    monkeypatch.setattr(EncoderEmbeddings, "embed_documents", slow)
+    batcher = _QueryBatcher()
+    with ThreadPoolExecutor(max_workers=9) as pool:
+        first = pool.submit(batcher.embed, "the first question")
+        time.sleep(0.1)
+        rest = [pool.submit(batcher.embed, q) for q in QUESTIONS[:8]]
+        vectors = [first.result()] + [f.result() for f in rest]
+    assert sizes == [1, 8] and len(vectors) == 9
 
 
 def test_query_vectors_are_normalised_like_passages():
