@@ -344,11 +344,20 @@ def _vocabulary() -> frozenset[str]:
     return frozenset(token for token in get_encoder().tokenizer.get_vocab() if token.isalpha())
 
 
+# Endings that make another word of a whole vocabulary word ("potter" + "s"), as WordPiece writes them.
+_INFLECTIONS = frozenset({"s", "es", "ed", "ing", "er", "ers", "ly"})
+
+
 def is_dictionary_word(word: str) -> bool:
-    """Whether the model's WordPiece vocabulary holds `word` whole. That vocabulary (30k pieces of English
-    text) is the only dictionary available offline; a word in it is a real word, never a typo to correct
-    ("truck" is not a misspelt "track"), while a misspelling ("salery") is split into pieces."""
-    return word.lower() in _vocabulary()
+    """Whether the model's WordPiece vocabulary holds `word` whole, or as a whole word and an inflection
+    ("potters" = potter + s). That vocabulary (30k pieces of English text) is the only dictionary available
+    offline; a word in it is a real word, never a typo to correct ("truck" is not a misspelt "track"), while a
+    misspelling is split into other pieces ("salery", "enginer" = engine + r)."""
+    word = word.lower()
+    if word in _vocabulary():
+        return True
+    pieces = get_encoder().tokenizer.encode(word, add_special_tokens=False).tokens
+    return len(pieces) == 2 and pieces[0] in _vocabulary() and pieces[1].removeprefix("##") in _INFLECTIONS
 
 
 class _QueryBatcher:

@@ -149,3 +149,10 @@ def test_an_onnx_export_failing_verification_stays_on_torch_and_says_why(tmp_pat
     with caplog.at_level("WARNING", logger="bot.embeddings"):
         assert isinstance(load_encoder("onnx", tmp_path), TorchEncoder)
     assert "staying on torch: min cosine to torch" in caplog.text
+
+
+def test_an_inflected_word_is_a_word_and_a_misspelling_is_not():
+    from bot.embeddings import is_dictionary_word
+
+    assert is_dictionary_word("potter") and is_dictionary_word("potters")  # potter + s: a plural, not a typo
+    assert not is_dictionary_word("enginer") and not is_dictionary_word("rejectd") and not is_dictionary_word("salery")
