@@ -1,4 +1,4 @@
-"""Where should the support bound of generated answers sit (bot/backends/verify.py SUPPORT_BOUND)?
+"""Where should the support bound of generated answers sit (bot/answer/verify.py SUPPORT_BOUND)?
 
 For calibration questions (not the graded ones), each sentence below is checked against the passages
 retrieval returns, as if it cited all of them: faithful paraphrases, as a model would write them, should

@@ -1,4 +1,4 @@
-"""Calibrate the content-gap grouping (bot/insights.py group_by_meaning) on questions grouped by hand:
+"""Calibrate the content-gap grouping (bot/owner/insights.py group_by_meaning) on questions grouped by hand:
 
     python -m bench.gaps [--questions bench/gap_questions.jsonl]
 

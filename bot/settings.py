@@ -101,7 +101,7 @@ class Settings(BaseSettings):
         None, description="The chat's starter questions: a file (one per line) or a |-separated list; "
                           "default: built from the loaded library.")
 
-    # The exchange log (bot/conversations.py): what readers asked, what they got, and their feedback.
+    # The exchange log (bot/owner/log.py): what readers asked, what they got, and their feedback.
     data_dir: Path = Field(Path(".careerbot/data"), description="Where the SQLite exchange log (careerbot.db) lives.")
     database_url: str | None = Field(
         None, description="postgresql://user:pass@host/db (or any SQLAlchemy URL) for the exchange log; "
@@ -110,7 +110,7 @@ class Settings(BaseSettings):
     log_retention_days: int = Field(90, ge=1, description="Recorded exchanges older than this are deleted.")
     max_feedback_chars: int = Field(500, ge=1, description="Longest reason a reader may give with a rating.")
 
-    # The owner's page (/admin, bot/web/admin.py) and `python -m bot.owner.report` (bot/insights.py).
+    # The owner's page (/admin, bot/web/admin.py) and `python -m bot.owner.report` (bot/owner/insights.py).
     admin_token: SecretStr | None = Field(
         None, description="Opens /admin (login form or `Authorization: Bearer`); unset = no /admin. "
                                          "Make one with: python3 -c 'import secrets; print(secrets.token_urlsafe(32))'")

@@ -1,4 +1,4 @@
-"""The backend seam, the prompt's fences and the answer check (bot/backends/__init__, prompt, verify), with
+"""The backend seam, the prompt's fences and the answer check (bot/answer/backends/__init__ and prompt, bot/answer/verify), with
 the real embedding model; and the chain's handling of a model that fails halfway through a stream."""
 
 from __future__ import annotations

@@ -40,7 +40,7 @@ def test_query_vectors_are_normalised_like_passages():
     assert abs(np.linalg.norm(embed_query("What does a machine learning engineer do?")) - 1.0) < 1e-5
 
 
-# Late chunking: unit vectors from the chunk's own forward pass (bot/indexing.py:_embed).
+# Late chunking: unit vectors from the chunk's own forward pass (bot/ingest/indexing.py:_embed).
 
 def _library_chunks() -> list:
     from bot.ingest.chunking import split_document

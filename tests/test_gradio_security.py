@@ -248,7 +248,7 @@ def test_markdown_in_articles_and_questions_stays_text(hardened_app: str, browse
         chat.locator("details").evaluate_all("entries => entries.forEach(entry => { entry.open = true; })")
         text = chat.inner_text()
         assert f"Studio pottery ![t]({tracker.url}/title.png) careers" in text
-        # Ingest already reduced the body's Markdown to its text (bot/loaders.py); its autolink is shown as text.
+        # Ingest already reduced the body's Markdown to its text (bot/ingest/loaders.py); its autolink is shown as text.
         assert "glazes them before firing" in text and f"{tracker.url}/body.png" not in text
         assert "wages is here, and" in text and f"{tracker.url}/autolink" in text and "kiln safety training" in text
         assert MARKDOWN_SOURCE_NAME in text

@@ -1,5 +1,5 @@
 """Small talk and questions about the bot, recognised by meaning (none of these phrasings is an example in
-bot/smalltalk.py), and real questions that open with a courtesy still answered."""
+bot/conversation/smalltalk.py), and real questions that open with a courtesy still answered."""
 
 import pytest
 

@@ -5,7 +5,7 @@ figures and asides in parentheses ("Data engineering (20%)"), a subtitle after a
 B"), a how-to, a gerund ("Finding remote jobs"), a question already, ALL CAPS or Title Case. The meaning stays
 the heading's: words are only dropped when they are numbering, an aside, or name the kind of document
 ("… Guide"), never added beyond the question's frame. Whether a question is worth offering is decided
-elsewhere, by asking it (bot/suggestions.py).
+elsewhere, by asking it (bot/conversation/suggestions.py).
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Questions to offer: follow-ups after an answer, nearby topics after a decline, starters for an empty chat.
 
 Every one is phrased from the library's own titles and section headings as a reader would ask it
-(bot/phrasing.py), never one the conversation has asked already, and offered only if asking it retrieves
+(bot/conversation/phrasing.py), never one the conversation has asked already, and offered only if asking it retrieves
 passages, one of them from the article it was phrased from (so it gets a cited answer, not a decline), and
 the first not one the answer just quoted.
 """

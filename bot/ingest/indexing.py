@@ -11,7 +11,7 @@ carries its article's `source`, `doc_hash` and its own `chunk_hash`, so
 * an embedding is computed once per distinct text: vectors of chunks already stored (in any article)
   are copied, never recomputed.
 
-Web pages (bot/sites.py) also carry the server's `etag` / `last_modified`, the `site` that listed them and
+Web pages (bot/ingest/sites.py) also carry the server's `etag` / `last_modified`, the `site` that listed them and
 their `chunk_count`: a re-sync asks the server whether the page changed, and trusts a 304 only for a page
 stored whole (one version, every chunk), so a kill mid-write is repaired by a full fetch.
 """

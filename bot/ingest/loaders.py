@@ -296,7 +296,7 @@ class Loader:
 
 
 # The one list of what careerbot reads: file suffix -> loader. Files are picked by it (ingest, --watch), web
-# pages by its content types (bot/sites.py). A format is one function and its `@loader(...)` line.
+# pages by its content types (bot/ingest/sites.py). A format is one function and its `@loader(...)` line.
 LOADERS: dict[str, Loader] = {}
 
 

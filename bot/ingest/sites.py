@@ -4,7 +4,7 @@ a crawl of a site's article area; fetched politely and kept in sync rather than 
 Politeness: one User-Agent (`Settings.user_agent`), robots.txt obeyed, a pause between two requests to the
 same host, a timeout and a size cap per page, redirects followed by hand so every hop is checked (http(s)
 only, no credentials, never off the site). Sync: a page stored whole is asked for with `If-None-Match` /
-`If-Modified-Since`; a 304 costs no parsing and no embedding (bot/indexing.py keeps the validators with the
+`If-Modified-Since`; a 304 costs no parsing and no embedding (bot/ingest/indexing.py keeps the validators with the
 chunks).
 
 trafilatura parses the sitemaps (XML or plain lists of URLs) and feeds, courlan normalises and filters

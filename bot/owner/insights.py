@@ -2,7 +2,7 @@
 questions the library could not answer, or answered badly, grouped by meaning), the most and least cited
 articles, recent conversations as threads, and exports.
 
-Read-only SQLAlchemy Core over bot/conversations.py's tables: the same statements run on SQLite and
+Read-only SQLAlchemy Core over bot/owner/log.py's tables: the same statements run on SQLite and
 PostgreSQL (the one construct that differs, a timestamp's UTC day, is compiled per dialect below).
 """
 
@@ -40,7 +40,7 @@ class utc_day(GenericFunction):  # noqa: N801 - SQL function names are lower cas
 
 @compiles(utc_day)
 def _utc_day_sqlite(element: utc_day, compiler: Any, **kw: object) -> str:
-    # SQLite stores UTC timestamps as 'YYYY-MM-DD HH:MM:SS...' text (bot/conversations.py's UtcDateTime).
+    # SQLite stores UTC timestamps as 'YYYY-MM-DD HH:MM:SS...' text (bot/owner/log.py's UtcDateTime).
     return f"date({compiler.process(element.clauses, **kw)})"
 
 

@@ -1,7 +1,7 @@
 """The lexical half of hybrid search: BM25 (bm25s) over the collection's chunks, kept in step with Chroma.
 
 Why derived from the collection instead of written by ingest: Chroma is the record of what is stored (see
-bot/indexing.py), so an index rebuilt from it agrees with it after any ingest, update, delete, `--rebuild`,
+bot/ingest/indexing.py), so an index rebuilt from it agrees with it after any ingest, update, delete, `--rebuild`,
 crash or write by another process, on the embedded store and on a Chroma server alike. The chunk ids are
 content hashes, so comparing id sets is enough to know what changed; only new chunks' texts are fetched.
 `sync()` is cheap when nothing changed: the caller passes a revision (the store's file stamp, or the

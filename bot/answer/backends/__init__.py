@@ -2,7 +2,7 @@
 
 `composer` (offline, extractive, always available) is the default and the fallback of every other one;
 `openai` asks any OpenAI-compatible chat server; `local` runs the bundled SmolLM2 (requirements-llm.txt).
-Generated answers are checked by bot/backends/verify.py before the chain shows them.
+Generated answers are checked by bot/answer/verify.py before the chain shows them.
 
 A backend is one module with one `AnswerBackend` subclass, and one line in `BACKENDS` below: its name and
 where the class lives, imported only when it is chosen (a backend's optional dependencies stay optional).

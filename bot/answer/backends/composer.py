@@ -13,7 +13,7 @@ passage it cites. What the composer decides is which units to quote:
   part for each; units scoring nearly as well as the best (a second figure, another article's view) are
   added while the answer stays short.
 
-Unit vectors are computed at ingest (bot/indexing.py), stored beside the chunks and handed over in each
+Unit vectors are computed at ingest (bot/ingest/indexing.py), stored beside the chunks and handed over in each
 passage's metadata (`unit_vectors`, by the retriever), so answering embeds only the question.
 """
 

@@ -3,7 +3,7 @@
 Articles and questions come from outside (ingested web pages, users), so the model is told that what sits
 inside the tags is material to answer from, never instructions; text that would close or open one of our
 tags is neutralised, so a passage cannot break out of its fence. None of this makes a model obey; the
-app's check of the answer against the passages (bot/backends/verify.py) is what keeps control of truth.
+app's check of the answer against the passages (bot/answer/verify.py) is what keeps control of truth.
 """
 
 from __future__ import annotations
