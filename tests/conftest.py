@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import json
 import os
 import time
 import uuid
@@ -408,3 +409,16 @@ def seed_log(settings: Settings, recorded: Sequence[Exchange],
             log.rate(exchange.id, rating, reason)
     finally:
         log.close()
+
+
+def queue_completion(base: str, session: str, headers: dict[str, str], what: str) -> dict:
+    """The `process_completed` message of a Gradio queue session, read from its event stream."""
+    import httpx
+
+    with httpx.stream("GET", f"{base}/gradio_api/queue/data?session_hash={session}", headers=headers,
+                      timeout=60) as stream:
+        for line in stream.iter_lines():
+            message = json.loads(line.removeprefix("data:")) if line.startswith("data:") else {}
+            if message.get("msg") == "process_completed":
+                return message
+    pytest.fail(f"the queue never completed {what}")

@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from bot.testing.apprunner import REPO
-from tests.conftest import MARKDOWN_SOURCE_NAME, Tracker, new_client
+from tests.conftest import MARKDOWN_SOURCE_NAME, Tracker, new_client, queue_completion
 
 QUESTION = "What does a machine learning engineer do?"
 POTTERY_QUESTION = "How long does a studio pottery apprenticeship last?"
@@ -112,13 +112,7 @@ def ask_with_tampered_history(base: str, history: list[dict]) -> dict:
                       headers=headers, timeout=30).status_code == 200
     assert httpx.post(f"{base}/gradio_api/queue/join", json={**call, "data": [QUESTION, None], "fn_index": respond},
                       headers=headers, timeout=30).status_code == 200
-    with httpx.stream("GET", f"{base}/gradio_api/queue/data?session_hash={session}", headers=headers,
-                      timeout=60) as stream:
-        for line in stream.iter_lines():
-            message = json.loads(line.removeprefix("data:")) if line.startswith("data:") else {}
-            if message.get("msg") == "process_completed":
-                return message
-    pytest.fail("the queue never completed the question")
+    return queue_completion(base, session, headers, "the question")
 
 
 def test_history_caps_hold_inside_respond(hardened_app: str) -> None:

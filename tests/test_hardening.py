@@ -19,7 +19,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings as hypothesis_settings, strategies as st
 
 from bot.testing.apprunner import running_app
-from tests.conftest import new_client
+from tests.conftest import new_client, queue_completion
 
 QUESTION = "What does a machine learning engineer do?"
 TOKEN = "owner-token-7d1e9b3c5a"
@@ -206,13 +206,7 @@ def rate_in_chat(base: str, client: str, session: str, exchange_id: str) -> dict
             "trigger_id": None, "event_data": {"index": 1, "value": "An answer.", "liked": True}}
     joined = httpx.post(f"{base}/gradio_api/queue/join", json=body, headers=as_client(client), timeout=30)
     assert joined.status_code == 200, joined.text
-    with httpx.stream("GET", f"{base}/gradio_api/queue/data?session_hash={session}", headers=as_client(client),
-                      timeout=60) as stream:
-        for line in stream.iter_lines():
-            message = json.loads(line.removeprefix("data:")) if line.startswith("data:") else {}
-            if message.get("msg") == "process_completed":
-                return message
-    pytest.fail("the queue never completed the rating")
+    return queue_completion(base, session, as_client(client), "the rating")
 
 
 def ask_in_session(base: str, client: str, session: str) -> str:
