@@ -348,6 +348,7 @@ def _vocabulary() -> frozenset[str]:
 _INFLECTIONS = frozenset({"s", "es", "ed", "ing", "er", "ers", "ly"})
 
 
+@lru_cache(maxsize=100_000)  # asked for every unknown question word, on every question and suggestion checked
 def is_dictionary_word(word: str) -> bool:
     """Whether the model's WordPiece vocabulary holds `word` whole, or as a whole word and an inflection
     ("potters" = potter + s). That vocabulary (30k pieces of English text) is the only dictionary available
