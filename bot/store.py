@@ -6,6 +6,7 @@ names the `Collection` type through this module."""
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable, Hashable
 from functools import lru_cache
@@ -14,10 +15,10 @@ from urllib.parse import urlparse
 
 import chromadb
 from chromadb import Documents, EmbeddingFunction, Embeddings as ChromaVectors
-from chromadb.api import ClientAPI
+from chromadb.api import ClientAPI, ServerAPI
+from chromadb.api.client import Client
 from chromadb.api.models.Collection import Collection  # re-exported: the type the other modules name
-from chromadb.api.shared_system_client import SharedSystemClient
-from chromadb.config import Settings as ChromaSettings
+from chromadb.config import Settings as ChromaSettings, System
 
 from bot.embeddings import get_encoder
 from bot.settings import Settings
@@ -28,6 +29,7 @@ log = logging.getLogger(__name__)
 # Records per Chroma read when a whole collection is read (ids, metadata, documents): few round trips at 100k
 # chunks, each read well within what one request or one SQLite query takes.
 PAGE = 5000
+
 
 
 class ChromaEmbeddingFunction(EmbeddingFunction[Documents]):
@@ -52,27 +54,49 @@ class ChromaEmbeddingFunction(EmbeddingFunction[Documents]):
 
 
 def make_client(settings: Settings) -> ClientAPI:
-    chroma_settings = ChromaSettings(anonymized_telemetry=False)
     if settings.chroma_url:
         url = urlparse(settings.chroma_url)
         if http_url_problem(settings.chroma_url):
             raise ValueError(f"CAREERBOT_CHROMA_URL must look like http://host:port, got {settings.chroma_url!r}")
         return chromadb.HttpClient(
             host=url.hostname, port=url.port or (443 if url.scheme == "https" else 8000),
-            ssl=url.scheme == "https", settings=chroma_settings,
+            ssl=url.scheme == "https", settings=ChromaSettings(anonymized_telemetry=False),
         )
-    settings.store_dir.mkdir(parents=True, exist_ok=True)
-    return chromadb.PersistentClient(path=str(settings.store_dir), settings=chroma_settings)
+    return _open_folder(settings.store_dir)
+
+
+# The embedded store's openings, one per folder.
+_clients: dict[str, ClientAPI] = {}
+_clients_lock = threading.RLock()
+
+
+def _open_folder(store_dir: Path) -> ClientAPI:
+    """A client on a Chroma system of its own that loads the folder from disk.
+
+    chromadb.PersistentClient shares one system per folder and process, so after another process wrote to
+    the folder it would hand back the stale one; Client.from_system installs this fresh system as the
+    folder's shared one instead. The previous system keeps serving whoever still holds one of its collections
+    (a query in flight, an ingest under way) and is freed with the last of them."""
+    store_dir.mkdir(parents=True, exist_ok=True)
+    system = System(ChromaSettings(anonymized_telemetry=False, is_persistent=True, persist_directory=str(store_dir)))
+    system.instance(ServerAPI)
+    system.start()
+    with _clients_lock:
+        client = _clients[str(store_dir)] = Client.from_system(system)
+    return client
 
 
 @lru_cache(maxsize=8)
-def _client_for(chroma_url: str | None, store_dir: str) -> ClientAPI:
-    return make_client(Settings(chroma_url=chroma_url, store_dir=store_dir))
+def _server_client(chroma_url: str) -> ClientAPI:
+    return make_client(Settings(chroma_url=chroma_url))
 
 
 def _cached_client(settings: Settings) -> ClientAPI:
     """One client per store: Chroma wants a single client per persistent folder in a process."""
-    return _client_for(settings.chroma_url, str(settings.store_dir))
+    if settings.chroma_url:
+        return _server_client(settings.chroma_url)
+    with _clients_lock:  # two first readers at once open the folder once
+        return _clients.get(str(settings.store_dir)) or make_client(settings)
 
 
 def get_collection(settings: Settings) -> Collection:
@@ -113,8 +137,7 @@ def live_collection(settings: Settings) -> Collection:
 
     An embedded Chroma client caches its index per process and does not see another process's writes (its
     queries then miss new chunks or even fail), so when the store's files changed since this process
-    opened it, it is opened afresh. The old client is left to finish any query in flight. A Chroma server
-    needs none of this."""
+    opened it, it is opened afresh (see _open_folder). A Chroma server needs none of this."""
     if settings.chroma_url:
         return get_collection(settings)
     key = str(settings.store_dir)
@@ -124,7 +147,7 @@ def live_collection(settings: Settings) -> Collection:
         return opened[1]
     if opened:
         log.info("the store at %s changed on disk: reopening it", key)
-        _forget_client(settings)
+        _open_folder(settings.store_dir)
     collection = get_collection(settings)
     _live[key] = (_store_stamp(settings.store_dir), collection)
     return collection
@@ -161,15 +184,6 @@ def revision(settings: Settings) -> Callable[[Collection], Revision]:
 def count_revision(collection: Collection, every_s: float) -> Revision:
     """Its size, and a time bucket so that an update that keeps the size is seen within `every_s` seconds."""
     return collection.count(), int(time.monotonic() // every_s)
-
-
-def _forget_client(settings: Settings) -> None:
-    # Chroma shares one "system" per folder and process; dropping it from that cache (without stopping it)
-    # makes the next client load the folder from disk. Chroma's public way, client.close(), stops the system,
-    # and a query still in flight on it (another reader's answer) would then fail.
-    client = _cached_client(settings)
-    SharedSystemClient._identifier_to_system.pop(getattr(client, "_identifier", str(settings.store_dir)), None)
-    _client_for.cache_clear()
 
 
 def reset_collection(settings: Settings) -> Collection:

@@ -1,5 +1,9 @@
+import gc
 import subprocess
 import sys
+import weakref
+
+from bot import store
 
 from bot.answer.pipeline import CareerBot
 from bot.ingest.indexing import ingest
@@ -32,3 +36,17 @@ def test_running_bot_answers_from_articles_another_process_ingests_into_the_embe
     answer = careerbot.answer(question)
     assert not answer.refused and [s.source for s in answer.sources] == ["kaggle.md"]
     assert careerbot.chunk_count() == len(careerbot.collection.get(include=[])["ids"])
+
+
+def test_a_replaced_store_opening_serves_its_holders_and_is_freed_with_the_last_of_them(settings: Settings) -> None:
+    first = store.live_collection(settings)
+    first.add(ids=["a"], documents=["Kaggle competitions teach beginners."])
+    second = store.live_collection(settings)  # the write changed the folder: it is opened afresh
+    assert second is not first and second.count() == 1
+    assert first.count() == 1  # a reader still holding the old opening (a query in flight) is served
+
+    opened_first = weakref.ref(first._client)  # Chroma's server API object of that opening: its SQLite and indexes
+    del first
+    gc.collect()
+    assert opened_first() is None
+    assert store.live_collection(settings).count() == 1
