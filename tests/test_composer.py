@@ -278,3 +278,12 @@ def test_most_likely_is_answered_by_the_sentence_saying_which_is_most_common():
                     "- Live coding. You run SQL queries in an editor during the call.", heading="SQL tests")
     answer = Composer().compose("what kind of SQL test am I most likely to get in an analyst interview?", [forms])
     assert answer.startswith("Whiteboard. This is the most common kind")
+
+
+def test_a_short_list_that_answers_is_quoted_whole_with_its_introduction_once_not_item_by_item():
+    stages = passage("Research labs hire in the same stages, in this order:\n- Recruiter screen\n- Coding exercise\n"
+                     "- Research discussion\n- Values conversation", heading="How research labs hire")
+    answer = Composer().compose("what is the hiring process like at research labs?", [stages])
+    assert answer == ("Research labs hire in the same stages, in this order: Recruiter screen; Coding exercise; "
+                      "Research discussion; Values conversation. [1]")
+

@@ -155,6 +155,7 @@ class Composer(AnswerBackend):
         self._add_meaning(searched, candidates, passages)
         quotable = [c for c in candidates if not _asks(c)] or candidates
         best = _anchor(quotable, spelled, named)
+        wants_list = wants_list or (not _FIRST_STEP.search(question) and _list_answers(best, quotable))
         # A list asked for is the whole answer: it may take all the room, not share it with runners-up.
         first_part = _MAX_WORDS if wants_list and best.unit.is_item else _FIRST_PART_WORDS
         text, used = _excerpt(best, candidates, wants_list, first_part)
@@ -167,6 +168,7 @@ class Composer(AnswerBackend):
                 parts.append(text)
                 used |= more
                 said |= other.stems | other.context_stems
+        used |= {id(c) for c in candidates if c.unit.text in " ".join(parts)}  # a list's introduction, say
         parts += _runners_up(best, quotable, used, _MAX_WORDS - _words(parts))
         return " ".join(parts)
 
@@ -259,6 +261,17 @@ def _anchor(quotable: list[_Candidate], spelled: set[int], named: set[int]) -> _
         if chosen:
             return max(chosen, key=lambda c: c.score)
     return best
+
+
+def _list_answers(best: _Candidate, candidates: list[_Candidate]) -> bool:
+    """Whether the best unit is an item of a short list whose other items score nearly as well: then the list
+    is the answer ("what's the process like?" and the stages it names), quoted whole with its introduction
+    rather than item by item. A longer list keeps to its best items."""
+    if not best.unit.is_item:
+        return False
+    items = [c for c in candidates if c.passage == best.passage and c.unit.group == best.unit.group]
+    return (_words([_lead(c.unit.text) for c in items]) <= _FIRST_PART_WORDS
+            and any(c is not best and c.score >= _RUNNER_UP_SHARE * best.score for c in items))
 
 
 def _runners_up(best: _Candidate, candidates: list[_Candidate], used: set[int], budget: int) -> list[str]:
