@@ -193,3 +193,24 @@ def test_typos_are_corrected_against_the_library_before_searching(library_bot: C
     context = library_bot.retrieval_chain.invoke({"question": "how long do full-time bootcmaps run?", "history": []})
     assert context["query"] == "how long do full-time bootcamps run?"
     assert "12 to 16 weeks" in context["passages"][0].page_content
+
+
+def test_an_answer_reads_its_passages_not_every_candidate(library_bot: CareerBot, monkeypatch):
+    collection = get_collection(library_bot.settings)
+    retriever = ArticleRetriever.from_settings(library_bot.settings, collection=collection, k=1)
+    retriever.rank("salary")  # the lexical index is built from the collection on first use
+    read: list[str] = []
+    real_get = type(collection).get
+
+    def counting_get(self, ids=None, **kwargs):
+        read.extend(ids or [])
+        return real_get(self, ids=ids, **kwargs)
+
+    monkeypatch.setattr(type(collection), "get", counting_get)
+    question = "What does a data analyst do all day?"
+    passages = retriever.rank(question, 1)
+    read_for_the_answer = len(read)
+    every = retriever.rank(question)  # every candidate, the same one first, each with its similarity
+    assert len(passages) == 1 and every[0].id == passages[0].id
+    assert read_for_the_answer <= 1 + 8 < len(every) == len(read)  # and no record is read twice
+    assert all(isinstance(p.metadata["score"], float) for p in every)

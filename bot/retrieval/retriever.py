@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Callable, Sequence
-from typing import cast
 
 from langchain_core.callbacks import CallbackManagerForRetrieverRun
 from langchain_core.documents import Document
@@ -59,6 +59,7 @@ def judged_question(question: str, history: Sequence[dict] = ()) -> str:
 
 _DEFAULTS = Settings.model_fields
 _RANKINGS_KEPT = 256
+_READ_AT_LEAST = 8  # records per read of a ranking's passages: a few spare for identical passages
 
 
 class ArticleRetriever(BaseRetriever):
@@ -99,7 +100,7 @@ class ArticleRetriever(BaseRetriever):
     fusion_k: int = 60  # reciprocal rank fusion's usual constant
     # Rankings of recent queries per store revision: one question is ranked for its answer, and again for
     # its decline message and its suggestions.
-    _ranked: dict[tuple[str, Revision], list[Document]] = PrivateAttr(default_factory=dict)
+    _ranked: dict[tuple[str, Revision], _Ranking] = PrivateAttr(default_factory=dict)
 
     @classmethod
     def from_settings(cls, settings: Settings, **overrides: object) -> ArticleRetriever:
@@ -117,7 +118,7 @@ class ArticleRetriever(BaseRetriever):
     def search(self, query: str, focus: str | None = None, k: int | None = None) -> list[Document]:
         """Up to `k` passages for `query`, or none when they don't cover `focus` (the question asked in
         this turn; the query may also carry the previous turn)."""
-        ranked = self.rank(query)[: k or self.k]
+        ranked = self.rank(query, k or self.k)
         return self._with_unit_vectors(ranked) if ranked and self.covers(focus or query, ranked) else []
 
     def covers(self, question: str, passages: Sequence[Document]) -> bool:
@@ -128,18 +129,31 @@ class ArticleRetriever(BaseRetriever):
         return similarity >= self.threshold and coverage >= self.min_coverage and (
             self.similarity_weight * similarity + coverage >= self.min_evidence)
 
-    def rank(self, query: str) -> list[Document]:
-        """Every candidate, best first, without the decline check."""
+    def rank(self, query: str, limit: int | None = None) -> list[Document]:
+        """The candidates, best first, without the decline check: the first `limit`, or every one.
+
+        Fusion needs only ids and ranks, so the passages' text, metadata and (for a lexical-only candidate)
+        stored vector are read for the ones asked for: an answer reads ~k records, not every candidate."""
         collection, revision = self._synced()
-        ranked = self._ranked.get((query, revision))
-        if ranked is None:
-            vector = embed_query(query)
-            ranked = self._fuse(collection, vector, self._nearest(collection, vector),
-                                self.lexical.search(query, self.candidates))
+        ranking = self._ranked.get((query, revision))
+        if ranking is None:
+            ranking = self._rank(collection, query)
             if len(self._ranked) >= _RANKINGS_KEPT:
                 self._ranked.clear()
-            self._ranked[(query, revision)] = ranked
-        return list(ranked)
+            self._ranked[(query, revision)] = ranking
+        return ranking.passages(collection, limit)
+
+    def _rank(self, collection: Collection, query: str) -> _Ranking:
+        vector = embed_query(query)
+        dense = collection.query(query_embeddings=[vector], n_results=max(self.candidates, self.k),
+                                 include=["distances"])
+        similarity = {chunk_id: round(1.0 - distance, 4)
+                      for chunk_id, distance in zip(dense["ids"][0], dense["distances"][0])}
+        fused: dict[str, float] = {}
+        for ranked in (list(similarity), [chunk_id for chunk_id, _ in self.lexical.search(query, self.candidates)]):
+            for rank, chunk_id in enumerate(ranked):
+                fused[chunk_id] = fused.get(chunk_id, 0.0) + 1 / (self.fusion_k + rank)
+        return _Ranking(sorted(fused, key=fused.__getitem__, reverse=True), similarity, vector)
 
     def corrected(self, text: str) -> str:
         """The text with each typo replaced by the library word or stopword it misspells ("wat does a machin
@@ -225,44 +239,39 @@ class ArticleRetriever(BaseRetriever):
             for p in passages
         ]
 
-    def _nearest(self, collection: Collection, vector: list[float]) -> list[Document]:
-        found = collection.query(
-            query_embeddings=[vector], n_results=max(self.candidates, self.k),
-            include=["documents", "metadatas", "distances"],
-        )
-        return [
-            Document(id=chunk_id, page_content=text, metadata={**meta, "score": round(1.0 - distance, 4)})
-            for chunk_id, text, meta, distance in zip(
-                found["ids"][0], found["documents"][0], found["metadatas"][0], found["distances"][0]
-            )
-        ]
 
-    def _fuse(self, collection: Collection, vector: list[float], dense: list[Document],
-              lexical: list[tuple[str, float]]) -> list[Document]:
-        by_id = {p.id: p for p in dense}
-        missing = [chunk_id for chunk_id, _ in lexical if chunk_id not in by_id]
-        if missing:
-            by_id |= {p.id: p for p in _with_similarity(collection, missing, vector)}
-        fused: dict[str, float] = {}
-        for rank, passage in enumerate(dense):
-            fused[cast(str, passage.id)] = 1 / (self.fusion_k + rank)  # read from Chroma: it has an id
-        for rank, (chunk_id, _) in enumerate(lexical):
-            fused[chunk_id] = fused.get(chunk_id, 0.0) + 1 / (self.fusion_k + rank)
-        unique: dict[str, Document] = {}
-        for chunk_id in sorted(fused, key=fused.__getitem__, reverse=True):
-            found = by_id.get(chunk_id)
-            if found is not None:
-                unique.setdefault(found.metadata.get("chunk_hash", chunk_id), found)
-        return list(unique.values())
+class _Ranking:
+    """One query's fused candidate ids, best first, and the passages read for them so far (identical passages
+    stored under two articles count once)."""
 
+    def __init__(self, order: list[str], similarity: dict[str, float], vector: list[float]) -> None:
+        self.order, self.similarity, self.vector = order, similarity, vector
+        self.read = 0
+        self.unique: dict[str, Document] = {}
+        self.lock = threading.Lock()  # one ranking serves the answer, its decline message and its suggestions
 
-def _with_similarity(collection: Collection, ids: list[str], vector: list[float]) -> list[Document]:
-    """Lexical-only candidates with their cosine similarity, from their stored vectors (no re-embedding)."""
-    import numpy as np
+    def passages(self, collection: Collection, limit: int | None) -> list[Document]:
+        wanted = len(self.order) if limit is None else limit
+        with self.lock:
+            while len(self.unique) < wanted and self.read < len(self.order):
+                batch = self.order[self.read : self.read + max(wanted - len(self.unique), _READ_AT_LEAST)]
+                self.read += len(batch)
+                for passage in self._read(collection, batch):
+                    self.unique.setdefault(passage.metadata.get("chunk_hash") or str(passage.id), passage)
+            return list(self.unique.values())[:wanted]
 
-    found = collection.get(ids=ids, include=["documents", "metadatas", "embeddings"])
-    scores = (np.asarray(found["embeddings"], dtype=np.float32) @ np.asarray(vector, dtype=np.float32)).tolist()
-    return [
-        Document(id=chunk_id, page_content=text, metadata={**meta, "score": round(score, 4)})
-        for chunk_id, text, meta, score in zip(found["ids"], found["documents"], found["metadatas"], scores)
-    ]
+    def _read(self, collection: Collection, ids: list[str]) -> list[Document]:
+        """The passages of `ids`, in that order, each with its cosine similarity to the query: known from the
+        dense search, else from its stored vector (never re-embedded)."""
+        import numpy as np
+
+        lexical_only = any(chunk_id not in self.similarity for chunk_id in ids)
+        found = collection.get(ids=ids, include=["documents", "metadatas", *(["embeddings"] if lexical_only else [])])
+        if lexical_only:
+            scores = np.asarray(found["embeddings"], dtype=np.float32) @ np.asarray(self.vector, dtype=np.float32)
+            for chunk_id, score in zip(found["ids"], scores.tolist()):
+                self.similarity.setdefault(chunk_id, round(score, 4))
+        by_id = {chunk_id: Document(id=chunk_id, page_content=text, metadata={**meta, "score": self.similarity[chunk_id]})
+                 for chunk_id, text, meta in zip(found["ids"], found["documents"], found["metadatas"])}
+        return [by_id[chunk_id] for chunk_id in ids if chunk_id in by_id]
+
