@@ -31,7 +31,6 @@ log = logging.getLogger(__name__)
 PAGE = 5000
 
 
-
 class ChromaEmbeddingFunction(EmbeddingFunction[Documents]):
     """Chroma's own default embedding function downloads a model, so every collection gets this one."""
 

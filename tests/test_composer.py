@@ -287,3 +287,13 @@ def test_a_short_list_that_answers_is_quoted_whole_with_its_introduction_once_no
     assert answer == ("Research labs hire in the same stages, in this order: Recruiter screen; Coding exercise; "
                       "Research discussion; Values conversation. [1]")
 
+
+
+def test_items_of_a_list_quoted_beside_the_answer_are_quoted_together_in_the_article_order():
+    design = passage("In a data engineering interview the design round is a whiteboard conversation about a pipeline. "
+                     "There is no single right architecture.", heading="Data engineering interview: the design round",
+                     score=0.7)
+    rounds = passage("- Recruiter screen\n- SQL live coding\n- Pipeline design\n- Behavioral interview",
+                     heading="Data engineering interview rounds and design", score=0.6)
+    answer = Composer().compose("what is the design round like in a data engineering interview?", [design, rounds])
+    assert answer.endswith("[1] Recruiter screen; SQL live coding; Pipeline design; Behavioral interview. [2]")

@@ -274,4 +274,3 @@ class _Ranking:
         by_id = {chunk_id: Document(id=chunk_id, page_content=text, metadata={**meta, "score": self.similarity[chunk_id]})
                  for chunk_id, text, meta in zip(found["ids"], found["documents"], found["metadatas"])}
         return [by_id[chunk_id] for chunk_id in ids if chunk_id in by_id]
-

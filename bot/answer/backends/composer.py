@@ -267,17 +267,16 @@ def _list_answers(best: _Candidate, candidates: list[_Candidate]) -> bool:
     """Whether the best unit is an item of a short list whose other items score nearly as well: then the list
     is the answer ("what's the process like?" and the stages it names), quoted whole with its introduction
     rather than item by item. A longer list keeps to its best items."""
-    if not best.unit.is_item:
-        return False
-    items = [c for c in candidates if c.passage == best.passage and c.unit.group == best.unit.group]
-    return (_words([_lead(c.unit.text) for c in items]) <= _FIRST_PART_WORDS
+    items = _list_of(best, candidates)
+    return (bool(items) and _words([_lead(c.unit.text) for c in items]) <= _FIRST_PART_WORDS
             and any(c is not best and c.score >= _RUNNER_UP_SHARE * best.score for c in items))
 
 
 def _runners_up(best: _Candidate, candidates: list[_Candidate], used: set[int], budget: int) -> list[str]:
-    """Other units nearly as good as the best, each quoted alone with its citation, while the answer stays
-    short: a second figure, or the same fact as another article states it."""
-    parts: list[str] = []
+    """Other units nearly as good as the best, each with its citation, while the answer stays short: a second
+    figure, or the same fact as another article states it. Items of one list are quoted together, in the
+    article's order, with one citation."""
+    chosen: list[_Candidate] = []
     quoted = {c.unit.text for c in candidates if id(c) in used}  # a sentence an article repeats is quoted once
     for c in sorted(candidates, key=lambda c: c.score, reverse=True):
         if c.score < _RUNNER_UP_SHARE * best.score:
@@ -285,11 +284,30 @@ def _runners_up(best: _Candidate, candidates: list[_Candidate], used: set[int], 
         words = len(c.unit.text.split())
         if id(c) in used or c.unit.text in quoted or words > budget:
             continue
-        parts.append(f"{c.unit.text} [{c.passage + 1}]")
+        chosen.append(c)
         used.add(id(c))
         quoted.add(c.unit.text)
         budget -= words
-    return parts
+    together: dict[tuple[int, int, int], list[_Candidate]] = {}
+    for c in chosen:  # a table row holds ";" itself, so rows stay apart
+        apart = not c.unit.is_item or ";" in c.unit.text
+        together.setdefault((c.passage, c.unit.group, id(c) if apart else -1), []).append(c)
+    return [_joined(sorted(units, key=lambda c: c.unit.position)) + f" [{units[0].passage + 1}]"
+            for units in together.values()]
+
+
+def _joined(units: list[_Candidate]) -> str:
+    if len(units) == 1:
+        return units[0].unit.text
+    return "; ".join(c.unit.text.rstrip(".;,") for c in units) + "."
+
+
+def _list_of(item: _Candidate, candidates: list[_Candidate]) -> list[_Candidate]:
+    """The items of the unit's list (several, for an item of a list; else none)."""
+    if not item.unit.is_item:
+        return []
+    items = [c for c in candidates if c.passage == item.passage and c.unit.group == item.unit.group]
+    return items if len(items) > 1 else []
 
 
 def _words(parts: list[str]) -> int:
