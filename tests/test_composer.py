@@ -110,7 +110,7 @@ def test_a_list_question_prefers_a_sentence_that_names_several_things():
     platform = passage("Platform teams hire people who already write Go, Rust and Python.\n\n"
                        "Platform teams care less about languages than about debugging skill.")
     answer = Composer().compose("Which languages should I know to join a platform team?", [platform])
-    assert answer.startswith("Platform teams hire people who already write Go, Rust and Python. [1]")
+    assert answer.startswith("Platform teams hire people who already write Go, Rust and Python.")
 
 
 def test_a_first_step_question_gets_the_first_item_of_the_list():
@@ -118,7 +118,7 @@ def test_a_first_step_question_gets_the_first_item_of_the_list():
                     "- Ask the interviewer how many users the system serves\n- Sketch the data flow on the board\n"
                     "- Choose a model and explain the interview trade-offs", heading="Design interview steps")
     answer = Composer().compose("What is the first thing to do in a design interview?", [steps])
-    assert answer.startswith("Ask the interviewer how many users the system serves [1]")
+    assert answer.startswith("Ask the interviewer how many users the system serves.")
 
 
 ROUNDS_INTRO = passage(
@@ -297,3 +297,11 @@ def test_items_of_a_list_quoted_beside_the_answer_are_quoted_together_in_the_art
                      heading="Data engineering interview rounds and design", score=0.6)
     answer = Composer().compose("what is the design round like in a data engineering interview?", [design, rounds])
     assert answer.endswith("[1] Recruiter screen; SQL live coding; Pipeline design; Behavioral interview. [2]")
+
+
+def test_a_run_of_parts_from_one_passage_gets_one_citation():
+    weeks = passage("Most hiring processes last 6 to 8 weeks. Some firms take 12 weeks for senior hiring. "
+                    "Hiring at start-ups takes 2 weeks.", heading="How long hiring takes")
+    answer = Composer().compose("How many weeks does hiring take?", [weeks])
+    assert answer == ("Most hiring processes last 6 to 8 weeks. Some firms take 12 weeks for senior hiring. "
+                      "Hiring at start-ups takes 2 weeks. [1]")

@@ -170,7 +170,7 @@ class Composer(AnswerBackend):
                 said |= other.stems | other.context_stems
         used |= {id(c) for c in candidates if c.unit.text in " ".join(parts)}  # a list's introduction, say
         parts += _runners_up(best, quotable, used, _MAX_WORDS - _words(parts))
-        return " ".join(parts)
+        return _one_citation_per_run(parts)
 
     def _score(self, question: str, earlier: str, wants_list: bool, candidates: list[_Candidate],
                shaped: set[int]) -> None:
@@ -308,6 +308,23 @@ def _list_of(item: _Candidate, candidates: list[_Candidate]) -> list[_Candidate]
         return []
     items = [c for c in candidates if c.passage == item.passage and c.unit.group == item.unit.group]
     return items if len(items) > 1 else []
+
+
+_CITED = re.compile(r"^(.*) (\[\d+\])$", re.DOTALL)
+
+
+def _one_citation_per_run(parts: list[str]) -> str:
+    """The parts, each cited ("... [2]"), with one citation for a run of parts from the same passage: "A. [1] B.
+    [1]" reads "A. B. [1]"."""
+    runs: list[tuple[str, str]] = []
+    for part in parts:
+        text, citation = _CITED.match(part).groups()  # type: ignore[union-attr]  # every part is cited
+        if runs and runs[-1][1] == citation:
+            earlier = runs[-1][0] if runs[-1][0].rstrip()[-1:] in ".!?:;\"”)" else runs[-1][0] + "."
+            runs[-1] = (f"{earlier} {text}", citation)
+        else:
+            runs.append((text, citation))
+    return " ".join(f"{text} {citation}" for text, citation in runs)
 
 
 def _words(parts: list[str]) -> int:
