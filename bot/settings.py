@@ -57,10 +57,12 @@ class Settings(BaseSettings):
     chunk_words: int = 120
     chunk_overlap_words: int = 20
     embed_batch_size: int = 32
-    encoder: Literal["onnx", "torch"] = Field(
+    encoder: Literal["onnx", "torch", "torch-bf16"] = Field(
         "onnx", description="What runs the embedding model: `onnx` (ONNX Runtime, exported once and verified "
-                            "against torch; measured faster, so the default) or `torch`. A failed export or "
-                            "verification stays on torch and logs why.")
+                            "against torch; measured faster, so the default), `torch`, or `torch-bf16` (torch "
+                            "with bfloat16 matrix products, verified against fp32 torch at start; fast only on "
+                            "CPUs with AVX-512 BF16 or AMX). A failed export or verification stays on "
+                            "torch (fp32) and logs why.")
     unit_vectors: Literal["late", "separate"] = Field(
         "late", description="How ingest gets the vectors of a chunk's units (sentences, items, rows) for the "
                             "composer: `late`, from the chunk's own forward pass, or `separate`, each unit "

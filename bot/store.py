@@ -18,6 +18,7 @@ from chromadb import Documents, EmbeddingFunction, Embeddings as ChromaVectors
 from chromadb.api import ClientAPI, ServerAPI
 from chromadb.api.client import Client
 from chromadb.api.models.Collection import Collection  # re-exported: the type the other modules name
+from chromadb.api.types import GetResult
 from chromadb.config import Settings as ChromaSettings, System
 
 from bot.embeddings import get_encoder
@@ -105,11 +106,29 @@ def get_collection(settings: Settings) -> Collection:
 
 def get_unit_collection(settings: Settings) -> Collection:
     """The article collection's sibling: per chunk id, the vectors of the chunk's units (sentences, list
-    items, table rows) packed as its document, for the composer. Kept apart so that the many reads of chunk
-    metadata (each query's candidates, the catalog, ingest's look at what is stored) don't carry ~8 KB of
-    vectors per chunk; read only for the few passages an answer quotes. Its records' embedding is the
-    chunk's own (Chroma needs one), its metadata the chunk's `chunk_hash`."""
+    items, table rows) packed in its metadata (`UNIT_VECTORS`), for the composer. Kept apart so that the many
+    reads of chunk metadata (each query's candidates, the catalog, ingest's look at what is stored) don't
+    carry ~6 KB of vectors per chunk; read only for the few passages an answer quotes. Its records' embedding
+    is the chunk's own (Chroma needs one), its metadata also the chunk's `chunk_hash`."""
     return _open(_cached_client(settings), units_name(settings.collection))
+
+
+# The units record's metadata key for its packed vectors. Not its document: Chroma indexes every document
+# for full-text search, which for ~6 KB of base64 per chunk was 80% of an ingest's writing time (Chroma's
+# Schema option to drop that index is not honoured by the embedded store).
+UNIT_VECTORS = "unit_vectors"
+
+
+def unit_metadata(chunk_hash: str, packed: str) -> dict[str, str]:
+    return {"chunk_hash": chunk_hash, UNIT_VECTORS: packed}
+
+
+def packed_unit_vectors(found: GetResult) -> list[str | None]:
+    """Per record of a units read (include metadatas and documents), its packed vectors: from the metadata,
+    else the document, where stores written before kept them."""
+    metadatas = found["metadatas"] or [None] * len(found["ids"])
+    documents = found["documents"] or [None] * len(found["ids"])
+    return [str(m[UNIT_VECTORS]) if m and UNIT_VECTORS in m else d for m, d in zip(metadatas, documents)]
 
 
 def units_name(collection: str) -> str:

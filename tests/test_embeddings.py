@@ -156,3 +156,28 @@ def test_an_inflected_word_is_a_word_and_a_misspelling_is_not():
 
     assert is_dictionary_word("potter") and is_dictionary_word("potters")  # potter + s: a plural, not a typo
     assert not is_dictionary_word("enginer") and not is_dictionary_word("rejectd") and not is_dictionary_word("salery")
+
+
+# torch with bf16 matrix products: verified against fp32 torch at start; a failed verification keeps fp32.
+
+def test_the_bf16_encoder_is_verified_against_fp32_torch_and_gives_its_vectors() -> None:
+    from bot.embeddings import ONNX_MIN_COSINE, TorchEncoder, load_encoder
+    from bot.settings import get_settings
+
+    bf16 = load_encoder("torch-bf16", get_settings().encoder_cache_dir())
+    assert isinstance(bf16, TorchEncoder) and bf16.bf16 and bf16.name == "torch-bf16"
+    texts = QUESTIONS + ["Data engineers > Tools\n- Airflow — schedules pipelines\n- dbt — models the warehouse"]
+    vectors, reference = bf16.encode(texts), bf16.fp32().encode(texts)
+    assert ((vectors * reference).sum(axis=1) >= ONNX_MIN_COSINE).all()
+    assert not np.array_equal(vectors, reference)  # the bf16 pass did run: its last bits differ
+
+
+def test_a_bf16_encoder_failing_verification_stays_on_fp32_and_says_why(tmp_path, monkeypatch, caplog) -> None:
+    import bot.embeddings
+    from bot.embeddings import TorchEncoder, load_encoder
+
+    monkeypatch.setattr(bot.embeddings, "ONNX_MIN_COSINE", 1.01)  # nothing can meet it
+    with caplog.at_level("WARNING", logger="bot.embeddings"):
+        encoder = load_encoder("torch-bf16", tmp_path)
+    assert isinstance(encoder, TorchEncoder) and not encoder.bf16 and encoder.name == "torch"
+    assert "bf16 encoder not used, staying on fp32 torch: min cosine to fp32" in caplog.text

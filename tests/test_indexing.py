@@ -229,3 +229,45 @@ def test_a_failed_write_stops_the_ingest_and_a_rerun_repairs_it(settings: Settin
     assert not ingest([str(settings.knowledge_dir)], small, progress=False).failed
     assert snapshot(settings) == snapshot(fresh_copy(settings, [str(settings.knowledge_dir)]))
 
+
+
+def test_unit_vectors_are_stored_outside_the_full_text_indexed_document(settings: Settings, write_article) -> None:
+    """Chroma indexes every document for full-text search: the packed vectors (~6 KB of base64 a chunk) go in
+    the units record's metadata, with no document, and answers still read them."""
+    from bot.embeddings import unpack_vectors
+    from bot.store import UNIT_VECTORS
+
+    write_article("robots.md", ROBOTICS)
+    ingest([str(settings.knowledge_dir)], settings, progress=False)
+    units = get_unit_collection(settings).get(include=["metadatas", "documents"])
+    assert units["ids"] and all(d is None for d in units["documents"])
+    assert all(len(unpack_vectors(m[UNIT_VECTORS])) > 1 for m in units["metadatas"])
+    retriever = ArticleRetriever(collection=get_collection(settings), units=get_unit_collection(settings), k=2,
+                                 threshold=0.2)
+    passages = retriever.invoke("What do robotics engineers build and test?")
+    assert passages and all(p.metadata["unit_vectors"] == units["metadatas"][units["ids"].index(p.id)][UNIT_VECTORS]
+                            for p in passages)
+
+
+def test_a_store_with_unit_vectors_in_documents_keeps_serving_and_copying_them(
+    settings: Settings, write_article, embedded_texts: list[str]
+) -> None:
+    """Stores written before kept the packed vectors as the units record's document: answers read them there,
+    and a new article with an already stored text copies them instead of embedding again."""
+    from bot.store import UNIT_VECTORS
+
+    write_article("robots.md", ROBOTICS)
+    ingest([str(settings.knowledge_dir)], settings, progress=False)
+    units = get_unit_collection(settings)
+    stored = units.get(include=["metadatas", "embeddings"])
+    packed = [m[UNIT_VECTORS] for m in stored["metadatas"]]
+    units.delete(ids=stored["ids"])  # the old layout: vectors in the document, only the hash in the metadata
+    units.add(ids=stored["ids"], embeddings=stored["embeddings"], documents=packed,
+              metadatas=[{"chunk_hash": m["chunk_hash"]} for m in stored["metadatas"]])
+    retriever = ArticleRetriever(collection=get_collection(settings), units=units, k=2, threshold=0.2)
+    passages = retriever.invoke("What do robotics engineers build and test?")
+    assert passages and all(p.metadata["unit_vectors"] in packed for p in passages)
+    embedded_texts.clear()
+    write_article("copy/robots-again.md", ROBOTICS)
+    report = ingest([str(settings.knowledge_dir)], settings, progress=False)
+    assert report.added == ["copy/robots-again.md"] and report.chunks_embedded == 0 and embedded_texts == []

@@ -38,7 +38,8 @@ from bot.ingest.chunking import content_hash, embedding_text, split_document
 from bot.embeddings import get_encoder, pack_vectors
 from bot.ingest.loaders import Article, LoadError, iter_files, parse, read_file, source_name
 from bot.settings import Settings
-from bot.store import PAGE, Collection, get_collection, get_unit_collection, reset_collection
+from bot.store import (PAGE, Collection, get_collection, get_unit_collection, packed_unit_vectors, reset_collection,
+                       unit_metadata)
 from bot.text import Unit, passage_units, unit_context, with_context
 
 log = logging.getLogger(__name__)
@@ -288,8 +289,8 @@ class _Store:
         only unit vectors, which the next write replaces)."""
         vectors = [embedded[chunk.metadata["chunk_hash"]] for chunk in batch]
         ids = [chunk.id for chunk in batch]
-        self.units.upsert(ids=ids, documents=[v.unit_vectors for v in vectors], embeddings=[v.vector for v in vectors],
-                          metadatas=[{"chunk_hash": chunk.metadata["chunk_hash"]} for chunk in batch])
+        self.units.upsert(ids=ids, embeddings=[v.vector for v in vectors],
+                          metadatas=[unit_metadata(c.metadata["chunk_hash"], v.unit_vectors) for c, v in zip(batch, vectors)])
         self.chunks.upsert(ids=ids, documents=[chunk.page_content for chunk in batch],
                            metadatas=[chunk.metadata for chunk in batch], embeddings=[v.vector for v in vectors])
 
@@ -307,7 +308,8 @@ class _Store:
             found = self.chunks.get(where=where, include=["metadatas", "embeddings"])
             chunk_vectors |= {m["chunk_hash"]: list(v) for m, v in zip(found["metadatas"], found["embeddings"])}
             found = self.units.get(where=where, include=["metadatas", "documents"])
-            unit_vectors |= {m["chunk_hash"]: packed for m, packed in zip(found["metadatas"], found["documents"])}
+            unit_vectors |= {m["chunk_hash"]: packed for m, packed in zip(found["metadatas"], packed_unit_vectors(found))
+                             if packed is not None}
         return {h: Embedded(v, unit_vectors[h]) for h, v in chunk_vectors.items() if h in unit_vectors}
 
 

@@ -14,7 +14,7 @@ from pydantic import ConfigDict, Field, PrivateAttr
 from bot.embeddings import embed_query, is_dictionary_word
 from bot.retrieval.lexical import LexicalIndex, indexed_text, tokens
 from bot.settings import Settings
-from bot.store import Collection, Revision, count_revision
+from bot.store import Collection, Revision, count_revision, packed_unit_vectors
 from bot.text import (TURN_BREAK, as_typed, asked, capitalised_acronyms, concepts, expand_acronyms,
                       misspelt_stopword, spelled_in, stem)
 
@@ -231,8 +231,8 @@ class ArticleRetriever(BaseRetriever):
         if self.units is None:
             return passages
         units = self.units if isinstance(self.units, Collection) else self.units()
-        found = units.get(ids=[p.id for p in passages], include=["documents"])
-        packed = dict(zip(found["ids"], found["documents"]))
+        found = units.get(ids=[p.id for p in passages], include=["metadatas", "documents"])
+        packed = {i: v for i, v in zip(found["ids"], packed_unit_vectors(found)) if v is not None}
         return [
             Document(id=p.id, page_content=p.page_content, metadata={**p.metadata, "unit_vectors": packed[p.id]})
             if p.id in packed else p
