@@ -19,6 +19,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 import queue
 import threading
 import time
@@ -320,6 +321,15 @@ def _verified_bf16(path: str, batch_size: int) -> TorchEncoder:
     return encoder.fp32()
 
 
+def cpu_has_bf16() -> bool:
+    """Whether the CPU multiplies bfloat16 natively (AVX-512 BF16 or AMX); elsewhere bf16 is emulated, slower
+    than fp32. Read from Linux's /proc/cpuinfo (torch has no public check); other systems answer False."""
+    try:
+        return bool(re.search(r"\b(?:avx512_bf16|amx_bf16)\b", Path("/proc/cpuinfo").read_text()))
+    except OSError:
+        return False
+
+
 @lru_cache(maxsize=1)
 def get_encoder() -> Encoder:
     from bot.settings import get_settings
@@ -327,6 +337,27 @@ def get_encoder() -> Encoder:
     settings = get_settings()
     encoder = load_encoder(settings.encoder, settings.encoder_cache_dir(), settings.embed_batch_size)
     log.info("embedding model %s on %s", MODEL_NAME, encoder.name)
+    return encoder
+
+
+@lru_cache(maxsize=1)
+def get_ingest_encoder() -> Encoder:
+    """The encoder of ingest's bulk passes (`CAREERBOT_INGEST_ENCODER`): by default torch with bf16 matrix
+    products where the CPU has bf16 instructions and the bf16 vectors verify, else the questions' encoder
+    (one short question runs fastest on ONNX Runtime, so questions stay there either way). bf16 and fp32
+    vectors of a text agree to cosine >= ONNX_MIN_COSINE, so chunks and questions stay comparable."""
+    from bot.settings import get_settings
+
+    settings = get_settings()
+    kind = settings.ingest_encoder
+    if kind == "auto":
+        kind = "torch-bf16" if cpu_has_bf16() else settings.encoder
+    if kind == settings.encoder:
+        return get_encoder()
+    encoder = load_encoder(kind, settings.encoder_cache_dir(), settings.embed_batch_size)
+    if settings.ingest_encoder == "auto" and not (isinstance(encoder, TorchEncoder) and encoder.bf16):
+        return get_encoder()  # bf16 did not verify: fp32 torch would be slower than the questions' encoder
+    log.info("ingest encodes with %s", encoder.name)
     return encoder
 
 

@@ -17,7 +17,7 @@ import pytest
 import bot  # noqa: F401 - offline switches before anything else loads
 from bot.answer.pipeline import CareerBot
 from bot.owner.log import ConversationLog, Exchange, RecordedSource
-from bot.embeddings import get_encoder
+from bot.embeddings import Encoder, get_encoder, get_ingest_encoder
 from bot.ingest.indexing import ingest
 from bot.settings import Settings
 from bot.testing.apprunner import KNOWLEDGE, REPO, running_app
@@ -60,16 +60,16 @@ def write_article(settings: Settings) -> Callable[[str, str], Path]:
 
 @pytest.fixture
 def embedded_texts(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
-    """Records every text the real model runs on (the model still runs)."""
+    """Records every text the real model runs on, whichever encoder runs it (the model still runs)."""
+    get_encoder(), get_ingest_encoder()  # loaded first: their checks at load run sample texts
     texts: list[str] = []
-    encoder = get_encoder()
-    original = encoder._run
+    original = Encoder._run
 
-    def recording(batch: Sequence[str], offsets: bool = False) -> list:
+    def recording(self: Encoder, batch: Sequence[str], offsets: bool = False) -> list:
         texts.extend(batch)
-        return original(batch, offsets)
+        return original(self, batch, offsets)
 
-    monkeypatch.setattr(encoder, "_run", recording)
+    monkeypatch.setattr(Encoder, "_run", recording)
     yield texts
 
 

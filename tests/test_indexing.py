@@ -180,11 +180,11 @@ def test_chunks_are_written_while_the_next_batch_is_encoded(settings: Settings, 
     import time
 
     import bot.ingest.indexing
-    from bot.embeddings import get_encoder
+    from bot.embeddings import Encoder
 
     corpus(write_article, count=6)
-    encoder, events = get_encoder(), []
-    run, upsert = encoder._run, bot.ingest.indexing._Store.upsert
+    events: list[tuple[str, str, float, float]] = []
+    run, upsert = Encoder._run, bot.ingest.indexing._Store.upsert
 
     def timed(record: str, call, *args, **kwargs):
         started = time.monotonic()
@@ -193,7 +193,7 @@ def test_chunks_are_written_while_the_next_batch_is_encoded(settings: Settings, 
         finally:
             events.append((record, threading.current_thread().name, started, time.monotonic()))
 
-    monkeypatch.setattr(encoder, "_run", lambda *a, **k: timed("encode", run, *a, **k))
+    monkeypatch.setattr(Encoder, "_run", lambda self, *a, **k: timed("encode", run, self, *a, **k))
     monkeypatch.setattr(bot.ingest.indexing._Store, "upsert", lambda self, *a: timed("write", upsert, self, *a))
     monkeypatch.setattr(bot.ingest.indexing, "_WINDOW_BATCHES", 1)
     report = ingest([str(settings.knowledge_dir)], settings.model_copy(update={"embed_batch_size": 4}),

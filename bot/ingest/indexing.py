@@ -35,7 +35,7 @@ from langchain_core.documents import Document
 from tqdm import tqdm
 
 from bot.ingest.chunking import content_hash, embedding_text, split_document
-from bot.embeddings import get_encoder, pack_vectors
+from bot.embeddings import get_ingest_encoder, pack_vectors
 from bot.ingest.loaders import Article, LoadError, iter_files, parse, read_file, source_name
 from bot.settings import Settings
 from bot.store import (PAGE, Collection, get_collection, get_unit_collection, packed_unit_vectors, reset_collection,
@@ -392,7 +392,7 @@ def _embed(chunks: list[Document], mode: str = "late") -> list[Embedded]:
     A unit the pass can't give a sound vector (past the model's window of 256 word pieces, when a chunk's
     text is that long; or not found verbatim in the chunk text) is embedded on its own with its context,
     as every unit was before, in one batch for all such units; with `mode="separate"` (CAREERBOT_UNIT_VECTORS) every unit is."""
-    encoder = get_encoder()
+    encoder = get_ingest_encoder()
     texts = [embedding_text(chunk) for chunk in chunks]
     units = [passage_units(chunk.page_content) for chunk in chunks]
     spans: list[list[list[tuple[int, int]]]] = [unit_spans(text, len(text) - len(chunk.page_content), chunk_units, chunk.metadata.get("heading_path"))
