@@ -53,7 +53,7 @@ def main(argv: list[str] | None = None) -> None:
     from langchain_huggingface import HuggingFaceEmbeddings
     from sentence_transformers import SentenceTransformer
 
-    from bot.embeddings import get_encoder, load_encoder
+    from bot.embeddings import get_encoder, get_ingest_encoder, load_encoder
     from bot.ingest.indexing import IngestReport, ingest
 
     work = Path(tempfile.mkdtemp(prefix="careerbot-bench-"))
@@ -73,8 +73,9 @@ def main(argv: list[str] | None = None) -> None:
         encoder = SentenceTransformer(model_path(), device="cpu", local_files_only=True)
         naive_embeddings = HuggingFaceEmbeddings(model_name=model_path(), model_kwargs={"device": "cpu"})
         onnx = load_encoder("onnx", get_settings().encoder_cache_dir())  # the export get_encoder() uses
-        print(f"careerbot's encoder: {get_encoder().name} (CAREERBOT_ENCODER); ONNX encoder: {onnx.name}")
-        for warm in (encoder.encode, naive_embeddings.embed_documents, onnx.encode, get_encoder().encode):
+        print(f"careerbot's encoders: ingest {get_ingest_encoder().name} (CAREERBOT_INGEST_ENCODER), questions "
+              f"{get_encoder().name} (CAREERBOT_ENCODER); ONNX encoder: {onnx.name}")
+        for warm in (encoder.encode, naive_embeddings.embed_documents, onnx.encode, get_ingest_encoder().encode):
             warm(texts[:64])
         reports: list[IngestReport] = []
 
