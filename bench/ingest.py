@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import resource
 import shutil
 import subprocess
 import sys
@@ -117,13 +116,20 @@ def peak_rss(work: Path, docs: int, words: int) -> None:
     env = {**os.environ, "CAREERBOT_STORE_DIR": str(work / f"rss-store-{docs}"),
            "CAREERBOT_ENCODER_DIR": str(get_settings().encoder_cache_dir().resolve())}
     started = time.perf_counter()
-    done = subprocess.run([sys.executable, str(Path(__file__).resolve().parent.parent / "ingest.py"), "-q", str(corpus)],
+    # Through a small interpreter that reports its child's peak: a child forked straight from this process (which
+    # holds three models) is charged this process's memory before it execs.
+    done = subprocess.run([sys.executable, "-c", _REPORT_CHILD_PEAK, sys.executable,
+                           str(Path(__file__).resolve().parent.parent / "ingest.py"), "-q", str(corpus)],
                           env=env, capture_output=True, text=True)
     seconds = time.perf_counter() - started
     assert done.returncode == 0, done.stderr[-2000:]
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024  # kB on Linux
-    print(f"ingest.py of {docs} articles: {seconds:.0f} s, peak RSS {peak:.0f} MB (goal <= 1536 MB); "
-          f"{done.stdout.strip().splitlines()[-1]}")
+    *output, peak_kb = done.stdout.strip().splitlines()
+    print(f"ingest.py of {docs} articles: {seconds:.0f} s, peak RSS {int(peak_kb) / 1024:.0f} MB (goal <= 1536 MB); "
+          f"{output[-1]}")
+
+
+_REPORT_CHILD_PEAK = ("import resource, subprocess, sys; done = subprocess.run(sys.argv[1:]); "
+                      "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss); sys.exit(done.returncode)")
 
 
 if __name__ == "__main__":
