@@ -19,8 +19,8 @@ import hashlib
 import json
 import logging
 import os
-import re
 import queue
+import re
 import threading
 import time
 from collections.abc import Sequence
@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING
 
 from langchain_core.embeddings import Embeddings
 
-from bot.settings import Settings
+from bot.settings import Settings, get_settings
 
 if TYPE_CHECKING:
     import numpy as np
@@ -332,8 +332,6 @@ def cpu_has_bf16() -> bool:
 
 @lru_cache(maxsize=1)
 def get_encoder() -> Encoder:
-    from bot.settings import get_settings
-
     settings = get_settings()
     encoder = load_encoder(settings.encoder, settings.encoder_cache_dir(), settings.embed_batch_size)
     log.info("embedding model %s on %s", MODEL_NAME, encoder.name)
@@ -346,8 +344,6 @@ def get_ingest_encoder() -> Encoder:
     products where the CPU has bf16 instructions and the bf16 vectors verify, else the questions' encoder
     (one short question runs fastest on ONNX Runtime, so questions stay there either way). bf16 and fp32
     vectors of a text agree to cosine >= ONNX_MIN_COSINE, so chunks and questions stay comparable."""
-    from bot.settings import get_settings
-
     settings = get_settings()
     kind = settings.ingest_encoder
     if kind == "auto":
@@ -356,7 +352,7 @@ def get_ingest_encoder() -> Encoder:
         return get_encoder()
     encoder = load_encoder(kind, settings.encoder_cache_dir(), settings.embed_batch_size)
     if settings.ingest_encoder == "auto" and not (isinstance(encoder, TorchEncoder) and encoder.bf16):
-        return get_encoder()  # bf16 did not verify: fp32 torch would be slower than the questions' encoder
+        encoder = get_encoder()  # bf16 did not verify: fp32 torch would be slower than the questions' encoder
     log.info("ingest encodes with %s", encoder.name)
     return encoder
 
