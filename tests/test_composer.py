@@ -305,3 +305,13 @@ def test_a_run_of_parts_from_one_passage_gets_one_citation():
     answer = Composer().compose("How many weeks does hiring take?", [weeks])
     assert answer == ("Most hiring processes last 6 to 8 weeks. Some firms take 12 weeks for senior hiring. "
                       "Hiring at start-ups takes 2 weeks. [1]")
+
+
+def test_a_sentence_that_refers_back_to_a_label_line_is_quoted_with_the_label():
+    groups = passage(
+        "Readers who ask about switching fall into two groups.\n- The lab scientist\n"
+        "These readers hold a doctorate in chemistry or biology and already analyse experiments every week.\n"
+        "- The bootcamp graduate\nThese readers finished a short course and look for a first junior post."
+    )
+    answer = Composer().compose("I analyse experiments with a chemistry doctorate, could I switch?", [groups])
+    assert answer.startswith("The lab scientist: These readers hold a doctorate"), answer

@@ -431,7 +431,25 @@ def _excerpt(anchor: _Candidate, candidates: list[_Candidate], wants_list: bool,
         quoted = [anchor, *following] if _words([anchor.unit.text, *(c.unit.text for c in following)]) <= max_words \
             else [anchor]
         text = " ".join(c.unit.text for c in quoted)
+        label = _label_of(anchor, candidates)
+        text = f"{label.rstrip(':.')}: {text}" if label and label.lower() not in text.lower() else text
     return f"{text} [{anchor.passage + 1}]", {id(c) for c in quoted}
+
+
+_LABEL_WORDS = 8  # a line this short without a full stop names what follows it ("- The STEM career changer")
+
+
+def _label_of(anchor: _Candidate, candidates: list[_Candidate]) -> str | None:
+    """For a sentence that opens its paragraph by referring back ("These candidates hold ..."), the short
+    label line just before it that says who "these" are: quoted alone, the sentence names nobody."""
+    if not _REFERS_BACK.match(anchor.unit.text):
+        return None
+    same_passage = [c for c in candidates if c.passage == anchor.passage]
+    if any(c.unit.group == anchor.unit.group and c.unit.position < anchor.unit.position for c in same_passage):
+        return None
+    before = next((c.unit.text for c in same_passage if c.unit.position == anchor.unit.position - 1), "")
+    is_label = len(before.split()) <= _LABEL_WORDS and not before.rstrip().endswith((".", ":", "?", "!"))
+    return before if before and is_label else None
 
 
 def _as_list(intro: str | None, items: list[_Candidate], max_words: int) -> tuple[str, list[_Candidate]]:
