@@ -11,7 +11,7 @@ import difflib
 import math
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -101,6 +101,16 @@ def split_turns(text: str) -> tuple[str, str]:
     in one message are both asked now."""
     earlier, _, now = text.strip().rpartition(TURN_BREAK)
     return earlier, now
+
+
+def named_section(searched: str, headings: Iterable[str]) -> str | None:
+    """For a follow-up ("what are the rounds?" TURN_BREAK "what do they ask in the modeling one?"), the one
+    heading among these that the turn asked now names by a word the earlier turn lacks ("4. Data modeling"):
+    the section it asks about. None when it is no follow-up, or names no section, or several."""
+    earlier, now = split_turns(searched)
+    new_words = content_stems(now) - content_stems(earlier)
+    named = {heading for heading in headings if new_words & content_stems(heading)} if earlier else set()
+    return named.pop() if len(named) == 1 else None
 
 
 def questions_in(text: str) -> list[str]:

@@ -315,3 +315,13 @@ def test_a_sentence_that_refers_back_to_a_label_line_is_quoted_with_the_label():
     )
     answer = Composer().compose("I analyse experiments with a chemistry doctorate, could I switch?", [groups])
     assert answer.startswith("The lab scientist: These readers hold a doctorate"), answer
+
+
+def test_a_section_retrieval_marks_as_named_by_the_follow_up_is_quoted_over_a_sentence_sharing_a_word():
+    intro = passage("Ask ten designers how they were hired and you will hear ten different stories.",
+                    heading="Design interviews", score=0.7)
+    named = passage("Interviewers listen for problems ranked by the harm each one does to users.",
+                    heading="3. Critique round", score=0.5)
+    named.metadata["named_section"] = True
+    follow_up = "what are the stages of a design interview?\nwhat do they want to hear in the critique one?"
+    assert Composer().compose(follow_up, [intro, named]).startswith("Interviewers listen for problems")

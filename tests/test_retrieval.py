@@ -214,3 +214,55 @@ def test_an_answer_reads_its_passages_not_every_candidate(library_bot: CareerBot
     assert len(passages) == 1 and every[0].id == passages[0].id
     assert read_for_the_answer <= 1 + 8 < len(every) == len(read)  # and no record is read twice
     assert all(isinstance(p.metadata["score"], float) for p in every)
+
+
+DESIGN_LOOP_ARTICLE = """# Inside a Product Designer Interview Loop
+
+Most studios run the same four stages, in this order:
+
+- Portfolio walkthrough
+- Whiteboard exercise
+- Critique round
+- Team conversation
+
+## 1. Portfolio walkthrough
+
+You present two or three projects for forty minutes and explain the decisions behind each one.
+
+## 2. Whiteboard exercise
+
+You sketch a flow for a brief such as booking a dentist appointment, talking through trade-offs as you draw.
+
+## 3. Critique round
+
+You are shown a live app and asked what hurts its users most. Interviewers listen for a ranked list of
+problems backed by evidence, not a list of personal tastes about colours and fonts.
+
+## 4. Team conversation
+
+The last stage is a relaxed chat with future teammates about how you give and receive feedback.
+"""
+
+
+def test_a_follow_up_naming_a_section_is_answered_from_that_section(settings, write_article):
+    write_article("design-loop.md", DESIGN_LOOP_ARTICLE)
+    ingest([str(settings.knowledge_dir)], settings, progress=False)
+    careerbot = CareerBot(settings)
+    first = "what are the stages of a product designer interview?"
+    history = [{"role": "user", "content": first}, {"role": "assistant", "content": careerbot.answer(first).text}]
+    assert "Critique round" in history[1]["content"]
+    follow_up = "what do they listen for in the critique one?"
+    passages = careerbot.retriever.search(standalone_query(follow_up, history))
+    assert passages[0].metadata.get("named_section") and passages[0].metadata["heading"] == "3. Critique round"
+    assert "ranked list of problems" in careerbot.answer(follow_up, history).text
+
+
+def test_a_question_taking_up_a_word_of_the_last_answer_is_searched_as_a_follow_up():
+    first = "what are the stages of a product designer interview?"
+    answered = [{"role": "user", "content": first},
+                {"role": "assistant", "content": "Portfolio walkthrough; Whiteboard exercise; Critique round. [1]"}]
+    assert standalone_query("what happens in the whiteboard stage?", answered) == (
+        f"{first}\nwhat happens in the whiteboard stage?")
+    declined = [{"role": "user", "content": first},
+                {"role": "assistant", "content": "Sorry, my articles don't cover that. Topics: Whiteboard exercises."}]
+    assert standalone_query("what happens in the whiteboard stage?", declined) == "what happens in the whiteboard stage?"

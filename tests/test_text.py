@@ -1,4 +1,5 @@
-from bot.text import expand_acronyms, capitalised_acronyms, concepts, misspelt_stopword, spell_out, spelled_in, split_turns
+from bot.text import (capitalised_acronyms, concepts, expand_acronyms, misspelt_stopword, named_section, spell_out,
+                      spelled_in, split_turns)
 
 TEXTS = [
     "A site reliability engineer keeps services up. Most site reliability engineers are on call.",
@@ -50,3 +51,11 @@ def test_expanding_acronyms_twice_changes_nothing_more():
     once = expand_acronyms("a physics PhD, is DS realistic?")
     assert expand_acronyms(once) == once
     assert expand_acronyms(once, keep=False) == "a physics PhD doctorate, is data scientist realistic?"
+
+
+def test_a_follow_up_names_the_one_section_whose_heading_holds_a_word_it_adds():
+    headings = ["1. Recruiter screen", "4. Data modeling", "5. Pipeline system design"]
+    assert named_section("what are the rounds?\nwhat do they ask in the modeling one?", headings) == "4. Data modeling"
+    assert named_section("what do they ask in the modeling round?", headings) is None  # no earlier turn
+    assert named_section("what are the rounds?\nwhat about modeling and pipelines?", headings) is None  # two
+    assert named_section("what does the data modeling round test?\nhow long is the data modeling round?", headings) is None

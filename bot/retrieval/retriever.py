@@ -15,8 +15,8 @@ from bot.embeddings import embed_query, is_dictionary_word
 from bot.retrieval.lexical import LexicalIndex, indexed_text, tokens
 from bot.settings import Settings
 from bot.store import Collection, Revision, count_revision, packed_unit_vectors
-from bot.text import (TURN_BREAK, as_typed, asked, capitalised_acronyms, concepts, expand_acronyms,
-                      misspelt_stopword, spelled_in, stem)
+from bot.text import (CITATION, TURN_BREAK, as_typed, asked, capitalised_acronyms, concepts, content_stems,
+                      expand_acronyms, misspelt_stopword, named_section, spelled_in, stem)
 
 # Words by which a follow-up keeps the earlier subject ("how much do *they* earn?").
 _SAME_SUBJECT_WORDS = (r"they|them|their|theirs|it|its|this|that|these|those|he|she|him|his|her|there|the role|"
@@ -37,8 +37,19 @@ def _previous_question(question: str, history: Sequence[dict]) -> str | None:
     previous = [turn["content"] for turn in history if turn.get("role") == "user" and turn.get("content")]
     is_follow_up = bool(previous) and (
         bool(_REFERRING.search(question)) or len(_CONTENT_WORD.findall(question)) <= 2
+        or _picks_up_last_answer(question, previous[-1], history)
     )
     return previous[-1] if is_follow_up else None
+
+
+def _picks_up_last_answer(question: str, previous: str, history: Sequence[dict]) -> bool:
+    """Whether the question takes up a word that the last answer brought in and its question lacked ("what
+    comes up in the scaling round?" after an answer listing "Systems and scaling"). A decline cites nothing
+    and only suggests topics: a question about one of them starts a new subject."""
+    answers = [turn["content"] for turn in history if turn.get("role") == "assistant" and turn.get("content")]
+    if not answers or not CITATION.search(answers[-1]):
+        return False
+    return bool(content_stems(question) & (content_stems(CITATION.sub("", answers[-1])) - content_stems(previous)))
 
 
 def standalone_query(question: str, history: Sequence[dict] = ()) -> str:
@@ -153,7 +164,30 @@ class ArticleRetriever(BaseRetriever):
         for ranked in (list(similarity), [chunk_id for chunk_id, _ in self.lexical.search(query, self.candidates)]):
             for rank, chunk_id in enumerate(ranked):
                 fused[chunk_id] = fused.get(chunk_id, 0.0) + 1 / (self.fusion_k + rank)
-        return _Ranking(sorted(fused, key=fused.__getitem__, reverse=True), similarity, vector)
+        order = sorted(fused, key=fused.__getitem__, reverse=True)
+        named = self._named_section(collection, query, order)
+        first = set(named)
+        return _Ranking(named + [chunk_id for chunk_id in order if chunk_id not in first], similarity, vector, first)
+
+    def _named_section(self, collection: Collection, query: str, order: list[str]) -> list[str]:
+        """The chunks of the section a follow-up names in the article the conversation is about ("what do they
+        ask in the scaling round?" after the stages of an interview), when search ranked another passage above
+        it: the follow-up's own few words rarely bring it up, and the earlier turn's pull towards the whole
+        article. They go first, marked `named_section` for the composer. None when search already put it first."""
+        if TURN_BREAK not in query or not order:
+            return []
+        best = collection.get(ids=order[:1], include=["metadatas"])["metadatas"]
+        source = best[0].get("source") if best else None
+        if not source:
+            return []
+        article = collection.get(where={"source": source}, include=["metadatas"])
+        headings = {chunk_id: meta.get("heading") or "" for chunk_id, meta in zip(article["ids"], article["metadatas"])}
+        heading = named_section(query, set(headings.values()))
+        if not heading or headings.get(order[0]) == heading:
+            return []
+        rank = {chunk_id: n for n, chunk_id in enumerate(order)}
+        return sorted((chunk_id for chunk_id, h in headings.items() if h == heading),
+                      key=lambda chunk_id: rank.get(chunk_id, len(order)))
 
     def corrected(self, text: str) -> str:
         """The text with each typo replaced by the library word or stopword it misspells ("wat does a machin
@@ -244,8 +278,10 @@ class _Ranking:
     """One query's fused candidate ids, best first, and the passages read for them so far (identical passages
     stored under two articles count once)."""
 
-    def __init__(self, order: list[str], similarity: dict[str, float], vector: list[float]) -> None:
+    def __init__(self, order: list[str], similarity: dict[str, float], vector: list[float],
+                 named: set[str] | None = None) -> None:
         self.order, self.similarity, self.vector = order, similarity, vector
+        self.named = named or set()  # a section the follow-up names (ArticleRetriever._named_section)
         self.read = 0
         self.unique: dict[str, Document] = {}
         self.lock = threading.Lock()  # one ranking serves the answer, its decline message and its suggestions
@@ -271,6 +307,7 @@ class _Ranking:
             scores = np.asarray(found["embeddings"], dtype=np.float32) @ np.asarray(self.vector, dtype=np.float32)
             for chunk_id, score in zip(found["ids"], scores.tolist()):
                 self.similarity.setdefault(chunk_id, round(score, 4))
-        by_id = {chunk_id: Document(id=chunk_id, page_content=text, metadata={**meta, "score": self.similarity[chunk_id]})
+        by_id = {chunk_id: Document(id=chunk_id, page_content=text, metadata={
+                     **meta, "score": self.similarity[chunk_id], **({"named_section": True} if chunk_id in self.named else {})})
                  for chunk_id, text, meta in zip(found["ids"], found["documents"], found["metadatas"])}
         return [by_id[chunk_id] for chunk_id in ids if chunk_id in by_id]

@@ -153,6 +153,7 @@ class Composer(AnswerBackend):
         shaped = spelled | named | _rows_comparing(parts_asked, candidates)
         self._score(question, earlier, wants_list, candidates, shaped)
         self._add_meaning(searched, candidates, passages)
+        self._favour_named_section(candidates, passages)
         quotable = [c for c in candidates if not _asks(c)] or candidates
         best = _anchor(quotable, spelled, named)
         wants_list = wants_list or (not _FIRST_STEP.search(question) and _list_answers(best, quotable))
@@ -212,6 +213,14 @@ class Composer(AnswerBackend):
         for c in candidates:
             c.score += self.weights.meaning * meaning.get(id(c), floor)
 
+
+
+    def _favour_named_section(self, candidates: list[_Candidate], passages: Sequence[Document]) -> None:
+        """A follow-up that names a section ("... in the modeling one?" under "4. Data modeling"; retrieval
+        marks it) is answered from it, over a sentence elsewhere that shares a word of the follow-up ("you
+        will hear ten different stories")."""
+        for c in candidates:
+            c.score += self.weights.answer_kind * bool(passages[c.passage].metadata.get("named_section"))
 
 
 def _parts_asked(question: str) -> list[set[str]]:
