@@ -128,7 +128,7 @@ def answered_right(composer: Composer, item: Quotable) -> bool:
 
 
 def choose_weights(items: list[Quotable]) -> tuple[Weights, int]:
-    grid = itertools.product([0.0, 0.3, 0.6, 1.0], [0.0, 0.15, 0.3, 0.5], [0.25, 0.5, 1.0], [0.0, 0.1, 0.3],
+    grid = itertools.product([0.0, 0.5, 1.0, 1.5, 2.0], [0.0, 0.15, 0.3, 0.5], [0.25, 0.5, 1.0], [0.0, 0.1, 0.3],
                              [0.0, 0.1, 0.2])
     scored = []
     for values in grid:

@@ -108,7 +108,7 @@ def test_a_strong_match_in_a_second_article_is_added_with_its_own_citation():
 
 def test_a_list_question_prefers_a_sentence_that_names_several_things():
     platform = passage("Platform teams hire people who already write Go, Rust and Python.\n\n"
-                       "Platform teams care less about languages than about debugging skill.")
+                       "Platform teams hold a weekly review where languages are rarely the topic.")
     answer = Composer().compose("Which languages should I know to join a platform team?", [platform])
     assert answer.startswith("Platform teams hire people who already write Go, Rust and Python.")
 
@@ -173,8 +173,11 @@ MODELING = passage("In the modeling round they want to hear you name the grain o
 
 
 def test_a_follow_up_is_answered_for_its_last_question_with_the_earlier_one_as_context():
+    # The first passage holds the earlier turn's words; the second answers the turn asked now.
+    loop = passage("Every data interview runs through its rounds in the same order, whatever the company.",
+                   heading="The Rounds of a Data Interview", score=0.7)
     answer = Composer().compose("what are the rounds of a data interview?\nwhat do they want to hear in the "
-                                "modeling one?", [ROUNDS, MODELING])
+                                "modeling one?", [loop, MODELING])
     assert answer.startswith("In the modeling round they want to hear you name the grain")
 
 
@@ -318,7 +321,7 @@ def test_a_sentence_that_refers_back_to_a_label_line_is_quoted_with_the_label():
 
 
 def test_a_section_retrieval_marks_as_named_by_the_follow_up_is_quoted_over_a_sentence_sharing_a_word():
-    intro = passage("Ask ten designers how they were hired and you will hear ten different stories.",
+    intro = passage("You will hear that every studio runs its design interview differently.",
                     heading="Design interviews", score=0.7)
     named = passage("Interviewers listen for problems ranked by the harm each one does to users.",
                     heading="3. Critique round", score=0.5)

@@ -111,7 +111,7 @@ class _Candidate:
 class Weights:
     """How the composer scores a unit; calibrated on the development library (bench/calibrate.py)."""
 
-    meaning: float = 1.0
+    meaning: float = 1.5
     answer_kind: float = 0.3
     context: float = 1.0
     passage_rank: float = 0.1
@@ -156,7 +156,9 @@ class Composer(AnswerBackend):
         self._favour_named_section(candidates, passages)
         quotable = [c for c in candidates if not _asks(c)] or candidates
         best = _anchor(quotable, spelled, named)
-        wants_list = wants_list or (not _FIRST_STEP.search(question) and _list_answers(best, quotable))
+        # "what is the first step / the most common kind?" asks for one item, never the whole list.
+        picks_one = bool(_FIRST_STEP.search(question) or _MOST_ASKED.search(question))
+        wants_list = wants_list or (not picks_one and _list_answers(best, quotable))
         # A list asked for is the whole answer: it may take all the room, not share it with runners-up.
         first_part = _MAX_WORDS if wants_list and best.unit.is_item else _FIRST_PART_WORDS
         text, used = _excerpt(best, candidates, wants_list, first_part)
