@@ -56,6 +56,15 @@ def content_words(text: str) -> list[str]:
     return [w.lower() for w in _WORD.findall(text) if w.lower() not in _STOPWORDS and len(w) > 1]
 
 
+_ABBREVIATION_CUT = 2  # letters an abbreviation's stem is short of the word's stem: "stat" -> statist, not state
+
+
+def abbreviates(short: str, token: str) -> bool:
+    """Whether `short` ("math", "stat", "cert") is a clipped form of the word whose stem is `token` (mathemat,
+    statist, certif): the start of it, with a few letters cut ("state" is no clipping of "stat")."""
+    return len(short) >= 4 and token.startswith(short) and len(token) >= len(short) + _ABBREVIATION_CUT
+
+
 def content_stems(text: str) -> set[str]:
     return {stem(w) for w in content_words(text)}
 

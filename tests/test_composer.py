@@ -328,3 +328,10 @@ def test_a_section_retrieval_marks_as_named_by_the_follow_up_is_quoted_over_a_se
     named.metadata["named_section"] = True
     follow_up = "what are the stages of a design interview?\nwhat do they want to hear in the critique one?"
     assert Composer().compose(follow_up, [intro, named]).startswith("Interviewers listen for problems")
+
+
+def test_a_clipped_word_matches_the_word_it_shortens_not_a_near_namesake():
+    study = passage("Analysts should state their assumptions before every project.\n\n"
+                    "Analysts should learn statistics before any machine learning course.")
+    answer = Composer().compose("what stats should analysts learn?", [study])
+    assert answer.startswith("Analysts should learn statistics"), answer

@@ -80,3 +80,11 @@ def test_a_shortened_word_is_completed_from_its_stem(library_settings: Settings)
     index = _synced(library_settings)
     assert index.completed("stats") == tokens("statistics")[0]  # its stem "stat" is the prefix
     assert index.completed("math") is None  # the library never writes mathematics
+
+
+def test_a_shortened_word_is_completed_to_a_longer_word_not_to_a_near_namesake(settings: Settings, write_article) -> None:
+    # "stating" (stem "state") is commoner here than "statistics", but "stat" is no clipping of "state".
+    write_article("a.md", "# Reports\n\nStating the goal first helps. Stating the audience helps too.\n")
+    write_article("b.md", "# Methods\n\nStating the method matters. Analysts learn statistics early.\n")
+    ingest([str(settings.knowledge_dir)], settings, progress=False)
+    assert _synced(settings).completed("stats") == tokens("statistics")[0]

@@ -22,7 +22,7 @@ from typing import Any
 
 
 from bot.store import PAGE, Collection
-from bot.text import content_words, stem
+from bot.text import abbreviates, content_words, stem
 
 log = logging.getLogger(__name__)
 
@@ -139,7 +139,7 @@ class LexicalIndex:
         -> statistics: its stem is the prefix)."""
         prefixes = {word.lower(), stem(word)} - {""}
         longer = [t for w, t in self._by_prefix.get(word[:2].lower(), {}).items()
-                  if w != word.lower() and any(w.startswith(p) for p in prefixes if len(p) >= 4)]
+                  if any(abbreviates(p, t) for p in prefixes)]
         return max(longer, key=self.document_frequency, default=None)
 
     def idf(self, token: str) -> float:

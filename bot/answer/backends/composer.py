@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from langchain_core.documents import Document
 
 from bot.answer.backends.base import AnswerBackend
-from bot.text import (Unit, asked, content_stems, content_words, expand_acronyms, passage_units, questions_in,
+from bot.text import (Unit, abbreviates, asked, content_stems, content_words, expand_acronyms, passage_units, questions_in,
                       spelled_in, split_sentences, split_turns, stem, unit_context, with_context, written_acronyms)
 
 _MAX_WORDS = 90
@@ -179,8 +179,8 @@ class Composer(AnswerBackend):
                shaped: set[int]) -> None:
         """Words, context and kind of answer; `shaped` are the units (by id) whose place in the article makes
         them the answer asked for (a list named by the question, the words spelling an acronym out)."""
-        asked_now = _as_written(content_stems(question), candidates)
-        query = asked_now | _as_written(content_stems(earlier), candidates)
+        asked_now = _as_written(question, candidates)
+        query = asked_now | _as_written(earlier, candidates)
         frequency = Counter(s for c in candidates for s in c.stems | c.context_stems)
         weight = {s: math.log(1 + len(candidates) / frequency.get(s, 0.5)) * (1.0 if s in asked_now else _EARLIER)
                   for s in query}
@@ -342,12 +342,12 @@ def _words(parts: list[str]) -> int:
     return sum(len(part.split()) for part in parts)
 
 
-def _as_written(query: set[str], candidates: list[_Candidate]) -> set[str]:
-    """The question's stems, with a short form replaced by the passages' longer one ("cert" ->
-    "certif", "stat" -> "statist"), so abbreviations match."""
+def _as_written(text: str, candidates: list[_Candidate]) -> set[str]:
+    """The stems of the text's words, with a clipped form replaced by the passages' stem it shortens ("cert"
+    -> certif, "stats" -> statist), so abbreviations match."""
     written = sorted({s for c in candidates for s in c.stems | c.context_stems})
     known = set(written)
-    return {q if q in known or len(q) < 4 else next((w for w in written if w.startswith(q)), q) for q in query}
+    return {q if q in known else next((w for w in written if abbreviates(q, w)), q) for q in content_stems(text)}
 
 
 def _asks(candidate: _Candidate) -> bool:
