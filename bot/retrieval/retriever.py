@@ -15,8 +15,8 @@ from bot.embeddings import embed_query, is_dictionary_word
 from bot.retrieval.lexical import LexicalIndex, indexed_text, tokens
 from bot.settings import Settings
 from bot.store import Collection, Revision, count_revision, packed_unit_vectors
-from bot.text import (CITATION, TURN_BREAK, as_typed, asked, capitalised_acronyms, concepts, content_stems,
-                      expand_acronyms, misspelt_stopword, named_section, spelled_in, stem)
+from bot.text import (TURN_BREAK, as_typed, asked, capitalised_acronyms, concepts, expand_acronyms,
+                      misspelt_stopword, named_section, spelled_in, stem)
 
 # Words by which a follow-up keeps the earlier subject ("how much do *they* earn?").
 _SAME_SUBJECT_WORDS = (r"they|them|their|theirs|it|its|this|that|these|those|he|she|him|his|her|there|the role|"
@@ -28,6 +28,13 @@ _REFERRING = re.compile(
     re.IGNORECASE,
 )
 _SAME_SUBJECT = re.compile(rf"\b({_SAME_SUBJECT_WORDS})\b", re.IGNORECASE)
+# The same words where they refer to nothing earlier: "is *there* a ...", "how common is *it* to ...", "*one*
+# skill", "*one* of the big firms". Taking a new question for a follow-up searches it with an unrelated turn.
+_NOT_REFERRING = re.compile(
+    r"\b(?:is|are|was|were)\s+there\b|\bthere(?:'s|\s+(?:is|are|was|were))\b|\bit\b(?=[^?.!]*?\bto\s+[a-z]{2,})|"
+    r"\bone\b(?=\s+(?!(?:is|are|was|were|do|does|did|has|have|had|should|would|could|can|will|pays?)\b)[a-z])",
+    re.IGNORECASE,
+)
 _CONTENT_WORD = re.compile(r"[a-z][a-z+#.-]{3,}", re.IGNORECASE)
 _LONG_WORD = re.compile(r"\b[a-z]{6,}\b", re.IGNORECASE)  # in a shorter word, one edit makes another word ("chops")
 
@@ -36,20 +43,9 @@ def _previous_question(question: str, history: Sequence[dict]) -> str | None:
     """The earlier question a follow-up leans on, if this question is one."""
     previous = [turn["content"] for turn in history if turn.get("role") == "user" and turn.get("content")]
     is_follow_up = bool(previous) and (
-        bool(_REFERRING.search(question)) or len(_CONTENT_WORD.findall(question)) <= 2
-        or _picks_up_last_answer(question, previous[-1], history)
+        bool(_REFERRING.search(_NOT_REFERRING.sub(" ", question))) or len(_CONTENT_WORD.findall(question)) <= 2
     )
     return previous[-1] if is_follow_up else None
-
-
-def _picks_up_last_answer(question: str, previous: str, history: Sequence[dict]) -> bool:
-    """Whether the question takes up a word that the last answer brought in and its question lacked ("what
-    comes up in the scaling round?" after an answer listing "Systems and scaling"). A decline cites nothing
-    and only suggests topics: a question about one of them starts a new subject."""
-    answers = [turn["content"] for turn in history if turn.get("role") == "assistant" and turn.get("content")]
-    if not answers or not CITATION.search(answers[-1]):
-        return False
-    return bool(content_stems(question) & (content_stems(CITATION.sub("", answers[-1])) - content_stems(previous)))
 
 
 def standalone_query(question: str, history: Sequence[dict] = ()) -> str:
@@ -307,7 +303,10 @@ class _Ranking:
             scores = np.asarray(found["embeddings"], dtype=np.float32) @ np.asarray(self.vector, dtype=np.float32)
             for chunk_id, score in zip(found["ids"], scores.tolist()):
                 self.similarity.setdefault(chunk_id, round(score, 4))
-        by_id = {chunk_id: Document(id=chunk_id, page_content=text, metadata={
-                     **meta, "score": self.similarity[chunk_id], **({"named_section": True} if chunk_id in self.named else {})})
+        by_id = {chunk_id: Document(id=chunk_id, page_content=text, metadata=self._metadata(chunk_id, meta))
                  for chunk_id, text, meta in zip(found["ids"], found["documents"], found["metadatas"])}
         return [by_id[chunk_id] for chunk_id in ids if chunk_id in by_id]
+
+    def _metadata(self, chunk_id: str, stored: dict) -> dict:
+        named = {"named_section": True} if chunk_id in self.named else {}
+        return {**stored, "score": self.similarity[chunk_id], **named}

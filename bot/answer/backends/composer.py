@@ -29,8 +29,9 @@ from dataclasses import dataclass, field
 from langchain_core.documents import Document
 
 from bot.answer.backends.base import AnswerBackend
-from bot.text import (Unit, abbreviates, asked, content_stems, content_words, expand_acronyms, passage_units, questions_in,
-                      spelled_in, split_sentences, split_turns, stem, unit_context, with_context, written_acronyms)
+from bot.text import (Unit, abbreviates, asked, content_stems, content_words, expand_acronyms, passage_units,
+                      questions_in, spelled_in, split_sentences, split_turns, stem, unit_context, with_context,
+                      written_acronyms)
 
 _MAX_WORDS = 90
 _FIRST_PART_WORDS = 55
@@ -214,8 +215,6 @@ class Composer(AnswerBackend):
         meaning = {id(c): s for c, s in zip(contenders, similarity)}
         for c in candidates:
             c.score += self.weights.meaning * meaning.get(id(c), floor)
-
-
 
     def _favour_named_section(self, candidates: list[_Candidate], passages: Sequence[Document]) -> None:
         """A follow-up that names a section ("... in the modeling one?" under "4. Data modeling"; retrieval
