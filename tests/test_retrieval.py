@@ -262,7 +262,9 @@ def test_it_there_and_one_that_refer_to_nothing_earlier_do_not_make_a_follow_up(
                {"role": "assistant", "content": "They build pipelines. [1]"}]
     for question in ("Is there a proven way to explain a career gap on a resume?",
                      "How common is it to take a career break in tech?",
-                     "What's the one skill every product manager needs now?"):
+                     "What's the one skill every product manager needs now?",
+                     "Which certificate that employers respect can I finish in a month?"):
         assert standalone_query(question, history) == question
-    for question in ("How long does it take?", "Is it worth it?", "Which one pays more?", "Is there demand there?"):
+    for question in ("How long does it take?", "Is it worth it?", "Which one pays more?", "Is there demand there?",
+                     "Does that pay well?"):
         assert standalone_query(question, history) == f"What does a data engineer do?\n{question}"

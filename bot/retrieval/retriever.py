@@ -35,6 +35,11 @@ _NOT_REFERRING = re.compile(
     r"\bone\b(?=\s+(?!(?:is|are|was|were|do|does|did|has|have|had|should|would|could|can|will|pays?)\b)[a-z])",
     re.IGNORECASE,
 )
+# "that" after a noun or verb starts a clause ("a tweak *that* helps", "says *that* ..."); after one of these, or
+# first, it points back ("does *that* pay?", "what about *that*?").
+_POINTING_THAT_AFTER = frozenset("is are was were do does did will would can could should has have had about like than "
+                                 "for with in on of to from after before besides beyond and or but at by into".split())
+_THAT = re.compile(r"(\b[a-z']+\s+)?\bthat\b(?=\s+[a-z])", re.IGNORECASE)
 _CONTENT_WORD = re.compile(r"[a-z][a-z+#.-]{3,}", re.IGNORECASE)
 _LONG_WORD = re.compile(r"\b[a-z]{6,}\b", re.IGNORECASE)  # in a shorter word, one edit makes another word ("chops")
 
@@ -43,9 +48,18 @@ def _previous_question(question: str, history: Sequence[dict]) -> str | None:
     """The earlier question a follow-up leans on, if this question is one."""
     previous = [turn["content"] for turn in history if turn.get("role") == "user" and turn.get("content")]
     is_follow_up = bool(previous) and (
-        bool(_REFERRING.search(_NOT_REFERRING.sub(" ", question))) or len(_CONTENT_WORD.findall(question)) <= 2
+        bool(_REFERRING.search(_without_words_referring_to_nothing(question)))
+        or len(_CONTENT_WORD.findall(question)) <= 2
     )
     return previous[-1] if is_follow_up else None
+
+
+def _without_words_referring_to_nothing(question: str) -> str:
+    def clause_that(match: re.Match) -> str:
+        before = (match.group(1) or "").strip().lower()
+        return f"{match.group(1)} " if before and before not in _POINTING_THAT_AFTER else match.group(0)
+
+    return _THAT.sub(clause_that, _NOT_REFERRING.sub(" ", question))
 
 
 def standalone_query(question: str, history: Sequence[dict] = ()) -> str:
