@@ -335,3 +335,10 @@ def test_a_clipped_word_matches_the_word_it_shortens_not_a_near_namesake():
                     "Analysts should learn statistics before any machine learning course.")
     answer = Composer().compose("what stats should analysts learn?", [study])
     assert answer.startswith("Analysts should learn statistics"), answer
+
+
+def test_an_faq_answer_is_quoted_without_its_answer_label():
+    faq = passage("Q: Do I need a master's degree to get hired?\nA: No. Most teams hire on evidence of applied work.",
+                  heading="Questions readers ask")
+    answer = Composer().compose("do I need a master's degree to get hired?", [faq])
+    assert answer.startswith("No. Most teams hire on evidence of applied work."), answer

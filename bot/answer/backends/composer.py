@@ -174,7 +174,7 @@ class Composer(AnswerBackend):
                 said |= other.stems | other.context_stems
         used |= {id(c) for c in candidates if c.unit.text in " ".join(parts)}  # a list's introduction, say
         parts += _runners_up(best, quotable, used, _MAX_WORDS - _words(parts))
-        return _one_citation_per_run(parts)
+        return _one_citation_per_run([_ANSWER_LABEL.sub("", part) for part in parts])
 
     def _score(self, question: str, earlier: str, wants_list: bool, candidates: list[_Candidate],
                shaped: set[int]) -> None:
@@ -319,6 +319,8 @@ def _list_of(item: _Candidate, candidates: list[_Candidate]) -> list[_Candidate]
     items = [c for c in candidates if c.passage == item.passage and c.unit.group == item.unit.group]
     return items if len(items) > 1 else []
 
+
+_ANSWER_LABEL = re.compile(r"^(?:A|Answer)\s*:\s+")  # an FAQ's "A: No. ..." is quoted from "No."
 
 _CITED = re.compile(r"^(.*) (\[\d+\])$", re.DOTALL)
 
