@@ -342,3 +342,12 @@ def test_an_faq_answer_is_quoted_without_its_answer_label():
                   heading="Questions readers ask")
     answer = Composer().compose("do I need a master's degree to get hired?", [faq])
     assert answer.startswith("No. Most teams hire on evidence of applied work."), answer
+
+
+def test_a_section_heading_that_states_the_figure_asked_for_is_quoted():
+    episode = passage("MAYA: I started studying in the spring and kept my day job the whole time.\n"
+                      "HOST: And the interviews?\nMAYA: Those came at the very end, all in one busy week.",
+                      heading="From accountant to data analyst in 9 months")
+    episode.metadata["title"] = "Career Switch Podcast, Episode 12"
+    answer = Composer().compose("how long did Maya's whole switch take?", [episode])
+    assert "From accountant to data analyst in 9 months" in answer, answer

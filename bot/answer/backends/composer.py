@@ -143,7 +143,7 @@ class Composer(AnswerBackend):
         # what it is about.
         searched = question  # what retrieval embedded: the composer's meaning scores reuse its vector
         earlier, question = (expand_acronyms(asked(turn), keep=False) for turn in split_turns(question))
-        candidates = _candidates(passages)
+        candidates = _candidates(passages) + _figure_headings(question, passages)
         if not candidates:
             return " ".join(f"{p.page_content.strip()} [{i + 1}]" for i, p in enumerate(passages[:1]))
         spelled = _spelling_out(question, candidates) if _STANDS_FOR.search(question) else set()
@@ -518,13 +518,36 @@ def _lead(item: str) -> str:
 
 
 def _similarities(question: str, contenders: list[_Candidate], passages: Sequence[Document]) -> list[float]:
+    """Each contender's cosine similarity to the question; a heading's is its section's (retrieval's score)."""
     import numpy as np
 
     from bot.embeddings import embed_query, embed_texts, unpack_vectors
 
+    units = [c for c in contenders if c.unit.position >= 0]
     stored = {i: unpack_vectors(p.metadata["unit_vectors"]) for i, p in enumerate(passages)
               if p.metadata.get("unit_vectors")}
-    missing = [c for c in contenders if c.passage not in stored]
+    missing = [c for c in units if c.passage not in stored]
     computed = dict(zip(map(id, missing), embed_texts([with_context(c.context, c.unit.text) for c in missing])))
-    vectors = [stored[c.passage][c.unit.position] if c.passage in stored else computed[id(c)] for c in contenders]
-    return (np.asarray(vectors, dtype=np.float32) @ np.asarray(embed_query(question), dtype=np.float32)).tolist()
+    vectors = [stored[c.passage][c.unit.position] if c.passage in stored else computed[id(c)] for c in units]
+    scores = (np.asarray(vectors, dtype=np.float32).reshape(len(units), -1)
+              @ np.asarray(embed_query(question), dtype=np.float32)).tolist() if units else []
+    by_unit = dict(zip(map(id, units), scores))
+    return [by_unit.get(id(c), passages[c.passage].metadata.get("score", 0.0)) for c in contenders]
+
+
+_FIGURES = (_MONEY, _DURATION, _PERCENT, _MULTIPLE, _NUMBER)
+
+
+def _figure_headings(question: str, passages: Sequence[Document]) -> list[_Candidate]:
+    """The passages' section headings that state the figure a "how long / how much / how many" question asks
+    for ("From backend engineer to ML engineer in 14 months"), as units to quote: a heading is article text, and
+    often the only place a transcript or report states its headline figure. The article's title is not one:
+    the source list shows it."""
+    wanted = [shape for asks, shape in _ANSWER_KINDS if shape in _FIGURES and asks.search(question)]
+    found: dict[str, _Candidate] = {}
+    for index, passage in enumerate(passages):
+        heading = (passage.metadata.get("heading") or "").strip().strip('"')
+        title = (passage.metadata.get("title") or "").strip().strip('"')
+        if heading and heading != title and heading not in found and any(shape.search(heading) for shape in wanted):
+            found[heading] = _Candidate(index, Unit(heading, False, -1, -1), "", content_stems(heading))
+    return list(found.values())
