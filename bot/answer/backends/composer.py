@@ -186,7 +186,7 @@ class Composer(AnswerBackend):
         weight = {s: math.log(1 + len(candidates) / frequency.get(s, 0.5)) * (1.0 if s in asked_now else _EARLIER)
                   for s in query}
         total = sum(weight.values()) or 1.0
-        wanted = [shape for asks, shape in _ANSWER_KINDS if asks.search(question)]
+        wanted = _kinds_asked(question)
         first_items = _first_items(candidates) if _FIRST_STEP.search(question) else set()
         w = self.weights
         for c in candidates:
@@ -222,6 +222,11 @@ class Composer(AnswerBackend):
         will hear ten different stories")."""
         for c in candidates:
             c.score += self.weights.answer_kind * bool(passages[c.passage].metadata.get("named_section"))
+
+
+def _kinds_asked(question: str) -> list[re.Pattern[str]]:
+    """The shapes of answer the question asks for (an amount, a duration, a reason...)."""
+    return [shape for asks, shape in _ANSWER_KINDS if asks.search(question)]
 
 
 def _parts_asked(question: str) -> list[set[str]]:
@@ -529,8 +534,8 @@ def _similarities(question: str, contenders: list[_Candidate], passages: Sequenc
     missing = [c for c in units if c.passage not in stored]
     computed = dict(zip(map(id, missing), embed_texts([with_context(c.context, c.unit.text) for c in missing])))
     vectors = [stored[c.passage][c.unit.position] if c.passage in stored else computed[id(c)] for c in units]
-    scores = (np.asarray(vectors, dtype=np.float32).reshape(len(units), -1)
-              @ np.asarray(embed_query(question), dtype=np.float32)).tolist() if units else []
+    scores = (np.asarray(vectors, dtype=np.float32) @ np.asarray(embed_query(question), dtype=np.float32)).tolist() \
+        if units else []
     by_unit = dict(zip(map(id, units), scores))
     return [by_unit.get(id(c), passages[c.passage].metadata.get("score", 0.0)) for c in contenders]
 
@@ -543,11 +548,12 @@ def _figure_headings(question: str, passages: Sequence[Document]) -> list[_Candi
     for ("From backend engineer to ML engineer in 14 months"), as units to quote: a heading is article text, and
     often the only place a transcript or report states its headline figure. The article's title is not one:
     the source list shows it."""
-    wanted = [shape for asks, shape in _ANSWER_KINDS if shape in _FIGURES and asks.search(question)]
+    wanted = [shape for shape in _kinds_asked(question) if shape in _FIGURES]
     found: dict[str, _Candidate] = {}
     for index, passage in enumerate(passages):
         heading = (passage.metadata.get("heading") or "").strip().strip('"')
         title = (passage.metadata.get("title") or "").strip().strip('"')
         if heading and heading != title and heading not in found and any(shape.search(heading) for shape in wanted):
+            # group and position -1: a heading is no unit of the passage text (_similarities tells it apart).
             found[heading] = _Candidate(index, Unit(heading, False, -1, -1), "", content_stems(heading))
     return list(found.values())
