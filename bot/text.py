@@ -11,7 +11,7 @@ import difflib
 import math
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -236,6 +236,30 @@ def misspelt_stopword(word: str) -> str | None:
     similar = [w for w in _STOPWORDS if w[:2] == word[:2] and len(w) > 3]
     found = difflib.get_close_matches(word, similar, n=1, cutoff=0.85)
     return found[0] if found else None
+
+
+_VOWELS = frozenset("aeiou")
+_DROPPED_CONSONANTS = 2  # "mgmt" leaves out two of management's (mngmnt); "ppl" is no contraction of "proposal"
+
+
+def spelled_out(contraction: str, words: Iterable[str], frequency: Callable[[str], int]) -> str | None:
+    """The word (of `words`, or a stopword) that `contraction` writes without its vowels ("ppl" -> people, "mgr"
+    -> manager, "yrs" -> years): same first and last letter of its consonants, its letters in order among
+    them, at most _DROPPED_CONSONANTS left out. The fewest left out, then the most frequent, wins."""
+    contraction = contraction.lower()
+    candidates = {w for w in (*words, *_STOPWORDS) if w[:1] == contraction[:1] and len(w) > len(contraction) + 1}
+    dropped = {w: n for w in candidates if (n := _consonants_dropped(w, contraction)) is not None}
+    return min(dropped, key=lambda w: (dropped[w], -frequency(w), w), default=None)
+
+
+def _consonants_dropped(word: str, contraction: str) -> int | None:
+    """How many of the word's consonants `contraction` leaves out, if it contracts the word."""
+    skeleton = word[0] + "".join(c for c in word[1:] if c not in _VOWELS)
+    letters = iter(skeleton)
+    if skeleton[-1] != contraction[-1] or not all(c in letters for c in contraction):
+        return None
+    dropped = len(skeleton) - len(contraction)
+    return dropped if dropped <= _DROPPED_CONSONANTS else None
 
 
 def capitalised_acronyms(text: str) -> list[str]:

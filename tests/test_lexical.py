@@ -88,3 +88,15 @@ def test_a_shortened_word_is_completed_to_a_longer_word_not_to_a_near_namesake(s
     write_article("b.md", "# Methods\n\nStating the method matters. Analysts learn statistics early.\n")
     ingest([str(settings.knowledge_dir)], settings, progress=False)
     assert _synced(settings).completed("stats") == tokens("statistics")[0]
+
+
+def test_a_word_typed_without_vowels_is_spelled_out_from_the_library(settings: Settings, write_article) -> None:
+    write_article("a.md", "# Reviews\n\nHiring managers read the proposal twice. A margin note helps.\n")
+    write_article("b.md", "# Timelines\n\nMost analysts need two years before a senior title.\n")
+    ingest([str(settings.knowledge_dir)], settings, progress=False)
+    index = _synced(settings)
+    assert index.spelled_out("mgrs") == "managers"
+    assert index.spelled_out("yrs") == "years"
+    # "proposal" holds p, p, l in order too, but leaves out more of its consonants than the stopword "people".
+    assert index.spelled_out("ppl") == "people"
+    assert index.spelled_out("xqz") is None

@@ -268,3 +268,16 @@ def test_it_there_and_one_that_refer_to_nothing_earlier_do_not_make_a_follow_up(
     for question in ("How long does it take?", "Is it worth it?", "Which one pays more?", "Is there demand there?",
                      "Does that pay well?"):
         assert standalone_query(question, history) == f"What does a data engineer do?\n{question}"
+
+
+def test_a_question_typed_with_contractions_is_searched_and_judged_spelled_out(settings: Settings, write_article):
+    write_article("reviews.md", "# Portfolio reviews\n\nHiring managers skim a portfolio for one finished project "
+                  "with a written summary of its results.\n")
+    write_article("pay.md", "# Analyst pay\n\nJunior analysts earn less than seniors in most cities.\n")
+    ingest([str(settings.knowledge_dir)], settings, progress=False)
+    careerbot = CareerBot(settings)
+    context = careerbot.retrieval_chain.invoke({"question": "what do hiring mgrs skim for?", "history": []})
+    assert context["query"] == "what do hiring managers skim for?"
+    assert context["passages"] and context["passages"][0].metadata["source"].endswith("reviews.md")
+    # In capitals it is an acronym, never a contraction of a library word.
+    assert careerbot.retriever.corrected("do hiring MGRS skim?") == "do hiring MGRS skim?"

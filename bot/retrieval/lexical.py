@@ -22,7 +22,7 @@ from typing import Any
 
 
 from bot.store import PAGE, Collection
-from bot.text import abbreviates, content_words, stem
+from bot.text import abbreviates, content_words, spelled_out, stem
 
 log = logging.getLogger(__name__)
 
@@ -141,6 +141,13 @@ class LexicalIndex:
         longer = [t for w, t in self._by_prefix.get(word[:2].lower(), {}).items()
                   if any(abbreviates(p, t) for p in prefixes)]
         return max(longer, key=self.document_frequency, default=None)
+
+    def spelled_out(self, contraction: str) -> str | None:
+        """The library word or stopword that `contraction` writes without its vowels ("mgr" -> manager, "ppl" ->
+        people); see `bot.text.spelled_out`."""
+        start = contraction[:1].lower()
+        words = [w for prefix, found in self._by_prefix.items() if prefix[:1] == start for w in found]
+        return spelled_out(contraction, words, lambda w: self.document_frequency(stem(w)))
 
     def idf(self, token: str) -> float:
         """How telling a word is in this library; a word no article uses weighs the most."""

@@ -43,6 +43,9 @@ _POINTING_THAT_AFTER = frozenset("is are was were do does did will would can cou
 _THAT = re.compile(r"(\b[a-z']+\s+)?\bthat\b(?=\s+[a-z])", re.IGNORECASE)
 _CONTENT_WORD = re.compile(r"[a-z][a-z+#.-]{3,}", re.IGNORECASE)
 _LONG_WORD = re.compile(r"\b[a-z]{6,}\b", re.IGNORECASE)  # in a shorter word, one edit makes another word ("chops")
+# A word typed in lower case without vowels ("ppl", "mgr", "yrs"): a casual contraction. In capitals it is an
+# acronym ("PMP"), never a contraction.
+_CONTRACTION = re.compile(r"\b[b-df-hj-np-tv-z]{3,5}\b")
 
 
 def _previous_question(question: str, history: Sequence[dict]) -> str | None:
@@ -202,15 +205,18 @@ class ArticleRetriever(BaseRetriever):
 
     def corrected(self, text: str) -> str:
         """The text with each typo replaced by the library word or stopword it misspells ("wat does a machin
-        lerning enginer do" -> "... machine learning engineer do"): the model then embeds words it knows, and
-        the passages that use them come up. A word the library or the model's vocabulary knows is left as
-        typed."""
+        lerning enginer do" -> "... machine learning engineer do") or contracts ("mgr" -> manager, "ppl" ->
+        people): the model then embeds words it knows, and the passages that use them come up. A word the
+        library or the model's vocabulary knows is left as typed."""
         self._synced()
+        text = _CONTRACTION.sub(lambda m: self._spelling(m.group(0), contracted=True), text)
         return _LONG_WORD.sub(lambda m: self._spelling(m.group(0)), text)
 
-    def _spelling(self, word: str) -> str:
+    def _spelling(self, word: str, contracted: bool = False) -> str:
         if self.lexical.knows(word) or is_dictionary_word(word):
             return word
+        if contracted:
+            return self.lexical.spelled_out(word) or word
         return misspelt_stopword(word) or self.lexical.misspelt(word) or word
 
     def _synced(self) -> tuple[Collection, Revision]:
