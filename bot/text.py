@@ -279,20 +279,44 @@ def spell_out(text: str, phrases: dict[str, str]) -> str:
     return text
 
 
-def spelled_in(acronym: str, texts: list[str], min_count: int = 2) -> str | None:
+def spelled_in(acronym: str, texts: list[str], min_count: int = 2,
+               is_word: Callable[[str], bool] | None = None) -> str | None:
     """The phrase that `acronym` most likely abbreviates in these texts: the most frequent run of content
-    words whose initials spell it ("RS" -> "research scientist"), seen at least `min_count` times.
-    Written here because the library is the only dictionary of its own jargon."""
+    words whose initials spell it ("RS" -> "research scientist"), seen at least `min_count` times in any
+    inflection ("database administrator", "database administration"). With `is_word`, a compound word gives
+    the initials of its parts ("DBA" -> database administrator: data + base). Written here because the library
+    is the only dictionary of its own jargon."""
     letters = acronym.lower()
-    counts: Counter[str] = Counter()
+    counts: Counter[tuple[str, ...]] = Counter()
+    written: dict[tuple[str, ...], Counter[str]] = {}
     for text in texts:
         words = [w.lower() for w in _WORD.findall(text)]
-        for start in range(len(words) - len(letters) + 1):
-            run = words[start : start + len(letters)]
-            if all(w[0] == letter and len(w) > 2 and w not in _STOPWORDS for w, letter in zip(run, letters)):
-                counts[" ".join(run)] += 1
+        for start in range(len(words)):
+            size = _spelling_run(words[start:start + len(letters)], letters, is_word)
+            if size:
+                run = words[start:start + size]
+                key = tuple(map(stem, run))
+                counts[key] += 1
+                written.setdefault(key, Counter())[" ".join(run)] += 1
     found = counts.most_common(1)
-    return found[0][0] if found and found[0][1] >= min_count else None
+    return written[found[0][0]].most_common(1)[0][0] if found and found[0][1] >= min_count else None
+
+
+def _spelling_run(words: list[str], letters: str, is_word: Callable[[str], bool] | None) -> int:
+    """How many of `words` (from the first) spell `letters` by their initials, 0 if they don't."""
+    if not words or len(words[0]) <= 2 or words[0] in _STOPWORDS or words[0][0] != letters[0]:
+        return 0
+    rest = letters[1:]
+    taken = _spelling_run(words[1:], rest, is_word) if rest else 0
+    if rest and not taken and is_word and _compound_spells(words[0], rest[0], is_word):
+        rest = rest[1:]
+        taken = _spelling_run(words[1:], rest, is_word) if rest else 0
+    return 1 + taken if not rest or taken else 0
+
+
+def _compound_spells(word: str, letter: str, is_word: Callable[[str], bool]) -> bool:
+    """Whether the word joins two words of 3+ letters, the second starting with `letter` (data|base)."""
+    return any(word[i] == letter and is_word(word[:i]) and is_word(word[i:]) for i in range(3, len(word) - 2))
 
 
 # Readers' words shown to the site owner (content gaps): a link or a phone number there is something a reader

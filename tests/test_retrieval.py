@@ -152,6 +152,29 @@ def test_an_acronym_the_library_never_writes_is_searched_as_the_library_spells_i
     assert "restores it first" in answer.text
 
 
+DBA_ARTICLE = """# Keeping databases healthy
+
+A database administrator keeps the company's databases fast, backed up and secure. Most of the week goes to
+tuning slow queries and planning upgrades.
+
+## Where the job is going
+
+Cloud services now automate much of database administration, so the role leans more on capacity planning.
+"""
+
+
+def test_an_acronym_of_a_compound_word_is_searched_as_the_library_spells_it(settings, write_article):
+    # "DBA": "database" gives two initials (data + base), and the library writes the phrase in two inflections.
+    write_article("dba.md", DBA_ARTICLE)
+    write_article("analysts.md", ANALYST_ARTICLE)
+    ingest([str(settings.knowledge_dir)], settings, progress=False)
+    careerbot = CareerBot(settings)
+    question = "What does a DBA spend the week on?"
+    assert careerbot.retriever.acronyms(question) == {"DBA": "database administrator"}
+    answer = careerbot.answer(question)
+    assert {s.source for s in answer.sources} == {"dba.md"}
+
+
 def test_a_misspelt_stopword_weighs_nothing_in_the_decline_check(library_bot: CareerBot):
     passages = library_bot.retriever.rank("How long do bootcamps take?")[:6]
     coverage = library_bot.retriever.coverage

@@ -1,3 +1,4 @@
+from bot.embeddings import is_dictionary_word
 from bot.text import (capitalised_acronyms, concepts, expand_acronyms, misspelt_stopword, named_section, spell_out,
                       spelled_in, split_turns)
 
@@ -14,6 +15,19 @@ def test_an_acronym_is_spelled_as_the_texts_most_often_spell_it():
 def test_an_acronym_the_texts_spell_only_once_or_never_is_left_alone():
     assert spelled_in("TM", TEXTS) is None  # "threat models" appears once
     assert spelled_in("QA", TEXTS) is None
+
+
+def test_an_acronym_counts_the_phrase_it_spells_in_any_inflection():
+    texts = ["A site reliability engineer keeps services up.", "Site reliability engineering is its own discipline."]
+    assert spelled_in("SRE", texts) == "site reliability engineer"
+
+
+def test_a_compound_word_gives_the_initials_of_its_parts():
+    texts = ["Some teams still hire a database administrator.", "Database administration pays less than it did."]
+    assert spelled_in("DBA", texts, is_word=is_dictionary_word) == "database administrator"
+    assert spelled_in("DBA", texts) is None  # without a dictionary, "database" is one word with one initial
+    # "analytics" holds a t, but joins no two words there (analy|tics): it never spells "AT".
+    assert spelled_in("AT", ["analytics teams", "analytics"] * 2, is_word=is_dictionary_word) == "analytics teams"
 
 
 def test_runs_starting_or_ending_with_stopwords_never_spell_an_acronym():

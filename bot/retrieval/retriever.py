@@ -235,7 +235,7 @@ class ArticleRetriever(BaseRetriever):
             return {}
         texts = [p.page_content for p in self.rank(query)]  # also brings the lexical index up to date
         unknown = [a for a in written if not self.lexical.document_frequency(stem(a))]
-        found = {a: spelled_in(a, texts) for a in unknown}
+        found = {a: spelled_in(a, texts, is_word=is_dictionary_word) for a in unknown}
         return {a: phrase for a, phrase in found.items() if phrase}
 
     def forget_rankings(self) -> None:
