@@ -140,18 +140,6 @@ often asks them which features customers use most.
 """
 
 
-def test_an_acronym_the_library_never_writes_is_searched_as_the_library_spells_it(settings, write_article):
-    write_article("sre.md", SRE_ARTICLE)
-    write_article("analysts.md", ANALYST_ARTICLE)
-    ingest([str(settings.knowledge_dir)], settings, progress=False)
-    careerbot = CareerBot(settings)
-    question = "What does an SRE do when a service goes down?"
-    assert careerbot.retriever.acronyms(question) == {"SRE": "site reliability engineer"}
-    answer = careerbot.answer(question)
-    assert [s.source for s in answer.sources] and {s.source for s in answer.sources} == {"sre.md"}
-    assert "restores it first" in answer.text
-
-
 DBA_ARTICLE = """# Keeping databases healthy
 
 A database administrator keeps the company's databases fast, backed up and secure. Most of the week goes to
@@ -163,16 +151,22 @@ Cloud services now automate much of database administration, so the role leans m
 """
 
 
-def test_an_acronym_of_a_compound_word_is_searched_as_the_library_spells_it(settings, write_article):
-    # "DBA": "database" gives two initials (data + base), and the library writes the phrase in two inflections.
-    write_article("dba.md", DBA_ARTICLE)
+# "DBA": "database" gives two initials (data + base), and the library writes the phrase in two inflections.
+@pytest.mark.parametrize(("article", "question", "spelled", "answered"), [
+    (SRE_ARTICLE, "What does an SRE do when a service goes down?", {"SRE": "site reliability engineer"},
+     "restores it first"),
+    (DBA_ARTICLE, "What does a DBA spend the week on?", {"DBA": "database administrator"}, "tuning slow queries"),
+], ids=["SRE", "DBA"])
+def test_an_acronym_the_library_never_writes_is_searched_as_the_library_spells_it(
+        settings, write_article, article: str, question: str, spelled: dict[str, str], answered: str):
+    write_article("acronym.md", article)
     write_article("analysts.md", ANALYST_ARTICLE)
     ingest([str(settings.knowledge_dir)], settings, progress=False)
     careerbot = CareerBot(settings)
-    question = "What does a DBA spend the week on?"
-    assert careerbot.retriever.acronyms(question) == {"DBA": "database administrator"}
+    assert careerbot.retriever.acronyms(question) == spelled
     answer = careerbot.answer(question)
-    assert {s.source for s in answer.sources} == {"dba.md"}
+    assert [s.source for s in answer.sources] and {s.source for s in answer.sources} == {"acronym.md"}
+    assert answered in answer.text
 
 
 def test_a_misspelt_stopword_weighs_nothing_in_the_decline_check(library_bot: CareerBot):
