@@ -18,7 +18,6 @@ from pathlib import Path
 import bot  # noqa: F401
 from bot.answer.pipeline import Answer, CareerBot
 from bot.eval import library_settings, load_cases, phrase_hit, source_hit
-from bot.retrieval.retriever import standalone_query
 from bot.settings import get_settings
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "eval"
@@ -56,7 +55,7 @@ def main(argv: list[str] | None = None) -> None:
                        {"role": "assistant", "content": careerbot.answer(first["q"]).text}]
             alone += right(second, careerbot.answer(second["q"]))
             after += right(second, careerbot.answer(second["q"], history))
-            joined += standalone_query(second["q"], history) != standalone_query(second["q"])
+            joined += careerbot.search_query(second["q"], history) != careerbot.search_query(second["q"])
     print(f"{args.pairs} pairs: second question right alone {alone}, after an unrelated question {after} "
           f"(ratio {after / max(alone, 1):.2f}); taken for a follow-up {joined}")
 

@@ -117,8 +117,24 @@ def named_section(searched: str, headings: Iterable[str]) -> str | None:
     heading among these that the turn asked now names by a word the earlier turn lacks ("4. Data modeling"):
     the section it asks about. None when it is no follow-up, or names no section, or several."""
     earlier, now = split_turns(searched)
-    new_words = content_stems(now) - content_stems(earlier)
-    named = {heading for heading in headings if new_words & content_stems(heading)} if earlier else set()
+    return _heading_named(content_stems(now) - content_stems(earlier), headings) if earlier else None
+
+
+# "the scaling round", "the modeling one": a definite description, which names something already in view.
+_DEFINITE = re.compile(r"\bthe\s+([a-z0-9-]+)(?:\s+([a-z0-9-]+))?", re.IGNORECASE)
+
+
+def described_section(question: str, earlier: str, headings: Iterable[str]) -> str | None:
+    """The one heading among these that a definite description in the question names by a word the earlier
+    question lacks ("what comes up in *the scaling* round?" and "3. Systems and scaling"): the question is about
+    that section of the article the conversation is on, though no pronoun says so."""
+    described = {stem for match in _DEFINITE.finditer(question)
+                 for stem in content_stems(" ".join(filter(None, match.groups())))}
+    return _heading_named(described - content_stems(earlier), headings)
+
+
+def _heading_named(words: set[str], headings: Iterable[str]) -> str | None:
+    named = {heading for heading in headings if words & content_stems(heading)} if words else set()
     return named.pop() if len(named) == 1 else None
 
 

@@ -274,6 +274,47 @@ def test_a_follow_up_naming_a_section_is_answered_from_that_section(settings, wr
     assert "ranked list of problems" in careerbot.answer(follow_up, history).text
 
 
+LAB_LOOP_ARTICLE = """# The Research Engineer Interview at a Robotics Lab
+
+Robotics labs hire research engineers through three stages.
+
+## 1. Recruiter screen
+
+A short call about your background, your notice period and the team you would join.
+
+## 2. Practical coding
+
+You implement a small controller in Python while the interviewer watches.
+
+## 3. Systems and scaling
+
+Expect questions on splitting a policy model across several GPUs and on replaying a month of sensor logs quickly.
+"""
+STARTUP_ARTICLE = """# Scaling a Startup Team
+
+Founders who raise a funding round often hire too fast. Scaling works best one round of hiring at a time, with a
+round of interviews led by the founders themselves.
+"""
+
+
+def test_a_question_naming_a_section_by_a_definite_description_follows_the_conversation(settings, write_article):
+    # "the scaling round" names section 3 of the article the last answer quotes; alone, the question finds the
+    # startup article, full of "scaling" and "round".
+    write_article("lab-loop.md", LAB_LOOP_ARTICLE)
+    write_article("startup.md", STARTUP_ARTICLE)
+    ingest([str(settings.knowledge_dir)], settings, progress=False)
+    careerbot = CareerBot(settings)
+    first = "what is the hiring process for research engineers at a robotics lab?"
+    history = [{"role": "user", "content": first}, {"role": "assistant", "content": careerbot.answer(first).text}]
+    question = "what kind of questions come up in the scaling round?"
+    assert careerbot.search_query(question, history) == f"{first}\n{question}"
+    assert "several GPUs" in careerbot.answer(question, history).text
+    assert careerbot.retriever.search(question)[0].metadata["source"].endswith("startup.md")
+    # A definite description naming no section of that article, and no description at all, start a new subject.
+    for new_subject in ("how big is the funding round for a startup?", "how does scaling a startup team work?"):
+        assert careerbot.search_query(new_subject, history) == new_subject
+
+
 def test_it_there_and_one_that_refer_to_nothing_earlier_do_not_make_a_follow_up():
     history = [{"role": "user", "content": "What does a data engineer do?"},
                {"role": "assistant", "content": "They build pipelines. [1]"}]

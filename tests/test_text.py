@@ -1,5 +1,5 @@
 from bot.embeddings import is_dictionary_word
-from bot.text import (capitalised_acronyms, concepts, expand_acronyms, misspelt_stopword, named_section, spell_out,
+from bot.text import (capitalised_acronyms, concepts, described_section, expand_acronyms, misspelt_stopword, named_section, spell_out,
                       spelled_in, split_turns)
 
 TEXTS = [
@@ -73,3 +73,13 @@ def test_a_follow_up_names_the_one_section_whose_heading_holds_a_word_it_adds():
     assert named_section("what do they ask in the modeling round?", headings) is None  # no earlier turn
     assert named_section("what are the rounds?\nwhat about modeling and pipelines?", headings) is None  # two
     assert named_section("what does the data modeling round test?\nhow long is the data modeling round?", headings) is None
+
+
+def test_a_definite_description_names_the_one_section_whose_heading_holds_its_new_word():
+    headings = ["1. Recruiter screen", "3. Systems and scaling", "4. Research discussion"]
+    earlier = "what is the hiring process like at an AI lab?"
+    assert described_section("what comes up in the scaling round?", earlier, headings) == "3. Systems and scaling"
+    # Not in a definite description ("the ..."), a word of the earlier question, or two sections named: none.
+    assert described_section("how does scaling a startup work?", earlier, headings) is None
+    assert described_section("what comes up in the hiring round?", earlier, headings) is None
+    assert described_section("what do the recruiter and the research people ask?", earlier, headings) is None

@@ -124,10 +124,14 @@ class CareerBot:
         """{"question", "history"} -> the same plus "query" (what was searched), "judged" (what the decline check
         judges) and "passages"."""
         return RunnablePassthrough.assign(
-            query=RunnableLambda(lambda x: standalone_query(x["question"], x.get("history") or ())),
+            query=RunnableLambda(lambda x: self.search_query(x["question"], x.get("history") or ())),
             judged=RunnableLambda(lambda x: judged_question(x["question"], x.get("history") or ())),
         ) | RunnableLambda(self._normalised) | RunnablePassthrough.assign(
             passages=RunnableLambda(lambda x: self.retriever.search(x["query"], x["judged"])))
+
+    def search_query(self, question: str, history: Sequence[dict] = ()) -> str:
+        """What is searched for the question: with the question it follows, for a follow-up."""
+        return standalone_query(question, history, self.retriever.names_section_of)
 
     def _normalised(self, context: dict) -> dict:
         """The query and question with typos corrected against the library's words, and the library's phrase
@@ -177,7 +181,7 @@ class CareerBot:
     def with_suggestions(self, answer: Answer, question: str, history: Sequence[dict] = ()) -> Answer:
         asked = [turn["content"] for turn in history if turn.get("role") == "user"] + [question]
         cited = [(s.source, q.heading, q.text) for s in answer.sources for q in s.quotes or [Quote(s.text, s.heading)]]
-        answer.suggestions = self.suggester.follow_ups(standalone_query(question, history), asked, cited,
+        answer.suggestions = self.suggester.follow_ups(self.search_query(question, history), asked, cited,
                                                        declined=answer.kind == "decline")
         return answer
 

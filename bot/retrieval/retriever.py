@@ -15,8 +15,8 @@ from bot.embeddings import embed_query, is_dictionary_word
 from bot.retrieval.lexical import LexicalIndex, indexed_text, tokens
 from bot.settings import Settings
 from bot.store import Collection, Revision, count_revision, packed_unit_vectors
-from bot.text import (TURN_BREAK, as_typed, asked, capitalised_acronyms, concepts, expand_acronyms,
-                      misspelt_stopword, named_section, spelled_in, stem)
+from bot.text import (TURN_BREAK, as_typed, asked, capitalised_acronyms, concepts, described_section,
+                      expand_acronyms, misspelt_stopword, named_section, spelled_in, stem)
 
 # Words by which a follow-up keeps the earlier subject ("how much do *they* earn?").
 _SAME_SUBJECT_WORDS = (r"they|them|their|theirs|it|its|this|that|these|those|he|she|him|his|her|there|the role|"
@@ -41,6 +41,7 @@ _NOT_REFERRING = re.compile(
 _POINTING_THAT_AFTER = frozenset("is are was were do does did will would can could should has have had about like than "
                                  "for with in on of to from after before besides beyond and or but at by into".split())
 _THAT = re.compile(r"(\b[a-z']+\s+)?\bthat\b(?=\s+[a-z])", re.IGNORECASE)
+_CITATION = re.compile(r"\[\d+\]")
 _CONTENT_WORD = re.compile(r"[a-z][a-z+#.-]{3,}", re.IGNORECASE)
 _LONG_WORD = re.compile(r"\b[a-z]{6,}\b", re.IGNORECASE)  # in a shorter word, one edit makes another word ("chops")
 # A word typed in lower case without vowels ("ppl", "mgr", "yrs"): a casual contraction. In capitals it is an
@@ -48,12 +49,19 @@ _LONG_WORD = re.compile(r"\b[a-z]{6,}\b", re.IGNORECASE)  # in a shorter word, o
 _CONTRACTION = re.compile(r"\b[b-df-hj-np-tv-z]{3,5}\b")
 
 
-def _previous_question(question: str, history: Sequence[dict]) -> str | None:
+# Whether a question (second) names a section of the article the conversation (first) is on ("the scaling
+# round"); ArticleRetriever.names_section_of, which reads the library.
+SectionCheck = Callable[[Sequence[dict], str], bool]
+
+
+def _previous_question(question: str, history: Sequence[dict], names_section_of: SectionCheck | None = None
+                       ) -> str | None:
     """The earlier question a follow-up leans on, if this question is one."""
     previous = [turn["content"] for turn in history if turn.get("role") == "user" and turn.get("content")]
     is_follow_up = bool(previous) and (
         bool(_REFERRING.search(_without_words_referring_to_nothing(question)))
         or len(_CONTENT_WORD.findall(question)) <= 2
+        or (names_section_of is not None and names_section_of(history, question))
     )
     return previous[-1] if is_follow_up else None
 
@@ -66,11 +74,12 @@ def _without_words_referring_to_nothing(question: str) -> str:
     return _THAT.sub(clause_that, _NOT_REFERRING.sub(" ", question))
 
 
-def standalone_query(question: str, history: Sequence[dict] = ()) -> str:
+def standalone_query(question: str, history: Sequence[dict] = (), names_section_of: SectionCheck | None = None) -> str:
     """The text to search for. A follow-up that leans on the conversation is searched together with the
-    previous question, which names what "they" or "it" refers to. Without an LLM this is the robust
-    choice: prepending only adds the earlier topic; the current question's words still drive the answer."""
-    question, previous = as_typed(question), _previous_question(question, history)
+    previous question, which names what "they" or "it" refers to (or the article whose section it names, with
+    `names_section_of`). Without an LLM this is the robust choice: prepending only adds the earlier topic; the
+    current question's words still drive the answer."""
+    question, previous = as_typed(question), _previous_question(question, history, names_section_of)
     return expand_acronyms(f"{as_typed(previous)}{TURN_BREAK}{question}" if previous else question)
 
 
@@ -202,6 +211,26 @@ class ArticleRetriever(BaseRetriever):
         rank = {chunk_id: n for n, chunk_id in enumerate(order)}
         return sorted((chunk_id for chunk_id, h in headings.items() if h == heading),
                       key=lambda chunk_id: rank.get(chunk_id, len(order)))
+
+    def names_section_of(self, history: Sequence[dict], question: str) -> bool:
+        """Whether the question names, by a definite description, one section of the article the conversation
+        is on: "what comes up in the scaling round?" after the stages of an AI lab's hiring process follows
+        them, though no pronoun says so. That article is the one the last answer quotes (its best lexical
+        match: no second embedding while the reader waits); its title is no section."""
+        asked = [turn.get("content") or "" for turn in history if turn.get("role") == "user"]
+        answers = [turn.get("content") or "" for turn in history if turn.get("role") == "assistant"]
+        earlier = asked[-1] if asked else ""
+        if not described_section(question, earlier, [question]):  # no new word in a definite description
+            return False
+        quoted = answers[-1] if answers and _CITATION.search(answers[-1]) else earlier
+        collection, _ = self._synced()
+        best = self.lexical.search(quoted, 1)
+        found = collection.get(ids=[best[0][0]], include=["metadatas"])["metadatas"] if best else None
+        if not found or not found[0].get("source"):
+            return False
+        article = collection.get(where={"source": found[0]["source"]}, include=["metadatas"])["metadatas"] or []
+        headings = {str(m.get("heading") or "") for m in article} - {str(found[0].get("title") or ""), ""}
+        return described_section(question, earlier, headings) is not None
 
     def corrected(self, text: str) -> str:
         """The text with each typo replaced by the library word or stopword it misspells ("wat does a machin
