@@ -124,13 +124,19 @@ def named_section(searched: str, headings: Iterable[str]) -> str | None:
 _DEFINITE = re.compile(r"\bthe\s+([a-z0-9-]+)(?:\s+([a-z0-9-]+))?", re.IGNORECASE)
 
 
-def described_section(question: str, earlier: str, headings: Iterable[str]) -> str | None:
-    """The one heading among these that a definite description in the question names by a word the earlier
-    question lacks ("what comes up in *the scaling* round?" and "3. Systems and scaling"): the question is about
-    that section of the article the conversation is on, though no pronoun says so."""
+def described_words(question: str, earlier: str) -> set[str]:
+    """The stems of the question's definite descriptions ("what comes up in *the scaling* round?") that the
+    earlier question lacks."""
     described = {stem for match in _DEFINITE.finditer(question)
                  for stem in content_stems(" ".join(filter(None, match.groups())))}
-    return _heading_named(described - content_stems(earlier), headings)
+    return described - content_stems(earlier)
+
+
+def described_section(question: str, earlier: str, headings: Iterable[str]) -> str | None:
+    """The one heading among these that names a new word of the question's definite descriptions ("what comes
+    up in the scaling round?" and "3. Systems and scaling"): the question is about that section of the article
+    the conversation is on, though no pronoun says so."""
+    return _heading_named(described_words(question, earlier), headings)
 
 
 def _heading_named(words: set[str], headings: Iterable[str]) -> str | None:

@@ -16,7 +16,7 @@ from bot.retrieval.lexical import LexicalIndex, indexed_text, tokens
 from bot.settings import Settings
 from bot.store import Collection, Revision, count_revision, packed_unit_vectors
 from bot.text import (TURN_BREAK, as_typed, asked, capitalised_acronyms, concepts, described_section,
-                      expand_acronyms, misspelt_stopword, named_section, spelled_in, stem)
+                      described_words, expand_acronyms, misspelt_stopword, named_section, spelled_in, stem)
 
 # Words by which a follow-up keeps the earlier subject ("how much do *they* earn?").
 _SAME_SUBJECT_WORDS = (r"they|them|their|theirs|it|its|this|that|these|those|he|she|him|his|her|there|the role|"
@@ -220,7 +220,7 @@ class ArticleRetriever(BaseRetriever):
         asked = [turn.get("content") or "" for turn in history if turn.get("role") == "user"]
         answers = [turn.get("content") or "" for turn in history if turn.get("role") == "assistant"]
         earlier = asked[-1] if asked else ""
-        if not described_section(question, earlier, [question]):  # no new word in a definite description
+        if not described_words(question, earlier):
             return False
         quoted = answers[-1] if answers and _CITATION.search(answers[-1]) else earlier
         collection, _ = self._synced()
