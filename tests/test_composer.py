@@ -152,6 +152,18 @@ def test_why_is_answered_by_the_reasons_listed_each_by_its_first_sentence():
     assert "Compute; Pay; Feedback." in answer
 
 
+def test_reasons_that_fit_are_quoted_whole_not_by_their_labels():
+    # Two reasons fit the answer whole; "Source; Timing." alone would name them without giving them.
+    reasons = passage("Two differences in method explain most of the gap:\n"
+                      "- Source. Payroll records are exact, while people round the salaries they report in open "
+                      "online surveys, and those at the top of the range are the least likely to answer at all.\n"
+                      "- Timing. Our figures were collected a full year later than the other surveys were, after "
+                      "two rounds of raises at most of the companies that took part in both of them.",
+                      heading="Why our numbers differ")
+    answer = Composer().compose("why are some salary reports higher than others?", [GENERIC, reasons])
+    assert "Payroll records are exact" in answer and "after two rounds of raises" in answer
+
+
 def test_how_many_times_is_answered_by_the_multiple():
     text = passage("Teams that cache features ship 40 releases a year, in a survey of 412 engineers. With "
                    "caching they ship nine times faster than teams without it.")

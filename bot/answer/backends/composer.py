@@ -480,7 +480,9 @@ def _as_list(intro: str | None, items: list[_Candidate], max_words: int) -> tupl
             continue
         chosen.append(item)
     chosen.sort(key=lambda c: c.unit.position)
-    body = "; ".join(_lead(c.unit.text).rstrip(".;") for c in chosen) + "."
+    # Items are cut to their leads only to make room: a lone "Source." names a reason without giving it.
+    whole = _words([c.unit.text for c in chosen]) <= budget
+    body = "; ".join((c.unit.text if whole else _lead(c.unit.text)).rstrip(".;") for c in chosen) + "."
     if not intro:
         return body, chosen
     return (f"{intro} {body}" if intro.rstrip().endswith(":") else f"{intro.rstrip('.')}: {body}"), chosen
@@ -516,8 +518,8 @@ def _as_sentence(intro: str | None, items: list[_Candidate], candidates: list[_C
 
 
 def _lead(item: str) -> str:
-    """A long list item as quoted in a list: its first sentence ("Compute. Modern research on large models
-    needs..." -> "Compute."), which names it; a short item whole."""
+    """A long list item as quoted in a list that doesn't fit whole: its first sentence ("Compute. Modern research
+    on large models needs..." -> "Compute."), which names it; a short item whole."""
     sentences = split_sentences(item)
     return sentences[0] if len(item.split()) > _LONG_ITEM_WORDS and len(sentences) > 1 else item
 
