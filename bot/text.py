@@ -209,7 +209,8 @@ def with_context(context: str, text: str) -> str:
 
 
 # Job-title and field abbreviations the embedding model does not resolve ("MLE" lands nowhere near "machine
-# learning engineer"). Domain vocabulary of the library, not of any question set.
+# learning engineer"). Domain vocabulary of the library, not of any question set; and the countries pay is
+# quoted for, whose abbreviation would otherwise be read as a stopword ("in the US": us).
 ACRONYMS = {
     "MLE": "machine learning engineer", "MLEs": "machine learning engineers", "ML": "machine learning",
     "DS": "data scientist", "AI": "artificial intelligence", "MLOps": "machine learning operations",
@@ -217,7 +218,7 @@ ACRONYMS = {
     "LLM": "large language model", "LLMs": "large language models", "DE": "data engineer",
     "AE": "analytics engineer", "PM": "product manager", "PMs": "product managers", "EM": "engineering manager",
     "PhD": "PhD doctorate", "MSc": "master's degree", "BSc": "bachelor's degree",
-    "yrs": "years", "yr": "year", "comp": "compensation pay",
+    "yrs": "years", "yr": "year", "comp": "compensation pay", "US": "United States", "UK": "United Kingdom",
 }
 # An acronym, with the phrase after it if it is already spelled out ("DS (data scientist)"), so expanding is
 # idempotent: a question expanded for search is expanded again for the answer without doubling.

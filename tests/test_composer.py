@@ -56,6 +56,14 @@ def test_an_amount_question_prefers_the_unit_holding_an_amount():
     assert answer.startswith("Senior — US: $140,000; UK: £70,000 [2]")
 
 
+def test_a_country_written_as_its_abbreviation_is_matched_to_its_name():
+    # "US" is no stopword "us": the question asks about the United States, not Canada.
+    canada = passage("Data analysts in Canada report a median base of CAD 70,000 a year.", score=0.7)
+    states = passage("In the United States, the median data analyst makes $82,000.", score=0.6)
+    answer = Composer().compose("median base for data analysts in the US?", [canada, states])
+    assert answer.startswith("In the United States")
+
+
 def test_a_duration_question_prefers_the_unit_holding_a_duration():
     answer = Composer().compose("How long does hiring take?", [SKILLS, DURATION])
     assert "6 to 8 weeks" in answer

@@ -83,3 +83,8 @@ def test_a_definite_description_names_the_one_section_whose_heading_holds_its_ne
     assert described_section("how does scaling a startup work?", earlier, headings) is None
     assert described_section("what comes up in the hiring round?", earlier, headings) is None
     assert described_section("what do the recruiter and the research people ask?", earlier, headings) is None
+
+
+def test_a_country_abbreviation_is_spelled_out_and_the_word_us_left_alone():
+    assert expand_acronyms("will they pay us more in the US or the UK?") == (
+        "will they pay us more in the US (United States) or the UK (United Kingdom)?")
