@@ -265,8 +265,8 @@ def test_a_sentence_the_article_repeats_is_quoted_once():
 def test_do_i_need_is_answered_by_the_sentence_that_says_what_is_required():
     text = passage("Research engineers at labs often hold a PhD in machine learning, and they publish papers. "
                    "A master's degree is enough for most research engineer roles when your engineering work shows.")
-    answer = Composer().compose("do I need a PhD to become a research engineer?", [text])
-    assert answer.startswith("A master's degree is enough")
+    for question in ("do I need a PhD to become a research engineer?", "do u need a PhD to become a research engineer?"):
+        assert Composer().compose(question, [text]).startswith("A master's degree is enough"), question
 
 
 def test_two_questions_in_one_message_are_both_answered():

@@ -57,7 +57,7 @@ _WHY = re.compile(r"^\W*(?:so\s+)?why\b|\bwhy (?:do|does|did|is|are|was|were|wou
 _CAUSE = re.compile(r"\b(?:because|since|due to|as a result|driven by|reasons?|thanks to|so that|which is why|"
                     r"explains?|explanations?|caused?|causes|factors?|drivers?|leads? to)\b", re.IGNORECASE)
 # "Do I need a PhD?", "is a bachelor's enough?": the sentence that says what is required, or that it is not.
-_REQUIRED_ASKED = re.compile(r"\b(?:do|does|did|will|would) (?:i|you|we|they|one|he|she) (?:really |still |actually )?"
+_REQUIRED_ASKED = re.compile(r"\b(?:do|does|did|will|would) (?:i|you|u|we|they|one|he|she) (?:really |still |actually )?"
                              r"(?:need|have to)\b|\b(?:required|necessary|mandatory|a must|enough|sufficient)\b", re.I)
 _REQUIREMENT = re.compile(r"\b(?:needs?|needed|require[sd]?|requirements?|must|necessary|essential|mandatory|"
                           r"prerequisites?|enough|sufficient|optional)\b", re.I)
