@@ -17,10 +17,11 @@ from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
-# A sentence ends at . ! or ? before a capital, a digit or a quote, but not after an abbreviation.
+# A sentence ends at . ! or ? (or one closing a quote: 'on AWS." The') before a capital, a digit or a quote, but
+# not after an abbreviation.
 _SENTENCE_END = re.compile(
     r"(?<!\bvs\.)(?<!\be\.g\.)(?<!\bi\.e\.)(?<!\bDr\.)(?<!\bMr\.)(?<!\bMs\.)(?<!\bU\.S\.)(?<!\bNo\.)(?<!\bSt\.)"
-    r"(?<=[.!?])\s+(?=[\"“(A-Z0-9$£€])"
+    r"(?:(?<=[.!?])|(?<=[.!?][\"”’)]))\s+(?=[\"“(A-Z0-9$£€])"
 )
 _WORD = re.compile(r"[a-z0-9][a-z0-9+#]*", re.IGNORECASE)
 _ITEM = re.compile(r"^\s*(?:[-*+•▪◦]|\d{1,2}[.)])\s+(?=\S)")

@@ -371,3 +371,14 @@ def test_a_section_heading_that_states_the_figure_asked_for_is_quoted():
     episode.metadata["title"] = "Career Switch Podcast, Episode 12"
     answer = Composer().compose("how long did Maya's whole switch take?", [episode])
     assert "From accountant to data analyst in 9 months" in answer, answer
+
+
+def test_unit_vectors_stored_for_other_units_are_not_used():
+    # A store written when the passage split into fewer units: its vectors belong to other units, so the
+    # composer embeds this passage's units itself rather than pair a unit with another unit's vector.
+    from bot.embeddings import embed_texts, pack_vectors
+
+    stale = passage(DURATION.page_content)
+    stale.metadata["unit_vectors"] = pack_vectors(embed_texts(["Senior engineers can earn up to $200,000."]))
+    answer = Composer().compose("How long does hiring take?", [stale])
+    assert answer.startswith("Most hiring processes last 6 to 8 weeks")

@@ -1,6 +1,6 @@
 from bot.embeddings import is_dictionary_word
 from bot.text import (capitalised_acronyms, concepts, described_section, expand_acronyms, misspelt_stopword, named_section, spell_out,
-                      spelled_in, split_turns)
+                      spelled_in, split_sentences, split_turns)
 
 TEXTS = [
     "A site reliability engineer keeps services up. Most site reliability engineers are on call.",
@@ -88,3 +88,9 @@ def test_a_definite_description_names_the_one_section_whose_heading_holds_its_ne
 def test_a_country_abbreviation_is_spelled_out_and_the_word_us_left_alone():
     assert expand_acronyms("will they pay us more in the US or the UK?") == (
         "will they pay us more in the US (United States) or the UK (United Kingdom)?")
+
+
+def test_a_sentence_ending_inside_a_closing_quote_ends_there():
+    text = 'Every loop opens with "walk me through it on AWS." The best candidates can do three things.'
+    assert split_sentences(text) == ['Every loop opens with "walk me through it on AWS."',
+                                     "The best candidates can do three things."]

@@ -533,6 +533,8 @@ def _similarities(question: str, contenders: list[_Candidate], passages: Sequenc
     units = [c for c in contenders if c.unit.position >= 0]
     stored = {i: unpack_vectors(p.metadata["unit_vectors"]) for i, p in enumerate(passages)
               if p.metadata.get("unit_vectors")}
+    # Vectors stored by a version that split the passage into other units belong to other units.
+    stored = {i: vectors for i, vectors in stored.items() if len(vectors) == len(passage_units(passages[i].page_content))}
     missing = [c for c in units if c.passage not in stored]
     computed = dict(zip(map(id, missing), embed_texts([with_context(c.context, c.unit.text) for c in missing])))
     vectors = [stored[c.passage][c.unit.position] if c.passage in stored else computed[id(c)] for c in units]
