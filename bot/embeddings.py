@@ -395,7 +395,7 @@ def _vocabulary() -> frozenset[str]:
 
 
 # Endings that make another word of a whole vocabulary word ("potter" + "s"), as WordPiece writes them.
-_INFLECTIONS = frozenset({"s", "es", "ed", "ing", "er", "ers", "ly"})
+_INFLECTIONS = frozenset({"s", "es", "ed", "ing", "er", "ers", "ly", "est", "iest", "ier", "ies", "ied"})
 
 
 @lru_cache(maxsize=100_000)  # asked for every unknown question word, on every question and suggestion checked

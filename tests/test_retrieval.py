@@ -212,6 +212,14 @@ def test_typos_are_corrected_against_the_library_before_searching(library_bot: C
     assert "12 to 16 weeks" in context["passages"][0].page_content
 
 
+def test_a_superlative_is_no_typo_of_a_library_word(settings: Settings, write_article):
+    # "toughest" (tough + est) is neither in this library nor one word piece, and an edit or two from "touches".
+    write_article("loop.md", "# Interview loop\n\nThe design round touches storage, queues and caching.\n")
+    ingest([str(settings.knowledge_dir)], settings, progress=False)
+    corrected = CareerBot(settings).retriever.corrected
+    assert corrected("which round is the toughest?") == "which round is the toughest?"
+
+
 def test_an_answer_reads_its_passages_not_every_candidate(library_bot: CareerBot, monkeypatch):
     collection = get_collection(library_bot.settings)
     retriever = ArticleRetriever.from_settings(library_bot.settings, collection=collection, k=1)
