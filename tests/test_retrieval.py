@@ -345,5 +345,6 @@ def test_a_question_typed_with_contractions_is_searched_and_judged_spelled_out(s
     context = careerbot.retrieval_chain.invoke({"question": "what do hiring mgrs skim for?", "history": []})
     assert context["query"] == "what do hiring managers skim for?"
     assert context["passages"] and context["passages"][0].metadata["source"].endswith("reviews.md")
-    # In capitals it is an acronym, never a contraction of a library word.
+    # In capitals it is an acronym, never a contraction of a library word; one already spelled out stays.
     assert careerbot.retriever.corrected("do hiring MGRS skim?") == "do hiring MGRS skim?"
+    assert careerbot.retriever.corrected("do hiring mgrs (managers) skim?") == "do hiring mgrs (managers) skim?"

@@ -44,9 +44,9 @@ _THAT = re.compile(r"(\b[a-z']+\s+)?\bthat\b(?=\s+[a-z])", re.IGNORECASE)
 _CITATION = re.compile(r"\[\d+\]")
 _CONTENT_WORD = re.compile(r"[a-z][a-z+#.-]{3,}", re.IGNORECASE)
 _LONG_WORD = re.compile(r"\b[a-z]{6,}\b", re.IGNORECASE)  # in a shorter word, one edit makes another word ("chops")
-# A word typed in lower case without vowels ("ppl", "mgr", "yrs"): a casual contraction. In capitals it is an
-# acronym ("PMP"), never a contraction.
-_CONTRACTION = re.compile(r"\b[b-df-hj-np-tv-z]{3,5}\b")
+# A word typed in lower case without vowels ("ppl", "mgr"): a casual contraction, unless already spelled out
+# ("yrs (years)"). In capitals it is an acronym ("PMP"), never a contraction.
+_CONTRACTION = re.compile(r"\b[b-df-hj-np-tv-z]{3,5}\b(?! \()")
 
 
 # Whether a question (second) names a section of the article the conversation (first) is on ("the scaling
