@@ -395,9 +395,10 @@ def _vocabulary() -> frozenset[str]:
 
 
 # Endings that make another word of a whole vocabulary word ("potter" + "s", "tough" + "est"), as WordPiece
-# writes them, with the suffixes of occupations ("electric" + "ian") and roles ("mentor" + "ship"): a library word
-# an edit away must not replace such a word. Not "ist": "anal" + "ist" is a misspelt "analyst".
-_INFLECTIONS = frozenset({"s", "es", "ed", "ing", "er", "ers", "ly", "est", "iest", "ier", "ies", "ied", "ian", "ship"})
+# writes them, with the endings of occupations and roles ("electric" + "ian", "journey" + "man", "mentor" + "ship"): a
+# library word an edit away must not replace such a word. Not "ist": "anal" + "ist" is a misspelt "analyst".
+_INFLECTIONS = frozenset({"s", "es", "ed", "ing", "er", "ers", "ly", "est", "iest", "ier", "ies", "ied", "ian", "man", "men",
+                          "ship"})
 
 
 @lru_cache(maxsize=100_000)  # asked for every unknown question word, on every question and suggestion checked
