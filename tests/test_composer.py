@@ -382,3 +382,29 @@ def test_unit_vectors_stored_for_other_units_are_not_used():
     stale.metadata["unit_vectors"] = pack_vectors(embed_texts(["Senior engineers can earn up to $200,000."]))
     answer = Composer().compose("How long does hiring take?", [stale])
     assert answer.startswith("Most hiring processes last 6 to 8 weeks")
+
+
+SKILL_PAY = passage(
+    "Skills linked to above-average pay:\n"
+    "- Data scientist — Skill: Forecasting; Pay above the role's average: 22%\n"
+    "- Data scientist — Skill: C++ programming; Pay above the role's average: 42%\n"
+    "- Machine learning engineer — Skill: Image processing; Pay above the role's average: 46%\n"
+    "- Data scientist — Skill: Cybersecurity; Pay above the role's average: 39%",
+    heading="Which skills raise the pay?",
+)
+PAY_INTRO = passage("PayScale also tracks which skills are tied to the largest salary bumps for each job.", score=0.7)
+
+
+def test_a_superlative_is_answered_by_the_row_with_the_extreme_figure_in_the_column_it_names():
+    # "pay" names the percentage column; "data scientist" narrows the rows (the ML engineer's 46% is another role's).
+    answer = Composer().compose("what skill gives a data scientist the biggest pay bump?", [PAY_INTRO, SKILL_PAY])
+    assert answer.startswith("Data scientist — Skill: C++ programming")
+    answer = Composer().compose("what skill gives a data scientist the smallest pay bump?", [PAY_INTRO, SKILL_PAY])
+    assert answer.startswith("Data scientist — Skill: Forecasting")
+
+
+def test_figures_in_different_currencies_are_never_compared():
+    table = passage("Senior base salary by city:\n- Senior — City: London; Base salary: £145,000\n"
+                    "- Senior — City: Bengaluru; Base salary: ₹5,800,000", heading="Pay by city")
+    answer = Composer().compose("which city pays the highest base salary for a senior?", [table])
+    assert not answer.startswith("Senior — City: Bengaluru")

@@ -157,9 +157,11 @@ class Composer(AnswerBackend):
         self._favour_named_section(candidates, passages)
         quotable = [c for c in candidates if not _asks(c)] or candidates
         best = _anchor(quotable, spelled, named)
-        # "what is the first step / the most common kind?" asks for one item, never the whole list.
-        picks_one = bool(_FIRST_STEP.search(question) or _MOST_ASKED.search(question))
-        wants_list = wants_list or (not picks_one and _list_answers(best, quotable))
+        extreme = _superlative_row(question, quotable, passages, best)
+        best = extreme or best
+        # "what is the first step / the most common kind / the biggest?" asks for one item, never the whole list.
+        picks_one = bool(extreme or _FIRST_STEP.search(question) or _MOST_ASKED.search(question))
+        wants_list = (wants_list and not extreme) or (not picks_one and _list_answers(best, quotable))
         # A list asked for is the whole answer: it may take all the room, not share it with runners-up.
         first_part = _MAX_WORDS if wants_list and best.unit.is_item else _FIRST_PART_WORDS
         text, used = _excerpt(best, candidates, wants_list, first_part)
@@ -249,12 +251,14 @@ def _rows_comparing(parts: list[set[str]], candidates: list[_Candidate]) -> set[
     return {id(c) for c in candidates if c.unit.is_item and all(part & _cell_labels(c.unit.text) for part in parts)}
 
 
-_CELL_LABEL = re.compile(r"(?:^|; |— )([^:;—]+):")  # "Main focus — Staff Engineer: ...; Engineering Manager: ..."
+# "Main focus — Staff Engineer: ...; Engineering Manager: ...": each cell's column name and (looked ahead at, so
+# a name inside a value is still found) its value.
+_CELL = re.compile(r"(?:^|; |— )([^:;—]+):(?=\s*([^;]*))")
 
 
 def _cell_labels(row: str) -> set[str]:
     """The stems of a table row's column names, as the loaders write a row ("label — column: value; ...")."""
-    return {s for label in _CELL_LABEL.findall(row) for s in content_stems(label)}
+    return {s for label, _ in _CELL.findall(row) for s in content_stems(label)}
 
 
 def _answer_to(part: set[str], said: set[str], candidates: list[_Candidate], used: set[int]) -> _Candidate | None:
@@ -276,6 +280,51 @@ def _anchor(quotable: list[_Candidate], spelled: set[int], named: set[int]) -> _
         if chosen:
             return max(chosen, key=lambda c: c.score)
     return best
+
+
+# "which skill gives the biggest pay bump?", "where is the base lowest?": the table row holding the extreme value.
+_SUPERLATIVE = re.compile(r"\b(?:(biggest|largest|highest|greatest|top|best[- ]paid|(?:pays?|earns?|makes?) the most)|"
+                          r"(smallest|lowest|cheapest|fewest|worst[- ]paid|(?:pays?|earns?|makes?) the least))\b", re.I)
+_FIGURE = re.compile(r"\d[\d,]*(?:\.\d+)?")
+
+
+def _superlative_row(question: str, quotable: list[_Candidate], passages: Sequence[Document],
+                     best: _Candidate) -> _Candidate | None:
+    """For a question asking for the biggest or smallest of something, the row with the extreme value in a table
+    column the question names ("pay" and "Pay above the role's average"), among the rows holding what the
+    question narrows it to ("data scientist"), when that table scores near the best unit. A table split over
+    several passages (its caption repeated in each) is read whole. Written here: no model compares figures."""
+    match = _SUPERLATIVE.search(question)
+    if not match:
+        return None
+    asked = content_stems(question)
+    tables: dict[tuple[str, str], list[_Candidate]] = {}
+    for c in quotable:
+        if c.unit.is_item and c.unit.intro:
+            tables.setdefault((str(passages[c.passage].metadata.get("source")), c.unit.intro), []).append(c)
+    found = [(max(c.score for c in rows), row) for rows in tables.values() if (row := _extreme(rows, asked, bool(match.group(1))))]
+    relevance, row = max(found, key=lambda pair: pair[0], default=(0.0, None))
+    return row if row is not None and relevance >= _NAMED_LIST_SHARE * best.score else None
+
+
+def _extreme(rows: list[_Candidate], asked: set[str], highest: bool) -> _Candidate | None:
+    """The row with the highest (or lowest) figure in the one numeric column the question names, among the rows
+    holding the most of the question's words that set rows apart."""
+    if len(rows) < 2:
+        return None
+    figures = [{label.strip(): (float(found.group().replace(",", "")), _FIGURE.sub("#", value.strip()))
+                for label, value in _CELL.findall(c.unit.text) if (found := _FIGURE.search(value))} for c in rows]
+    numeric: set[str] = set(figures[0]).intersection(*figures[1:])
+    named = [label for label in numeric if content_stems(label) & asked]
+    if len(named) != 1:
+        return None
+    words = [content_stems(c.unit.text) for c in rows]
+    telling = asked & (set().union(*words) - words[0].intersection(*words[1:]))
+    most = max(len(telling & row_words) for row_words in words)
+    kept = [(row[named[0]], c) for c, row, row_words in zip(rows, figures, words) if len(telling & row_words) == most]
+    if len({written for (_, written), _ in kept}) > 1:  # "£145,000" against "CHF 165,000": figures apart
+        return None
+    return (max if highest else min)(kept, key=lambda pair: pair[0][0])[1]
 
 
 def _list_answers(best: _Candidate, candidates: list[_Candidate]) -> bool:
