@@ -285,7 +285,6 @@ def _anchor(quotable: list[_Candidate], spelled: set[int], named: set[int]) -> _
 # "which skill gives the biggest pay bump?", "where is the base lowest?": the table row holding the extreme value.
 _SUPERLATIVE = re.compile(r"\b(?:(biggest|largest|highest|greatest|top|best[- ]paid|(?:pays?|earns?|makes?) the most)|"
                           r"(smallest|lowest|cheapest|fewest|worst[- ]paid|(?:pays?|earns?|makes?) the least))\b", re.I)
-_FIGURE = re.compile(r"\d[\d,]*(?:\.\d+)?")
 
 
 def _superlative_row(question: str, quotable: list[_Candidate], passages: Sequence[Document],
@@ -312,8 +311,8 @@ def _extreme(rows: list[_Candidate], asked: set[str], highest: bool) -> _Candida
     holding the most of the question's words that set rows apart."""
     if len(rows) < 2:
         return None
-    figures = [{label.strip(): (float(found.group().replace(",", "")), _FIGURE.sub("#", value.strip()))
-                for label, value in _CELL.findall(c.unit.text) if (found := _FIGURE.search(value))} for c in rows]
+    figures = [{label.strip(): (float(found.group().replace(",", "")), _NUMBER.sub("#", value.strip()))
+                for label, value in _CELL.findall(c.unit.text) if (found := _NUMBER.search(value))} for c in rows]
     numeric: set[str] = set(figures[0]).intersection(*figures[1:])
     named = [label for label in numeric if content_stems(label) & asked]
     if len(named) != 1:
