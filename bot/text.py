@@ -253,6 +253,14 @@ def concepts(text: str) -> list[tuple[str, ...]]:
     return spelled + [(word,) for word in content_words(_SPELLED_OUT.sub(" ", text))]
 
 
+def clipped_stopword(word: str) -> str | None:
+    """The stopword a short word writes with a silent letter (an "h" or a vowel) dropped, as readers type it ("wat"
+    -> what, "wen" -> when, "hav" -> have): a word that then carries no subject."""
+    word = word.lower()
+    return next((w for w in sorted(_STOPWORDS) if w[0] == word[0] and any(
+        w[:i] + w[i + 1:] == word for i in range(1, len(w)) if w[i] in "aeiouh")), None)
+
+
 def misspelt_stopword(word: str) -> str | None:
     """The stopword the word is a typo of ("actualy" -> actually, "lerning" -> learning): a word that then
     carries no subject."""

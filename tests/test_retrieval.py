@@ -175,6 +175,12 @@ def test_a_misspelt_stopword_weighs_nothing_in_the_decline_check(library_bot: Ca
     assert coverage("how long do bootcamps actualy take?", passages) == coverage("how long do bootcamps take?", passages)
 
 
+def test_a_stopword_typed_without_its_silent_letter_weighs_nothing_in_the_decline_check(library_bot: CareerBot):
+    passages = library_bot.retriever.rank("What do bootcamps cost?")[:6]
+    coverage = library_bot.retriever.coverage
+    assert coverage("wat do bootcamps cost?", passages) == coverage("what do bootcamps cost?", passages)
+
+
 def test_else_weighs_nothing_in_the_decline_check(library_bot: CareerBot):
     # "what else can I ask for?" says nothing about the subject; no article needs to write "else".
     passages = library_bot.retriever.rank("What do bootcamps cost?")[:6]

@@ -1,5 +1,5 @@
 from bot.embeddings import is_dictionary_word
-from bot.text import (capitalised_acronyms, concepts, described_section, expand_acronyms, misspelt_stopword, named_section, spell_out,
+from bot.text import (capitalised_acronyms, clipped_stopword, concepts, described_section, expand_acronyms, misspelt_stopword, named_section, spell_out,
                       spelled_in, split_sentences, split_turns)
 
 TEXTS = [
@@ -94,3 +94,8 @@ def test_a_sentence_ending_inside_a_closing_quote_ends_there():
     text = 'Every loop opens with "walk me through it on AWS." The best candidates can do three things.'
     assert split_sentences(text) == ['Every loop opens with "walk me through it on AWS."',
                                      "The best candidates can do three things."]
+
+
+def test_a_short_word_is_a_stopword_with_a_silent_letter_dropped_only_when_the_letter_is_silent():
+    assert [clipped_stopword(w) for w in ("wat", "wen", "hav", "yur")] == ["what", "when", "have", "your"]
+    assert clipped_stopword("pay") is None  # "play" without its "l": a word of its own

@@ -15,7 +15,7 @@ from bot.embeddings import embed_query, is_dictionary_word
 from bot.retrieval.lexical import LexicalIndex, indexed_text, tokens
 from bot.settings import Settings
 from bot.store import Collection, Revision, count_revision, packed_unit_vectors
-from bot.text import (TURN_BREAK, as_typed, asked, capitalised_acronyms, concepts, described_section,
+from bot.text import (TURN_BREAK, as_typed, asked, capitalised_acronyms, clipped_stopword, concepts, described_section,
                       described_words, expand_acronyms, misspelt_stopword, named_section, spelled_in, stem)
 
 # Words by which a follow-up keeps the earlier subject ("how much do *they* earn?").
@@ -294,7 +294,11 @@ class ArticleRetriever(BaseRetriever):
         or two from a library word ("salery" -> salary; "truck" is a real word, never a misspelt "track").
         None for a misspelt stopword ("actualy"), which says nothing about the subject."""
         token = stem(word)
-        if self.lexical.document_frequency(token) or len(word) < 4:
+        if self.lexical.document_frequency(token):
+            return token
+        if len(word) <= 4 and clipped_stopword(word):
+            return None
+        if len(word) < 4:
             return token
         completed = self.lexical.completed(word)
         if completed:
