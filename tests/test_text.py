@@ -1,6 +1,6 @@
 from bot.embeddings import is_dictionary_word
-from bot.text import (capitalised_acronyms, clipped_stopword, concepts, described_section, expand_acronyms, misspelt_stopword, named_section, spell_out,
-                      spelled_in, split_sentences, split_turns)
+from bot.text import (capitalised_acronyms, clipped_stopword, concepts, described_section, expand_acronyms,
+                      misspelt_stopword, named_section, spell_out, spelled_in, split_sentences, split_turns)
 
 TEXTS = [
     "A site reliability engineer keeps services up. Most site reliability engineers are on call.",
