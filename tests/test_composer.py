@@ -408,3 +408,13 @@ def test_figures_in_different_currencies_are_never_compared():
                     "- Senior — City: Bengaluru; Base salary: ₹5,800,000", heading="Pay by city")
     answer = Composer().compose("which city pays the highest base salary for a senior?", [table])
     assert not answer.startswith("Senior — City: Bengaluru")
+
+
+def test_a_quoted_list_keeps_the_sentence_after_it_that_sums_it_up():
+    skills = passage("Hiring managers for data engineers look for three things:\n- read a cloud bill;\n"
+                     "- design an access role that follows least privilege;\n- explain when serverless wins.\n\n"
+                     "Candidates who cannot do these things tend to be screened out within 20 minutes.\n\n"
+                     "Cloud certificates come next.", heading="Cloud skills")
+    answer = Composer().compose("do interviewers care whether I can read a cloud bill?", [skills])
+    assert "read a cloud bill" in answer and "screened out within 20 minutes" in answer
+    assert "Cloud certificates" not in answer

@@ -483,8 +483,10 @@ def _excerpt(anchor: _Candidate, candidates: list[_Candidate], wants_list: bool,
     if sentence:
         text, quoted = sentence
         quoted.append(anchor)
+        text = _with_summary(text, quoted, candidates, max_words)
     elif anchor.unit.is_item and wants_list:
         text, quoted = _as_list(anchor.unit.intro, same_group, max_words)
+        text = _with_summary(text, quoted, candidates, max_words)
     elif anchor.unit.is_item:
         text, quoted = anchor.unit.text, [anchor]
     elif introduced and (wants_list or anchor.unit.text.rstrip().endswith(":")):
@@ -499,6 +501,24 @@ def _excerpt(anchor: _Candidate, candidates: list[_Candidate], wants_list: bool,
         label = _label_of(anchor, candidates)
         text = f"{label.rstrip(':.')}: {text}" if label and label.lower() not in text.lower() else text
     return f"{text} [{anchor.passage + 1}]", {id(c) for c in quoted}
+
+
+# "Candidates who cannot do *these things* ...": a sentence after a list that sums it up.
+_SUMS_UP = re.compile(r"^(?:it|they|this|these|those|all|each|both)\b|\b(?:these|those|all of them|each of them)\b", re.I)
+
+
+def _with_summary(text: str, quoted: list[_Candidate], candidates: list[_Candidate], max_words: int) -> str:
+    """A quoted list with the sentence right after it when that sentence sums the list up and there is room."""
+    items = [c for c in quoted if c.unit.is_item]
+    if not items:
+        return text
+    last = items[-1]
+    after = [c for c in candidates if c.passage == last.passage and not c.unit.is_item
+             and c.unit.group == last.unit.group + 1][:1]
+    if after and _SUMS_UP.search(after[0].unit.text) and _words([text, after[0].unit.text]) <= max_words:
+        quoted.append(after[0])
+        return f"{text} {after[0].unit.text}"
+    return text
 
 
 _LABEL_WORDS = 8  # a line this short without a full stop names what follows it ("- The STEM career changer")
