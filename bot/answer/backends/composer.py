@@ -515,6 +515,7 @@ def _with_summary(text: str, quoted: list[_Candidate], candidates: list[_Candida
     last = items[-1]
     after = [c for c in candidates if c.passage == last.passage and not c.unit.is_item
              and c.unit.group == last.unit.group + 1][:1]
+    after = [c for c in after if not any(c is q for q in quoted)]  # not the list's own continued sentence
     if after and _SUMS_UP.search(after[0].unit.text) and _words([text, after[0].unit.text]) <= max_words:
         quoted.append(after[0])
         return f"{text} {after[0].unit.text}"
