@@ -253,12 +253,16 @@ def concepts(text: str) -> list[tuple[str, ...]]:
     return spelled + [(word,) for word in content_words(_SPELLED_OUT.sub(" ", text))]
 
 
+_VOWELS = frozenset("aeiou")
+_SILENT = _VOWELS | {"h"}  # letters readers drop from a short word as they type it ("wat", "hav")
+
+
 def clipped_stopword(word: str) -> str | None:
     """The stopword a short word writes with a silent letter (an "h" or a vowel) dropped, as readers type it ("wat"
     -> what, "wen" -> when, "hav" -> have): a word that then carries no subject."""
     word = word.lower()
     return next((w for w in sorted(_STOPWORDS) if w[0] == word[0] and any(
-        w[:i] + w[i + 1:] == word for i in range(1, len(w)) if w[i] in "aeiouh")), None)
+        w[:i] + w[i + 1:] == word for i in range(1, len(w)) if w[i] in _SILENT)), None)
 
 
 def misspelt_stopword(word: str) -> str | None:
@@ -270,7 +274,6 @@ def misspelt_stopword(word: str) -> str | None:
     return found[0] if found else None
 
 
-_VOWELS = frozenset("aeiou")
 _DROPPED_CONSONANTS = 2  # "mgmt" leaves out two of management's (mngmnt); "ppl" is no contraction of "proposal"
 
 

@@ -15,8 +15,9 @@ from bot.embeddings import embed_query, is_dictionary_word
 from bot.retrieval.lexical import LexicalIndex, indexed_text, tokens
 from bot.settings import Settings
 from bot.store import Collection, Revision, count_revision, packed_unit_vectors
-from bot.text import (TURN_BREAK, as_typed, asked, capitalised_acronyms, clipped_stopword, concepts, described_section,
-                      described_words, expand_acronyms, misspelt_stopword, named_section, spelled_in, stem)
+from bot.text import (CITATION, TURN_BREAK, as_typed, asked, capitalised_acronyms, clipped_stopword, concepts,
+                      described_section, described_words, expand_acronyms, misspelt_stopword, named_section,
+                      spelled_in, stem)
 
 # Words by which a follow-up keeps the earlier subject ("how much do *they* earn?").
 _SAME_SUBJECT_WORDS = (r"they|them|their|theirs|it|its|this|that|these|those|he|she|him|his|her|there|the role|"
@@ -41,7 +42,6 @@ _NOT_REFERRING = re.compile(
 _POINTING_THAT_AFTER = frozenset("is are was were do does did will would can could should has have had about like than "
                                  "for with in on of to from after before besides beyond and or but at by into".split())
 _THAT = re.compile(r"(\b[a-z']+\s+)?\bthat\b(?=\s+[a-z])", re.IGNORECASE)
-_CITATION = re.compile(r"\[\d+\]")
 _CONTENT_WORD = re.compile(r"[a-z][a-z+#.-]{3,}", re.IGNORECASE)
 _LONG_WORD = re.compile(r"\b[a-z]{6,}\b", re.IGNORECASE)  # in a shorter word, one edit makes another word ("chops")
 # A word typed in lower case without vowels ("ppl", "mgr"): a casual contraction, unless already spelled out
@@ -222,7 +222,7 @@ class ArticleRetriever(BaseRetriever):
         earlier = asked[-1] if asked else ""
         if not described_words(question, earlier):
             return False
-        quoted = answers[-1] if answers and _CITATION.search(answers[-1]) else earlier
+        quoted = answers[-1] if answers and CITATION.search(answers[-1]) else earlier
         collection, _ = self._synced()
         best = self.lexical.search(quoted, 1)
         found = collection.get(ids=[best[0][0]], include=["metadatas"])["metadatas"] if best else None

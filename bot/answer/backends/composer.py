@@ -212,7 +212,8 @@ class Composer(AnswerBackend):
         if not self.weights.meaning:
             return
         contenders = sorted(candidates, key=lambda c: c.score, reverse=True)[:_MEANING_CANDIDATES]
-        similarity = _similarities(question, contenders, passages)
+        units = Counter(c.passage for c in candidates if c.unit.position >= 0)  # each passage's units, as split now
+        similarity = _similarities(question, contenders, passages, units)
         floor = min(similarity, default=0.0)
         meaning = {id(c): s for c, s in zip(contenders, similarity)}
         for c in candidates:
@@ -593,8 +594,10 @@ def _lead(item: str) -> str:
     return sentences[0] if len(item.split()) > _LONG_ITEM_WORDS and len(sentences) > 1 else item
 
 
-def _similarities(question: str, contenders: list[_Candidate], passages: Sequence[Document]) -> list[float]:
-    """Each contender's cosine similarity to the question; a heading's is its section's (retrieval's score)."""
+def _similarities(question: str, contenders: list[_Candidate], passages: Sequence[Document],
+                  unit_counts: Counter[int]) -> list[float]:
+    """Each contender's cosine similarity to the question; a heading's is its section's (retrieval's score).
+    `unit_counts`: how many units each passage splits into now."""
     import numpy as np
 
     from bot.embeddings import embed_query, embed_texts, unpack_vectors
@@ -603,7 +606,7 @@ def _similarities(question: str, contenders: list[_Candidate], passages: Sequenc
     stored = {i: unpack_vectors(p.metadata["unit_vectors"]) for i, p in enumerate(passages)
               if p.metadata.get("unit_vectors")}
     # Vectors stored by a version that split the passage into other units belong to other units.
-    stored = {i: vectors for i, vectors in stored.items() if len(vectors) == len(passage_units(passages[i].page_content))}
+    stored = {i: vectors for i, vectors in stored.items() if len(vectors) == unit_counts[i]}
     missing = [c for c in units if c.passage not in stored]
     computed = dict(zip(map(id, missing), embed_texts([with_context(c.context, c.unit.text) for c in missing])))
     vectors = [stored[c.passage][c.unit.position] if c.passage in stored else computed[id(c)] for c in units]
