@@ -188,6 +188,13 @@ def test_else_weighs_nothing_in_the_decline_check(library_bot: CareerBot):
     assert coverage("what else do bootcamps cost?", passages) == coverage("what do bootcamps cost?", passages)
 
 
+def test_chat_filler_weighs_nothing_in_the_decline_check(library_bot: CareerBot):
+    # "lol", "tho", "kinda": no article writes them, and they say nothing about what is asked.
+    passages = library_bot.retriever.rank("What do bootcamps cost?")[:6]
+    coverage = library_bot.retriever.coverage
+    assert coverage("what do bootcamps kinda cost tho lol", passages) == coverage("what do bootcamps cost?", passages)
+
+
 def test_an_acronym_counts_as_covered_when_the_passage_writes_it(library_bot: CareerBot):
     # ACRONYMS spells "PhD" out with "doctorate", which no article writes: the acronym itself is enough.
     phd = Document(page_content="You do not need a PhD to become a data engineer.", metadata={})
