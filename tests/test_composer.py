@@ -418,3 +418,12 @@ def test_a_quoted_list_keeps_the_sentence_after_it_that_sums_it_up():
     answer = Composer().compose("do interviewers care whether I can read a cloud bill?", [skills])
     assert "read a cloud bill" in answer and "screened out within 20 minutes" in answer
     assert "Cloud certificates" not in answer
+
+
+def test_why_someone_earns_less_is_answered_with_the_reason_not_only_the_amounts():
+    # The question names pay but asks why: a figure answers no "why", so it earns no bonus for the kind of answer.
+    figures = passage("The median data analyst in Lagos earns $9,000 a year, against $85,000 in Berlin.", score=0.7)
+    reason = passage("In Lagos the data analyst title also covers clerical reporting jobs, which explains much of "
+                     "the pay gap.")
+    answer = Composer().compose("why do data analysts in Lagos earn so much less than in Berlin?", [figures, reason])
+    assert "also covers clerical reporting jobs" in answer

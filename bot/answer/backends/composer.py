@@ -228,8 +228,10 @@ class Composer(AnswerBackend):
 
 
 def _kinds_asked(question: str) -> list[re.Pattern[str]]:
-    """The shapes of answer the question asks for (an amount, a duration, a reason...)."""
-    return [shape for asks, shape in _ANSWER_KINDS if asks.search(question)]
+    """The shapes of answer the question asks for (an amount, a duration, a reason...). "Why do they earn less?"
+    asks for the reasons, not for the amount it mentions."""
+    kinds = [shape for asks, shape in _ANSWER_KINDS if asks.search(question)]
+    return [_CAUSE] if _CAUSE in kinds and len(questions_in(question)) <= 1 else kinds
 
 
 def _parts_asked(question: str) -> list[set[str]]:
