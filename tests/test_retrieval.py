@@ -188,6 +188,12 @@ def test_else_weighs_nothing_in_the_decline_check(library_bot: CareerBot):
     assert coverage("what else do bootcamps cost?", passages) == coverage("what do bootcamps cost?", passages)
 
 
+def test_a_question_word_typed_without_its_silent_letter_is_read_as_the_question_word(library_bot: CareerBot):
+    # "what skills" asks for a list; "wat skills" must too. "bot" (both without its h) is no question word.
+    corrected = library_bot.retriever.corrected("Wat skills does a bot developer need, and wen?")
+    assert corrected == "What skills does a bot developer need, and when?"
+
+
 def test_chat_filler_weighs_nothing_in_the_decline_check(library_bot: CareerBot):
     # "lol", "tho", "kinda": no article writes them, and they say nothing about what is asked.
     passages = library_bot.retriever.rank("What do bootcamps cost?")[:6]

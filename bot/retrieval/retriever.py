@@ -47,6 +47,9 @@ _LONG_WORD = re.compile(r"\b[a-z]{6,}\b", re.IGNORECASE)  # in a shorter word, o
 # A word typed in lower case without vowels ("ppl", "mgr"): a casual contraction, unless already spelled out
 # ("yrs (years)"). In capitals it is an acronym ("PMP"), never a contraction.
 _CONTRACTION = re.compile(r"\b[b-df-hj-np-tv-z]{3,5}\b(?! \()")
+_SHORT_WORD = re.compile(r"\b[a-z]{2,4}\b", re.IGNORECASE)
+# They say what kind of answer is asked for ("what skills...": a list), so "wat" is read as "what".
+_QUESTION_WORDS = frozenset("what when where which who why how".split())
 
 
 # Whether a question (second) names a section of the article the conversation (first) is on ("the scaling
@@ -239,7 +242,15 @@ class ArticleRetriever(BaseRetriever):
         library or the model's vocabulary knows is left as typed."""
         self._synced()
         text = _CONTRACTION.sub(lambda m: self._spelling(m.group(0), contracted=True), text)
+        text = _SHORT_WORD.sub(lambda m: self._question_word(m.group(0)), text)
         return _LONG_WORD.sub(lambda m: self._spelling(m.group(0)), text)
+
+    def _question_word(self, word: str) -> str:
+        """The question word a short word writes with a silent letter dropped ("wat", "wen"), or the word."""
+        clipped = None if self.lexical.knows(word) else clipped_stopword(word)
+        if clipped not in _QUESTION_WORDS:
+            return word
+        return clipped.capitalize() if word[0].isupper() else clipped
 
     def _spelling(self, word: str, contracted: bool = False) -> str:
         if self.lexical.knows(word) or is_dictionary_word(word):
