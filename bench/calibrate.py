@@ -38,6 +38,7 @@ class Point:
     similarity: float
     coverage: float
     held_out: bool
+    occupation: float = 0.0  # how occupation-like its most occupation-like word no article uses is
 
 
 def held_out(case_id: str) -> bool:
@@ -49,17 +50,22 @@ def measure(careerbot: CareerBot, case: dict) -> Point:
     ranked = careerbot.retriever.rank(context["query"])[: careerbot.retriever.k]
     similarity = max((p.metadata["score"] for p in ranked), default=0.0)
     coverage = careerbot.retriever.coverage(context["judged"], ranked) if ranked else 0.0
-    return Point(case.get("id", "?"), not case.get("refuse"), similarity, coverage, held_out(case.get("id", "")))
+    _, occupation = careerbot.retriever.occupation_likeness(context["judged"])
+    return Point(case.get("id", "?"), not case.get("refuse"), similarity, coverage, held_out(case.get("id", "")),
+                 occupation)
 
 
 Bounds = tuple[float, float, float, float]  # threshold, min_coverage, similarity_weight, min_evidence
 
 
+def passes(p: Point, threshold: float, min_coverage: float, weight: float, min_evidence: float) -> bool:
+    return p.similarity >= threshold and p.coverage >= min_coverage and weight * p.similarity + p.coverage >= min_evidence
+
+
 def accuracy(points: list[Point], threshold: float, min_coverage: float, weight: float,
              min_evidence: float) -> tuple[int, int, int, int]:
     """(declines right, declines, answerable kept, answerable)."""
-    kept = [p.similarity >= threshold and p.coverage >= min_coverage
-            and weight * p.similarity + p.coverage >= min_evidence for p in points]
+    kept = [passes(p, threshold, min_coverage, weight, min_evidence) for p in points]
     declines = [k for p, k in zip(points, kept) if not p.should_answer]
     answerable = [k for p, k in zip(points, kept) if p.should_answer]
     return declines.count(False), len(declines), answerable.count(True), len(answerable)
@@ -169,6 +175,26 @@ def report_decline(points: list[Point], verbose: bool) -> None:
     chosen = choose(calibration)
     print(report("chosen calib", calibration, *chosen))
     print(report("chosen held", held, *chosen))
+    report_occupation(calibration, held, current, settings.occupation_similarity)
+
+
+def report_occupation(calibration: list[Point], held: list[Point], bounds: Bounds, current: float) -> None:
+    """The occupation check declines what the other bounds keep: its threshold is chosen on the calibration half
+    halfway between the most occupation-like answerable question and the least occupation-like decline case
+    above it."""
+    highest_answerable = max((p.occupation for p in calibration if p.should_answer), default=0.0)
+    declines_above = [p.occupation for p in calibration if not p.should_answer and p.occupation > highest_answerable]
+    chosen = round((highest_answerable + min(declines_above)) / 2, 2) if declines_above else None
+    for name, threshold in (("settings", current), ("chosen", chosen)):
+        for half, part in (("calib", calibration), ("held", held)):
+            if threshold is None:
+                print(f"occupation {name} {half}: no decline case above the answerable ones to choose by")
+                continue
+            kept = [p for p in part if passes(p, *bounds)]
+            declined = [p.id for p in kept if not p.should_answer and p.occupation >= threshold]
+            lost = [p.id for p in kept if p.should_answer and p.occupation >= threshold]
+            print(f"occupation {name} {half}: also declines {len(declined)} {declined}, loses {len(lost)} answerable "
+                  f"{lost} (occupation_similarity {threshold})")
 
 
 def calibrate_weights(careerbot: CareerBot, cases: list[dict]) -> None:

@@ -42,6 +42,9 @@ class Settings(BaseSettings):
         1.6, description="Minimum of similarity_weight x best-passage similarity + word coverage: a question "
                           "weak on both is declined (calibrated by `python -m bench.calibrate`)."
     )
+    occupation_similarity: float = Field(
+        0.37, description="A question word no article uses, this close to 'an occupation' or 'a profession', names a "
+                          "job the library lacks: the bot declines (calibrated by `python -m bench.calibrate`).")
     lexical_refresh_s: float = Field(
         5.0, gt=0, description="With a Chroma server: how often the lexical index checks for same-size updates."
     )

@@ -77,6 +77,23 @@ def test_career_question_about_a_subject_the_library_lacks_is_declined(library_b
         assert library_bot.retriever.invoke(question) == [], question
 
 
+def test_a_question_about_an_occupation_no_article_names_is_declined(library_bot: CareerBot):
+    # Every other word is in the salary guide ("median", "pay", "junior", "UK"): only the job is missing.
+    question = "What's the median pay of a junior paramedic in the UK?"
+    without_the_check = library_bot.retriever.model_copy(update={"occupation_similarity": 2.0})
+    assert without_the_check.invoke(question)
+    assert library_bot.retriever.unknown_occupation(question) == "paramedic"
+    assert library_bot.retriever.invoke(question) == []
+
+
+def test_the_readers_own_occupation_is_no_subject_the_library_must_hold(library_bot: CareerBot):
+    for question in ("I'm a paramedic: what do junior analysts earn in the UK?",
+                     "As a paramedic, what do junior analysts earn in the UK?",
+                     "switching from paramedic work, what do junior analysts earn in the UK?"):
+        assert library_bot.retriever.unknown_occupation(question) is None, question
+        assert library_bot.retriever.invoke(question), question
+
+
 def test_misspelt_words_still_count_as_covered(library_bot: CareerBot):
     assert library_bot.retriever.invoke("senior analist salery in the UK?")
 

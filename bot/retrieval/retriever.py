@@ -16,8 +16,8 @@ from bot.retrieval.lexical import LexicalIndex, indexed_text, tokens
 from bot.settings import Settings
 from bot.store import Collection, Revision, count_revision, packed_unit_vectors
 from bot.text import (CITATION, TURN_BREAK, as_typed, asked, capitalised_acronyms, clipped_stopword, concepts,
-                      described_section, described_words, expand_acronyms, misspelt_stopword, named_section,
-                      spelled_in, stem)
+                      content_words, cosine, described_section, described_words, expand_acronyms, misspelt_stopword,
+                      named_section, spelled_in, stem)
 
 # Words by which a follow-up keeps the earlier subject ("how much do *they* earn?").
 _SAME_SUBJECT_WORDS = (r"they|them|their|theirs|it|its|this|that|these|those|he|she|him|his|her|there|the role|"
@@ -51,6 +51,17 @@ _SHORT_WORD = re.compile(r"\b[a-z]{2,4}\b", re.IGNORECASE)
 # They say what kind of answer is asked for ("what skills...": a list), so "wat" is read as "what".
 _QUESTION_WORDS = frozenset("what when where which who why how".split())
 
+
+# An occupation no article names ("paramedic", "electrician") makes a question about a job the library lacks,
+# however close the pay or training passages it finds. The model knows an occupation by how close the word comes
+# to these descriptions, closer than to work and pay in general ("earn", "hiring", which a small library may never
+# write either). Each word is embedded once, then cached.
+_OCCUPATION = ("an occupation", "a profession")
+_WORK_IN_GENERAL = ("a job", "work", "employment", "money")
+# Unless it is the reader's own background: "I'm a nurse, ...", "as a teacher, ...", "switching from nursing".
+_BACKGROUND = re.compile(r"(?:\b(?:i'?m|i am|i was|former|ex|from)\s+(?:an?\s+)?|(?:^|[,.;:!?]\s*)as an?\s+)"
+                         r"(?:[\w'-]+\s+){0,2}$", re.IGNORECASE)
+_TYPED_WORD = re.compile(r"[a-z][a-z']+", re.IGNORECASE)
 
 # Whether a question (second) names a section of the article the conversation (first) is on ("the scaling
 # round"); ArticleRetriever.names_section_of, which reads the library.
@@ -111,7 +122,8 @@ class ArticleRetriever(BaseRetriever):
     close its embedding ("nurse salary in Texas" sits near every salary passage). Each word of the
     question is weighted by its rarity in the library (a word no article uses weighs most, "salary" in a
     careers library little); the passages must hold `min_coverage` of that weight, and the best passage
-    must clear `threshold` cosine similarity. Misspellings of library words count as those words.
+    must clear `threshold` cosine similarity. Misspellings of library words count as those words. A question about
+    an occupation no article names ("what does a paramedic earn?") is not covered either (`unknown_occupation`).
 
     Each Document carries `metadata["score"]` (cosine similarity to the query); identical passages stored
     under two articles are returned once. `collection` is a Chroma collection, or a function returning the
@@ -134,6 +146,7 @@ class ArticleRetriever(BaseRetriever):
     min_coverage: float = _DEFAULTS["min_coverage"].default
     similarity_weight: float = _DEFAULTS["similarity_weight"].default
     min_evidence: float = _DEFAULTS["min_evidence"].default
+    occupation_similarity: float = _DEFAULTS["occupation_similarity"].default
     fusion_k: int = 60  # reciprocal rank fusion's usual constant
     # Rankings of recent queries per store revision: one question is ranked for its answer, and again for
     # its decline message and its suggestions.
@@ -144,7 +157,7 @@ class ArticleRetriever(BaseRetriever):
         return cls(**({
             "k": settings.top_k, "candidates": settings.candidates, "threshold": settings.threshold,
             "min_coverage": settings.min_coverage, "similarity_weight": settings.similarity_weight,
-            "min_evidence": settings.min_evidence,
+            "min_evidence": settings.min_evidence, "occupation_similarity": settings.occupation_similarity,
         } | overrides))
 
     def _get_relevant_documents(
@@ -164,7 +177,35 @@ class ArticleRetriever(BaseRetriever):
         similarity = max(p.metadata["score"] for p in passages)
         coverage = self.coverage(question, passages)
         return similarity >= self.threshold and coverage >= self.min_coverage and (
-            self.similarity_weight * similarity + coverage >= self.min_evidence)
+            self.similarity_weight * similarity + coverage >= self.min_evidence) and not self.unknown_occupation(question)
+
+    def unknown_occupation(self, question: str) -> str | None:
+        """An occupation the question asks about that no article names ("what does a paramedic earn?")."""
+        word, likeness = self.occupation_likeness(question)
+        return word if likeness >= self.occupation_similarity else None
+
+    def occupation_likeness(self, question: str) -> tuple[str, float]:
+        """The question's most occupation-like word that no article uses, and how close the model puts it to
+        an occupation; ("", 0.0) when no such word is closer to one than to work and pay in general."""
+        self._synced()
+        unknown = [m for m in _TYPED_WORD.finditer(question) if content_words(m.group(0))
+                   and (token := self._library_token(m.group(0))) and not self.lexical.document_frequency(token)
+                   and not _BACKGROUND.search(question[:m.start()])]
+        found = ("", 0.0)
+        for word in dict.fromkeys(m.group(0).lower() for m in unknown):
+            vector = embed_query(word)
+            occupation, general = (max(cosine(vector, embed_query(kind)) for kind in kinds)
+                                   for kinds in (_OCCUPATION, _WORK_IN_GENERAL))
+            if general < occupation > found[1]:
+                found = (word, occupation)
+        return found
+        for word in (m.group(0).lower() for m in unknown):
+            vector = embed_query(word)
+            occupation, general = (max(cosine(vector, embed_query(kind)) for kind in kinds)
+                                   for kinds in (_OCCUPATION, _WORK_IN_GENERAL))
+            if occupation >= self.occupation_similarity and occupation > general:
+                return word
+        return None
 
     def rank(self, query: str, limit: int | None = None) -> list[Document]:
         """The candidates, best first, without the decline check: the first `limit`, or every one.

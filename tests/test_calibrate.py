@@ -1,0 +1,13 @@
+from bench.calibrate import Point, report_occupation
+
+SETTINGS = (0.25, 0.1, 2.5, 1.6)  # threshold, min_coverage, similarity_weight, min_evidence: all these points pass
+
+
+def test_the_occupation_threshold_lies_halfway_between_answerable_and_decline_cases_of_the_calibration_half(capsys):
+    calibration = [Point("answer", True, 0.8, 1.0, False, 0.30), Point("decline", False, 0.8, 1.0, False, 0.50)]
+    held = [Point("held decline", False, 0.8, 1.0, True, 0.45), Point("held answer", True, 0.8, 1.0, True, 0.35)]
+    report_occupation(calibration, held, SETTINGS, current=0.6)
+    printed = capsys.readouterr().out
+    assert "occupation settings held: also declines 0 [], loses 0 answerable [] (occupation_similarity 0.6)" in printed
+    assert ("occupation chosen held: also declines 1 ['held decline'], loses 0 answerable [] "
+            "(occupation_similarity 0.4)") in printed
