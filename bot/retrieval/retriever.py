@@ -176,8 +176,9 @@ class ArticleRetriever(BaseRetriever):
         weak on both (see the class doc; the bounds come from bench/calibrate.py)."""
         similarity = max(p.metadata["score"] for p in passages)
         coverage = self.coverage(question, passages)
-        return similarity >= self.threshold and coverage >= self.min_coverage and (
-            self.similarity_weight * similarity + coverage >= self.min_evidence) and not self.unknown_occupation(question)
+        close_enough = similarity >= self.threshold and coverage >= self.min_coverage and (
+            self.similarity_weight * similarity + coverage >= self.min_evidence)
+        return close_enough and not self.unknown_occupation(question)
 
     def unknown_occupation(self, question: str) -> str | None:
         """An occupation the question asks about that no article names ("what does a paramedic earn?")."""
@@ -199,13 +200,6 @@ class ArticleRetriever(BaseRetriever):
             if general < occupation > found[1]:
                 found = (word, occupation)
         return found
-        for word in (m.group(0).lower() for m in unknown):
-            vector = embed_query(word)
-            occupation, general = (max(cosine(vector, embed_query(kind)) for kind in kinds)
-                                   for kinds in (_OCCUPATION, _WORK_IN_GENERAL))
-            if occupation >= self.occupation_similarity and occupation > general:
-                return word
-        return None
 
     def rank(self, query: str, limit: int | None = None) -> list[Document]:
         """The candidates, best first, without the decline check: the first `limit`, or every one.
