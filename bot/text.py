@@ -35,7 +35,8 @@ _STOPWORDS = frozenset(
     people learn learning work working play make making start use using help find new first take look think
     im i'm ive i've id i'd whats what's hows how's theres there's thats that's pls please ok okay hey hi
     vs versus etc eg ie usually typically actually basically generally one re ll ve don doesn didn isn aren
-    main else""".split()
+    main else he him his himself she her hers herself itself themselves myself yourself yourselves ourselves ours
+    yours theirs got gets getting gotten""".split()
     # Chat filler: readers type it, no article writes it, and it says nothing about what is asked.
     + """lol lmao haha tho though kinda sorta gonna wanna gotta nah yeah yep nope idk imo imho tbh btw ngl cuz coz
     thru anyway anyways literally honestly""".split()

@@ -77,6 +77,14 @@ def test_career_question_about_a_subject_the_library_lacks_is_declined(library_b
         assert library_bot.retriever.invoke(question) == [], question
 
 
+def test_pronouns_and_forms_of_get_weigh_nothing_in_the_decline_check(library_bot: CareerBot):
+    # "she" or "got" says nothing about the subject; an article that never writes them still answers.
+    passages = library_bot.retriever.rank("What do bootcamps cost?")[:6]
+    coverage = library_bot.retriever.coverage
+    assert coverage("what did she pay for the bootcamps she got into?", passages) == coverage(
+        "what did pay for the bootcamps into?", passages)
+
+
 def test_a_question_about_an_occupation_no_article_names_is_declined(library_bot: CareerBot):
     # Every other word is in the salary guide ("median", "pay", "junior", "UK"): only the job is missing.
     question = "What's the median pay of a junior paramedic in the UK?"
