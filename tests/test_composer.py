@@ -427,3 +427,9 @@ def test_why_someone_earns_less_is_answered_with_the_reason_not_only_the_amounts
                      "the pay gap.")
     answer = Composer().compose("why do data analysts in Lagos earn so much less than in Berlin?", [figures, reason])
     assert "also covers clerical reporting jobs" in answer
+
+
+def test_what_stuff_asks_for_a_list_as_what_things_does():
+    platform = passage("Platform engineers use a lot of judgement about what to build.\n\nThey code in Go, Rust and Python.")
+    answer = Composer().compose("what coding stuff do platform engineers use?", [platform])
+    assert answer.startswith("They code in Go, Rust and Python.")

@@ -83,7 +83,7 @@ _ANSWER_KINDS: list[tuple[re.Pattern[str], re.Pattern[str]]] = [
 # "which tools ...", "what programming languages ...", "what are the main causes ...": a list is wanted.
 _LIST_QUESTION = re.compile(
     r"\b(?:which|what)\s+(?!(?:do|does|did|are|is|was|were|can|could|should|would|will|has|have)\b)(?:\w+\s+)?"
-    r"(\w{3,}(?<!ss)(?<!us)(?<!is)s)\b|\b(?:main|key|top|list of)\s+(?:\w+\s+)?(\w{3,}s)\b|"
+    r"(\w{3,}(?<!ss)(?<!us)(?<!is)s|stuff)\b|\b(?:main|key|top|list of)\s+(?:\w+\s+)?(\w{3,}s)\b|"
     r"\bwhat (?:are|were) (?:the |some |all )?(?:\w+ )?(\w{3,}(?<!ss)(?<!us)(?<!is)s)\b",
     re.IGNORECASE,
 )
@@ -187,13 +187,14 @@ class Composer(AnswerBackend):
         frequency = Counter(s for c in candidates for s in c.stems | c.context_stems)
         weight = {s: math.log(1 + len(candidates) / frequency.get(s, 0.5)) * (1.0 if s in asked_now else _EARLIER)
                   for s in query}
-        total = sum(weight.values()) or 1.0
+        # math.fsum: exact, so the order of a set (which varies from run to run) never breaks a tie differently.
+        total = math.fsum(weight.values()) or 1.0
         wanted = _kinds_asked(question)
         first_items = _first_items(candidates) if _FIRST_STEP.search(question) else set()
         w = self.weights
         for c in candidates:
-            in_unit = sum(weight[s] for s in query & c.stems)
-            in_context = sum(weight[s] for s in (query & c.context_stems) - c.stems)
+            in_unit = math.fsum(weight[s] for s in query & c.stems)
+            in_context = math.fsum(weight[s] for s in (query & c.context_stems) - c.stems)
             holds_answer = (any(shape.search(c.unit.text) for shape in wanted) or id(c) in first_items
                             or id(c) in shaped
                             or (wants_list and not c.unit.is_item and bool(_ENUMERATION.search(c.unit.text))))
