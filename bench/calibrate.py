@@ -1,5 +1,5 @@
-"""Calibrate the decline check (best-passage similarity and word coverage) on a graded library, with a
-held-out split:
+"""Calibrate the decline check (best-passage similarity, word coverage and the occupation check) on a graded
+library, with a held-out split:
 
     python -m bench.calibrate [--library DIR] [--cases FILE.jsonl ...]
 

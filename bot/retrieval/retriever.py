@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Callable, Sequence
+from functools import lru_cache
 
 from langchain_core.callbacks import CallbackManagerForRetrieverRun
 from langchain_core.documents import Document
@@ -62,6 +63,12 @@ _WORK_IN_GENERAL = ("a job", "work", "employment", "money")
 _BACKGROUND = re.compile(r"(?:\b(?:i'?m|i am|i was|former|ex|from)\s+(?:an?\s+)?|(?:^|[,.;:!?]\s*)as an?\s+)"
                          r"(?:[\w'-]+\s+){0,2}$", re.IGNORECASE)
 _TYPED_WORD = re.compile(r"[a-z][a-z']+", re.IGNORECASE)
+
+
+@lru_cache(maxsize=1)
+def _kind_vectors() -> tuple[list[list[float]], list[list[float]]]:
+    """The vectors of _OCCUPATION's and _WORK_IN_GENERAL's descriptions, embedded once per process."""
+    return [embed_query(kind) for kind in _OCCUPATION], [embed_query(kind) for kind in _WORK_IN_GENERAL]
 
 # Whether a question (second) names a section of the article the conversation (first) is on ("the scaling
 # round"); ArticleRetriever.names_section_of, which reads the library.
@@ -195,8 +202,7 @@ class ArticleRetriever(BaseRetriever):
         found = ("", 0.0)
         for word in dict.fromkeys(m.group(0).lower() for m in unknown):
             vector = embed_query(word)
-            occupation, general = (max(cosine(vector, embed_query(kind)) for kind in kinds)
-                                   for kinds in (_OCCUPATION, _WORK_IN_GENERAL))
+            occupation, general = (max(cosine(vector, kind) for kind in kinds) for kinds in _kind_vectors())
             if general < occupation > found[1]:
                 found = (word, occupation)
         return found
