@@ -102,6 +102,14 @@ def test_the_readers_own_occupation_is_no_subject_the_library_must_hold(library_
         assert library_bot.retriever.invoke(question), question
 
 
+def test_a_job_the_reader_would_leave_is_no_subject_the_library_must_hold(library_bot: CareerBot):
+    # A career change is about where it leads; "become a paramedic" is about the paramedic.
+    for question in ("Can a paramedic become a data analyst?", "Is data analysis a good fit for paramedics?",
+                     "What should a paramedic learn to switch into data analysis?"):
+        assert library_bot.retriever.unknown_occupation(question) is None, question
+    assert library_bot.retriever.unknown_occupation("How does a data analyst become a paramedic?") == "paramedic"
+
+
 def test_misspelt_words_still_count_as_covered(library_bot: CareerBot):
     assert library_bot.retriever.invoke("senior analist salery in the UK?")
 

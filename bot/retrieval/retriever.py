@@ -59,9 +59,13 @@ _QUESTION_WORDS = frozenset("what when where which who why how".split())
 # write either). Each word is embedded once, then cached.
 _OCCUPATION = ("an occupation", "a profession")
 _WORK_IN_GENERAL = ("a job", "work", "employment", "money")
-# Unless it is the reader's own background: "I'm a nurse, ...", "as a teacher, ...", "switching from nursing".
-_BACKGROUND = re.compile(r"(?:\b(?:i'?m|i am|i was|former|ex|from)\s+(?:an?\s+)?|(?:^|[,.;:!?]\s*)as an?\s+)"
-                         r"(?:[\w'-]+\s+){0,2}$", re.IGNORECASE)
+# Unless it is where the reader comes from: "I'm a nurse, ...", "as a teacher, ...", "switching from nursing", "a
+# good fit for nurses", or the job someone leaves for another ("can a chef get into tech?", "for a pharmacist to
+# switch into data science"): the library may well cover the move.
+_BACKGROUND = re.compile(r"(?:\b(?:i'?m|i am|i was|former|ex|from|(?:fit|suited|suitable|right) for)\s+(?:an?\s+)?|"
+                         r"(?:^|[,.;:!?]\s*)as an?\s+)(?:[\w'-]+\s+){0,2}$", re.IGNORECASE)
+_MOVING_ON = re.compile(r"^[^.?!]*?\b(?:become|becoming|switch\w*|transition\w*|pivot\w*|mov(?:e|es|ing) (?:in)?to|"
+                        r"(?:get|gets|getting|break|breaks|breaking|go|goes|going) into)\b", re.IGNORECASE)
 _TYPED_WORD = re.compile(r"[a-z][a-z']+", re.IGNORECASE)
 
 
@@ -198,7 +202,7 @@ class ArticleRetriever(BaseRetriever):
         self._synced()
         unknown = [m for m in _TYPED_WORD.finditer(question) if content_words(m.group(0))
                    and (token := self._library_token(m.group(0))) and not self.lexical.document_frequency(token)
-                   and not _BACKGROUND.search(question[:m.start()])]
+                   and not _BACKGROUND.search(question[:m.start()]) and not _MOVING_ON.search(question[m.end():])]
         found = ("", 0.0)
         for word in dict.fromkeys(m.group(0).lower() for m in unknown):
             vector = embed_query(word)
