@@ -259,13 +259,15 @@ def concepts(text: str) -> list[tuple[str, ...]]:
 
 _VOWELS = frozenset("aeiou")
 _SILENT = _VOWELS | {"h"}  # letters readers drop from a short word as they type it ("wat", "hav")
+_SORTED_STOPWORDS = sorted(_STOPWORDS)  # in a fixed order, so the same stopword wins a tie in every process
 
 
+@lru_cache(maxsize=4096)  # asked for every short word of every question the library doesn't index ("the", "do")
 def clipped_stopword(word: str) -> str | None:
     """The stopword a short word writes with a silent letter (an "h" or a vowel) dropped, as readers type it ("wat"
     -> what, "wen" -> when, "hav" -> have): a word that then carries no subject."""
     word = word.lower()
-    return next((w for w in sorted(_STOPWORDS) if w[0] == word[0] and any(
+    return next((w for w in _SORTED_STOPWORDS if w[0] == word[0] and any(
         w[:i] + w[i + 1:] == word for i in range(1, len(w)) if w[i] in _SILENT)), None)
 
 

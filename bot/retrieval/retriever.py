@@ -74,6 +74,7 @@ def _kind_vectors() -> tuple[list[list[float]], list[list[float]]]:
     """The vectors of _OCCUPATION's and _WORK_IN_GENERAL's descriptions, embedded once per process."""
     return [embed_query(kind) for kind in _OCCUPATION], [embed_query(kind) for kind in _WORK_IN_GENERAL]
 
+
 # Whether a question (second) names a section of the article the conversation (first) is on ("the scaling
 # round"); ArticleRetriever.names_section_of, which reads the library.
 SectionCheck = Callable[[Sequence[dict], str], bool]
