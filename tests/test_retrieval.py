@@ -248,6 +248,18 @@ def test_a_follow_up_that_refers_back_is_judged_with_what_it_refers_to():
     assert judged_question("What do data engineers earn?", history) == "What do data engineers earn?"
 
 
+def test_a_follow_up_that_names_nothing_new_is_judged_with_what_it_follows(library_bot: CareerBot):
+    # "longer" is a word of the library, though not of the bootcamp passages: judged alone, it covered nothing.
+    history = [{"role": "user", "content": "How long do data bootcamps take?"},
+               {"role": "assistant", "content": "Most full-time bootcamps run 12 to 16 weeks. [1]"}]
+    knows = library_bot.retriever.knows_every_word
+    assert judged_question("how much longer?", history, knows) == "How long do data bootcamps take?\nhow much longer?"
+    assert library_bot.retrieval_chain.invoke({"question": "how much longer?", "history": history})["passages"]
+    # Turning to another subject, or naming one no article uses, is still judged alone.
+    assert judged_question("what about remote ones?", history, knows) == "what about remote ones?"
+    assert judged_question("how much pricier?", history, knows) == "how much pricier?"
+
+
 def test_a_question_is_searched_and_judged_without_its_markup_and_web_addresses():
     # The parts of an address (host, port, path) would count as words no article uses.
     noisy = "![q](http://127.0.0.1:41179/q.png) [click](http://127.0.0.1:41179/l) `code` what do potters earn?"

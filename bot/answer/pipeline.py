@@ -125,7 +125,8 @@ class CareerBot:
         judges) and "passages"."""
         return RunnablePassthrough.assign(
             query=RunnableLambda(lambda x: self.search_query(x["question"], x.get("history") or ())),
-            judged=RunnableLambda(lambda x: judged_question(x["question"], x.get("history") or ())),
+            judged=RunnableLambda(lambda x: judged_question(x["question"], x.get("history") or (),
+                                                            self.retriever.knows_every_word)),
         ) | RunnableLambda(self._normalised) | RunnablePassthrough.assign(
             passages=RunnableLambda(lambda x: self.retriever.search(x["query"], x["judged"])))
 

@@ -30,6 +30,8 @@ _REFERRING = re.compile(
     re.IGNORECASE,
 )
 _SAME_SUBJECT = re.compile(rf"\b({_SAME_SUBJECT_WORDS})\b", re.IGNORECASE)
+# Words by which a follow-up turns to another subject ("what about a dentist?", "and at Microsoft?").
+_NEW_SUBJECT = re.compile(r"\b(?:what about|how about|instead|else)\b|^\W*(?:and|but)\b", re.IGNORECASE)
 # The same words where they refer to nothing earlier: "is *there* a ...", "how common is *it* to ...", "*one*
 # skill", "*one* of the big firms". Taking a new question for a follow-up searches it with an unrelated turn
 # (bench.topic_switch). Patterns, not a parser: no tagger model is available offline.
@@ -109,12 +111,17 @@ def standalone_query(question: str, history: Sequence[dict] = (), names_section_
     return expand_acronyms(f"{as_typed(previous)}{TURN_BREAK}{question}" if previous else question)
 
 
-def judged_question(question: str, history: Sequence[dict] = ()) -> str:
+def judged_question(question: str, history: Sequence[dict] = (), knows_every_word: Callable[[str], bool] | None = None
+                    ) -> str:
     """What the decline check judges: a follow-up that refers back ("how long do *they* take?") together with
     the question it refers to, which names its subject; one that names a new subject ("what about a
-    dentist?") by its own words, so a subject the library lacks is still declined."""
+    dentist?") by its own words, so a subject the library lacks is still declined. With `knows_every_word`
+    (the library's), a follow-up that turns to nothing new ("how much worse?": no "what about", every word one
+    the library uses) is judged with the question it follows too."""
     question, previous = as_typed(question), _previous_question(question, history)
-    return f"{as_typed(previous)}{TURN_BREAK}{question}" if previous and _SAME_SUBJECT.search(question) else question
+    keeps_subject = _SAME_SUBJECT.search(question) or (
+        knows_every_word is not None and not _NEW_SUBJECT.search(question) and knows_every_word(question))
+    return f"{as_typed(previous)}{TURN_BREAK}{question}" if previous and keeps_subject else question
 
 
 _DEFAULTS = Settings.model_fields
@@ -191,6 +198,12 @@ class ArticleRetriever(BaseRetriever):
         close_enough = similarity >= self.threshold and coverage >= self.min_coverage and (
             self.similarity_weight * similarity + coverage >= self.min_evidence)
         return close_enough and not self.unknown_occupation(question)
+
+    def knows_every_word(self, question: str) -> bool:
+        """Whether some article uses each of the question's content words (or the word it misspells)."""
+        self._synced()
+        return all(self.lexical.document_frequency(token) for word in content_words(asked(question))
+                   if (token := self._library_token(word)))
 
     def unknown_occupation(self, question: str) -> str | None:
         """An occupation the question asks about that no article names ("what does a paramedic earn?")."""
