@@ -56,8 +56,13 @@ def stem(word: str) -> str:
     return _stemmer().stemWord(word.lower())
 
 
+# Single letters joined by a slash or ampersand are one word, as readers type it: "A/B" is "ab", "R&D" "rd".
+_JOINED_LETTERS = re.compile(r"\b([a-z])[/&]([a-z])\b", re.IGNORECASE)
+
+
 def content_words(text: str) -> list[str]:
     """The words that carry meaning, lower-cased, in order (stopwords and single characters dropped)."""
+    text = _JOINED_LETTERS.sub(r"\1\2", text)
     return [w.lower() for w in _WORD.findall(text) if w.lower() not in _STOPWORDS and len(w) > 1]
 
 

@@ -240,6 +240,12 @@ def test_an_acronym_counts_as_covered_when_the_passage_writes_it(library_bot: Ca
     assert library_bot.retriever.coverage("Does a data engineer need a PhD?", [phd]) == pytest.approx(1.0)
 
 
+def test_letters_joined_by_a_slash_are_one_word_as_readers_type_it(library_bot: CareerBot):
+    # "ab test" was declined beside a passage on "A/B tests": "A" and "B" alone are no words.
+    passage = Document(page_content="Run every A/B test for at least two weeks.", metadata={})
+    assert library_bot.retriever.coverage("how many weeks should an ab test run?", [passage]) == pytest.approx(1.0)
+
+
 def test_a_follow_up_that_refers_back_is_judged_with_what_it_refers_to():
     history = [{"role": "user", "content": "What is a take-home exercise?"}]
     assert judged_question("how much time should it eat up?", history) == (
