@@ -88,6 +88,17 @@ def test_table_rows_carry_their_column_names() -> None:
     assert "- Senior analyst — US median: $97,500; UK median: £52,000" in pay.page_content.splitlines()
 
 
+def test_a_long_column_name_is_a_header_and_a_first_row_with_a_figure_is_data() -> None:
+    named = ("| Company size | Share of analysts on call | Typical stipend |\n|---|---|---|\n"
+             "| Under 50 employees | 52% | None |\n| 1,000+ employees | 79% | $500 per week |\n")
+    rows = split_document(_document(text=f"## On call\n\n{named}"), 120, 20)[0].page_content.splitlines()
+    assert "- 1,000+ employees — Share of analysts on call: 79%; Typical stipend: $500 per week" in rows
+    # A converter gave this header-less table its first row as the header.
+    unnamed = "| Growth in analyst postings | 343 percent |\n|---|---|\n| Rank among jobs | #1 |\n"
+    rows = split_document(_document(text=f"## Outlook\n\n{unnamed}"), 120, 20)[0].page_content.splitlines()
+    assert rows[-2:] == ["- Growth in analyst postings — 343 percent", "- Rank among jobs — #1"]
+
+
 def test_a_long_list_is_cut_at_items_and_each_piece_keeps_the_introduction() -> None:
     items = "\n".join(f"- Skill number {i} is worth learning for a data analyst job" for i in range(40))
     chunks = split_document(_document(text=f"## Skills\n\nLearn these:\n\n{items}\n"), 120, 20)

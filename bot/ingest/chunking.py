@@ -20,8 +20,12 @@ from bot.text import HEADING, is_item, item_text, split_sentences
 
 _ENUMERATOR = re.compile(r"^\d{1,2}[.):]\s+")  # "1. Recruiter screen" -> "Recruiter screen"
 _TABLE_SEPARATOR = re.compile(r"^\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?$")
-_INTRO_MAX_WORDS = 45
-_HEADER_MAX_WORDS = 5  # a table header names columns; a longer first row is data  # a paragraph this short right before a list or table introduces it
+_INTRO_MAX_WORDS = 45  # a paragraph this short right before a list or table introduces it
+# A table header names its columns ("Share of data engineers on call"). A converter that takes a table without
+# one makes its first data row the header: a row with a sentence in a cell, or a figure ("35%", "$500") after
+# its label, is data. A bare year ("2023") may name a column.
+_HEADER_MAX_WORDS = 8
+_FIGURE_CELL = re.compile(r"^(?:[$€£₹]\s?\d|\d[\d,.]*\s?(?:%|[a-z]))", re.IGNORECASE)
 HEADING_SEPARATOR = " > "
 
 
@@ -163,7 +167,7 @@ def _table_rows(lines: list[str]) -> list[str]:
     header: list[str] | None = None
     if len(lines) > 1 and _TABLE_SEPARATOR.match(lines[1].strip()):
         header, lines = _cells(lines[0]), lines[2:]
-        if any(word_count(cell) > _HEADER_MAX_WORDS for cell in header):
+        if any(word_count(cell) > _HEADER_MAX_WORDS for cell in header) or any(map(_FIGURE_CELL.match, header[1:])):
             header, lines = None, [*_cells_line(header), *lines]  # type: ignore[arg-type]  # a data row a converter made the header
     rows = []
     for line in lines:
