@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.ingest.chunking import sections
 from bot.ingest.loaders import LoadError, clean_text, iter_files, parse, read_file
 from bot.settings import Settings
 
@@ -201,6 +202,18 @@ def test_paragraphs_opening_with_a_bold_label_are_a_list():
             "**Pay:** offers are higher.\n\nA **bold** word inside a sentence changes nothing.")
     assert clean_text(text) == ("Their reasons fall into two groups.\n\n- Compute. Labs have far more GPUs than "
                                 "universities.\n- Pay: offers are higher.\n\nA bold word inside a sentence changes nothing.")
+
+
+def test_numbered_step_titles_in_plain_text_are_their_sections_sub_headings_and_items():
+    text = ("How to get started\n\nThese are the steps, in order.\n\nStep 1. Learn SQL.\nSpend a month on joins.\n\n"
+            "Step 2. Build a dashboard.\nPick a public dataset and\npublish it.\n\nStep 3. This line stands alone.")
+    cleaned = clean_text(text, detect_headings=True)
+    assert cleaned == ("## How to get started\n\nThese are the steps, in order.\n\n### Step 1. Learn SQL\n\n"
+                       "Spend a month on joins.\n\n### Step 2. Build a dashboard\n\nPick a public dataset and publish "
+                       "it.\n\nStep 3. This line stands alone.")
+    # "What are the steps?" is answered by the section that lists them (chunking lists numbered sub-headings).
+    started = next(s for s in sections(cleaned) if s.path == ["How to get started"])
+    assert started.blocks[-1].render().endswith("in order.\n- Learn SQL\n- Build a dashboard")
 
 
 STRUCTURE = Path(__file__).parent / "fixtures" / "structure"

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from langchain_core.documents import Document
 
-from bot.text import MARKDOWN_HEADING, MARKDOWN_ITEM, plain_text, split_sentences
+from bot.text import HEADING, MARKDOWN_HEADING, MARKDOWN_ITEM, plain_text, split_sentences
 
 if TYPE_CHECKING:
     from bot.settings import Settings
@@ -75,6 +75,9 @@ _GRID_ROW = re.compile(r"^\s*\|.*\|\s*$")
 # ("Machine Learning Engineer: the new job?" is a title: three capitalised words are not a speaker's name).
 _SPEAKER_TURN = re.compile(r"^(?:[A-Z][A-Z.'’-]*(?:\s+[A-Z][A-Z.'’-]*){0,2}|[A-Z][a-z'’-]+):\s+\S.*[.?!]$")
 _HEADING_MAX_WORDS = 12
+# "Step 3. Learn differential privacy properly." on a line of its own, its explanation on the lines below: in plain
+# text, the title of one of a section's numbered steps (stages, rounds...), a sub-heading.
+_STEP_TITLE = re.compile(r"^[A-Z][a-z]+ \d{1,2}[.:)] +(\S.*)$")
 _TITLE_MAX_WORDS = 20  # a first line standing alone may be a longer title than a heading inside the text
 
 
@@ -90,6 +93,9 @@ def clean_text(text: str, detect_headings: bool = False) -> str:
 
     def end_paragraph() -> None:
         if paragraph:
+            step = detect_headings and len(paragraph) > 1 and _STEP_TITLE.match(paragraph[0])
+            if step and _looks_like_heading(step.group(1).rstrip(".")):
+                blocks.append(f"{_sub_heading_marks(blocks)} {paragraph.pop(0).rstrip('.')}")
             joined = " ".join(paragraph)
             if lead_in:
                 blocks.append("- " + joined)
@@ -139,6 +145,14 @@ def clean_text(text: str, detect_headings: bool = False) -> str:
             paragraph.append(line)
     end_paragraph()
     return _join_blocks(blocks).strip()
+
+
+def _sub_heading_marks(blocks: list[str]) -> str:
+    """The `#`s of a heading one level below the last heading so far that is no step's (or of a section, `##`,
+    before any)."""
+    level = next((len(h.group(1)) for b in reversed(blocks)
+                  if (h := HEADING.match(b)) and not _STEP_TITLE.match(h.group(2))), 1)
+    return "#" * min(level + 1, 6)
 
 
 def _list_level(indents: list[int], indent: int) -> int:
