@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from bot.ingest.chunking import sections
-from bot.ingest.loaders import LoadError, clean_text, iter_files, parse, read_file
+from bot.ingest.loaders import Article, LoadError, clean_text, iter_files, parse, read_file
 from bot.settings import Settings
 
 ARTICLE = (
@@ -259,6 +259,16 @@ def test_a_transcript_title_comes_from_its_title_line_not_a_speakers_turn(settin
     # A speaker's short question is something said, not a heading.
     assert "PRIYA: Why leave teaching?" in document.page_content
     assert "## PRIYA" not in document.page_content
+
+
+def test_a_title_line_above_an_episodes_details_is_the_title_and_an_editors_note_no_heading() -> None:
+    text = ("THE DATA CAREERS HOUR\nEpisode 9: From teacher to analyst\nHost: Sam Reyes\nRecorded: 9 October 2024\n\n"
+            "[Transcript lightly edited for clarity.]\n\nSAM: Welcome back. Why did you leave teaching?\n")
+    document = parse(Article(source="episode-9.txt", data=text.encode(), suffix=".txt"))
+    assert document.metadata["title"] == "THE DATA CAREERS HOUR"
+    assert "Host: Sam Reyes" in document.page_content
+    assert "\n[Transcript lightly edited for clarity.]\n" in document.page_content
+    assert "## [Transcript" not in document.page_content
 
 
 def test_a_text_file_without_a_title_line_is_named_after_the_file(settings: Settings) -> None:

@@ -263,16 +263,17 @@ def _as_heading(paragraph: str) -> str:
 
 def _looks_like_heading(line: str, max_words: int = _HEADING_MAX_WORDS) -> bool:
     """A short line that names something: one sentence at most, no closing punctuation but a question mark
-    (an FAQ's questions are its headings), and not a speaker's turn."""
-    bare = line.strip().strip("\"“”'‘’").strip()
+    (an FAQ's questions are its headings; inside quotes or brackets too), and not a speaker's turn."""
+    bare = line.strip().strip("\"“”'‘’[]()").strip()  # "[Transcript edited for clarity.]" is a note
     return (0 < len(bare.split()) <= max_words and not bare.endswith((".", "!", ",", ";", ":"))
             and len(split_sentences(bare)) == 1 and not _SPEAKER_TURN.match(bare)
             and not MARKDOWN_ITEM.match(bare) and not _TABLE_ROW.match(bare))
 
 
 def _title_line(text: str) -> tuple[str | None, str]:
-    """The title a plain-text file states on its first line: a title-like line standing alone (or above one
-    more short line, a subtitle or a byline) as the first paragraph, or a first line underlined (`====`). None when the first line
+    """The title a plain-text file states on its first line: a title-like line standing alone (or above more
+    short lines: a subtitle, a byline, an episode's details) as the first paragraph, or a first line underlined
+    (`====`). None when the first line
     is a sentence, a speaker's turn or a wrapped paragraph's start: the file name is the better title then.
     Also returns the text after the title lines."""
     lines = text.replace("\r\n", "\n").replace("\r", "\n").strip().split("\n")
@@ -283,8 +284,8 @@ def _title_line(text: str) -> tuple[str | None, str]:
         first.append(line.strip())
     if len(first) > 1 and _SETEXT_UNDERLINE.match(first[1]) and _looks_like_heading(first[0], _TITLE_MAX_WORDS):
         return plain_text(first[0]), "\n".join(lines[2:])
-    if 1 <= len(first) <= 2 and all(_looks_like_heading(line, _TITLE_MAX_WORDS) for line in first):
-        # A second short line (a subtitle, a byline) stays in the text, where it may become a heading.
+    if first and all(_looks_like_heading(line, _TITLE_MAX_WORDS) for line in first):
+        # The lines under it (a subtitle, a byline, "Host: Maya Chen", "Recorded: 9 October 2024") stay in the text.
         return plain_text(first[0]), "\n".join(lines[1:])
     return None, text
 
