@@ -254,10 +254,21 @@ _CAPITALS = re.compile(r"\b([A-Z]{2,5})s?\b")
 _SPELLED_OUT = re.compile(r"\b([A-Za-z][A-Za-z0-9]{1,9}s?) \(([^()]+)\)")
 
 
+# "How long", "how often": the word after "how" says what kind of answer is asked for (a duration, a frequency),
+# not what the question is about; "less often" in a passage answers nothing.
+_QUESTION_FORM = re.compile(r"\b(how)\s+(?:long|often|far|soon|big|old)\b", re.IGNORECASE)
+
+
+def without_question_form(question: str) -> str:
+    """The question without the word that makes "how" ask for a kind of answer ("how long" -> "how")."""
+    return _QUESTION_FORM.sub(r"\1", question)
+
+
 def concepts(text: str) -> list[tuple[str, ...]]:
     """The content words of a question, each alone, except that an acronym and the phrase it stands for are
-    one concept ("DS" and "data scientist"): an article may write either form."""
-    text = expand_acronyms(text)
+    one concept ("DS" and "data scientist"): an article may write either form. The question's form ("how
+    long") is no concept."""
+    text = expand_acronyms(without_question_form(text))
     spelled = [(m.group(1).lower(), *content_words(m.group(2))) for m in _SPELLED_OUT.finditer(text)]
     return spelled + [(word,) for word in content_words(_SPELLED_OUT.sub(" ", text))]
 

@@ -433,3 +433,11 @@ def test_what_stuff_asks_for_a_list_as_what_things_does():
     platform = passage("Platform engineers use a lot of judgement about what to build.\n\nThey code in Go, Rust and Python.")
     answer = Composer().compose("what coding stuff do platform engineers use?", [platform])
     assert answer.startswith("They code in Go, Rust and Python.")
+
+
+def test_how_often_is_answered_by_a_frequency_not_by_the_word_often():
+    rota = passage("Large teams page their analysts less often than small ones, because their checks catch more. "
+                   "Each analyst joins the rota roughly once every six weeks. About 70% of analysts are on a rota.",
+                   heading="On call")
+    answer = Composer().compose("how often would an analyst be on call?", [rota])
+    assert answer.startswith("Each analyst joins the rota roughly once every six weeks.")

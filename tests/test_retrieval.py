@@ -246,6 +246,11 @@ def test_letters_joined_by_a_slash_are_one_word_as_readers_type_it(library_bot: 
     assert library_bot.retriever.coverage("how many weeks should an ab test run?", [passage]) == pytest.approx(1.0)
 
 
+def test_the_word_that_makes_how_ask_for_a_duration_is_no_word_the_passage_must_hold(library_bot: CareerBot):
+    passage = Document(page_content="Most full-time bootcamps run 12 to 16 weeks.", metadata={})
+    assert library_bot.retriever.coverage("how long do full-time bootcamps run?", [passage]) == pytest.approx(1.0)
+
+
 def test_a_follow_up_that_refers_back_is_judged_with_what_it_refers_to():
     history = [{"role": "user", "content": "What is a take-home exercise?"}]
     assert judged_question("how much time should it eat up?", history) == (

@@ -31,7 +31,7 @@ from langchain_core.documents import Document
 from bot.answer.backends.base import AnswerBackend
 from bot.text import (Unit, abbreviates, asked, content_stems, content_words, expand_acronyms, passage_units,
                       questions_in, spelled_in, split_sentences, split_turns, stem, unit_context, with_context,
-                      written_acronyms)
+                      without_question_form, written_acronyms)
 
 _MAX_WORDS = 90
 _FIRST_PART_WORDS = 55
@@ -48,6 +48,8 @@ _DURATION = re.compile(r"\b\d[\d.,]*(?:\s?[-–]\s?\d[\d.,]*)?\+?\s*(?:years?|yr
 _PERCENT = re.compile(r"\d\s?%|\bpercent\b|\b\d+\s?(?:in|out of)\s?\d+\b|\bhalf\b|\bthird\b|\bquarter\b",
                       re.IGNORECASE)
 _NUMBER = re.compile(r"\b\d[\d,.]*\b")
+_FREQUENCY = re.compile(r"\b(?:once|twice)\b|\b(?:every|each|per|a) (?:\w+ )?(?:day|week|month|quarter|year)s?\b|"
+                        r"\b(?:daily|weekly|monthly|yearly|annually)\b|\btimes a\b", re.IGNORECASE)
 _MULTIPLE = re.compile(r"\b\d+(?:\.\d+)?\s?(?:x|×)(?!\w)|"
                        r"\b\w+ times (?:more|less|faster|slower|higher|lower|as|the)\b|"
                        r"\btwice\b|\bdouble[sd]?\b|\btriple[sd]?\b", re.IGNORECASE)
@@ -73,7 +75,8 @@ _ANSWER_KINDS: list[tuple[re.Pattern[str], re.Pattern[str]]] = [
                 re.I), _DURATION),
     (re.compile(r"\b(salar\w*|pay|paid|earn\w*|make|makes|comp|compensation|income|wages?|how much (do|does|did|can|could|will|would) \w+ (make|earn|get))\b",
                 re.I), _MONEY),
-    (re.compile(r"(%|\bpercent|\bshare of|\bproportion|\bhow common|\bhow fast|\bhow often|\bwhat fraction|\bgrow\w*|"
+    (re.compile(r"\bhow often\b|\bhow frequent", re.I), _FREQUENCY),
+    (re.compile(r"(%|\bpercent|\bshare of|\bproportion|\bhow common|\bhow fast|\bwhat fraction|\bgrow\w*|"
                 r"\bhow much of)", re.I),
      _PERCENT),
     (re.compile(r"\bhow many\b(?! times)", re.I), _NUMBER),
@@ -405,7 +408,8 @@ def _as_written(text: str, candidates: list[_Candidate]) -> set[str]:
     -> certif, "stats" -> statist), so abbreviations match."""
     written = sorted({s for c in candidates for s in c.stems | c.context_stems})
     known = set(written)
-    return {q if q in known else next((w for w in written if abbreviates(q, w)), q) for q in content_stems(text)}
+    return {q if q in known else next((w for w in written if abbreviates(q, w)), q)
+            for q in content_stems(without_question_form(text))}
 
 
 def _asks(candidate: _Candidate) -> bool:
