@@ -441,3 +441,13 @@ def test_how_often_is_answered_by_a_frequency_not_by_the_word_often():
                    heading="On call")
     answer = Composer().compose("how often would an analyst be on call?", [rota])
     assert answer.startswith("Each analyst joins the rota roughly once every six weeks.")
+
+
+def test_a_question_the_article_asks_points_at_the_answer_after_it():
+    episode = passage("SAM: Welcome back. Today we talk about moving into audio work.\n"
+                      "SAM: What makes audio work harder than text work?\n"
+                      "LEE: A few things. First, sound is continuous and noisy, so labelling is slow.\n"
+                      "SAM: And the pay for audio roles?\nLEE: Better than I expected, usually.", heading="Episode 9")
+    answer = Composer().compose("why is audio work harder than text work?", [episode])
+    assert "sound is continuous and noisy" in answer
+    assert "What makes audio" not in answer

@@ -158,6 +158,7 @@ class Composer(AnswerBackend):
         self._score(question, earlier, wants_list, candidates, shaped)
         self._add_meaning(searched, candidates, passages)
         self._favour_named_section(candidates, passages)
+        _answers_inherit_their_questions(candidates)
         quotable = [c for c in candidates if not _asks(c)] or candidates
         best = _anchor(quotable, spelled, named)
         extreme = _superlative_row(question, quotable, passages, best)
@@ -410,6 +411,16 @@ def _as_written(text: str, candidates: list[_Candidate]) -> set[str]:
     known = set(written)
     return {q if q in known else next((w for w in written if abbreviates(q, w)), q)
             for q in content_stems(without_question_form(text))}
+
+
+def _answers_inherit_their_questions(candidates: list[_Candidate]) -> None:
+    """A question the article asks ("MAYA: What makes speech harder than text?") is never quoted, but when it
+    matches the reader's it points at its answer: the first sentence after it scores at least as well."""
+    following = {(c.passage, c.unit.position - 1): c for c in candidates if c.unit.position > 0}
+    for c in candidates:
+        answer = following.get((c.passage, c.unit.position))
+        if _asks(c) and not c.unit.is_item and answer is not None and not _asks(answer):
+            answer.score = max(answer.score, c.score)
 
 
 def _asks(candidate: _Candidate) -> bool:
