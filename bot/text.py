@@ -62,7 +62,8 @@ _JOINED_LETTERS = re.compile(r"\b([a-z])[/&]([a-z])\b", re.IGNORECASE)
 
 def content_words(text: str) -> list[str]:
     """The words that carry meaning, lower-cased, in order (stopwords and single characters dropped)."""
-    text = _JOINED_LETTERS.sub(r"\1\2", text)
+    if "/" in text or "&" in text:  # most texts have neither; content_words is on every hot path
+        text = _JOINED_LETTERS.sub(r"\1\2", text)
     return [w.lower() for w in _WORD.findall(text) if w.lower() not in _STOPWORDS and len(w) > 1]
 
 
