@@ -404,7 +404,8 @@ def test_it_there_and_one_that_refer_to_nothing_earlier_do_not_make_a_follow_up(
     for question in ("Is there a proven way to explain a career gap on a resume?",
                      "How common is it to take a career break in tech?",
                      "What's the one skill every product manager needs now?",
-                     "Which certificate that employers respect can I finish in a month?"):
+                     "Which certificate that employers respect can I finish in a month?",
+                     "What LSAT score do I need for law school, and is a law degree worth it?"):
         assert standalone_query(question, history) == question
     for question in ("How long does it take?", "Is it worth it?", "Which one pays more?", "Is there demand there?",
                      "Does that pay well?"):
