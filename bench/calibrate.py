@@ -72,25 +72,31 @@ def accuracy(points: list[Point], threshold: float, min_coverage: float, weight:
 
 
 MIN_MARGIN = 0.05  # a bound closer than this to a calibration case is fitted to that case, not to the kind
+# Issue 18's ceiling on answerable questions declined: no bounds that decline more are chosen, however many
+# offtopic cases they would catch (where near-misses look like answerable questions, only declining nearly
+# everything declines them all).
+MAX_DECLINED = 0.03
 
 
 def choose(points: list[Point]) -> Bounds:
-    """Every decline declined first; then a question whose words the passages hold in full is judged by the
-    similarity threshold alone, and that threshold is as low as the declines allow (short questions embed far
-    from any passage: word coverage should decide them); then the most answerable cases kept among bounds at
-    least MIN_MARGIN from every case (the evidence sum's distance; each bound's own for the floors); then the
-    widest margin."""
+    """Bounds that decline at most MAX_DECLINED of the answerable cases (or as few over it as any) first; then
+    the most declines declined (all of them where the cases allow); then a question whose words the passages
+    hold in full is judged by the similarity threshold alone, and that threshold is as low as the declines allow
+    (short questions embed far from any passage: word coverage should decide them); then the most answerable
+    cases kept among bounds at least MIN_MARGIN from every case (the evidence sum's distance; each bound's own
+    for the floors); then the widest margin."""
 
     def margin(threshold: float, coverage: float, weight: float, evidence: float) -> float:
         return min(min(abs(p.similarity - threshold), abs(p.coverage - coverage),
                        abs(weight * p.similarity + p.coverage - evidence) / weight) for p in points)
 
     def key(values: Bounds) -> tuple:
-        right, declines, kept, _ = accuracy(points, *values)
+        right, declines, kept, answerable = accuracy(points, *values)
         wide = margin(*values)
         threshold, _, weight, evidence = values
         covered_by_threshold = weight * threshold + 1 >= evidence
-        return right == declines, covered_by_threshold, -threshold, wide >= MIN_MARGIN, right + kept, wide
+        declined_over = max(answerable - kept - MAX_DECLINED * answerable, 0.0)  # answerable cases past the ceiling
+        return -declined_over, right, covered_by_threshold, -threshold, wide >= MIN_MARGIN, kept, wide
 
     grid = ((t, c, w, e) for t in THRESHOLDS for c in COVERAGES for w in SIMILARITY_WEIGHTS for e in EVIDENCE)
     return max(grid, key=key)

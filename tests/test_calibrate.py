@@ -1,4 +1,4 @@
-from bench.calibrate import Point, report_occupation
+from bench.calibrate import Point, accuracy, choose, report_occupation
 
 SETTINGS = (0.25, 0.1, 2.5, 1.6)  # threshold, min_coverage, similarity_weight, min_evidence: all these points pass
 
@@ -11,3 +11,12 @@ def test_the_occupation_threshold_lies_halfway_between_answerable_and_decline_ca
     assert "occupation settings held: also declines 0 [], loses 0 answerable [] (occupation_similarity 0.6)" in printed
     assert ("occupation chosen held: also declines 1 ['held decline'], loses 0 answerable [] "
             "(occupation_similarity 0.4)") in printed
+
+
+def test_bounds_never_decline_more_answerable_cases_to_catch_near_misses_that_look_like_them():
+    # Each near-miss sits beside an answerable case: only declining nearly everything declines them all.
+    answerable = [Point(f"a{i}", True, 0.40 + 0.02 * i, 0.5 + 0.02 * i, False) for i in range(20)]
+    near_misses = [Point(f"n{i}", False, 0.41 + 0.04 * i, 0.51 + 0.04 * i, False) for i in range(5)]
+    points = answerable + near_misses + [Point("far", False, 0.15, 0.1, False)]
+    right, _, kept, total = accuracy(points, *choose(points))
+    assert kept == total == 20 and right >= 1
