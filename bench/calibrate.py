@@ -39,6 +39,8 @@ class Point:
     coverage: float
     held_out: bool
     occupation: float = 0.0  # how occupation-like its most occupation-like word no article uses is
+    place: float = 0.0  # how place-like its most place-like word no article uses is, where it puts something
+    any_place: float = 0.0  # the same over all its words no article uses: the place margin is chosen by these
 
 
 def held_out(case_id: str) -> bool:
@@ -51,8 +53,10 @@ def measure(careerbot: CareerBot, case: dict) -> Point:
     similarity = max((p.metadata["score"] for p in ranked), default=0.0)
     coverage = careerbot.retriever.coverage(context["judged"], ranked) if ranked else 0.0
     _, occupation = careerbot.retriever.occupation_likeness(context["judged"])
+    _, place = careerbot.retriever.place_likeness(context["judged"])
+    _, any_place = careerbot.retriever.place_likeness(context["judged"], located=False)
     return Point(case.get("id", "?"), not case.get("refuse"), similarity, coverage, held_out(case.get("id", "")),
-                 occupation)
+                 occupation, place, any_place)
 
 
 Bounds = tuple[float, float, float, float]  # threshold, min_coverage, similarity_weight, min_evidence
@@ -181,26 +185,35 @@ def report_decline(points: list[Point], verbose: bool) -> None:
     chosen = choose(calibration)
     print(report("chosen calib", calibration, *chosen))
     print(report("chosen held", held, *chosen))
-    report_occupation(calibration, held, current, settings.occupation_similarity)
+    report_kind("occupation", "occupation_similarity", calibration, held, current, settings.occupation_similarity)
+    report_kind("place", "place_margin", calibration, held, current, settings.place_margin, choose_by="any_place")
 
 
-def report_occupation(calibration: list[Point], held: list[Point], bounds: Bounds, current: float) -> None:
-    """The occupation check declines what the other bounds keep: its threshold is chosen on the calibration half
-    halfway between the most occupation-like answerable question and the least occupation-like decline case
-    above it."""
-    highest_answerable = max((p.occupation for p in calibration if p.should_answer), default=0.0)
-    declines_above = [p.occupation for p in calibration if not p.should_answer and p.occupation > highest_answerable]
+def report_kind(kind: str, setting: str, calibration: list[Point], held: list[Point], bounds: Bounds,
+                current: float, choose_by: str | None = None) -> None:
+    """A check for a kind of subject no article names (an occupation, a place: Point's field `kind`) declines
+    what the other bounds keep: its threshold is chosen on the calibration half halfway between the answerable
+    question most like the kind and the decline case least like it above that (by the field `choose_by`: how
+    like a place a word is holds wherever the question puts it)."""
+    def likeness(p: Point) -> float:
+        return float(getattr(p, kind))
+
+    def choosing(p: Point) -> float:
+        return float(getattr(p, choose_by or kind))
+
+    highest_answerable = max((choosing(p) for p in calibration if p.should_answer), default=0.0)
+    declines_above = [choosing(p) for p in calibration if not p.should_answer and choosing(p) > highest_answerable]
     chosen = round((highest_answerable + min(declines_above)) / 2, 2) if declines_above else None
     for name, threshold in (("settings", current), ("chosen", chosen)):
         for half, part in (("calib", calibration), ("held", held)):
             if threshold is None:
-                print(f"occupation {name} {half}: no decline case above the answerable ones to choose by")
+                print(f"{kind} {name} {half}: no decline case above the answerable ones to choose by")
                 continue
             kept = [p for p in part if passes(p, *bounds)]
-            declined = [p.id for p in kept if not p.should_answer and p.occupation >= threshold]
-            lost = [p.id for p in kept if p.should_answer and p.occupation >= threshold]
-            print(f"occupation {name} {half}: also declines {len(declined)} {declined}, loses {len(lost)} answerable "
-                  f"{lost} (occupation_similarity {threshold})")
+            declined = [p.id for p in kept if not p.should_answer and likeness(p) >= threshold]
+            lost = [p.id for p in kept if p.should_answer and likeness(p) >= threshold]
+            print(f"{kind} {name} {half}: also declines {len(declined)} {declined}, loses {len(lost)} answerable "
+                  f"{lost} ({setting} {threshold})")
 
 
 def calibrate_weights(careerbot: CareerBot, cases: list[dict]) -> None:

@@ -42,6 +42,10 @@ class Settings(BaseSettings):
         1.6, description="Minimum of similarity_weight x best-passage similarity + word coverage: a question "
                           "weak on both is declined (calibrated by `python -m bench.calibrate`)."
     )
+    place_margin: float = Field(
+        0.11, description="A question word no article uses, this much closer to 'a city' / 'a country' / 'a place' than to "
+                          "things in general, names a place the library lacks: the bot declines (calibrated by "
+                          "`python -m bench.calibrate`).")
     occupation_similarity: float = Field(
         0.37, description="A question word no article uses, this close to 'an occupation' or 'a profession', names a "
                           "job the library lacks: the bot declines (calibrated by `python -m bench.calibrate`).")

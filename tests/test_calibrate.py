@@ -1,4 +1,4 @@
-from bench.calibrate import Point, accuracy, choose, report_occupation
+from bench.calibrate import Point, accuracy, choose, report_kind
 
 SETTINGS = (0.25, 0.1, 2.5, 1.6)  # threshold, min_coverage, similarity_weight, min_evidence: all these points pass
 
@@ -6,7 +6,7 @@ SETTINGS = (0.25, 0.1, 2.5, 1.6)  # threshold, min_coverage, similarity_weight, 
 def test_the_occupation_threshold_lies_halfway_between_answerable_and_decline_cases_of_the_calibration_half(capsys):
     calibration = [Point("answer", True, 0.8, 1.0, False, 0.30), Point("decline", False, 0.8, 1.0, False, 0.50)]
     held = [Point("held decline", False, 0.8, 1.0, True, 0.45), Point("held answer", True, 0.8, 1.0, True, 0.35)]
-    report_occupation(calibration, held, SETTINGS, current=0.6)
+    report_kind("occupation", "occupation_similarity", calibration, held, SETTINGS, current=0.6)
     printed = capsys.readouterr().out
     assert "occupation settings held: also declines 0 [], loses 0 answerable [] (occupation_similarity 0.6)" in printed
     assert ("occupation chosen held: also declines 1 ['held decline'], loses 0 answerable [] "
@@ -20,3 +20,12 @@ def test_bounds_never_decline_more_answerable_cases_to_catch_near_misses_that_lo
     points = answerable + near_misses + [Point("far", False, 0.15, 0.1, False)]
     right, _, kept, total = accuracy(points, *choose(points))
     assert kept == total == 20 and right >= 1
+
+
+def test_the_place_margin_is_chosen_by_how_like_a_place_words_are_wherever_the_question_puts_them(capsys):
+    # Only the decline case puts its place somewhere ("in Lisbon"); the answerable one names "international".
+    calibration = [Point("answer", True, 0.8, 1.0, False, place=0.0, any_place=0.20),
+                   Point("decline", False, 0.8, 1.0, False, place=0.30, any_place=0.30)]
+    report_kind("place", "place_margin", calibration, [], SETTINGS, current=0.5, choose_by="any_place")
+    assert "place chosen calib: also declines 1 ['decline'], loses 0 answerable [] (place_margin 0.25)" in (
+        capsys.readouterr().out)

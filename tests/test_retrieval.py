@@ -94,6 +94,19 @@ def test_a_question_about_an_occupation_no_article_names_is_declined(library_bot
     assert library_bot.retriever.invoke(question) == []
 
 
+def test_a_question_about_a_place_no_article_names_is_declined(library_bot: CareerBot):
+    # The salary guide gives US and UK figures: Lisbon's pay is not in it, however close the passages come.
+    question = "What's the median pay of a junior analyst in Lisbon?"
+    assert library_bot.retriever.model_copy(update={"place_margin": 2.0}).invoke(question)
+    assert library_bot.retriever.unknown_place(question) == "lisbon"
+    assert library_bot.retriever.invoke(question) == []
+    # Where the reader lives, or a word that puts nothing anywhere ("international"), is no place asked about.
+    for question in ("I live in Lisbon: what do junior analysts earn in the UK?",
+                     "Do international students get junior analyst jobs in the UK?"):
+        assert library_bot.retriever.unknown_place(question) is None, question
+        assert library_bot.retriever.invoke(question), question
+
+
 def test_the_readers_own_occupation_is_no_subject_the_library_must_hold(library_bot: CareerBot):
     for question in ("I'm a paramedic: what do junior analysts earn in the UK?",
                      "As a paramedic, what do junior analysts earn in the UK?",

@@ -62,20 +62,33 @@ _QUESTION_WORDS = frozenset("what when where which who why how".split())
 # write either). Each word is embedded once, then cached.
 _OCCUPATION = ("an occupation", "a profession")
 _WORK_IN_GENERAL = ("a job", "work", "employment", "money")
+# So does a place no article names ("Tokyo", "Texas"): the pay and jobs passages it finds are about other places.
+# A word is a place by how much closer the model puts it to these than to things in general; words the library
+# does use ("world", "London") are never checked.
+_PLACE = ("a city", "a country", "a place")
+_THINGS_IN_GENERAL = ("a job", "work", "a thing", "an idea", "a skill")
+# Only where the question puts something there ("salary in Tokyo", "jobs at Waterloo"): "international students"
+# or "downtown offices" name no place the answer must be about.
+_LOCATED = re.compile(r"\b(?:in|at|to|near|around|across|outside|within)\s+(?:the\s+)?$", re.IGNORECASE)
 # Unless it is where the reader comes from: "I'm a nurse, ...", "as a teacher, ...", "switching from nursing", "a
 # good fit for nurses", or the job someone leaves for another ("can a chef get into tech?", "for a pharmacist to
 # switch into data science"): the library may well cover the move.
-_BACKGROUND = re.compile(r"(?:\b(?:i'?m|i am|i was|former|ex|from|(?:fit|suited|suitable|right) for)\s+(?:an?\s+)?|"
+_BACKGROUND = re.compile(r"(?:\b(?:i'?m|i am|i was|former|ex|from|(?:live|living|based) in|"
+                         r"(?:fit|suited|suitable|right) for)\s+(?:an?\s+)?|"
                          r"(?:^|[,.;:!?]\s*)as an?\s+)(?:[\w'-]+\s+){0,2}$", re.IGNORECASE)
 _MOVING_ON = re.compile(r"^[^.?!]*?\b(?:become|becoming|switch\w*|transition\w*|pivot\w*|mov(?:e|es|ing) (?:in)?to|"
                         r"(?:get|gets|getting|break|breaks|breaking|go|goes|going) into)\b", re.IGNORECASE)
 _TYPED_WORD = re.compile(r"[a-z][a-z']+", re.IGNORECASE)
 
 
-@lru_cache(maxsize=1)
-def _kind_vectors() -> tuple[list[list[float]], list[list[float]]]:
-    """The vectors of _OCCUPATION's and _WORK_IN_GENERAL's descriptions, embedded once per process."""
-    return [embed_query(kind) for kind in _OCCUPATION], [embed_query(kind) for kind in _WORK_IN_GENERAL]
+@lru_cache(maxsize=4)
+def _kind_vectors(descriptions: tuple[str, ...]) -> list[list[float]]:
+    """The vectors of a kind's descriptions (_OCCUPATION, _PLACE...), embedded once per process."""
+    return [embed_query(description) for description in descriptions]
+
+
+def _closeness(vector: list[float], descriptions: tuple[str, ...]) -> float:
+    return max(cosine(vector, kind) for kind in _kind_vectors(descriptions))
 
 
 # Whether a question (second) names a section of the article the conversation (first) is on ("the scaling
@@ -143,7 +156,8 @@ class ArticleRetriever(BaseRetriever):
     question is weighted by its rarity in the library (a word no article uses weighs most, "salary" in a
     careers library little); the passages must hold `min_coverage` of that weight, and the best passage
     must clear `threshold` cosine similarity. Misspellings of library words count as those words. A question about
-    an occupation no article names ("what does a paramedic earn?") is not covered either (`unknown_occupation`).
+    an occupation or a place no article names ("what does a paramedic earn?", "... in Tokyo?") is not covered
+    either (`unknown_occupation`, `unknown_place`).
 
     Each Document carries `metadata["score"]` (cosine similarity to the query); identical passages stored
     under two articles are returned once. `collection` is a Chroma collection, or a function returning the
@@ -167,6 +181,7 @@ class ArticleRetriever(BaseRetriever):
     similarity_weight: float = _DEFAULTS["similarity_weight"].default
     min_evidence: float = _DEFAULTS["min_evidence"].default
     occupation_similarity: float = _DEFAULTS["occupation_similarity"].default
+    place_margin: float = _DEFAULTS["place_margin"].default
     fusion_k: int = 60  # reciprocal rank fusion's usual constant
     # Rankings of recent queries per store revision: one question is ranked for its answer, and again for
     # its decline message and its suggestions.
@@ -178,6 +193,7 @@ class ArticleRetriever(BaseRetriever):
             "k": settings.top_k, "candidates": settings.candidates, "threshold": settings.threshold,
             "min_coverage": settings.min_coverage, "similarity_weight": settings.similarity_weight,
             "min_evidence": settings.min_evidence, "occupation_similarity": settings.occupation_similarity,
+            "place_margin": settings.place_margin,
         } | overrides))
 
     def _get_relevant_documents(
@@ -198,7 +214,7 @@ class ArticleRetriever(BaseRetriever):
         coverage = self.coverage(question, passages)
         close_enough = similarity >= self.threshold and coverage >= self.min_coverage and (
             self.similarity_weight * similarity + coverage >= self.min_evidence)
-        return close_enough and not self.unknown_occupation(question)
+        return close_enough and not self.unknown_occupation(question) and not self.unknown_place(question)
 
     def knows_every_word(self, question: str) -> bool:
         """Whether some article uses each of the question's content words (or the word it misspells)."""
@@ -214,17 +230,42 @@ class ArticleRetriever(BaseRetriever):
     def occupation_likeness(self, question: str) -> tuple[str, float]:
         """The question's most occupation-like word that no article uses, and how close the model puts it to
         an occupation; ("", 0.0) when no such word is closer to one than to work and pay in general."""
-        self._synced()
-        unknown = [m for m in _TYPED_WORD.finditer(question) if content_words(m.group(0))
-                   and (token := self._library_token(m.group(0))) and not self.lexical.document_frequency(token)
-                   and not _BACKGROUND.search(question[:m.start()]) and not _MOVING_ON.search(question[m.end():])]
         found = ("", 0.0)
-        for word in dict.fromkeys(m.group(0).lower() for m in unknown):
+        for word in self._unknown_subjects(question):
             vector = embed_query(word)
-            occupation, general = (max(cosine(vector, kind) for kind in kinds) for kinds in _kind_vectors())
+            occupation, general = _closeness(vector, _OCCUPATION), _closeness(vector, _WORK_IN_GENERAL)
             if general < occupation > found[1]:
                 found = (word, occupation)
         return found
+
+    def unknown_place(self, question: str) -> str | None:
+        """A place the question asks about that no article names ("what do data scientists earn in Tokyo?")."""
+        word, likeness = self.place_likeness(question)
+        return word if likeness >= self.place_margin else None
+
+    def place_likeness(self, question: str, located: bool = True) -> tuple[str, float]:
+        """The question's most place-like word that no article uses (where the question puts something, unless
+        not `located`), and how much closer the model puts it to a city or country than to things in general;
+        ("", 0.0) when none is closer."""
+        found = ("", 0.0)
+        for word in self._unknown_subjects(question, after=_LOCATED if located else None):
+            vector = embed_query(word)
+            margin = _closeness(vector, _PLACE) - _closeness(vector, _THINGS_IN_GENERAL)
+            if margin > found[1]:
+                found = (word, margin)
+        return found
+
+    def _unknown_subjects(self, question: str, after: re.Pattern[str] | None = None) -> list[str]:
+        """The question's words that no article uses (nor a word they misspell), lower-cased, once each (only
+        those right `after` what the pattern matches, with one); except the reader's own background ("I'm a
+        nurse", "I live in Ohio") and a job they would leave ("can a chef get into tech?"): the library may well
+        cover the move. Each is embedded once, then cached."""
+        self._synced()
+        unknown = [m for m in _TYPED_WORD.finditer(question) if content_words(m.group(0))
+                   and (token := self._library_token(m.group(0))) and not self.lexical.document_frequency(token)
+                   and not _BACKGROUND.search(question[:m.start()]) and not _MOVING_ON.search(question[m.end():])
+                   and (after is None or after.search(question[:m.start()]))]
+        return list(dict.fromkeys(m.group(0).lower() for m in unknown))
 
     def rank(self, query: str, limit: int | None = None) -> list[Document]:
         """The candidates, best first, without the decline check: the first `limit`, or every one.
