@@ -91,6 +91,31 @@ def _closeness(vector: list[float], descriptions: tuple[str, ...]) -> float:
     return max(cosine(vector, kind) for kind in _kind_vectors(descriptions))
 
 
+def _most_occupation_like(words: list[tuple[str, bool]]) -> tuple[str, float]:
+    """Of these words (each with whether the question puts something at it), the one closest to an occupation
+    and that closeness, counting only words closer to one than to work and pay in general."""
+    found = ("", 0.0)
+    for word, _ in words:
+        vector = embed_query(word)
+        occupation, general = _closeness(vector, _OCCUPATION), _closeness(vector, _WORK_IN_GENERAL)
+        if general < occupation > found[1]:
+            found = (word, occupation)
+    return found
+
+
+def _most_place_like(words: list[tuple[str, bool]], located: bool) -> tuple[str, float]:
+    """Of these words (only those the question puts something at, when `located`), the one whose closeness to a
+    city or country most exceeds its closeness to things in general, and by how much."""
+    found = ("", 0.0)
+    for word, at in words:
+        if at or not located:
+            vector = embed_query(word)
+            margin = _closeness(vector, _PLACE) - _closeness(vector, _THINGS_IN_GENERAL)
+            if margin > found[1]:
+                found = (word, margin)
+    return found
+
+
 # Whether a question (second) names a section of the article the conversation (first) is on ("the scaling
 # round"); ArticleRetriever.names_section_of, which reads the library.
 SectionCheck = Callable[[Sequence[dict], str], bool]
@@ -214,7 +239,7 @@ class ArticleRetriever(BaseRetriever):
         coverage = self.coverage(question, passages)
         close_enough = similarity >= self.threshold and coverage >= self.min_coverage and (
             self.similarity_weight * similarity + coverage >= self.min_evidence)
-        return close_enough and not self.unknown_occupation(question) and not self.unknown_place(question)
+        return close_enough and not self.unknown_subject(question)
 
     def knows_every_word(self, question: str) -> bool:
         """Whether some article uses each of the question's content words (or the word it misspells)."""
@@ -222,50 +247,53 @@ class ArticleRetriever(BaseRetriever):
         return all(self.lexical.document_frequency(token) for word in content_words(asked(question))
                    if (token := self._library_token(word)))
 
+    def unknown_subject(self, question: str) -> str | None:
+        """An occupation or a place the question asks about that no article names ("what does a paramedic
+        earn?", "... in Tokyo?"); the question's unknown words are found once for both checks."""
+        words = self._unknown_subjects(question)
+        return self._unknown_occupation(words) or self._unknown_place(words)
+
     def unknown_occupation(self, question: str) -> str | None:
         """An occupation the question asks about that no article names ("what does a paramedic earn?")."""
-        word, likeness = self.occupation_likeness(question)
-        return word if likeness >= self.occupation_similarity else None
+        return self._unknown_occupation(self._unknown_subjects(question))
+
+    def unknown_place(self, question: str) -> str | None:
+        """A place the question asks about that no article names ("what do data scientists earn in Tokyo?")."""
+        return self._unknown_place(self._unknown_subjects(question))
 
     def occupation_likeness(self, question: str) -> tuple[str, float]:
         """The question's most occupation-like word that no article uses, and how close the model puts it to
         an occupation; ("", 0.0) when no such word is closer to one than to work and pay in general."""
-        found = ("", 0.0)
-        for word in self._unknown_subjects(question):
-            vector = embed_query(word)
-            occupation, general = _closeness(vector, _OCCUPATION), _closeness(vector, _WORK_IN_GENERAL)
-            if general < occupation > found[1]:
-                found = (word, occupation)
-        return found
-
-    def unknown_place(self, question: str) -> str | None:
-        """A place the question asks about that no article names ("what do data scientists earn in Tokyo?")."""
-        word, likeness = self.place_likeness(question)
-        return word if likeness >= self.place_margin else None
+        return _most_occupation_like(self._unknown_subjects(question))
 
     def place_likeness(self, question: str, located: bool = True) -> tuple[str, float]:
         """The question's most place-like word that no article uses (where the question puts something, unless
         not `located`), and how much closer the model puts it to a city or country than to things in general;
         ("", 0.0) when none is closer."""
-        found = ("", 0.0)
-        for word in self._unknown_subjects(question, after=_LOCATED if located else None):
-            vector = embed_query(word)
-            margin = _closeness(vector, _PLACE) - _closeness(vector, _THINGS_IN_GENERAL)
-            if margin > found[1]:
-                found = (word, margin)
-        return found
+        return _most_place_like(self._unknown_subjects(question), located)
 
-    def _unknown_subjects(self, question: str, after: re.Pattern[str] | None = None) -> list[str]:
-        """The question's words that no article uses (nor a word they misspell), lower-cased, once each (only
-        those right `after` what the pattern matches, with one); except the reader's own background ("I'm a
+    def _unknown_occupation(self, words: list[tuple[str, bool]]) -> str | None:
+        word, likeness = _most_occupation_like(words)
+        return word if likeness >= self.occupation_similarity else None
+
+    def _unknown_place(self, words: list[tuple[str, bool]]) -> str | None:
+        word, margin = _most_place_like(words, located=True)
+        return word if margin >= self.place_margin else None
+
+    def _unknown_subjects(self, question: str) -> list[tuple[str, bool]]:
+        """The question's words that no article uses (nor a word they misspell), lower-cased, once each, and
+        whether the question puts something at it ("in Tokyo"); except the reader's own background ("I'm a
         nurse", "I live in Ohio") and a job they would leave ("can a chef get into tech?"): the library may well
         cover the move. Each is embedded once, then cached."""
         self._synced()
         unknown = [m for m in _TYPED_WORD.finditer(question) if content_words(m.group(0))
                    and (token := self._library_token(m.group(0))) and not self.lexical.document_frequency(token)
-                   and not _BACKGROUND.search(question[:m.start()]) and not _MOVING_ON.search(question[m.end():])
-                   and (after is None or after.search(question[:m.start()]))]
-        return list(dict.fromkeys(m.group(0).lower() for m in unknown))
+                   and not _BACKGROUND.search(question[:m.start()]) and not _MOVING_ON.search(question[m.end():])]
+        located: dict[str, bool] = {}
+        for m in unknown:
+            word = m.group(0).lower()
+            located[word] = located.get(word, False) or bool(_LOCATED.search(question[:m.start()]))
+        return list(located.items())
 
     def rank(self, query: str, limit: int | None = None) -> list[Document]:
         """The candidates, best first, without the decline check: the first `limit`, or every one.
