@@ -8,7 +8,7 @@ from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 from langchain_tests.integration_tests import RetrieversIntegrationTests
 
-from bot.answer.pipeline import CareerBot
+from bot.answer.pipeline import Answer, CareerBot
 from bot.ingest.indexing import ingest
 from bot.retrieval.retriever import ArticleRetriever, judged_question, standalone_query
 from bot.settings import Settings
@@ -282,6 +282,47 @@ def test_a_follow_up_that_names_nothing_new_is_judged_with_what_it_follows(libra
     # Turning to another subject, or naming one no article uses, is still judged alone.
     assert judged_question("what about remote ones?", history, knows) == "what about remote ones?"
     assert judged_question("how much pricier?", history, knows) == "how much pricier?"
+
+
+_SWITCH_LIBRARY = {
+    "lab.md": "# From Lab Technician to Bioinformatician\n\nMany lab technicians already handle sequencing runs every "
+              "week.\n\n## How to make the move\n\nOf the 140 people we spoke to, 44% never left their employer: they "
+              "took over the analysis scripts of their own lab and were given the new title in place. The rest applied "
+              "elsewhere after a year of part-time study. The median time from the first script to the new title was "
+              "14 months. Sequencing cores were the most common first home, followed by hospital genetics labs and seed "
+              "companies. Three in four kept wet-lab duties for at least six months, and most said the overlap helped "
+              "them understand the data.\n\n## What to learn\n\nLearn Python and R first, then the command line tools "
+              "used to align reads.\n",
+    "pay.md": "# Data Analyst Pay in 2025\n\nThe median data analyst earns $78,000 in the United States.\n\n## By "
+              "industry\n\nAnalysts in finance earn about 12% more than those in retail.\n\n## Remote work\n\nRemote "
+              "analyst roles paid 4% less than office roles in our survey.\n\n## Raises\n\nAnalysts who stay with their "
+              "current team get a median raise of 3% a year.\n",
+    "bootcamps.md": "# Are Data Bootcamps Worth It?\n\nMost full-time bootcamps run 12 to 16 weeks and cost between "
+                    "$10,000 and $17,000.\n\n## What employers think\n\nEmployers care more about the projects you ship "
+                    "than the certificate.\n\n## Studying while working\n\nCareer changers who make the switch through a "
+                    "part-time bootcamp study for about ten hours a week.\n\n## Refunds\n\nMost bootcamps refund the fee "
+                    "in full during the first two weeks.\n",
+}
+
+
+def test_a_question_that_goes_on_without_pointing_back_is_answered_from_the_earlier_subject(
+        settings: Settings, write_article):
+    # No "it" or "they": alone it comes closest to the lab passage, too weakly to answer.
+    for name, text in _SWITCH_LIBRARY.items():
+        write_article(name, text)
+    ingest([str(settings.knowledge_dir)], settings, progress=False)
+    careerbot = CareerBot(settings)
+    question = "can I make the switch at my current employer?"
+
+    def after(first: str) -> Answer:
+        history = [{"role": "user", "content": first}, {"role": "assistant", "content": careerbot.answer(first).text}]
+        return careerbot.answer(question, history)
+
+    assert careerbot.answer(question).refused
+    assert "44% never left their employer" in after("how do I get from lab technician to bioinformatician?").text
+    # After another subject, whose passages the question alone doesn't come closest to, it is still declined.
+    assert after("what do data analysts earn in finance?").refused
+    assert after("how long do bootcamps run?").refused
 
 
 def test_a_question_is_searched_and_judged_without_its_markup_and_web_addresses():

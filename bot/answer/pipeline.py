@@ -17,11 +17,11 @@ from bot.answer.backends import AnswerBackend, Composer, make_backend
 from bot.answer.verify import Verifier
 from bot.conversation.catalog import Catalog
 from bot.answer.citations import StreamNumbering
-from bot.retrieval.retriever import ArticleRetriever, judged_question, standalone_query
+from bot.retrieval.retriever import ArticleRetriever, judged_question, last_question, standalone_query
 from bot.settings import Settings
 from bot.conversation.smalltalk import SmallTalkRecogniser, TopicLister
 from bot.conversation.suggestions import Suggester
-from bot.text import CITATION, spell_out, split_citation_lists
+from bot.text import CITATION, TURN_BREAK, as_typed, spell_out, split_citation_lists
 from bot.store import Collection, live_collection, live_unit_collection, revision as store_revision
 
 log = logging.getLogger(__name__)
@@ -128,11 +128,23 @@ class CareerBot:
             judged=RunnableLambda(lambda x: judged_question(x["question"], x.get("history") or (),
                                                             self.retriever.knows_every_word)),
         ) | RunnableLambda(self._normalised) | RunnablePassthrough.assign(
-            passages=RunnableLambda(lambda x: self.retriever.search(x["query"], x["judged"])))
+            passages=RunnableLambda(lambda x: self.retriever.search(x["query"], x["judged"]))) | RunnableLambda(
+            self._continuing)
 
     def search_query(self, question: str, history: Sequence[dict] = ()) -> str:
         """What is searched for the question: with the question it follows, for a follow-up."""
         return standalone_query(question, history, self.retriever.names_section_of)
+
+    def _continuing(self, context: dict) -> dict:
+        """A question declined alone, tried as going on with the conversation: searched with the question before
+        it (see ArticleRetriever.search_continuing)."""
+        previous = last_question(context.get("history") or ())
+        if context["passages"] or previous is None or TURN_BREAK in context["query"]:
+            return context
+        joined = self._normalised({**context, "query": f"{as_typed(previous)}{TURN_BREAK}{context['question']}"})
+        passages = self.retriever.search_continuing(context["judged"], context["query"], joined["query"])
+        return {**context, "query": joined["query"], "judged": joined["query"], "passages": passages} if passages \
+            else context
 
     def _normalised(self, context: dict) -> dict:
         """The query and question with typos corrected against the library's words, and the library's phrase

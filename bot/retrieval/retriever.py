@@ -81,6 +81,10 @@ _MOVING_ON = re.compile(r"^[^.?!]*?\b(?:become|becoming|switch\w*|transition\w*|
 _TYPED_WORD = re.compile(r"[a-z][a-z']+", re.IGNORECASE)
 
 
+def _closest(passages: Sequence[Document]) -> Document:
+    return max(passages, key=lambda p: p.metadata["score"])
+
+
 @lru_cache(maxsize=4)
 def _kind_vectors(descriptions: tuple[str, ...]) -> list[list[float]]:
     """The vectors of a kind's descriptions (_OCCUPATION, _PLACE...), embedded once per process."""
@@ -121,16 +125,22 @@ def _most_place_like(words: list[tuple[str, bool]], located: bool) -> tuple[str,
 SectionCheck = Callable[[Sequence[dict], str], bool]
 
 
+def last_question(history: Sequence[dict]) -> str | None:
+    """The reader's last question in the conversation, if any."""
+    return next((turn["content"] for turn in reversed(history) if turn.get("role") == "user" and turn.get("content")),
+                None)
+
+
 def _previous_question(question: str, history: Sequence[dict], names_section_of: SectionCheck | None = None
                        ) -> str | None:
     """The earlier question a follow-up leans on, if this question is one."""
-    previous = [turn["content"] for turn in history if turn.get("role") == "user" and turn.get("content")]
-    is_follow_up = bool(previous) and (
+    previous = last_question(history)
+    is_follow_up = previous is not None and (
         bool(_REFERRING.search(_without_words_referring_to_nothing(question)))
         or len(_CONTENT_WORD.findall(question)) <= 2
         or (names_section_of is not None and names_section_of(history, question))
     )
-    return previous[-1] if is_follow_up else None
+    return previous if is_follow_up else None
 
 
 def _without_words_referring_to_nothing(question: str) -> str:
@@ -231,6 +241,19 @@ class ArticleRetriever(BaseRetriever):
         this turn; the query may also carry the previous turn)."""
         ranked = self.rank(query, k or self.k)
         return self._with_unit_vectors(ranked) if ranked and self.covers(focus or query, ranked) else []
+
+    def search_continuing(self, question: str, query: str, joined: str) -> list[Document]:
+        """Passages for a question declined alone that may go on with the conversation without a word pointing
+        back ("can I make the switch at my current employer?" after "how do I go from GIS analyst to geospatial
+        data scientist?"): those of `joined` (the question searched with the one before it), when the library
+        uses every word of the question and the joined search comes closest to the passage the question's own
+        search (`query`) came closest to, too weakly to answer alone. Otherwise none: a question the earlier
+        subject doesn't answer comes closest to a passage elsewhere."""
+        own = self.rank(query, self.k)
+        if not own or self.coverage(question, own) < self.min_coverage or not self.knows_every_word(question):
+            return []
+        passages = self.search(joined, joined)
+        return passages if passages and _closest(passages).id == _closest(own).id else []
 
     def covers(self, question: str, passages: Sequence[Document]) -> bool:
         """Whether the passages answer the question: close in meaning, holding its rare words, and not
