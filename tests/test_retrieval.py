@@ -107,6 +107,13 @@ def test_a_question_about_a_place_no_article_names_is_declined(library_bot: Care
         assert library_bot.retriever.invoke(question), question
 
 
+def test_people_a_question_counts_are_no_occupation_it_asks_about(library_bot: CareerBot):
+    # "learners" is no article's word, and the model puts it near "an occupation", but nearer "a skill".
+    question = "Is a bootcamp worth it for learners with a degree in another quantitative field?"
+    assert library_bot.retriever.unknown_occupation(question) is None
+    assert library_bot.retriever.invoke(question)
+
+
 def test_the_readers_own_occupation_is_no_subject_the_library_must_hold(library_bot: CareerBot):
     for question in ("I'm a paramedic: what do junior analysts earn in the UK?",
                      "As a paramedic, what do junior analysts earn in the UK?",
@@ -268,6 +275,8 @@ def test_a_follow_up_that_refers_back_is_judged_with_what_it_refers_to():
     history = [{"role": "user", "content": "What is a take-home exercise?"}]
     assert judged_question("how much time should it eat up?", history) == (
         "What is a take-home exercise?\nhow much time should it eat up?")
+    # "why so ...?" asks about what was just said, whatever its adjective ("tight": no article's word).
+    assert judged_question("why so tight?", history) == "What is a take-home exercise?\nwhy so tight?"
     assert judged_question("and what about a dentist?", history) == "and what about a dentist?"
     assert judged_question("What do data engineers earn?", history) == "What do data engineers earn?"
 

@@ -20,9 +20,9 @@ from bot.text import (CITATION, TURN_BREAK, as_typed, asked, capitalised_acronym
                       content_words, cosine, described_section, described_words, expand_acronyms, misspelt_stopword,
                       named_section, spelled_in, stem)
 
-# Words by which a follow-up keeps the earlier subject ("how much do *they* earn?").
+# Words by which a follow-up keeps the earlier subject ("how much do *they* earn?", "*why so* tight?").
 _SAME_SUBJECT_WORDS = (r"they|them|their|theirs|it|its|this|that|these|those|he|she|him|his|her|there|the role|"
-                       r"the job|the position|the field|same")
+                       r"the job|the position|the field|same|why so")
 # Words that only make sense with an earlier turn ("How much do *they* earn?", "and *that* role?"), including
 # those that name a new subject ("what about a dentist?").
 _REFERRING = re.compile(
@@ -59,9 +59,10 @@ _QUESTION_WORDS = frozenset("what when where which who why how".split())
 # An occupation no article names ("paramedic", "electrician") makes a question about a job the library lacks,
 # however close the pay or training passages it finds. The model knows an occupation by how close the word comes
 # to these descriptions, closer than to work and pay in general ("earn", "hiring", which a small library may never
-# write either). Each word is embedded once, then cached.
+# write either) and to things in general ("learners", whom a question counts, and no job it asks about). Each word
+# is embedded once, then cached.
 _OCCUPATION = ("an occupation", "a profession")
-_WORK_IN_GENERAL = ("a job", "work", "employment", "money")
+_NOT_OCCUPATIONS = ("a job", "work", "employment", "money", "a thing", "an idea", "a skill")
 # So does a place no article names ("Tokyo", "Texas"): the pay and jobs passages it finds are about other places.
 # A word is a place by how much closer the model puts it to these than to things in general; words the library
 # does use ("world", "London") are never checked.
@@ -97,11 +98,11 @@ def _closeness(vector: list[float], descriptions: tuple[str, ...]) -> float:
 
 def _most_occupation_like(words: list[tuple[str, bool]]) -> tuple[str, float]:
     """Of these words (each with whether the question puts something at it), the one closest to an occupation
-    and that closeness, counting only words closer to one than to work and pay in general."""
+    and that closeness, counting only words closer to one than to work, pay or things in general."""
     found = ("", 0.0)
     for word, _ in words:
         vector = embed_query(word)
-        occupation, general = _closeness(vector, _OCCUPATION), _closeness(vector, _WORK_IN_GENERAL)
+        occupation, general = _closeness(vector, _OCCUPATION), _closeness(vector, _NOT_OCCUPATIONS)
         if general < occupation > found[1]:
             found = (word, occupation)
     return found
