@@ -269,6 +269,15 @@ def test_do_i_need_is_answered_by_the_sentence_that_says_what_is_required():
         assert Composer().compose(question, [text]).startswith("A master's degree is enough"), question
 
 
+def test_do_i_need_is_answered_by_the_sentence_that_says_yes_or_no():
+    # The second sentence holds "doctorates" (PhD spelled out) and comes as close in meaning; the first answers.
+    text = passage("No. Only 21% of the site reliability engineers we surveyed held a PhD. Research-heavy teams still "
+                   "favour doctorates, but most site reliability jobs are engineering jobs.",
+                   heading="Do you need a PhD?")
+    answer = Composer().compose("Do I need a PhD to work as a site reliability engineer?", [text])
+    assert answer.startswith("No. Only 21%")
+
+
 def test_two_questions_in_one_message_are_both_answered():
     cost = passage("Bootcamp fees vary by school. A full-time bootcamp costs between $10,000 and $15,000.")
     length = passage("Schedules differ too. Most full-time bootcamps run 12 to 16 weeks.", score=0.55)

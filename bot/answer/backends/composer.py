@@ -58,11 +58,12 @@ _WHY = re.compile(r"^\W*(?:so\s+)?why\b|\bwhy (?:do|does|did|is|are|was|were|wou
                   r"\bcaus(?:e|es|ed)\b|\bwhat makes\b|\bhow come\b", re.IGNORECASE)
 _CAUSE = re.compile(r"\b(?:because|since|due to|as a result|driven by|reasons?|thanks to|so that|which is why|"
                     r"explains?|explanations?|caused?|causes|factors?|drivers?|leads? to)\b", re.IGNORECASE)
-# "Do I need a PhD?", "is a bachelor's enough?": the sentence that says what is required, or that it is not.
+# "Do I need a PhD?", "is a bachelor's enough?": the sentence that says what is required, or that it is not (an
+# FAQ's "No. Only 19% hold one").
 _REQUIRED_ASKED = re.compile(r"\b(?:do|does|did|will|would) (?:i|you|u|we|they|one|he|she) (?:really |still |actually )?"
                              r"(?:need|have to)\b|\b(?:required|necessary|mandatory|a must|enough|sufficient)\b", re.I)
 _REQUIREMENT = re.compile(r"\b(?:needs?|needed|require[sd]?|requirements?|must|necessary|essential|mandatory|"
-                          r"prerequisites?|enough|sufficient|optional)\b", re.I)
+                          r"prerequisites?|enough|sufficient|optional)\b|^\W*(?:yes|no)\b", re.I)
 # "What setup am I most likely to get?": the sentence that says which is the most common one.
 _MOST_ASKED = re.compile(r"\bmost (?:likely|common|usual|often|popular|frequent)\b|\bmore (?:likely|common)\b", re.I)
 _MOST = re.compile(r"\bmost (?:common|usual|popular|frequent|likely|often)\b|\b(?:usually|typically|commonly)\b|"
