@@ -278,6 +278,15 @@ def test_do_i_need_is_answered_by_the_sentence_that_says_yes_or_no():
     assert answer.startswith("No. Only 21%")
 
 
+def test_a_list_written_as_sentences_is_quoted_whole_after_the_sentence_that_announces_it():
+    text = passage("The survey found three habits that set senior analysts apart. They write down the question before "
+                   "touching any data. They check every join against a row count. And they explain each result in one "
+                   "sentence to someone outside the team. Plenty of analysts have one of these habits.")
+    answer = Composer().compose("what habits do senior analysts have?", [text])
+    assert answer.startswith("The survey found three habits")
+    assert "row count" in answer and "one sentence to someone outside the team" in answer
+
+
 def test_two_questions_in_one_message_are_both_answered():
     cost = passage("Bootcamp fees vary by school. A full-time bootcamp costs between $10,000 and $15,000.")
     length = passage("Schedules differ too. Most full-time bootcamps run 12 to 16 weeks.", score=0.55)

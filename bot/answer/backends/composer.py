@@ -95,6 +95,11 @@ _COMPARISON = re.compile(r"\s(?:vs\.?|versus|or)\s", re.IGNORECASE)
 # A sentence naming several things ("they write C++, Linux and Python"): it answers a list question as a
 # list's items do.
 _ENUMERATION = re.compile(r"[\w+#.-]+(?: [\w+#.-]+)?, [\w+#.-]+(?: [\w+#.-]+)?,? (?:and|or) [\w+#.-]+")
+# A sentence that announces how many things the sentences after it name ("The report found three measures in
+# common use. Adoption is ... Trust is the second ..."): a list written as prose. Not "the four certifications",
+# which are already known.
+_COUNTS = {word: n for n, word in enumerate("two three four five six seven".split(), start=2)}
+_ANNOUNCES = re.compile(rf"(?<!the )(?<!these )(?<!those )(?<!of )\b({'|'.join(_COUNTS)})\s+(?:[a-z-]+\s+){{0,2}}[a-z-]{{3,}}s\b(?![^.:;]*:)", re.IGNORECASE)
 # "What does STAR stand for?": the answer spells the acronym out.
 _STANDS_FOR = re.compile(r"\b(?:stands? for|short for|abbreviat\w*|acronym)\b", re.IGNORECASE)
 # "What's the first thing to do ...", "where do I start": a list's first item is the answer.
@@ -168,7 +173,8 @@ class Composer(AnswerBackend):
         picks_one = bool(extreme or _FIRST_STEP.search(question) or _MOST_ASKED.search(question))
         wants_list = (wants_list and not extreme) or (not picks_one and _list_answers(best, quotable))
         # A list asked for is the whole answer: it may take all the room, not share it with runners-up.
-        first_part = _MAX_WORDS if wants_list and best.unit.is_item else _FIRST_PART_WORDS
+        first_part = _MAX_WORDS if wants_list and (best.unit.is_item or _announced(best, wants_list) > 1) \
+            else _FIRST_PART_WORDS
         text, used = _excerpt(best, candidates, wants_list, first_part)
         parts = [text]
         said = best.stems | best.context_stems
@@ -202,7 +208,8 @@ class Composer(AnswerBackend):
             in_context = math.fsum(weight[s] for s in (query & c.context_stems) - c.stems)
             holds_answer = (any(shape.search(c.unit.text) for shape in wanted) or id(c) in first_items
                             or id(c) in shaped
-                            or (wants_list and not c.unit.is_item and bool(_ENUMERATION.search(c.unit.text))))
+                            or (wants_list and not c.unit.is_item and bool(_ENUMERATION.search(c.unit.text)
+                                                                           or _ANNOUNCES.search(c.unit.text))))
             c.score = (
                 (in_unit + w.context * in_context) / total
                 + w.answer_kind * holds_answer
@@ -513,7 +520,7 @@ def _excerpt(anchor: _Candidate, candidates: list[_Candidate], wants_list: bool,
         text, quoted = _as_list(anchor.unit.text, introduced, max_words)
         quoted.append(anchor)
     else:
-        following = [c for c in same_group if c.unit.position > anchor.unit.position][:1]
+        following = [c for c in same_group if c.unit.position > anchor.unit.position][:_announced(anchor, wants_list)]
         following = [c for c in following if not c.unit.text.rstrip().endswith(":")]  # it would introduce a list
         quoted = [anchor, *following] if _words([anchor.unit.text, *(c.unit.text for c in following)]) <= max_words \
             else [anchor]
@@ -521,6 +528,12 @@ def _excerpt(anchor: _Candidate, candidates: list[_Candidate], wants_list: bool,
         label = _label_of(anchor, candidates)
         text = f"{label.rstrip(':.')}: {text}" if label and label.lower() not in text.lower() else text
     return f"{text} [{anchor.passage + 1}]", {id(c) for c in quoted}
+
+
+def _announced(anchor: _Candidate, wants_list: bool) -> int:
+    """How many sentences after the anchor complete it: the things it announces, when a list is asked for."""
+    announces = _ANNOUNCES.search(anchor.unit.text) if wants_list else None
+    return _COUNTS[announces.group(1).lower()] if announces else 1
 
 
 # "Candidates who cannot do *these things* ...": a sentence after a list that sums it up.
