@@ -287,6 +287,14 @@ def test_a_list_written_as_sentences_is_quoted_whole_after_the_sentence_that_ann
     assert "row count" in answer and "one sentence to someone outside the team" in answer
 
 
+def test_paid_less_than_is_answered_by_the_sentence_that_says_by_how_much():
+    # The first sentence holds an amount and more of the question's words ("paid", "tech").
+    text = passage("Game analysts in tech hubs get paid a median base of $112,000 a year. Across all studios, game "
+                   "analysts earned about 14% less than analysts at comparable tech companies.")
+    answer = Composer().compose("do game analysts get paid less than analysts elsewhere in tech?", [text])
+    assert answer.startswith("Across all studios, game analysts earned about 14% less")
+
+
 def test_two_questions_in_one_message_are_both_answered():
     cost = passage("Bootcamp fees vary by school. A full-time bootcamp costs between $10,000 and $15,000.")
     length = passage("Schedules differ too. Most full-time bootcamps run 12 to 16 weeks.", score=0.55)
