@@ -1,7 +1,7 @@
-"""Calibrate the decline check (best-passage similarity, word coverage and the occupation check) on a graded
-library, with a held-out split:
+"""Calibrate the decline check (best-passage similarity, word coverage, the occupation, place and pay-amount
+checks) on a graded library, with a held-out split:
 
-    python -m bench.calibrate [--library DIR] [--cases FILE.jsonl ...]
+    python -m bench.calibrate [--library DIR] [--cases FILE.jsonl ...] [--team] [--weights]
 
 The cases are split in two by a hash of their id: thresholds are chosen on the calibration half only
 (every decline case declined first, then as many answerable cases answered as possible, then the widest
@@ -41,6 +41,10 @@ class Point:
     occupation: float = 0.0  # how occupation-like its most occupation-like word no article uses is
     place: float = 0.0  # how place-like its most place-like word no article uses is, where it puts something
     any_place: float = 0.0  # the same over all its words no article uses: the place margin is chosen by these
+    # For a question asking an amount of pay: the most of its subject a unit with an amount names, and the closest
+    # such a unit comes in meaning (1.0: no such question, nothing to check).
+    amount_share: float = 1.0
+    amount_similarity: float = 1.0
 
 
 def held_out(case_id: str) -> bool:
@@ -55,8 +59,9 @@ def measure(careerbot: CareerBot, case: dict) -> Point:
     _, occupation = careerbot.retriever.occupation_likeness(context["judged"])
     _, place = careerbot.retriever.place_likeness(context["judged"])
     _, any_place = careerbot.retriever.place_likeness(context["judged"], located=False)
+    amount = careerbot.retriever.amount_evidence(context["judged"], ranked) if ranked else None
     return Point(case.get("id", "?"), not case.get("refuse"), similarity, coverage, held_out(case.get("id", "")),
-                 occupation, place, any_place)
+                 occupation, place, any_place, *(amount or (1.0, 1.0)))
 
 
 Bounds = tuple[float, float, float, float]  # threshold, min_coverage, similarity_weight, min_evidence
@@ -162,14 +167,32 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--cases", type=Path, nargs="+", default=[SHARED / name for name in CASE_FILES])
     parser.add_argument("-v", "--verbose", action="store_true", help="print every case's values")
     parser.add_argument("--weights", action="store_true", help="also calibrate the composer's weights (slower)")
+    parser.add_argument("--team", action="store_true",
+                        help="also measure the team's sets (bench/) for the pay-amount check, which the graded files "
+                             "have too few near-misses to calibrate")
     args = parser.parse_args(argv)
     cases = [case for path in args.cases for case in load_cases(path)]
     with tempfile.TemporaryDirectory(prefix="careerbot-calibrate-") as folder:
         careerbot = CareerBot(library_settings(get_settings(), args.library, Path(folder)))
         points = [measure(careerbot, case) for case in cases]
         report_decline(points, args.verbose)
+        team = [point for library, files in TEAM_SETS for point in measured(library, files, Path(folder))] \
+            if args.team else []
+        report_amount(points + team)
         if args.weights:
             calibrate_weights(careerbot, cases)
+
+
+BENCH = Path(__file__).resolve().parent
+# The team's sets, each on its library: readers' casual wording on the graded library, then three libraries
+# written without the code.
+TEAM_SETS = [(SHARED / "library", [BENCH / "casual_questions.jsonl", BENCH / "casual_questions2.jsonl"])] + [
+    (BENCH / name / "library", [BENCH / name / "questions.jsonl"]) for name in ("unseen", "unseen2", "unseen3")]
+
+
+def measured(library: Path, files: list[Path], folder: Path) -> list[Point]:
+    careerbot = CareerBot(library_settings(get_settings(), library, folder / library.parent.name))
+    return [measure(careerbot, case) for path in files for case in load_cases(path)]
 
 
 def report_decline(points: list[Point], verbose: bool) -> None:
@@ -187,6 +210,43 @@ def report_decline(points: list[Point], verbose: bool) -> None:
     print(report("chosen held", held, *chosen))
     report_kind("occupation", "occupation_similarity", calibration, held, current, settings.occupation_similarity)
     report_kind("place", "place_margin", calibration, held, current, settings.place_margin, choose_by="any_place")
+
+
+def report_amount(points: list[Point]) -> None:
+    """The pay-amount check declines what the rest of the decline check keeps: a question asking an amount whose
+    best unit with an amount names too little of its subject (amount_share) and is not close in meaning either
+    (amount_similarity). Chosen on the calibration half: the share halfway between the decline case naming the
+    most and the answerable case above it naming the least; then, among the cases under that share, the
+    similarity halfway between the closest decline case and the answerable case above it coming least close."""
+    settings = get_settings()
+    bounds = settings.threshold, settings.min_coverage, settings.similarity_weight, settings.min_evidence
+    kept = [p for p in points if passes(p, *bounds) and p.occupation < settings.occupation_similarity
+            and p.place < settings.place_margin and p.amount_share < 1.0]
+    calibration = [p for p in kept if not p.held_out]
+    share = _between([p.amount_share for p in calibration if not p.should_answer],
+                     [p.amount_share for p in calibration if p.should_answer])
+    under = [p for p in calibration if p.amount_share < (share or 0.0)]
+    similarity = _between([p.amount_similarity for p in under if not p.should_answer],
+                          [p.amount_similarity for p in under if p.should_answer])
+    for name, values in (("settings", (settings.amount_share, settings.amount_similarity)), ("chosen", (share, similarity))):
+        for half, part in (("calib", calibration), ("held", [p for p in kept if p.held_out])):
+            if None in values:
+                print(f"amount {name} {half}: no decline case below the answerable ones to choose by")
+                continue
+            low = [p for p in part if p.amount_share < values[0] and p.amount_similarity < values[1]]
+            declined = [p.id for p in low if not p.should_answer]
+            lost = [p.id for p in low if p.should_answer]
+            print(f"amount {name} {half}: also declines {len(declined)} {declined}, loses {len(lost)} answerable "
+                  f"{lost} (amount_share {values[0]}, amount_similarity {values[1]})")
+
+
+def _between(declines: list[float], answerable: list[float]) -> float | None:
+    """Halfway between the highest decline value and the lowest answerable value above it."""
+    if not declines:
+        return None
+    highest = max(declines)
+    above = [value for value in answerable if value > highest]
+    return round((highest + min(above)) / 2, 2) if above else None
 
 
 def report_kind(kind: str, setting: str, calibration: list[Point], held: list[Point], bounds: Bounds,

@@ -46,6 +46,14 @@ class Settings(BaseSettings):
         0.11, description="A question word no article uses, this much closer to 'a city' / 'a country' / 'a place' than to "
                           "things in general, names a place the library lacks: the bot declines (calibrated by "
                           "`python -m bench.calibrate`).")
+    amount_share: float = Field(
+        0.34, ge=0.0, le=1.0,
+        description="A question asking an amount of pay is answered only from a sentence or row with an amount that "
+                    "holds this share of the question's subject words (or comes amount_similarity close in meaning); "
+                    "else the bot declines (calibrated by `python -m bench.calibrate`).")
+    amount_similarity: float = Field(
+        0.67, description="See amount_share: how close in meaning a sentence or row with an amount must come to the "
+                          "question when it doesn't name the question's subject.")
     occupation_similarity: float = Field(
         0.37, description="A question word no article uses, this close to 'an occupation' or 'a profession', names a "
                           "job the library lacks: the bot declines (calibrated by `python -m bench.calibrate`).")

@@ -116,6 +116,10 @@ def as_typed(question: str) -> str:
 TURN_BREAK = "\n"
 
 
+# An amount of money as articles write it: "$120,000", "£58k", "₹18 lakh", "90,000 EUR".
+MONEY = re.compile(r"[$€£₹]\s?\d|\b\d[\d,.]*\s?(?:k|K|lakhs?|crore|million|USD|EUR|INR)\b|\b(?:USD|EUR|INR)\s?\d")
+
+
 def split_turns(text: str) -> tuple[str, str]:
     """(the question a follow-up leans on, or "", the question asked now) of a searched text. Two questions
     in one message are both asked now."""

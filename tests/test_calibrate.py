@@ -1,4 +1,4 @@
-from bench.calibrate import Point, accuracy, choose, report_kind
+from bench.calibrate import Point, accuracy, choose, report_amount, report_kind
 
 SETTINGS = (0.25, 0.1, 2.5, 1.6)  # threshold, min_coverage, similarity_weight, min_evidence: all these points pass
 
@@ -29,3 +29,16 @@ def test_the_place_margin_is_chosen_by_how_like_a_place_words_are_wherever_the_q
     report_kind("place", "place_margin", calibration, [], SETTINGS, current=0.5, choose_by="any_place")
     assert "place chosen calib: also declines 1 ['decline'], loses 0 answerable [] (place_margin 0.25)" in (
         capsys.readouterr().out)
+
+
+def test_the_pay_amount_bounds_lie_halfway_between_the_calibration_halfs_cases(capsys):
+    # A near-miss names little of its subject in any unit with an amount; one answerable question names little
+    # too but says the same in other words (similarity 0.8).
+    def point(name: str, answer: bool, share: float, similarity: float, held: bool = False) -> Point:
+        return Point(name, answer, 0.8, 1.0, held, amount_share=share, amount_similarity=similarity)
+
+    report_amount([point("named", True, 0.6, 0.5), point("reworded", True, 0.05, 0.8), point("near", False, 0.1, 0.4),
+                   point("held near", False, 0.3, 0.5, held=True), point("held reworded", True, 0.1, 0.7, held=True),
+                   point("no amount asked", True, 1.0, 1.0)])
+    assert ("amount chosen held: also declines 1 ['held near'], loses 0 answerable [] (amount_share 0.35, "
+            "amount_similarity 0.6)") in capsys.readouterr().out

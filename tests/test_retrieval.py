@@ -114,6 +114,24 @@ def test_people_a_question_counts_are_no_occupation_it_asks_about(library_bot: C
     assert library_bot.retriever.invoke(question)
 
 
+def test_pay_asked_for_someone_an_article_names_only_in_passing_is_declined(settings: Settings, write_article):
+    # Every word of the question is in the pay article, in a sentence that states no pay.
+    write_article("pay.md", "# Data Analyst Pay in the UK, 2025\n\nJunior data analysts in the UK earn a median of "
+                            "£32,000, and senior analysts £55,000.\n\n## By city\n\nAnalysts in London earn about 20% "
+                            "more than the UK median.\n\n## Why I moved into data\n\nMy sister, a pharmacist in Leeds, "
+                            "was the one who told me to learn SQL. She had automated her own stock reports.\n")
+    write_article("bootcamps.md", "# Are Data Bootcamps Worth It?\n\nMost full-time bootcamps run 12 to 16 weeks and "
+                                  "cost between £8,000 and £12,000.\n")
+    ingest([str(settings.knowledge_dir)], settings, progress=False)
+    retriever = CareerBot(settings).retriever
+    question = "How much does a pharmacist earn in Leeds?"
+    assert retriever.model_copy(update={"amount_share": 0.0}).invoke(question)
+    assert retriever.invoke(question) == []
+    # Pay for what a sentence with an amount names, or for what it says in other words, is still answered.
+    assert retriever.invoke("How much does a senior data analyst earn in the UK?")
+    assert retriever.invoke("what do junior analysts make?")
+
+
 def test_the_readers_own_occupation_is_no_subject_the_library_must_hold(library_bot: CareerBot):
     for question in ("I'm a paramedic: what do junior analysts earn in the UK?",
                      "As a paramedic, what do junior analysts earn in the UK?",

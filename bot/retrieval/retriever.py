@@ -7,18 +7,19 @@ import threading
 from collections.abc import Callable, Sequence
 from functools import lru_cache
 
+import numpy as np
 from langchain_core.callbacks import CallbackManagerForRetrieverRun
 from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict, Field, PrivateAttr
 
-from bot.embeddings import embed_query, is_dictionary_word
+from bot.embeddings import embed_query, is_dictionary_word, unpack_vectors
 from bot.retrieval.lexical import LexicalIndex, indexed_text, tokens
 from bot.settings import Settings
 from bot.store import Collection, Revision, count_revision, packed_unit_vectors
-from bot.text import (CITATION, TURN_BREAK, as_typed, asked, capitalised_acronyms, clipped_stopword, concepts,
+from bot.text import (CITATION, MONEY, TURN_BREAK, as_typed, asked, capitalised_acronyms, clipped_stopword, concepts,
                       content_words, cosine, described_section, described_words, expand_acronyms, misspelt_stopword,
-                      named_section, spelled_in, stem)
+                      named_section, passage_units, spelled_in, split_turns, stem)
 
 # Words by which a follow-up keeps the earlier subject ("how much do *they* earn?", "*why so* tight?").
 _SAME_SUBJECT_WORDS = (r"they|them|their|theirs|it|its|this|that|these|those|he|she|him|his|her|there|the role|"
@@ -82,6 +83,14 @@ _MOVING_ON = re.compile(r"^[^.?!]*?\b(?:become|becoming|switch\w*|transition\w*|
 _TYPED_WORD = re.compile(r"[a-z][a-z']+", re.IGNORECASE)
 
 
+def _share_held(weights: dict[tuple[str, ...], float], found: set[str]) -> float:
+    """The share of the concepts' weight found: a concept is found by its acronym, or by every word of its phrase."""
+    total = sum(weights.values())
+    held = sum(weight for (acronym, *phrase), weight in weights.items()
+               if acronym in found or all(t in found for t in phrase or [acronym]))
+    return held / total if total else 0.0
+
+
 def _closest(passages: Sequence[Document]) -> Document:
     return max(passages, key=lambda p: p.metadata["score"])
 
@@ -119,6 +128,16 @@ def _most_place_like(words: list[tuple[str, bool]], located: bool) -> tuple[str,
             if margin > found[1]:
                 found = (word, margin)
     return found
+
+
+# "How much does a pharmacist earn in Leeds?", "what do SREs get paid?", "salary for a ... in ...": a question asking an
+# amount of pay. The words that ask for it say nothing about whose pay it is.
+_AMOUNT_ASKED = re.compile(
+    r"\bhow much (?:do|does|did|can|could|will|would|should|are|is)\b[^?]*?\b(?:make|makes|earn|earns|paid|charge|get)\b|"
+    r"\bwhat (?:do|does|did|can|could|will|would|should)\b[^?]*?\b(?:make|earn|get paid|charge)\b|"
+    r"\b(?:salary|salaries|pay|wages?|income|earnings)\b(?: like)? (?:of|for|in|at)\b", re.IGNORECASE)
+_PAY_WORDS = frozenset(stem(word) for word in "make makes earn earns earning paid pay salary salaries wage wages income "
+                       "earnings charge get base median typical average avg".split())
 
 
 # Whether a question (second) names a section of the article the conversation (first) is on ("the scaling
@@ -218,6 +237,8 @@ class ArticleRetriever(BaseRetriever):
     min_evidence: float = _DEFAULTS["min_evidence"].default
     occupation_similarity: float = _DEFAULTS["occupation_similarity"].default
     place_margin: float = _DEFAULTS["place_margin"].default
+    amount_share: float = _DEFAULTS["amount_share"].default
+    amount_similarity: float = _DEFAULTS["amount_similarity"].default
     fusion_k: int = 60  # reciprocal rank fusion's usual constant
     # Rankings of recent queries per store revision: one question is ranked for its answer, and again for
     # its decline message and its suggestions.
@@ -229,7 +250,8 @@ class ArticleRetriever(BaseRetriever):
             "k": settings.top_k, "candidates": settings.candidates, "threshold": settings.threshold,
             "min_coverage": settings.min_coverage, "similarity_weight": settings.similarity_weight,
             "min_evidence": settings.min_evidence, "occupation_similarity": settings.occupation_similarity,
-            "place_margin": settings.place_margin,
+            "place_margin": settings.place_margin, "amount_share": settings.amount_share,
+            "amount_similarity": settings.amount_similarity,
         } | overrides))
 
     def _get_relevant_documents(
@@ -263,7 +285,7 @@ class ArticleRetriever(BaseRetriever):
         coverage = self.coverage(question, passages)
         close_enough = similarity >= self.threshold and coverage >= self.min_coverage and (
             self.similarity_weight * similarity + coverage >= self.min_evidence)
-        return close_enough and not self.unknown_subject(question)
+        return close_enough and not self.unknown_subject(question) and self.states_amount(question, passages)
 
     def knows_every_word(self, question: str) -> bool:
         """Whether some article uses each of the question's content words (or the word it misspells)."""
@@ -439,18 +461,50 @@ class ArticleRetriever(BaseRetriever):
         """The share of the question's word weight (rarity in the library) that the passages contain. An
         acronym and the phrase it stands for are one concept, found when either form is."""
         found = set(tokens(" ".join(indexed_text(p.page_content, p.metadata) for p in passages)))
+        return _share_held(self._concept_weights(question), found)
+
+    def _concept_weights(self, question: str) -> dict[tuple[str, ...], float]:
+        """The question's concepts, each as its library tokens (an acronym first, then the phrase it stands for),
+        weighted by the rarity of its rarest phrase word."""
         weights: dict[tuple[str, ...], float] = {}
-        held: set[tuple[str, ...]] = set()
         for concept in concepts(asked(question)):
             forms = tuple(t for t in map(self._library_token, concept) if t)
-            if not forms or forms in weights:
-                continue
-            acronym, phrase = forms[0], forms[1:] or forms
-            weights[forms] = max(self.lexical.idf(t) for t in phrase)
-            if acronym in found or all(t in found for t in phrase):
-                held.add(forms)
-        total = sum(weights.values())
-        return sum(weights[c] for c in held) / total if total else 0.0
+            if forms and forms not in weights:
+                weights[forms] = max(self.lexical.idf(t) for t in forms[1:] or forms)
+        return weights
+
+    def states_amount(self, question: str, passages: Sequence[Document]) -> bool:
+        """Whether the passages state the pay a question asks the amount of, for what it asks about: a sentence or
+        table row with an amount that names the question's subject (`amount_share` of the weight of its words
+        the library uses, the row's heading and title counting) or comes `amount_similarity` close to the
+        question in meaning. An article that mentions "my sister, a pharmacist in Leeds" in passing states no
+        pay for one, however well its words cover "how much does a pharmacist earn in Leeds?"."""
+        evidence = self.amount_evidence(question, passages)
+        return evidence is None or evidence[0] >= self.amount_share or evidence[1] >= self.amount_similarity
+
+    def amount_evidence(self, question: str, passages: Sequence[Document]) -> tuple[float, float] | None:
+        """For a question asking an amount of pay, the most of its subject's word weight a sentence or row with
+        an amount holds, and the closest such a unit comes to it in meaning; None for any other question (or
+        one whose subject no article names: the decline check's other parts judge it)."""
+        if not _AMOUNT_ASKED.search(split_turns(question)[-1]):
+            return None
+        subject = {forms: weight for forms, weight in self._concept_weights(question).items()
+                   if not set(forms) & _PAY_WORDS and any(self.lexical.document_frequency(t) for t in forms)}
+        if not subject:
+            return None
+        vector = np.asarray(embed_query(question), dtype=np.float32)
+        share, similarity = 0.0, 0.0
+        for passage in self._with_unit_vectors(list(passages)):
+            units = passage_units(passage.page_content)
+            packed = passage.metadata.get("unit_vectors")
+            vectors = unpack_vectors(packed) if packed else None
+            closeness = (vectors @ vector).tolist() if vectors is not None and len(vectors) == len(units) else None
+            context = set(tokens(indexed_text("", passage.metadata)))
+            for i, unit in enumerate(units):
+                if MONEY.search(unit.text):
+                    share = max(share, _share_held(subject, context | set(tokens(unit.text))))
+                    similarity = max(similarity, closeness[i] if closeness else 0.0)
+        return share, similarity
 
     def _library_token(self, word: str) -> str | None:
         """The word's token; or for a word the library never uses, the library token it abbreviates

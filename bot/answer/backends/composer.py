@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from langchain_core.documents import Document
 
 from bot.answer.backends.base import AnswerBackend
-from bot.text import (Unit, abbreviates, asked, content_stems, content_words, expand_acronyms, passage_units,
+from bot.text import (MONEY, Unit, abbreviates, asked, content_stems, content_words, expand_acronyms, passage_units,
                       questions_in, spelled_in, split_sentences, split_turns, stem, unit_context, with_context,
                       without_question_form, written_acronyms)
 
@@ -42,7 +42,6 @@ _EARLIER = 0.25  # weight of the words of the question a follow-up follows
 _LONG_ITEM_WORDS = 25  # a list item longer than this is quoted in a list by its first sentence
 
 # What kind of answer a question asks for, and what a unit holding one looks like.
-_MONEY = re.compile(r"[$€£₹]\s?\d|\b\d[\d,.]*\s?(?:k|K|lakhs?|crore|million|USD|EUR|INR)\b|\b(?:USD|EUR|INR)\s?\d")
 _DURATION = re.compile(r"\b\d[\d.,]*(?:\s?[-–]\s?\d[\d.,]*)?\+?\s*(?:years?|yrs?|months?|weeks?|days?|hours?|minutes?|seconds?)\b",
                        re.IGNORECASE)
 _PERCENT = re.compile(r"\d\s?%|\bpercent\b|\b\d+\s?(?:in|out of)\s?\d+\b|\bhalf\b|\bthird\b|\bquarter\b",
@@ -75,7 +74,7 @@ _ANSWER_KINDS: list[tuple[re.Pattern[str], re.Pattern[str]]] = [
     (re.compile(r"\b(how long|how many (years|months|weeks|days|hours)|how much time|years? of experience|yrs)\b",
                 re.I), _DURATION),
     (re.compile(r"\b(salar\w*|pay|paid|earn\w*|make|makes|comp|compensation|income|wages?|how much (do|does|did|can|could|will|would) \w+ (make|earn|get))\b",
-                re.I), _MONEY),
+                re.I), MONEY),
     (re.compile(r"\bhow often\b|\bhow frequent", re.I), _FREQUENCY),
     (re.compile(r"(%|\bpercent|\bshare of|\bproportion|\bhow common|\bhow fast|\bwhat fraction|\bgrow\w*|"
                 r"\bhow much of)", re.I),
@@ -651,7 +650,7 @@ def _similarities(question: str, contenders: list[_Candidate], passages: Sequenc
     return [by_unit.get(id(c), passages[c.passage].metadata.get("score", 0.0)) for c in contenders]
 
 
-_FIGURES = (_MONEY, _DURATION, _PERCENT, _MULTIPLE, _NUMBER)
+_FIGURES = (MONEY, _DURATION, _PERCENT, _MULTIPLE, _NUMBER)
 
 
 def _figure_headings(question: str, passages: Sequence[Document]) -> list[_Candidate]:
