@@ -295,6 +295,14 @@ def test_paid_less_than_is_answered_by_the_sentence_that_says_by_how_much():
     assert answer.startswith("Across all studios, game analysts earned about 14% less")
 
 
+def test_how_long_is_answered_by_a_duration_written_in_words():
+    # The first sentence holds one more of the question's words ("work"); the second says how long.
+    text = passage("Reviewers of graphic outputs work closely with a team lead.\n\n"
+                   "Reviewers of graphic outputs are limited to four hours a day.")
+    answer = Composer().compose("how long do reviewers of graphic outputs work?", [text])
+    assert answer == "Reviewers of graphic outputs are limited to four hours a day. [1]"
+
+
 def test_two_questions_in_one_message_are_both_answered():
     cost = passage("Bootcamp fees vary by school. A full-time bootcamp costs between $10,000 and $15,000.")
     length = passage("Schedules differ too. Most full-time bootcamps run 12 to 16 weeks.", score=0.55)

@@ -42,8 +42,11 @@ _EARLIER = 0.25  # weight of the words of the question a follow-up follows
 _LONG_ITEM_WORDS = 25  # a list item longer than this is quoted in a list by its first sentence
 
 # What kind of answer a question asks for, and what a unit holding one looks like.
-_DURATION = re.compile(r"\b\d[\d.,]*(?:\s?[-–]\s?\d[\d.,]*)?\+?\s*(?:years?|yrs?|months?|weeks?|days?|hours?|minutes?|seconds?)\b",
-                       re.IGNORECASE)
+# Numbers as articles write them, in figures or words ("four hours", "two to three evenings").
+_COUNT = (r"(?:\d[\d.,]*|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|eighteen|twenty|"
+          r"thirty|forty|fifty|sixty|ninety|a few|several|a couple of)")
+_DURATION = re.compile(rf"\b{_COUNT}(?:\s?(?:[-–]|to|or)\s?{_COUNT})?\+?\s*"
+                       r"(?:years?|yrs?|months?|weeks?|days?|evenings?|hours?|minutes?|seconds?)\b", re.IGNORECASE)
 _PERCENT = re.compile(r"\d\s?%|\bpercent\b|\b\d+\s?(?:in|out of)\s?\d+\b|\bhalf\b|\bthird\b|\bquarter\b",
                       re.IGNORECASE)
 _NUMBER = re.compile(r"\b\d[\d,.]*\b")
