@@ -295,6 +295,10 @@ def test_a_follow_up_that_refers_back_is_judged_with_what_it_refers_to():
         "What is a take-home exercise?\nhow much time should it eat up?")
     # "why so ...?" asks about what was just said, whatever its adjective ("tight": no article's word).
     assert judged_question("why so tight?", history) == "What is a take-home exercise?\nwhy so tight?"
+    # "to" joining a span's ends ("start to finish") is no infinitive that would make "it" point at nothing.
+    assert judged_question("how long does it take start to finish?", history) == (
+        "What is a take-home exercise?\nhow long does it take start to finish?")
+    assert judged_question("how common is it to fail at first?", history) == "how common is it to fail at first?"
     assert judged_question("and what about a dentist?", history) == "and what about a dentist?"
     assert judged_question("What do data engineers earn?", history) == "What do data engineers earn?"
 

@@ -33,11 +33,14 @@ _REFERRING = re.compile(
 _SAME_SUBJECT = re.compile(rf"\b({_SAME_SUBJECT_WORDS})\b", re.IGNORECASE)
 # Words by which a follow-up turns to another subject ("what about a dentist?", "and at Microsoft?").
 _NEW_SUBJECT = re.compile(r"\b(?:what about|how about|instead|else)\b|^\W*(?:and|but)\b", re.IGNORECASE)
+# "to" before a verb, unless it joins the two ends of a span ("start to finish", "day to day", "end to end").
+_INFINITIVE_TO = (r"(?<!\bstart )(?<!\bday )(?<!\bend )(?<!\bweek )(?<!\bmonth )(?<!\byear )(?<!\bside )"
+                  r"\bto\s+[a-z]{2,}")
 # The same words where they refer to nothing earlier: "is *there* a ...", "how common is *it* to ...", "is a law
 # degree worth *it*?", "*one* skill", "*one* of the big firms". Taking a new question for a follow-up searches it with an unrelated turn
 # (bench.topic_switch). Patterns, not a parser: no tagger model is available offline.
 _NOT_REFERRING = re.compile(
-    r"\b(?:is|are|was|were)\s+there\b|\bthere(?:'s|\s+(?:is|are|was|were))\b|\bit\b(?=[^?.!]*?\bto\s+[a-z]{2,})|"
+    rf"\b(?:is|are|was|were)\s+there\b|\bthere(?:'s|\s+(?:is|are|was|were))\b|\bit\b(?=[^?.!]*?{_INFINITIVE_TO})|"
     r"(?<=\bworth )it\b|"
     r"\bone\b(?=\s+(?!(?:is|are|was|were|do|does|did|has|have|had|should|would|could|can|will|pays?)\b)[a-z])",
     re.IGNORECASE,
