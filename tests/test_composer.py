@@ -303,6 +303,17 @@ def test_how_long_is_answered_by_a_duration_written_in_words():
     assert answer == "Reviewers of graphic outputs are limited to four hours a day. [1]"
 
 
+def test_the_first_few_days_are_answered_from_the_section_for_day_one():
+    intro = passage("Losing a job is hard, and the first month sets the pace. Here is a plan for the month after a "
+                    "layoff: rest, plan, apply.", heading="A 30-day plan after a layoff")
+    days = passage("Read the severance agreement before you sign it, and apply for unemployment benefits.",
+                   heading="A 30-day plan after a layoff > Days 1–3: paperwork", score=0.5)
+    week = passage("Write to ten former colleagues, one at a time.", heading="A 30-day plan after a layoff > Week 2: people",
+                   score=0.5)
+    answer = Composer().compose("what should I do in the first few days after a layoff?", [intro, days, week])
+    assert answer.startswith("Read the severance agreement")
+
+
 def test_two_questions_in_one_message_are_both_answered():
     cost = passage("Bootcamp fees vary by school. A full-time bootcamp costs between $10,000 and $15,000.")
     length = passage("Schedules differ too. Most full-time bootcamps run 12 to 16 weeks.", score=0.55)

@@ -165,7 +165,7 @@ class Composer(AnswerBackend):
                           or any(c.unit.is_item and id(c) in spelled for c in candidates))
         named = _lists_named(question, candidates) if wants_list else set()
         parts_asked = _parts_asked(question)
-        shaped = spelled | named | _rows_comparing(parts_asked, candidates)
+        shaped = spelled | named | _rows_comparing(parts_asked, candidates) | _first_period(question, candidates)
         self._score(question, earlier, wants_list, candidates, shaped)
         self._add_meaning(searched, candidates, passages)
         self._favour_named_section(candidates, passages)
@@ -473,6 +473,20 @@ def _shared_words_are_context(candidates: list[_Candidate]) -> None:
         for c in items:
             c.stems -= shared
             c.context_stems |= shared
+
+
+# "What should I do in the first few days?" in a plan whose sections are periods ("Days 1–3: ...", "Week 2: ..."):
+# the section that starts at day (week, month) one.
+_FIRST_PERIOD = re.compile(r"\b(?:first|initial|opening)\s+(?:few\s+|couple(?:\s+of)?\s+|\w+\s+)?(day|week|month)s?\b",
+                           re.IGNORECASE)
+
+
+def _first_period(question: str, candidates: list[_Candidate]) -> set[int]:
+    asked = _FIRST_PERIOD.search(question)
+    if not asked:
+        return set()
+    starts = re.compile(rf"\b{asked.group(1)}s?\s+1\b(?![\d.,])", re.IGNORECASE)
+    return {id(c) for c in candidates if starts.search(c.context)}
 
 
 def _lists_named(question: str, candidates: list[_Candidate]) -> set[int]:
