@@ -43,9 +43,9 @@ _LONG_ITEM_WORDS = 25  # a list item longer than this is quoted in a list by its
 
 # What kind of answer a question asks for, and what a unit holding one looks like.
 # Numbers as articles write them, in figures or words ("four hours", "two to three evenings").
-_COUNT = (r"(?:\d[\d.,]*|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|eighteen|twenty|"
+_WRITTEN_NUMBER = (r"(?:\d[\d.,]*|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|eighteen|twenty|"
           r"thirty|forty|fifty|sixty|ninety|a few|several|a couple of)")
-_DURATION = re.compile(rf"\b{_COUNT}(?:\s?(?:[-–]|to|or)\s?{_COUNT})?\+?\s*"
+_DURATION = re.compile(rf"\b{_WRITTEN_NUMBER}(?:\s?(?:[-–]|to|or)\s?{_WRITTEN_NUMBER})?\+?\s*"
                        r"(?:years?|yrs?|months?|weeks?|days?|evenings?|hours?|minutes?|seconds?)\b", re.IGNORECASE)
 _PERCENT = re.compile(r"\d\s?%|\bpercent\b|\b\d+\s?(?:in|out of)\s?\d+\b|\bhalf\b|\bthird\b|\bquarter\b",
                       re.IGNORECASE)
@@ -103,8 +103,9 @@ _ENUMERATION = re.compile(r"[\w+#.-]+(?: [\w+#.-]+)?, [\w+#.-]+(?: [\w+#.-]+)?,?
 # A sentence that announces how many things the sentences after it name ("The report found three measures in
 # common use. Adoption is ... Trust is the second ..."): a list written as prose. Not "the four certifications",
 # which are already known.
-_COUNTS = {word: n for n, word in enumerate("two three four five six seven".split(), start=2)}
-_ANNOUNCES = re.compile(rf"(?<!the )(?<!these )(?<!those )(?<!of )\b({'|'.join(_COUNTS)})\s+(?:[a-z-]+\s+){{0,2}}[a-z-]{{3,}}s\b(?![^.:;]*:)", re.IGNORECASE)
+_COUNT_WORDS = {word: n for n, word in enumerate("two three four five six seven".split(), start=2)}
+_ANNOUNCES = re.compile(rf"(?<!the )(?<!these )(?<!those )(?<!of )\b({'|'.join(_COUNT_WORDS)})\s+"
+                        r"(?:[a-z-]+\s+){0,2}[a-z-]{3,}s\b(?![^.:;]*:)", re.IGNORECASE)
 # "What does STAR stand for?": the answer spells the acronym out.
 _STANDS_FOR = re.compile(r"\b(?:stands? for|short for|abbreviat\w*|acronym)\b", re.IGNORECASE)
 # "What's the first thing to do ...", "where do I start": a list's first item is the answer.
@@ -552,7 +553,7 @@ def _excerpt(anchor: _Candidate, candidates: list[_Candidate], wants_list: bool,
 def _announced(anchor: _Candidate, wants_list: bool) -> int:
     """How many sentences after the anchor complete it: the things it announces, when a list is asked for."""
     announces = _ANNOUNCES.search(anchor.unit.text) if wants_list else None
-    return _COUNTS[announces.group(1).lower()] if announces else 1
+    return _COUNT_WORDS[announces.group(1).lower()] if announces else 1
 
 
 # "Candidates who cannot do *these things* ...": a sentence after a list that sums it up.
