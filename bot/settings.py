@@ -47,7 +47,7 @@ class Settings(BaseSettings):
                           "things in general, names a place the library lacks: the bot declines (calibrated by "
                           "`python -m bench.calibrate`).")
     amount_share: float = Field(
-        0.34, ge=0.0, le=1.0,
+        0.32, ge=0.0, le=1.0,
         description="A question asking an amount of pay is answered only from a sentence or row with an amount that "
                     "holds this share of the question's subject words (or comes amount_similarity close in meaning); "
                     "else the bot declines (calibrated by `python -m bench.calibrate`).")

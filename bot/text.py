@@ -116,8 +116,9 @@ def as_typed(question: str) -> str:
 TURN_BREAK = "\n"
 
 
-# An amount of money as articles write it: "$120,000", "£58k", "₹18 lakh", "90,000 EUR".
-MONEY = re.compile(r"[$€£₹]\s?\d|\b\d[\d,.]*\s?(?:k|K|lakhs?|crore|million|USD|EUR|INR)\b|\b(?:USD|EUR|INR)\s?\d")
+# An amount of money as articles write it: "$120,000", "£58k", "₹18 lakh", "90,000 EUR", "CHF 165,000".
+MONEY = re.compile(r"[$€£₹¥]\s?\d|\b\d[\d,.]*\s?(?:k|K|lakhs?|crore|million|USD|EUR|GBP|INR|CHF|CAD|AUD|SGD|JPY)\b|"
+                   r"\b(?:USD|EUR|GBP|INR|CHF|CAD|AUD|SGD|JPY)\s?\d")
 
 
 def split_turns(text: str) -> tuple[str, str]:

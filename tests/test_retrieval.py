@@ -130,6 +130,8 @@ def test_pay_asked_for_someone_an_article_names_only_in_passing_is_declined(sett
     # Pay for what a sentence with an amount names, or for what it says in other words, is still answered.
     assert retriever.invoke("How much does a senior data analyst earn in the UK?")
     assert retriever.invoke("what do junior analysts make?")
+    # Pay somewhere ("in Leeds") needs the amount stated for that place: the UK figure is no Leeds figure.
+    assert retriever.invoke("How much does a junior data analyst earn in Leeds?") == []
 
 
 def test_the_readers_own_occupation_is_no_subject_the_library_must_hold(library_bot: CareerBot):

@@ -1,5 +1,5 @@
 from bot.embeddings import is_dictionary_word
-from bot.text import (capitalised_acronyms, clipped_stopword, concepts, described_section, expand_acronyms,
+from bot.text import (MONEY, capitalised_acronyms, clipped_stopword, concepts, described_section, expand_acronyms,
                       misspelt_stopword, named_section, spell_out, spelled_in, split_sentences, split_turns)
 
 TEXTS = [
@@ -99,3 +99,9 @@ def test_a_sentence_ending_inside_a_closing_quote_ends_there():
 def test_a_short_word_is_a_stopword_with_a_silent_letter_dropped_only_when_the_letter_is_silent():
     assert [clipped_stopword(w) for w in ("wat", "wen", "hav", "yur")] == ["what", "when", "have", "your"]
     assert clipped_stopword("pay") is None  # "play" without its "l": a word of its own
+
+
+def test_amounts_in_any_currency_are_money():
+    for text in ("$120,000", "£58k", "₹18 lakh", "90,000 EUR", "CHF 165,000", "SGD 9,000 a month"):
+        assert MONEY.search(text), text
+    assert not MONEY.search("a team of 12 people")

@@ -495,6 +495,7 @@ class ArticleRetriever(BaseRetriever):
                    if not set(forms) & _PAY_WORDS and any(self.lexical.document_frequency(t) for t in forms)}
         if not subject:
             return None
+        where = {forms: weight for forms, weight in subject.items() if forms[0] in self._located_tokens(question)}
         vector = np.asarray(embed_query(question), dtype=np.float32)
         share, similarity = 0.0, 0.0
         for passage in self._with_unit_vectors(list(passages)):
@@ -504,10 +505,19 @@ class ArticleRetriever(BaseRetriever):
             closeness = (vectors @ vector).tolist() if vectors is not None and len(vectors) == len(units) else None
             context = set(tokens(indexed_text("", passage.metadata)))
             for i, unit in enumerate(units):
-                if MONEY.search(unit.text):
-                    share = max(share, _share_held(subject, context | set(tokens(unit.text))))
+                found = context | set(tokens(f"{unit.intro or ''} {unit.text}"))
+                if MONEY.search(unit.text) and (not where or _share_held(where, found) == 1.0):
+                    share = max(share, _share_held(subject, found))
                     similarity = max(similarity, closeness[i] if closeness else 0.0)
         return share, similarity
+
+    def _located_tokens(self, question: str) -> set[str]:
+        """The library tokens of the words the question puts something at ("in Berlin", "at Airbnb"; not "at the
+        *whole* world", which goes on)."""
+        words = list(_TYPED_WORD.finditer(question))
+        return {token for m, after in zip(words, [*words[1:], None]) if _LOCATED.search(question[:m.start()])
+                and not (after and question[m.end():after.start()].isspace() and content_words(after.group(0)))
+                and (token := self._library_token(m.group(0)))}
 
     def _library_token(self, word: str) -> str | None:
         """The word's token; or for a word the library never uses, the library token it abbreviates
