@@ -20,7 +20,8 @@ from tests.conftest import MARKDOWN_SOURCE_NAME, Tracker, new_client, queue_comp
 QUESTION = "What does a machine learning engineer do?"
 POTTERY_QUESTION = "How long does a studio pottery apprenticeship last?"
 OFF_TOPIC = "How do I repair a bicycle puncture?"
-READER_MARKDOWN = "![q]({tracker}/question.png) [click]({tracker}/question-link) `code` what do potters earn?"
+# The question asks what the article says (it names no pay: "what do potters earn?" is declined).
+READER_MARKDOWN = "![q]({tracker}/question.png) [click]({tracker}/question-link) `code` what do studio potters glaze?"
 
 
 def as_client(client: str, **extra: str) -> dict[str, str]:

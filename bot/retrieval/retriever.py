@@ -197,6 +197,9 @@ def judged_question(question: str, history: Sequence[dict] = (), knows_every_wor
 
 
 _DEFAULTS = Settings.model_fields
+# The decline check reads as many passages as the app hands its composer, however few a caller asks for
+# (`invoke(query, k=1)`): whether the library covers a question doesn't depend on how many passages are shown.
+_JUDGED_AT_LEAST = _DEFAULTS["top_k"].default
 _RANKINGS_KEPT = 256
 _READ_AT_LEAST = 8  # records per read of a ranking's passages: a few spare for identical passages
 
@@ -265,8 +268,10 @@ class ArticleRetriever(BaseRetriever):
     def search(self, query: str, focus: str | None = None, k: int | None = None) -> list[Document]:
         """Up to `k` passages for `query`, or none when they don't cover `focus` (the question asked in
         this turn; the query may also carry the previous turn)."""
-        ranked = self.rank(query, k or self.k)
-        return self._with_unit_vectors(ranked) if ranked and self.covers(focus or query, ranked) else []
+        wanted = k or self.k
+        judged = self.rank(query, max(wanted, _JUDGED_AT_LEAST))
+        ranked = judged[:wanted]
+        return self._with_unit_vectors(ranked) if ranked and self.covers(focus or query, judged) else []
 
     def search_continuing(self, question: str, query: str, joined: str) -> list[Document]:
         """Passages for a question declined alone that may go on with the conversation without a word pointing
