@@ -132,6 +132,9 @@ def test_pay_asked_for_someone_an_article_names_only_in_passing_is_declined(sett
     assert retriever.invoke("what do junior analysts make?")
     # Pay somewhere ("in Leeds") needs the amount stated for that place: the UK figure is no Leeds figure.
     assert retriever.invoke("How much does a junior data analyst earn in Leeds?") == []
+    # "What day rate can ... charge?" asks an amount as "how much do ... charge?" does.
+    passages = retriever.rank("What day rate can a pharmacist in Leeds charge?")
+    assert retriever.amount_evidence("What day rate can a pharmacist in Leeds charge?", passages) is not None
 
 
 def test_the_readers_own_occupation_is_no_subject_the_library_must_hold(library_bot: CareerBot):

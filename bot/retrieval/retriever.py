@@ -137,7 +137,7 @@ def _most_place_like(words: list[tuple[str, bool]], located: bool) -> tuple[str,
 # amount of pay. The words that ask for it say nothing about whose pay it is.
 _AMOUNT_ASKED = re.compile(
     r"\bhow much (?:do|does|did|can|could|will|would|should|are|is)\b[^?]*?\b(?:make|makes|earn|earns|paid|charge|get)\b|"
-    r"\bwhat (?:do|does|did|can|could|will|would|should)\b[^?]*?\b(?:make|earn|get paid|charge)\b|"
+    r"\bwhat(?: [a-z-]+){0,2}? (?:do|does|did|can|could|will|would|should)\b[^?]*?\b(?:make|earn|get paid|charge)\b|"
     r"\b(?:salary|salaries|pay|wages?|income|earnings)\b(?: like)? (?:of|for|in|at)\b", re.IGNORECASE)
 _PAY_WORDS = frozenset(stem(word) for word in "make makes earn earns earning paid pay salary salaries wage wages income "
                        "earnings charge get base median typical average avg".split())
