@@ -314,6 +314,14 @@ def test_the_first_few_days_are_answered_from_the_section_for_day_one():
     assert answer.startswith("Read the severance agreement")
 
 
+def test_each_side_of_an_or_question_is_answered_though_the_first_part_shares_a_word_with_the_second():
+    # "charged" is a word of the second side, but the first part says nothing of a fixed price.
+    rate = passage("Freelancers charged a median of $125 an hour in 2024, and most bill by the hour.")
+    fixed = passage("Use a fixed price when the deliverable is well defined.", score=0.5, source="b.md")
+    answer = Composer().compose("should I bill by the hour or charge a fixed price per project?", [rate, fixed])
+    assert "bill by the hour" in answer and "Use a fixed price when the deliverable is well defined." in answer
+
+
 def test_two_questions_in_one_message_are_both_answered():
     cost = passage("Bootcamp fees vary by school. A full-time bootcamp costs between $10,000 and $15,000.")
     length = passage("Schedules differ too. Most full-time bootcamps run 12 to 16 weeks.", score=0.55)

@@ -284,8 +284,9 @@ def _cell_labels(row: str) -> set[str]:
 
 
 def _answer_to(part: set[str], said: set[str], candidates: list[_Candidate], used: set[int]) -> _Candidate | None:
-    """For a part the answer so far leaves out (no unit quoted holds its words), the best unit about it."""
-    if not part or part & said:
+    """For a part the answer so far leaves out (the units quoted hold under half its words: "charged ... an hour"
+    says nothing of "charge a fixed price per project"), the best unit about it."""
+    if not part or len(part & said) * 2 >= len(part):
         return None
     about_it = [c for c in candidates if id(c) not in used and part & (c.stems | c.context_stems)]
     return max(about_it, key=lambda c: c.score, default=None)
