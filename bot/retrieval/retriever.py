@@ -500,7 +500,8 @@ class ArticleRetriever(BaseRetriever):
                    if not set(forms) & _PAY_WORDS and any(self.lexical.document_frequency(t) for t in forms)}
         if not subject:
             return None
-        where = {forms: weight for forms, weight in subject.items() if forms[0] in self._located_tokens(question)}
+        located = self._located_tokens(question)
+        where = {forms: weight for forms, weight in subject.items() if forms[0] in located}
         vector = np.asarray(embed_query(question), dtype=np.float32)
         share, similarity = 0.0, 0.0
         for passage in self._with_unit_vectors(list(passages)):
