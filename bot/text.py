@@ -116,6 +116,10 @@ def as_typed(question: str) -> str:
 TURN_BREAK = "\n"
 
 
+# Numbers as articles write them, in figures or words ("four hours", "two to three evenings").
+NUMBER_AS_WRITTEN = (r"(?:\d[\d.,]*|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|eighteen|"
+                     r"twenty|thirty|forty|fifty|sixty|ninety|a few|several|a couple of)")
+WRITTEN_NUMBER = re.compile(rf"\b{NUMBER_AS_WRITTEN}\b", re.IGNORECASE)
 # An amount of money as articles write it: "$120,000", "£58k", "₹18 lakh", "90,000 EUR", "CHF 165,000".
 MONEY = re.compile(r"[$€£₹¥]\s?\d|\b\d[\d,.]*\s?(?:k|K|lakhs?|crore|million|USD|EUR|GBP|INR|CHF|CAD|AUD|SGD|JPY)\b|"
                    r"\b(?:USD|EUR|GBP|INR|CHF|CAD|AUD|SGD|JPY)\s?\d")

@@ -137,6 +137,26 @@ def test_pay_asked_for_someone_an_article_names_only_in_passing_is_declined(sett
     assert retriever.amount_evidence("What day rate can a pharmacist in Leeds charge?", passages) is not None
 
 
+def test_a_figure_of_an_exam_an_article_names_only_in_a_list_is_declined(settings: Settings, write_article):
+    write_article("mlops.md", "# How to Become an MLOps Engineer\n\n## Certifications worth having\n\nThree "
+                              "certifications come up again and again in MLOps job ads:\n\n"
+                              "- Certified Kubernetes Administrator (CKA)\n- AWS Certified Machine Learning Specialty\n"
+                              "- Google Professional Machine Learning Engineer\n\nEach takes most people a few weeks "
+                              "of evening study, and every exam is passed on a scaled score.\n")
+    write_article("fees.md", "# Data Certifications: Fees and Pass Marks\n\n| Certification | Fee | Pass mark |\n"
+                             "|---|---|---|\n| SnowPro Core | $175 | 750 of 1000 |\n"
+                             "| Databricks Data Engineer Associate | $200 | 70% |\n")
+    ingest([str(settings.knowledge_dir)], settings, progress=False)
+    retriever = CareerBot(settings).retriever
+    for question in ("What's the passing score for the Certified Kubernetes Administrator exam?",
+                     "How much does the AWS Certified Machine Learning Specialty exam cost?"):
+        assert retriever.invoke(question) == [], question
+    # The figure stated where the exam is named is answered; so is what the list does say of the others.
+    assert retriever.invoke("How much does the SnowPro Core exam cost?")
+    assert retriever.invoke("what's the pass mark for the databricks data engineer associate cert?")
+    assert retriever.invoke("Which certifications are worth having for an MLOps engineer job?")
+
+
 def test_the_readers_own_occupation_is_no_subject_the_library_must_hold(library_bot: CareerBot):
     for question in ("I'm a paramedic: what do junior analysts earn in the UK?",
                      "As a paramedic, what do junior analysts earn in the UK?",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from functools import lru_cache
 
 import numpy as np
@@ -17,7 +17,7 @@ from bot.embeddings import embed_query, is_dictionary_word, unpack_vectors
 from bot.retrieval.lexical import LexicalIndex, indexed_text, tokens
 from bot.settings import Settings
 from bot.store import Collection, Revision, count_revision, packed_unit_vectors
-from bot.text import (CITATION, MONEY, TURN_BREAK, as_typed, asked, capitalised_acronyms, clipped_stopword, concepts,
+from bot.text import (CITATION, MONEY, TURN_BREAK, WRITTEN_NUMBER, Unit, as_typed, asked, capitalised_acronyms, clipped_stopword, concepts,
                       content_words, cosine, described_section, described_words, expand_acronyms, misspelt_stopword,
                       named_section, passage_units, spelled_in, split_turns, stem)
 
@@ -94,6 +94,28 @@ def _share_held(weights: dict[tuple[str, ...], float], found: set[str]) -> float
     return held / total if total else 0.0
 
 
+def _units_in_context(passages: Sequence[Document]) -> Iterator[tuple[Unit, set[str]]]:
+    """The passages' units (sentences, list items, table rows), each with the tokens it holds together with its list
+    intro and its passage's heading and title."""
+    for passage in passages:
+        context = set(tokens(indexed_text("", passage.metadata)))
+        for unit in passage_units(passage.page_content):
+            yield unit, context | set(tokens(f"{unit.intro or ''} {unit.text}"))
+
+
+def _exam_name(question: str) -> str:
+    """The words naming the exam or certification the question asks about ("the *SnowPro Core* exam"), or "": the
+    content words just before "exam", and capitalised ones (a name's "Machine *Learning*")."""
+    found = _EXAM.search(question)
+    if not found:
+        return ""
+    words = question[:found.start()].split()
+    named: list[str] = []
+    while words and (content_words(words[-1]) or words[-1][:1].isupper()):
+        named.insert(0, words.pop())
+    return " ".join(named)
+
+
 def _closest(passages: Sequence[Document]) -> Document:
     return max(passages, key=lambda p: p.metadata["score"])
 
@@ -141,6 +163,12 @@ _AMOUNT_ASKED = re.compile(
     r"\b(?:salary|salaries|pay|wages?|income|earnings)\b(?: like)? (?:of|for|in|at)\b", re.IGNORECASE)
 _PAY_WORDS = frozenset(stem(word) for word in "make makes earn earns earning paid pay salary salaries wage wages income "
                        "earnings charge get base median typical average avg".split())
+# "How much does the SnowPro Core exam cost?", "passing score for the certified kubernetes administrator exam?": a
+# figure of the exam the words before "exam" name. Only a sentence naming that exam states it: an article that lists
+# the CKA among certifications worth having says nothing of its pass mark.
+_EXAM = re.compile(r"\b(?:exams?|certifications?|certificates?|certs?)\b", re.IGNORECASE)
+_FIGURE_ASKED = re.compile(r"\bhow (?:much|many|long)\b|\b(?:costs?|fees?|price|pass(?:ing)? (?:mark|score)|score)\b",
+                           re.IGNORECASE)
 
 
 # Whether a question (second) names a section of the article the conversation (first) is on ("the scaling
@@ -293,7 +321,8 @@ class ArticleRetriever(BaseRetriever):
         coverage = self.coverage(question, passages)
         close_enough = similarity >= self.threshold and coverage >= self.min_coverage and (
             self.similarity_weight * similarity + coverage >= self.min_evidence)
-        return close_enough and not self.unknown_subject(question) and self.states_amount(question, passages)
+        return (close_enough and not self.unknown_subject(question) and self.states_amount(question, passages)
+                and self.states_exam_figure(question, passages))
 
     def knows_every_word(self, question: str) -> bool:
         """Whether some article uses each of the question's content words (or the word it misspells)."""
@@ -509,13 +538,22 @@ class ArticleRetriever(BaseRetriever):
             packed = passage.metadata.get("unit_vectors")
             vectors = unpack_vectors(packed) if packed else None
             closeness = (vectors @ vector).tolist() if vectors is not None and len(vectors) == len(units) else None
-            context = set(tokens(indexed_text("", passage.metadata)))
-            for i, unit in enumerate(units):
-                found = context | set(tokens(f"{unit.intro or ''} {unit.text}"))
+            for i, (unit, found) in enumerate(_units_in_context([passage])):
                 if MONEY.search(unit.text) and (not where or _share_held(where, found) == 1.0):
                     share = max(share, _share_held(subject, found))
                     similarity = max(similarity, closeness[i] if closeness else 0.0)
         return share, similarity
+
+    def states_exam_figure(self, question: str, passages: Sequence[Document]) -> bool:
+        """Whether the passages state the figure (fee, pass mark, length...) a question asks of a named exam: a
+        sentence or row with a number that names the exam by every word the question does (its heading and title
+        counting)."""
+        asked_now = split_turns(question)[-1]
+        name = _exam_name(asked_now) if _FIGURE_ASKED.search(asked_now) else ""
+        weights = self._concept_weights(name) if name else {}
+        return not weights or any(
+            WRITTEN_NUMBER.search(unit.text) and _share_held(weights, found) == 1.0
+            for unit, found in _units_in_context(passages))
 
     def _located_tokens(self, question: str) -> set[str]:
         """The library tokens of the words the question puts something at ("in Berlin", "at Airbnb"; not "at the

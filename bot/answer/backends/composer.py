@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from langchain_core.documents import Document
 
 from bot.answer.backends.base import AnswerBackend
-from bot.text import (MONEY, Unit, abbreviates, asked, content_stems, content_words, expand_acronyms, passage_units,
+from bot.text import (MONEY, NUMBER_AS_WRITTEN, Unit, abbreviates, asked, content_stems, content_words, expand_acronyms, passage_units,
                       questions_in, spelled_in, split_sentences, split_turns, stem, unit_context, with_context,
                       without_question_form, written_acronyms)
 
@@ -42,10 +42,7 @@ _EARLIER = 0.25  # weight of the words of the question a follow-up follows
 _LONG_ITEM_WORDS = 25  # a list item longer than this is quoted in a list by its first sentence
 
 # What kind of answer a question asks for, and what a unit holding one looks like.
-# Numbers as articles write them, in figures or words ("four hours", "two to three evenings").
-_WRITTEN_NUMBER = (r"(?:\d[\d.,]*|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|eighteen|twenty|"
-          r"thirty|forty|fifty|sixty|ninety|a few|several|a couple of)")
-_DURATION = re.compile(rf"\b{_WRITTEN_NUMBER}(?:\s?(?:[-–]|to|or)\s?{_WRITTEN_NUMBER})?\+?\s*"
+_DURATION = re.compile(rf"\b{NUMBER_AS_WRITTEN}(?:\s?(?:[-–]|to|or)\s?{NUMBER_AS_WRITTEN})?\+?\s*"
                        r"(?:years?|yrs?|months?|weeks?|days?|evenings?|hours?|minutes?|seconds?)\b", re.IGNORECASE)
 _PERCENT = re.compile(r"\d\s?%|\bpercent\b|\b\d+\s?(?:in|out of)\s?\d+\b|\bhalf\b|\bthird\b|\bquarter\b",
                       re.IGNORECASE)
