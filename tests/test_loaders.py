@@ -216,6 +216,20 @@ def test_numbered_step_titles_in_plain_text_are_their_sections_sub_headings_and_
     assert started.blocks[-1].render().endswith("in order.\n- Learn SQL\n- Build a dashboard")
 
 
+def test_a_numbered_line_standing_alone_between_paragraphs_titles_its_section():
+    text = ("Where people come from\n\nMost fall into two groups.\n\n1. The career changer\n\nThey bring research "
+            "skills.\n\n2. The new grad\n\nThey bring fresh coursework.\n\nTwo tips:\n\n1. Apply early\n2. Ask for "
+            "referrals")
+    cleaned = clean_text(text, detect_headings=True)
+    assert cleaned == ("## Where people come from\n\nMost fall into two groups.\n\n### 1. The career changer\n\n"
+                       "They bring research skills.\n\n### 2. The new grad\n\nThey bring fresh coursework.\n\n"
+                       "Two tips:\n\n1. Apply early\n2. Ask for referrals")
+    # Markdown has heading syntax of its own: a numbered line there stays a list item.
+    assert "\n1. The career changer\n" in clean_text(text)
+    changer = next(s for s in sections(cleaned) if s.path[-1] == "1. The career changer")
+    assert changer.blocks[0].render() == "They bring research skills."
+
+
 STRUCTURE = Path(__file__).parent / "fixtures" / "structure"
 
 

@@ -76,8 +76,9 @@ _GRID_ROW = re.compile(r"^\s*\|.*\|\s*$")
 _SPEAKER_TURN = re.compile(r"^(?:[A-Z][A-Z.'’-]*(?:\s+[A-Z][A-Z.'’-]*){0,2}|[A-Z][a-z'’-]+):\s+\S.*[.?!]$")
 _HEADING_MAX_WORDS = 12
 # "Step 3. Learn differential privacy properly." on a line of its own, its explanation on the lines below: in plain
-# text, the title of one of a section's numbered steps (stages, rounds...), a sub-heading.
-_STEP_TITLE = re.compile(r"^[A-Z][a-z]+ \d{1,2}[.:)] +(\S.*)$")
+# text, the title of one of a section's numbered steps (stages, rounds...), a sub-heading. So is "1. The STEM career
+# changer" standing alone between paragraphs: a list of one item is a numbered section's title.
+_STEP_TITLE = re.compile(r"^(?:[A-Z][a-z]+ )?\d{1,2}[.:)] +(\S.*)$")
 _TITLE_MAX_WORDS = 20  # a first line standing alone may be a longer title than a heading inside the text
 
 
@@ -144,7 +145,20 @@ def clean_text(text: str, detect_headings: bool = False) -> str:
                 indents.clear()
             paragraph.append(line)
     end_paragraph()
-    return _join_blocks(blocks).strip()
+    return _join_blocks(_numbered_titles(blocks) if detect_headings else blocks).strip()
+
+
+def _numbered_titles(blocks: list[str]) -> list[str]:
+    """The blocks with each numbered item that stands alone between paragraphs and reads as a heading ("1. The
+    STEM career changer", its section's paragraphs below) made a sub-heading."""
+    titled: list[str] = []
+    for before, block, after in zip(["", *blocks], blocks, [*blocks[1:], ""]):
+        step = _STEP_TITLE.match(block)
+        alone = not MARKDOWN_ITEM.match(before.rsplit("\n", 1)[-1]) and after and not (
+            MARKDOWN_ITEM.match(after) or HEADING.match(after) or _TABLE_ROW.match(after))
+        titled.append(f"{_sub_heading_marks(titled)} {block}"
+                      if step and alone and _looks_like_heading(step.group(1)) else block)
+    return titled
 
 
 def _sub_heading_marks(blocks: list[str]) -> str:
