@@ -504,3 +504,15 @@ def test_a_question_the_article_asks_points_at_the_answer_after_it():
     answer = Composer().compose("why is audio work harder than text work?", [episode])
     assert "sound is continuous and noisy" in answer
     assert "What makes audio" not in answer
+
+
+def test_a_list_quoted_whole_for_one_side_of_an_or_question_is_not_quoted_again_for_the_other():
+    # The item quoted holds few of the first side's words; the best unit left for it is the list's introduction,
+    # which the list quoted whole already holds.
+    reasons = passage("Three explanations come up again and again:\n"
+                      "- Production. Engineers are paid a premium for systems that must not fail.\n"
+                      "- Skills. Engineers bring a deeper software background.\n"
+                      "- Revenue. Engineers own features customers touch.", heading="Why engineers earn more")
+    question = "is the engineer pay premium over analysts bigger for office jobs in big cities or for remote ones?"
+    answer = Composer().compose(question, [reasons])
+    assert answer.count("Three explanations") == 1, answer

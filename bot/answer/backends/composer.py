@@ -182,13 +182,14 @@ class Composer(AnswerBackend):
         parts = [text]
         said = best.stems | best.context_stems
         for part in parts_asked:
+            used |= _quoted(parts, candidates)  # a list quoted whole has quoted its introduction too
             other = _answer_to(part, said, quotable, used)
             if other:
                 text, more = _excerpt(other, candidates, wants_list, _MAX_WORDS - _words(parts))
                 parts.append(text)
                 used |= more
                 said |= other.stems | other.context_stems
-        used |= {id(c) for c in candidates if c.unit.text in " ".join(parts)}  # a list's introduction, say
+        used |= _quoted(parts, candidates)
         parts += _runners_up(best, quotable, used, _MAX_WORDS - _words(parts))
         return _one_citation_per_run([_ANSWER_LABEL.sub("", part) for part in parts])
 
@@ -377,6 +378,12 @@ def _runners_up(best: _Candidate, candidates: list[_Candidate], used: set[int], 
         together.setdefault((c.passage, c.unit.group, id(c) if apart else -1), []).append(c)
     return [_joined(sorted(units, key=lambda c: c.unit.position)) + f" [{units[0].passage + 1}]"
             for units in together.values()]
+
+
+def _quoted(parts: list[str], candidates: list[_Candidate]) -> set[int]:
+    """The units the answer's parts quote, whether chosen themselves or as a list's introduction."""
+    said = " ".join(parts)
+    return {id(c) for c in candidates if c.unit.text in said}
 
 
 def _joined(units: list[_Candidate]) -> str:
