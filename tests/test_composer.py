@@ -2,7 +2,7 @@ import re
 
 from langchain_core.documents import Document
 
-from bot.answer.backends.composer import Composer
+from bot.answer.backends.composer import Composer, _kinds_asked
 from bot.text import passage_units, split_sentences
 
 
@@ -293,6 +293,9 @@ def test_paid_less_than_is_answered_by_the_sentence_that_says_by_how_much():
                    "analysts earned about 14% less than analysts at comparable tech companies.")
     answer = Composer().compose("do game analysts get paid less than analysts elsewhere in tech?", [text])
     assert answer.startswith("Across all studios, game analysts earned about 14% less")
+    # "percent" written out says by how much too.
+    asked = _kinds_asked("how much higher than the offer should I counter?")
+    assert any(shape.search("A counter 10 to 15 percent above the offered base is normal.") for shape in asked)
 
 
 def test_how_long_is_answered_by_a_duration_written_in_words():

@@ -84,7 +84,7 @@ _ANSWER_KINDS: list[tuple[re.Pattern[str], re.Pattern[str]]] = [
     (_MOST_ASKED, _MOST),
     # "Do they get paid less than ...?": the sentence that says by how much ("14% less than").
     (re.compile(r"\b(?:more|less|higher|lower)\b(?:\s+[\w'-]+){0,3}?\s+than\b", re.I),
-     re.compile(r"\d\s?%\s+(?:more|less|higher|lower|above|below)\b", re.I)),
+     re.compile(r"\d\s?(?:%|percent)\s+(?:more|less|higher|lower|above|below)\b", re.I)),
 ]
 # "which tools ...", "what programming languages ...", "what are the main causes ...": a list is wanted.
 _LIST_QUESTION = re.compile(
