@@ -2,7 +2,7 @@ import re
 
 from langchain_core.documents import Document
 
-from bot.answer.backends.composer import Composer, _kinds_asked
+from bot.answer.backends.composer import Composer, _candidates, _kinds_asked, _quoted
 from bot.text import passage_units, split_sentences
 
 
@@ -519,3 +519,31 @@ def test_a_list_quoted_whole_for_one_side_of_an_or_question_is_not_quoted_again_
     question = "is the engineer pay premium over analysts bigger for office jobs in big cities or for remote ones?"
     answer = Composer().compose(question, [reasons])
     assert answer.count("Three explanations") == 1, answer
+
+
+def test_a_list_introduction_quoted_with_a_colon_counts_as_quoted():
+    # Quoted before its list, the introduction's full stop becomes a colon; it is still quoted, never again.
+    groups = passage("Working out which group you are closest to is the first step.\n- The career changer\n- The new grad")
+    candidates = _candidates([groups])
+    said = ["Working out which group you are closest to is the first step: The career changer; The new grad. [1]"]
+    assert _quoted(said, candidates) == {id(c) for c in candidates}
+
+
+def test_a_year_is_no_count():
+    asked = _kinds_asked("how many people did Google lay off in early 2023?")
+    assert not any(shape.search("Only one month into 2023, big tech had let go of tens of thousands.") for shape in asked)
+    assert any(shape.search("12,000 at Google were told their roles were eliminated.") for shape in asked)
+
+
+def test_a_rate_or_money_question_asks_for_an_amount():
+    for question in ("median hourly rate for a freelance data scientist?", "who takes home more money, MLEs or DSs?"):
+        assert any(shape.search("The median was $125 an hour.") for shape in _kinds_asked(question)), question
+
+
+def test_a_question_an_article_reports_is_never_the_answer():
+    intro = passage("After a rough year, the natural questions are whether tech workers are burning out and what drives "
+                    "it.", score=0.7)
+    causes = passage("Among those burned out, the factors mentioned most often are:\n- unfair pay\n- a toxic work "
+                     "environment\n- a heavy workload", score=0.6)
+    answer = Composer().compose("what are the main things making tech workers burn out?", [intro, causes])
+    assert answer.startswith("Among those burned out"), answer

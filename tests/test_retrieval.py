@@ -168,8 +168,9 @@ def test_an_employer_asked_about_that_no_passage_found_names_is_declined(setting
                                 "other music and media companies followed.\n")
     ingest([str(settings.knowledge_dir)], settings, progress=False)
     retriever = CareerBot(settings).retriever
-    question = "What's the interview process like for a data scientist at Spotify?"
-    assert retriever.invoke(question) == []
+    for question in ("What's the interview process like for a data scientist at Spotify?",
+                     "got a data scientist interview at Spotify next month, what's the process like?"):
+        assert retriever.invoke(question) == [], question
     assert retriever.invoke("What's the interview process like for a data scientist?")
     # A name the passages found hold is answered; "US" is typed as an abbreviation, not a name; a name no article
     # uses ("Jan") is for the place check to judge.

@@ -568,11 +568,12 @@ class ArticleRetriever(BaseRetriever):
 
     def _located_tokens(self, question: str, names_only: bool = False) -> set[str]:
         """The library tokens of the words the question puts something at ("in Berlin", "at Airbnb"; not "at the
-        *whole* world", which goes on); with `names_only`, of those typed as a name ("Spotify", not "US")."""
+        *whole* world", which goes on); with `names_only`, of those typed as a name ("Spotify", not "US"), which
+        may go on ("at Spotify next month")."""
         words = list(_TYPED_WORD.finditer(question))
         return {token for m, after in zip(words, [*words[1:], None]) if _LOCATED.search(question[:m.start()])
-                and not (after and question[m.end():after.start()].isspace() and content_words(after.group(0)))
-                and (not names_only or _NAME.fullmatch(m.group(0)))
+                and (_NAME.fullmatch(m.group(0)) if names_only else not (
+                    after and question[m.end():after.start()].isspace() and content_words(after.group(0))))
                 and (token := self._library_token(m.group(0)))}
 
     def _library_token(self, word: str) -> str | None:

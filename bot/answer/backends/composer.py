@@ -47,6 +47,7 @@ _DURATION = re.compile(rf"\b{NUMBER_AS_WRITTEN}(?:\s?(?:[-–]|to|or)\s?{NUMBER_
 _PERCENT = re.compile(r"\d\s?%|\bpercent\b|\b\d+\s?(?:in|out of)\s?\d+\b|\bhalf\b|\bthird\b|\bquarter\b",
                       re.IGNORECASE)
 _NUMBER = re.compile(r"\b\d[\d,.]*\b")
+_COUNT = re.compile(r"\b(?!(?:19|20)\d\d\b)\d[\d,.]*\b")  # a number, but not a year: "in 2023" counts nothing
 _FREQUENCY = re.compile(r"\b(?:once|twice)\b|\b(?:every|each|per|a) (?:\w+ )?(?:day|week|month|quarter|year)s?\b|"
                         r"\b(?:daily|weekly|monthly|yearly|annually)\b|\btimes a\b", re.IGNORECASE)
 _MULTIPLE = re.compile(r"\b\d+(?:\.\d+)?\s?(?:x|×)(?!\w)|"
@@ -73,13 +74,14 @@ _ANSWER_KINDS: list[tuple[re.Pattern[str], re.Pattern[str]]] = [
     (_WHY, _CAUSE),
     (re.compile(r"\b(how long|how many (years|months|weeks|days|hours)|how much time|years? of experience|yrs)\b",
                 re.I), _DURATION),
-    (re.compile(r"\b(salar\w*|pay|paid|earn\w*|make|makes|comp|compensation|income|wages?|how much (do|does|did|can|could|will|would) \w+ (make|earn|get))\b",
+    (re.compile(r"\b(salar\w*|pay|paid|earn\w*|make|makes|comp|compensation|income|wages?|money|takes? home|"
+                r"(?:hourly|daily|day) rates?|how much (do|does|did|can|could|will|would) \w+ (make|earn|get))\b",
                 re.I), MONEY),
     (re.compile(r"\bhow often\b|\bhow frequent", re.I), _FREQUENCY),
     (re.compile(r"(%|\bpercent|\bshare of|\bproportion|\bhow common|\bhow fast|\bwhat fraction|\bgrow\w*|"
                 r"\bhow much of)", re.I),
      _PERCENT),
-    (re.compile(r"\bhow many\b(?! times)", re.I), _NUMBER),
+    (re.compile(r"\bhow many\b(?! times)", re.I), _COUNT),
     (_REQUIRED_ASKED, _REQUIREMENT),
     (_MOST_ASKED, _MOST),
     # "Do they get paid less than ...?": the sentence that says by how much ("14% less than").
@@ -381,9 +383,10 @@ def _runners_up(best: _Candidate, candidates: list[_Candidate], used: set[int], 
 
 
 def _quoted(parts: list[str], candidates: list[_Candidate]) -> set[int]:
-    """The units the answer's parts quote, whether chosen themselves or as a list's introduction."""
+    """The units the answer's parts quote, whether chosen themselves or as a list's introduction (its closing
+    full stop then a colon)."""
     said = " ".join(parts)
-    return {id(c) for c in candidates if c.unit.text in said}
+    return {id(c) for c in candidates if c.unit.text.rstrip(".:;,") in said}
 
 
 def _joined(units: list[_Candidate]) -> str:
@@ -442,9 +445,14 @@ def _answers_inherit_their_questions(candidates: list[_Candidate]) -> None:
             answer.score = max(answer.score, c.score)
 
 
+# "... the natural questions are whether tech workers still feel ...": a question reported, not answered.
+_REPORTED_QUESTION = re.compile(r"\bquestions? (?:is|are|was|were|remains?) (?:whether|if|how|why|what)\b", re.I)
+
+
 def _asks(candidate: _Candidate) -> bool:
-    """A question in the article ("Q: Where do I find mentors?") restates a question; it never answers one."""
-    return candidate.unit.text.rstrip().endswith("?")
+    """A question in the article ("Q: Where do I find mentors?", "the question is whether ...") restates a
+    question; it never answers one."""
+    return candidate.unit.text.rstrip().endswith("?") or bool(_REPORTED_QUESTION.search(candidate.unit.text))
 
 
 def _candidates(passages: Sequence[Document]) -> list[_Candidate]:
