@@ -547,3 +547,13 @@ def test_a_question_an_article_reports_is_never_the_answer():
                      "environment\n- a heavy workload", score=0.6)
     answer = Composer().compose("what are the main things making tech workers burn out?", [intro, causes])
     assert answer.startswith("Among those burned out"), answer
+
+
+def test_how_much_more_is_answered_by_the_difference_not_by_any_amount():
+    # Every sentence holds an amount; only one says by how much more.
+    sizes = passage("AI product managers at large companies reported a median base of $176,000, against $139,000 at "
+                    "small ones.", score=0.8)
+    premium = passage("Product managers who do not work on AI report a median base of $146,000, which puts the AI "
+                      "premium at about 11%.", score=0.6, source="b.md")
+    answer = Composer().compose("how much more do AI product managers make than other product managers?", [sizes, premium])
+    assert answer.startswith("Product managers who do not work on AI"), answer

@@ -68,6 +68,11 @@ _REQUIREMENT = re.compile(r"\b(?:needs?|needed|require[sd]?|requirements?|must|n
 _MOST_ASKED = re.compile(r"\bmost (?:likely|common|usual|often|popular|frequent)\b|\bmore (?:likely|common)\b", re.I)
 _MOST = re.compile(r"\bmost (?:common|usual|popular|frequent|likely|often)\b|\b(?:usually|typically|commonly)\b|"
                    r"\bmajority\b", re.I)
+# A difference: "14% less", "10 to 15 percent above", "$19,000 more", "puts the premium at 11%".
+_BY_HOW_MUCH = re.compile(r"\d\s?(?:%|percent)\s+(?:more|less|higher|lower|above|below)\b|"
+                          r"[$€£₹]\s?\d[\d,.]*k?\s+(?:more|less|higher|lower)\b|\b(?:premium|gap)\b[^.;]{0,30}?\d", re.I)
+# "How much more do AI PMs make?" asks for the difference alone, not for any amount.
+_HOW_MUCH_MORE = re.compile(r"\bhow much (?:more|less|higher|lower)\b", re.I)
 _ANSWER_KINDS: list[tuple[re.Pattern[str], re.Pattern[str]]] = [
     (re.compile(r"\bhow many times\b|\btimes (?:more|less|faster|slower|higher|lower|pricier|cheaper|as)\b|"
                 r"\bmultiple of\b", re.I), _MULTIPLE),
@@ -85,8 +90,8 @@ _ANSWER_KINDS: list[tuple[re.Pattern[str], re.Pattern[str]]] = [
     (_REQUIRED_ASKED, _REQUIREMENT),
     (_MOST_ASKED, _MOST),
     # "Do they get paid less than ...?": the sentence that says by how much ("14% less than").
-    (re.compile(r"\b(?:more|less|higher|lower)\b(?:\s+[\w'-]+){0,3}?\s+than\b", re.I),
-     re.compile(r"\d\s?(?:%|percent)\s+(?:more|less|higher|lower|above|below)\b", re.I)),
+    (re.compile(rf"\b(?:more|less|higher|lower)\b(?:\s+[\w'-]+){{0,3}}?\s+than\b|{_HOW_MUCH_MORE.pattern}", re.I),
+     _BY_HOW_MUCH),
 ]
 # "which tools ...", "what programming languages ...", "what are the main causes ...": a list is wanted.
 _LIST_QUESTION = re.compile(
@@ -250,7 +255,10 @@ def _kinds_asked(question: str) -> list[re.Pattern[str]]:
     """The shapes of answer the question asks for (an amount, a duration, a reason...). "Why do they earn less?"
     asks for the reasons, not for the amount it mentions."""
     kinds = [shape for asks, shape in _ANSWER_KINDS if asks.search(question)]
-    return [_CAUSE] if _CAUSE in kinds and len(questions_in(question)) <= 1 else kinds
+    alone = len(questions_in(question)) <= 1
+    if alone and _CAUSE in kinds:
+        return [_CAUSE]
+    return [_BY_HOW_MUCH] if alone and _BY_HOW_MUCH in kinds and _HOW_MUCH_MORE.search(question) else kinds
 
 
 def _parts_asked(question: str) -> list[set[str]]:
