@@ -412,6 +412,7 @@ def test_a_question_is_searched_and_judged_without_its_markup_and_web_addresses(
 def test_typos_are_corrected_against_the_library_before_searching(library_bot: CareerBot):
     corrected = library_bot.retriever.corrected
     assert corrected("how long do bootcmaps actualy take?") == "how long do bootcamps actually take?"
+    assert corrected("what do analysts make at each levle?") == "what do analysts make at each level?"  # five letters
     # A word the library or the model knows stays, and a short word is not "corrected" into another one.
     assert corrected("do bootcamps teach statistics or tech chops?") == "do bootcamps teach statistics or tech chops?"
     context = library_bot.retrieval_chain.invoke({"question": "how long do full-time bootcmaps run?", "history": []})

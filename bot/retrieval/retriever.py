@@ -51,7 +51,7 @@ _POINTING_THAT_AFTER = frozenset("is are was were do does did will would can cou
                                  "for with in on of to from after before besides beyond and or but at by into".split())
 _THAT = re.compile(r"(\b[a-z']+\s+)?\bthat\b(?=\s+[a-z])", re.IGNORECASE)
 _CONTENT_WORD = re.compile(r"[a-z][a-z+#.-]{3,}", re.IGNORECASE)
-_LONG_WORD = re.compile(r"\b[a-z]{6,}\b", re.IGNORECASE)  # in a shorter word, one edit makes another word ("chops")
+_LONG_WORD = re.compile(r"\b[a-z]{5,}\b", re.IGNORECASE)  # in a shorter word one edit makes another ("chip", "chop")
 # A word typed in lower case without vowels ("ppl", "mgr"): a casual contraction, unless already spelled out
 # ("yrs (years)"). In capitals it is an acronym ("PMP"), never a contraction.
 _CONTRACTION = re.compile(r"\b[b-df-hj-np-tv-z]{3,5}\b(?! \()")
