@@ -186,8 +186,7 @@ def main(argv: list[str] | None = None) -> None:
 BENCH = Path(__file__).resolve().parent
 # The team's sets, each on its library: readers' casual wording on the graded library, then three libraries
 # written without the code.
-TEAM_SETS = [(SHARED / "library", [BENCH / "casual_questions.jsonl", BENCH / "casual_questions2.jsonl",
-                                    BENCH / "casual_questions3.jsonl"])] + [
+TEAM_SETS = [(SHARED / "library", [BENCH / f"casual_questions{n}.jsonl" for n in ("", "2", "3", "4")])] + [
     (BENCH / name / "library", [BENCH / name / "questions.jsonl"]) for name in ("unseen", "unseen2", "unseen3")]
 
 
