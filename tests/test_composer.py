@@ -523,7 +523,8 @@ def test_a_list_quoted_whole_for_one_side_of_an_or_question_is_not_quoted_again_
 
 def test_a_list_introduction_quoted_with_a_colon_counts_as_quoted():
     # Quoted before its list, the introduction's full stop becomes a colon; it is still quoted, never again.
-    groups = passage("Working out which group you are closest to is the first step.\n- The career changer\n- The new grad")
+    groups = passage("Working out which group you are closest to is the first step.\n- The career changer\n"
+                     "- The new grad")
     candidates = _candidates([groups])
     said = ["Working out which group you are closest to is the first step: The career changer; The new grad. [1]"]
     assert _quoted(said, candidates) == {id(c) for c in candidates}
@@ -531,7 +532,8 @@ def test_a_list_introduction_quoted_with_a_colon_counts_as_quoted():
 
 def test_a_year_is_no_count():
     asked = _kinds_asked("how many people did Google lay off in early 2023?")
-    assert not any(shape.search("Only one month into 2023, big tech had let go of tens of thousands.") for shape in asked)
+    year = "Only one month into 2023, big tech had let go of tens of thousands."
+    assert not any(shape.search(year) for shape in asked)
     assert any(shape.search("12,000 at Google were told their roles were eliminated.") for shape in asked)
 
 
@@ -555,5 +557,6 @@ def test_how_much_more_is_answered_by_the_difference_not_by_any_amount():
                     "small ones.", score=0.8)
     premium = passage("Product managers who do not work on AI report a median base of $146,000, which puts the AI "
                       "premium at about 11%.", score=0.6, source="b.md")
-    answer = Composer().compose("how much more do AI product managers make than other product managers?", [sizes, premium])
+    question = "how much more do AI product managers make than other product managers?"
+    answer = Composer().compose(question, [sizes, premium])
     assert answer.startswith("Product managers who do not work on AI"), answer

@@ -17,9 +17,9 @@ from bot.embeddings import embed_query, is_dictionary_word, unpack_vectors
 from bot.retrieval.lexical import LexicalIndex, indexed_text, tokens
 from bot.settings import Settings
 from bot.store import Collection, Revision, count_revision, packed_unit_vectors
-from bot.text import (CITATION, MONEY, TURN_BREAK, WRITTEN_NUMBER, Unit, as_typed, asked, capitalised_acronyms, clipped_stopword, concepts,
-                      content_words, cosine, described_section, described_words, expand_acronyms, misspelt_stopword,
-                      named_section, passage_units, spelled_in, split_turns, stem)
+from bot.text import (CITATION, MONEY, TURN_BREAK, WRITTEN_NUMBER, Unit, as_typed, asked, capitalised_acronyms,
+                      clipped_stopword, concepts, content_words, cosine, described_section, described_words,
+                      expand_acronyms, misspelt_stopword, named_section, passage_units, spelled_in, split_turns, stem)
 
 # Words by which a follow-up keeps the earlier subject ("how much do *they* earn?", "*why so* tight?").
 _SAME_SUBJECT_WORDS = (r"they|them|their|theirs|it|its|this|that|these|those|he|she|him|his|her|there|the role|"

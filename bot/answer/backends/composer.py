@@ -29,9 +29,9 @@ from dataclasses import dataclass, field
 from langchain_core.documents import Document
 
 from bot.answer.backends.base import AnswerBackend
-from bot.text import (MONEY, NUMBER_AS_WRITTEN, Unit, abbreviates, asked, content_stems, content_words, expand_acronyms, passage_units,
-                      questions_in, spelled_in, split_sentences, split_turns, stem, unit_context, with_context,
-                      without_question_form, written_acronyms)
+from bot.text import (MONEY, NUMBER_AS_WRITTEN, Unit, abbreviates, asked, content_stems, content_words, expand_acronyms,
+                      passage_units, questions_in, spelled_in, split_sentences, split_turns, stem, unit_context,
+                      with_context, without_question_form, written_acronyms)
 
 _MAX_WORDS = 90
 _FIRST_PART_WORDS = 55
@@ -70,7 +70,8 @@ _MOST = re.compile(r"\bmost (?:common|usual|popular|frequent|likely|often)\b|\b(
                    r"\bmajority\b", re.I)
 # A difference: "14% less", "10 to 15 percent above", "$19,000 more", "puts the premium at 11%".
 _BY_HOW_MUCH = re.compile(r"\d\s?(?:%|percent)\s+(?:more|less|higher|lower|above|below)\b|"
-                          r"[$€£₹]\s?\d[\d,.]*k?\s+(?:more|less|higher|lower)\b|\b(?:premium|gap)\b[^.;]{0,30}?\d", re.I)
+                          r"[$€£₹]\s?\d[\d,.]*k?\s+(?:more|less|higher|lower)\b|"
+                          r"\b(?:premium|gap)\b[^.;]{0,30}?\d", re.I)
 # "How much more do AI PMs make?" asks for the difference alone, not for any amount.
 _HOW_MUCH_MORE = re.compile(r"\bhow much (?:more|less|higher|lower)\b", re.I)
 _ANSWER_KINDS: list[tuple[re.Pattern[str], re.Pattern[str]]] = [
