@@ -545,11 +545,11 @@ class ArticleRetriever(BaseRetriever):
         vector = np.asarray(embed_query(question), dtype=np.float32)
         share, similarity = 0.0, 0.0
         for passage in self._with_unit_vectors(list(passages)):
-            units = passage_units(passage.page_content)
+            units = list(_units_in_context([passage]))
             packed = passage.metadata.get("unit_vectors")
             vectors = unpack_vectors(packed) if packed else None
             closeness = (vectors @ vector).tolist() if vectors is not None and len(vectors) == len(units) else None
-            for i, (unit, found) in enumerate(_units_in_context([passage])):
+            for i, (unit, found) in enumerate(units):
                 if MONEY.search(unit.text) and (not where or _share_held(where, found) == 1.0):
                     share = max(share, _share_held(subject, found))
                     similarity = max(similarity, closeness[i] if closeness else 0.0)
