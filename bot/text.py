@@ -13,9 +13,13 @@ import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from datetime import date
 from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
+
+from babel import Locale
+from babel.numbers import get_currency_name, get_territory_currencies
 
 # A sentence ends at . ! or ? (or one closing a quote: 'on AWS." The') before a capital, a digit or a quote, but
 # not after an abbreviation.
@@ -120,9 +124,26 @@ TURN_BREAK = "\n"
 NUMBER_AS_WRITTEN = (r"(?:\d[\d.,]*|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|eighteen|"
                      r"twenty|thirty|forty|fifty|sixty|ninety|a few|several|a couple of)")
 WRITTEN_NUMBER = re.compile(rf"\b{NUMBER_AS_WRITTEN}\b", re.IGNORECASE)
-# An amount of money as articles write it: "$120,000", "£58k", "₹18 lakh", "90,000 EUR", "CHF 165,000".
-MONEY = re.compile(r"[$€£₹¥]\s?\d|\b\d[\d,.]*\s?(?:k|K|lakhs?|crore|million|USD|EUR|GBP|INR|CHF|CAD|AUD|SGD|JPY)\b|"
-                   r"\b(?:USD|EUR|GBP|INR|CHF|CAD|AUD|SGD|JPY)\s?\d")
+
+
+def _currencies() -> tuple[list[str], list[str]]:
+    """The ISO codes and English names (singular and plural: "peso", "pesos") of the currencies in use, from
+    CLDR via Babel. Names that are everyday words too ("mark", "real", "won") are left out: "70 marks" is a
+    pass mark."""
+    english = Locale("en")
+    codes = sorted({code for territory in english.territories
+                    for code in get_territory_currencies(territory, date.today())})
+    names = {get_currency_name(code, count, "en").split()[-1].lower() for code in codes for count in (1, 2)}
+    return codes, sorted(names - _EVERYDAY_CURRENCY_WORDS)
+
+
+_EVERYDAY_CURRENCY_WORDS = frozenset("gold mark marks real reals won sol soles som soms lei kip kips lek lev".split())
+_CODES, _NAMES = _currencies()
+# An amount of money as articles write it: "$120,000", "£58k", "₹18 lakh", "90,000 EUR", "CHF 165,000",
+# "85,000 pesos a month", "4 million yen".
+MONEY = re.compile(rf"[$€£₹¥]\s?\d|\b\d[\d,.]*\s?(?:k|K|lakhs?|crore|million|{'|'.join(_CODES)})\b|"
+                   rf"\b\d[\d,.]*\s?(?:(?:million|thousand|lakh)\s)?(?i:{'|'.join(_NAMES)})\b|"
+                   rf"\b(?:{'|'.join(_CODES)})\s?\d")
 
 
 def split_turns(text: str) -> tuple[str, str]:

@@ -396,6 +396,14 @@ def test_a_sentence_that_refers_back_to_a_label_line_is_quoted_with_the_label():
     assert answer.startswith("The lab scientist: These readers hold a doctorate"), answer
 
 
+def test_a_sentence_that_points_back_is_quoted_with_the_sentence_it_points_to():
+    seasons = passage(
+        "Farm analysts run field trials. A badly designed trial is only found out at harvest, and the next try is a "
+        "year away. That single fact explains why data science in farming is slow. Pay is steady.")
+    answer = Composer().compose("why is data science in farming so slow?", [seasons])
+    assert answer.startswith("A badly designed trial is only found out at harvest"), answer
+
+
 def test_a_section_retrieval_marks_as_named_by_the_follow_up_is_quoted_over_a_sentence_sharing_a_word():
     intro = passage("You will hear that every studio runs its design interview differently.",
                     heading="Design interviews", score=0.7)

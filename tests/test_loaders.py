@@ -285,6 +285,28 @@ def test_a_title_line_above_an_episodes_details_is_the_title_and_an_editors_note
     assert "## [Transcript" not in document.page_content
 
 
+def test_a_title_line_above_sentences_about_the_episode_is_the_title() -> None:
+    text = ('CAREER TALK - Episode 12: "Leading a labelling team"\nRecorded May 2024. Host: Sam Reyes. Guest: Ana '
+            'Lim, a labelling team lead.\nTranscript lightly edited.\n\nSAM: Ana, what does your team do?\n')
+    document = parse(Article(source="episode-12.txt", data=text.encode(), suffix=".txt"))
+    assert document.metadata["title"] == 'CAREER TALK - Episode 12: "Leading a labelling team"'
+    assert "Recorded May 2024. Host: Sam Reyes." in document.page_content
+
+
+def test_a_paragraph_wrapped_after_its_first_line_gives_no_title() -> None:
+    text = ("Most analysts we spoke to moved into the role from\nFinance teams, where reporting is the daily work.\n\n"
+            "More text follows here.\n")
+    document = parse(Article(source="analyst-notes.txt", data=text.encode(), suffix=".txt"))
+    assert document.metadata["title"] == "analyst-notes"
+
+
+def test_an_underlined_title_in_capitals_with_a_colon_is_no_speakers_turn() -> None:
+    text = ("THE ANALYTICS TRANSLATOR: BRIDGE ROLE OR DEAD END?\n=================================================="
+            "\n\nBy a former translator.\n\nWhat the job is\n---------------\n\nA translator sits between teams.\n")
+    document = parse(Article(source="translator.txt", data=text.encode(), suffix=".txt"))
+    assert document.metadata["title"] == "THE ANALYTICS TRANSLATOR: BRIDGE ROLE OR DEAD END?"
+
+
 def test_a_text_file_without_a_title_line_is_named_after_the_file(settings: Settings) -> None:
     document = parse(read_file(STRUCTURE / "call-notes.txt", settings))
     assert document.metadata["title"] == "call-notes"
@@ -294,8 +316,9 @@ def test_a_text_file_without_a_title_line_is_named_after_the_file(settings: Sett
 def test_html_table_caption_and_footnote_marks(settings: Settings) -> None:
     text = parse(read_file(STRUCTURE / "analyst-pay-table.html", settings)).page_content
     assert "<sup>" not in text and "</sup>" not in text
-    # The caption introduces the table instead of being its first row; the header is the real one.
-    assert "Table 2. Median analyst offers by city, spring season:\n\n| City | Level | Base | Bonus |\n|---|" in text
+    # The caption introduces the table instead of being its first row; the header is the real one. Its footnote
+    # mark goes too, not run into the year before it ("spring 20244").
+    assert "Table 2. Median analyst offers by city, spring 2024:\n\n| City | Level | Base | Bonus |\n|---|" in text
     assert "| Lisbon | Mid | €41,000 | 6% |" in text and "| Oslo | Senior | NOK 780,000 | 8% |" in text
     assert "Target bonus as a share of base salary." in text  # the footnotes themselves stay
     assert "A team of 10^3 analysts" in text and "2nd-line teams" in text  # not footnote marks

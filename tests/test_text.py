@@ -102,6 +102,8 @@ def test_a_short_word_is_a_stopword_with_a_silent_letter_dropped_only_when_the_l
 
 
 def test_amounts_in_any_currency_are_money():
-    for text in ("$120,000", "£58k", "₹18 lakh", "90,000 EUR", "CHF 165,000", "SGD 9,000 a month"):
+    for text in ("$120,000", "£58k", "₹18 lakh", "90,000 EUR", "CHF 165,000", "SGD 9,000 a month", "NOK 780,000",
+                 "85,000 to 120,000 pesos a month", "4.5 million yen", "12,000 zloty", "30,000 Rupees"):
         assert MONEY.search(text), text
-    assert not MONEY.search("a team of 12 people")
+    for text in ("a team of 12 people", "a pass mark of 70 marks", "she won 3 awards", "EUR rates"):
+        assert not MONEY.search(text), text

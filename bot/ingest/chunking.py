@@ -52,6 +52,9 @@ class Block:
 
     lines: list[str]
     intro: str | None = None
+    # The headings of a section's numbered sub-sections: a chunk of its own, so that its vector is the list's
+    # ("the seven steps"), not the vector of the paragraphs about pay before it.
+    outline: bool = False
 
     def render(self) -> str:
         return "\n".join(([self.intro] if self.intro else []) + self.lines)
@@ -78,6 +81,7 @@ def sections(text: str) -> list[Section]:
         numbered = [_ENUMERATOR.sub("", child) for child in children if _ENUMERATOR.match(child)]
         if len(numbered) >= 2:
             _add_structured(section.blocks, ["- " + title for title in numbered])
+            section.blocks[-1].outline = True
     return [s for s in found if s.blocks]
 
 
@@ -221,7 +225,7 @@ def split_document(document: Document, chunk_words: int, overlap_words: int) -> 
         packed: list[list[Block]] = [[]]
         for block in section.blocks:
             for piece in _pieces(block, chunk_words, overlap_words):
-                if packed[-1] and sum(b.words for b in packed[-1]) + piece.words > chunk_words:
+                if packed[-1] and (piece.outline or sum(b.words for b in packed[-1]) + piece.words > chunk_words):
                     packed.append([])
                 packed[-1].append(piece)
         for blocks in filter(None, packed):

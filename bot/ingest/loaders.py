@@ -73,7 +73,8 @@ _GRID_ROW = re.compile(r"^\s*\|.*\|\s*$")
 # "DANIEL: And why leave?" - a speaker's turn in a transcript or interview: a name in capitals (up to three
 # words) or one capitalised first name, a colon, and a sentence. Something said, never a heading or title
 # ("Machine Learning Engineer: the new job?" is a title: three capitalised words are not a speaker's name).
-_SPEAKER_TURN = re.compile(r"^(?:[A-Z][A-Z.'’-]*(?:\s+[A-Z][A-Z.'’-]*){0,2}|[A-Z][a-z'’-]+):\s+\S.*[.?!]$")
+# What is said is written in sentence case: "THE ANALYTICS TRANSLATOR: BRIDGE ROLE OR DEAD END?" is a title.
+_SPEAKER_TURN = re.compile(r"^(?:[A-Z][A-Z.'’-]*(?:\s+[A-Z][A-Z.'’-]*){0,2}|[A-Z][a-z'’-]+):\s+(?=.*[a-z])\S.*[.?!]$")
 _HEADING_MAX_WORDS = 12
 # "Step 3. Learn differential privacy properly." on a line of its own, its explanation on the lines below: in plain
 # text, the title of one of a section's numbered steps (stages, rounds...), a sub-heading. So is "1. The STEM career
@@ -297,10 +298,18 @@ def _title_line(text: str) -> tuple[str | None, str]:
         first.append(line.strip())
     if len(first) > 1 and _SETEXT_UNDERLINE.match(first[1]) and _looks_like_heading(first[0], _TITLE_MAX_WORDS):
         return plain_text(first[0]), "\n".join(lines[2:])
-    if first and all(_looks_like_heading(line, _TITLE_MAX_WORDS) for line in first):
+    if first and _looks_like_heading(first[0], _TITLE_MAX_WORDS) and (
+            all(_looks_like_heading(line, _TITLE_MAX_WORDS) for line in first[1:]) or _ends_on_purpose(*first[:2])):
         # The lines under it (a subtitle, a byline, "Host: Maya Chen", "Recorded: 9 October 2024") stay in the text.
         return plain_text(first[0]), "\n".join(lines[1:])
     return None, text
+
+
+def _ends_on_purpose(line: str, next_line: str) -> bool:
+    """Whether a line ends where its writer ended it, not where a paragraph wrapped: the next line's first word
+    would have fitted on it (the next line is longer), and it doesn't go on in lower case."""
+    next_word = next_line.split()[0]
+    return not next_word[0].islower() and len(line) + 1 + len(next_word) <= len(next_line)
 
 
 def _decode(data: bytes) -> str:
@@ -391,20 +400,37 @@ def load_html(article: Article) -> Document:
 
 # A footnote reference: a number, a symbol or a letter, alone in a superscript ("Bonus<sup>1</sup>").
 _FOOTNOTE_MARK = re.compile(r"\[?(?:\d{1,3}|[*†‡§¶#]{1,3}|[a-z])\]?")
+# What a power is written after: a number of one or two digits ("10<sup>6</sup>", "2<sup>10</sup>"); after a
+# longer one ("in 2024<sup>1</sup>", "$150,000<sup>2</sup>") a superscript number is a footnote reference.
+_EXPONENT_BASE = re.compile(r"(?<![\d,.])\d{1,2}$")
 
 
 def _prepare_html(html: str) -> str:
     """The page with two things trafilatura (2.3) gets wrong for us, and has no option for, undone first:
-    a table's `<caption>` would become the table's first row (and the real header a data row), so it becomes
-    the paragraph before the table, ending in a colon (chunking takes it as the table's introduction); a `<sup>` / `<sub>` would reach readers as a
-    literal tag, so a footnote reference (`Bonus<sup>1</sup>`, `<sup><a href="#fn1">1</a></sup>`) goes and
-    any other superscript or subscript keeps its text (`10^6`, `1st`, `H2O`)."""
+    a `<sup>` / `<sub>` would reach readers as a literal tag (and run into a caption's last number: "2024<sup>1
+    </sup>" read as 20241), so a footnote reference (`Bonus<sup>1</sup>`, `<sup><a href="#fn1">1</a></sup>`)
+    goes and any other superscript or subscript keeps its text (`10^6`, `1st`, `H2O`); a table's `<caption>`
+    would become the table's first row (and the real header a data row), so it becomes the paragraph before
+    the table, ending in a colon (chunking takes it as the table's introduction)."""
     import lxml.html
 
     try:
         root = lxml.html.document_fromstring(html)
     except Exception:  # an unparsable page: trafilatura reports it
         return html
+    for element in list(root.iter("sup", "sub")):
+        text = " ".join(element.text_content().split())
+        previous = element.getprevious()
+        before = ((previous.tail or previous.text_content()) if previous is not None
+                  else (element.getparent().text or "")).rstrip()
+        is_reference = element.tag == "sup" and _FOOTNOTE_MARK.fullmatch(text) and (
+            element.find(".//a") is not None or not _EXPONENT_BASE.search(before))
+        if is_reference or not text:
+            element.drop_tree()  # keeps the text after it
+        else:
+            if element.tag == "sup" and text.isdigit() and _EXPONENT_BASE.search(before):
+                element.text, element[:] = "^" + text, []  # an exponent: 10^6
+            element.drop_tag()
     for caption in root.iter("caption"):
         table = caption.getparent()
         words = " ".join(caption.text_content().split())
@@ -413,19 +439,6 @@ def _prepare_html(html: str) -> str:
             paragraph.text = words if words.endswith((":", ".")) else words + ":"  # it introduces the table
             table.addprevious(paragraph)
         caption.drop_tree()
-    for element in list(root.iter("sup", "sub")):
-        text = " ".join(element.text_content().split())
-        previous = element.getprevious()
-        before = ((previous.tail or previous.text_content()) if previous is not None
-                  else (element.getparent().text or "")).rstrip()
-        is_reference = element.tag == "sup" and _FOOTNOTE_MARK.fullmatch(text) and (
-            element.find(".//a") is not None or not before[-1:].isdigit())
-        if is_reference or not text:
-            element.drop_tree()  # keeps the text after it
-        else:
-            if element.tag == "sup" and text.isdigit() and before[-1:].isdigit():
-                element.text, element[:] = "^" + text, []  # an exponent: 10^6
-            element.drop_tag()
     return lxml.html.tostring(root, encoding="unicode")
 
 

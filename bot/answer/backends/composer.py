@@ -566,10 +566,25 @@ def _excerpt(anchor: _Candidate, candidates: list[_Candidate], wants_list: bool,
         following = [c for c in following if not c.unit.text.rstrip().endswith(":")]  # it would introduce a list
         quoted = [anchor, *following] if _words([anchor.unit.text, *(c.unit.text for c in following)]) <= max_words \
             else [anchor]
+        before = _pointed_back_to(anchor, same_group)
+        if before and _words([before.unit.text, *(c.unit.text for c in quoted)]) <= max_words:
+            quoted.insert(0, before)
         text = " ".join(c.unit.text for c in quoted)
         label = _label_of(anchor, candidates)
         text = f"{label.rstrip(':.')}: {text}" if label and label.lower() not in text.lower() else text
     return f"{text} [{anchor.passage + 1}]", {id(c) for c in quoted}
+
+
+# "That single fact shapes ...", "This is why ...": a sentence that says what it is about by pointing back.
+_POINTS_BACK = re.compile(r"(?:this|that|these|those|such)\b", re.IGNORECASE)
+
+
+def _pointed_back_to(anchor: _Candidate, same_group: list[_Candidate]) -> _Candidate | None:
+    """The sentence just before the anchor in its paragraph, when the anchor points back to it: quoted alone,
+    "That single fact shapes the pace" leaves out the fact."""
+    if not _POINTS_BACK.match(anchor.unit.text):
+        return None
+    return next((c for c in same_group if c.unit.position == anchor.unit.position - 1), None)
 
 
 def _announced(anchor: _Candidate, wants_list: bool) -> int:
