@@ -132,7 +132,7 @@ def _currencies() -> tuple[list[str], list[str]]:
     pass mark."""
     english = Locale("en")
     codes = sorted({code for territory in english.territories
-                    for code in get_territory_currencies(territory, date.today())})
+                    for code in get_territory_currencies(str(territory), date.today())})
     names = {get_currency_name(code, count, "en").split()[-1].lower() for code in codes for count in (1, 2)}
     return codes, sorted(names - _EVERYDAY_CURRENCY_WORDS)
 
