@@ -121,9 +121,11 @@ TURN_BREAK = "\n"
 
 
 # Numbers as articles write them, in figures or words ("four hours", "two to three evenings").
-NUMBER_AS_WRITTEN = (r"(?:\d[\d.,]*|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|eighteen|"
-                     r"twenty|thirty|forty|fifty|sixty|ninety|a few|several|a couple of)")
-WRITTEN_NUMBER = re.compile(rf"\b{NUMBER_AS_WRITTEN}\b", re.IGNORECASE)
+_NUMBER_WORDS = (r"two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|eighteen|twenty|thirty|forty|"
+                 r"fifty|sixty|ninety")
+NUMBER_AS_WRITTEN = rf"(?:\d[\d.,]*|one|{_NUMBER_WORDS}|a few|several|a couple of)"
+# A figure an article states (a fee, a length, a pass mark): not "one" ("nobody required one"), nor "a few".
+STATED_FIGURE = re.compile(rf"\d|\b(?:{_NUMBER_WORDS})\b", re.IGNORECASE)
 
 
 def _currencies() -> tuple[list[str], list[str]]:

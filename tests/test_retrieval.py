@@ -119,7 +119,8 @@ def test_pay_asked_for_someone_an_article_names_only_in_passing_is_declined(sett
     write_article("pay.md", "# Data Analyst Pay in the UK, 2025\n\nJunior data analysts in the UK earn a median of "
                             "£32,000, and senior analysts £55,000.\n\n## By city\n\nAnalysts in London earn about 20% "
                             "more than the UK median.\n\n## Why I moved into data\n\nMy sister, a pharmacist in Leeds, "
-                            "was the one who told me to learn SQL. She had automated her own stock reports.\n")
+                            "was the one who told me to learn SQL. She had automated her own stock reports. Harrowgate Mutual, "
+                            "where she works now, still does them by hand.\n")
     write_article("bootcamps.md", "# Are Data Bootcamps Worth It?\n\nMost full-time bootcamps run 12 to 16 weeks and "
                                   "cost between £8,000 and £12,000.\n")
     ingest([str(settings.knowledge_dir)], settings, progress=False)
@@ -130,8 +131,10 @@ def test_pay_asked_for_someone_an_article_names_only_in_passing_is_declined(sett
     # Pay for what a sentence with an amount names, or for what it says in other words, is still answered.
     assert retriever.invoke("How much does a senior data analyst earn in the UK?")
     assert retriever.invoke("what do junior analysts make?")
-    # Pay somewhere ("in Leeds") needs the amount stated for that place: the UK figure is no Leeds figure.
+    # Pay somewhere ("in Leeds") needs the amount stated for that place: the UK figure is no Leeds figure; so does
+    # pay at an employer the question names (and "What does X pay ...?" asks an amount too).
     assert retriever.invoke("How much does a junior data analyst earn in Leeds?") == []
+    assert retriever.invoke("What does Harrowgate Mutual pay its junior data analysts?") == []
     # "What day rate can ... charge?" asks an amount as "how much do ... charge?" does.
     passages = retriever.rank("What day rate can a pharmacist in Leeds charge?")
     assert retriever.amount_evidence("What day rate can a pharmacist in Leeds charge?", passages) is not None
@@ -142,14 +145,16 @@ def test_a_figure_of_an_exam_an_article_names_only_in_a_list_is_declined(setting
                               "certifications come up again and again in MLOps job ads:\n\n"
                               "- Certified Kubernetes Administrator (CKA)\n- AWS Certified Machine Learning Specialty\n"
                               "- Google Professional Machine Learning Engineer\n\nEach takes most people a few weeks "
-                              "of evening study, and every exam is passed on a scaled score.\n")
+                              "of evening study, and every exam is passed on a scaled score. A networking certificate such "
+                              "as the CCNA shows up on some CVs, but nobody we spoke to required one.\n")
     write_article("fees.md", "# Data Certifications: Fees and Pass Marks\n\n| Certification | Fee | Pass mark |\n"
                              "|---|---|---|\n| SnowPro Core | $175 | 750 of 1000 |\n"
                              "| Databricks Data Engineer Associate | $200 | 70% |\n")
     ingest([str(settings.knowledge_dir)], settings, progress=False)
     retriever = CareerBot(settings).retriever
     for question in ("What's the passing score for the Certified Kubernetes Administrator exam?",
-                     "How much does the AWS Certified Machine Learning Specialty exam cost?"):
+                     "How much does the AWS Certified Machine Learning Specialty exam cost?",
+                     "How long is the CCNA exam?"):
         assert retriever.invoke(question) == [], question
     # The figure stated where the exam is named is answered; so is what the list does say of the others.
     assert retriever.invoke("How much does the SnowPro Core exam cost?")

@@ -17,7 +17,7 @@ from bot.embeddings import embed_query, is_dictionary_word, unpack_vectors
 from bot.retrieval.lexical import LexicalIndex, indexed_text, tokens
 from bot.settings import Settings
 from bot.store import Collection, Revision, count_revision, packed_unit_vectors
-from bot.text import (CITATION, MONEY, TURN_BREAK, WRITTEN_NUMBER, Unit, as_typed, asked, capitalised_acronyms,
+from bot.text import (CITATION, MONEY, STATED_FIGURE, TURN_BREAK, Unit, as_typed, asked, capitalised_acronyms,
                       clipped_stopword, concepts, content_words, cosine, described_section, described_words,
                       expand_acronyms, misspelt_stopword, named_section, passage_units, spelled_in, split_turns, stem)
 
@@ -165,7 +165,7 @@ def _most_place_like(words: list[tuple[str, bool]], located: bool) -> tuple[str,
 # amount of pay. The words that ask for it say nothing about whose pay it is.
 _AMOUNT_ASKED = re.compile(
     r"\bhow much (?:do|does|did|can|could|will|would|should|are|is)\b[^?]*?\b(?:make|makes|earn|earns|paid|charge|get)\b|"
-    r"\bwhat(?: [a-z-]+){0,2}? (?:do|does|did|can|could|will|would|should)\b[^?]*?\b(?:make|earn|get paid|charge)\b|"
+    r"\bwhat(?: [a-z-]+){0,2}? (?:do|does|did|can|could|will|would|should)\b[^?]*?\b(?:make|earn|get paid|charge|pay)\b|"
     r"\b(?:salary|salaries|pay|wages?|income|earnings)\b(?: like)? (?:of|for|in|at)\b", re.IGNORECASE)
 _PAY_WORDS = frozenset(stem(word) for word in "make makes earn earns earning paid pay salary salaries wage wages income "
                        "earnings charge get base median typical average avg".split())
@@ -540,7 +540,7 @@ class ArticleRetriever(BaseRetriever):
                    if not set(forms) & _PAY_WORDS and any(self.lexical.document_frequency(t) for t in forms)}
         if not subject:
             return None
-        located = self._located_tokens(question)
+        located = self._located_tokens(question) | self._named_tokens(split_turns(question)[-1])
         where = {forms: weight for forms, weight in subject.items() if forms[0] in located}
         vector = np.asarray(embed_query(question), dtype=np.float32)
         share, similarity = 0.0, 0.0
@@ -563,7 +563,7 @@ class ArticleRetriever(BaseRetriever):
         name = _exam_name(asked_now) if _FIGURE_ASKED.search(asked_now) else ""
         weights = self._concept_weights(name) if name else {}
         return not weights or any(
-            WRITTEN_NUMBER.search(unit.text) and _share_held(weights, found) == 1.0
+            STATED_FIGURE.search(unit.text) and _share_held(weights, found) == 1.0
             for unit, found in _units_in_context(passages))
 
     def _located_tokens(self, question: str, names_only: bool = False) -> set[str]:
@@ -575,6 +575,12 @@ class ArticleRetriever(BaseRetriever):
                 and (_NAME.fullmatch(m.group(0)) if names_only else not (
                     after and question[m.end():after.start()].isspace() and content_words(after.group(0))))
                 and (token := self._library_token(m.group(0)))}
+
+    def _named_tokens(self, question: str) -> set[str]:
+        """The library tokens of the words typed as a name inside the question ("What does *Harrowgate Mutual*
+        pay ...?"): whose pay it asks, as much as a place it names."""
+        return {token for m in _TYPED_WORD.finditer(question) if m.start() and question[:m.start()].rstrip()[-1:] not in
+                ".?!" and _NAME.fullmatch(m.group(0)) and (token := self._library_token(m.group(0)))}
 
     def _library_token(self, word: str) -> str | None:
         """The word's token; or for a word the library never uses, the library token it abbreviates
