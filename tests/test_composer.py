@@ -69,6 +69,17 @@ def test_a_duration_question_prefers_the_unit_holding_a_duration():
     assert "6 to 8 weeks" in answer
 
 
+def test_a_target_or_rate_question_prefers_the_unit_holding_the_figure_of_its_kind():
+    review = passage("Technology-assisted review, known as TAR, changed document review. Most protocols aim for a "
+                     "recall of at least 75%, checked on a sample. Courts first approved TAR reviews in 2012.")
+    answer = Composer().compose("what's the usual recall target in TAR reviews?", [review])
+    assert answer.startswith("Most protocols aim for a recall of at least 75%"), answer
+    # A rate of pay is an amount: a count of respondents is no answer to it.
+    rates = passage("Our rate check had 312 freelancers answer in October. The median hourly rate was $125.")
+    answer = Composer().compose("median hourly rate for a freelancer?", [rates])
+    assert answer.startswith("The median hourly rate was $125"), answer
+
+
 def test_a_list_question_gets_the_list_with_its_introduction():
     answer = Composer().compose("Which tools do teams use to ship models?", [SKILLS, TOOLS])
     assert "rely on a few tools: Airflow for scheduling pipelines; Docker for packaging services; " \

@@ -48,6 +48,9 @@ _PERCENT = re.compile(r"\d\s?%|\bpercent\b|\b\d+\s?(?:in|out of)\s?\d+\b|\bhalf\
                       re.IGNORECASE)
 _NUMBER = re.compile(r"\b\d[\d,.]*\b")
 _COUNT = re.compile(r"\b(?!(?:19|20)\d\d\b)\d[\d,.]*\b")  # a number, but not a year: "in 2023" counts nothing
+# The figure a target, threshold or rate is: any number but a year, unless the question names its kind ("the
+# hourly rate" is an amount, "the salary benchmark" too).
+_LEVEL = re.compile(_COUNT.pattern)
 _FREQUENCY = re.compile(r"\b(?:once|twice)\b|\b(?:every|each|per|a) (?:\w+ )?(?:day|week|month|quarter|year)s?\b|"
                         r"\b(?:daily|weekly|monthly|yearly|annually)\b|\btimes a\b", re.IGNORECASE)
 _MULTIPLE = re.compile(r"\b\d+(?:\.\d+)?\s?(?:x|×)(?!\w)|"
@@ -88,6 +91,8 @@ _ANSWER_KINDS: list[tuple[re.Pattern[str], re.Pattern[str]]] = [
                 r"\bhow much of)", re.I),
      _PERCENT),
     (re.compile(r"\bhow many\b(?! times)", re.I), _COUNT),
+    # "the usual recall target", "the pass threshold", "the acceptance rate": a figure is the answer.
+    (re.compile(r"\b(?:targets?|thresholds?|cut-?offs?|benchmarks?|minimum|ratios?|rates?|scores?)\b", re.I), _LEVEL),
     (_REQUIRED_ASKED, _REQUIREMENT),
     (_MOST_ASKED, _MOST),
     # "Do they get paid less than ...?": the sentence that says by how much ("14% less than").
@@ -256,6 +261,8 @@ def _kinds_asked(question: str) -> list[re.Pattern[str]]:
     """The shapes of answer the question asks for (an amount, a duration, a reason...). "Why do they earn less?"
     asks for the reasons, not for the amount it mentions."""
     kinds = [shape for asks, shape in _ANSWER_KINDS if asks.search(question)]
+    if _LEVEL in kinds and any(shape in _FIGURES for shape in kinds):
+        kinds.remove(_LEVEL)
     alone = len(questions_in(question)) <= 1
     if alone and _CAUSE in kinds:
         return [_CAUSE]
