@@ -80,6 +80,15 @@ def test_a_target_or_rate_question_prefers_the_unit_holding_the_figure_of_its_ki
     assert answer.startswith("The median hourly rate was $125"), answer
 
 
+def test_what_to_learn_is_answered_by_the_sentence_that_lists_what_to_learn():
+    essay = passage(
+        "After five years I think it is one of the best places for a data scientist to build a career. Vendors hire "
+        "data scientists as data scientists. If you want to try the field, learn three things: retrieval metrics, "
+        "such as precision and recall; active learning; and the vocabulary of litigation.")
+    answer = Composer().compose("What do I need to learn to move into e-discovery as a data scientist?", [essay])
+    assert answer.startswith("If you want to try the field, learn three things"), answer
+
+
 def test_a_list_question_gets_the_list_with_its_introduction():
     answer = Composer().compose("Which tools do teams use to ship models?", [SKILLS, TOOLS])
     assert "rely on a few tools: Airflow for scheduling pipelines; Docker for packaging services; " \

@@ -31,7 +31,7 @@ from langchain_core.documents import Document
 from bot.answer.backends.base import AnswerBackend
 from bot.text import (MONEY, NUMBER_AS_WRITTEN, Unit, abbreviates, asked, content_stems, content_words, expand_acronyms,
                       passage_units, questions_in, spelled_in, split_sentences, split_turns, stem, unit_context,
-                      with_context, without_question_form, written_acronyms)
+                      plain_words, with_context, without_question_form, written_acronyms)
 
 _MAX_WORDS = 90
 _FIRST_PART_WORDS = 55
@@ -103,7 +103,10 @@ _ANSWER_KINDS: list[tuple[re.Pattern[str], re.Pattern[str]]] = [
 _LIST_QUESTION = re.compile(
     r"\b(?:which|what)\s+(?!(?:do|does|did|are|is|was|were|can|could|should|would|will|has|have)\b)(?:\w+\s+)?"
     r"(\w{3,}(?<!ss)(?<!us)(?<!is)s|stuff)\b|\b(?:main|key|top|list of)\s+(?:\w+\s+)?(\w{3,}s)\b|"
-    r"\bwhat (?:are|were) (?:the |some |all )?(?:\w+ )?(\w{3,}(?<!ss)(?<!us)(?<!is)s)\b",
+    r"\bwhat (?:are|were) (?:the |some |all )?(?:\w+ )?(\w{3,}(?<!ss)(?<!us)(?<!is)s)\b|"
+    # "what do I need to learn ...", "what should I study": the things to learn.
+    r"\bwhat (?:do|does|should|would|must) (?:i|you|u|one|we|they) (?:need to |have to |want to )?"
+    r"(learn|know|study|master|brush up on|pick up)\b",
     re.IGNORECASE,
 )
 _COMPARISON = re.compile(r"\s(?:vs\.?|versus|or)\s", re.IGNORECASE)
@@ -115,6 +118,7 @@ _ENUMERATION = re.compile(r"[\w+#.-]+(?: [\w+#.-]+)?, [\w+#.-]+(?: [\w+#.-]+)?,?
 # which are already known.
 _COUNT_WORDS = {word: n for n, word in enumerate("two three four five six seven".split(), start=2)}
 _ANNOUNCES = re.compile(rf"(?<!the )(?<!these )(?<!those )(?<!of )\b({'|'.join(_COUNT_WORDS)})\s+"
+                        r"(?!(?:years|months|weeks|days|hours|minutes)\b)"  # "after five years" is a time
                         r"(?:[a-z-]+\s+){0,2}[a-z-]{3,}s\b(?![^.:;]*:)", re.IGNORECASE)
 # "What does STAR stand for?": the answer spells the acronym out.
 _STANDS_FOR = re.compile(r"\b(?:stands? for|short for|abbreviat\w*|acronym)\b", re.IGNORECASE)
@@ -523,10 +527,19 @@ def _lists_named(question: str, candidates: list[_Candidate]) -> set[int]:
     """The items (by id) of lists whose own heading or introduction names what the question asks for: "what
     rounds ..." and a list under "The 6 Rounds of ...", "why ..." and one under "The reasons"."""
     asked = _LIST_QUESTION.search(question)
-    noun = asked and stem(next(group for group in asked.groups() if group))
+    noun = stem(next(group for group in asked.groups() if group).split()[-1]) if asked else None
     why = bool(_WHY.search(question))
-    return {id(c) for c in candidates if c.own_context and (
-        (noun and noun in content_stems(c.own_context)) or (why and _CAUSE.search(c.own_context)))}
+    return {id(c) for c in candidates if (c.own_context and (
+        (noun and noun in content_stems(c.own_context)) or (why and _CAUSE.search(c.own_context))))
+        or (noun and _names_then_enumerates(c.unit.text, noun))}
+
+
+def _names_then_enumerates(sentence: str, noun: str) -> bool:
+    """Whether a sentence is a list in prose that what the question asks for introduces ("teams rely on three
+    tools: Airflow, Docker and Grafana", "learn four things: retrieval metrics; active learning; ...")."""
+    lead, colon, rest = sentence.partition(":")
+    return (bool(colon) and noun in {stem(word) for word in plain_words(lead)}
+            and bool(_ENUMERATION.search(rest) or rest.count(";") >= 2))
 
 
 def _first_items(candidates: list[_Candidate]) -> set[int]:
