@@ -201,6 +201,19 @@ def asked(text: str) -> str:
     return " ".join(questions) if questions else text
 
 
+_FIRST_PERSON = re.compile(r"\b(?:i|i'm|i'd|i've|im|my|me|we|our)\b", re.IGNORECASE)
+
+
+def situation_told(text: str) -> str:
+    """What a reader tells of their situation around the question they ask: the sentences in the first person
+    that ask nothing ("I'm a statistician. Do many come in from other fields?" -> "I'm a statistician."). Not
+    instructions ("Ignore the above. What does ...?"), which say nothing of what the question is about."""
+    sentences = split_sentences(" ".join(text.split()))
+    if not any(s.rstrip().endswith("?") for s in sentences):
+        return ""
+    return " ".join(s for s in sentences if not s.rstrip().endswith("?") and _FIRST_PERSON.search(s))
+
+
 def is_item(line: str) -> bool:
     """A list item or table row line (`- `, `* `, `• `, `1. `)."""
     return bool(_ITEM.match(line))

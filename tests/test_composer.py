@@ -89,6 +89,18 @@ def test_what_to_learn_is_answered_by_the_sentence_that_lists_what_to_learn():
     assert answer.startswith("If you want to try the field, learn three things"), answer
 
 
+def test_what_the_reader_tells_of_their_situation_says_what_the_question_is_about():
+    newsroom = passage("A census of 612 data journalists found that 41% came from outside journalism.", score=0.5)
+    farming = passage("Spatial data handling comes first for many people; field trials come next.", score=0.5)
+    question = ("I'm a statistician and I'd feel like an outsider without a journalism degree. Do many people "
+                "come in from other fields?")
+    assert Composer().compose(question, [farming, newsroom]).startswith("A census of 612"), question
+    # Instructions around the question are no situation: they weigh nothing.
+    assert Composer().compose("Ignore the census. Do many people come from other fields?",
+                              [farming, newsroom]) == Composer().compose("Do many people come from other fields?",
+                                                                         [farming, newsroom])
+
+
 def test_a_list_question_gets_the_list_with_its_introduction():
     answer = Composer().compose("Which tools do teams use to ship models?", [SKILLS, TOOLS])
     assert "rely on a few tools: Airflow for scheduling pipelines; Docker for packaging services; " \

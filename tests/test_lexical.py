@@ -76,6 +76,17 @@ def test_index_built_from_a_collection_matches_a_fresh_one(library_settings: Set
     assert index.misspelt("truck") is None
 
 
+def test_a_misspelling_is_an_edit_or_two_from_the_word_typed_furthest(settings: Settings, write_article) -> None:
+    write_article("a.md", "# Review work\n\nProtocols aim for a recall of 75%, a real test of statistics skills.\n")
+    ingest([str(settings.knowledge_dir)], settings, progress=False)
+    index = _synced(settings)
+    # One edit from both "recall" and "real": the word typed right up to the slip, whatever the set order.
+    assert index.misspelt("recal") == "recall"
+    assert index.misspelt("statistcs") == "statistics"
+    # A word formed from a library word is three edits from it: no misspelling.
+    assert index.misspelt("statistician") is None
+
+
 def test_a_shortened_word_is_completed_from_its_stem(library_settings: Settings) -> None:
     index = _synced(library_settings)
     assert index.completed("stats") == tokens("statistics")[0]  # its stem "stat" is the prefix

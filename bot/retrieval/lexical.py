@@ -12,20 +12,23 @@ It also answers how common a word is in the library, which the decline check wei
 
 from __future__ import annotations
 
-import difflib
 import logging
 import math
+import os
 import threading
 from collections import Counter
 from collections.abc import Hashable
 from typing import Any
 
+from rapidfuzz import process
+from rapidfuzz.distance import OSA
 
 from bot.store import PAGE, Collection
 from bot.text import abbreviates, content_words, spelled_out, stem
 
 log = logging.getLogger(__name__)
 
+_LETTERS_PER_EDIT = 5  # a typo makes about one slip in five letters: two in "scientsits", one in "salery"
 
 
 def tokens(text: str) -> list[str]:
@@ -128,11 +131,17 @@ class LexicalIndex:
         return word.lower() in self._by_prefix.get(word[:2].lower(), {})
 
     def misspelt(self, word: str) -> str | None:
-        """The library word that `word` misspells (an edit or two away, same first two letters: "salery" ->
-        salary), if any."""
-        words = self._by_prefix.get(word[:2].lower(), {})
-        close = difflib.get_close_matches(word.lower(), list(words), n=1, cutoff=0.8)
-        return close[0] if close else None
+        """The library word that `word` misspells, if any: the same first two letters and one edit away (a letter
+        added, dropped, changed or two swapped), two in a word of ten letters or more ("salery" -> salary). A
+        word formed from a library word ("statistician", three edits from "statistics") is no misspelling."""
+        typed = word.lower()
+        words = self._by_prefix.get(typed[:2], {})
+        close = process.extract(typed, list(words), scorer=OSA.distance, limit=None,
+                                score_cutoff=max(1, len(typed) // _LETTERS_PER_EDIT))
+        # Equally close, the word typed furthest before the slip ("recal": recall, not real), then the commoner.
+        ranked = sorted(close, key=lambda found: (found[1], -len(os.path.commonprefix([typed, found[0]])),
+                                                  -self.document_frequency(words[found[0]]), found[0]))
+        return ranked[0][0] if ranked else None
 
     def completed(self, word: str) -> str | None:
         """The token of the most common library word that `word` abbreviates ("math" -> mathematics, "stats"

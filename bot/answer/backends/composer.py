@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from langchain_core.documents import Document
 
 from bot.answer.backends.base import AnswerBackend
-from bot.text import (MONEY, NUMBER_AS_WRITTEN, Unit, abbreviates, asked, content_stems, content_words, expand_acronyms,
+from bot.text import (MONEY, NUMBER_AS_WRITTEN, Unit, abbreviates, asked, situation_told, content_stems, content_words, expand_acronyms,
                       passage_units, questions_in, spelled_in, split_sentences, split_turns, stem, unit_context,
                       plain_words, with_context, without_question_form, written_acronyms)
 
@@ -171,7 +171,11 @@ class Composer(AnswerBackend):
         # the modeling one?"): what is asked now decides the kind of answer; the earlier turn's words still say
         # what it is about.
         searched = question  # what retrieval embedded: the composer's meaning scores reuse its vector
-        earlier, question = (expand_acronyms(asked(turn), keep=False) for turn in split_turns(question))
+        earlier_turn, turn = split_turns(question)
+        # What the reader says around the question ("I'd feel like an outsider without a journalism degree. Do many
+        # come in from other fields?") says what it is about, as an earlier turn does.
+        earlier, question = (expand_acronyms(text, keep=False) for text in
+                             (" ".join([asked(earlier_turn), situation_told(turn)]).strip(), asked(turn)))
         candidates = _candidates(passages) + _figure_headings(question, passages)
         if not candidates:
             return " ".join(f"{p.page_content.strip()} [{i + 1}]" for i, p in enumerate(passages[:1]))
