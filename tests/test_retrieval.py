@@ -177,6 +177,8 @@ def test_an_employer_asked_about_that_no_passage_found_names_is_declined(setting
                      "got a data scientist interview at Spotify next month, what's the process like?"):
         assert retriever.invoke(question) == [], question
     assert retriever.invoke("What's the interview process like for a data scientist?")
+    # Where the reader has been, told beside the question, is not what it asks about.
+    assert retriever.invoke("I spent two years at Spotify. What's the interview process like for a data scientist?")
     # A name the passages found hold is answered; "US" is typed as an abbreviation, not a name; a name no article
     # uses ("Jan") is for the place check to judge.
     assert retriever.invoke("How many staff did Spotify cut in January?")

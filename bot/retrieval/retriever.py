@@ -330,7 +330,8 @@ class ArticleRetriever(BaseRetriever):
         coverage = _share_held(self._concept_weights(question), found)
         close_enough = similarity >= self.threshold and coverage >= self.min_coverage and (
             self.similarity_weight * similarity + coverage >= self.min_evidence)
-        named = {t for t in self._located_tokens(split_turns(question)[-1], names_only=True)
+        # Asked of, not told: "We're moving to Sydney. What salary is normal?" asks no Sydney figure.
+        named = {t for t in self._located_tokens(asked(split_turns(question)[-1]), names_only=True)
                  if self.lexical.document_frequency(t)}  # an unknown one is unknown_place's to judge
         return (close_enough and named <= found
                 and not self.unknown_subject(question) and self.states_amount(question, passages)
