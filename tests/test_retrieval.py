@@ -10,7 +10,7 @@ from langchain_tests.integration_tests import RetrieversIntegrationTests
 
 from bot.answer.pipeline import Answer, CareerBot
 from bot.ingest.indexing import ingest
-from bot.retrieval.retriever import ArticleRetriever, judged_question, standalone_query
+from bot.retrieval.retriever import ArticleRetriever, joined_query, judged_question, standalone_query
 from bot.settings import Settings
 from bot.store import get_collection
 from tests.conftest import LIBRARY, make_settings
@@ -377,7 +377,8 @@ _SWITCH_LIBRARY = {
               "14 months. Sequencing cores were the most common first home, followed by hospital genetics labs and seed "
               "companies. Three in four kept wet-lab duties for at least six months, and most said the overlap helped "
               "them understand the data.\n\n## What to learn\n\nLearn Python and R first, then the command line tools "
-              "used to align reads.\n",
+              "used to align reads.\n\n## Where they go next\n\nAbout a third of our group later became data product "
+              "managers; most others stayed in research.\n",
     "pay.md": "# Data Analyst Pay in 2025\n\nThe median data analyst earns $78,000 in the United States.\n\n## By "
               "industry\n\nAnalysts in finance earn about 12% more than those in retail.\n\n## Remote work\n\nRemote "
               "analyst roles paid 4% less than office roles in our survey.\n\n## Raises\n\nAnalysts who stay with their "
@@ -408,6 +409,16 @@ def test_a_question_that_goes_on_without_pointing_back_is_answered_from_the_earl
     # After another subject, whose passages the question alone doesn't come closest to, it is still declined.
     assert after("what do data analysts earn in finance?").refused
     assert after("how long do bootcamps run?").refused
+
+
+def test_an_acronym_the_articles_spell_out_is_a_word_they_use(settings: Settings, write_article):
+    write_article("lab.md", _SWITCH_LIBRARY["lab.md"])
+    ingest([str(settings.knowledge_dir)], settings, progress=False)
+    retriever = CareerBot(settings).retriever
+    assert retriever.knows_every_word("how many later become data PMs?")  # "PMs": product managers
+    assert not retriever.knows_every_word("how many later become potters?")
+    # A follow-up searched with the question before it has its acronyms spelled out as any query does.
+    assert joined_query("where do they go next?", "how many become PMs?").endswith("PMs (product managers)?")
 
 
 def test_a_question_is_searched_and_judged_without_its_markup_and_web_addresses():

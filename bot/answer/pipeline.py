@@ -17,11 +17,11 @@ from bot.answer.backends import AnswerBackend, Composer, make_backend
 from bot.answer.verify import Verifier
 from bot.conversation.catalog import Catalog
 from bot.answer.citations import StreamNumbering
-from bot.retrieval.retriever import ArticleRetriever, judged_question, last_question, standalone_query
+from bot.retrieval.retriever import ArticleRetriever, joined_query, judged_question, last_question, standalone_query
 from bot.settings import Settings
 from bot.conversation.smalltalk import SmallTalkRecogniser, TopicLister
 from bot.conversation.suggestions import Suggester
-from bot.text import CITATION, TURN_BREAK, as_typed, spell_out, split_citation_lists
+from bot.text import CITATION, TURN_BREAK, spell_out, split_citation_lists
 from bot.store import Collection, live_collection, live_unit_collection, revision as store_revision
 
 log = logging.getLogger(__name__)
@@ -141,7 +141,7 @@ class CareerBot:
         previous = last_question(context.get("history") or ())
         if context["passages"] or previous is None or TURN_BREAK in context["query"]:
             return context
-        joined = self._normalised({**context, "query": f"{as_typed(previous)}{TURN_BREAK}{context['question']}"})
+        joined = self._normalised({**context, "query": joined_query(previous, context["question"])})
         passages = self.retriever.search_continuing(context["judged"], context["query"], joined["query"])
         return {**context, "query": joined["query"], "judged": joined["query"], "passages": passages} if passages \
             else context

@@ -213,8 +213,13 @@ def standalone_query(question: str, history: Sequence[dict] = (), names_section_
     previous question, which names what "they" or "it" refers to (or the article whose section it names, with
     `names_section_of`). Without an LLM this is the robust choice: prepending only adds the earlier topic; the
     current question's words still drive the answer."""
-    question, previous = as_typed(question), _previous_question(question, history, names_section_of)
-    return expand_acronyms(f"{as_typed(previous)}{TURN_BREAK}{question}" if previous else question)
+    previous = _previous_question(question, history, names_section_of)
+    return joined_query(previous, question) if previous else expand_acronyms(as_typed(question))
+
+
+def joined_query(previous: str, question: str) -> str:
+    """A follow-up searched with the question it follows, acronyms spelled out as in any query."""
+    return expand_acronyms(f"{as_typed(previous)}{TURN_BREAK}{as_typed(question)}")
 
 
 def judged_question(question: str, history: Sequence[dict] = (), knows_every_word: Callable[[str], bool] | None = None
@@ -338,10 +343,16 @@ class ArticleRetriever(BaseRetriever):
                 and self.states_exam_figure(question, passages))
 
     def knows_every_word(self, question: str) -> bool:
-        """Whether some article uses each of the question's content words (or the word it misspells)."""
+        """Whether some article uses each of the question's content words (or the word it misspells); an acronym
+        counts as known when the phrase it stands for is ("PMs": product managers)."""
         self._synced()
-        return all(self.lexical.document_frequency(token) for word in content_words(asked(question))
-                   if (token := self._library_token(word)))
+
+        def known(word: str) -> bool:
+            token = self._library_token(word)
+            return token is None or bool(self.lexical.document_frequency(token))
+
+        return all(known(acronym) or (phrase and all(map(known, phrase)))
+                   for acronym, *phrase in concepts(asked(question)))
 
     def unknown_subject(self, question: str) -> str | None:
         """An occupation or a place the question asks about that no article names ("what does a paramedic
