@@ -101,6 +101,15 @@ def test_what_the_reader_tells_of_their_situation_says_what_the_question_is_abou
                                                                          [farming, newsroom])
 
 
+def test_a_row_and_column_the_question_names_answer_it_over_a_sentence_using_the_word_otherwise():
+    intro = passage("An operator ingests 40 TB a day of call detail records, and data engineers move all of it.",
+                    score=0.7)
+    table = passage("Pay and duties by role:\n- Junior data engineer — US: $85,000; On-call rota: Rarely\n"
+                    "- Senior data engineer — US: $150,000; On-call rota: 1 week in 8", heading="Pay", score=0.5)
+    answer = Composer().compose("Do data engineers have to do on-call?", [intro, table])
+    assert "On-call rota: 1 week in 8" in answer and not answer.startswith("An operator"), answer
+
+
 def test_a_list_question_gets_the_list_with_its_introduction():
     answer = Composer().compose("Which tools do teams use to ship models?", [SKILLS, TOOLS])
     assert "rely on a few tools: Airflow for scheduling pipelines; Docker for packaging services; " \

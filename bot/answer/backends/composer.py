@@ -184,7 +184,8 @@ class Composer(AnswerBackend):
                           or any(c.unit.is_item and id(c) in spelled for c in candidates))
         named = _lists_named(question, candidates) if wants_list else set()
         parts_asked = _parts_asked(question)
-        shaped = spelled | named | _rows_comparing(parts_asked, candidates) | _first_period(question, candidates)
+        shaped = (spelled | named | _rows_comparing(parts_asked, candidates) | _first_period(question, candidates)
+                  | _rows_with_column_named(question, candidates))
         self._score(question, earlier, wants_list, candidates, shaped)
         self._add_meaning(searched, candidates, passages)
         self._favour_named_section(candidates, passages)
@@ -295,6 +296,20 @@ def _rows_comparing(parts: list[set[str]], candidates: list[_Candidate]) -> set[
     if len(parts) < 2:
         return set()
     return {id(c) for c in candidates if c.unit.is_item and all(part & _cell_labels(c.unit.text) for part in parts)}
+
+
+def _rows_with_column_named(question: str, candidates: list[_Candidate]) -> set[int]:
+    """The table rows (by id) that the question names, with a column it names too ("do data engineers have to do
+    on-call?" and "Senior data engineer — ...; On-call rota: 1 week in 8"): the row's value in that column is
+    the answer, over a sentence that uses the word in another sense ("call detail records")."""
+    asked = content_stems(question)
+    return {id(c) for c in candidates if c.unit.is_item and (name := content_stems(_row_name(c.unit.text))) & asked
+            and asked & _cell_labels(c.unit.text) - name}
+
+
+def _row_name(row: str) -> str:
+    """What a table row is about: the first cell, before the loaders' " — "."""
+    return row.partition(" — ")[0]
 
 
 # "Main focus — Staff Engineer: ...; Engineering Manager: ...": each cell's column name and (looked ahead at, so
