@@ -172,9 +172,9 @@ _PAY_WORDS = frozenset(stem(word) for word in "make makes earn earns earning pai
 # "How much does the SnowPro Core exam cost?", "passing score for the certified kubernetes administrator exam?": a
 # figure of the exam the words before "exam" name. Only a sentence naming that exam states it: an article that lists
 # the CKA among certifications worth having says nothing of its pass mark.
-_EXAM = re.compile(r"\b(?:exams?|certifications?|certificates?|certs?)\b", re.IGNORECASE)
-_FIGURE_ASKED = re.compile(r"\bhow (?:much|many|long)\b|\b(?:costs?|fees?|price|pass(?:ing)? (?:mark|score)|score)\b",
-                           re.IGNORECASE)
+_EXAM = re.compile(r"\b(?:exams?|certifications?|certificates?|certs?|diplomas?)\b", re.IGNORECASE)
+_FIGURE_ASKED = re.compile(r"\bhow (?:much|many|long|fast)\b|"
+                           r"\b(?:costs?|fees?|price|pass(?:ing)? (?:mark|score)|score|speed)\b", re.IGNORECASE)
 
 
 # Whether a question (second) names a section of the article the conversation (first) is on ("the scaling
