@@ -202,13 +202,14 @@ def asked(text: str) -> str:
     asking = [i for i, s in enumerate(sentences) if s.rstrip().endswith("?")]
     if not asking:
         return text
-    pointed_at = {i - 1 for i in asking if i and _POINTS_BACK.match(sentences[i]) and i - 1 not in asking}
+    pointed_at = {i - 1 for i in asking if i and _POINTS_BACK.search(sentences[i]) and i - 1 not in asking}
     return " ".join(s for i, s in enumerate(sentences) if i in asking or i in pointed_at)
 
 
-# "Is that realistic?", "Is this normal?", "That true?": a question about what was just said ("is it normal to
-# negotiate?" is not: its "it" points forward).
-_POINTS_BACK = re.compile(r"^\W*(?:(?:is|was|does|did|would|will|can|could|should)\s+)?(?:this|that)\b", re.IGNORECASE)
+# "Is that realistic?", "That true?", "Am I really stuck with that?": a question about what was just said ("is it
+# normal to negotiate?" is not: its "it" points forward).
+_POINTS_BACK = re.compile(r"^\W*(?:(?:is|was|does|did|would|will|can|could|should)\s+)?(?:this|that)\b|"
+                          r"\b(?:this|that)\W*$", re.IGNORECASE)
 
 
 _FIRST_PERSON = re.compile(r"\b(?:i|i'm|i'd|i've|im|my|me|we|our)\b", re.IGNORECASE)

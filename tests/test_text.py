@@ -58,6 +58,8 @@ def test_a_question_that_points_back_asks_about_the_sentence_before_it():
         "What does an analytics engineer do?"
     assert asked("My cousin says quantum chips will train LLMs soon. Is that realistic?") == \
         "My cousin says quantum chips will train LLMs soon. Is that realistic?"
+    assert asked("I got two days to say yes. Am I really stuck with that?") == \
+        "I got two days to say yes. Am I really stuck with that?"
     assert asked("I got an offer. Is it normal to negotiate?") == "Is it normal to negotiate?"  # "it" points ahead
 
 
