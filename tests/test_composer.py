@@ -110,6 +110,17 @@ def test_a_row_and_column_the_question_names_answer_it_over_a_sentence_using_the
     assert "On-call rota: 1 week in 8" in answer and not answer.startswith("An operator"), answer
 
 
+def test_a_list_whose_heading_names_what_is_asked_answers_it_whatever_verb_follows():
+    # "what stages does ... go through?": the asked noun is "stages", not "does".
+    intro = passage("The recruiter checks logistics and whether the hiring process for research engineers at the "
+                    "lab suits you. Two calls of about 30 minutes each.", score=0.7)
+    stages = passage("- Recruiter screen\n- Practical ML coding\n- Systems and scaling",
+                     heading="The Research Engineer Interview: 3 Stages", score=0.6)
+    answer = Composer().compose("what stages does the hiring process for research engineers go through?",
+                                [intro, stages])
+    assert answer.startswith("Recruiter screen; Practical ML coding; Systems and scaling."), answer
+
+
 def test_a_list_question_gets_the_list_with_its_introduction():
     answer = Composer().compose("Which tools do teams use to ship models?", [SKILLS, TOOLS])
     assert "rely on a few tools: Airflow for scheduling pipelines; Docker for packaging services; " \

@@ -102,7 +102,7 @@ _ANSWER_KINDS: list[tuple[re.Pattern[str], re.Pattern[str]]] = [
 # "which tools ...", "what programming languages ...", "what are the main causes ...": a list is wanted.
 _LIST_QUESTION = re.compile(
     r"\b(?:which|what)\s+(?!(?:do|does|did|are|is|was|were|can|could|should|would|will|has|have)\b)(?:\w+\s+)?"
-    r"(\w{3,}(?<!ss)(?<!us)(?<!is)s|stuff)\b|\b(?:main|key|top|list of)\s+(?:\w+\s+)?(\w{3,}s)\b|"
+    r"(?!(?:does|has|was)\b)(\w{3,}(?<!ss)(?<!us)(?<!is)s|stuff)\b|\b(?:main|key|top|list of)\s+(?:\w+\s+)?(\w{3,}s)\b|"
     r"\bwhat (?:are|were) (?:the |some |all )?(?:\w+ )?(\w{3,}(?<!ss)(?<!us)(?<!is)s)\b|"
     # "what do I need to learn ...", "what should I study": the things to learn.
     r"\bwhat (?:do|does|should|would|must) (?:i|you|u|one|we|they) (?:need to |have to |want to )?"
