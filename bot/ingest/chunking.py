@@ -18,7 +18,8 @@ from langchain_core.documents import Document
 
 from bot.text import HEADING, is_item, item_text, split_sentences
 
-_ENUMERATOR = re.compile(r"^(?:[A-Z][a-z]+ )?\d{1,2}(?:[–-]\d{1,2})?[.):]\s+")  # "1. Recruiter screen", "Step 2. Learn SQL", "Days 1–3: ..."
+# "1. Recruiter screen", "Step 2. Learn SQL", "Days 1–3: deal with the paperwork" -> the title after it
+_ENUMERATOR = re.compile(r"^(?:[A-Z][a-z]+ )?\d{1,2}(?:[–-]\d{1,2})?[.):]\s+")
 _TABLE_SEPARATOR = re.compile(r"^\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?$")
 _INTRO_MAX_WORDS = 45  # a paragraph this short right before a list or table introduces it
 # A table header names its columns ("Share of data engineers on call"). A converter that takes a table without

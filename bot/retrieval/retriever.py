@@ -122,6 +122,12 @@ def _exam_name(question: str) -> str:
     return " ".join(named)
 
 
+def _starts_sentence(text: str, at: int) -> bool:
+    """Whether the word at `at` opens a sentence (its capital says nothing of it being a name)."""
+    before = text[:at].rstrip()
+    return not before or before[-1] in ".?!"
+
+
 def _closest(passages: Sequence[Document]) -> Document:
     return max(passages, key=lambda p: p.metadata["score"])
 
@@ -591,8 +597,9 @@ class ArticleRetriever(BaseRetriever):
     def _named_tokens(self, question: str) -> set[str]:
         """The library tokens of the words typed as a name inside the question ("What does *Harrowgate Mutual*
         pay ...?"): whose pay it asks, as much as a place it names."""
-        return {token for m in _TYPED_WORD.finditer(question) if m.start() and question[:m.start()].rstrip()[-1:] not in
-                ".?!" and _NAME.fullmatch(m.group(0)) and (token := self._library_token(m.group(0)))}
+        return {token for m in _TYPED_WORD.finditer(question)
+                if _NAME.fullmatch(m.group(0)) and not _starts_sentence(question, m.start())
+                and (token := self._library_token(m.group(0)))}
 
     def _library_token(self, word: str) -> str | None:
         """The word's token; or for a word the library never uses, the library token it abbreviates

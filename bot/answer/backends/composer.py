@@ -29,9 +29,9 @@ from dataclasses import dataclass, field
 from langchain_core.documents import Document
 
 from bot.answer.backends.base import AnswerBackend
-from bot.text import (MONEY, NUMBER_AS_WRITTEN, Unit, abbreviates, asked, situation_told, content_stems, content_words, expand_acronyms,
-                      passage_units, questions_in, spelled_in, split_sentences, split_turns, stem, unit_context,
-                      plain_words, with_context, without_question_form, written_acronyms)
+from bot.text import (MONEY, NUMBER_AS_WRITTEN, Unit, abbreviates, asked, content_stems, content_words, expand_acronyms,
+                      passage_units, plain_words, questions_in, situation_told, spelled_in, split_sentences, split_turns,
+                      stem, unit_context, with_context, without_question_form, written_acronyms)
 
 _MAX_WORDS = 90
 _FIRST_PART_WORDS = 55
@@ -615,13 +615,13 @@ def _excerpt(anchor: _Candidate, candidates: list[_Candidate], wants_list: bool,
 
 
 # "That single fact shapes ...", "This is why ...": a sentence that says what it is about by pointing back.
-_POINTS_BACK = re.compile(r"(?:this|that|these|those|such)\b", re.IGNORECASE)
+_DEMONSTRATIVE_START = re.compile(r"(?:this|that|these|those|such)\b", re.IGNORECASE)
 
 
 def _pointed_back_to(anchor: _Candidate, same_group: list[_Candidate]) -> _Candidate | None:
     """The sentence just before the anchor in its paragraph, when the anchor points back to it: quoted alone,
     "That single fact shapes the pace" leaves out the fact."""
-    if not _POINTS_BACK.match(anchor.unit.text):
+    if not _DEMONSTRATIVE_START.match(anchor.unit.text):
         return None
     return next((c for c in same_group if c.unit.position == anchor.unit.position - 1), None)
 
