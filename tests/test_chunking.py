@@ -118,25 +118,6 @@ def test_numbered_sub_headings_are_listed_in_their_parent_section():
                                   "- Data modeling")  # numbers dropped, the unnumbered section left out
 
 
-def test_sub_headings_numbered_by_a_range_are_listed_too():
-    text = ("# A Plan for Your First 30 Days\n\nFive steps:\n\n## Days 1–3: deal with the paperwork\n\nFile for "
-            "benefits.\n\n## Days 4–7: tell people\n\nWrite to ten people.\n\n## Week 2: build a target list\n\n"
-            "Pick 25 companies.")
-    chunks = split_document(Document(page_content=text, metadata={"source": "p.md"}), 120, 20)
-    assert chunks[0].page_content == ("Five steps:\n- deal with the paperwork\n- tell people\n- build a target list")
-
-
-def test_the_list_of_numbered_sub_headings_is_a_chunk_of_its_own():
-    text = ("# How to Become a Data Reporter\n\nPay is modest. In the US data reporters earn $58,000 to $85,000, and "
-            "seniors at national outlets more. Most who stay say they do it for the work, not the money, and would "
-            "choose it again. If that still sounds good to you, here is the route I recommend to everyone.\n\n"
-            "## 1. Find the story\n\nAsk what changed.\n\n## 2. Build the toolkit\n\nStart with spreadsheets.")
-    chunks = split_document(Document(page_content=text, metadata={"source": "r.md"}), 120, 20)
-    assert chunks[0].page_content.startswith("Pay is modest.") and "- Find" not in chunks[0].page_content
-    assert chunks[1].page_content == "- Find the story\n- Build the toolkit"
-    assert chunks[1].metadata["heading"] == "How to Become a Data Reporter"
-
-
 def test_a_grid_table_from_a_text_file_is_chunked_as_rows_with_column_names(settings) -> None:
     from pathlib import Path
 

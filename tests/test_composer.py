@@ -456,6 +456,16 @@ def test_a_sentence_that_points_back_is_quoted_with_the_sentence_it_points_to():
     assert answer.startswith("A badly designed trial is only found out at harvest"), answer
 
 
+def test_a_list_of_reasons_from_another_article_is_no_answer_to_why():
+    farming = passage("A badly designed field trial is only found out at harvest, a year later. That single fact "
+                      "shapes the slow pace of data science in farming.", score=0.7, source="farm.md")
+    banks = passage("Five reasons data science is slow at banks:\n- Model risk reviews slow data science down\n"
+                    "- Data is slow to move\n- The core systems are old", heading="Why data science at banks is slow",
+                    score=0.6, source="bank.md")
+    answer = Composer().compose("why is data science in farming so slow?", [farming, banks])
+    assert answer.startswith("A badly designed field trial"), answer
+
+
 def test_a_section_retrieval_marks_as_named_by_the_follow_up_is_quoted_over_a_sentence_sharing_a_word():
     intro = passage("You will hear that every studio runs its design interview differently.",
                     heading="Design interviews", score=0.7)

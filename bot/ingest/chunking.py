@@ -18,8 +18,7 @@ from langchain_core.documents import Document
 
 from bot.text import HEADING, is_item, item_text, split_sentences
 
-# "1. Recruiter screen", "Step 2. Learn SQL", "Days 1–3: deal with the paperwork" -> the title after it
-_ENUMERATOR = re.compile(r"^(?:[A-Z][a-z]+ )?\d{1,2}(?:[–-]\d{1,2})?[.):]\s+")
+_ENUMERATOR = re.compile(r"^(?:[A-Z][a-z]+ )?\d{1,2}[.):]\s+")  # "1. Recruiter screen", "Step 2. Learn SQL" -> the title
 _TABLE_SEPARATOR = re.compile(r"^\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?$")
 _INTRO_MAX_WORDS = 45  # a paragraph this short right before a list or table introduces it
 # A table header names its columns ("Share of data engineers on call"). A converter that takes a table without
@@ -53,9 +52,6 @@ class Block:
 
     lines: list[str]
     intro: str | None = None
-    # The headings of a section's numbered sub-sections: a chunk of its own, so that its vector is the list's
-    # ("the seven steps"), not the vector of the paragraphs about pay before it.
-    outline: bool = False
 
     def render(self) -> str:
         return "\n".join(([self.intro] if self.intro else []) + self.lines)
@@ -82,7 +78,6 @@ def sections(text: str) -> list[Section]:
         numbered = [_ENUMERATOR.sub("", child) for child in children if _ENUMERATOR.match(child)]
         if len(numbered) >= 2:
             _add_structured(section.blocks, ["- " + title for title in numbered])
-            section.blocks[-1].outline = True
     return [s for s in found if s.blocks]
 
 
@@ -226,7 +221,7 @@ def split_document(document: Document, chunk_words: int, overlap_words: int) -> 
         packed: list[list[Block]] = [[]]
         for block in section.blocks:
             for piece in _pieces(block, chunk_words, overlap_words):
-                if packed[-1] and (piece.outline or sum(b.words for b in packed[-1]) + piece.words > chunk_words):
+                if packed[-1] and sum(b.words for b in packed[-1]) + piece.words > chunk_words:
                     packed.append([])
                 packed[-1].append(piece)
         for blocks in filter(None, packed):

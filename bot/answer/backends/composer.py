@@ -191,7 +191,8 @@ class Composer(AnswerBackend):
         self._favour_named_section(candidates, passages)
         _answers_inherit_their_questions(candidates)
         quotable = [c for c in candidates if not _asks(c)] or candidates
-        best = _anchor(quotable, spelled, named)
+        best = _anchor(quotable, spelled, _in_article_of(max(quotable, key=lambda c: c.score), named, candidates,
+                                                         passages))
         extreme = _superlative_row(question, quotable, passages, best)
         best = extreme or best
         # "what is the first step / the most common kind / the biggest?" asks for one item, never the whole list.
@@ -329,6 +330,14 @@ def _answer_to(part: set[str], said: set[str], candidates: list[_Candidate], use
         return None
     about_it = [c for c in candidates if id(c) not in used and part & (c.stems | c.context_stems)]
     return max(about_it, key=lambda c: c.score, default=None)
+
+
+def _in_article_of(best: _Candidate, units: set[int], candidates: list[_Candidate], passages: Sequence[Document]
+                   ) -> set[int]:
+    """The units (by id) from the article of the best-scored unit: a list another article names ("Five reasons
+    MLOps at banks is slow") is no answer to a question the best unit's article answers ("why is farming slow?")."""
+    source = passages[best.passage].metadata.get("source")
+    return {id(c) for c in candidates if id(c) in units and passages[c.passage].metadata.get("source") == source}
 
 
 def _anchor(quotable: list[_Candidate], spelled: set[int], named: set[int]) -> _Candidate:
