@@ -121,6 +121,20 @@ def test_a_list_whose_heading_names_what_is_asked_answers_it_whatever_verb_follo
     assert answer.startswith("Recruiter screen; Practical ML coding; Systems and scaling."), answer
 
 
+def test_steps_written_as_numbered_headings_are_the_list_a_steps_question_asks_for():
+    def step(heading: str, text: str, score: float) -> Document:
+        found = passage(text, heading=heading, score=score, source="steps.md")
+        found.metadata["heading_path"] = f"How to Become a Data Reporter in Four Steps > {heading}"
+        return found
+
+    passages = [step("3. Publish a small portfolio", "You need three to five published pieces, not twenty notebooks.",
+                     0.78),
+                step("1. Find the story", "The most common mistake is treating a dataset as the story.", 0.74),
+                step("2. Build the toolkit", "Start with spreadsheets, then SQL, then Python.", 0.77)]
+    answer = Composer().compose("What are the steps to become a data reporter?", passages)
+    assert answer.startswith("Find the story; Build the toolkit; Publish a small portfolio."), answer
+
+
 def test_a_list_question_gets_the_list_with_its_introduction():
     answer = Composer().compose("Which tools do teams use to ship models?", [SKILLS, TOOLS])
     assert "rely on a few tools: Airflow for scheduling pipelines; Docker for packaging services; " \

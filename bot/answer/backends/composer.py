@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from langchain_core.documents import Document
 
 from bot.answer.backends.base import AnswerBackend
+from bot.ingest.chunking import HEADING_SEPARATOR
 from bot.text import (MONEY, NUMBER_AS_WRITTEN, Unit, abbreviates, asked, content_stems, content_words, expand_acronyms,
                       passage_units, plain_words, questions_in, situation_told, spelled_in, split_sentences, split_turns,
                       stem, unit_context, with_context, without_question_form, written_acronyms)
@@ -176,7 +177,7 @@ class Composer(AnswerBackend):
         # come in from other fields?") says what it is about, as an earlier turn does.
         earlier, question = (expand_acronyms(text, keep=False) for text in
                              (" ".join([asked(earlier_turn), situation_told(turn)]).strip(), asked(turn)))
-        candidates = _candidates(passages) + _figure_headings(question, passages)
+        candidates = _candidates(passages) + _figure_headings(question, passages) + _step_headings(question, passages)
         if not candidates:
             return " ".join(f"{p.page_content.strip()} [{i + 1}]" for i, p in enumerate(passages[:1]))
         spelled = _spelling_out(question, candidates) if _STANDS_FOR.search(question) else set()
@@ -554,12 +555,17 @@ def _first_period(question: str, candidates: list[_Candidate]) -> set[int]:
 def _lists_named(question: str, candidates: list[_Candidate]) -> set[int]:
     """The items (by id) of lists whose own heading or introduction names what the question asks for: "what
     rounds ..." and a list under "The 6 Rounds of ...", "why ..." and one under "The reasons"."""
-    asked = _LIST_QUESTION.search(question)
-    noun = stem(next(group for group in asked.groups() if group).split()[-1]) if asked else None
+    noun = _list_noun(question)
     why = bool(_WHY.search(question))
     return {id(c) for c in candidates if (c.own_context and (
         (noun and noun in content_stems(c.own_context)) or (why and _CAUSE.search(c.own_context))))
         or (noun and _names_then_enumerates(c.unit.text, noun))}
+
+
+def _list_noun(question: str) -> str | None:
+    """The stem of what a list question asks for ("what *rounds* ...", "what do I need to *learn*"), if it is one."""
+    asked = _LIST_QUESTION.search(question)
+    return stem(next(group for group in asked.groups() if group).split()[-1]) if asked else None
 
 
 def _names_then_enumerates(sentence: str, noun: str) -> bool:
@@ -754,6 +760,30 @@ def _similarities(question: str, contenders: list[_Candidate], passages: Sequenc
 
 
 _FIGURES = (MONEY, _DURATION, _PERCENT, _MULTIPLE, _NUMBER)
+_NUMBERED = re.compile(r"^(?:[A-Z][a-z]+ )?(\d{1,2})[.):]\s+(.+)")  # "4. Publish a small portfolio", "Step 2: ..."
+_STEPS_GROUP = -1000  # the group of the numbered headings read as one list (no unit of a passage has it)
+_MIN_STEPS = 3
+
+
+def _step_headings(question: str, passages: Sequence[Document]) -> list[_Candidate]:
+    """For "what are the steps ...?", the numbered section headings of one article the passages come from, as the
+    items of one list ("Learn to find the story; Build the toolkit; ..."), when at least three are among them and
+    the section above them names what is asked ("... in Seven Steps"): an article that writes its steps as
+    headings answers with them, though no passage holds them all. Cited as the first of them."""
+    noun = _list_noun(question)
+    steps: dict[str, dict[int, tuple[int, str]]] = {}
+    for index, passage in enumerate(passages):
+        parent, _, heading = (passage.metadata.get("heading_path") or "").rpartition(HEADING_SEPARATOR)
+        numbered = _NUMBERED.match(heading)
+        if noun and numbered and noun in content_stems(parent):
+            steps.setdefault(parent, {}).setdefault(int(numbered.group(1)), (index, numbered.group(2)))
+    for parent, found in steps.items():
+        if len(found) >= _MIN_STEPS:
+            first = min(index for index, _ in found.values())
+            return [_Candidate(first, Unit(title, True, _STEPS_GROUP, number - len(found) - 100), parent,
+                               content_stems(title), content_stems(parent), parent)
+                    for number, (_, title) in sorted(found.items())]
+    return []
 
 
 def _figure_headings(question: str, passages: Sequence[Document]) -> list[_Candidate]:
