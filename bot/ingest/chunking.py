@@ -16,9 +16,8 @@ from dataclasses import dataclass, field
 
 from langchain_core.documents import Document
 
-from bot.text import HEADING, is_item, item_text, split_sentences
+from bot.text import HEADING, HEADING_SEPARATOR, NUMBERED_HEADING, is_item, item_text, split_sentences
 
-_ENUMERATOR = re.compile(r"^(?:[A-Z][a-z]+ )?\d{1,2}[.):]\s+")  # "1. Recruiter screen", "Step 2. Learn SQL" -> the title
 _TABLE_SEPARATOR = re.compile(r"^\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?$")
 _INTRO_MAX_WORDS = 45  # a paragraph this short right before a list or table introduces it
 # A table header names its columns ("Share of data engineers on call"). A converter that takes a table without
@@ -26,7 +25,6 @@ _INTRO_MAX_WORDS = 45  # a paragraph this short right before a list or table int
 # its label, is data. A bare year ("2023") may name a column.
 _HEADER_MAX_WORDS = 8
 _FIGURE_CELL = re.compile(r"^(?:[$€£₹]\s?\d|\d[\d,.]*\s?(?:%|[a-z]))", re.IGNORECASE)
-HEADING_SEPARATOR = " > "
 
 
 def word_count(text: str) -> int:
@@ -75,7 +73,7 @@ def sections(text: str) -> list[Section]:
     found = _parsed_sections(text)
     for section in found:
         children = [s.path[-1] for s in found if len(s.path) == len(section.path) + 1 and s.path[:-1] == section.path]
-        numbered = [_ENUMERATOR.sub("", child) for child in children if _ENUMERATOR.match(child)]
+        numbered = [NUMBERED_HEADING.sub("", child) for child in children if NUMBERED_HEADING.match(child)]
         if len(numbered) >= 2:
             _add_structured(section.blocks, ["- " + title for title in numbered])
     return [s for s in found if s.blocks]

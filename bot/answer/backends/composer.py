@@ -29,10 +29,10 @@ from dataclasses import dataclass, field
 from langchain_core.documents import Document
 
 from bot.answer.backends.base import AnswerBackend
-from bot.ingest.chunking import HEADING_SEPARATOR
-from bot.text import (MONEY, NUMBER_AS_WRITTEN, Unit, abbreviates, asked, content_stems, content_words, expand_acronyms,
-                      passage_units, plain_words, questions_in, situation_told, spelled_in, split_sentences, split_turns,
-                      stem, unit_context, with_context, without_question_form, written_acronyms)
+from bot.text import (HEADING_SEPARATOR, MONEY, NUMBER_AS_WRITTEN, NUMBERED_HEADING, Unit, abbreviates, asked,
+                      content_stems, content_words, expand_acronyms, passage_units, plain_words, questions_in,
+                      situation_told, spelled_in, split_sentences, split_turns, stem, unit_context, with_context,
+                      without_question_form, written_acronyms)
 
 _MAX_WORDS = 90
 _FIRST_PART_WORDS = 55
@@ -760,7 +760,6 @@ def _similarities(question: str, contenders: list[_Candidate], passages: Sequenc
 
 
 _FIGURES = (MONEY, _DURATION, _PERCENT, _MULTIPLE, _NUMBER)
-_NUMBERED = re.compile(r"^(?:[A-Z][a-z]+ )?(\d{1,2})[.):]\s+(.+)")  # "4. Publish a small portfolio", "Step 2: ..."
 _STEPS_GROUP = -1000  # the group of the numbered headings read as one list (no unit of a passage has it)
 _MIN_STEPS = 3
 
@@ -771,12 +770,14 @@ def _step_headings(question: str, passages: Sequence[Document]) -> list[_Candida
     the section above them names what is asked ("... in Seven Steps"): an article that writes its steps as
     headings answers with them, though no passage holds them all. Cited as the first of them."""
     noun = _list_noun(question)
+    if not noun:
+        return []
     steps: dict[str, dict[int, tuple[int, str]]] = {}
     for index, passage in enumerate(passages):
         parent, _, heading = (passage.metadata.get("heading_path") or "").rpartition(HEADING_SEPARATOR)
-        numbered = _NUMBERED.match(heading)
-        if noun and numbered and noun in content_stems(parent):
-            steps.setdefault(parent, {}).setdefault(int(numbered.group(1)), (index, numbered.group(2)))
+        numbered = NUMBERED_HEADING.match(heading)
+        if numbered and heading[numbered.end():] and noun in content_stems(parent):
+            steps.setdefault(parent, {}).setdefault(int(numbered.group(1)), (index, heading[numbered.end():]))
     for parent, found in steps.items():
         if len(found) >= _MIN_STEPS:
             first = min(index for index, _ in found.values())
