@@ -343,8 +343,10 @@ _SORTED_STOPWORDS = sorted(_STOPWORDS)  # in a fixed order, so the same stopword
 @lru_cache(maxsize=4096)  # asked for every short word of every question the library doesn't index ("the", "do")
 def clipped_stopword(word: str) -> str | None:
     """The stopword a short word writes with a silent letter (an "h" or a vowel) dropped, as readers type it ("wat"
-    -> what, "wen" -> when, "hav" -> have): a word that then carries no subject."""
+    -> what, "wen" -> when, "hav" -> have), or a stopword as typed: a word that then carries no subject."""
     word = word.lower()
+    if word in _STOPWORDS:  # "were" is typed as meant, not a "where" without its "h"
+        return word
     return next((w for w in _SORTED_STOPWORDS if w[0] == word[0] and any(
         w[:i] + w[i + 1:] == word for i in range(1, len(w)) if w[i] in _SILENT)), None)
 

@@ -138,6 +138,10 @@ def test_pay_asked_for_someone_an_article_names_only_in_passing_is_declined(sett
     # "What day rate can ... charge?" asks an amount as "how much do ... charge?" does.
     passages = retriever.rank("What day rate can a pharmacist in Leeds charge?")
     assert retriever.amount_evidence("What day rate can a pharmacist in Leeds charge?", passages) is not None
+    # "get" followed by what is got, or "make" with another object, asks no pay.
+    for question in ("How much do bootcamps matter when you're trying to get hired as a data analyst?",
+                     "What mistakes do junior data analysts tend to make in their first year?"):
+        assert retriever.amount_evidence(question, passages) is None, question
 
 
 def test_a_figure_of_an_exam_an_article_names_only_in_a_list_is_declined(settings: Settings, write_article):
@@ -319,6 +323,8 @@ def test_a_question_word_typed_without_its_silent_letter_is_read_as_the_question
     # "what skills" asks for a list; "wat skills" must too. "bot" (both without its h) is no question word.
     corrected = library_bot.retriever.corrected("Wat skills does a bot developer need, and wen?")
     assert corrected == "What skills does a bot developer need, and when?"
+    # A stopword typed as it is stays itself: "were" is no "where" without its h.
+    assert library_bot.retriever.corrected("How many analysts were let go?") == "How many analysts were let go?"
 
 
 def test_chat_filler_weighs_nothing_in_the_decline_check(library_bot: CareerBot):

@@ -169,9 +169,14 @@ def _most_place_like(words: list[tuple[str, bool]], located: bool) -> tuple[str,
 
 # "How much does a pharmacist earn in Leeds?", "what do SREs get paid?", "salary for a ... in ...": a question asking an
 # amount of pay. The words that ask for it say nothing about whose pay it is.
+# "Get" asks pay only as the clause's last verb ("how much do they get?", "... get paid", "... get as a senior"), not
+# "how much does it matter to get hired"; "what" asks it directly or of a pay noun ("what day rate can I charge"), not
+# of another thing ("what mistakes do physicists make").
 _AMOUNT_ASKED = re.compile(
-    r"\bhow much (?:do|does|did|can|could|will|would|should|are|is)\b[^?]*?\b(?:make|makes|earn|earns|paid|charge|get)\b|"
-    r"\bwhat(?: [a-z-]+){0,2}? (?:do|does|did|can|could|will|would|should)\b[^?]*?\b(?:make|earn|get paid|charge|pay)\b|"
+    r"\bhow much (?:do|does|did|can|could|will|would|should|are|is)\b[^?]*?\b(?:make|makes|earn|earns|paid|charge|"
+    r"get(?= paid\b|\s*[?.,!]|\s*$| as\b| in\b| at\b| per\b| a (?:year|month|week)\b))\b|"
+    r"\bwhat(?: (?:kind|sort|type) of)?(?:(?: [a-z-]+)? (?:rates?|salar(?:y|ies)|money|pay|wages?|income|comp|"
+    r"compensation|package))? (?:do|does|did|can|could|will|would|should)\b[^?]*?\b(?:make|earn|get paid|charge|pay)\b|"
     r"\b(?:salary|salaries|pay|wages?|income|earnings)\b(?: like)? (?:of|for|in|at)\b", re.IGNORECASE)
 _PAY_WORDS = frozenset(stem(word) for word in "make makes earn earns earning paid pay salary salaries wage wages income "
                        "earnings charge get base median typical average avg".split())
