@@ -135,6 +135,29 @@ def test_steps_written_as_numbered_headings_are_the_list_a_steps_question_asks_f
     assert answer.startswith("Find the story; Build the toolkit; Publish a small portfolio."), answer
 
 
+def test_a_counted_list_split_over_chunks_is_quoted_whole_in_the_articles_order():
+    def chunk(text: str, index: int, score: float, heading: str) -> Document:
+        found = passage(text, heading=heading, score=score, source="fabs.md")
+        found.metadata |= {"heading_path": f"Why Fabs Hire > {heading}", "chunk_index": index}
+        return found
+
+    def reasons(heading: str) -> list[Document]:
+        return [chunk("- New fabs need to ramp fast. The CHIPS Act set aside $52.7 billion for them.\n"
+                      "- Statisticians who know the process are rare. That is what makes hiring hard.", 4, 0.8, heading),
+                chunk("- Yield is money. One point of yield is worth $100 million a year on a busy line.\n"
+                      "- Fabs log more data than engineers can read. Each tool writes hundreds of traces.", 3, 0.6,
+                      heading)]
+
+    leads = ["Yield is money.", "; Fabs log", "; New fabs", "; Statisticians"]
+    answer = Composer().compose("Why are chip fabs hiring data scientists?", reasons("Four reasons fabs want them"))
+    assert answer.startswith(leads[0]) and all(lead in answer for lead in leads), answer
+    assert [answer.index(lead) for lead in leads] == sorted(answer.index(lead) for lead in leads), answer
+    assert answer.index("hiring hard. [2] [1]") > answer.index(leads[-1]), answer
+    # A list that doesn't count its items may end in its chunk: the next chunk's items stay apart.
+    answer = Composer().compose("Why are chip fabs hiring data scientists?", reasons("What fabs want"))
+    assert not all(lead in answer for lead in leads), answer
+
+
 def test_a_list_question_gets_the_list_with_its_introduction():
     answer = Composer().compose("Which tools do teams use to ship models?", [SKILLS, TOOLS])
     assert "rely on a few tools: Airflow for scheduling pipelines; Docker for packaging services; " \

@@ -136,6 +136,16 @@ class _Candidate:
     context_stems: set[str] = field(default_factory=set)
     own_context: str = ""  # for an item: its own heading and its list's introduction, which name the list
     score: float = 0.0
+    chunk: int = 0  # the passage's place in its article: with the unit's position, the unit's place there
+    list_key: tuple[int, int] = (-1, -1)  # the list (or paragraph) it belongs to: its first passage and group
+
+    def __post_init__(self) -> None:
+        if self.list_key == (-1, -1):
+            self.list_key = (self.passage, self.unit.group)
+
+    @property
+    def place(self) -> tuple[int, int]:
+        return self.chunk, self.unit.position
 
 
 @dataclass(frozen=True)
@@ -426,9 +436,15 @@ def _runners_up(best: _Candidate, candidates: list[_Candidate], used: set[int], 
     together: dict[tuple[int, int, int], list[_Candidate]] = {}
     for c in chosen:  # a table row holds ";" itself, so rows stay apart
         apart = not c.unit.is_item or ";" in c.unit.text
-        together.setdefault((c.passage, c.unit.group, id(c) if apart else -1), []).append(c)
-    return [_joined(sorted(units, key=lambda c: c.unit.position)) + f" [{units[0].passage + 1}]"
-            for units in together.values()]
+        together.setdefault((*c.list_key, id(c) if apart else -1), []).append(c)
+    return [_joined(sorted(units, key=lambda c: c.place)) + f" {_citations(units)}" for units in together.values()]
+
+
+def _citations(quoted: Sequence[_Candidate]) -> str:
+    """The citations of the passages the units are quoted from, in the article's order ("[4] [6]" for a list
+    continued from passage 4 into passage 6: one article, numbered once for the reader)."""
+    return " ".join(f"[{p + 1}]" for p in sorted({c.passage for c in quoted}, key=lambda p: min(
+        c.place for c in quoted if c.passage == p)))
 
 
 def _quoted(parts: list[str], candidates: list[_Candidate]) -> set[int]:
@@ -448,7 +464,7 @@ def _list_of(item: _Candidate, candidates: list[_Candidate]) -> list[_Candidate]
     """The items of the unit's list (several, for an item of a list; else none)."""
     if not item.unit.is_item:
         return []
-    items = [c for c in candidates if c.passage == item.passage and c.unit.group == item.unit.group]
+    items = [c for c in candidates if c.list_key == item.list_key]
     return items if len(items) > 1 else []
 
 
@@ -512,9 +528,52 @@ def _candidates(passages: Sequence[Document]) -> list[_Candidate]:
         for unit in passage_units(passage.page_content):
             context = unit_context(heading, unit)
             own = unit_context(own_heading, unit) if unit.is_item else ""
-            found.append(_Candidate(index, unit, context, content_stems(unit.text), content_stems(context), own))
+            found.append(_Candidate(index, unit, context, content_stems(unit.text), content_stems(context), own,
+                                    chunk=int(passage.metadata.get("chunk_index") or 0)))
+    found = _continued_lists(found, passages)
     _shared_words_are_context(found)
     return found
+
+
+# "Six reasons fabs want data scientists", "The 7 steps:": a heading or introduction that counts its list's items.
+_COUNTED = re.compile(r"\b(?:\d{1,2}|two|three|four|five|six|seven|eight|nine|ten)\s+(?:[a-z-]+\s+){0,2}[a-z-]{3,}s\b",
+                      re.IGNORECASE)
+
+
+def _continued_lists(candidates: list[_Candidate], passages: Sequence[Document]) -> list[_Candidate]:
+    """A counted list ("Six reasons ...") that the chunker split over consecutive chunks of its section, two reasons
+    a chunk, is one list: the items that open the next chunk join the items that close the one before, so it is
+    quoted whole, in the article's order. An item the chunks' overlap repeats is kept once. Only a counted list:
+    its count says it goes on, while a list of roles continued in the next chunk would only crowd out the answer
+    to a question about something else."""
+    def section(index: int) -> tuple[object, object]:
+        meta = passages[index].metadata
+        return meta.get("source"), meta.get("heading_path") or meta.get("heading")
+
+    def counted(item: _Candidate) -> bool:
+        heading = str(passages[item.passage].metadata.get("heading") or "")
+        return bool(_COUNTED.search(heading) or _COUNTED.search(item.unit.intro or ""))
+
+    by_place = {(section(c.passage), c.chunk): c.passage for c in candidates}
+    units: dict[int, list[_Candidate]] = {}
+    for c in candidates:
+        units.setdefault(c.passage, []).append(c)
+    repeated: set[int] = set()
+    for index in sorted(units, key=lambda i: units[i][0].chunk):
+        before = by_place.get((section(index), units[index][0].chunk - 1))
+        if before is None or not units[before][-1].unit.is_item or not units[index][0].unit.is_item:
+            continue
+        key = units[before][-1].list_key
+        if not counted(next(c for c in candidates if c.list_key == key)):
+            continue
+        listed = {c.unit.text for c in candidates if c.list_key == key}
+        for c in units[index]:
+            if not c.unit.is_item or c.unit.group != units[index][0].unit.group:
+                break
+            c.list_key = key
+            if c.unit.text in listed:
+                repeated.add(id(c))
+    return [c for c in candidates if id(c) not in repeated]
 
 
 def _lists(candidates: list[_Candidate]) -> list[list[_Candidate]]:
@@ -522,7 +581,7 @@ def _lists(candidates: list[_Candidate]) -> list[list[_Candidate]]:
     groups: dict[tuple[int, int], list[_Candidate]] = {}
     for c in candidates:
         if c.unit.is_item:
-            groups.setdefault((c.passage, c.unit.group), []).append(c)
+            groups.setdefault(c.list_key, []).append(c)
     return list(groups.values())
 
 
@@ -598,17 +657,18 @@ def _spelling_out(question: str, candidates: list[_Candidate]) -> set[int]:
 def _excerpt(anchor: _Candidate, candidates: list[_Candidate], wants_list: bool, max_words: int) -> tuple[str, set[int]]:
     """The anchor unit with what completes it, cited: its list (when a list is asked for, or the anchor
     only introduces one), or the sentence after it. Also returns the units it quotes."""
-    same_group = [c for c in candidates if c.passage == anchor.passage and c.unit.group == anchor.unit.group]
+    same_group = sorted((c for c in candidates if c.list_key == anchor.list_key), key=lambda c: c.place)
     introduced = [c for c in candidates if c.passage == anchor.passage and c.unit.intro
                   and c.unit.group == anchor.unit.group + 1 and c.unit.intro.endswith(anchor.unit.text)]
-    sentence = (_as_sentence(anchor.unit.intro, same_group, candidates, max_words) if anchor.unit.is_item
+    intro = same_group[0].unit.intro  # a list continued from an earlier passage is introduced there
+    sentence = (_as_sentence(intro, same_group, candidates, max_words) if anchor.unit.is_item
                 else _as_sentence(anchor.unit.text, introduced, candidates, max_words) if introduced else None)
     if sentence:
         text, quoted = sentence
         quoted.append(anchor)
         text = _with_summary(text, quoted, candidates, max_words)
     elif anchor.unit.is_item and wants_list:
-        text, quoted = _as_list(anchor.unit.intro, same_group, max_words)
+        text, quoted = _as_list(intro, same_group, max_words)
         text = _with_summary(text, quoted, candidates, max_words)
     elif anchor.unit.is_item:
         text, quoted = anchor.unit.text, [anchor]
@@ -626,7 +686,7 @@ def _excerpt(anchor: _Candidate, candidates: list[_Candidate], wants_list: bool,
         text = " ".join(c.unit.text for c in quoted)
         label = _label_of(anchor, candidates)
         text = f"{label.rstrip(':.')}: {text}" if label and label.lower() not in text.lower() else text
-    return f"{text} [{anchor.passage + 1}]", {id(c) for c in quoted}
+    return f"{text} {_citations(quoted)}", {id(c) for c in quoted}
 
 
 # "That single fact shapes ...", "This is why ...": a sentence that says what it is about by pointing back.
@@ -653,7 +713,7 @@ _SUMS_UP = re.compile(r"^(?:it|they|this|these|those|all|each|both)\b|\b(?:these
 
 def _with_summary(text: str, quoted: list[_Candidate], candidates: list[_Candidate], max_words: int) -> str:
     """A quoted list with the sentence right after it when that sentence sums the list up and there is room."""
-    items = [c for c in quoted if c.unit.is_item]
+    items = sorted((c for c in quoted if c.unit.is_item), key=lambda c: c.place)
     if not items:
         return text
     last = items[-1]
@@ -692,7 +752,7 @@ def _as_list(intro: str | None, items: list[_Candidate], max_words: int) -> tupl
         if chosen and _words([_lead(c.unit.text) for c in chosen + [item]]) > budget:
             continue
         chosen.append(item)
-    chosen.sort(key=lambda c: c.unit.position)
+    chosen.sort(key=lambda c: c.place)
     # Items are cut to their leads only to make room: a lone "Source." names a reason without giving it.
     whole = _words([c.unit.text for c in chosen]) <= budget
     body = "; ".join((c.unit.text if whole else _lead(c.unit.text)).rstrip(".;") for c in chosen) + "."
