@@ -179,6 +179,15 @@ def test_answers_stay_short():
     assert len(Composer().compose("How much do engineers earn?", [long, SALARY]).split()) <= 100
 
 
+def test_the_setup_of_an_interviewers_question_is_not_quoted_as_the_answer():
+    # The host's turn restates the reader's question in a statement before asking it; the guest's turn answers.
+    transcript = passage("MAYA: Last question. Someone listening wants to move into learning analytics next year. "
+                         "What should they do?\nDANIEL: Learn the basics of item response theory first. Then build "
+                         "one project on public education data.")
+    answer = Composer().compose("What should I do to move into learning analytics next year?", [transcript])
+    assert "item response theory" in answer and "Someone listening" not in answer, answer
+
+
 def test_a_question_in_the_article_is_not_quoted_as_the_answer():
     faq = passage("Q: How much do engineers earn?\nA: Most earn between $90,000 and $120,000 a year.")
     answer = Composer().compose("How much do engineers earn?", [faq])

@@ -200,8 +200,9 @@ class Composer(AnswerBackend):
         self._score(question, earlier, wants_list, candidates, shaped)
         self._add_meaning(searched, candidates, passages)
         self._favour_named_section(candidates, passages)
-        _answers_inherit_their_questions(candidates)
-        quotable = [c for c in candidates if not _asks(c)] or candidates
+        asking = _asking(candidates)
+        _answers_inherit_their_questions(candidates, asking)
+        quotable = [c for c in candidates if id(c) not in asking] or candidates
         best = _anchor(quotable, spelled, _in_article_of(max(quotable, key=lambda c: c.score), named, candidates,
                                                          passages))
         extreme = _superlative_row(question, quotable, passages, best)
@@ -500,14 +501,35 @@ def _as_written(text: str, candidates: list[_Candidate]) -> set[str]:
             for q in content_stems(without_question_form(text))}
 
 
-def _answers_inherit_their_questions(candidates: list[_Candidate]) -> None:
+def _answers_inherit_their_questions(candidates: list[_Candidate], asking: set[int]) -> None:
     """A question the article asks ("MAYA: What makes speech harder than text?") is never quoted, but when it
-    matches the reader's it points at its answer: the first sentence after it scores at least as well."""
-    following = {(c.passage, c.unit.position - 1): c for c in candidates if c.unit.position > 0}
+    matches the reader's it points at its answer: the first sentence after it that asks nothing scores at least
+    as well."""
     for c in candidates:
-        answer = following.get((c.passage, c.unit.position))
-        if _asks(c) and not c.unit.is_item and answer is not None and not _asks(answer):
-            answer.score = max(answer.score, c.score)
+        if id(c) in asking and not c.unit.is_item:
+            answer = next((a for a in candidates if a.passage == c.passage and a.unit.position > c.unit.position
+                           and id(a) not in asking), None)
+            if answer is not None:
+                answer.score = max(answer.score, c.score)
+
+
+# "MAYA: Last question. Someone listening wants to move into learning analytics. What should they do?": a speaker's
+# turn in a transcript.
+_SPEAKER = re.compile(r"^[A-Z][\w.'’-]*(?:\s+[A-Z][\w.'’-]*){0,2}:\s")
+
+
+def _asking(candidates: list[_Candidate]) -> set[int]:
+    """The units (by id) that ask rather than answer: questions (`_asks`), and every sentence of a speaker's turn
+    that ends by asking one, which sets the question up ("Someone listening wants to ... next year.")."""
+    asking = {id(c) for c in candidates if _asks(c)}
+    turns: dict[tuple[int, int], list[_Candidate]] = {}
+    for c in candidates:
+        if not c.unit.is_item:
+            turns.setdefault((c.passage, c.unit.group), []).append(c)
+    for units in turns.values():
+        if _SPEAKER.match(units[0].unit.text) and id(units[-1]) in asking:
+            asking |= {id(c) for c in units}
+    return asking
 
 
 # "... the natural questions are whether tech workers still feel ...": a question reported, not answered.
