@@ -158,6 +158,21 @@ def test_a_counted_list_split_over_chunks_is_quoted_whole_in_the_articles_order(
     assert not all(lead in answer for lead in leads), answer
 
 
+def test_a_sentence_pointing_back_at_the_list_closing_the_chunk_before_is_quoted_with_it():
+    def chunk(text: str, index: int, score: float) -> Document:
+        found = passage(text, heading="Abstract", score=score, source="oss.md")
+        found.metadata["chunk_index"] = index
+        return found
+
+    passages = [chunk("Each of these improves a developer's bargaining position with an employer. The article then "
+                      "turns to hiring managers.", 5, 0.7),
+                chunk("Open source work gives a developer three advantages:\n- verifiable technical skills,\n"
+                      "- competencies certified by peers, and\n- positional power inside a project.", 4, 0.5)]
+    answer = Composer().compose("What does open source work do for a developer's bargaining position?", passages)
+    assert "verifiable technical skills, competencies certified by peers, and positional power inside a project. " \
+           "Each of these improves" in answer, answer
+
+
 def test_a_list_question_gets_the_list_with_its_introduction():
     answer = Composer().compose("Which tools do teams use to ship models?", [SKILLS, TOOLS])
     assert "rely on a few tools: Airflow for scheduling pipelines; Docker for packaging services; " \

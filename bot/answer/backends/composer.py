@@ -137,6 +137,7 @@ class _Candidate:
     own_context: str = ""  # for an item: its own heading and its list's introduction, which name the list
     score: float = 0.0
     chunk: int = 0  # the passage's place in its article: with the unit's position, the unit's place there
+    article: str = ""  # the passage's source
     list_key: tuple[int, int] = (-1, -1)  # the list (or paragraph) it belongs to: its first passage and group
 
     def __post_init__(self) -> None:
@@ -551,7 +552,8 @@ def _candidates(passages: Sequence[Document]) -> list[_Candidate]:
             context = unit_context(heading, unit)
             own = unit_context(own_heading, unit) if unit.is_item else ""
             found.append(_Candidate(index, unit, context, content_stems(unit.text), content_stems(context), own,
-                                    chunk=int(passage.metadata.get("chunk_index") or 0)))
+                                    chunk=int(passage.metadata.get("chunk_index") or 0),
+                                    article=str(passage.metadata.get("source") or "")))
     found = _continued_lists(found, passages)
     _shared_words_are_context(found)
     return found
@@ -706,13 +708,21 @@ def _excerpt(anchor: _Candidate, candidates: list[_Candidate], wants_list: bool,
         if before and _words([before.unit.text, *(c.unit.text for c in quoted)]) <= max_words:
             quoted.insert(0, before)
         text = " ".join(c.unit.text for c in quoted)
+        closing = _list_pointed_back_to(anchor, candidates) if before is None else None
+        if closing:
+            intro, budget = closing[0].unit.intro, max_words - _words([text])
+            listed, items = _as_sentence(intro, closing, candidates, budget) or _as_list(intro, closing, budget)
+            if _words([listed, text]) <= max_words:
+                text, quoted = f"{listed} {text}", [*items, *quoted]
         label = _label_of(anchor, candidates)
         text = f"{label.rstrip(':.')}: {text}" if label and label.lower() not in text.lower() else text
     return f"{text} {_citations(quoted)}", {id(c) for c in quoted}
 
 
-# "That single fact shapes ...", "This is why ...": a sentence that says what it is about by pointing back.
-_DEMONSTRATIVE_START = re.compile(r"(?:this|that|these|those|such)\b", re.IGNORECASE)
+# "That single fact shapes ...", "This is why ...", "Each of these improves ...": a sentence that says what it is
+# about by pointing back.
+_DEMONSTRATIVE_START = re.compile(r"(?:(?:each|all|both|none|any|either|neither|most|many|some|one) of (?:these|those|"
+                                  r"them)|this|that|these|those|such)\b", re.IGNORECASE)
 
 
 def _pointed_back_to(anchor: _Candidate, same_group: list[_Candidate]) -> _Candidate | None:
@@ -721,6 +731,18 @@ def _pointed_back_to(anchor: _Candidate, same_group: list[_Candidate]) -> _Candi
     if not _DEMONSTRATIVE_START.match(anchor.unit.text):
         return None
     return next((c for c in same_group if c.unit.position == anchor.unit.position - 1), None)
+
+
+def _list_pointed_back_to(anchor: _Candidate, candidates: list[_Candidate]) -> list[_Candidate]:
+    """For a sentence that opens its passage by pointing back ("Each of these improves a developer's bargaining
+    position"), the list that closes the chunk before it in its article, when that chunk is among the passages:
+    the chunker ended the chunk with the list, and the sentence is about its items."""
+    if not _DEMONSTRATIVE_START.match(anchor.unit.text) or any(
+            c.passage == anchor.passage and c.unit.position < anchor.unit.position for c in candidates):
+        return []
+    before = [c for c in candidates if c.article == anchor.article and c.chunk == anchor.chunk - 1]
+    last = max(before, key=lambda c: c.unit.position, default=None)
+    return [c for c in before if c.list_key == last.list_key] if last and last.unit.is_item else []
 
 
 def _announced(anchor: _Candidate, wants_list: bool) -> int:
