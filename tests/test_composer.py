@@ -173,6 +173,15 @@ def test_a_sentence_pointing_back_at_the_list_closing_the_chunk_before_is_quoted
            "Each of these improves" in answer, answer
 
 
+def test_a_figure_dated_another_year_than_the_one_asked_is_no_answer_to_it():
+    history = passage("According to the Stanford AI Index, which draws on the annual survey of North American computer "
+                      "science departments by the Computing Research Association, about 41% of new AI PhDs in the "
+                      "United States and Canada took jobs in industry in 2011, roughly the same share that stayed in "
+                      "academia. By 2022 around 70% went to industry, and only one in five took an academic post.")
+    answer = Composer().compose("What share of new AI PhDs in the US and Canada went into industry by 2022?", [history])
+    assert "around 70% went to industry" in answer, answer
+
+
 def test_a_list_question_gets_the_list_with_its_introduction():
     answer = Composer().compose("Which tools do teams use to ship models?", [SKILLS, TOOLS])
     assert "rely on a few tools: Airflow for scheduling pipelines; Docker for packaging services; " \

@@ -49,6 +49,7 @@ _PERCENT = re.compile(r"\d\s?%|\bpercent\b|\b\d+\s?(?:in|out of)\s?\d+\b|\bhalf\
                       re.IGNORECASE)
 _NUMBER = re.compile(r"\b\d[\d,.]*\b")
 _COUNT = re.compile(r"\b(?!(?:19|20)\d\d\b)\d[\d,.]*\b")  # a number, but not a year: "in 2023" counts nothing
+_YEAR = re.compile(r"\b(?:19|20)\d\d\b")
 # The figure a target, threshold or rate is: any number but a year, unless the question names its kind ("the
 # hourly rate" is an amount, "the salary benchmark" too).
 _LEVEL = re.compile(_COUNT.pattern)
@@ -241,18 +242,23 @@ class Composer(AnswerBackend):
         # math.fsum: exact, so the order of a set (which varies from run to run) never breaks a tie differently.
         total = math.fsum(weight.values()) or 1.0
         wanted = _kinds_asked(question)
+        years = set(_YEAR.findall(question))
         first_items = _first_items(candidates) if _FIRST_STEP.search(question) else set()
         w = self.weights
         for c in candidates:
             in_unit = math.fsum(weight[s] for s in query & c.stems)
             in_context = math.fsum(weight[s] for s in (query & c.context_stems) - c.stems)
-            holds_answer = (any(shape.search(c.unit.text) for shape in wanted) or id(c) in first_items
+            # "what share went into industry by 2022?": a figure dated another year answers another question.
+            dated_otherwise = bool(years) and not years & set(_YEAR.findall(c.unit.text)) and bool(
+                _YEAR.search(c.unit.text))
+            holds_answer = (any(shape.search(c.unit.text) for shape in wanted) and not dated_otherwise
+                            or id(c) in first_items
                             or id(c) in shaped
                             or (wants_list and not c.unit.is_item and bool(_ENUMERATION.search(c.unit.text)
                                                                            or _ANNOUNCES.search(c.unit.text))))
             c.score = (
                 (in_unit + w.context * in_context) / total
-                + w.answer_kind * holds_answer
+                + w.answer_kind * (holds_answer - dated_otherwise)
                 + w.passage_rank / (1 + c.passage)
                 + w.list_item * (wants_list and c.unit.is_item)
             )
