@@ -148,6 +148,18 @@ MONEY = re.compile(rf"[$€£₹¥]\s?\d|\b\d[\d,.]*\s?(?:k|K|lakhs?|crore|milli
                    rf"\b(?:{'|'.join(_CODES)})\s?\d")
 
 
+# A country by its English name, from CLDR via Babel ("Germany", "United Kingdom"; "UK" once acronyms are spelled
+# out), as a question asks about one and a sentence states a figure for one.
+_COUNTRY_NAMES = sorted((name for code, name in Locale("en").territories.items() if code.isalpha()), key=len,
+                        reverse=True)  # longest first: "Guinea-Bissau" before "Guinea"
+COUNTRY = re.compile(rf"\b(?:{'|'.join(map(re.escape, _COUNTRY_NAMES))})\b")
+
+
+def countries_in(text: str) -> set[str]:
+    """The countries a text names, acronyms spelled out ("in the US" -> United States)."""
+    return set(COUNTRY.findall(expand_acronyms(text)))
+
+
 def split_turns(text: str) -> tuple[str, str]:
     """(the question a follow-up leans on, or "", the question asked now) of a searched text. Two questions
     in one message are both asked now."""

@@ -182,6 +182,15 @@ def test_a_figure_dated_another_year_than_the_one_asked_is_no_answer_to_it():
     assert "around 70% went to industry" in answer, answer
 
 
+def test_a_figure_stated_for_another_country_than_the_one_asked_is_no_answer_to_it():
+    pay = passage("In the US, advertised RSE salaries at universities ran from about 85,000 "
+                  "to 130,000 dollars.\nUniversities here use a national pay spine, and posts are advertised on grade 6 "
+                  "to grade 8. In 2024 that meant roughly 33,000 to 45,000 pounds for an engineer.",
+                  heading="Pay in the UK and the US")
+    answer = Composer().compose("What's the salary for a research software engineer at a UK university?", [pay])
+    assert answer.startswith("In 2024 that meant roughly 33,000 to 45,000 pounds"), answer
+
+
 def test_a_list_question_gets_the_list_with_its_introduction():
     answer = Composer().compose("Which tools do teams use to ship models?", [SKILLS, TOOLS])
     assert "rely on a few tools: Airflow for scheduling pipelines; Docker for packaging services; " \

@@ -30,9 +30,9 @@ from langchain_core.documents import Document
 
 from bot.answer.backends.base import AnswerBackend
 from bot.text import (HEADING_SEPARATOR, MONEY, NUMBER_AS_WRITTEN, NUMBERED_HEADING, Unit, abbreviates, asked,
-                      content_stems, content_words, expand_acronyms, passage_units, plain_words, questions_in,
-                      situation_told, spelled_in, split_sentences, split_turns, stem, unit_context, with_context,
-                      without_question_form, written_acronyms)
+                      content_stems, content_words, countries_in, expand_acronyms, passage_units, plain_words,
+                      questions_in, situation_told, spelled_in, split_sentences, split_turns, stem, unit_context,
+                      with_context, without_question_form, written_acronyms)
 
 _MAX_WORDS = 90
 _FIRST_PART_WORDS = 55
@@ -242,23 +242,23 @@ class Composer(AnswerBackend):
         # math.fsum: exact, so the order of a set (which varies from run to run) never breaks a tie differently.
         total = math.fsum(weight.values()) or 1.0
         wanted = _kinds_asked(question)
-        years = set(_YEAR.findall(question))
+        years, countries = set(_YEAR.findall(question)), countries_in(question)
         first_items = _first_items(candidates) if _FIRST_STEP.search(question) else set()
         w = self.weights
         for c in candidates:
             in_unit = math.fsum(weight[s] for s in query & c.stems)
             in_context = math.fsum(weight[s] for s in (query & c.context_stems) - c.stems)
-            # "what share went into industry by 2022?": a figure dated another year answers another question.
-            dated_otherwise = bool(years) and not years & set(_YEAR.findall(c.unit.text)) and bool(
-                _YEAR.search(c.unit.text))
-            holds_answer = (any(shape.search(c.unit.text) for shape in wanted) and not dated_otherwise
+            # "what share went into industry by 2022?", "... at a UK university?": a figure dated another year or
+            # stated for another country answers another question.
+            elsewhere = _another(years, set(_YEAR.findall(c.unit.text))) or _another(countries, countries_in(c.unit.text))
+            holds_answer = (any(shape.search(c.unit.text) for shape in wanted) and not elsewhere
                             or id(c) in first_items
                             or id(c) in shaped
                             or (wants_list and not c.unit.is_item and bool(_ENUMERATION.search(c.unit.text)
                                                                            or _ANNOUNCES.search(c.unit.text))))
             c.score = (
                 (in_unit + w.context * in_context) / total
-                + w.answer_kind * (holds_answer - dated_otherwise)
+                + w.answer_kind * (holds_answer - elsewhere)
                 + w.passage_rank / (1 + c.passage)
                 + w.list_item * (wants_list and c.unit.is_item)
             )
@@ -284,6 +284,11 @@ class Composer(AnswerBackend):
         will hear ten different stories")."""
         for c in candidates:
             c.score += self.weights.answer_kind * bool(passages[c.passage].metadata.get("named_section"))
+
+
+def _another(asked: set[str], named: set[str]) -> bool:
+    """Whether a unit names only other years (or countries) than the question asks about."""
+    return bool(asked and named and not asked & named)
 
 
 def _kinds_asked(question: str) -> list[re.Pattern[str]]:
