@@ -124,6 +124,9 @@ TURN_BREAK = "\n"
 _NUMBER_WORDS = (r"two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|eighteen|twenty|thirty|forty|"
                  r"fifty|sixty|ninety")
 NUMBER_AS_WRITTEN = rf"(?:\d[\d.,]*|one|{_NUMBER_WORDS}|a few|several|a couple of)"
+# A length of time: "six months", "3-5 years", "two to four hours".
+DURATION = re.compile(rf"\b{NUMBER_AS_WRITTEN}(?:\s?(?:[-–]|to|or)\s?{NUMBER_AS_WRITTEN})?\+?\s*"
+                      r"(?:years?|yrs?|months?|weeks?|days?|evenings?|hours?|minutes?|seconds?)\b", re.IGNORECASE)
 # A figure an article states (a fee, a length, a pass mark): not "one" ("nobody required one"), nor "a few".
 STATED_FIGURE = re.compile(rf"\d|\b(?:{_NUMBER_WORDS})\b", re.IGNORECASE)
 

@@ -17,7 +17,7 @@ from bot.embeddings import embed_query, is_dictionary_word, unpack_vectors
 from bot.retrieval.lexical import LexicalIndex, indexed_text, tokens
 from bot.settings import Settings
 from bot.store import Collection, Revision, count_revision, packed_unit_vectors
-from bot.text import (CITATION, MONEY, STATED_FIGURE, TURN_BREAK, Unit, as_typed, asked, capitalised_acronyms,
+from bot.text import (CITATION, DURATION, MONEY, STATED_FIGURE, TURN_BREAK, Unit, as_typed, asked, capitalised_acronyms,
                       clipped_stopword, concepts, content_words, cosine, described_section, described_words,
                       expand_acronyms, misspelt_stopword, named_section, passage_units, spelled_in, split_turns, stem)
 
@@ -36,11 +36,13 @@ _NEW_SUBJECT = re.compile(r"\b(?:what about|how about|instead|else)\b|^\W*(?:and
 # "to" before a verb, unless it joins the two ends of a span ("start to finish", "day to day", "end to end").
 _INFINITIVE_TO = (r"(?<!\bstart )(?<!\bday )(?<!\bend )(?<!\bweek )(?<!\bmonth )(?<!\byear )(?<!\bside )"
                   r"\bto\s+[a-z]{2,}")
-# The same words where they refer to nothing earlier: "is *there* a ...", "how common is *it* to ...", "is a law
+# The same words where they refer to nothing earlier: "is *there* a ...", "how common is *it* to get hired ...", but
+# not "how long does *it* take to fix?", whose verb's object is the earlier subject; "is a law
 # degree worth *it*?", "*one* skill", "*one* of the big firms". Taking a new question for a follow-up searches it with an unrelated turn
 # (bench.topic_switch). Patterns, not a parser: no tagger model is available offline.
 _NOT_REFERRING = re.compile(
-    rf"\b(?:is|are|was|were)\s+there\b|\bthere(?:'s|\s+(?:is|are|was|were))\b|\bit\b(?=[^?.!]*?{_INFINITIVE_TO})|"
+    rf"\b(?:is|are|was|were)\s+there\b|\bthere(?:'s|\s+(?:is|are|was|were))\b|"
+    rf"\bit\b(?=[^?.!]*?{_INFINITIVE_TO}\s+[a-z])|"
     r"(?<=\bworth )it\b|"
     r"\bone\b(?=\s+(?!(?:is|are|was|were|do|does|did|has|have|had|should|would|could|can|will|pays?)\b)[a-z])",
     re.IGNORECASE,
@@ -185,7 +187,14 @@ _PAY_WORDS = frozenset(stem(word) for word in "make makes earn earns earning pai
 # the CKA among certifications worth having says nothing of its pass mark.
 _EXAM = re.compile(r"\b(?:exams?|certifications?|certificates?|certs?|diplomas?)\b", re.IGNORECASE)
 _FIGURE_ASKED = re.compile(r"\bhow (?:much|many|long|fast)\b|"
-                           r"\b(?:costs?|fees?|price|pass(?:ing)? (?:mark|score)|score|speed)\b", re.IGNORECASE)
+                           r"\b(?:costs?|fees?|price|pass(?:ing)? (?:mark|score|rate|grade)|score|speed)\b",
+                           re.IGNORECASE)
+# What a unit stating the figure asked holds, by the words asking it: a fee is an amount of money, a length a
+# duration, a pass mark a number said of passing or scoring ("Questions: 40-60" is none); any other, a number.
+_PASS_FIGURE = re.compile(r"\b(?:pass\w*|scor\w*)\b[^.;]*?\d|\d[^.;]*?\b(?:pass\w*|scor\w*)\b", re.IGNORECASE)
+_EXAM_FIGURES = ((re.compile(r"\b(?:costs?|fees?|price|how much)\b", re.IGNORECASE), MONEY),
+                 (re.compile(r"\bhow long\b", re.IGNORECASE), DURATION),
+                 (re.compile(r"\bpass(?:ing)? (?:mark|score|rate|grade)|\bscores?\b", re.IGNORECASE), _PASS_FIGURE))
 
 
 # Whether a question (second) names a section of the article the conversation (first) is on ("the scaling
@@ -585,8 +594,9 @@ class ArticleRetriever(BaseRetriever):
         asked_now = split_turns(question)[-1]
         name = _exam_name(asked_now) if _FIGURE_ASKED.search(asked_now) else ""
         weights = self._concept_weights(name) if name else {}
+        stated = next((figure for asking, figure in _EXAM_FIGURES if asking.search(asked_now)), STATED_FIGURE)
         return not weights or any(
-            STATED_FIGURE.search(unit.text) and _share_held(weights, found) == 1.0
+            stated.search(unit.text) and _share_held(weights, found) == 1.0
             for unit, found in _units_in_context(passages))
 
     def _located_tokens(self, question: str, names_only: bool = False) -> set[str]:

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from langchain_core.documents import Document
 
 from bot.answer.backends.base import AnswerBackend
-from bot.text import (HEADING_SEPARATOR, MONEY, NUMBER_AS_WRITTEN, NUMBERED_HEADING, Unit, abbreviates, asked,
+from bot.text import (DURATION, HEADING_SEPARATOR, MONEY, NUMBERED_HEADING, Unit, abbreviates, asked,
                       content_stems, content_words, countries_in, expand_acronyms, passage_units, plain_words,
                       questions_in, situation_told, spelled_in, split_sentences, split_turns, stem, unit_context,
                       with_context, without_question_form, written_acronyms)
@@ -43,8 +43,6 @@ _EARLIER = 0.25  # weight of the words of the question a follow-up follows
 _LONG_ITEM_WORDS = 25  # a list item longer than this is quoted in a list by its first sentence
 
 # What kind of answer a question asks for, and what a unit holding one looks like.
-_DURATION = re.compile(rf"\b{NUMBER_AS_WRITTEN}(?:\s?(?:[-–]|to|or)\s?{NUMBER_AS_WRITTEN})?\+?\s*"
-                       r"(?:years?|yrs?|months?|weeks?|days?|evenings?|hours?|minutes?|seconds?)\b", re.IGNORECASE)
 _PERCENT = re.compile(r"\d\s?%|\bpercent\b|\b\d+\s?(?:in|out of)\s?\d+\b|\bhalf\b|\bthird\b|\bquarter\b",
                       re.IGNORECASE)
 _NUMBER = re.compile(r"\b\d[\d,.]*\b")
@@ -84,7 +82,7 @@ _ANSWER_KINDS: list[tuple[re.Pattern[str], re.Pattern[str]]] = [
                 r"\bmultiple of\b", re.I), _MULTIPLE),
     (_WHY, _CAUSE),
     (re.compile(r"\b(how long|how many (years|months|weeks|days|hours)|how much time|years? of experience|yrs)\b",
-                re.I), _DURATION),
+                re.I), DURATION),
     (re.compile(r"\b(salar\w*|pay|paid|earn\w*|make|makes|comp|compensation|income|wages?|money|takes? home|"
                 r"(?:hourly|daily|day) rates?|how much (do|does|did|can|could|will|would) \w+ (make|earn|get))\b",
                 re.I), MONEY),
@@ -250,7 +248,8 @@ class Composer(AnswerBackend):
             in_context = math.fsum(weight[s] for s in (query & c.context_stems) - c.stems)
             # "what share went into industry by 2022?", "... at a UK university?": a figure dated another year or
             # stated for another country answers another question.
-            elsewhere = _another(years, set(_YEAR.findall(c.unit.text))) or _another(countries, countries_in(c.unit.text))
+            elsewhere = (_another(years, set(_YEAR.findall(c.unit.text)))
+                         or _another(countries, countries_in(c.unit.text)))
             holds_answer = (any(shape.search(c.unit.text) for shape in wanted) and not elsewhere
                             or id(c) in first_items
                             or id(c) in shaped
@@ -874,7 +873,7 @@ def _similarities(question: str, contenders: list[_Candidate], passages: Sequenc
     return [by_unit.get(id(c), passages[c.passage].metadata.get("score", 0.0)) for c in contenders]
 
 
-_FIGURES = (MONEY, _DURATION, _PERCENT, _MULTIPLE, _NUMBER)
+_FIGURES = (MONEY, DURATION, _PERCENT, _MULTIPLE, _NUMBER)
 _STEPS_GROUP = -1000  # the group of the numbered headings read as one list (no unit of a passage has it)
 _MIN_STEPS = 3
 
