@@ -191,6 +191,15 @@ def test_a_figure_stated_for_another_country_than_the_one_asked_is_no_answer_to_
     assert answer.startswith("In 2024 that meant roughly 33,000 to 45,000 pounds"), answer
 
 
+def test_a_when_question_is_answered_by_a_point_in_time():
+    essay = passage("I recommend spending the last months of a postdoc writing SQL against a public dataset, so that "
+                    "your CV shows evidence.\nMost physicists I hired found their first role in data science through a "
+                    "referral.\nStart the job search six to twelve months before your funding ends, not in "
+                    "the final month.")
+    answer = Composer().compose("when should a postdoc start looking for data science jobs?", [essay])
+    assert answer.startswith("Start the job search six to twelve months before your funding ends"), answer
+
+
 def test_a_list_question_gets_the_list_with_its_introduction():
     answer = Composer().compose("Which tools do teams use to ship models?", [SKILLS, TOOLS])
     assert "rely on a few tools: Airflow for scheduling pipelines; Docker for packaging services; " \

@@ -46,6 +46,10 @@ _LONG_ITEM_WORDS = 25  # a list item longer than this is quoted in a list by its
 _PERCENT = re.compile(r"\d\s?%|\bpercent\b|\b\d+\s?(?:in|out of)\s?\d+\b|\bhalf\b|\bthird\b|\bquarter\b",
                       re.IGNORECASE)
 _NUMBER = re.compile(r"\b\d[\d,.]*\b")
+# "When ...?": a month or season, or a time counted from something ("six to twelve months before your funding ends").
+_POINT_IN_TIME = re.compile(r"\b(?-i:January|February|March|April|June|July|August|September|October|November|"
+                            r"December)\b|\b(?:spring|summer|autumn|winter)\b|"
+                            rf"{DURATION.pattern}\s+(?:before|after|ahead of|into|from)\b", re.IGNORECASE)
 _COUNT = re.compile(r"\b(?!(?:19|20)\d\d\b)\d[\d,.]*\b")  # a number, but not a year: "in 2023" counts nothing
 _YEAR = re.compile(r"\b(?:19|20)\d\d\b")
 # The figure a target, threshold or rate is: any number but a year, unless the question names its kind ("the
@@ -87,6 +91,8 @@ _ANSWER_KINDS: list[tuple[re.Pattern[str], re.Pattern[str]]] = [
                 r"(?:hourly|daily|day) rates?|how much (do|does|did|can|could|will|would) \w+ (make|earn|get))\b",
                 re.I), MONEY),
     (re.compile(r"\bhow often\b|\bhow frequent", re.I), _FREQUENCY),
+    (re.compile(r"^\W*when\b|\bwhen (?:should|do|does|did|is|are|can|will|would)\b|\bwhat time of (?:the )?year\b|"
+                r"\bhow soon\b", re.I), _POINT_IN_TIME),
     (re.compile(r"(%|\bpercent|\bshare of|\bproportion|\bhow common|\bhow fast|\bwhat fraction|\bgrow\w*|"
                 r"\bhow much of)", re.I),
      _PERCENT),
