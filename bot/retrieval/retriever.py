@@ -17,9 +17,10 @@ from bot.embeddings import embed_query, is_dictionary_word, unpack_vectors
 from bot.retrieval.lexical import LexicalIndex, indexed_text, tokens
 from bot.settings import Settings
 from bot.store import Collection, Revision, count_revision, packed_unit_vectors
-from bot.text import (CITATION, DURATION, MONEY, STATED_FIGURE, TURN_BREAK, Unit, as_typed, asked, capitalised_acronyms,
-                      clipped_stopword, concepts, content_words, cosine, described_section, described_words,
-                      expand_acronyms, misspelt_stopword, named_section, passage_units, spelled_in, split_turns, stem)
+from bot.text import (CITATION, DURATION, MONEY, STATED_FIGURE, TURN_BREAK, Unit, as_typed, asked,
+                      capitalised_acronyms, clipped_stopword, concepts, content_words, cosine, described_section,
+                      described_words, expand_acronyms, misspelt_stopword, named_section, passage_units, spelled_in,
+                      split_turns, stem)
 
 # Words by which a follow-up keeps the earlier subject ("how much do *they* earn?", "*why so* tight?").
 _SAME_SUBJECT_WORDS = (r"they|them|their|theirs|it|its|this|that|these|those|he|she|him|his|her|there|the role|"
@@ -170,10 +171,10 @@ def _most_place_like(words: list[tuple[str, bool]], located: bool) -> tuple[str,
 
 
 # "How much does a pharmacist earn in Leeds?", "what do SREs get paid?", "salary for a ... in ...": a question asking an
-# amount of pay. The words that ask for it say nothing about whose pay it is.
-# "Get" asks pay only as the clause's last verb ("how much do they get?", "... get paid", "... get as a senior"), not
-# "how much does it matter to get hired"; "what" asks it directly or of a pay noun ("what day rate can I charge"), not
-# of another thing ("what mistakes do physicists make").
+# amount of pay. The words that ask for it say nothing about whose pay it is. "Get" asks pay only as the clause's last
+# verb ("how much do they get?", "... get paid", "... get as a senior"), not "how much does it matter to get hired";
+# "what" asks it directly or of a pay noun ("what day rate can I charge"), not of another thing ("what mistakes do
+# physicists make").
 _AMOUNT_ASKED = re.compile(
     r"\bhow much (?:do|does|did|can|could|will|would|should|are|is)\b[^?]*?\b(?:make|makes|earn|earns|paid|charge|"
     r"get(?= paid\b|\s*[?.,!]|\s*$| as\b| in\b| at\b| per\b| a (?:year|month|week)\b))\b|"
