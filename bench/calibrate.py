@@ -184,10 +184,11 @@ def main(argv: list[str] | None = None) -> None:
 
 
 BENCH = Path(__file__).resolve().parent
-# The team's sets, each on its library: readers' casual wording on the graded library, then three libraries
+# The team's sets, each on its library: readers' casual wording on the graded library, then new libraries
 # written without the code.
-TEAM_SETS = [(SHARED / "library", [BENCH / f"casual_questions{n}.jsonl" for n in ("", "2", "3", "4")])] + [
-    (BENCH / name / "library", [BENCH / name / "questions.jsonl"]) for name in ("unseen", "unseen2", "unseen3", "unseen4")]
+TEAM_SETS = [(SHARED / "library", [BENCH / f"casual_questions{n}.jsonl" for n in ("", "2", "3", "4", "5")])] + [
+    (BENCH / name / "library", [BENCH / name / "questions.jsonl"])
+    for name in ("unseen", "unseen2", "unseen3", "unseen4", "unseen5")]
 
 
 def measured(library: Path, files: list[Path], folder: Path) -> list[Point]:

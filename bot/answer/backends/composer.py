@@ -254,8 +254,8 @@ class Composer(AnswerBackend):
             in_context = math.fsum(weight[s] for s in (query & c.context_stems) - c.stems)
             # "what share went into industry by 2022?", "... at a UK university?": a figure dated another year or
             # stated for another country answers another question.
-            elsewhere = (_another(years, set(_YEAR.findall(c.unit.text)))
-                         or _another(countries, countries_in(c.unit.text)))
+            elsewhere = bool(years and _another(years, set(_YEAR.findall(c.unit.text)))
+                             or countries and _another(countries, countries_in(c.unit.text)))
             holds_answer = (any(shape.search(c.unit.text) for shape in wanted) and not elsewhere
                             or id(c) in first_items
                             or id(c) in shaped
