@@ -131,12 +131,14 @@ DURATION = re.compile(rf"\b{NUMBER_AS_WRITTEN}(?:\s?(?:[-–]|to|or)\s?{NUMBER_A
 STATED_FIGURE = re.compile(rf"\d|\b(?:{_NUMBER_WORDS})\b", re.IGNORECASE)
 
 
+_ENGLISH = Locale("en")  # CLDR's English names: currencies and countries
+
+
 def _currencies() -> tuple[list[str], list[str]]:
     """The ISO codes and English names (singular and plural: "peso", "pesos") of the currencies in use, from
     CLDR via Babel. Names that are everyday words too ("mark", "real", "won") are left out: "70 marks" is a
     pass mark."""
-    english = Locale("en")
-    codes = sorted({code for territory in english.territories
+    codes = sorted({code for territory in _ENGLISH.territories
                     for code in get_territory_currencies(str(territory), date.today())})
     names = {get_currency_name(code, count, "en").split()[-1].lower() for code in codes for count in (1, 2)}
     return codes, sorted(names - _EVERYDAY_CURRENCY_WORDS)
@@ -153,7 +155,7 @@ MONEY = re.compile(rf"[$€£₹¥]\s?\d|\b\d[\d,.]*\s?(?:k|K|lakhs?|crore|milli
 
 # A country by its English name, from CLDR via Babel ("Germany", "United Kingdom"; "UK" once acronyms are spelled
 # out), as a question asks about one and a sentence states a figure for one.
-_COUNTRY_NAMES = sorted((name for code, name in Locale("en").territories.items() if code.isalpha()), key=len,
+_COUNTRY_NAMES = sorted((name for code, name in _ENGLISH.territories.items() if code.isalpha()), key=len,
                         reverse=True)  # longest first: "Guinea-Bissau" before "Guinea"
 COUNTRY = re.compile(rf"\b(?:{'|'.join(map(re.escape, _COUNTRY_NAMES))})\b")
 

@@ -6,10 +6,12 @@ from bot.answer.backends.composer import Composer, _candidates, _kinds_asked, _q
 from bot.text import passage_units, split_sentences
 
 
-def passage(text: str, heading: str | None = None, score: float = 0.6, source: str = "a.md") -> Document:
-    meta = {"score": score, "source": source, "title": "A"}
-    if heading:
-        meta["heading"] = heading
+def passage(text: str, heading: str | None = None, score: float = 0.6, source: str = "a.md",
+            heading_path: str | None = None, chunk_index: int | None = None) -> Document:
+    meta: dict = {"score": score, "source": source, "title": "A"}
+    for key, value in (("heading", heading), ("heading_path", heading_path), ("chunk_index", chunk_index)):
+        if value is not None:
+            meta[key] = value
     return Document(page_content=text, metadata=meta)
 
 
@@ -123,9 +125,8 @@ def test_a_list_whose_heading_names_what_is_asked_answers_it_whatever_verb_follo
 
 def test_steps_written_as_numbered_headings_are_the_list_a_steps_question_asks_for():
     def step(heading: str, text: str, score: float) -> Document:
-        found = passage(text, heading=heading, score=score, source="steps.md")
-        found.metadata["heading_path"] = f"How to Become a Data Reporter in Four Steps > {heading}"
-        return found
+        return passage(text, heading=heading, score=score, source="steps.md",
+                       heading_path=f"How to Become a Data Reporter in Four Steps > {heading}")
 
     passages = [step("3. Publish a small portfolio", "You need three to five published pieces, not twenty notebooks.",
                      0.78),
@@ -137,9 +138,8 @@ def test_steps_written_as_numbered_headings_are_the_list_a_steps_question_asks_f
 
 def test_a_counted_list_split_over_chunks_is_quoted_whole_in_the_articles_order():
     def chunk(text: str, index: int, score: float, heading: str) -> Document:
-        found = passage(text, heading=heading, score=score, source="fabs.md")
-        found.metadata |= {"heading_path": f"Why Fabs Hire > {heading}", "chunk_index": index}
-        return found
+        return passage(text, heading=heading, score=score, source="fabs.md", heading_path=f"Why Fabs Hire > {heading}",
+                       chunk_index=index)
 
     def reasons(heading: str) -> list[Document]:
         return [chunk("- New fabs need to ramp fast. The CHIPS Act set aside $52.7 billion for them.\n"
@@ -159,15 +159,11 @@ def test_a_counted_list_split_over_chunks_is_quoted_whole_in_the_articles_order(
 
 
 def test_a_sentence_pointing_back_at_the_list_closing_the_chunk_before_is_quoted_with_it():
-    def chunk(text: str, index: int, score: float) -> Document:
-        found = passage(text, heading="Abstract", score=score, source="oss.md")
-        found.metadata["chunk_index"] = index
-        return found
-
-    passages = [chunk("Each of these improves a developer's bargaining position with an employer. The article then "
-                      "turns to hiring managers.", 5, 0.7),
-                chunk("Open source work gives a developer three advantages:\n- verifiable technical skills,\n"
-                      "- competencies certified by peers, and\n- positional power inside a project.", 4, 0.5)]
+    passages = [passage("Each of these improves a developer's bargaining position with an employer. The article then "
+                        "turns to hiring managers.", heading="Abstract", score=0.7, source="oss.md", chunk_index=5),
+                passage("Open source work gives a developer three advantages:\n- verifiable technical skills,\n"
+                        "- competencies certified by peers, and\n- positional power inside a project.",
+                        heading="Abstract", score=0.5, source="oss.md", chunk_index=4)]
     answer = Composer().compose("What does open source work do for a developer's bargaining position?", passages)
     assert "verifiable technical skills, competencies certified by peers, and positional power inside a project. " \
            "Each of these improves" in answer, answer

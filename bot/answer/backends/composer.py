@@ -50,8 +50,8 @@ _NUMBER = re.compile(r"\b\d[\d,.]*\b")
 _POINT_IN_TIME = re.compile(r"\b(?-i:January|February|March|April|June|July|August|September|October|November|"
                             r"December)\b|\b(?:spring|summer|autumn|winter)\b|"
                             rf"{DURATION.pattern}\s+(?:before|after|ahead of|into|from)\b", re.IGNORECASE)
-_COUNT = re.compile(r"\b(?!(?:19|20)\d\d\b)\d[\d,.]*\b")  # a number, but not a year: "in 2023" counts nothing
 _YEAR = re.compile(r"\b(?:19|20)\d\d\b")
+_COUNT = re.compile(rf"(?!{_YEAR.pattern})\b\d[\d,.]*\b")  # a number, but not a year: "in 2023" counts nothing
 # The figure a target, threshold or rate is: any number but a year, unless the question names its kind ("the
 # hourly rate" is an amount, "the salary benchmark" too).
 _LEVEL = re.compile(_COUNT.pattern)
@@ -542,7 +542,7 @@ def _asking(candidates: list[_Candidate]) -> set[int]:
     turns: dict[tuple[int, int], list[_Candidate]] = {}
     for c in candidates:
         if not c.unit.is_item:
-            turns.setdefault((c.passage, c.unit.group), []).append(c)
+            turns.setdefault(c.list_key, []).append(c)
     for units in turns.values():
         if _SPEAKER.match(units[0].unit.text) and id(units[-1]) in asking:
             asking |= {id(c) for c in units}
