@@ -19,7 +19,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from babel import Locale
-from babel.numbers import get_currency_name, get_territory_currencies
+from babel.numbers import get_currency_name, get_currency_symbol, get_territory_currencies
 
 # A sentence ends at . ! or ? (or one closing a quote: 'on AWS." The') before a capital, a digit or a quote, but
 # not after an abbreviation.
@@ -165,6 +165,24 @@ def countries_in(text: str) -> set[str]:
     return set(COUNTRY.findall(expand_acronyms(text)))
 
 
+_CURRENCY_SIGN = re.compile(rf"[$€£₹¥]|\b(?:{'|'.join(_CODES)})\b")
+_TERRITORY_CODES = {name: code for code, name in _ENGLISH.territories.items()}
+
+
+def in_other_currency(text: str, countries: set[str]) -> bool:
+    """Whether the text's amounts are all in currencies none of these countries pays in ("£68,000" asked of the
+    United States): a figure for somewhere else. An amount without a sign ("85,000 a year") may be anyone's."""
+    signs = set(_CURRENCY_SIGN.findall(text))
+    return bool(signs) and not any(signs & _currency_signs(country) for country in countries)
+
+
+@lru_cache(maxsize=64)
+def _currency_signs(country: str) -> frozenset[str]:
+    """How articles write a country's currencies: the ISO code, and the sign ending CLDR's symbol ("CA$": $)."""
+    codes = get_territory_currencies(_TERRITORY_CODES[country], date.today()) if country in _TERRITORY_CODES else []
+    return frozenset([*codes, *(symbol[-1] for code in codes if (symbol := get_currency_symbol(code, "en")))])
+
+
 def split_turns(text: str) -> tuple[str, str]:
     """(the question a follow-up leans on, or "", the question asked now) of a searched text. Two questions
     in one message are both asked now."""
@@ -308,6 +326,7 @@ ACRONYMS = {
     "AE": "analytics engineer", "PM": "product manager", "PMs": "product managers", "EM": "engineering manager",
     "PhD": "PhD doctorate", "MSc": "master's degree", "BSc": "bachelor's degree",
     "yrs": "years", "yr": "year", "comp": "compensation pay", "US": "United States", "UK": "United Kingdom",
+    "TC": "total compensation", "YOE": "years of experience", "sal": "salary",
 }
 # An acronym, with the phrase after it if it is already spelled out ("DS (data scientist)"), so expanding is
 # idempotent: a question expanded for search is expanded again for the answer without doubling.

@@ -540,6 +540,14 @@ def test_a_sentence_that_points_back_is_quoted_with_the_sentence_it_points_to():
     assert answer.startswith("A badly designed trial is only found out at harvest"), answer
 
 
+def test_a_sentence_whose_subject_is_a_pronoun_is_quoted_back_to_the_sentence_naming_it():
+    faq = passage(
+        "Q: What is the Volve dataset? A: In 2018 Equinor released the complete data from the Volve field. It holds "
+        "seismic, well logs and production data. It was the first time a complete field dataset was published openly.")
+    answer = Composer().compose("is there a complete oil field dataset published openly?", [faq])
+    assert answer.startswith("In 2018 Equinor released the complete data from the Volve field. It holds"), answer
+
+
 def test_a_list_of_reasons_from_another_article_is_no_answer_to_why():
     farming = passage("A badly designed field trial is only found out at harvest, a year later. That single fact "
                       "shapes the slow pace of data science in farming.", score=0.7, source="farm.md")

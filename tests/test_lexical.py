@@ -111,3 +111,14 @@ def test_a_word_typed_without_vowels_is_spelled_out_from_the_library(settings: S
     # "proposal" holds p, p, l in order too, but leaves out more of its consonants than the stopword "people".
     assert index.spelled_out("ppl") == "people"
     assert index.spelled_out("xqz") is None
+
+
+def test_a_word_written_closed_up_is_read_as_the_two_library_words(settings: Settings, write_article) -> None:
+    write_article("bidding.md", "# ML in ad tech\n\nAd tech engineers build bidding models. On-call duty comes round one "
+                                "week in every six.\n")
+    ingest([str(settings.knowledge_dir)], settings, progress=False)
+    retriever = CareerBot(settings).retriever
+    assert retriever.corrected("how often are adtech engineers on call?") == (
+        "how often are adtech (ad tech) engineers on call?")
+    assert retriever.invoke("how often are adtech engineers on call?")
+    assert retriever.lexical.compound("oncall") is None  # "on" is no word the index holds

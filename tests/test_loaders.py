@@ -106,6 +106,18 @@ def test_html_keeps_main_text_and_meta_tags(settings: Settings, write_article) -
     assert "ML engineers do" in document.metadata["title"]
 
 
+def test_a_list_whose_items_open_with_headings_becomes_those_sections(settings: Settings, write_article) -> None:
+    items = "".join(f"<li>\n<h3>{n}. {skill}</h3>\n<p>{skill} is what the {n} managers we asked looked for first, "
+                    f"and they tested it in every interview loop they ran this year.</p>\n</li>\n"
+                    for n, skill in enumerate(["Adversarial thinking", "Policy literacy", "Resilience"], 1))
+    page = (f"<html><head><title>Skills T&amp;S teams hire for</title></head><body><article><h1>Skills T&amp;S teams "
+            f"hire for</h1><p>We asked eight hiring managers what they look for in trust and safety engineers, and "
+            f"their answers fell into three groups.</p><h2>The skills</h2><ul>\n{items}</ul></article></body></html>")
+    text = load(write_article("skills.html", page), settings).page_content
+    assert "### 2. Policy literacy\n\nPolicy literacy is what" in text, text
+    assert "- ###" not in text
+
+
 def test_pdf_text_and_metadata_title(settings: Settings) -> None:
     path = settings.knowledge_dir / "report.pdf"
     path.write_bytes(pdf_bytes(PDF_LINES, title="Data science careers"))

@@ -1,6 +1,6 @@
 from bot.embeddings import is_dictionary_word
 from bot.text import (MONEY, asked, capitalised_acronyms, clipped_stopword, concepts, described_section, expand_acronyms,
-                      misspelt_stopword, named_section, spell_out, spelled_in, split_sentences, split_turns)
+                      in_other_currency, misspelt_stopword, named_section, spell_out, spelled_in, split_sentences, split_turns)
 
 TEXTS = [
     "A site reliability engineer keeps services up. Most site reliability engineers are on call.",
@@ -98,6 +98,20 @@ def test_a_definite_description_names_the_one_section_whose_heading_holds_its_ne
 def test_a_country_abbreviation_is_spelled_out_and_the_word_us_left_alone():
     assert expand_acronyms("will they pay us more in the US or the UK?") == (
         "will they pay us more in the US (United States) or the UK (United Kingdom)?")
+
+
+def test_readers_shorthand_for_pay_and_experience_is_spelled_out():
+    assert expand_acronyms("TC at 5 YOE? starting sal?", keep=False) == (
+        "total compensation at 5 years of experience? starting salary?")
+
+
+def test_an_amount_in_a_currency_the_country_asked_about_does_not_pay_in_is_a_figure_for_elsewhere():
+    assert in_other_currency("I earn £68,000 at a water company.", {"United States"})
+    assert in_other_currency("Mid-level pay is €60,000 to €80,000.", {"India"})
+    for text, countries in (("I earn $68,000.", {"United States"}), ("CA$95,000 in Toronto", {"Canada"}),
+                            ("90,000 EUR a year", {"Ireland"}), ("₹18 lakh", {"India"}), ("85,000 a year", {"Germany"}),
+                            ("£50,000 or $70,000", {"United States"})):
+        assert not in_other_currency(text, countries), text
 
 
 def test_a_sentence_ending_inside_a_closing_quote_ends_there():

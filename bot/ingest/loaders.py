@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from langchain_core.documents import Document
 
@@ -439,7 +439,30 @@ def _prepare_html(html: str) -> str:
             paragraph.text = words if words.endswith((":", ".")) else words + ":"  # it introduces the table
             table.addprevious(paragraph)
         caption.drop_tree()
+    _unwrap_sectioned_lists(root)
     return lxml.html.tostring(root, encoding="unicode")
+
+
+_HEADING_TAGS = ("h1", "h2", "h3", "h4", "h5", "h6")
+
+
+def _unwrap_sectioned_lists(root: Any) -> None:
+    """A list whose items each open with a heading (`<li><h3>1. Adversarial thinking</h3><p>...</p></li>`) is a
+    run of sections laid out as a list: trafilatura would write each as one list item, "- ### 1. Adversarial
+    thinking In most ...", with the heading's marks in the text readers are quoted. Its items become the
+    sections they are."""
+    for items in list(root.iter("ul", "ol")):
+        children = [child for child in items if isinstance(child.tag, str)]
+        if children and all(_opens_with_heading(child) for child in children):
+            for child in children:
+                child.drop_tag()
+            items.drop_tag()
+
+
+def _opens_with_heading(item: Any) -> bool:
+    first = next((child for child in item if isinstance(child.tag, str)), None)
+    return (item.tag == "li" and first is not None and first.tag in _HEADING_TAGS
+            and not (item.text or "").strip())
 
 
 @loader(".pdf", content_types=("application/pdf",))

@@ -143,6 +143,15 @@ class LexicalIndex:
                                                   -self.document_frequency(words[found[0]]), found[0]))
         return ranked[0][0] if ranked else None
 
+    def compound(self, word: str) -> str | None:
+        """The two library words `word` writes closed up ("adtech" -> "ad tech", "bigtech" -> "big tech"), the
+        commonest such pair, or None."""
+        typed = word.lower()
+        splits = [(typed[:i], typed[i:]) for i in range(2, len(typed) - 1)
+                  if self.knows(typed[:i]) and self.knows(typed[i:])]
+        best = max(splits, key=lambda pair: min(self.document_frequency(stem(w)) for w in pair), default=None)
+        return " ".join(best) if best else None
+
     def completed(self, word: str) -> str | None:
         """The token of the most common library word that `word` abbreviates ("math" -> mathematics, "stats"
         -> statistics: its stem is the prefix)."""

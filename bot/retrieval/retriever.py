@@ -18,9 +18,9 @@ from bot.retrieval.lexical import LexicalIndex, indexed_text, tokens
 from bot.settings import Settings
 from bot.store import Collection, Revision, count_revision, packed_unit_vectors
 from bot.text import (CITATION, DURATION, MONEY, STATED_FIGURE, TURN_BREAK, Unit, as_typed, asked,
-                      capitalised_acronyms, clipped_stopword, concepts, content_words, cosine, described_section,
-                      described_words, expand_acronyms, misspelt_stopword, named_section, passage_units, spelled_in,
-                      split_turns, stem)
+                      capitalised_acronyms, clipped_stopword, concepts, content_words, cosine, countries_in,
+                      described_section, described_words, expand_acronyms, in_other_currency, misspelt_stopword,
+                      named_section, passage_units, spelled_in, split_turns, stem)
 
 # Words by which a follow-up keeps the earlier subject ("how much do *they* earn?", "*why so* tight?").
 _SAME_SUBJECT_WORDS = (r"they|them|their|theirs|it|its|this|that|these|those|he|she|him|his|her|there|the role|"
@@ -66,10 +66,11 @@ _QUESTION_WORDS = frozenset("what when where which who why how".split())
 # An occupation no article names ("paramedic", "electrician") makes a question about a job the library lacks,
 # however close the pay or training passages it finds. The model knows an occupation by how close the word comes
 # to these descriptions, closer than to work and pay in general ("earn", "hiring", which a small library may never
-# write either) and to things in general ("learners", whom a question counts, and no job it asks about). Each word
-# is embedded once, then cached.
+# write either), to things in general ("learners", whom a question counts, and no job it asks about) and to a
+# qualification ("doctorate", which the model puts near a profession too). Each word is embedded once, then cached.
 _OCCUPATION = ("an occupation", "a profession")
-_NOT_OCCUPATIONS = ("a job", "work", "employment", "money", "a thing", "an idea", "a skill")
+_NOT_OCCUPATIONS = ("a job", "work", "employment", "money", "a thing", "an idea", "a skill", "a degree",
+                    "a qualification")
 # So does a place no article names ("Tokyo", "Texas"): the pay and jobs passages it finds are about other places.
 # A word is a place by how much closer the model puts it to these than to things in general; words the library
 # does use ("world", "London") are never checked.
@@ -171,21 +172,25 @@ def _most_place_like(words: list[tuple[str, bool]], located: bool) -> tuple[str,
 
 
 # "How much does a pharmacist earn in Leeds?", "what do SREs get paid?", "salary for a ... in ...": a question asking an
-# amount of pay. The words that ask for it say nothing about whose pay it is. "Get" asks pay only as the clause's last
-# verb ("how much do they get?", "... get paid", "... get as a senior"), not "how much does it matter to get hired";
+# amount of pay. The words that ask for it say nothing about whose pay it is. "Get" and "pay" ask pay only as the
+# clause's last verb ("how much do they get?", "... get paid", "how much do labelling jobs pay per hour?"), not "how
+# much does it matter to get hired", "how much do I pay for the exam";
+# "make" unless it makes someone do something ("what would make a polling firm notice me?"; "make a year" is pay);
 # "what" asks it directly or of a pay noun ("what day rate can I charge"), not of another thing ("what mistakes do
 # physicists make").
+_MAKE_PAY = (r"makes?(?!\s+(?:a|an|the|my|your|our|their|his|her|its|me|you|him|them|us|it|someone|people|sense)\b"
+             r"(?!\s+(?:year|month|week|day|hour|living)\b))")
 _AMOUNT_ASKED = re.compile(
-    r"\bhow much (?:do|does|did|can|could|will|would|should|are|is)\b[^?]*?\b(?:make|makes|earn|earns|paid|charge|"
-    r"get(?= paid\b|\s*[?.,!]|\s*$| as\b| in\b| at\b| per\b| a (?:year|month|week)\b))\b|"
+    rf"\bhow much (?:do|does|did|can|could|will|would|should|are|is)\b[^?]*?\b(?:{_MAKE_PAY}|earn|earns|paid|charge|"
+    r"(?:get|pay)(?= paid\b|\s*[?.,!]|\s*$| as\b| in\b| at\b| per\b| an? (?:year|month|week|hour)\b))\b|"
     r"\bwhat(?: (?:kind|sort|type) of)?(?:(?: [a-z-]+)? (?:rates?|salar(?:y|ies)|money|pay|wages?|income|comp|"
-    r"compensation|package))? (?:do|does|did|can|could|will|would|should)\b[^?]*?\b(?:make|earn|get paid|charge|pay)\b|"
+    rf"compensation|package))? (?:do|does|did|can|could|will|would|should)\b[^?]*?\b(?:{_MAKE_PAY}|earn|get paid|"
+    r"charge|pay)\b|"
     r"\b(?:salary|salaries|pay|wages?|income|earnings)\b(?: like)? (?:of|for|in|at)\b", re.IGNORECASE)
 _PAY_WORDS = frozenset(stem(word) for word in "make makes earn earns earning paid pay salary salaries wage wages income "
                        "earnings charge get base median typical average avg".split())
-# "How much does the SnowPro Core exam cost?", "passing score for the certified kubernetes administrator exam?": a
-# figure of the exam the words before "exam" name. Only a sentence naming that exam states it: an article that lists
-# the CKA among certifications worth having says nothing of its pass mark.
+# "Is the SnowPro Core exam worth it?", "passing score for the certified kubernetes administrator exam?": a question
+# about the exam the words before "exam" name, or a figure of it. Only a sentence naming that exam answers it.
 _EXAM = re.compile(r"\b(?:exams?|certifications?|certificates?|certs?|diplomas?)\b", re.IGNORECASE)
 _FIGURE_ASKED = re.compile(r"\bhow (?:much|many|long|fast)\b|"
                            r"\b(?:costs?|fees?|price|pass(?:ing)? (?:mark|score|rate|grade)|score|speed)\b",
@@ -361,7 +366,7 @@ class ArticleRetriever(BaseRetriever):
                  if self.lexical.document_frequency(t)}  # an unknown one is unknown_place's to judge
         return (close_enough and named <= found
                 and not self.unknown_subject(question) and self.states_amount(question, passages)
-                and self.states_exam_figure(question, passages))
+                and self.names_exam(question, passages))
 
     def knows_every_word(self, question: str) -> bool:
         """Whether some article uses each of the question's content words (or the word it misspells); an acronym
@@ -495,8 +500,9 @@ class ArticleRetriever(BaseRetriever):
     def corrected(self, text: str) -> str:
         """The text with each typo replaced by the library word or stopword it misspells ("wat does a machin
         lerning enginer do" -> "... machine learning engineer do") or contracts ("mgr" -> manager, "ppl" ->
-        people): the model then embeds words it knows, and the passages that use them come up. A word the
-        library or the model's vocabulary knows is left as typed."""
+        people), and two words written closed up spelled out beside it as an acronym is ("adtech (ad tech)"):
+        the model then embeds words it knows, and the passages that use them come up. A word the library or the
+        model's vocabulary knows is left as typed."""
         self._synced()
         text = _CONTRACTION.sub(lambda m: self._spelling(m.group(0), contracted=True), text)
         text = _SHORT_WORD.sub(lambda m: self._question_word(m.group(0)), text)
@@ -514,7 +520,10 @@ class ArticleRetriever(BaseRetriever):
             return word
         if contracted:
             return self.lexical.spelled_out(word) or word
-        return misspelt_stopword(word) or self.lexical.misspelt(word) or word
+        if spelled := misspelt_stopword(word) or self.lexical.misspelt(word):
+            return spelled
+        closed_up = self.lexical.compound(word)
+        return f"{word} ({closed_up})" if closed_up else word
 
     def _synced(self) -> tuple[Collection, Revision]:
         """The current collection and its revision, with the lexical index brought in line with it."""
@@ -558,8 +567,9 @@ class ArticleRetriever(BaseRetriever):
         """Whether the passages state the pay a question asks the amount of, for what it asks about: a sentence or
         table row with an amount that names the question's subject (`amount_share` of the weight of its words
         the library uses, the row's heading and title counting) or comes `amount_similarity` close to the
-        question in meaning. An article that mentions "my sister, a pharmacist in Leeds" in passing states no
-        pay for one, however well its words cover "how much does a pharmacist earn in Leeds?"."""
+        question in meaning, in the currency of the country it names, if any. An article that mentions "my sister,
+        a pharmacist in Leeds" in passing states no pay for one, however well its words cover "how much does a
+        pharmacist earn in Leeds?"; nor does "£68,000" at an English water company for one in the US."""
         evidence = self.amount_evidence(question, passages)
         return evidence is None or evidence[0] >= self.amount_share or evidence[1] >= self.amount_similarity
 
@@ -575,6 +585,7 @@ class ArticleRetriever(BaseRetriever):
             return None
         located = self._located_tokens(question) | self._named_tokens(split_turns(question)[-1])
         where = {forms: weight for forms, weight in subject.items() if forms[0] in located}
+        countries = countries_in(split_turns(question)[-1])
         vector = np.asarray(embed_query(question), dtype=np.float32)
         share, similarity = 0.0, 0.0
         for passage in self._with_unit_vectors(list(passages)):
@@ -583,21 +594,25 @@ class ArticleRetriever(BaseRetriever):
             vectors = unpack_vectors(packed) if packed else None
             closeness = (vectors @ vector).tolist() if vectors is not None and len(vectors) == len(units) else None
             for i, (unit, found) in enumerate(units):
-                if MONEY.search(unit.text) and (not where or _share_held(where, found) == 1.0):
+                if MONEY.search(unit.text) and (not where or _share_held(where, found) == 1.0) and not (
+                        countries and in_other_currency(unit.text, countries)):
                     share = max(share, _share_held(subject, found))
                     similarity = max(similarity, closeness[i] if closeness else 0.0)
         return share, similarity
 
-    def states_exam_figure(self, question: str, passages: Sequence[Document]) -> bool:
-        """Whether the passages state the figure (fee, pass mark, length...) a question asks of a named exam: a
-        sentence or row with a number that names the exam by every word the question does (its heading and title
-        counting)."""
+    def names_exam(self, question: str, passages: Sequence[Document]) -> bool:
+        """Whether the passages name the exam or certification the question asks about ("is the SnowPro Core exam
+        worth it?"): a sentence or row naming it by every word the question does (its heading and title counting)
+        and, when it asks a figure of it (fee, pass mark, length...), stating that figure. An article that lists the
+        CKA among certifications worth having says nothing of its pass mark; one that never names the Tableau
+        certification, nothing of it at all."""
         asked_now = split_turns(question)[-1]
-        name = _exam_name(asked_now) if _FIGURE_ASKED.search(asked_now) else ""
+        name = _exam_name(asked_now)
         weights = self._concept_weights(name) if name else {}
-        stated = next((figure for asking, figure in _EXAM_FIGURES if asking.search(asked_now)), STATED_FIGURE)
+        stated = next((figure for asking, figure in _EXAM_FIGURES if asking.search(asked_now)), STATED_FIGURE
+                      ) if _FIGURE_ASKED.search(asked_now) else None
         return not weights or any(
-            stated.search(unit.text) and _share_held(weights, found) == 1.0
+            (stated is None or stated.search(unit.text)) and _share_held(weights, found) == 1.0
             for unit, found in _units_in_context(passages))
 
     def _located_tokens(self, question: str, names_only: bool = False) -> set[str]:

@@ -720,11 +720,13 @@ def _excerpt(anchor: _Candidate, candidates: list[_Candidate], wants_list: bool,
         following = [c for c in following if not c.unit.text.rstrip().endswith(":")]  # it would introduce a list
         quoted = [anchor, *following] if _words([anchor.unit.text, *(c.unit.text for c in following)]) <= max_words \
             else [anchor]
-        before = _pointed_back_to(anchor, same_group)
-        if before and _words([before.unit.text, *(c.unit.text for c in quoted)]) <= max_words:
-            quoted.insert(0, before)
+        chain = _pointed_back_to(anchor, same_group)
+        # All the way back to what "it" is, else that alone, else the sentence just before.
+        before = next((option for option in (chain, chain[:1], chain[-1:]) if option and _words(
+            [*(c.unit.text for c in option), *(c.unit.text for c in quoted)]) <= max_words), [])
+        quoted[:0] = before
         text = " ".join(c.unit.text for c in quoted)
-        closing = _list_pointed_back_to(anchor, candidates) if before is None else None
+        closing = _list_pointed_back_to(anchor, candidates) if not before else None
         if closing:
             intro, budget = closing[0].unit.intro, max_words - _words([text])
             listed, items = _as_sentence(intro, closing, candidates, budget) or _as_list(intro, closing, budget)
@@ -741,12 +743,32 @@ _DEMONSTRATIVE_START = re.compile(r"(?:(?:each|all|both|none|any|either|neither|
                                   r"them)|this|that|these|those|such)\b", re.IGNORECASE)
 
 
-def _pointed_back_to(anchor: _Candidate, same_group: list[_Candidate]) -> _Candidate | None:
-    """The sentence just before the anchor in its paragraph, when the anchor points back to it: quoted alone,
-    "That single fact shapes the pace" leaves out the fact."""
-    if not _DEMONSTRATIVE_START.match(anchor.unit.text):
-        return None
-    return next((c for c in same_group if c.unit.position == anchor.unit.position - 1), None)
+# "It was the first time ...", "They decide whether ...": a sentence whose subject is one named before.
+_PRONOUN_START = re.compile(r"(?:it|its|they|their|he|she|his|her)\b", re.IGNORECASE)
+_POINTED_BACK_AT_MOST = 2  # sentences: "In 2018 Equinor released the Volve data. It includes ... It was the first ..."
+
+
+def _pointed_back_to(anchor: _Candidate, same_group: list[_Candidate]) -> list[_Candidate]:
+    """The sentences just before the anchor in its paragraph, in order, back to one that names what the anchor
+    points back to: quoted alone, "That single fact shapes the pace" leaves out the fact, and "It was the first
+    time a complete field dataset was published" the dataset. A pronoun may stand for what another passage named
+    ("It stands for Situation, Task ..." after "Each answer moves through four beats"): the sentences before are
+    about the same thing only when they share a word with it."""
+    by_position = {c.unit.position: c for c in same_group}
+    chain: list[_Candidate] = []
+    current = anchor
+    while len(chain) < _POINTED_BACK_AT_MOST and _points_back(current.unit.text):
+        found = by_position.get(current.unit.position - 1)
+        if found is None:
+            break
+        chain.insert(0, found)
+        current = found
+    demonstrative = bool(_DEMONSTRATIVE_START.match(anchor.unit.text))
+    return chain if demonstrative or any(c.stems & anchor.stems for c in chain) else []
+
+
+def _points_back(text: str) -> bool:
+    return bool(_DEMONSTRATIVE_START.match(text) or _PRONOUN_START.match(text))
 
 
 def _list_pointed_back_to(anchor: _Candidate, candidates: list[_Candidate]) -> list[_Candidate]:
