@@ -548,6 +548,14 @@ def test_a_sentence_whose_subject_is_a_pronoun_is_quoted_back_to_the_sentence_na
     assert answer.startswith("In 2018 Equinor released the complete data from the Volve field. It holds"), answer
 
 
+def test_an_answer_to_a_question_the_article_asks_is_quoted_from_its_first_sentence():
+    faq = passage("Q: Which software should I learn?\nA: Petrel is the dominant platform for interpretation.\n"
+                  "Q: Will I have to work offshore?\nA: Rarely. Almost all of the work is in an office or remote. You "
+                  "might visit a rig once for training, but rotations on the rigs apply to offshore operations staff.")
+    answer = Composer().compose("do data scientists have to go work offshore on the rigs?", [faq])
+    assert answer.startswith("Rarely. Almost all of the work is in an office or remote. You might visit a rig"), answer
+
+
 def test_a_list_of_reasons_from_another_article_is_no_answer_to_why():
     farming = passage("A badly designed field trial is only found out at harvest, a year later. That single fact "
                       "shapes the slow pace of data science in farming.", score=0.7, source="farm.md")

@@ -144,6 +144,7 @@ class _Candidate:
     chunk: int = 0  # the passage's place in its article: with the unit's position, the unit's place there
     article: str = ""  # the passage's source
     list_key: tuple[int, int] = (-1, -1)  # the list (or paragraph) it belongs to: its first passage and group
+    opens_answer: bool = False  # the first sentence after a question the article asks (an FAQ's "A: Rarely.")
 
     def __post_init__(self) -> None:
         if self.list_key == (-1, -1):
@@ -528,6 +529,7 @@ def _answers_inherit_their_questions(candidates: list[_Candidate], asking: set[i
                            and id(a) not in asking), None)
             if answer is not None:
                 answer.score = max(answer.score, c.score)
+                answer.opens_answer = True
 
 
 # "MAYA: Last question. Someone listening wants to move into learning analytics. What should they do?": a speaker's
@@ -720,7 +722,7 @@ def _excerpt(anchor: _Candidate, candidates: list[_Candidate], wants_list: bool,
         following = [c for c in following if not c.unit.text.rstrip().endswith(":")]  # it would introduce a list
         quoted = [anchor, *following] if _words([anchor.unit.text, *(c.unit.text for c in following)]) <= max_words \
             else [anchor]
-        chain = _pointed_back_to(anchor, same_group)
+        chain = _pointed_back_to(anchor, same_group) or _answer_so_far(anchor, same_group)
         # All the way back to what "it" is, else that alone, else the sentence just before.
         before = next((option for option in (chain, chain[:1], chain[-1:]) if option and _words(
             [*(c.unit.text for c in option), *(c.unit.text for c in quoted)]) <= max_words), [])
@@ -765,6 +767,13 @@ def _pointed_back_to(anchor: _Candidate, same_group: list[_Candidate]) -> list[_
         current = found
     demonstrative = bool(_DEMONSTRATIVE_START.match(anchor.unit.text))
     return chain if demonstrative or any(c.stems & anchor.stems for c in chain) else []
+
+
+def _answer_so_far(anchor: _Candidate, same_group: list[_Candidate]) -> list[_Candidate]:
+    """The sentences of an answer to a question the article asks (an FAQ, an interview) before the anchor, from
+    its first: that one answers directly ("A: Rarely. Almost all of it is office work. You might visit a rig ...")."""
+    opener = next((c for c in same_group if c.opens_answer and c.unit.position < anchor.unit.position), None)
+    return [c for c in same_group if opener and opener.unit.position <= c.unit.position < anchor.unit.position]
 
 
 def _points_back(text: str) -> bool:
