@@ -2,7 +2,7 @@ import re
 
 from langchain_core.documents import Document
 
-from bot.answer.backends.composer import Composer, _candidates, _kinds_asked, _quoted
+from bot.answer.backends.composer import Composer, _candidates, _excerpt, _kinds_asked, _quoted
 from bot.text import passage_units, split_sentences
 
 
@@ -554,6 +554,24 @@ def test_an_answer_to_a_question_the_article_asks_is_quoted_from_its_first_sente
                   "might visit a rig once for training, but rotations on the rigs apply to offshore operations staff.")
     answer = Composer().compose("do data scientists have to go work offshore on the rigs?", [faq])
     assert answer.startswith("Rarely. Almost all of the work is in an office or remote. You might visit a rig"), answer
+
+
+def test_a_part_of_the_answer_never_quotes_again_what_an_earlier_part_quoted():
+    # "Central RSE groups. A team ..." answers one side of "central vs embedded?"; the other side's "This model ..."
+    # points back to "A team ...", which is said already.
+    units = _candidates([passage("Central RSE groups. A team of 5 to 40 engineers sits in IT services. This model "
+                                 "offers more stability.")])
+    label, team, model = units
+    assert _excerpt(model, units, False, 55)[0].startswith("A team of 5 to 40")
+    text, _ = _excerpt(model, units, False, 55, quoted_before={id(label), id(team)})
+    assert text == "This model offers more stability. [1]", text
+
+
+def test_which_pays_more_is_answered_by_the_sentence_saying_which_side_is_higher():
+    agency = passage("On an agency contract the agency pays the employer taxes.\n\nBecause contract jobs are "
+                     "temporary, contractors get a bigger paycheck than staff.")
+    answer = Composer().compose("Agency contract or full-time job: which one usually pays more?", [agency])
+    assert answer.startswith("Because contract jobs are temporary, contractors get a bigger paycheck"), answer
 
 
 def test_a_list_of_reasons_from_another_article_is_no_answer_to_why():

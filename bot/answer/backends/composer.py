@@ -79,6 +79,13 @@ _MOST = re.compile(r"\bmost (?:common|usual|popular|frequent|likely|often)\b|\b(
 _BY_HOW_MUCH = re.compile(r"\d\s?(?:%|percent)\s+(?:more|less|higher|lower|above|below)\b|"
                           r"[$€£₹]\s?\d[\d,.]*k?\s+(?:more|less|higher|lower)\b|"
                           r"\b(?:premium|gap)\b[^.;]{0,30}?\d", re.I)
+# "Agency contract or full-time: which pays more?" (no "than"): the sentence that says which side is higher ("a
+# bigger paycheck ... paid above market rates"), over one that only says who pays what.
+_WHICH_IS_MORE = re.compile(r"\b(?:pays?|paid|earns?|makes?|costs?)\s+(?:more|less|better)\b(?![^?]*\bthan\b)|"
+                            r"\bwhich\b[^?]*\b(?:more|less|higher|lower|better|bigger|cheaper)\b(?![^?]*\bthan\b)",
+                            re.I)
+_COMPARATIVE = re.compile(r"\b(?:more|less|higher|lower|bigger|smaller|larger|above|below|better|worse|cheaper|"
+                          r"premium)\b", re.I)
 # "How much more do AI PMs make?" asks for the difference alone, not for any amount.
 _HOW_MUCH_MORE = re.compile(r"\bhow much (?:more|less|higher|lower)\b", re.I)
 _ANSWER_KINDS: list[tuple[re.Pattern[str], re.Pattern[str]]] = [
@@ -104,6 +111,7 @@ _ANSWER_KINDS: list[tuple[re.Pattern[str], re.Pattern[str]]] = [
     # "Do they get paid less than ...?": the sentence that says by how much ("14% less than").
     (re.compile(rf"\b(?:more|less|higher|lower)\b(?:\s+[\w'-]+){{0,3}}?\s+than\b|{_HOW_MUCH_MORE.pattern}", re.I),
      _BY_HOW_MUCH),
+    (_WHICH_IS_MORE, _COMPARATIVE),
 ]
 # "which tools ...", "what programming languages ...", "what are the main causes ...": a list is wanted.
 _LIST_QUESTION = re.compile(
@@ -227,7 +235,7 @@ class Composer(AnswerBackend):
             used |= _quoted(parts, candidates)  # a list quoted whole has quoted its introduction too
             other = _answer_to(part, said, quotable, used)
             if other:
-                text, more = _excerpt(other, candidates, wants_list, _MAX_WORDS - _words(parts))
+                text, more = _excerpt(other, candidates, wants_list, _MAX_WORDS - _words(parts), used)
                 parts.append(text)
                 used |= more
                 said |= other.stems | other.context_stems
@@ -696,9 +704,11 @@ def _spelling_out(question: str, candidates: list[_Candidate]) -> set[int]:
     return found
 
 
-def _excerpt(anchor: _Candidate, candidates: list[_Candidate], wants_list: bool, max_words: int) -> tuple[str, set[int]]:
+def _excerpt(anchor: _Candidate, candidates: list[_Candidate], wants_list: bool, max_words: int,
+             quoted_before: set[int] | None = None) -> tuple[str, set[int]]:
     """The anchor unit with what completes it, cited: its list (when a list is asked for, or the anchor
-    only introduces one), or the sentence after it. Also returns the units it quotes."""
+    only introduces one), or the sentence after it, or before it (never one an earlier part of the answer,
+    `quoted_before`, has quoted). Also returns the units it quotes."""
     same_group = sorted((c for c in candidates if c.list_key == anchor.list_key), key=lambda c: c.place)
     introduced = [c for c in candidates if c.passage == anchor.passage and c.unit.intro
                   and c.unit.group == anchor.unit.group + 1 and c.unit.intro.endswith(anchor.unit.text)]
@@ -722,7 +732,8 @@ def _excerpt(anchor: _Candidate, candidates: list[_Candidate], wants_list: bool,
         following = [c for c in following if not c.unit.text.rstrip().endswith(":")]  # it would introduce a list
         quoted = [anchor, *following] if _words([anchor.unit.text, *(c.unit.text for c in following)]) <= max_words \
             else [anchor]
-        chain = _pointed_back_to(anchor, same_group) or _answer_so_far(anchor, same_group)
+        chain = [c for c in _pointed_back_to(anchor, same_group) or _answer_so_far(anchor, same_group)
+                 if id(c) not in (quoted_before or set())]
         # All the way back to what "it" is, else that alone, else the sentence just before.
         before = next((option for option in (chain, chain[:1], chain[-1:]) if option and _words(
             [*(c.unit.text for c in option), *(c.unit.text for c in quoted)]) <= max_words), [])
