@@ -146,9 +146,10 @@ def _currencies() -> tuple[list[str], list[str]]:
 
 _EVERYDAY_CURRENCY_WORDS = frozenset("gold mark marks real reals won sol soles som soms lei kip kips lek lev".split())
 _CODES, _NAMES = _currencies()
+_CURRENCY_SIGNS = "[$€£₹¥]"
 # An amount of money as articles write it: "$120,000", "£58k", "₹18 lakh", "90,000 EUR", "CHF 165,000",
 # "85,000 pesos a month", "4 million yen".
-MONEY = re.compile(rf"[$€£₹¥]\s?\d|\b\d[\d,.]*\s?(?:k|K|lakhs?|crore|million|{'|'.join(_CODES)})\b|"
+MONEY = re.compile(rf"{_CURRENCY_SIGNS}\s?\d|\b\d[\d,.]*\s?(?:k|K|lakhs?|crore|million|{'|'.join(_CODES)})\b|"
                    rf"\b\d[\d,.]*\s?(?:(?:million|thousand|lakh)\s)?(?i:{'|'.join(_NAMES)})\b|"
                    rf"\b(?:{'|'.join(_CODES)})\s?\d")
 
@@ -165,7 +166,7 @@ def countries_in(text: str) -> set[str]:
     return set(COUNTRY.findall(expand_acronyms(text)))
 
 
-_CURRENCY_SIGN = re.compile(rf"[$€£₹¥]|\b(?:{'|'.join(_CODES)})\b")
+_CURRENCY_SIGN = re.compile(rf"{_CURRENCY_SIGNS}|\b(?:{'|'.join(_CODES)})\b")
 _TERRITORY_CODES = {name: code for code, name in _ENGLISH.territories.items()}
 
 

@@ -174,9 +174,8 @@ def _most_place_like(words: list[tuple[str, bool]], located: bool) -> tuple[str,
 # "How much does a pharmacist earn in Leeds?", "what do SREs get paid?", "salary for a ... in ...": a question asking an
 # amount of pay. The words that ask for it say nothing about whose pay it is. "Get" and "pay" ask pay only as the
 # clause's last verb ("how much do they get?", "... get paid", "how much do labelling jobs pay per hour?"), not "how
-# much does it matter to get hired", "how much do I pay for the exam";
-# "make" unless it makes someone do something ("what would make a polling firm notice me?"; "make a year" is pay);
-# "what" asks it directly or of a pay noun ("what day rate can I charge"), not of another thing ("what mistakes do
+# much does it matter to get hired"; "make" unless it makes someone do something ("what would make a polling firm
+# notice me?"; "make a year" is pay); "what" asks it directly or of a pay noun ("what day rate can I charge"), not of another thing ("what mistakes do
 # physicists make").
 _MAKE_PAY = (r"makes?(?!\s+(?:a|an|the|my|your|our|their|his|her|its|me|you|him|them|us|it|someone|people|sense)\b"
              r"(?!\s+(?:year|month|week|day|hour|living)\b))")
@@ -577,15 +576,16 @@ class ArticleRetriever(BaseRetriever):
         """For a question asking an amount of pay, the most of its subject's word weight a sentence or row with
         an amount holds, and the closest such a unit comes to it in meaning; None for any other question (or
         one whose subject no article names: the decline check's other parts judge it)."""
-        if not _AMOUNT_ASKED.search(split_turns(question)[-1]):
+        asked_now = split_turns(question)[-1]
+        if not _AMOUNT_ASKED.search(asked_now):
             return None
         subject = {forms: weight for forms, weight in self._concept_weights(question).items()
                    if not set(forms) & _PAY_WORDS and any(self.lexical.document_frequency(t) for t in forms)}
         if not subject:
             return None
-        located = self._located_tokens(question) | self._named_tokens(split_turns(question)[-1])
+        located = self._located_tokens(question) | self._named_tokens(asked_now)
         where = {forms: weight for forms, weight in subject.items() if forms[0] in located}
-        countries = countries_in(split_turns(question)[-1])
+        countries = countries_in(asked_now)
         vector = np.asarray(embed_query(question), dtype=np.float32)
         share, similarity = 0.0, 0.0
         for passage in self._with_unit_vectors(list(passages)):
@@ -609,8 +609,9 @@ class ArticleRetriever(BaseRetriever):
         asked_now = split_turns(question)[-1]
         name = _exam_name(asked_now)
         weights = self._concept_weights(name) if name else {}
-        stated = next((figure for asking, figure in _EXAM_FIGURES if asking.search(asked_now)), STATED_FIGURE
-                      ) if _FIGURE_ASKED.search(asked_now) else None
+        stated = None  # asked nothing of it but itself: naming it is enough
+        if _FIGURE_ASKED.search(asked_now):
+            stated = next((figure for asking, figure in _EXAM_FIGURES if asking.search(asked_now)), STATED_FIGURE)
         return not weights or any(
             (stated is None or stated.search(unit.text)) and _share_held(weights, found) == 1.0
             for unit, found in _units_in_context(passages))

@@ -24,6 +24,7 @@ import os
 import re
 from collections import Counter
 from collections.abc import Iterator, Sequence
+from collections.abc import Set as AbstractSet  # read-only: frozenset() as the default
 from dataclasses import dataclass, field
 
 from langchain_core.documents import Document
@@ -705,7 +706,7 @@ def _spelling_out(question: str, candidates: list[_Candidate]) -> set[int]:
 
 
 def _excerpt(anchor: _Candidate, candidates: list[_Candidate], wants_list: bool, max_words: int,
-             quoted_before: set[int] | None = None) -> tuple[str, set[int]]:
+             quoted_before: AbstractSet[int] = frozenset()) -> tuple[str, set[int]]:
     """The anchor unit with what completes it, cited: its list (when a list is asked for, or the anchor
     only introduces one), or the sentence after it, or before it (never one an earlier part of the answer,
     `quoted_before`, has quoted). Also returns the units it quotes."""
@@ -733,7 +734,7 @@ def _excerpt(anchor: _Candidate, candidates: list[_Candidate], wants_list: bool,
         quoted = [anchor, *following] if _words([anchor.unit.text, *(c.unit.text for c in following)]) <= max_words \
             else [anchor]
         chain = [c for c in _pointed_back_to(anchor, same_group) or _answer_so_far(anchor, same_group)
-                 if id(c) not in (quoted_before or set())]
+                 if id(c) not in quoted_before]
         # All the way back to what "it" is, else that alone, else the sentence just before.
         before = next((option for option in (chain, chain[:1], chain[-1:]) if option and _words(
             [*(c.unit.text for c in option), *(c.unit.text for c in quoted)]) <= max_words), [])
