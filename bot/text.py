@@ -39,7 +39,7 @@ _STOPWORDS = frozenset(
     people learn learning work working play make making start use using help find new first take look think
     im i'm ive i've id i'd whats what's hows how's theres there's thats that's pls please ok okay hey hi
     vs versus etc eg ie usually typically actually basically generally one re ll ve don doesn didn isn aren
-    main else he him his himself she her hers herself itself themselves myself yourself yourselves ourselves ours
+    main else here he him his himself she her hers herself itself themselves myself yourself yourselves ourselves ours
     yours theirs got gets getting gotten""".split()
     # Chat filler: readers type it, no article writes it, and it says nothing about what is asked.
     + """lol lmao haha tho though kinda sorta gonna wanna gotta nah yeah yep nope idk imo imho tbh btw ngl cuz coz
@@ -327,7 +327,8 @@ ACRONYMS = {
     "AE": "analytics engineer", "PM": "product manager", "PMs": "product managers", "EM": "engineering manager",
     "PhD": "PhD doctorate", "MSc": "master's degree", "BSc": "bachelor's degree",
     "yrs": "years", "yr": "year", "comp": "compensation pay", "US": "United States", "UK": "United Kingdom",
-    "TC": "total compensation", "YOE": "years of experience", "sal": "salary",
+    "TC": "total compensation", "YOE": "years of experience", "sal": "salary", "NYC": "New York City",
+    "SF": "San Francisco", "WFH": "work from home",
 }
 # An acronym, with the phrase after it if it is already spelled out ("DS (data scientist)"), so expanding is
 # idempotent: a question expanded for search is expanded again for the answer without doubling.

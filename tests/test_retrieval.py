@@ -116,6 +116,24 @@ def test_a_question_about_a_place_no_article_names_is_declined(library_bot: Care
         assert library_bot.retriever.invoke(question), question
 
 
+def test_what_the_reader_only_tells_beside_the_question_is_not_what_it_asks(library_bot: CareerBot):
+    told = ("I spent two years running reports for a logistics firm in Lisbon. What's the median pay of a junior "
+            "analyst in the UK?")
+    assert library_bot.retriever.unknown_place(told) == "lisbon"  # judged whole, Lisbon would be asked about
+    assert library_bot.retriever.invoke(told)
+    # Unless the question points back at what was told: whose pay "she" earns is the paramedic's.
+    assert library_bot.retriever.invoke("What's the median pay for a junior like her in the UK?")
+    assert library_bot.retriever.invoke("My cousin is a paramedic. What's the median pay for a junior like her in "
+                                        "the UK?") == []
+
+
+def test_a_nationality_is_no_occupation_a_question_asks_about(library_bot: CareerBot):
+    # The model puts "British" near "a profession", but nearer "a country": the place check judges it.
+    question = "What's the median pay of a junior analyst at a British company?"
+    assert library_bot.retriever.unknown_occupation(question) is None
+    assert library_bot.retriever.invoke(question)
+
+
 def test_people_a_question_counts_are_no_occupation_it_asks_about(library_bot: CareerBot):
     # "learners" is no article's word, and the model puts it near "an occupation", but nearer "a skill".
     question = "Is a bootcamp worth it for learners with a degree in another quantitative field?"
@@ -164,6 +182,17 @@ def test_pay_asked_for_someone_an_article_names_only_in_passing_is_declined(sett
     assert retriever.invoke("How much does a junior data analyst earn in the US?") == []
 
 
+def test_pay_asked_here_or_in_an_abbreviated_city_is_answered(settings: Settings, write_article):
+    write_article("pay.md", "# Analyst Pay by City\n\nHere is our yearly guide. Junior data analysts earn $80,000 in "
+                            "New York City and $70,000 in Chicago.\n")
+    ingest([str(settings.knowledge_dir)], settings, progress=False)
+    retriever = CareerBot(settings).retriever
+    # "Here" puts the pay nowhere an article must name; "NYC" is where the article's New York City is.
+    assert retriever.invoke("I'm in Chicago. How much does a junior data analyst earn around here?")
+    assert retriever.invoke("how much do junior analysts make in NYC?")
+    assert retriever.invoke("how much do junior analysts make in Boston?") == []
+
+
 def test_a_figure_of_an_exam_an_article_names_only_in_a_list_is_declined(settings: Settings, write_article):
     write_article("mlops.md", "# How to Become an MLOps Engineer\n\n## Certifications worth having\n\nThree "
                               "certifications come up again and again in MLOps job ads:\n\n"
@@ -191,6 +220,8 @@ def test_a_figure_of_an_exam_an_article_names_only_in_a_list_is_declined(setting
     assert retriever.invoke("How much does the SnowPro Core exam cost?")
     assert retriever.invoke("what's the pass mark for the databricks data engineer associate cert?")
     assert retriever.invoke("Which certifications are worth having for an MLOps engineer job?")
+    # A count of exams names none.
+    assert retriever.invoke("I've passed two exams already; which certifications are worth having for MLOps?")
     # Whatever it asks of an exam, a question about one no passage names is not covered: "Google" and "Kubernetes"
     # are each in the list, but no certification is both.
     assert retriever.invoke("Is the Google Kubernetes certification worth having for an MLOps engineer?") == []

@@ -17,7 +17,7 @@ from bot.embeddings import embed_query, is_dictionary_word, unpack_vectors
 from bot.retrieval.lexical import LexicalIndex, indexed_text, tokens
 from bot.settings import Settings
 from bot.store import Collection, Revision, count_revision, packed_unit_vectors
-from bot.text import (CITATION, DURATION, MONEY, STATED_FIGURE, TURN_BREAK, Unit, as_typed, asked,
+from bot.text import (CITATION, DURATION, MONEY, NUMBER_AS_WRITTEN, STATED_FIGURE, TURN_BREAK, Unit, as_typed, asked,
                       capitalised_acronyms, clipped_stopword, concepts, content_words, cosine, countries_in,
                       described_section, described_words, expand_acronyms, in_other_currency, misspelt_stopword,
                       named_section, passage_units, spelled_in, split_turns, stem)
@@ -115,13 +115,14 @@ def _units_in_context(passages: Sequence[Document]) -> Iterator[tuple[Unit, set[
 
 def _exam_name(question: str) -> str:
     """The words naming the exam or certification the question asks about ("the *SnowPro Core* exam"), or "": the
-    content words just before "exam", and capitalised ones (a name's "Machine *Learning*")."""
+    content words just before "exam", and capitalised ones (a name's "Machine *Learning*"); a count names none
+    ("four exams down")."""
     found = _EXAM.search(question)
     if not found:
         return ""
     words = question[:found.start()].split()
     named: list[str] = []
-    while words and (content_words(words[-1]) or words[-1][:1].isupper()):
+    while words and not _COUNT.fullmatch(words[-1]) and (content_words(words[-1]) or words[-1][:1].isupper()):
         named.insert(0, words.pop())
     return " ".join(named)
 
@@ -148,11 +149,13 @@ def _closeness(vector: list[float], descriptions: tuple[str, ...]) -> float:
 
 def _most_occupation_like(words: list[tuple[str, bool]]) -> tuple[str, float]:
     """Of these words (each with whether the question puts something at it), the one closest to an occupation
-    and that closeness, counting only words closer to one than to work, pay or things in general."""
+    and that closeness, counting only words closer to one than to work, pay or things in general, and than to a
+    place ("British" is the place check's to judge)."""
     found = ("", 0.0)
     for word, _ in words:
         vector = embed_query(word)
-        occupation, general = _closeness(vector, _OCCUPATION), _closeness(vector, _NOT_OCCUPATIONS)
+        occupation = _closeness(vector, _OCCUPATION)
+        general = max(_closeness(vector, _NOT_OCCUPATIONS), _closeness(vector, _PLACE))
         if general < occupation > found[1]:
             found = (word, occupation)
     return found
@@ -190,6 +193,7 @@ _PAY_WORDS = frozenset(stem(word) for word in "make makes earn earns earning pai
                        "earnings charge get base median typical average avg".split())
 # "Is the SnowPro Core exam worth it?", "passing score for the certified kubernetes administrator exam?": a question
 # about the exam the words before "exam" name, or a figure of it. Only a sentence naming that exam answers it.
+_COUNT = re.compile(NUMBER_AS_WRITTEN, re.IGNORECASE)
 _EXAM = re.compile(r"\b(?:exams?|certifications?|certificates?|certs?|diplomas?)\b", re.IGNORECASE)
 _FIGURE_ASKED = re.compile(r"\bhow (?:much|many|long|fast)\b|"
                            r"\b(?:costs?|fees?|price|pass(?:ing)? (?:mark|score|rate|grade)|score|speed)\b",
@@ -245,6 +249,17 @@ def standalone_query(question: str, history: Sequence[dict] = (), names_section_
 def joined_query(previous: str, question: str) -> str:
     """A follow-up searched with the question it follows, acronyms spelled out as in any query."""
     return expand_acronyms(f"{as_typed(previous)}{TURN_BREAK}{as_typed(question)}")
+
+
+def what_is_asked(question: str) -> str:
+    """The judged question with the sentences the reader only tells left out ("I've spent two years doing SQL for a
+    logistics firm in Hamburg. What's a junior analyst in Berlin paid?" asks nothing of Hamburg), unless what it asks
+    points back at them ("My sister is a nurse in Texas. What would she earn?")."""
+    earlier, now = split_turns(question)
+    asking = asked(now)
+    if _SAME_SUBJECT.search(_without_words_referring_to_nothing(asking)):
+        asking = now
+    return f"{earlier}{TURN_BREAK}{asking}" if earlier else asking
 
 
 def judged_question(question: str, history: Sequence[dict] = (), knows_every_word: Callable[[str], bool] | None = None
@@ -363,9 +378,10 @@ class ArticleRetriever(BaseRetriever):
         # Asked of, not told: "We're moving to Sydney. What salary is normal?" asks no Sydney figure.
         named = {t for t in self._located_tokens(asked(split_turns(question)[-1]), names_only=True)
                  if self.lexical.document_frequency(t)}  # an unknown one is unknown_place's to judge
+        asking = what_is_asked(question)
         return (close_enough and named <= found
-                and not self.unknown_subject(question) and self.states_amount(question, passages)
-                and self.names_exam(question, passages))
+                and not self.unknown_subject(asking) and self.states_amount(question, passages)
+                and self.names_exam(asking, passages))
 
     def knows_every_word(self, question: str) -> bool:
         """Whether some article uses each of the question's content words (or the word it misspells); an acronym
@@ -416,9 +432,11 @@ class ArticleRetriever(BaseRetriever):
         """The question's words that no article uses (nor a word they misspell), lower-cased, once each, and
         whether the question puts something at it ("in Tokyo"); except the reader's own background ("I'm a
         nurse", "I live in Ohio") and a job they would leave ("can a chef get into tech?"): the library may well
-        cover the move. Each is embedded once, then cached."""
+        cover the move; nor an acronym spelled out beside it. Each is embedded once, then cached."""
         self._synced()
+        question = expand_acronyms(question)
         unknown = [m for m in _TYPED_WORD.finditer(question) if content_words(m.group(0))
+                   and not question.startswith(" (", m.end())  # "NYC (New York City)": judged by its phrase
                    and (token := self._library_token(m.group(0))) and not self.lexical.document_frequency(token)
                    and not _BACKGROUND.search(question[:m.start()]) and not _MOVING_ON.search(question[m.end():])]
         located: dict[str, bool] = {}
