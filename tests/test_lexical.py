@@ -78,13 +78,14 @@ def test_index_built_from_a_collection_matches_a_fresh_one(library_settings: Set
 
 def test_a_misspelling_is_an_edit_or_two_from_the_word_typed_furthest(settings: Settings, write_article) -> None:
     write_article("a.md", "# Review work\n\nProtocols aim for a recall of 75%, a real test of statistics skills "
-                          "in the field.\n")
+                          "in the field for an associate.\n")
     ingest([str(settings.knowledge_dir)], settings, progress=False)
     index = _synced(settings)
     # One edit from both "recall" and "real": the word typed right up to the slip, whatever the set order.
     assert index.misspelt("recal") == "recall"
     assert index.misspelt("statistcs") == "statistics"
     assert index.misspelt("feild") == "field"  # the second letter swapped with the third
+    assert index.completed("assoc") == tokens("associate")[0]  # no dictionary word: a clipping, one letter short
     # A word formed from a library word is three edits from it: no misspelling.
     assert index.misspelt("statistician") is None
 

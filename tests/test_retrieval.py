@@ -200,7 +200,8 @@ def test_a_figure_of_an_exam_an_article_names_only_in_a_list_is_declined(setting
                               "- Google Professional Machine Learning Engineer\n\nEach takes most people a few weeks "
                               "of evening study, and every exam is passed on a scaled score. A networking certificate such "
                               "as the CCNA shows up on some CVs, but nobody we spoke to required one. A few UK editors ask for "
-                              "the NCTJ diploma, with its shorthand speed test, too.\n")
+                              "the NCTJ diploma, with its shorthand speed test, too. The new Snowflake Analyst Assoc. "
+                              "badge is not on the list yet.\n")
     write_article("fees.md", "# Data Certifications: Fees and Pass Marks\n\n| Certification | Fee | Questions | Pass mark |\n"
                              "|---|---|---|---|\n| SnowPro Core | $175 | 100 | 750 of 1000 |\n"
                              "| Databricks Data Engineer Associate | $200 | 45 | 70% |\n"
@@ -219,6 +220,8 @@ def test_a_figure_of_an_exam_an_article_names_only_in_a_list_is_declined(setting
     # The figure stated where the exam is named is answered; so is what the list does say of the others.
     assert retriever.invoke("How much does the SnowPro Core exam cost?")
     assert retriever.invoke("what's the pass mark for the databricks data engineer associate cert?")
+    # A clipped word ("assoc", which an article writes too) names what it clips.
+    assert retriever.invoke("databricks data engineer assoc cert - pass mark?")
     assert retriever.invoke("Which certifications are worth having for an MLOps engineer job?")
     # A count of exams names none.
     assert retriever.invoke("I've passed two exams already; which certifications are worth having for MLOps?")

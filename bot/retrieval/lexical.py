@@ -23,6 +23,7 @@ from typing import Any
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
+from bot.embeddings import is_dictionary_word
 from bot.store import PAGE, Collection
 from bot.text import abbreviates, content_words, spelled_out, stem
 
@@ -155,10 +156,11 @@ class LexicalIndex:
 
     def completed(self, word: str) -> str | None:
         """The token of the most common library word that `word` abbreviates ("math" -> mathematics, "stats"
-        -> statistics: its stem is the prefix)."""
+        -> statistics: its stem is the prefix; "assoc" -> associate, a clipping no dictionary holds)."""
         prefixes = {word.lower(), stem(word)} - {""}
+        is_word = is_dictionary_word(word)
         longer = [t for w, t in self._by_prefix.get(word[:2].lower(), {}).items()
-                  if any(abbreviates(p, t) for p in prefixes)]
+                  if any(abbreviates(p, t, is_word) for p in prefixes)]
         return max(longer, key=self.document_frequency, default=None)
 
     def spelled_out(self, contraction: str) -> str | None:

@@ -572,10 +572,15 @@ class ArticleRetriever(BaseRetriever):
 
     def _concept_weights(self, question: str) -> dict[tuple[str, ...], float]:
         """The question's concepts, each as its library tokens (an acronym first, then the phrase it stands for),
-        weighted by the rarity of its rarest phrase word."""
+        weighted by the rarity of its rarest phrase word. A clipped word some article writes too ("Assoc.") is
+        found by the word it clips as well ("Associate"), as an acronym is by its phrase."""
         weights: dict[tuple[str, ...], float] = {}
         for concept in concepts(asked(question)):
             forms = tuple(t for t in map(self._library_token, concept) if t)
+            clipped = self.lexical.completed(concept[0]) if len(concept) == 1 and forms and not is_dictionary_word(
+                concept[0]) else None
+            if clipped and clipped not in forms:
+                forms += (clipped,)
             if forms and forms not in weights:
                 weights[forms] = max(self.lexical.idf(t) for t in forms[1:] or forms)
         return weights
