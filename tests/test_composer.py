@@ -726,8 +726,19 @@ def test_a_year_is_no_count():
 
 
 def test_a_rate_or_money_question_asks_for_an_amount():
-    for question in ("median hourly rate for a freelance data scientist?", "who takes home more money, MLEs or DSs?"):
+    for question in ("median hourly rate for a freelance data scientist?", "who takes home more money, MLEs or DSs?",
+                     "what do data engineers make?", "sportsbook or team, who makes more?"):
         assert any(shape.search("The median was $125 an hour.") for shape in _kinds_asked(question)), question
+    # "Make" that makes something else asks no amount.
+    for question in ("What mistakes do physicists tend to make in their first data job?",
+                     "Is a cloud certification going to make a difference for me?"):
+        assert not any(shape.search("The median was $125 an hour.") for shape in _kinds_asked(question)), question
+
+
+def test_a_rota_is_a_frequency():
+    asked = _kinds_asked("how often are bidder engineers on call?")
+    for rota in ("The on-call rota covers one week in every six.", "Seniors take 1 weekend in 8."):
+        assert any(shape.search(rota) for shape in asked), rota
 
 
 def test_a_question_an_article_reports_is_never_the_answer():

@@ -17,8 +17,8 @@ from bot.embeddings import embed_query, is_dictionary_word, unpack_vectors
 from bot.retrieval.lexical import LexicalIndex, indexed_text, tokens
 from bot.settings import Settings
 from bot.store import Collection, Revision, count_revision, packed_unit_vectors
-from bot.text import (CITATION, DURATION, MONEY, NUMBER_AS_WRITTEN, STATED_FIGURE, TURN_BREAK, Unit, as_typed, asked,
-                      capitalised_acronyms, clipped_stopword, concepts, content_words, cosine, countries_in,
+from bot.text import (CITATION, DURATION, MONEY, NUMBER_AS_WRITTEN, PAY_ASKED, STATED_FIGURE, TURN_BREAK, Unit,
+                      as_typed, asked, capitalised_acronyms, clipped_stopword, concepts, content_words, cosine, countries_in,
                       described_section, described_words, expand_acronyms, in_other_currency, misspelt_stopword,
                       named_section, passage_units, spelled_in, split_turns, stem)
 
@@ -174,21 +174,6 @@ def _most_place_like(words: list[tuple[str, bool]], located: bool) -> tuple[str,
     return found
 
 
-# "How much does a pharmacist earn in Leeds?", "what do SREs get paid?", "salary for a ... in ...": a question asking an
-# amount of pay. The words that ask for it say nothing about whose pay it is. "Get" and "pay" ask pay only as the
-# clause's last verb ("how much do they get?", "... get paid", "how much do labelling jobs pay per hour?"), not "how
-# much does it matter to get hired"; "make" unless it makes someone do something ("what would make a polling firm
-# notice me?"; "make a year" is pay); "what" asks it directly or of a pay noun ("what day rate can I charge"), not of another thing ("what mistakes do
-# physicists make").
-_MAKE_PAY = (r"makes?(?!\s+(?:a|an|the|my|your|our|their|his|her|its|me|you|him|them|us|it|someone|people|sense)\b"
-             r"(?!\s+(?:year|month|week|day|hour|living)\b))")
-_AMOUNT_ASKED = re.compile(
-    rf"\bhow much (?:do|does|did|can|could|will|would|should|are|is)\b[^?]*?\b(?:{_MAKE_PAY}|earn|earns|paid|charge|"
-    r"(?:get|pay)(?= paid\b|\s*[?.,!]|\s*$| as\b| in\b| at\b| per\b| an? (?:year|month|week|hour)\b))\b|"
-    r"\bwhat(?: (?:kind|sort|type) of)?(?:(?: [a-z-]+)? (?:rates?|salar(?:y|ies)|money|pay|wages?|income|comp|"
-    rf"compensation|package))? (?:do|does|did|can|could|will|would|should)\b[^?]*?\b(?:{_MAKE_PAY}|earn|get paid|"
-    r"charge|pay)\b|"
-    r"\b(?:salary|salaries|pay|wages?|income|earnings)\b(?: like)? (?:of|for|in|at)\b", re.IGNORECASE)
 _PAY_WORDS = frozenset(stem(word) for word in "make makes earn earns earning paid pay salary salaries wage wages income "
                        "earnings charge get base median typical average avg".split())
 # "Is the SnowPro Core exam worth it?", "passing score for the certified kubernetes administrator exam?": a question
@@ -600,7 +585,7 @@ class ArticleRetriever(BaseRetriever):
         an amount holds, and the closest such a unit comes to it in meaning; None for any other question (or
         one whose subject no article names: the decline check's other parts judge it)."""
         asked_now = split_turns(question)[-1]
-        if not _AMOUNT_ASKED.search(asked_now):
+        if not PAY_ASKED.search(asked_now):
             return None
         subject = {forms: weight for forms, weight in self._concept_weights(question).items()
                    if not set(forms) & _PAY_WORDS and any(self.lexical.document_frequency(t) for t in forms)}

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from langchain_core.documents import Document
 
 from bot.answer.backends.base import AnswerBackend
-from bot.text import (DURATION, HEADING_SEPARATOR, MONEY, NUMBERED_HEADING, Unit, abbreviates, asked,
+from bot.text import (DURATION, HEADING_SEPARATOR, MONEY, NUMBER_AS_WRITTEN, NUMBERED_HEADING, PAY_ASKED, Unit, abbreviates, asked,
                       content_stems, content_words, countries_in, expand_acronyms, passage_units, plain_words,
                       questions_in, situation_told, spelled_in, split_sentences, split_turns, stem, unit_context,
                       with_context, without_question_form, written_acronyms)
@@ -56,8 +56,10 @@ _COUNT = re.compile(rf"(?!{_YEAR.pattern})\b\d[\d,.]*\b")  # a number, but not a
 # The figure a target, threshold or rate is: any number but a year, unless the question names its kind ("the
 # hourly rate" is an amount, "the salary benchmark" too).
 _LEVEL = re.compile(_COUNT.pattern)
+# "twice a year", "weekly", a rota's "one week in every six" or "1 weekend in 8".
 _FREQUENCY = re.compile(r"\b(?:once|twice)\b|\b(?:every|each|per|a) (?:\w+ )?(?:day|week|month|quarter|year)s?\b|"
-                        r"\b(?:daily|weekly|monthly|yearly|annually)\b|\btimes a\b", re.IGNORECASE)
+                        r"\b(?:daily|weekly|monthly|yearly|annually)\b|\btimes a\b|"
+                        rf"\b(?:one|a|\d+) \w+ in (?:every )?{NUMBER_AS_WRITTEN}\b", re.IGNORECASE)
 _MULTIPLE = re.compile(r"\b\d+(?:\.\d+)?\s?(?:x|×)(?!\w)|"
                        r"\b\w+ times (?:more|less|faster|slower|higher|lower|as|the)\b|"
                        r"\btwice\b|\bdouble[sd]?\b|\btriple[sd]?\b", re.IGNORECASE)
@@ -95,9 +97,11 @@ _ANSWER_KINDS: list[tuple[re.Pattern[str], re.Pattern[str]]] = [
     (_WHY, _CAUSE),
     (re.compile(r"\b(how long|how many (years|months|weeks|days|hours)|how much time|years? of experience|yrs)\b",
                 re.I), DURATION),
-    (re.compile(r"\b(salar\w*|pay|paid|earn\w*|make|makes|comp|compensation|income|wages?|money|takes? home|"
-                r"(?:hourly|daily|day) rates?|how much (do|does|did|can|could|will|would) \w+ (make|earn|get))\b",
-                re.I), MONEY),
+    # Pay, named or asked as the retriever's pay check reads it ("what do they make?", "who makes more?"; not "what
+    # mistakes do they make?" nor "will it make a difference?").
+    (re.compile(r"\b(?:salar\w*|pay|paid|earn\w*|comp|compensation|income|wages?|money|takes? home|"
+                rf"(?:hourly|daily|day) rates?|makes? (?:more|less|the most|the least))\b|{PAY_ASKED.pattern}", re.I),
+     MONEY),
     (re.compile(r"\bhow often\b|\bhow frequent", re.I), _FREQUENCY),
     (re.compile(r"^\W*when\b|\bwhen (?:should|do|does|did|is|are|can|will|would)\b|\bwhat time of (?:the )?year\b|"
                 r"\bhow soon\b", re.I), _POINT_IN_TIME),
