@@ -477,6 +477,12 @@ def test_a_question_that_goes_on_without_pointing_back_is_answered_from_the_earl
 
     assert careerbot.answer(question).refused
     assert "44% never left their employer" in after("how do I get from lab technician to bioinformatician?").text
+    # One that comes closest to another section of the article the conversation is on goes on with it too.
+    later, earlier = "how many stayed in research later?", "how do I get from lab technician to bioinformatician?"
+    own, joined = (max(careerbot.retriever.rank(query, 4), key=lambda p: p.metadata["score"])
+                   for query in (later, joined_query(earlier, later)))
+    assert own.id != joined.id and own.metadata["source"] == joined.metadata["source"]
+    assert careerbot.retriever.search_continuing(later, later, joined_query(earlier, later))
     # After another subject, whose passages the question alone doesn't come closest to, it is still declined.
     assert after("what do data analysts earn in finance?").refused
     assert after("how long do bootcamps run?").refused

@@ -133,6 +133,10 @@ def _starts_sentence(text: str, at: int) -> bool:
     return not before or before[-1] in ".?!"
 
 
+def _source(passage: Document) -> str:
+    return str(passage.metadata.get("source"))
+
+
 def _closest(passages: Sequence[Document]) -> Document:
     return max(passages, key=lambda p: p.metadata["score"])
 
@@ -341,14 +345,15 @@ class ArticleRetriever(BaseRetriever):
         """Passages for a question declined alone that may go on with the conversation without a word pointing
         back ("can I make the switch at my current employer?" after "how do I go from GIS analyst to geospatial
         data scientist?"): those of `joined` (the question searched with the one before it), when the library
-        uses every word of the question and the joined search comes closest to the passage the question's own
-        search (`query`) came closest to, too weakly to answer alone. Otherwise none: a question the earlier
-        subject doesn't answer comes closest to a passage elsewhere."""
+        uses every word of the question and the joined search comes closest to a passage of the article the
+        question's own search (`query`) came closest to, too weakly to answer alone (often another section of
+        it: "how long is the take-home supposed to take?" after the interview process). Otherwise none: a question
+        the earlier subject doesn't answer comes closest to an article elsewhere."""
         own = self.rank(query, self.k)
         if not own or self.coverage(question, own) < self.min_coverage or not self.knows_every_word(question):
             return []
         passages = self.search(joined, joined)
-        return passages if passages and _closest(passages).id == _closest(own).id else []
+        return passages if passages and _source(_closest(passages)) == _source(_closest(own)) else []
 
     def covers(self, question: str, passages: Sequence[Document]) -> bool:
         """Whether the passages answer the question: close in meaning, holding its rare words, and not
