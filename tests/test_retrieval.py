@@ -165,6 +165,8 @@ def test_pay_asked_for_someone_an_article_names_only_in_passing_is_declined(sett
     # Pay for what a sentence with an amount names, or for what it says in other words, is still answered.
     assert retriever.invoke("How much does a senior data analyst earn in the UK?")
     assert retriever.invoke("what do junior analysts make?")
+    # A word no article uses is part of whose pay is asked too: "pharma" analysts are paid nowhere in the library.
+    assert retriever.invoke("What do oncology pharma analysts earn?") == []
     # Pay somewhere ("in Leeds") needs the amount stated for that place: the UK figure is no Leeds figure; so does
     # pay at an employer the question names (and "What does X pay ...?" asks an amount too).
     assert retriever.invoke("How much does a junior data analyst earn in Leeds?") == []

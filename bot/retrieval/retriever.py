@@ -588,13 +588,14 @@ class ArticleRetriever(BaseRetriever):
     def amount_evidence(self, question: str, passages: Sequence[Document]) -> tuple[float, float] | None:
         """For a question asking an amount of pay, the most of its subject's word weight a sentence or row with
         an amount holds, and the closest such a unit comes to it in meaning; None for any other question (or
-        one whose subject no article names: the decline check's other parts judge it)."""
+        one whose subject no article names at all: the decline check's other parts judge it). A subject word no
+        article uses weighs the most ("pharma" analysts are paid nowhere in a library that never says pharma)."""
         asked_now = split_turns(question)[-1]
         if not PAY_ASKED.search(asked_now):
             return None
         subject = {forms: weight for forms, weight in self._concept_weights(question).items()
-                   if not set(forms) & _PAY_WORDS and any(self.lexical.document_frequency(t) for t in forms)}
-        if not subject:
+                   if not set(forms) & _PAY_WORDS}
+        if not any(self.lexical.document_frequency(t) for forms in subject for t in forms):
             return None
         located = self._located_tokens(question) | self._named_tokens(asked_now)
         where = {forms: weight for forms, weight in subject.items() if forms[0] in located}
