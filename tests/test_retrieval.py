@@ -24,6 +24,14 @@ def test_follow_up_is_searched_with_the_previous_question():
     )
 
 
+def test_a_question_with_few_words_of_its_own_follows_on():
+    # Question words and filler ("what", "actually", "usually", "thing") name no subject of their own.
+    history = [{"role": "user", "content": "How common are take-home exercises in data science interviews?"}]
+    for question in ("What do you actually get handed?", "how long does the whole thing usually take?",
+                     "how big is the pay gap?"):
+        assert standalone_query(question, history) == f"{history[0]['content']}\n{question}", question
+
+
 def test_it_before_an_infinitive_without_an_object_refers_back():
     # "how long does it take to fix?": fix what? The earlier subject. "how common is it to get hired ..." names its own.
     history = [{"role": "user", "content": "What is the biggest tooling gap for physicists moving into data science?"}]

@@ -53,6 +53,9 @@ _NOT_REFERRING = re.compile(
 _POINTING_THAT_AFTER = frozenset("is are was were do does did will would can could should has have had about like than "
                                  "for with in on of to from after before besides beyond and or but at by into".split())
 _THAT = re.compile(r"(\b[a-z']+\s+)?\bthat\b(?=\s+[a-z])", re.IGNORECASE)
+# A question with this few words of its own leans on the conversation: counted as its longer words ("how big is
+# the pay *difference*?") or its words other than stopwords ("what do you actually get *handed*?").
+_FEW_WORDS = 2
 _CONTENT_WORD = re.compile(r"[a-z][a-z+#.-]{3,}", re.IGNORECASE)
 _LONG_WORD = re.compile(r"\b[a-z]{5,}\b", re.IGNORECASE)  # in a shorter word one edit makes another ("chip", "chop")
 # A word typed in lower case without vowels ("ppl", "mgr"): a casual contraction, unless already spelled out
@@ -212,7 +215,7 @@ def _previous_question(question: str, history: Sequence[dict], names_section_of:
     previous = last_question(history)
     is_follow_up = previous is not None and (
         bool(_REFERRING.search(_without_words_referring_to_nothing(question)))
-        or len(_CONTENT_WORD.findall(question)) <= 2
+        or min(len(_CONTENT_WORD.findall(question)), len(content_words(question))) <= _FEW_WORDS
         or (names_section_of is not None and names_section_of(history, question))
     )
     return previous if is_follow_up else None
