@@ -216,6 +216,20 @@ def test_paragraphs_opening_with_a_bold_label_are_a_list():
                                 "universities.\n- Pay: offers are higher.\n\nA bold word inside a sentence changes nothing.")
 
 
+def test_paragraphs_opening_with_bold_words_after_an_introduction_are_its_list(settings: Settings, write_article):
+    path = write_article("employers.html", "<html><body><article><h1>Grid forecasting</h1><p>Forecasters work for "
+                         "many kinds of company across the industry.</p><p>There are three main types of employer:</p>"
+                         "<p><strong>Grid operators</strong> such as TenneT, who balance the system.</p><p><strong>"
+                         "Trading houses</strong> that buy and sell power.</p><p><strong>Vendors</strong> that sell "
+                         "forecasts.</p><h2>Pay</h2><p><strong>Trading desks</strong> pay the most, by far, for "
+                         "forecasters with a few years of experience.</p></article></body></html>")
+    text = parse(read_file(path, settings)).page_content
+    assert ("There are three main types of employer:\n\n- Grid operators such as TenneT, who balance the system.\n"
+            "- Trading houses that buy and sell power.\n- Vendors that sell forecasts.") in text
+    # A bold opening nothing introduces is emphasis.
+    assert "\n\nTrading desks pay the most" in text
+
+
 def test_numbered_step_titles_in_plain_text_are_their_sections_sub_headings_and_items():
     text = ("How to get started\n\nThese are the steps, in order.\n\nStep 1. Learn SQL.\nSpend a month on joins.\n\n"
             "Step 2. Build a dashboard.\nPick a public dataset and\npublish it.\n\nStep 3. This line stands alone.")

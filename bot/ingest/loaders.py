@@ -58,6 +58,10 @@ _BLOCKQUOTE = re.compile(r"^\s*(?:>\s?)+")
 # "**Compute.** Modern research needs...": paragraphs opening with a bold label are the items of a list (the
 # reasons, steps or options an article gives), written as paragraphs.
 _BOLD_LEAD_IN = re.compile(r"^\s*(\*\*|__)[^*_\n]{2,80}?(?:[.:!?](?:\*\*|__)|(?:\*\*|__)[.:])\s+\S")
+# So are paragraphs opening with bold words that run on into the sentence ("**Forecasting vendors** that sell
+# ..."), after a paragraph that introduces them ("There are four main types of employer:") or another such item:
+# alone, a bold opening is only emphasis.
+_BOLD_OPENING = re.compile(r"^\s*(\*\*|__)[^*_\n]{2,80}?(\*\*|__)\s*\S")
 
 # Markdown block syntax that clean_text keeps line by line instead of joining into paragraphs. A lone "o" is
 # the bullet plain-text and word-processor lists use for a sub-level; no English sentence starts with "o ".
@@ -92,6 +96,7 @@ def clean_text(text: str, detect_headings: bool = False) -> str:
     blocks: list[str] = []
     paragraph: list[str] = []
     lead_in = False  # the paragraph opens with a bold lead-in: one of a list written as paragraphs
+    lead_in_items: list[str] = []  # the blocks made of such paragraphs
 
     def end_paragraph() -> None:
         if paragraph:
@@ -101,6 +106,7 @@ def clean_text(text: str, detect_headings: bool = False) -> str:
             joined = " ".join(paragraph)
             if lead_in:
                 blocks.append("- " + joined)
+                lead_in_items.append(blocks[-1])
             elif not _is_furniture(joined):
                 blocks.append(_as_heading(joined) if detect_headings else joined)
             paragraph.clear()
@@ -142,7 +148,8 @@ def clean_text(text: str, detect_headings: bool = False) -> str:
             blocks[-1] += " " + line  # an indented continuation of a list item
         elif line:
             if not paragraph:
-                lead_in = bool(_BOLD_LEAD_IN.match(raw))
+                introduced = bool(blocks) and (blocks[-1].endswith(":") or blocks[-1] in lead_in_items[-1:])
+                lead_in = bool(_BOLD_LEAD_IN.match(raw) or (introduced and _BOLD_OPENING.match(raw)))
                 indents.clear()
             paragraph.append(line)
     end_paragraph()
