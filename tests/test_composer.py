@@ -759,3 +759,11 @@ def test_how_much_more_is_answered_by_the_difference_not_by_any_amount():
     question = "how much more do AI product managers make than other product managers?"
     answer = Composer().compose(question, [sizes, premium])
     assert answer.startswith("Product managers who do not work on AI"), answer
+
+
+def test_a_list_of_what_to_learn_is_named_by_the_word_learn():
+    # "learn" is a stopword to the word scores, but it is what this list question asks for.
+    moves = passage("Most former actuaries say the move paid off.\n\nWhat they had to learn was mostly engineering:\n"
+                    "- version control with git\n- tested Python\n- experiment design", heading="What transfers")
+    answer = Composer().compose("What did former actuaries have to learn before moving into data science?", [moves])
+    assert "version control with git" in answer and "experiment design" in answer

@@ -123,9 +123,10 @@ _LIST_QUESTION = re.compile(
     r"\b(?:which|what)\s+(?!(?:do|does|did|are|is|was|were|can|could|should|would|will|has|have)\b)(?:\w+\s+)?"
     r"(?!(?:does|has|was)\b)(\w{3,}(?<!ss)(?<!us)(?<!is)s|stuff)\b|\b(?:main|key|top|list of)\s+(?:\w+\s+)?(\w{3,}s)\b|"
     r"\bwhat (?:are|were) (?:the |some |all )?(?:\w+ )?(\w{3,}(?<!ss)(?<!us)(?<!is)s)\b|"
-    # "what do I need to learn ...", "what should I study": the things to learn.
-    r"\bwhat (?:do|does|should|would|must) (?:i|you|u|one|we|they) (?:need to |have to |want to )?"
-    r"(learn|know|study|master|brush up on|pick up)\b",
+    # "what do I need to learn ...", "what should I study", "what did former actuaries have to learn": the things to
+    # learn.
+    r"\bwhat (?:do|does|did|should|would|must) (?:i|you|u|one|we|they|(?:[a-z-]+ ){1,3}?)(?:need to |have to |"
+    r"had to |want to )?(learn|know|study|master|brush up on|pick up)\b",
     re.IGNORECASE,
 )
 _COMPARISON = re.compile(r"\s(?:vs\.?|versus|or)\s", re.IGNORECASE)
@@ -672,7 +673,7 @@ def _lists_named(question: str, candidates: list[_Candidate]) -> set[int]:
     noun = _list_noun(question)
     why = bool(_WHY.search(question))
     return {id(c) for c in candidates if (c.own_context and (
-        (noun and noun in content_stems(c.own_context)) or (why and _CAUSE.search(c.own_context))))
+        (noun and noun in _stems(c.own_context)) or (why and _CAUSE.search(c.own_context))))
         or (noun and _names_then_enumerates(c.unit.text, noun))}
 
 
@@ -686,8 +687,13 @@ def _names_then_enumerates(sentence: str, noun: str) -> bool:
     """Whether a sentence is a list in prose that what the question asks for introduces ("teams rely on three
     tools: Airflow, Docker and Grafana", "learn four things: retrieval metrics; active learning; ...")."""
     lead, colon, rest = sentence.partition(":")
-    return (bool(colon) and noun in {stem(word) for word in plain_words(lead)}
+    return (bool(colon) and noun in _stems(lead)
             and bool(_ENUMERATION.search(rest) or rest.count(";") >= 2))
+
+
+def _stems(text: str) -> set[str]:
+    """The stems of every word, stopwords too: what a list question asks for may be one ("what did they *learn*")."""
+    return {stem(word) for word in plain_words(text)}
 
 
 def _first_items(candidates: list[_Candidate]) -> set[int]:
