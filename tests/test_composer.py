@@ -2,7 +2,7 @@ import re
 
 from langchain_core.documents import Document
 
-from bot.answer.backends.composer import Composer, _candidates, _excerpt, _kinds_asked, _quoted
+from bot.answer.backends.composer import Composer, _candidates, _excerpt, _kinds_asked, _parts_asked, _quoted
 from bot.text import passage_units, split_sentences
 
 
@@ -565,6 +565,11 @@ def test_a_part_of_the_answer_never_quotes_again_what_an_earlier_part_quoted():
     assert _excerpt(model, units, False, 55)[0].startswith("A team of 5 to 40")
     text, _ = _excerpt(model, units, False, 55, quoted_before={id(label), id(team)})
     assert text == "This model offers more stability. [1]", text
+    # Nor the sentence after the anchor, which would complete it.
+    assert _excerpt(team, units, False, 55)[0] == "A team of 5 to 40 engineers sits in IT services. This model offers " \
+                                                   "more stability. [1]"
+    text, _ = _excerpt(team, units, False, 55, quoted_before={id(model)})
+    assert text == "A team of 5 to 40 engineers sits in IT services. [1]", text
 
 
 def test_which_pays_more_is_answered_by_the_sentence_saying_which_side_is_higher():
@@ -767,3 +772,10 @@ def test_a_list_of_what_to_learn_is_named_by_the_word_learn():
                     "- version control with git\n- tested Python\n- experiment design", heading="What transfers")
     answer = Composer().compose("What did former actuaries have to learn before moving into data science?", [moves])
     assert "version control with git" in answer and "experiment design" in answer
+
+
+def test_the_sides_of_a_difference_are_parts_asked_as_those_of_x_vs_y_are():
+    for question in ("What's the difference between a research scientist and a research engineer?",
+                     "How is a research scientist different from a research engineer?",
+                     "research scientist vs research engineer?"):
+        assert _parts_asked(question) in ([{"scientist"}, {"engin"}], [{"differ", "scientist"}, {"engin"}]), question

@@ -129,7 +129,9 @@ _LIST_QUESTION = re.compile(
     r"had to |want to )?(learn|know|study|master|brush up on|pick up)\b",
     re.IGNORECASE,
 )
-_COMPARISON = re.compile(r"\s(?:vs\.?|versus|or)\s", re.IGNORECASE)
+# What sets two sides apart: "X vs Y", "X or Y", "X different from Y", "the difference between X and Y".
+_COMPARISON = re.compile(r"\s(?:vs\.?|versus|or|differ(?:s|ent)? from|compared (?:to|with))\s", re.IGNORECASE)
+_BETWEEN = re.compile(r"\bbetween\s+\S.*?(\s+and\s+)", re.IGNORECASE)
 # A sentence naming several things ("they write C++, Linux and Python"): it answers a list question as a
 # list's items do.
 _ENUMERATION = re.compile(r"[\w+#.-]+(?: [\w+#.-]+)?, [\w+#.-]+(?: [\w+#.-]+)?,? (?:and|or) [\w+#.-]+")
@@ -327,11 +329,19 @@ def _parts_asked(question: str) -> list[set[str]]:
     """What is asked separately, each as the stems no other part has: the sides of "X vs Y", or the questions
     of a message that asks several ("how long do bootcamps run? and what does one cost?")."""
     questions = questions_in(question)
-    parts = questions if len(questions) > 1 else _COMPARISON.split(question, maxsplit=1)
+    parts = questions if len(questions) > 1 else _sides(question)
     stems = [content_stems(part) for part in parts]
     if len(stems) < 2:
         return []
     return [own - set().union(*(other for other in stems if other is not own)) for own in stems]
+
+
+def _sides(question: str) -> list[str]:
+    """The two sides a question compares, or the question alone."""
+    between = _BETWEEN.search(question)
+    if between:
+        return [question[:between.start(1)], question[between.end(1):]]
+    return _COMPARISON.split(question, maxsplit=1)
 
 
 def _rows_comparing(parts: list[set[str]], candidates: list[_Candidate]) -> set[int]:
@@ -740,7 +750,8 @@ def _excerpt(anchor: _Candidate, candidates: list[_Candidate], wants_list: bool,
         quoted.append(anchor)
     else:
         following = [c for c in same_group if c.unit.position > anchor.unit.position][:_announced(anchor, wants_list)]
-        following = [c for c in following if not c.unit.text.rstrip().endswith(":")]  # it would introduce a list
+        following = [c for c in following if not c.unit.text.rstrip().endswith(":")  # it would introduce a list
+                     and id(c) not in quoted_before]
         quoted = [anchor, *following] if _words([anchor.unit.text, *(c.unit.text for c in following)]) <= max_words \
             else [anchor]
         chain = [c for c in _pointed_back_to(anchor, same_group) or _answer_so_far(anchor, same_group)
