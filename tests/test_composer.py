@@ -779,3 +779,10 @@ def test_the_sides_of_a_difference_are_parts_asked_as_those_of_x_vs_y_are():
                      "How is a research scientist different from a research engineer?",
                      "research scientist vs research engineer?"):
         assert _parts_asked(question) in ([{"scientist"}, {"engin"}], [{"differ", "scientist"}, {"engin"}]), question
+
+
+def test_a_reason_given_with_so_answers_why():
+    for question in ("Why do forecasters start so early?", "What's pushing actuaries to leave the profession?"):
+        asked = _kinds_asked(question)
+        assert any(shape.search("The auction closes at noon, so forecasters start at six.") for shape in asked)
+        assert not any(shape.search("Forecasters start at six, so far as we know.") for shape in asked)

@@ -65,9 +65,12 @@ _MULTIPLE = re.compile(r"\b\d+(?:\.\d+)?\s?(?:x|×)(?!\w)|"
                        r"\btwice\b|\bdouble[sd]?\b|\btriple[sd]?\b", re.IGNORECASE)
 # A "why" question is answered by the reasons given: a list of them, or a sentence that says what causes what.
 _WHY = re.compile(r"^\W*(?:so\s+)?why\b|\bwhy (?:do|does|did|is|are|was|were|would|should)\b|\breasons?\b|"
-                  r"\bcaus(?:e|es|ed)\b|\bwhat makes\b|\bhow come\b", re.IGNORECASE)
-_CAUSE = re.compile(r"\b(?:because|since|due to|as a result|driven by|reasons?|thanks to|so that|which is why|"
-                    r"explains?|explanations?|caused?|causes|factors?|drivers?|leads? to)\b", re.IGNORECASE)
+                  r"\bcaus(?:e|es|ed)\b|\bwhat makes\b|\bhow come\b|"
+                  r"\bwhat(?:'s| is| are)? (?:driving|pushing|behind|drives|pushes)\b", re.IGNORECASE)
+# What gives a reason: "because", "due to", "driven by", "X, so Y".
+_CAUSE = re.compile(r"\b(?:because|since|due to|as a result|driven by|dictated by|reasons?|thanks to|so that|"
+                    r"which is why|explains?|explanations?|caused?|causes|factors?|drivers?|leads? to)\b|"
+                    r",\s+so\s+(?!far\b|much\b|many\b)", re.IGNORECASE)
 # "Do I need a PhD?", "is a bachelor's enough?": the sentence that says what is required, or that it is not (an
 # FAQ's "No. Only 19% hold one").
 _REQUIRED_ASKED = re.compile(r"\b(?:do|does|did|will|would) (?:i|you|u|we|they|one|he|she) (?:really |still |actually )?"
