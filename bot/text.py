@@ -344,7 +344,8 @@ ACRONYMS = {
     "PhD": "PhD doctorate", "MSc": "master's degree", "BSc": "bachelor's degree",
     "yrs": "years", "yr": "year", "comp": "compensation pay", "US": "United States", "UK": "United Kingdom",
     "TC": "total compensation", "YOE": "years of experience", "sal": "salary", "NYC": "New York City",
-    "SF": "San Francisco", "WFH": "work from home",
+    "SF": "San Francisco", "WFH": "work from home", "DA": "data analyst", "DAs": "data analysts",
+    "IC": "individual contributor", "ICs": "individual contributors",
 }
 # An acronym, with the phrase after it if it is already spelled out ("DS (data scientist)"), so expanding is
 # idempotent: a question expanded for search is expanded again for the answer without doubling.

@@ -77,6 +77,11 @@ def test_expanding_acronyms_twice_changes_nothing_more():
     assert expand_acronyms(once, keep=False) == "a physics PhD doctorate, is data scientist realistic?"
 
 
+def test_readers_abbreviations_of_roles_and_places_are_spelled_out():
+    assert expand_acronyms("DA moving to NYC, do senior ICs get paid more?", keep=False) == (
+        "data analyst moving to New York City, do senior individual contributors get paid more?")
+
+
 def test_a_follow_up_names_the_one_section_whose_heading_holds_a_word_it_adds():
     headings = ["1. Recruiter screen", "4. Data modeling", "5. Pipeline system design"]
     assert named_section("what are the rounds?\nwhat do they ask in the modeling one?", headings) == "4. Data modeling"
