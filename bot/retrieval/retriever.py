@@ -262,7 +262,7 @@ def judged_question(question: str, history: Sequence[dict] = (), knows_every_wor
     (the library's), a follow-up that turns to nothing new ("how much worse?": no "what about", every word one
     the library uses) is judged with the question it follows too."""
     question, previous = as_typed(question), _previous_question(question, history)
-    keeps_subject = _SAME_SUBJECT.search(question) or (
+    keeps_subject = _SAME_SUBJECT.search(_NOT_REFERRING.sub(" ", question)) or (
         knows_every_word is not None and not _NEW_SUBJECT.search(question) and knows_every_word(question))
     return f"{as_typed(previous)}{TURN_BREAK}{question}" if previous and keeps_subject else question
 
@@ -596,8 +596,11 @@ class ArticleRetriever(BaseRetriever):
         asked_now = split_turns(question)[-1]
         if not PAY_ASKED.search(asked_now):
             return None
+        # A word no article uses is part of it, unless it is the reader's own background ("I live in Lisbon").
+        unknown = {stem(word) for word, _ in self._unknown_subjects(asked_now)}
         subject = {forms: weight for forms, weight in self._concept_weights(question).items()
-                   if not set(forms) & _PAY_WORDS}
+                   if not set(forms) & _PAY_WORDS
+                   and (forms[0] in unknown or any(self.lexical.document_frequency(t) for t in forms))}
         if not any(self.lexical.document_frequency(t) for forms in subject for t in forms):
             return None
         located = self._located_tokens(question) | self._named_tokens(asked_now)
