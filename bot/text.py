@@ -147,11 +147,14 @@ def _currencies() -> tuple[list[str], list[str]]:
 
 _EVERYDAY_CURRENCY_WORDS = frozenset("gold mark marks real reals won sol soles som soms lei kip kips lek lev".split())
 _CODES, _NAMES = _currencies()
+
+
 # "How much does a pharmacist earn in Leeds?", "what do SREs get paid?", "salary for a ... in ...": a question asking an
-# amount of pay. The words that ask for it say nothing about whose pay it is. "Get" and "pay" ask pay only as the
-# clause's last verb ("how much do they get?", "... get paid", "how much do labelling jobs pay per hour?"), not "how
-# much does it matter to get hired"; "make" unless it makes someone do something ("what would make a polling firm
-# notice me?"; "make a year" is pay); "what" asks it directly or of a pay noun ("what day rate can I charge"), not of another thing ("what mistakes do
+# amount of pay (the decline check's pay check and the composer's answer kind read it alike). The words that ask for
+# it say nothing about whose pay it is. "Get" and "pay" ask pay only as the clause's last verb ("how much do they
+# get?", "... get paid", "how much do labelling jobs pay per hour?"), not "how much does it matter to get hired";
+# "make" unless it makes someone do something ("what would make a polling firm notice me?"; "make a year" is pay);
+# "what" asks it directly or of a pay noun ("what day rate can I charge"), not of another thing ("what mistakes do
 # physicists make").
 _MAKE_PAY = (r"makes?(?!\s+(?:a|an|the|my|your|our|their|his|her|its|me|you|him|them|us|it|someone|people|sense)\b"
              r"(?!\s+(?:year|month|week|day|hour|living)\b))")
@@ -162,6 +165,8 @@ PAY_ASKED = re.compile(
     rf"compensation|package))? (?:do|does|did|can|could|will|would|should)\b[^?]*?\b(?:{_MAKE_PAY}|earn|get paid|"
     r"charge|pay)\b|"
     r"\b(?:salary|salaries|pay|wages?|income|earnings)\b(?: like)? (?:of|for|in|at)\b", re.IGNORECASE)
+
+
 _CURRENCY_SIGNS = "[$€£₹¥]"
 # An amount of money as articles write it: "$120,000", "£58k", "₹18 lakh", "90,000 EUR", "CHF 165,000",
 # "85,000 pesos a month", "4 million yen".

@@ -18,9 +18,9 @@ from bot.retrieval.lexical import LexicalIndex, indexed_text, tokens
 from bot.settings import Settings
 from bot.store import Collection, Revision, count_revision, packed_unit_vectors
 from bot.text import (CITATION, DURATION, MONEY, NUMBER_AS_WRITTEN, PAY_ASKED, STATED_FIGURE, TURN_BREAK, Unit,
-                      as_typed, asked, capitalised_acronyms, clipped_stopword, concepts, content_words, cosine, countries_in,
-                      described_section, described_words, expand_acronyms, in_other_currency, misspelt_stopword,
-                      named_section, passage_units, spelled_in, split_turns, stem)
+                      as_typed, asked, capitalised_acronyms, clipped_stopword, concepts, content_words, cosine,
+                      countries_in, described_section, described_words, expand_acronyms, in_other_currency,
+                      misspelt_stopword, named_section, passage_units, spelled_in, split_turns, stem)
 
 # Words by which a follow-up keeps the earlier subject ("how much do *they* earn?", "*why so* tight?").
 _SAME_SUBJECT_WORDS = (r"they|them|their|theirs|it|its|this|that|these|those|he|she|him|his|her|there|the role|"

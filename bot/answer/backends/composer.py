@@ -30,10 +30,10 @@ from dataclasses import dataclass, field
 from langchain_core.documents import Document
 
 from bot.answer.backends.base import AnswerBackend
-from bot.text import (DURATION, HEADING_SEPARATOR, MONEY, NUMBER_AS_WRITTEN, NUMBERED_HEADING, PAY_ASKED, Unit, abbreviates, asked,
-                      content_stems, content_words, countries_in, expand_acronyms, passage_units, plain_words,
-                      questions_in, situation_told, spelled_in, split_sentences, split_turns, stem, unit_context,
-                      with_context, without_question_form, written_acronyms)
+from bot.text import (DURATION, HEADING_SEPARATOR, MONEY, NUMBER_AS_WRITTEN, NUMBERED_HEADING, PAY_ASKED, Unit,
+                      abbreviates, asked, content_stems, content_words, countries_in, expand_acronyms, passage_units,
+                      plain_words, questions_in, situation_told, spelled_in, split_sentences, split_turns, stem,
+                      unit_context, with_context, without_question_form, written_acronyms)
 
 _MAX_WORDS = 90
 _FIRST_PART_WORDS = 55
