@@ -570,10 +570,9 @@ class ArticleRetriever(BaseRetriever):
         weights: dict[tuple[str, ...], float] = {}
         for concept in concepts(asked(question)):
             forms = tuple(t for t in map(self._library_token, concept) if t)
-            clipped = self.lexical.completed(concept[0]) if len(concept) == 1 and forms and not is_dictionary_word(
-                concept[0]) else None
-            if clipped and clipped not in forms:
-                forms += (clipped,)
+            if len(concept) == 1 and forms and not is_dictionary_word(concept[0]):
+                clipped = self.lexical.completed(concept[0])
+                forms += (clipped,) if clipped and clipped not in forms else ()
             if forms and forms not in weights:
                 weights[forms] = max(self.lexical.idf(t) for t in forms[1:] or forms)
         return weights
@@ -596,13 +595,14 @@ class ArticleRetriever(BaseRetriever):
         asked_now = split_turns(question)[-1]
         if not PAY_ASKED.search(asked_now):
             return None
+        asked_of = {forms: weight for forms, weight in self._concept_weights(question).items()
+                    if not set(forms) & _PAY_WORDS}
+        known = {forms for forms in asked_of if any(self.lexical.document_frequency(t) for t in forms)}
+        if not known:
+            return None
         # A word no article uses is part of it, unless it is the reader's own background ("I live in Lisbon").
         unknown = {stem(word) for word, _ in self._unknown_subjects(asked_now)}
-        subject = {forms: weight for forms, weight in self._concept_weights(question).items()
-                   if not set(forms) & _PAY_WORDS
-                   and (forms[0] in unknown or any(self.lexical.document_frequency(t) for t in forms))}
-        if not any(self.lexical.document_frequency(t) for forms in subject for t in forms):
-            return None
+        subject = {forms: weight for forms, weight in asked_of.items() if forms in known or forms[0] in unknown}
         located = self._located_tokens(question) | self._named_tokens(asked_now)
         where = {forms: weight for forms, weight in subject.items() if forms[0] in located}
         countries = countries_in(asked_now)
