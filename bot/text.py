@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 
 from babel import Locale
 from babel.numbers import get_currency_name, get_currency_symbol, get_territory_currencies
+from countryinfo import CountryInfo
 
 # A sentence ends at . ! or ? (or one closing a quote: 'on AWS." The') before a capital, a digit or a quote, but
 # not after an abbreviation.
@@ -182,9 +183,39 @@ _COUNTRY_NAMES = sorted((name for code, name in _ENGLISH.territories.items() if 
 COUNTRY = re.compile(rf"\b(?:{'|'.join(map(re.escape, _COUNTRY_NAMES))})\b")
 
 
+def _countries_by_demonym() -> dict[str, str]:
+    """"German" -> Germany: CLDR names countries but not their people, so the demonyms come from countryinfo's
+    country data. One a few territories share ("American", "Chinese") is the most populous one's."""
+    countries: dict[str, tuple[int, str]] = {}
+    for info in CountryInfo.all().values():
+        name = _ENGLISH.territories.get(info.get("ISO", {}).get("alpha2"))
+        for demonym in filter(None, (info.get("demonym") or "").split(",")):
+            population = info.get("population") or 0
+            if name and population >= countries.get(demonym, (-1, ""))[0]:
+                countries[demonym] = (population, name)
+    return {demonym: name for demonym, (_, name) in countries.items()}
+
+
+_COUNTRY_OF_DEMONYM = _countries_by_demonym()
+DEMONYM = re.compile(rf"\b({'|'.join(map(re.escape, sorted(_COUNTRY_OF_DEMONYM, key=len, reverse=True)))})s?\b")
+# Each country's other names: its people ("American"), and the acronyms spelled out as it ("US", "USA").
+_OTHER_NAMES: dict[str, list[str]] = {}
+for _demonym, _country in _COUNTRY_OF_DEMONYM.items():
+    _OTHER_NAMES.setdefault(_country, []).append(_demonym)
+
+
 def countries_in(text: str) -> set[str]:
-    """The countries a text names, acronyms spelled out ("in the US" -> United States)."""
-    return set(COUNTRY.findall(expand_acronyms(text)))
+    """The countries a text names, acronyms spelled out ("in the US" -> United States), or names by their
+    people ("American companies")."""
+    return set(COUNTRY.findall(expand_acronyms(text))) | {_COUNTRY_OF_DEMONYM[d] for d in DEMONYM.findall(text)}
+
+
+def country_names_in(text: str) -> str:
+    """Every name of each country the text names, as words to add to it: a question about "American government
+    jobs" is answered by a passage on "US public-sector roles", one about pay in Germany by "German utilities"."""
+    return " ".join(f"{country} {' '.join(_OTHER_NAMES.get(country, []))} "
+                    f"{' '.join(a for a, phrase in ACRONYMS.items() if phrase == country)}"
+                    for country in sorted(countries_in(text)))
 
 
 _CURRENCY_SIGN = re.compile(rf"{_CURRENCY_SIGNS}|\b(?:{'|'.join(_CODES)})\b")

@@ -136,6 +136,19 @@ def test_what_the_reader_only_tells_beside_the_question_is_not_what_it_asks(libr
                                         "the UK?") == []
 
 
+def test_a_question_pointing_back_at_what_the_reader_told_is_judged_with_it(library_bot: CareerBot):
+    # "How long did it take her?" holds no word of the articles; what "it" is, the reader said just before.
+    assert library_bot.retriever.invoke("My friend finished a full-time bootcamp last spring. How long did it "
+                                        "take her?")
+    assert library_bot.retriever.invoke("How long did it take her?") == []
+
+
+def test_a_country_named_by_its_people_is_found_by_its_name(library_bot: CareerBot):
+    # The salary guide gives "US median" pay: an American company's, not a German one's.
+    assert library_bot.retriever.invoke("What's the median pay of a junior analyst at an American company?")
+    assert library_bot.retriever.invoke("What's the median pay of a junior analyst at a German company?") == []
+
+
 def test_a_nationality_is_no_occupation_a_question_asks_about(library_bot: CareerBot):
     # The model puts "British" near "a profession", but nearer "a country": the place check judges it.
     question = "What skills should a junior analyst at a British company learn?"

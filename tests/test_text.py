@@ -1,6 +1,7 @@
 from bot.embeddings import is_dictionary_word
-from bot.text import (MONEY, asked, capitalised_acronyms, clipped_stopword, concepts, described_section, expand_acronyms,
-                      in_other_currency, misspelt_stopword, named_section, spell_out, spelled_in, split_sentences, split_turns)
+from bot.text import (MONEY, asked, capitalised_acronyms, clipped_stopword, concepts, countries_in, country_names_in,
+                      described_section, expand_acronyms, in_other_currency, misspelt_stopword, named_section,
+                      spell_out, spelled_in, split_sentences, split_turns)
 
 TEXTS = [
     "A site reliability engineer keeps services up. Most site reliability engineers are on call.",
@@ -136,3 +137,10 @@ def test_amounts_in_any_currency_are_money():
         assert MONEY.search(text), text
     for text in ("a team of 12 people", "a pass mark of 70 marks", "she won 3 awards", "EUR rates"):
         assert not MONEY.search(text), text
+
+
+def test_a_country_is_named_by_its_people_too():
+    assert countries_in("Do American or Chinese firms pay more?") == {"United States", "China"}
+    assert countries_in("in the US") == {"United States"}
+    assert set(country_names_in("US public-sector roles").split()) >= {"United", "States", "American", "US"}
+    assert country_names_in("public-sector roles") == ""

@@ -19,7 +19,7 @@ from bot.settings import Settings
 from bot.store import Collection, Revision, count_revision, packed_unit_vectors
 from bot.text import (CITATION, DURATION, MONEY, NUMBER_AS_WRITTEN, PAY_ASKED, STATED_FIGURE, TURN_BREAK, Unit,
                       as_typed, asked, capitalised_acronyms, clipped_stopword, concepts, content_words, cosine,
-                      countries_in, described_section, described_words, expand_acronyms, in_other_currency,
+                      countries_in, country_names_in, described_section, described_words, expand_acronyms, in_other_currency,
                       misspelt_stopword, named_section, passage_units, spelled_in, split_turns, stem)
 
 # Words by which a follow-up keeps the earlier subject ("how much do *they* earn?", "*why so* tight?").
@@ -104,16 +104,19 @@ def _share_held(weights: dict[tuple[str, ...], float], found: set[str]) -> float
 
 def _tokens_in(passages: Sequence[Document]) -> set[str]:
     """The tokens the passages hold, their titles and headings included."""
-    return set(tokens(" ".join(indexed_text(p.page_content, p.metadata) for p in passages)))
+    text = " ".join(indexed_text(p.page_content, p.metadata) for p in passages)
+    return set(tokens(f"{text} {country_names_in(text)}"))
 
 
 def _units_in_context(passages: Sequence[Document]) -> Iterator[tuple[Unit, set[str]]]:
     """The passages' units (sentences, list items, table rows), each with the tokens it holds together with its list
     intro and its passage's heading and title."""
     for passage in passages:
-        context = set(tokens(indexed_text("", passage.metadata)))
+        heading = indexed_text("", passage.metadata)
+        context = set(tokens(f"{heading} {country_names_in(heading)}"))
         for unit in passage_units(passage.page_content):
-            yield unit, context | set(tokens(f"{unit.intro or ''} {unit.text}"))
+            text = f"{unit.intro or ''} {unit.text}"
+            yield unit, context | set(tokens(f"{text} {country_names_in(text)}"))
 
 
 def _exam_name(question: str) -> str:
@@ -248,10 +251,21 @@ def what_is_asked(question: str) -> str:
     logistics firm in Hamburg. What's a junior analyst in Berlin paid?" asks nothing of Hamburg), unless what it asks
     points back at them ("My sister is a nurse in Texas. What would she earn?")."""
     earlier, now = split_turns(question)
-    asking = asked(now)
-    if _SAME_SUBJECT.search(_without_words_referring_to_nothing(asking)):
-        asking = now
+    asking = now if _points_back(asked(now)) else asked(now)
     return f"{earlier}{TURN_BREAK}{asking}" if earlier else asking
+
+
+def _words_asked(question: str) -> str:
+    """The sentences whose words the passages must hold: those that ask, or the whole latest message when what it
+    asks points back at what the reader told ("... a mistake she made at the start. What was it?")."""
+    earlier, now = split_turns(question)
+    if not _points_back(asked(now)):
+        return asked(question)
+    return f"{asked(earlier)}{TURN_BREAK}{now}" if earlier else now
+
+
+def _points_back(asking: str) -> bool:
+    return bool(_SAME_SUBJECT.search(_without_words_referring_to_nothing(asking)))
 
 
 def judged_question(question: str, history: Sequence[dict] = (), knows_every_word: Callable[[str], bool] | None = None
@@ -568,7 +582,7 @@ class ArticleRetriever(BaseRetriever):
         weighted by the rarity of its rarest phrase word. A clipped word some article writes too ("Assoc.") is
         found by the word it clips as well ("Associate"), as an acronym is by its phrase."""
         weights: dict[tuple[str, ...], float] = {}
-        for concept in concepts(asked(question)):
+        for concept in concepts(_words_asked(question)):
             forms = tuple(t for t in map(self._library_token, concept) if t)
             if len(concept) == 1 and forms and not is_dictionary_word(concept[0]):
                 clipped = self.lexical.completed(concept[0])
