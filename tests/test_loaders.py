@@ -256,6 +256,30 @@ def test_a_numbered_line_standing_alone_between_paragraphs_titles_its_section():
     assert changer.blocks[0].render() == "They bring research skills."
 
 
+def test_a_numbered_section_title_in_capitals_or_underlined_titles_the_list_below_it():
+    text = ("Going freelance\n\n5) MISTAKES NEW CONTRACTORS MAKE\n\n  a. Pricing from their old salary. Divide your\n"
+            "     target income by 180.\n  b. Skipping indemnity insurance.\n\n6. Where the work is\n"
+            "--------------------\n\n  - Banks\n  - Retailers")
+    assert clean_text(text, detect_headings=True) == (
+        "## Going freelance\n\n### 5) MISTAKES NEW CONTRACTORS MAKE\n\n- Pricing from their old salary. Divide your "
+        "target income by 180.\n- Skipping indemnity insurance.\n\n## 6. Where the work is\n\n- Banks\n- Retailers")
+
+
+def test_a_lettered_list_is_a_list_only_in_letter_order():
+    assert clean_text("Two routes:\n\n  a) an agency;\n  b) a direct client.") == (
+        "Two routes:\n\n- an agency;\n- a direct client.")
+    # A wrapped sentence's line that opens with a letter and a dot is no item.
+    assert clean_text("The firm was founded\nc. 1990 in Leeds.") == "The firm was founded c. 1990 in Leeds."
+
+
+def test_a_dotted_leader_block_is_a_list_of_its_keys_and_values():
+    text = ("QUICK FACTS\n  Typical UK day rate ........ GBP 500 - 700\n  Usual contract length ...... 3 to 6 months,\n"
+            "                               often extended\n  HCPCS Level II ... supplies\n\nI waited ... then left.")
+    assert clean_text(text, detect_headings=True) == (
+        "## QUICK FACTS\n\n- Typical UK day rate: GBP 500 - 700\n- Usual contract length: 3 to 6 months, often "
+        "extended\n- HCPCS Level II: supplies\n\nI waited ... then left.")
+
+
 STRUCTURE = Path(__file__).parent / "fixtures" / "structure"
 
 

@@ -84,6 +84,14 @@ _HEADING_MAX_WORDS = 12
 # text, the title of one of a section's numbered steps (stages, rounds...), a sub-heading. So is "1. The STEM career
 # changer" standing alone between paragraphs: a list of one item is a numbered section's title.
 _STEP_TITLE = re.compile(r"^(?:[A-Z][a-z]+ )?\d{1,2}[.:)] +(\S.*)$")
+# "a. Pricing from ...", "b) ...": a lettered list's item, its letters in order from "a" (a wrapped line that opens
+# "c. 1990" is none).
+_LETTERED_ITEM = re.compile(r"^\s*([a-z])[.)]\s+\S")
+# "Usual contract length ........ 3 to 6 months": a key and its value joined by a dotted leader, one fact of a
+# block of them (written as the list item "- Usual contract length: 3 to 6 months"). In such a block a long key
+# leaves room for three dots only ("HCPCS Level II ... supplies"), which alone could be a sentence's ellipsis.
+_DOTTED_LEADER = re.compile(r"^(\s*)(\S.*?)\s*\.{4,}\s*(\S.*)$")
+_SHORT_DOTTED_LEADER = re.compile(r"^(\s*)(\S.*?) \.{3,} (\S.*)$")
 _TITLE_MAX_WORDS = 20  # a first line standing alone may be a longer title than a heading inside the text
 
 
@@ -113,18 +121,28 @@ def clean_text(text: str, detect_headings: bool = False) -> str:
 
     indents: list[int] = []  # indentation of the open list's levels, outermost first
     in_fence = False  # inside a fenced code block
+    next_letter = "a"  # the letter the next item of a lettered list has
+    after_item = False  # the line before was a list item's first line
+    after_leader = False  # the lines before are a dotted-leader block's
     for raw in _grid_tables(text.replace("\r\n", "\n").replace("\r", "\n").split("\n")):
-        raw = raw.expandtabs(4)
+        raw, leaders = _DOTTED_LEADER.subn(r"\1- \2: \3", raw.expandtabs(4))
+        if after_leader and not leaders:
+            raw, leaders = _SHORT_DOTTED_LEADER.subn(r"\1- \2: \3", raw)
+        after_leader = bool(leaders) or (after_leader and raw[:1] == " ")  # its value may wrap onto the next line
         line = plain_text(" ".join(_BLOCKQUOTE.sub("", raw).split()))
         heading = MARKDOWN_HEADING.match(line)
         if _FENCE.match(raw):
             in_fence = not in_fence
         underline = not in_fence and _SETEXT_UNDERLINE.match(raw)  # `--` in code is an SQL comment
+        level = "#" if underline and underline.group(1)[0] == "=" else "##"
         if underline and paragraph:
             # Setext heading: the paragraph above the underline is the heading.
-            level = "#" if underline.group(1)[0] == "=" else "##"
             blocks.append(f"{level} {' '.join(paragraph)}")
             paragraph.clear()
+            indents.clear()
+            continue
+        if underline and after_item and detect_headings and _STEP_TITLE.match(blocks[-1]):
+            blocks[-1] = f"{level} {blocks[-1]}"  # "1. THE DATA YOU WILL WORK WITH", underlined: a section's title
             indents.clear()
             continue
         if underline or (not in_fence and _THEMATIC_BREAK.match(raw)):
@@ -132,13 +150,19 @@ def clean_text(text: str, detect_headings: bool = False) -> str:
             continue
         if _is_furniture(line):
             line = ""  # a furniture line ends the paragraph it interrupts
-        item = MARKDOWN_ITEM.match(raw)
+        lettered = _LETTERED_ITEM.match(raw)
+        item = MARKDOWN_ITEM.match(raw) or (lettered if lettered and lettered.group(1) == next_letter else None)
+        next_letter = chr(ord(lettered.group(1)) + 1) if item and lettered else "a" if item or heading else next_letter
+        after_item = bool(item)
         if not line or heading or item or _TABLE_ROW.match(line):
             end_paragraph()
         if heading:
             if heading.group(2):
                 blocks.append(f"{heading.group(1)} {heading.group(2)}")
                 indents.clear()
+        elif item and detect_headings and _is_capitals_title(line):
+            blocks.append(f"{_sub_heading_marks(blocks)} {line}")  # "5) MISTAKES I SEE NEW CONTRACTORS MAKE"
+            indents.clear()
         elif item:
             blocks.append("  " * _list_level(indents, len(raw) - len(raw.lstrip())) + _normal_list_item(line))
         elif _TABLE_ROW.match(line):
@@ -167,6 +191,13 @@ def _numbered_titles(blocks: list[str]) -> list[str]:
         titled.append(f"{_sub_heading_marks(titled)} {block}"
                       if step and alone and _looks_like_heading(step.group(1)) else block)
     return titled
+
+
+def _is_capitals_title(line: str) -> bool:
+    """Whether a numbered line is a section's title in capitals ("5) MISTAKES I SEE NEW CONTRACTORS MAKE"), which
+    titles the section whatever follows it: a list's items are not written in capitals."""
+    step = _STEP_TITLE.match(line)
+    return bool(step) and step.group(1).isupper() and _looks_like_heading(step.group(1))
 
 
 def _sub_heading_marks(blocks: list[str]) -> str:
