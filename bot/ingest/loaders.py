@@ -197,7 +197,7 @@ def _is_capitals_title(line: str) -> bool:
     """Whether a numbered line is a section's title in capitals ("5) MISTAKES I SEE NEW CONTRACTORS MAKE"), which
     titles the section whatever follows it: a list's items are not written in capitals."""
     step = _STEP_TITLE.match(line)
-    return bool(step) and step.group(1).isupper() and _looks_like_heading(step.group(1))
+    return step is not None and step.group(1).isupper() and _looks_like_heading(step.group(1))
 
 
 def _sub_heading_marks(blocks: list[str]) -> str:
