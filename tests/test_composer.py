@@ -278,6 +278,16 @@ def test_a_list_named_by_its_heading_answers_what_the_question_asks_for():
     assert "Recruiter screen; SQL live coding; Data modeling" in answer
 
 
+def test_a_list_headed_by_another_word_for_either_side_of_an_argument_is_what_the_question_names():
+    # "advantages" asked, "pros" written: the list answers first, before the sentence sharing the word "listed".
+    pros = passage("1. You escape the exam cycle. No more study leave.\n2. Your domain knowledge is rare.\n"
+                   "3. The tooling is more modern.", heading="The pros of moving")
+    intro = passage("There is no single answer, so here is the honest list I give people leaving actuarial work for "
+                    "data science.", score=0.7)
+    answer = Composer().compose("What are the advantages listed for leaving actuarial work?", [intro, pros])
+    assert answer.startswith("You escape the exam cycle. No more study leave; Your domain knowledge is rare")
+
+
 REASONS = passage(
     "- Compute. Labs give a researcher thousands of accelerators, where a university group shares a small "
     "cluster that is booked weeks ahead of every conference deadline and rarely has the newest hardware.\n"

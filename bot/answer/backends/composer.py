@@ -683,24 +683,34 @@ def _first_period(question: str, candidates: list[_Candidate]) -> set[int]:
 def _lists_named(question: str, candidates: list[_Candidate]) -> set[int]:
     """The items (by id) of lists whose own heading or introduction names what the question asks for: "what
     rounds ..." and a list under "The 6 Rounds of ...", "why ..." and one under "The reasons"."""
-    noun = _list_noun(question)
+    nouns = _list_nouns(question)
     why = bool(_WHY.search(question))
     return {id(c) for c in candidates if (c.own_context and (
-        (noun and noun in _stems(c.own_context)) or (why and _CAUSE.search(c.own_context))))
-        or (noun and _names_then_enumerates(c.unit.text, noun))}
+        (nouns & _stems(c.own_context)) or (why and _CAUSE.search(c.own_context))))
+        or (nouns and _names_then_enumerates(c.unit.text, nouns))}
 
 
-def _list_noun(question: str) -> str | None:
-    """The stem of what a list question asks for ("what *rounds* ...", "what do I need to *learn*"), if it is one."""
+# The words for either side of a pros-and-cons article: "what are the advantages ...?" names "The pros of moving".
+# Written by hand: no thesaurus is available offline, and these few words are how articles head the two lists.
+_SIDES_OF_AN_ARGUMENT = [frozenset(map(stem, "pros advantages benefits upsides positives perks".split())),
+                         frozenset(map(stem, "cons disadvantages downsides drawbacks negatives".split()))]
+
+
+def _list_nouns(question: str) -> set[str]:
+    """The stem of what a list question asks for ("what *rounds* ...", "what do I need to *learn*"), with the
+    other words for it a list may be headed by; none for another question."""
     asked = _LIST_QUESTION.search(question)
-    return stem(next(group for group in asked.groups() if group).split()[-1]) if asked else None
+    if not asked:
+        return set()
+    noun = stem(next(group for group in asked.groups() if group).split()[-1])
+    return set(next((side for side in _SIDES_OF_AN_ARGUMENT if noun in side), {noun}))
 
 
-def _names_then_enumerates(sentence: str, noun: str) -> bool:
+def _names_then_enumerates(sentence: str, nouns: set[str]) -> bool:
     """Whether a sentence is a list in prose that what the question asks for introduces ("teams rely on three
     tools: Airflow, Docker and Grafana", "learn four things: retrieval metrics; active learning; ...")."""
     lead, colon, rest = sentence.partition(":")
-    return (bool(colon) and noun in _stems(lead)
+    return (bool(colon) and bool(nouns & _stems(lead))
             and bool(_ENUMERATION.search(rest) or rest.count(";") >= 2))
 
 
@@ -956,14 +966,14 @@ def _step_headings(question: str, passages: Sequence[Document]) -> list[_Candida
     items of one list ("Learn to find the story; Build the toolkit; ..."), when at least three are among them and
     the section above them names what is asked ("... in Seven Steps"): an article that writes its steps as
     headings answers with them, though no passage holds them all. Cited as the first of them."""
-    noun = _list_noun(question)
-    if not noun:
+    nouns = _list_nouns(question)
+    if not nouns:
         return []
     steps: dict[str, dict[int, tuple[int, str]]] = {}
     for index, passage in enumerate(passages):
         parent, _, heading = (passage.metadata.get("heading_path") or "").rpartition(HEADING_SEPARATOR)
         numbered = NUMBERED_HEADING.match(heading)
-        if numbered and heading[numbered.end():] and noun in content_stems(parent):
+        if numbered and heading[numbered.end():] and nouns & content_stems(parent):
             steps.setdefault(parent, {}).setdefault(int(numbered.group(1)), (index, heading[numbered.end():]))
     for parent, found in steps.items():
         if len(found) >= _MIN_STEPS:
