@@ -288,6 +288,17 @@ def test_a_list_headed_by_another_word_for_either_side_of_an_argument_is_what_th
     assert answer.startswith("You escape the exam cycle. No more study leave; Your domain knowledge is rare")
 
 
+def test_a_sentence_the_next_one_turns_against_is_quoted_with_it():
+    # Alone, the first sentence tells the reader to do what the article warns against.
+    text = ("It is tempting to spend all your preparation time on coding and system design and to treat the "
+            "behavioral round as a chat. That would be a mistake: the behavioral round is just as influential in the "
+            "final hiring decision, because interviewers use your past behavior as their guide to how you will "
+            "perform if they hire you, whatever the level.")
+    answer = Composer().compose("Is it fine to skip prep for the behavioral round and spend my time on coding?",
+                                [passage(text)])
+    assert "just as influential" in answer
+
+
 REASONS = passage(
     "- Compute. Labs give a researcher thousands of accelerators, where a university group shares a small "
     "cluster that is booked weeks ahead of every conference deadline and rarely has the newest hardware.\n"

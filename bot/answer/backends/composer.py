@@ -765,7 +765,10 @@ def _excerpt(anchor: _Candidate, candidates: list[_Candidate], wants_list: bool,
         following = [c for c in same_group if c.unit.position > anchor.unit.position][:_announced(anchor, wants_list)]
         following = [c for c in following if not c.unit.text.rstrip().endswith(":")  # it would introduce a list
                      and id(c) not in quoted_before]
-        quoted = [anchor, *following] if _words([anchor.unit.text, *(c.unit.text for c in following)]) <= max_words \
+        # A sentence the next one turns against ("It is tempting to skip it. That would be a mistake: ...") says
+        # the opposite of the article alone: the two are quoted together, with the whole answer's room if need be.
+        room = _MAX_WORDS if following and _TURNS_AGAINST.match(following[0].unit.text) else max_words
+        quoted = [anchor, *following] if _words([anchor.unit.text, *(c.unit.text for c in following)]) <= room \
             else [anchor]
         chain = [c for c in _pointed_back_to(anchor, same_group) or _answer_so_far(anchor, same_group)
                  if id(c) not in quoted_before]
@@ -783,6 +786,12 @@ def _excerpt(anchor: _Candidate, candidates: list[_Candidate], wants_list: bool,
         label = _label_of(anchor, candidates)
         text = f"{label.rstrip(':.')}: {text}" if label and label.lower() not in text.lower() else text
     return f"{text} {_citations(quoted)}", {id(c) for c in quoted}
+
+
+# "But ...", "That would be a mistake: ...", "In reality ...": a sentence that turns against the one before it.
+_TURNS_AGAINST = re.compile(r"(?:but|however|yet|in (?:fact|reality|practice)|actually|the (?:truth|reality) is|"
+                            r"(?:that|this)(?:'s| is| was| would be| will be)(?: a| an)? (?:mistake|wrong|myth|"
+                            r"misconception|not (?:true|so|the case)))\b", re.IGNORECASE)
 
 
 # "That single fact shapes ...", "This is why ...", "Each of these improves ...": a sentence that says what it is
