@@ -147,6 +147,10 @@ def test_a_country_named_by_its_people_is_found_by_its_name(library_bot: CareerB
     # The salary guide gives "US median" pay: an American company's, not a German one's.
     assert library_bot.retriever.invoke("What's the median pay of a junior analyst at an American company?")
     assert library_bot.retriever.invoke("What's the median pay of a junior analyst at a German company?") == []
+    # "British" is no article's word, but the UK is: no unknown place.
+    question = "What's the median pay of a senior analyst in British firms?"
+    assert library_bot.retriever.unknown_place(question) is None
+    assert library_bot.retriever.invoke(question)
 
 
 def test_a_nationality_is_no_occupation_a_question_asks_about(library_bot: CareerBot):

@@ -445,12 +445,16 @@ class ArticleRetriever(BaseRetriever):
         unknown = [m for m in _TYPED_WORD.finditer(question) if content_words(m.group(0))
                    and not question.startswith(" (", m.end())  # "NYC (New York City)": judged by its phrase
                    and (token := self._library_token(m.group(0))) and not self.lexical.document_frequency(token)
-                   and not _BACKGROUND.search(question[:m.start()]) and not _MOVING_ON.search(question[m.end():])]
+                   and not self._names_known_country(m.group(0)) and not _BACKGROUND.search(question[:m.start()]) and not _MOVING_ON.search(question[m.end():])]
         located: dict[str, bool] = {}
         for m in unknown:
             word = m.group(0).lower()
             located[word] = located.get(word, False) or bool(_LOCATED.search(question[:m.start()]))
         return list(located.items())
+
+    def _names_known_country(self, word: str) -> bool:
+        """Whether the word names, by its people, a country some article names another way ("British": the UK)."""
+        return any(self.lexical.document_frequency(t) for t in tokens(country_names_in(word)))
 
     def rank(self, query: str, limit: int | None = None) -> list[Document]:
         """The candidates, best first, without the decline check: the first `limit`, or every one.
