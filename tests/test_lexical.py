@@ -104,6 +104,17 @@ def test_a_shortened_word_is_completed_to_a_longer_word_not_to_a_near_namesake(s
     assert _synced(settings).completed("stats") == tokens("statistics")[0]
 
 
+def test_a_three_letter_clipping_is_completed_only_to_the_one_library_word_it_starts(settings: Settings,
+                                                                                      write_article) -> None:
+    write_article("a.md", "# Seasonal adjustment\n\nAnalysts run retail and retention reports.\n")
+    ingest([str(settings.knowledge_dir)], settings, progress=False)
+    index = _synced(settings)
+    assert index.completed("adj") == tokens("adjustment")[0]
+    assert index.completed("ret") is None  # retail or retention: no telling which
+    # So "adj" is no unknown subject (the model puts it near "an occupation") but the library's word.
+    assert CareerBot(settings).retriever.unknown_subject("what tools do analysts use for seasonal adj?") is None
+
+
 def test_a_word_typed_without_vowels_is_spelled_out_from_the_library(settings: Settings, write_article) -> None:
     write_article("a.md", "# Reviews\n\nHiring managers read the proposal twice. A margin note helps.\n")
     write_article("b.md", "# Timelines\n\nMost analysts need two years before a senior title.\n")

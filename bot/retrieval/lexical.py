@@ -159,8 +159,13 @@ class LexicalIndex:
         -> statistics: its stem is the prefix; "assoc" -> associate, a clipping no dictionary holds)."""
         prefixes = {word.lower(), stem(word)} - {""}
         is_word = is_dictionary_word(word)
-        longer = [t for w, t in self._by_prefix.get(word[:2].lower(), {}).items()
-                  if any(abbreviates(p, t, is_word) for p in prefixes)]
+        words = self._by_prefix.get(word[:2].lower(), {})
+        longer = [t for t in words.values() if any(abbreviates(p, t, is_word) for p in prefixes)]
+        if not longer and len(word) == 3 and not is_word:
+            # Three letters start many words ("ret": retail, retention, return): a clipping that short no
+            # dictionary holds is read only when the library has one word it can clip ("adj": adjustment).
+            longer = list({t for w, t in words.items() if w.startswith(word.lower()) and len(w) > 3})
+            return longer[0] if len(longer) == 1 else None
         return max(longer, key=self.document_frequency, default=None)
 
     def spelled_out(self, contraction: str) -> str | None:

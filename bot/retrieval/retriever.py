@@ -681,11 +681,11 @@ class ArticleRetriever(BaseRetriever):
             return token
         if len(word) <= 4 and clipped_stopword(word):
             return None
-        if len(word) < 4:
-            return token
-        completed = self.lexical.completed(word)
+        completed = self.lexical.completed(word) if len(word) >= 3 else None
         if completed:
             return completed
+        if len(word) < 4:
+            return token
         if len(word) < 5 or is_dictionary_word(word):
             return token
         if misspelt_stopword(word):
