@@ -404,7 +404,7 @@ _CAPITALS = re.compile(r"\b([A-Z]{2,5})s?\b")
 
 # "MLE (machine learning engineer)": an acronym with the phrase it stands for, as expand_acronyms and
 # spell_out write them.
-_SPELLED_OUT = re.compile(r"\b([A-Za-z][A-Za-z0-9]{1,9}s?) \(([^()]+)\)")
+SPELLED_OUT = re.compile(r"\b([A-Za-z][A-Za-z0-9]{1,9}s?) \(([^()]+)\)")
 
 
 # "How long", "how often": the word after "how" says what kind of answer is asked for (a duration, a frequency),
@@ -422,8 +422,8 @@ def concepts(text: str) -> list[tuple[str, ...]]:
     one concept ("DS" and "data scientist"): an article may write either form. The question's form ("how
     long") is no concept."""
     text = expand_acronyms(without_question_form(text))
-    spelled = [(m.group(1).lower(), *content_words(m.group(2))) for m in _SPELLED_OUT.finditer(text)]
-    return spelled + [(word,) for word in content_words(_SPELLED_OUT.sub(" ", text))]
+    spelled = [(m.group(1).lower(), *content_words(m.group(2))) for m in SPELLED_OUT.finditer(text)]
+    return spelled + [(word,) for word in content_words(SPELLED_OUT.sub(" ", text))]
 
 
 _VOWELS = frozenset("aeiou")

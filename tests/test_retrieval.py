@@ -112,8 +112,9 @@ def test_a_question_about_an_occupation_no_article_names_is_declined(library_bot
 
 
 def test_a_question_about_a_place_no_article_names_is_declined(library_bot: CareerBot):
-    # The salary guide gives US and UK figures: Lisbon's pay is not in it, however close the passages come.
-    question = "What's the median pay of a junior analyst in Lisbon?"
+    # The salary guide gives US and UK figures: Lisbon's pay is not in it, however close the passages come. (Typed
+    # in lower case: as a name, the name check would decline it too.)
+    question = "What's the median pay of a junior analyst in lisbon?"
     # (The pay check alone would decline it too: "Lisbon" is part of whose pay it asks, and no amount names it.)
     assert library_bot.retriever.model_copy(update={"place_margin": 2.0, "amount_share": 0.0}).invoke(question)
     assert library_bot.retriever.unknown_place(question) == "lisbon"
@@ -281,6 +282,16 @@ def test_an_employer_asked_about_that_no_passage_found_names_is_declined(setting
     assert retriever.invoke("How many staff did Spotify cut in January?")
     assert retriever.invoke("How many staff did Spotify cut in Jan?")
     assert retriever.invoke("What's the interview process like for a data scientist in the US?")
+
+
+def test_a_name_no_article_uses_asked_about_is_declined(library_bot: CareerBot):
+    # Every other word is the salary guide's: what Nvidia looks for, no article says.
+    question = "Which skills does Nvidia look for in junior analysts?"
+    assert library_bot.retriever.unknown_subject(question) == "nvidia"
+    assert library_bot.retriever.invoke(question) == []
+    # Where the reader works is told, not asked about; an acronym's spelled-out phrase is no name typed.
+    assert library_bot.retriever.invoke("I'm a junior analyst at Nvidia. Which skills raise an analyst's pay?")
+    assert library_bot.retriever.unknown_subject("Which skills raise an analyst's pay in the UK?") is None
 
 
 def test_the_readers_own_occupation_is_no_subject_the_library_must_hold(library_bot: CareerBot):

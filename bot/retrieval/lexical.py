@@ -131,6 +131,11 @@ class LexicalIndex:
         """Whether some article writes this very word."""
         return word.lower() in self._by_prefix.get(word[:2].lower(), {})
 
+    def starts_a_word(self, word: str) -> bool:
+        """Whether some article writes a longer word that this one starts ("Jan": January)."""
+        lower = word.lower()
+        return any(w.startswith(lower) and w != lower for w in self._by_prefix.get(lower[:2], {}))
+
     def misspelt(self, word: str) -> str | None:
         """The library word that `word` misspells, if any: the same first letter and one edit away (a letter
         added, dropped, changed or two swapped), two in a word of ten letters or more ("salery" -> salary). The

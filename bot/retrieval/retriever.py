@@ -6,6 +6,7 @@ import re
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from functools import lru_cache
+from typing import NamedTuple
 
 import numpy as np
 from langchain_core.callbacks import CallbackManagerForRetrieverRun
@@ -17,10 +18,10 @@ from bot.embeddings import embed_query, is_dictionary_word, unpack_vectors
 from bot.retrieval.lexical import LexicalIndex, indexed_text, tokens
 from bot.settings import Settings
 from bot.store import Collection, Revision, count_revision, packed_unit_vectors
-from bot.text import (CITATION, DURATION, MONEY, NUMBER_AS_WRITTEN, PAY_ASKED, STATED_FIGURE, TURN_BREAK, Unit,
-                      as_typed, asked, capitalised_acronyms, clipped_stopword, concepts, content_words, cosine,
-                      countries_in, country_names_in, described_section, described_words, expand_acronyms, in_other_currency,
-                      misspelt_stopword, named_section, passage_units, spelled_in, split_turns, stem)
+from bot.text import (CITATION, DURATION, MONEY, NUMBER_AS_WRITTEN, PAY_ASKED, SPELLED_OUT, STATED_FIGURE, TURN_BREAK,
+                      Unit, as_typed, asked, capitalised_acronyms, clipped_stopword, concepts, content_words, cosine,
+                      countries_in, country_names_in, described_section, described_words, expand_acronyms,
+                      in_other_currency, misspelt_stopword, named_section, passage_units, spelled_in, split_turns, stem)
 
 # Words by which a follow-up keeps the earlier subject ("how much do *they* earn?", "*why so* tight?").
 _SAME_SUBJECT_WORDS = (r"they|them|their|theirs|it|its|this|that|these|those|he|she|him|his|her|there|the role|"
@@ -157,12 +158,22 @@ def _closeness(vector: list[float], descriptions: tuple[str, ...]) -> float:
     return max(cosine(vector, kind) for kind in _kind_vectors(descriptions))
 
 
-def _most_occupation_like(words: list[tuple[str, bool]]) -> tuple[str, float]:
+class _Unknown(NamedTuple):
+    """A question word no article uses: whether the question puts something at it ("in Tokyo"), and whether it
+    is typed as a name inside a sentence ("at Nvidia", "Nvidia's plan"): an employer, a place, a programme the
+    library never names, which no passage can answer for."""
+
+    word: str
+    located: bool
+    named: bool
+
+
+def _most_occupation_like(words: list[_Unknown]) -> tuple[str, float]:
     """Of these words (each with whether the question puts something at it), the one closest to an occupation
     and that closeness, counting only words closer to one than to work, pay or things in general, and than to a
     place ("British" is the place check's to judge)."""
     found = ("", 0.0)
-    for word, _ in words:
+    for word, *_ in words:
         vector = embed_query(word)
         occupation = _closeness(vector, _OCCUPATION)
         general = max(_closeness(vector, _NOT_OCCUPATIONS), _closeness(vector, _PLACE))
@@ -171,11 +182,11 @@ def _most_occupation_like(words: list[tuple[str, bool]]) -> tuple[str, float]:
     return found
 
 
-def _most_place_like(words: list[tuple[str, bool]], located: bool) -> tuple[str, float]:
+def _most_place_like(words: list[_Unknown], located: bool) -> tuple[str, float]:
     """Of these words (only those the question puts something at, when `located`), the one whose closeness to a
     city or country most exceeds its closeness to things in general, and by how much."""
     found = ("", 0.0)
-    for word, at in words:
+    for word, at, _ in words:
         if at or not located:
             vector = embed_query(word)
             margin = _closeness(vector, _PLACE) - _closeness(vector, _THINGS_IN_GENERAL)
@@ -403,10 +414,11 @@ class ArticleRetriever(BaseRetriever):
                    for acronym, *phrase in concepts(asked(question)))
 
     def unknown_subject(self, question: str) -> str | None:
-        """An occupation or a place the question asks about that no article names ("what does a paramedic
-        earn?", "... in Tokyo?"); the question's unknown words are found once for both checks."""
+        """An occupation, a place or a name the question asks about that no article names ("what does a paramedic
+        earn?", "... in Tokyo?", "... at Nvidia?"); the question's unknown words are found once for all three."""
         words = self._unknown_subjects(question)
-        return self._unknown_occupation(words) or self._unknown_place(words)
+        return (self._unknown_occupation(words) or self._unknown_place(words)
+                or next((word.word for word in words if word.named), None))
 
     def unknown_occupation(self, question: str) -> str | None:
         """An occupation the question asks about that no article names ("what does a paramedic earn?")."""
@@ -427,15 +439,15 @@ class ArticleRetriever(BaseRetriever):
         ("", 0.0) when none is closer."""
         return _most_place_like(self._unknown_subjects(question), located)
 
-    def _unknown_occupation(self, words: list[tuple[str, bool]]) -> str | None:
+    def _unknown_occupation(self, words: list[_Unknown]) -> str | None:
         word, likeness = _most_occupation_like(words)
         return word if likeness >= self.occupation_similarity else None
 
-    def _unknown_place(self, words: list[tuple[str, bool]]) -> str | None:
+    def _unknown_place(self, words: list[_Unknown]) -> str | None:
         word, margin = _most_place_like(words, located=True)
         return word if margin >= self.place_margin else None
 
-    def _unknown_subjects(self, question: str) -> list[tuple[str, bool]]:
+    def _unknown_subjects(self, question: str) -> list[_Unknown]:
         """The question's words that no article uses (nor a word they misspell), lower-cased, once each, and
         whether the question puts something at it ("in Tokyo"); except the reader's own background ("I'm a
         nurse", "I live in Ohio") and a job they would leave ("can a chef get into tech?"): the library may well
@@ -445,12 +457,19 @@ class ArticleRetriever(BaseRetriever):
         unknown = [m for m in _TYPED_WORD.finditer(question) if content_words(m.group(0))
                    and not question.startswith(" (", m.end())  # "NYC (New York City)": judged by its phrase
                    and (token := self._library_token(m.group(0))) and not self.lexical.document_frequency(token)
-                   and not self._names_known_country(m.group(0)) and not _BACKGROUND.search(question[:m.start()]) and not _MOVING_ON.search(question[m.end():])]
-        located: dict[str, bool] = {}
+                   and not self._names_known_country(m.group(0)) and not _BACKGROUND.search(question[:m.start()])
+                   and not _MOVING_ON.search(question[m.end():])]
+        spelled = [range(*m.span(2)) for m in SPELLED_OUT.finditer(question)]  # "UK (United Kingdom)"
+        found: dict[str, _Unknown] = {}
         for m in unknown:
             word = m.group(0).lower()
-            located[word] = located.get(word, False) or bool(_LOCATED.search(question[:m.start()]))
-        return list(located.items())
+            before = found.get(word, _Unknown(word, False, False))
+            found[word] = _Unknown(word, before.located or bool(_LOCATED.search(question[:m.start()])),
+                                   before.named or bool(_NAME.fullmatch(m.group(0)))
+                                   and not _starts_sentence(question, m.start())
+                                   and not any(m.start() in span for span in spelled)
+                                   and not self.lexical.starts_a_word(m.group(0)))  # "Jan": January
+        return list(found.values())
 
     def _names_known_country(self, word: str) -> bool:
         """Whether the word names, by its people, a country some article names another way ("British": the UK)."""
@@ -619,7 +638,7 @@ class ArticleRetriever(BaseRetriever):
         if not known:
             return None
         # A word no article uses is part of it, unless it is the reader's own background ("I live in Lisbon").
-        unknown = {stem(word) for word, _ in self._unknown_subjects(asked_now)}
+        unknown = {stem(word) for word, *_ in self._unknown_subjects(asked_now)}
         subject = {forms: weight for forms, weight in asked_of.items() if forms in known or forms[0] in unknown}
         located = self._located_tokens(question) | self._named_tokens(asked_now)
         where = {forms: weight for forms, weight in subject.items() if forms[0] in located}
