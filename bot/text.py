@@ -197,24 +197,20 @@ def _countries_by_demonym() -> dict[str, str]:
 
 
 _COUNTRY_OF_DEMONYM = _countries_by_demonym()
-DEMONYM = re.compile(rf"\b({'|'.join(map(re.escape, sorted(_COUNTRY_OF_DEMONYM, key=len, reverse=True)))})s?\b")
-# Each country's other names: its people ("American"), and the acronyms spelled out as it ("US", "USA").
-_OTHER_NAMES: dict[str, list[str]] = {}
-for _demonym, _country in _COUNTRY_OF_DEMONYM.items():
-    _OTHER_NAMES.setdefault(_country, []).append(_demonym)
+_DEMONYM = re.compile(rf"\b({'|'.join(map(re.escape, sorted(_COUNTRY_OF_DEMONYM, key=len, reverse=True)))})s?\b")
 
 
 def countries_in(text: str) -> set[str]:
     """The countries a text names, acronyms spelled out ("in the US" -> United States), or names by their
     people ("American companies")."""
-    return set(COUNTRY.findall(expand_acronyms(text))) | {_COUNTRY_OF_DEMONYM[d] for d in DEMONYM.findall(text)}
+    return set(COUNTRY.findall(expand_acronyms(text))) | {_COUNTRY_OF_DEMONYM[d] for d in _DEMONYM.findall(text)}
 
 
 def country_names_in(text: str) -> str:
     """Every name of each country the text names, as words to add to it: a question about "American government
     jobs" is answered by a passage on "US public-sector roles", one about pay in Germany by "German utilities"."""
-    return " ".join(f"{country} {' '.join(_OTHER_NAMES.get(country, []))} "
-                    f"{' '.join(a for a, phrase in ACRONYMS.items() if phrase == country)}"
+    return " ".join(" ".join([country, *(d for d, named in _COUNTRY_OF_DEMONYM.items() if named == country),
+                              *(a for a, phrase in ACRONYMS.items() if phrase == country)])
                     for country in sorted(countries_in(text)))
 
 

@@ -105,19 +105,21 @@ def _share_held(weights: dict[tuple[str, ...], float], found: set[str]) -> float
 
 def _tokens_in(passages: Sequence[Document]) -> set[str]:
     """The tokens the passages hold, their titles and headings included."""
-    text = " ".join(indexed_text(p.page_content, p.metadata) for p in passages)
-    return set(tokens(f"{text} {country_names_in(text)}"))
+    return _tokens_of(" ".join(indexed_text(p.page_content, p.metadata) for p in passages))
 
 
 def _units_in_context(passages: Sequence[Document]) -> Iterator[tuple[Unit, set[str]]]:
     """The passages' units (sentences, list items, table rows), each with the tokens it holds together with its list
     intro and its passage's heading and title."""
     for passage in passages:
-        heading = indexed_text("", passage.metadata)
-        context = set(tokens(f"{heading} {country_names_in(heading)}"))
+        context = _tokens_of(indexed_text("", passage.metadata))
         for unit in passage_units(passage.page_content):
-            text = f"{unit.intro or ''} {unit.text}"
-            yield unit, context | set(tokens(f"{text} {country_names_in(text)}"))
+            yield unit, context | _tokens_of(f"{unit.intro or ''} {unit.text}")
+
+
+def _tokens_of(text: str) -> set[str]:
+    """A text's tokens, with those of the other names of the countries it names ("US": American, United States)."""
+    return set(tokens(f"{text} {country_names_in(text)}"))
 
 
 def _exam_name(question: str) -> str:
@@ -448,8 +450,8 @@ class ArticleRetriever(BaseRetriever):
         return word if margin >= self.place_margin else None
 
     def _unknown_subjects(self, question: str) -> list[_Unknown]:
-        """The question's words that no article uses (nor a word they misspell), lower-cased, once each, and
-        whether the question puts something at it ("in Tokyo"); except the reader's own background ("I'm a
+        """The question's words that no article uses (nor a word they misspell), lower-cased, once each, with
+        whether the question puts something at it ("in Tokyo") and whether it types it as a name; except the reader's own background ("I'm a
         nurse", "I live in Ohio") and a job they would leave ("can a chef get into tech?"): the library may well
         cover the move; nor an acronym spelled out beside it. Each is embedded once, then cached."""
         self._synced()
