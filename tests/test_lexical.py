@@ -85,6 +85,8 @@ def test_a_misspelling_is_an_edit_or_two_from_the_word_typed_furthest(settings: 
     assert index.misspelt("recal") == "recall"
     assert index.misspelt("statistcs") == "statistics"
     assert index.misspelt("feild") == "field"  # the second letter swapped with the third
+    assert index.misspelt("faeld") == "field"  # the second letter the slip
+    assert index.misspelt("fld") is None and index.misspelt("rield") is None  # too short; the first letter is typed
     assert index.completed("assoc") == tokens("associate")[0]  # no dictionary word: a clipping, one letter short
     # A word formed from a library word is three edits from it: no misspelling.
     assert index.misspelt("statistician") is None

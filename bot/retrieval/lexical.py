@@ -139,10 +139,10 @@ class LexicalIndex:
     def misspelt(self, word: str) -> str | None:
         """The library word that `word` misspells, if any: the same first letter and one edit away (a letter
         added, dropped, changed or two swapped), two in a word of ten letters or more ("salery" -> salary). The
-        second letter is the one typed, or swapped with the third ("feild" -> field). A word formed from a library
-        word ("statistician", three edits from "statistics") is no misspelling."""
+        first letter is the one typed; the second may be the slip ("Lundon", "sngapore"). A word formed from a
+        library word ("statistician", three edits from "statistics") is no misspelling."""
         typed = word.lower()
-        words = self._by_prefix.get(typed[:2], {}) | self._by_prefix.get(typed[0] + typed[2:3], {})
+        words = {w: t for prefix, found in self._by_prefix.items() if prefix[:1] == typed[:1] for w, t in found.items()}
         close = process.extract(typed, list(words), scorer=OSA.distance, limit=None,
                                 score_cutoff=max(1, len(typed) // _LETTERS_PER_EDIT))
         # Equally close, the word typed furthest before the slip ("recal": recall, not real), then the commoner.
