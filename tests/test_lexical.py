@@ -117,6 +117,15 @@ def test_a_three_letter_clipping_is_completed_only_to_the_one_library_word_it_st
     assert CareerBot(settings).retriever.unknown_subject("what tools do analysts use for seasonal adj?") is None
 
 
+def test_a_misspelling_is_no_clipping_by_its_stem(settings: Settings, write_article) -> None:
+    # "resue" stems to "resu", which starts "results": the stem of a plural clips ("stats"), a typo's does not.
+    write_article("a.md", "# Results\n\nThe results of a resume review. Results vary; results matter. Statistics.\n")
+    ingest([str(settings.knowledge_dir)], settings, progress=False)
+    index = _synced(settings)
+    assert index.completed("resue") is None and index.misspelt("resue") == "resume"
+    assert index.completed("stats") == tokens("statistics")[0]
+
+
 def test_a_word_typed_without_vowels_is_spelled_out_from_the_library(settings: Settings, write_article) -> None:
     write_article("a.md", "# Reviews\n\nHiring managers read the proposal twice. A margin note helps.\n")
     write_article("b.md", "# Timelines\n\nMost analysts need two years before a senior title.\n")

@@ -162,7 +162,9 @@ class LexicalIndex:
     def completed(self, word: str) -> str | None:
         """The token of the most common library word that `word` abbreviates ("math" -> mathematics, "stats"
         -> statistics: its stem is the prefix; "assoc" -> associate, a clipping no dictionary holds)."""
-        prefixes = {word.lower(), stem(word)} - {""}
+        # The stem of a plural clips too ("stats": stat-), not one cut from a misspelling ("resue": resu- is no
+        # clipping of "result").
+        prefixes = {word.lower(), stem(word) if word.lower().endswith("s") else ""} - {""}
         is_word = is_dictionary_word(word)
         words = self._by_prefix.get(word[:2].lower(), {})
         longer = [t for t in words.values() if any(abbreviates(p, t, is_word) for p in prefixes)]
