@@ -7,8 +7,8 @@ of input need two rules (an article's sentences and a model's), both live here, 
 
 from __future__ import annotations
 
-import difflib
 import math
+import os
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 from babel import Locale
 from babel.numbers import get_currency_name, get_currency_symbol, get_territory_currencies
 from countryinfo import CountryInfo
+from rapidfuzz.distance import OSA
 
 # A sentence ends at . ! or ? (or one closing a quote: 'on AWS." The') before a capital, a digit or a quote, but
 # not after an abbreviation.
@@ -442,9 +443,11 @@ def misspelt_stopword(word: str) -> str | None:
     """The stopword the word is a typo of ("actualy" -> actually, "lerning" -> learning): a word that then
     carries no subject."""
     word = word.lower()
-    similar = [w for w in _STOPWORDS if w[:2] == word[:2] and len(w) > 3]
-    found = difflib.get_close_matches(word, similar, n=1, cutoff=0.85)
-    return found[0] if found else None
+    # One slip, as in a library word (bot.retrieval.lexical): the first letter typed, any other slipped, two
+    # letters swapped counting as one ("shuold", "thrrough").
+    close = [(OSA.distance(word, w), w) for w in _SORTED_STOPWORDS if w[0] == word[:1] and len(w) > 3]
+    best = min(((d, -len(os.path.commonprefix([word, w])), w) for d, w in close if d <= 1), default=None)
+    return best[2] if best else None
 
 
 _DROPPED_CONSONANTS = 2  # "mgmt" leaves out two of management's (mngmnt); "ppl" is no contraction of "proposal"

@@ -52,6 +52,9 @@ def test_an_acronym_and_its_phrase_are_one_concept():
 def test_a_misspelt_stopword_is_recognised_and_a_real_word_is_not():
     assert misspelt_stopword("actualy") == "actually" and misspelt_stopword("realy") == "really"
     assert not misspelt_stopword("salary") and not misspelt_stopword("stats")
+    # Two letters swapped are one slip, as a letter typed twice is.
+    assert misspelt_stopword("shuold") == "should" and misspelt_stopword("thrrough") == "through"
+    assert misspelt_stopword("lering") is None  # two slips from "learning"
 
 
 def test_a_question_that_points_back_asks_about_the_sentence_before_it():
