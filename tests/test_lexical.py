@@ -126,6 +126,15 @@ def test_a_misspelling_is_no_clipping_by_its_stem(settings: Settings, write_arti
     assert index.completed("stats") == tokens("statistics")[0]
 
 
+def test_a_misspelling_of_another_form_of_a_library_word_is_found_by_its_stem(settings: Settings,
+                                                                              write_article) -> None:
+    write_article("a.md", "# Field work\n\nAcoustic recorders and teams specialising in bats.\n")
+    ingest([str(settings.knowledge_dir)], settings, progress=False)
+    index = _synced(settings)
+    assert index.misspelt("ricorder") == "recorders"  # two edits from the word, one from its stem
+    assert index.misspelt("specialisations") is None  # another form of "specialising", no misspelling
+
+
 def test_a_word_typed_without_vowels_is_spelled_out_from_the_library(settings: Settings, write_article) -> None:
     write_article("a.md", "# Reviews\n\nHiring managers read the proposal twice. A margin note helps.\n")
     write_article("b.md", "# Timelines\n\nMost analysts need two years before a senior title.\n")

@@ -143,12 +143,21 @@ class LexicalIndex:
         library word ("statistician", three edits from "statistics") is no misspelling."""
         typed = word.lower()
         words = {w: t for prefix, found in self._by_prefix.items() if prefix[:1] == typed[:1] for w, t in found.items()}
-        close = process.extract(typed, list(words), scorer=OSA.distance, limit=None,
+        # Else by stems: "ricorder" is two edits from the library's "recorders", one from its stem. A word whose
+        # stem is a library word's is another form of it ("specialisations"), no misspelling.
+        stems = {t: w for w, t in words.items()}
+        return self._closest(typed, {w: w for w in words}) or (
+            None if stem(typed) in stems else self._closest(stem(typed), stems))
+
+    def _closest(self, typed: str, forms: dict[str, str]) -> str | None:
+        """The library word whose form (the word or its stem) `typed` is fewest edits from, within the slips its
+        length allows."""
+        close = process.extract(typed, list(forms), scorer=OSA.distance, limit=None,
                                 score_cutoff=max(1, len(typed) // _LETTERS_PER_EDIT))
         # Equally close, the word typed furthest before the slip ("recal": recall, not real), then the commoner.
         ranked = sorted(close, key=lambda found: (found[1], -len(os.path.commonprefix([typed, found[0]])),
-                                                  -self.document_frequency(words[found[0]]), found[0]))
-        return ranked[0][0] if ranked else None
+                                                  -self.document_frequency(stem(forms[found[0]])), found[0]))
+        return forms[ranked[0][0]] if ranked else None
 
     def compound(self, word: str) -> str | None:
         """The two library words `word` writes closed up ("adtech" -> "ad tech", "bigtech" -> "big tech"), the
