@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 from babel import Locale
 from babel.numbers import get_currency_name, get_currency_symbol, get_territory_currencies
 from countryinfo import CountryInfo
+from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
 # A sentence ends at . ! or ? (or one closing a quote: 'on AWS." The') before a capital, a digit or a quote, but
@@ -210,9 +211,14 @@ def countries_in(text: str) -> set[str]:
 def country_names_in(text: str) -> str:
     """Every name of each country the text names, as words to add to it: a question about "American government
     jobs" is answered by a passage on "US public-sector roles", one about pay in Germany by "German utilities"."""
-    return " ".join(" ".join([country, *(d for d, named in _COUNTRY_OF_DEMONYM.items() if named == country),
-                              *(a for a, phrase in ACRONYMS.items() if phrase == country)])
-                    for country in sorted(countries_in(text)))
+    return " ".join(_names_of(country) for country in sorted(countries_in(text)))
+
+
+@lru_cache(maxsize=None)  # asked for every unit the decline check reads: the maps are scanned once per country
+def _names_of(country: str) -> str:
+    """A country's name, its people's ("American") and the acronyms spelled out as it ("US")."""
+    return " ".join([country, *(d for d, named in _COUNTRY_OF_DEMONYM.items() if named == country),
+                     *(a for a, phrase in ACRONYMS.items() if phrase == country)])
 
 
 _CURRENCY_SIGN = re.compile(rf"{_CURRENCY_SIGNS}|\b(?:{'|'.join(_CODES)})\b")
@@ -445,9 +451,17 @@ def misspelt_stopword(word: str) -> str | None:
     word = word.lower()
     # One slip, as in a library word (bot.retrieval.lexical): the first letter typed, any other slipped, two
     # letters swapped counting as one ("shuold", "thrrough").
-    close = [(OSA.distance(word, w), w) for w in _SORTED_STOPWORDS if w[0] == word[:1] and len(w) > 3]
-    best = min(((d, -len(os.path.commonprefix([word, w])), w) for d, w in close if d <= 1), default=None)
-    return best[2] if best else None
+    return closest_spelling(word, [w for w in _SORTED_STOPWORDS if w[0] == word[:1] and len(w) > 3], 1)
+
+
+def closest_spelling(typed: str, forms: Sequence[str], max_edits: int,
+                     frequency: Callable[[str], int] = lambda form: 0) -> str | None:
+    """The form `typed` is fewest edits from (a letter added, dropped, changed, or two swapped), at most `max_edits`;
+    equally close, the one typed furthest before the slip ("recal": recall, not real), then the commoner."""
+    close = process.extract(typed, forms, scorer=OSA.distance, limit=None, score_cutoff=max_edits)
+    ranked = sorted(close, key=lambda found: (found[1], -len(os.path.commonprefix([typed, found[0]])),
+                                              -frequency(found[0]), found[0]))
+    return ranked[0][0] if ranked else None
 
 
 _DROPPED_CONSONANTS = 2  # "mgmt" leaves out two of management's (mngmnt); "ppl" is no contraction of "proposal"

@@ -14,18 +14,14 @@ from __future__ import annotations
 
 import logging
 import math
-import os
 import threading
 from collections import Counter
 from collections.abc import Hashable
 from typing import Any
 
-from rapidfuzz import process
-from rapidfuzz.distance import OSA
-
 from bot.embeddings import is_dictionary_word
 from bot.store import PAGE, Collection
-from bot.text import abbreviates, content_words, spelled_out, stem
+from bot.text import abbreviates, closest_spelling, content_words, spelled_out, stem
 
 log = logging.getLogger(__name__)
 
@@ -152,12 +148,9 @@ class LexicalIndex:
     def _closest(self, typed: str, forms: dict[str, str]) -> str | None:
         """The library word whose form (the word or its stem) `typed` is fewest edits from, within the slips its
         length allows."""
-        close = process.extract(typed, list(forms), scorer=OSA.distance, limit=None,
-                                score_cutoff=max(1, len(typed) // _LETTERS_PER_EDIT))
-        # Equally close, the word typed furthest before the slip ("recal": recall, not real), then the commoner.
-        ranked = sorted(close, key=lambda found: (found[1], -len(os.path.commonprefix([typed, found[0]])),
-                                                  -self.document_frequency(stem(forms[found[0]])), found[0]))
-        return forms[ranked[0][0]] if ranked else None
+        found = closest_spelling(typed, list(forms), max(1, len(typed) // _LETTERS_PER_EDIT),
+                                 lambda form: self.document_frequency(stem(forms[form])))
+        return forms[found] if found else None
 
     def compound(self, word: str) -> str | None:
         """The two library words `word` writes closed up ("adtech" -> "ad tech", "bigtech" -> "big tech"), the

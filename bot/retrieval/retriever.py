@@ -264,7 +264,8 @@ def what_is_asked(question: str) -> str:
     logistics firm in Hamburg. What's a junior analyst in Berlin paid?" asks nothing of Hamburg), unless what it asks
     points back at them ("My sister is a nurse in Texas. What would she earn?")."""
     earlier, now = split_turns(question)
-    asking = now if _points_back(asked(now)) else asked(now)
+    asking = asked(now)
+    asking = now if _points_back(asking) else asking
     return f"{earlier}{TURN_BREAK}{asking}" if earlier else asking
 
 
@@ -451,9 +452,10 @@ class ArticleRetriever(BaseRetriever):
 
     def _unknown_subjects(self, question: str) -> list[_Unknown]:
         """The question's words that no article uses (nor a word they misspell), lower-cased, once each, with
-        whether the question puts something at it ("in Tokyo") and whether it types it as a name; except the reader's own background ("I'm a
-        nurse", "I live in Ohio") and a job they would leave ("can a chef get into tech?"): the library may well
-        cover the move; nor an acronym spelled out beside it. Each is embedded once, then cached."""
+        whether the question puts something at it ("in Tokyo") and whether it types it as a name; except the
+        reader's own background ("I'm a nurse", "I live in Ohio") and a job they would leave ("can a chef get into
+        tech?"): the library may well cover the move; nor an acronym spelled out beside it. Each is embedded once,
+        then cached."""
         self._synced()
         question = expand_acronyms(question)
         unknown = [m for m in _TYPED_WORD.finditer(question) if content_words(m.group(0))
