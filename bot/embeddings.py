@@ -408,10 +408,26 @@ def is_dictionary_word(word: str) -> bool:
     offline; a word in it is a real word, never a typo to correct ("truck" is not a misspelt "track"), while a
     misspelling is split into other pieces ("salery", "enginer" = engine + r)."""
     word = word.lower()
-    if word in _vocabulary():
-        return True
+    return word in _vocabulary() or _inflected(word) is not None
+
+
+def _inflected(word: str) -> tuple[str, str] | None:
+    """(whole vocabulary word, inflection) that WordPiece splits a word into, if it does ("potters": potter, s)."""
     pieces = get_encoder().tokenizer.encode(word, add_special_tokens=False).tokens
-    return len(pieces) == 2 and pieces[0] in _vocabulary() and pieces[1].removeprefix("##") in _INFLECTIONS
+    if len(pieces) == 2 and pieces[0] in _vocabulary() and pieces[1].removeprefix("##") in _INFLECTIONS:
+        return pieces[0], pieces[1].removeprefix("##")
+    return None
+
+
+def doubled_consonant(word: str) -> str | None:
+    """The word with its stem's last consonant doubled before a vowel ending ("shiping" -> shipping, "stoped" ->
+    stopped), when the vocabulary holds it only as stem and ending: the commonest slip in an inflected word, which
+    `is_dictionary_word` takes for a real word. Whether the doubled form is a word is the caller's to check."""
+    word = word.lower()
+    split = None if word in _vocabulary() else _inflected(word)
+    if split is None or split[1][0] not in "aeiouy" or split[0][-1] in "aeiouwxy":
+        return None
+    return split[0] + split[0][-1] + split[1]
 
 
 class _QueryBatcher:

@@ -41,7 +41,8 @@ _STOPWORDS = frozenset(
     someone become becoming kind kinds thing things really good better best way ways lot lots time times
     people learn learning work working play make making start use using help find new first take look think
     im i'm ive i've id i'd whats what's hows how's theres there's thats that's pls please ok okay hey hi
-    vs versus etc eg ie usually typically actually basically generally one re ll ve don doesn didn isn aren
+    vs versus etc eg ie usually typically actually basically generally specifically exactly especially particularly
+    happen happens happening happened one re ll ve don doesn didn isn aren
     main else here he him his himself she her hers herself itself themselves myself yourself yourselves ourselves ours
     yours theirs got gets getting gotten""".split()
     # Chat filler: readers type it, no article writes it, and it says nothing about what is asked.
@@ -178,6 +179,22 @@ MONEY = re.compile(rf"{_CURRENCY_SIGNS}\s?\d|\b\d[\d,.]*\s?(?:k|K|lakhs?|crore|m
                    rf"\b(?:{'|'.join(_CODES)})\s?\d")
 
 
+# Job-title and field abbreviations the embedding model does not resolve ("MLE" lands nowhere near "machine
+# learning engineer"). Domain vocabulary of the library, not of any question set; and the countries pay is
+# quoted for, whose abbreviation would otherwise be read as a stopword ("in the US": us).
+ACRONYMS = {
+    "MLE": "machine learning engineer", "MLEs": "machine learning engineers", "ML": "machine learning",
+    "DS": "data scientist", "AI": "artificial intelligence", "MLOps": "machine learning operations",
+    "SWE": "software engineer", "DL": "deep learning", "NLP": "natural language processing",
+    "LLM": "large language model", "LLMs": "large language models", "DE": "data engineer",
+    "AE": "analytics engineer", "PM": "product manager", "PMs": "product managers", "EM": "engineering manager",
+    "PhD": "PhD doctorate", "MSc": "master's degree", "BSc": "bachelor's degree",
+    "yrs": "years", "yr": "year", "comp": "compensation pay", "US": "United States", "UK": "United Kingdom",
+    "TC": "total compensation", "YOE": "years of experience", "sal": "salary", "NYC": "New York City",
+    "SF": "San Francisco", "WFH": "work from home", "DA": "data analyst", "DAs": "data analysts",
+    "IC": "individual contributor", "ICs": "individual contributors",
+}
+
 # A country by its English name, from CLDR via Babel ("Germany", "United Kingdom"; "UK" once acronyms are spelled
 # out), as a question asks about one and a sentence states a figure for one.
 _COUNTRY_NAMES = sorted((name for code, name in _ENGLISH.territories.items() if code.isalpha()), key=len,
@@ -201,11 +218,40 @@ def _countries_by_demonym() -> dict[str, str]:
 _COUNTRY_OF_DEMONYM = _countries_by_demonym()
 _DEMONYM = re.compile(rf"\b({'|'.join(map(re.escape, sorted(_COUNTRY_OF_DEMONYM, key=len, reverse=True)))})s?\b")
 
+# What countryinfo lacks: the short name readers say. Not a part for the whole ("Scotland"): an article on the UK
+# may say nothing of it; nor "America", which ends "Latin America".
+_SHORT_NAMES = {"Britain": "United Kingdom"}
+
+
+def _countries_by_other_name() -> dict[str, str]:
+    """"Holland" -> Netherlands, "AUS" -> Australia: countryinfo's other one-word names of a country, and its
+    three-letter code in capitals; not a two-letter one ("AI" is Anguilla's, "ML" Mali's), nor a code that is an
+    acronym or a word ("SWE", "AND"). A longer name repeats words of another country's ("... and Northern Ireland")."""
+    countries = dict(_SHORT_NAMES)
+    for info in CountryInfo.all().values():
+        name = _ENGLISH.territories.get(info.get("ISO", {}).get("alpha2"))
+        for other in filter(_is_other_name, info.get("altSpellings") or []):
+            if name:
+                countries.setdefault(other, name)
+    return countries
+
+
+def _is_other_name(spelling: str) -> bool:
+    if not spelling.isascii() or not spelling.isalpha():  # "Kingdom of Great Britain and Northern Ireland": no
+        return False
+    is_code = spelling.isupper()
+    return not is_code or len(spelling) == 3 and spelling not in ACRONYMS and spelling.lower() not in _STOPWORDS
+
+
+_COUNTRY_OF_OTHER_NAME = _countries_by_other_name()
+_OTHER_NAME = re.compile(rf"\b({'|'.join(map(re.escape, sorted(_COUNTRY_OF_OTHER_NAME, key=len, reverse=True)))})\b")
+
 
 def countries_in(text: str) -> set[str]:
-    """The countries a text names, acronyms spelled out ("in the US" -> United States), or names by their
-    people ("American companies")."""
-    return set(COUNTRY.findall(expand_acronyms(text))) | {_COUNTRY_OF_DEMONYM[d] for d in _DEMONYM.findall(text)}
+    """The countries a text names, acronyms spelled out ("in the US" -> United States), by another name ("Holland",
+    "AUS", "Britain") or by their people ("American companies")."""
+    return (set(COUNTRY.findall(expand_acronyms(text))) | {_COUNTRY_OF_DEMONYM[d] for d in _DEMONYM.findall(text)}
+            | {_COUNTRY_OF_OTHER_NAME[n] for n in _OTHER_NAME.findall(text)})
 
 
 def country_names_in(text: str) -> str:
@@ -216,8 +262,10 @@ def country_names_in(text: str) -> str:
 
 @lru_cache(maxsize=None)  # asked for every unit the decline check reads: the maps are scanned once per country
 def _names_of(country: str) -> str:
-    """A country's name, its people's ("American") and the acronyms spelled out as it ("US")."""
+    """A country's name, its people's ("American"), its other names ("AUS") and the acronyms spelled out as it
+    ("US")."""
     return " ".join([country, *(d for d, named in _COUNTRY_OF_DEMONYM.items() if named == country),
+                     *(n for n, named in _COUNTRY_OF_OTHER_NAME.items() if named == country),
                      *(a for a, phrase in ACRONYMS.items() if phrase == country)])
 
 
@@ -371,21 +419,6 @@ def with_context(context: str, text: str) -> str:
     return f"{context} {text}".strip()
 
 
-# Job-title and field abbreviations the embedding model does not resolve ("MLE" lands nowhere near "machine
-# learning engineer"). Domain vocabulary of the library, not of any question set; and the countries pay is
-# quoted for, whose abbreviation would otherwise be read as a stopword ("in the US": us).
-ACRONYMS = {
-    "MLE": "machine learning engineer", "MLEs": "machine learning engineers", "ML": "machine learning",
-    "DS": "data scientist", "AI": "artificial intelligence", "MLOps": "machine learning operations",
-    "SWE": "software engineer", "DL": "deep learning", "NLP": "natural language processing",
-    "LLM": "large language model", "LLMs": "large language models", "DE": "data engineer",
-    "AE": "analytics engineer", "PM": "product manager", "PMs": "product managers", "EM": "engineering manager",
-    "PhD": "PhD doctorate", "MSc": "master's degree", "BSc": "bachelor's degree",
-    "yrs": "years", "yr": "year", "comp": "compensation pay", "US": "United States", "UK": "United Kingdom",
-    "TC": "total compensation", "YOE": "years of experience", "sal": "salary", "NYC": "New York City",
-    "SF": "San Francisco", "WFH": "work from home", "DA": "data analyst", "DAs": "data analysts",
-    "IC": "individual contributor", "ICs": "individual contributors",
-}
 # An acronym, with the phrase after it if it is already spelled out ("DS (data scientist)"), so expanding is
 # idempotent: a question expanded for search is expanded again for the answer without doubling.
 _ACRONYM = re.compile(
@@ -457,9 +490,11 @@ def misspelt_stopword(word: str) -> str | None:
 def closest_spelling(typed: str, forms: Sequence[str], max_edits: int,
                      frequency: Callable[[str], int] = lambda form: 0) -> str | None:
     """The form `typed` is fewest edits from (a letter added, dropped, changed, or two swapped), at most `max_edits`;
-    equally close, the one typed furthest before the slip ("recal": recall, not real), then the commoner."""
+    equally close, one with every letter typed ("transaltion": translation, two swapped, not transaction), then the
+    one typed furthest before the slip ("recal": recall, not real), then the commoner."""
     close = process.extract(typed, forms, scorer=OSA.distance, limit=None, score_cutoff=max_edits)
-    ranked = sorted(close, key=lambda found: (found[1], -len(os.path.commonprefix([typed, found[0]])),
+    ranked = sorted(close, key=lambda found: (found[1], sorted(found[0]) != sorted(typed),
+                                              -len(os.path.commonprefix([typed, found[0]])),
                                               -frequency(found[0]), found[0]))
     return ranked[0][0] if ranked else None
 

@@ -162,6 +162,15 @@ def test_an_inflected_word_is_a_word_and_a_misspelling_is_not():
     assert not is_dictionary_word("enginer") and not is_dictionary_word("rejectd") and not is_dictionary_word("salery")
 
 
+def test_an_inflected_word_split_by_the_vocabulary_may_misspell_its_doubled_consonant_form():
+    from bot.embeddings import doubled_consonant, is_dictionary_word
+
+    assert is_dictionary_word("shiping")  # ship + ing: the vocabulary can't tell it from a real word
+    assert doubled_consonant("shiping") == "shipping" and doubled_consonant("stoped") == "stopped"
+    # A whole vocabulary word, or an ending after a vowel or without one of its own, doubles nothing.
+    assert doubled_consonant("shipping") is None and doubled_consonant("potters") is None
+
+
 # torch with bf16 matrix products: verified against fp32 torch at start; a failed verification keeps fp32.
 
 def test_the_bf16_encoder_is_verified_against_fp32_torch_and_gives_its_vectors() -> None:

@@ -135,6 +135,14 @@ def test_a_misspelling_of_another_form_of_a_library_word_is_found_by_its_stem(se
     assert index.misspelt("specialisations") is None  # another form of "specialising", no misspelling
 
 
+def test_a_short_word_with_two_neighbouring_letters_swapped_is_found(settings: Settings, write_article) -> None:
+    write_article("a.md", "# Shipping\n\nShipping analysts in Oslo earn NOK 650,000 a year.\n")
+    ingest([str(settings.knowledge_dir)], settings, progress=False)
+    index = _synced(settings)
+    assert index.swapped("Olso") == "oslo"
+    assert index.swapped("Oslo") is None and index.swapped("Olos") is None  # as written / no one swap away
+
+
 def test_a_word_typed_without_vowels_is_spelled_out_from_the_library(settings: Settings, write_article) -> None:
     write_article("a.md", "# Reviews\n\nHiring managers read the proposal twice. A margin note helps.\n")
     write_article("b.md", "# Timelines\n\nMost analysts need two years before a senior title.\n")

@@ -28,7 +28,7 @@ def test_a_question_with_few_words_of_its_own_follows_on():
     # Question words and filler ("what", "actually", "usually", "thing") name no subject of their own.
     history = [{"role": "user", "content": "How common are take-home exercises in data science interviews?"}]
     for question in ("What do you actually get handed?", "how long does the whole thing usually take?",
-                     "how big is the pay gap?"):
+                     "how big is the pay gap?", "what's happening with the pay gap specifically?"):
         assert standalone_query(question, history) == f"{history[0]['content']}\n{question}", question
 
 
@@ -525,6 +525,75 @@ def test_a_question_that_goes_on_without_pointing_back_is_answered_from_the_earl
     # After another subject, whose passages the question alone doesn't come closest to, it is still declined.
     assert after("what do data analysts earn in finance?").refused
     assert after("how long do bootcamps run?").refused
+
+
+_PROCESS_LIBRARY = {
+    "adas.md": "# Careers in ADAS Validation\n\nValidation engineers prove that driver assistance features work on real "
+               "roads.\n\n## Process standards\n\nAutomotive SPICE is the process assessment model carmakers use to "
+               "audit suppliers' software development. Most programmes demand capability level 2, which means test "
+               "data, tools and reports must be versioned and reviewed.\n",
+    "mt.md": "# Machine Translation Careers\n\nMT engineers train and evaluate translation engines for localization "
+             "teams.\n\n## Career levels\n\nMost teams grade engineers at three levels: associate, engineer and lead. "
+             "Each level adds ownership of a language pair and a say in which engines the team buys.\n",
+    "pay.md": "# Data Analyst Pay in 2025\n\nThe median data analyst earns $78,000 in the United States.\n",
+}
+
+
+def test_a_question_going_on_in_words_only_the_earlier_article_holds_is_answered_from_it(
+        settings: Settings, write_article):
+    for name, text in _PROCESS_LIBRARY.items():
+        write_article(name, text)
+    ingest([str(settings.knowledge_dir)], settings, progress=False)
+    retriever = CareerBot(settings).retriever
+    question = "What capability level do most programmes demand?"
+    own = max(retriever.rank(question, retriever.k), key=lambda p: p.metadata["score"])
+    assert own.metadata["source"].endswith("mt.md")  # alone, it comes closest to the other article's levels
+    passages = retriever.search_continuing(question, question, joined_query(
+        "What is Automotive SPICE in ADAS validation?", question))
+    assert any("capability level 2" in p.page_content for p in passages)
+    # After a subject whose article lacks the question's words, it doesn't go on.
+    assert retriever.search_continuing(question, question, joined_query("What does a data analyst earn?", question)) == []
+
+
+def test_pay_stated_in_a_passage_on_the_country_asked_or_for_each_place_compared_is_answered(
+        settings: Settings, write_article):
+    write_article("epi.md", "# Epidemiology Careers\n\n## Why the figures disagree\n\nIn the United States, published "
+                            "figures disagree. The Bureau of Labor Statistics reported a median annual wage for "
+                            "epidemiologists of $81,390 in May 2023.\n")
+    write_article("adas.md", "# ADAS Validation Careers\n\nThe biggest employers are Bosch and Continental.\n\n## Pay\n\n"
+                             "- Germany: €65,000 to €85,000 for validation engineers.\n"
+                             "- United States: $105,000 to $140,000 around Detroit.\n")
+    ingest([str(settings.knowledge_dir)], settings, progress=False)
+    retriever = CareerBot(settings).retriever
+    # The sentence with the figure doesn't name the US; the passage does, and the figure is in dollars.
+    assert retriever.invoke("What is the median salary for epidemiologists in the US?")
+    assert retriever.invoke("What is the median salary for epidemiologists in the UK?") == []
+    # Two places compared: each has a row of its own, in its own currency.
+    assert retriever.invoke("How does pay for validation engineers in Germany compare with the Detroit area?")
+    # An employer named beside the place must have a figure of its own too.
+    assert retriever.invoke("What does Continental pay validation engineers in Germany?") == []
+
+
+def test_a_country_asked_by_its_code_or_a_short_name_is_no_unknown_place(settings: Settings, write_article):
+    write_article("mining.md", "# Data Science in Mining\n\nMost roles are in Western Australia.\n\n## Pay\n\n"
+                               "- Perth, office-based: AUD 140,000 to 180,000 a year\n- Australian contractor: AUD 1,100 to "
+                               "1,400 per day\n\n## In the UK\n\nLondon head offices hire a few analysts.\n")
+    ingest([str(settings.knowledge_dir)], settings, progress=False)
+    retriever = CareerBot(settings).retriever
+    assert retriever.unknown_subject("mining analyst contractor day rate in AUS?") is None
+    assert retriever.invoke("mining analyst contractor day rate in AUS?")
+    assert retriever.unknown_subject("mining analyst jobs in Britain?") is None
+
+
+def test_swapped_letters_a_single_consonant_and_equally_close_words_are_corrected(settings: Settings, write_article):
+    write_article("shipping.md", "# Shipping Analytics\n\nShipping analysts in Oslo earn NOK 650,000. Funds buy card "
+                                 "transaction panels; each transaction is a row.\n\n## Translation\n\nMachine translation "
+                                 "engineers build engines.\n")
+    ingest([str(settings.knowledge_dir)], settings, progress=False)
+    corrected = CareerBot(settings).retriever.corrected
+    assert corrected("data scientist pay in Olso in the shiping industry") == (
+        "data scientist pay in Oslo in the shipping industry")
+    assert corrected("what do machine transaltion engineers make?") == "what do machine translation engineers make?"
 
 
 def test_an_acronym_the_articles_spell_out_is_a_word_they_use(settings: Settings, write_article):

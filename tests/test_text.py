@@ -1,5 +1,5 @@
 from bot.embeddings import is_dictionary_word
-from bot.text import (MONEY, asked, capitalised_acronyms, clipped_stopword, concepts, countries_in, country_names_in,
+from bot.text import (MONEY, asked, capitalised_acronyms, clipped_stopword, closest_spelling, concepts, countries_in, country_names_in,
                       described_section, expand_acronyms, in_other_currency, misspelt_stopword, named_section,
                       spell_out, spelled_in, split_sentences, split_turns)
 
@@ -147,3 +147,20 @@ def test_a_country_is_named_by_its_people_too():
     assert countries_in("in the US") == {"United States"}
     assert set(country_names_in("US public-sector roles").split()) >= {"United", "States", "American", "US"}
     assert country_names_in("public-sector roles") == ""
+
+
+def test_a_country_is_named_by_another_name_or_its_three_letter_code():
+    assert countries_in("contractor day rates in AUS?") == {"Australia"}
+    assert countries_in("what does it pay in Britain?") == {"United Kingdom"}
+    assert countries_in("jobs in Holland") == {"Netherlands"}
+    assert "AUS" in country_names_in("Perth, Australia").split()
+    # Not a part for the whole, a continent, a two-letter code ("HR": Croatia), nor a code that is an acronym
+    # ("SWE": Sweden) or a word.
+    for text in ("in Scotland", "in Latin America", "HR jobs", "SWE pay", "WHAT ARE THE ODDS"):
+        assert countries_in(text) == set(), text
+
+
+def test_of_equally_close_spellings_the_one_with_every_letter_typed_wins():
+    # One edit from both; "translation" has the letters typed, two swapped, though "transaction" shares more of its start.
+    assert closest_spelling("transaltion", ["transaction", "translation"], 2) == "translation"
+    assert closest_spelling("recal", ["real", "recall"], 1) == "recall"

@@ -14,7 +14,7 @@ from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict, Field, PrivateAttr
 
-from bot.embeddings import embed_query, is_dictionary_word, unpack_vectors
+from bot.embeddings import doubled_consonant, embed_query, is_dictionary_word, unpack_vectors
 from bot.retrieval.lexical import LexicalIndex, indexed_text, tokens
 from bot.settings import Settings
 from bot.store import Collection, Revision, count_revision, packed_unit_vectors
@@ -378,13 +378,19 @@ class ArticleRetriever(BaseRetriever):
         data scientist?"): those of `joined` (the question searched with the one before it), when the library
         uses every word of the question and the joined search comes closest to a passage of the article the
         question's own search (`query`) came closest to, too weakly to answer alone (often another section of
-        it: "how long is the take-home supposed to take?" after the interview process). Otherwise none: a question
-        the earlier subject doesn't answer comes closest to an article elsewhere."""
+        it: "how long is the take-home supposed to take?" after the interview process), or whose passages of the
+        article it comes closest to hold every word of the question ("what capability level do most programmes
+        demand?" after "what is Automotive SPICE?": its own search comes closest to another article's "levels").
+        Otherwise none: a question the earlier subject doesn't answer comes closest to an article elsewhere."""
         own = self.rank(query, self.k)
         if not own or self.coverage(question, own) < self.min_coverage or not self.knows_every_word(question):
             return []
         passages = self.search(joined, joined)
-        return passages if passages and _source(_closest(passages)) == _source(_closest(own)) else []
+        if not passages:
+            return []
+        article = _source(_closest(passages))
+        holds_every_word = self.coverage(question, [p for p in passages if _source(p) == article]) == 1.0
+        return passages if article == _source(_closest(own)) or holds_every_word else []
 
     def covers(self, question: str, passages: Sequence[Document]) -> bool:
         """Whether the passages answer the question: close in meaning, holding its rare words, and not
@@ -560,15 +566,30 @@ class ArticleRetriever(BaseRetriever):
         return _LONG_WORD.sub(lambda m: self._spelling(m.group(0)), text)
 
     def _question_word(self, word: str) -> str:
-        """The question word a short word writes with a silent letter dropped ("wat", "wen"), or the word."""
+        """The question word a short word writes with a silent letter dropped ("wat", "wen"), or the library word it
+        writes with two letters swapped ("Olso"), or the word."""
         clipped = None if self.lexical.knows(word) else clipped_stopword(word)
         if clipped not in _QUESTION_WORDS:
-            return word
+            return self._swapped(word) or word
         return clipped.capitalize() if word[0].isupper() else clipped
 
+    def _swapped(self, word: str) -> str | None:
+        """The library word a short word no article or dictionary holds writes with two letters swapped."""
+        if len(word) < 4 or self.lexical.knows(word) or is_dictionary_word(word):
+            return None
+        swapped = self.lexical.swapped(word)
+        return swapped.capitalize() if swapped and word[0].isupper() else swapped
+
+    def _doubled(self, word: str) -> str | None:
+        """The library word an inflected word misspells with a single consonant ("shiping": shipping)."""
+        doubled = doubled_consonant(word)
+        return doubled if doubled and self.lexical.knows(doubled) else None
+
     def _spelling(self, word: str, contracted: bool = False) -> str:
-        if self.lexical.knows(word) or is_dictionary_word(word):
+        if self.lexical.knows(word):
             return word
+        if is_dictionary_word(word):
+            return self._doubled(word) or word
         if contracted:
             return self.lexical.spelled_out(word) or word
         if spelled := misspelt_stopword(word) or self.lexical.misspelt(word):
@@ -632,7 +653,11 @@ class ArticleRetriever(BaseRetriever):
         """For a question asking an amount of pay, the most of its subject's word weight a sentence or row with
         an amount holds, and the closest such a unit comes to it in meaning; None for any other question (or
         one whose subject no article names at all: the decline check's other parts judge it). A subject word no
-        article uses weighs the most ("pharma" analysts are paid nowhere in a library that never says pharma)."""
+        article uses weighs the most ("pharma" analysts are paid nowhere in a library that never says pharma).
+
+        Where the question puts the pay ("in Germany", "at Spotify"), only a unit naming one of those places counts,
+        and each must have one ("Germany compared with Detroit"). A unit names a country its passage names, when it
+        is in that country's currency ("In the United States ... The BLS reported $81,390")."""
         asked_now = split_turns(question)[-1]
         if not PAY_ASKED.search(asked_now):
             return None
@@ -645,21 +670,26 @@ class ArticleRetriever(BaseRetriever):
         unknown = {stem(word) for word, *_ in self._unknown_subjects(asked_now)}
         subject = {forms: weight for forms, weight in asked_of.items() if forms in known or forms[0] in unknown}
         located = self._located_tokens(question) | self._named_tokens(asked_now)
-        where = {forms: weight for forms, weight in subject.items() if forms[0] in located}
+        places = [forms for forms in subject if forms[0] in located]
         countries = countries_in(asked_now)
         vector = np.asarray(embed_query(question), dtype=np.float32)
-        share, similarity = 0.0, 0.0
+        share, similarity, stated_for = 0.0, 0.0, set()
         for passage in self._with_unit_vectors(list(passages)):
             units = list(_units_in_context([passage]))
             packed = passage.metadata.get("unit_vectors")
             vectors = unpack_vectors(packed) if packed else None
             closeness = (vectors @ vector).tolist() if vectors is not None and len(vectors) == len(units) else None
+            in_passage = _tokens_of(country_names_in(passage.page_content))
             for i, (unit, found) in enumerate(units):
-                if MONEY.search(unit.text) and (not where or _share_held(where, found) == 1.0) and not (
-                        countries and in_other_currency(unit.text, countries)):
+                named = {forms for forms in places if _share_held({forms: 1.0}, found) == 1.0}
+                in_currency = not (countries and in_other_currency(unit.text, countries))
+                named |= {forms for forms in places if _share_held({forms: 1.0}, in_passage) == 1.0} if in_currency \
+                    else set()
+                if MONEY.search(unit.text) and (named if places else in_currency):
+                    stated_for |= named
                     share = max(share, _share_held(subject, found))
                     similarity = max(similarity, closeness[i] if closeness else 0.0)
-        return share, similarity
+        return (share, similarity) if stated_for == set(places) else (0.0, 0.0)
 
     def names_exam(self, question: str, passages: Sequence[Document]) -> bool:
         """Whether the passages name the exam or certification the question asks about ("is the SnowPro Core exam
@@ -709,6 +739,8 @@ class ArticleRetriever(BaseRetriever):
             return completed
         if len(word) < 4:
             return token
+        if corrected := self._swapped(word) if len(word) < 5 else self._doubled(word):
+            return stem(corrected)
         if len(word) < 5 or is_dictionary_word(word):
             return token
         if misspelt_stopword(word):
