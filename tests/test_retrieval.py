@@ -289,6 +289,10 @@ def test_a_name_no_article_uses_asked_about_is_declined(library_bot: CareerBot):
     question = "Which skills does Nvidia look for in junior analysts?"
     assert library_bot.retriever.unknown_subject(question) == "nvidia"
     assert library_bot.retriever.invoke(question) == []
+    # A name with a capital inside it is typed as one too; an abbreviation ending in a capital ("HoP") is not.
+    assert library_bot.retriever.unknown_subject("Which skills does DraftKings look for in junior analysts?") == (
+        "draftkings")
+    assert library_bot.retriever.unknown_subject("Which skills does HoP look for in junior analysts?") is None
     # Where the reader works is told, not asked about; an acronym's spelled-out phrase is no name typed.
     assert library_bot.retriever.invoke("I'm a junior analyst at Nvidia. Which skills raise an analyst's pay?")
     assert library_bot.retriever.unknown_subject("Which skills raise an analyst's pay in the UK?") is None
@@ -583,6 +587,18 @@ def test_a_country_asked_by_its_code_or_a_short_name_is_no_unknown_place(setting
     assert retriever.unknown_subject("mining analyst contractor day rate in AUS?") is None
     assert retriever.invoke("mining analyst contractor day rate in AUS?")
     assert retriever.unknown_subject("mining analyst jobs in Britain?") is None
+
+
+def test_a_city_asked_by_another_name_is_read_by_the_librarys(settings: Settings, write_article):
+    write_article("mt.md", "# Machine Translation Careers\n\nIn Bengaluru, an MT engineer with three to five years gets "
+                           "18 to 28 LPA.\n")
+    ingest([str(settings.knowledge_dir)], settings, progress=False)
+    careerbot = CareerBot(settings)
+    assert careerbot.retriever.corrected("MT engineer pay in Bangalore?") == "MT engineer pay in Bengaluru?"
+    assert "18 to 28 LPA" in careerbot.answer("what do MT engineers make in bangalore?").text
+    # A city none of whose names the library writes stays as typed, and is a place it lacks.
+    assert careerbot.retriever.corrected("MT engineer pay in Bombay?") == "MT engineer pay in Bombay?"
+    assert careerbot.answer("what do MT engineers make in Bombay?").refused
 
 
 def test_swapped_letters_a_single_consonant_and_equally_close_words_are_corrected(settings: Settings, write_article):

@@ -1,7 +1,7 @@
 from bot.embeddings import is_dictionary_word
-from bot.text import (MONEY, asked, capitalised_acronyms, clipped_stopword, closest_spelling, concepts, countries_in, country_names_in,
-                      described_section, expand_acronyms, in_other_currency, misspelt_stopword, named_section,
-                      spell_out, spelled_in, split_sentences, split_turns)
+from bot.text import (MONEY, asked, capitalised_acronyms, clipped_stopword, closest_spelling, concepts, countries_in,
+                      country_names_in, described_section, expand_acronyms, in_other_currency, misspelt_stopword,
+                      named_section, other_city_names, spell_out, spelled_in, split_sentences, split_turns)
 
 TEXTS = [
     "A site reliability engineer keeps services up. Most site reliability engineers are on call.",
@@ -84,6 +84,8 @@ def test_expanding_acronyms_twice_changes_nothing_more():
 def test_readers_abbreviations_of_roles_and_places_are_spelled_out():
     assert expand_acronyms("DA moving to NYC, do senior ICs get paid more?", keep=False) == (
         "data analyst moving to New York City, do senior individual contributors get paid more?")
+    assert expand_acronyms("typical pay for a sr MLE vs a Jr. one?", keep=False) == (
+        "typical pay for a senior machine learning engineer vs a junior. one?")
 
 
 def test_a_follow_up_names_the_one_section_whose_heading_holds_a_word_it_adds():
@@ -136,7 +138,7 @@ def test_a_short_word_is_a_stopword_with_a_silent_letter_dropped_only_when_the_l
 
 def test_amounts_in_any_currency_are_money():
     for text in ("$120,000", "£58k", "₹18 lakh", "90,000 EUR", "CHF 165,000", "SGD 9,000 a month", "NOK 780,000",
-                 "85,000 to 120,000 pesos a month", "4.5 million yen", "12,000 zloty", "30,000 Rupees"):
+                 "85,000 to 120,000 pesos a month", "4.5 million yen", "12,000 zloty", "30,000 Rupees", "18 to 28 LPA"):
         assert MONEY.search(text), text
     for text in ("a team of 12 people", "a pass mark of 70 marks", "she won 3 awards", "EUR rates"):
         assert not MONEY.search(text), text
@@ -158,6 +160,12 @@ def test_a_country_is_named_by_another_name_or_its_three_letter_code():
     # ("SWE": Sweden) or a word.
     for text in ("in Scotland", "in Latin America", "HR jobs", "SWE pay", "WHAT ARE THE ODDS"):
         assert countries_in(text) == set(), text
+
+
+def test_a_city_goes_by_its_other_names():
+    assert {"Bengaluru", "Bangalore"} <= set(other_city_names("bangalore")) | {"Bangalore"}
+    assert "Mumbai" in other_city_names("Bombay") and "Gurugram" in other_city_names("Gurgaon")
+    assert other_city_names("salary") == [] and "BLR" not in other_city_names("Bengaluru")  # nor an airport code
 
 
 def test_of_equally_close_spellings_the_one_with_every_letter_typed_wins():

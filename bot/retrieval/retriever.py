@@ -21,7 +21,8 @@ from bot.store import Collection, Revision, count_revision, packed_unit_vectors
 from bot.text import (CITATION, DURATION, MONEY, NUMBER_AS_WRITTEN, PAY_ASKED, SPELLED_OUT, STATED_FIGURE, TURN_BREAK,
                       Unit, as_typed, asked, capitalised_acronyms, clipped_stopword, concepts, content_words, cosine,
                       countries_in, country_names_in, described_section, described_words, expand_acronyms,
-                      in_other_currency, misspelt_stopword, named_section, passage_units, spelled_in, split_turns, stem)
+                      in_other_currency, misspelt_stopword, named_section, other_city_names, passage_units, spelled_in,
+                      split_turns, stem)
 
 # Words by which a follow-up keeps the earlier subject ("how much do *they* earn?", "*why so* tight?").
 _SAME_SUBJECT_WORDS = (r"they|them|their|theirs|it|its|this|that|these|those|he|she|him|his|her|there|the role|"
@@ -92,7 +93,8 @@ _BACKGROUND = re.compile(r"(?:\b(?:i'?m|i am|i was|former|ex|from|(?:live|living
 _MOVING_ON = re.compile(r"^[^.?!]*?\b(?:become|becoming|switch\w*|transition\w*|pivot\w*|mov(?:e|es|ing) (?:in)?to|"
                         r"(?:get|gets|getting|break|breaks|breaking|go|goes|going) into)\b", re.IGNORECASE)
 _TYPED_WORD = re.compile(r"[a-z][a-z']+", re.IGNORECASE)
-_NAME = re.compile(r"[A-Z][a-z']+")  # "Spotify", "Seattle": typed as a name; "US" is typed as an abbreviation
+# "Spotify", "Seattle", "DraftKings": typed as a name; "US" is typed as an abbreviation
+_NAME = re.compile(r"[A-Z][a-z']+(?:[A-Z][a-z']+)*")  # not "HoP" (head of pricing)
 
 
 def _share_held(weights: dict[tuple[str, ...], float], found: set[str]) -> float:
@@ -588,6 +590,8 @@ class ArticleRetriever(BaseRetriever):
     def _spelling(self, word: str, contracted: bool = False) -> str:
         if self.lexical.knows(word):
             return word
+        if city := next((name for name in other_city_names(word) if self.lexical.knows(name)), None):
+            return city  # "Bangalore" in a library that writes "Bengaluru"
         if is_dictionary_word(word):
             return self._doubled(word) or word
         if contracted:
