@@ -807,3 +807,17 @@ def test_a_reason_given_with_so_answers_why():
         asked = _kinds_asked(question)
         assert any(shape.search("The auction closes at noon, so forecasters start at six.") for shape in asked)
         assert not any(shape.search("Forecasters start at six, so far as we know.") for shape in asked)
+
+
+def test_a_question_about_one_item_of_a_list_is_answered_by_that_item_not_a_sibling_sharing_its_words():
+    # "Live coding." shares "run your queries" and "check"; the question asks of the whiteboard test.
+    forms = passage("The test normally takes one of three forms:\n"
+                    "- Whiteboard test. You write your queries out by hand. There is no computer to point out syntax "
+                    "errors.\n- Live coding. You solve problems in a live environment. You can run your queries and "
+                    "check your results as you go.\n- Homework. You take problems away and solve them at home.",
+                    heading="SQL test formats")
+    answer = Composer().compose("In a whiteboard SQL interview, do you get to run your queries to check them?", [forms])
+    assert "no computer" in answer and "Live coding" not in answer
+    # Asked of no item, or of two compared, the items compete on their words as before.
+    assert "Live coding" in Composer().compose("In which test can you run your queries and check results?", [forms])
+    assert "Live coding" in Composer().compose("Whiteboard test vs live coding: can you run your queries?", [forms])

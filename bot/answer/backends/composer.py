@@ -223,7 +223,9 @@ class Composer(AnswerBackend):
         parts_asked = _parts_asked(question)
         shaped = (spelled | named | _rows_comparing(parts_asked, candidates) | _first_period(question, candidates)
                   | _rows_with_column_named(question, candidates))
-        self._score(question, earlier, wants_list, candidates, shaped)
+        # One thing asked of ("in a whiteboard interview"), not several compared.
+        unasked = _items_not_named(content_stems(question), candidates) if not parts_asked else set()
+        self._score(question, earlier, wants_list, candidates, shaped, unasked)
         self._add_meaning(searched, candidates, passages)
         self._favour_named_section(candidates, passages)
         asking = _asking(candidates)
@@ -235,7 +237,7 @@ class Composer(AnswerBackend):
         best = extreme or best
         # "what is the first step / the most common kind / the biggest?" asks for one item, never the whole list.
         picks_one = bool(extreme or _FIRST_STEP.search(question) or _MOST_ASKED.search(question))
-        wants_list = (wants_list and not extreme) or (not picks_one and _list_answers(best, quotable))
+        wants_list = (wants_list and not extreme) or (not picks_one and _list_answers(best, quotable, unasked))
         # A list asked for is the whole answer: it may take all the room, not share it with runners-up.
         first_part = _MAX_WORDS if wants_list and (best.unit.is_item or _announced(best, wants_list) > 1) \
             else _FIRST_PART_WORDS
@@ -255,9 +257,10 @@ class Composer(AnswerBackend):
         return _one_citation_per_run([_ANSWER_LABEL.sub("", part) for part in parts])
 
     def _score(self, question: str, earlier: str, wants_list: bool, candidates: list[_Candidate],
-               shaped: set[int]) -> None:
+               shaped: set[int], unasked: set[int]) -> None:
         """Words, context and kind of answer; `shaped` are the units (by id) whose place in the article makes
-        them the answer asked for (a list named by the question, the words spelling an acronym out)."""
+        them the answer asked for (a list named by the question, the words spelling an acronym out), `unasked`
+        the items of a list the question names another item of."""
         asked_now = _as_written(question, candidates)
         query = asked_now | _as_written(earlier, candidates)
         frequency = Counter(s for c in candidates for s in c.stems | c.context_stems)
@@ -273,9 +276,10 @@ class Composer(AnswerBackend):
             in_unit = math.fsum(weight[s] for s in query & c.stems)
             in_context = math.fsum(weight[s] for s in (query & c.context_stems) - c.stems)
             # "what share went into industry by 2022?", "... at a UK university?": a figure dated another year or
-            # stated for another country answers another question.
+            # stated for another country, or an item of a list the question names another item of, answers another
+            # question.
             elsewhere = bool(years and _another(years, set(_YEAR.findall(c.unit.text)))
-                             or countries and _another(countries, countries_in(c.unit.text)))
+                             or countries and _another(countries, countries_in(c.unit.text))) or id(c) in unasked
             holds_answer = (any(shape.search(c.unit.text) for shape in wanted) and not elsewhere
                             or id(c) in first_items
                             or id(c) in shaped
@@ -454,12 +458,14 @@ def _extreme(rows: list[_Candidate], asked: set[str], highest: bool) -> _Candida
     return (max if highest else min)(kept, key=lambda pair: pair[0][0])[1]
 
 
-def _list_answers(best: _Candidate, candidates: list[_Candidate]) -> bool:
+def _list_answers(best: _Candidate, candidates: list[_Candidate], unasked: set[int]) -> bool:
     """Whether the best unit is an item of a short list whose other items score nearly as well: then the list
     is the answer ("what's the process like?" and the stages it names), quoted whole with its introduction
-    rather than item by item. A longer list keeps to its best items."""
+    rather than item by item. A longer list keeps to its best items; one the question names an item of
+    (`unasked`: the others), to that item."""
     items = _list_of(best, candidates)
     return (bool(items) and _words([_lead(c.unit.text) for c in items]) <= _FIRST_PART_WORDS
+            and not any(id(c) in unasked for c in items)
             and any(c is not best and c.score >= _RUNNER_UP_SHARE * best.score for c in items))
 
 
@@ -652,6 +658,30 @@ def _lists(candidates: list[_Candidate]) -> list[list[_Candidate]]:
         if c.unit.is_item:
             groups.setdefault(c.list_key, []).append(c)
     return list(groups.values())
+
+
+_NAME_WORDS = 4  # "Whiteboard test. This is the most common kind...": a first sentence this short names its item
+
+
+def _items_not_named(asked: set[str], candidates: list[_Candidate]) -> set[int]:
+    """The items (by id) of a list or table that the question names another item of, by a word only that item's
+    name has ("In a *whiteboard* SQL interview, can you run your queries?": not "Live coding. ... You can run your
+    queries")."""
+    unasked: set[int] = set()
+    for items in _lists(candidates):
+        names = [content_stems(_item_name(c.unit.text)) for c in items]
+        shared = set.intersection(*names) if names else set()
+        named = [bool((name - shared) & asked) for name in names]
+        if any(named):
+            unasked |= {id(c) for c, is_named, name in zip(items, named, names) if not is_named and name - shared}
+    return unasked
+
+
+def _item_name(item: str) -> str:
+    """What an item is called: a table row's first cell, or a first sentence, when as short as a name. Not a key
+    before a colon ("Dates: June 5"), which names what is said of one thing, not one of several things."""
+    name = _row_name(item) if " — " in item else re.split(r"(?<=\.)\s", item, maxsplit=1)[0]
+    return name if len(name.split()) <= _NAME_WORDS and (" — " in item or name.endswith(".")) else ""
 
 
 def _shared_words_are_context(candidates: list[_Candidate]) -> None:
