@@ -821,3 +821,18 @@ def test_a_question_about_one_item_of_a_list_is_answered_by_that_item_not_a_sibl
     # Asked of no item, or of two compared, the items compete on their words as before.
     assert "Live coding" in Composer().compose("In which test can you run your queries and check results?", [forms])
     assert "Live coding" in Composer().compose("Whiteboard test vs live coding: can you run your queries?", [forms])
+
+
+def test_a_turn_of_an_interview_is_quoted_whole_not_cut_into_a_list():
+    transcript = passage("This is an edited transcript.\n"
+                         "- Dana Keller: Haven't large language models made all of this obsolete?\n"
+                         "- Ananya Krishnan: Not yet, for three reasons. Terminology consistency, because product names "
+                         "have to be translated the same way every time. Cost, because one client translates 500 "
+                         "million words a year. And confidentiality.\n"
+                         "- Dana Keller: Let's talk about the skills. Do you need to speak several languages?\n"
+                         "- Ananya Krishnan: It helps but it isn't required. I speak four, but two of my best engineers "
+                         "are monolingual. What you need is Python, PyTorch, experience fine-tuning sequence models and "
+                         "comfort with messy parallel data, and respect for the linguists you work with every day.",
+                         heading="Episode 42")
+    answer = Composer().compose("Why haven't large language models replaced custom MT engines?", [transcript])
+    assert "Terminology consistency" in answer and "500 million words" in answer

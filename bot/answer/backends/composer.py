@@ -238,6 +238,7 @@ class Composer(AnswerBackend):
         # "what is the first step / the most common kind / the biggest?" asks for one item, never the whole list.
         picks_one = bool(extreme or _FIRST_STEP.search(question) or _MOST_ASKED.search(question))
         wants_list = (wants_list and not extreme) or (not picks_one and _list_answers(best, quotable, unasked))
+        wants_list = wants_list and not _is_transcript(_list_of(best, candidates))
         # A list asked for is the whole answer: it may take all the room, not share it with runners-up.
         first_part = _MAX_WORDS if wants_list and (best.unit.is_item or _announced(best, wants_list) > 1) \
             else _FIRST_PART_WORDS
@@ -518,6 +519,16 @@ def _list_of(item: _Candidate, candidates: list[_Candidate]) -> list[_Candidate]
         return []
     items = [c for c in candidates if c.list_key == item.list_key]
     return items if len(items) > 1 else []
+
+
+# "Ananya Krishnan: Not yet, for three reasons. ...": a turn of an interview, as the loaders write one.
+_SPEAKER = re.compile(r"^[A-Z][\w.'-]*(?: [A-Z][\w.'-]*){0,3}: ")
+
+
+def _is_transcript(items: list[_Candidate]) -> bool:
+    """Whether a list's items are the turns of a conversation: each turn answers the one before, so a turn is quoted
+    as the paragraph it is, not cut to its first sentence among the others as a list's items are."""
+    return len(items) > 1 and all(_SPEAKER.match(c.unit.text) for c in items)
 
 
 _ANSWER_LABEL = re.compile(r"^(?:A|Answer)\s*:\s+")  # an FAQ's "A: No. ..." is quoted from "No."
