@@ -69,10 +69,22 @@ _JOINED_LETTERS = re.compile(r"\b([a-z])[/&]([a-z])\b", re.IGNORECASE)
 
 
 def content_words(text: str) -> list[str]:
-    """The words that carry meaning, lower-cased, in order (stopwords and single characters dropped)."""
+    """The words that carry meaning, lower-cased, in order (stopwords and single characters dropped, unless a
+    stopword is an acronym: "the *WHO* one", "*IT* support")."""
     if "/" in text or "&" in text:  # most texts have neither; content_words is on every hot path
         text = _JOINED_LETTERS.sub(r"\1\2", text)
-    return [w.lower() for w in _WORD.findall(text) if w.lower() not in _STOPWORDS and len(w) > 1]
+    return [m.group(0).lower() for m in _WORD.finditer(text) if len(m.group(0)) > 1 and (
+        m.group(0).lower() not in _STOPWORDS or _is_acronym(m, text))]
+
+
+_CAPITALS_AROUND = re.compile(r"\b[A-Z]{2,}\W+$|^\W+[A-Z]{2,}\b")
+
+
+def _is_acronym(word: re.Match, text: str) -> bool:
+    """Whether a stopword is written as an acronym: in capitals, and not among words in capitals ("AND" in a
+    heading "PLANTS AND TRUCKS", or a shouted question)."""
+    return word.group(0).isupper() and not (_CAPITALS_AROUND.search(text[max(0, word.start() - 20):word.start()])
+                                             or _CAPITALS_AROUND.search(text[word.end():word.end() + 20]))
 
 
 _ABBREVIATION_CUT = 2  # letters an abbreviation's stem is short of the word's stem: "stat" -> statist, not state

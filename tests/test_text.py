@@ -1,7 +1,8 @@
 from bot.embeddings import is_dictionary_word
-from bot.text import (MONEY, asked, capitalised_acronyms, clipped_stopword, closest_spelling, concepts, countries_in,
-                      country_names_in, described_section, expand_acronyms, in_other_currency, misspelt_stopword,
-                      named_section, other_city_names, spell_out, spelled_in, split_sentences, split_turns)
+from bot.text import (MONEY, asked, capitalised_acronyms, clipped_stopword, closest_spelling, concepts, content_words,
+                      countries_in, country_names_in, described_section, expand_acronyms, in_other_currency,
+                      misspelt_stopword, named_section, other_city_names, spell_out, spelled_in, split_sentences,
+                      split_turns)
 
 TEXTS = [
     "A site reliability engineer keeps services up. Most site reliability engineers are on call.",
@@ -172,3 +173,11 @@ def test_of_equally_close_spellings_the_one_with_every_letter_typed_wins():
     # One edit from both; "translation" has the letters typed, two swapped, though "transaction" shares more of its start.
     assert closest_spelling("transaltion", ["transaction", "translation"], 2) == "translation"
     assert closest_spelling("recal", ["real", "recall"], 1) == "recall"
+
+
+def test_a_stopword_written_as_an_acronym_carries_meaning():
+    assert content_words("How big is the WHO one?") == ["big", "who"]
+    assert content_words("Do IT support analysts code?")[0] == "it"
+    # Not among other words in capitals (a heading, a shouted question), nor written as a word.
+    assert content_words("PLANTS AND TRUCKS") == ["plants", "trucks"]
+    assert content_words("WHO DO THEY HIRE") == ["hire"] and content_words("who hires?") == ["hires"]
