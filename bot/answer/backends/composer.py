@@ -521,10 +521,6 @@ def _list_of(item: _Candidate, candidates: list[_Candidate]) -> list[_Candidate]
     return items if len(items) > 1 else []
 
 
-# "Ananya Krishnan: Not yet, for three reasons. ...": a turn of an interview, as the loaders write one.
-_SPEAKER = re.compile(r"^[A-Z][\w.'-]*(?: [A-Z][\w.'-]*){0,3}: ")
-
-
 def _is_transcript(items: list[_Candidate]) -> bool:
     """Whether a list's items are the turns of a conversation: each turn answers the one before, so a turn is quoted
     as the paragraph it is, not cut to its first sentence among the others as a list's items are."""
