@@ -699,6 +699,16 @@ def test_why_someone_earns_less_is_answered_with_the_reason_not_only_the_amounts
     assert "also covers clerical reporting jobs" in answer
 
 
+def test_why_is_answered_by_the_sentence_saying_that_is_why():
+    team = passage("Funds keep sourcing datasets: we find them, test whether they predict anything, and turn the ones "
+                   "that work into feeds.", score=0.7)
+    reason = passage("No. Once a dataset is widely sold, its edge disappears into the price within about 18 months. That "
+                     "is why we keep sourcing new ones.", score=0.6)
+    answer = Composer().compose("Why do hedge funds keep sourcing new alternative datasets instead of sticking with the "
+                                "ones they have?", [team, reason])
+    assert answer.startswith("No. Once a dataset is widely sold")
+
+
 def test_what_stuff_asks_for_a_list_as_what_things_does():
     platform = passage("Platform engineers use a lot of judgement about what to build.\n\nThey code in Go, Rust and Python.")
     answer = Composer().compose("what coding stuff do platform engineers use?", [platform])

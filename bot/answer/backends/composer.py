@@ -69,7 +69,8 @@ _WHY = re.compile(r"^\W*(?:so\s+)?why\b|\bwhy (?:do|does|did|is|are|was|were|wou
                   r"\bwhat(?:'s| is| are)? (?:driving|pushing|behind|drives|pushes)\b", re.IGNORECASE)
 # What gives a reason: "because", "due to", "driven by", "X, so Y".
 _CAUSE = re.compile(r"\b(?:because|since|due to|as a result|driven by|dictated by|reasons?|thanks to|so that|"
-                    r"which is why|explains?|explanations?|caused?|causes|factors?|drivers?|leads? to)\b|"
+                    r"(?:which|that|this)(?:'s|’s| is) why|explains?|explanations?|caused?|causes|factors?|drivers?|"
+                    r"leads? to)\b|"
                     r",\s+so\s+(?!far\b|much\b|many\b)", re.IGNORECASE)
 # "Do I need a PhD?", "is a bachelor's enough?": the sentence that says what is required, or that it is not (an
 # FAQ's "No. Only 19% hold one").
