@@ -32,6 +32,12 @@ def test_a_question_with_few_words_of_its_own_follows_on():
         assert standalone_query(question, history) == f"{history[0]['content']}\n{question}", question
 
 
+def test_the_process_refers_back_to_the_one_asked_about():
+    history = [{"role": "user", "content": "what's the research engineer interview like at big labs?"}]
+    question = "how long does the whole process usually take?"
+    assert standalone_query(question, history) == f"{history[0]['content']}\n{question}"
+
+
 def test_it_before_an_infinitive_without_an_object_refers_back():
     # "how long does it take to fix?": fix what? The earlier subject. "how common is it to get hired ..." names its own.
     history = [{"role": "user", "content": "What is the biggest tooling gap for physicists moving into data science?"}]

@@ -26,7 +26,7 @@ from bot.text import (CITATION, DURATION, MONEY, NUMBER_AS_WRITTEN, PAY_ASKED, S
 
 # Words by which a follow-up keeps the earlier subject ("how much do *they* earn?", "*why so* tight?").
 _SAME_SUBJECT_WORDS = (r"they|them|their|theirs|it|its|this|that|these|those|he|she|him|his|her|there|the role|"
-                       r"the job|the position|the field|same|why so")
+                       r"the job|the position|the field|the (?:whole |entire )?process|same|why so")
 # Words that only make sense with an earlier turn ("How much do *they* earn?", "and *that* role?"), including
 # those that name a new subject ("what about a dentist?").
 _REFERRING = re.compile(
