@@ -206,6 +206,11 @@ ACRONYMS = {
     "SF": "San Francisco", "WFH": "work from home", "DA": "data analyst", "DAs": "data analysts",
     "IC": "individual contributor", "ICs": "individual contributors", "sr": "senior", "Sr": "senior", "jr": "junior",
     "Jr": "junior",
+    # Readers' clippings of everyday words, which no article writes and the model reads as other words.
+    "exp": "experience", "eng": "engineer", "engs": "engineers",
+    "uni": "university", "govt": "government", "dept": "department", "mgmt": "management", "req": "requirement",
+    "reqs": "requirements", "orgs": "organisations", "intl": "international", "perf": "performance", "mos": "months",
+    "wks": "weeks", "hrs": "hours",
 }
 
 # A country by its English name, from CLDR via Babel ("Germany", "United Kingdom"; "UK" once acronyms are spelled

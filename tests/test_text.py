@@ -87,6 +87,8 @@ def test_readers_abbreviations_of_roles_and_places_are_spelled_out():
         "data analyst moving to New York City, do senior individual contributors get paid more?")
     assert expand_acronyms("typical pay for a sr MLE vs a Jr. one?", keep=False) == (
         "typical pay for a senior machine learning engineer vs a junior. one?")
+    assert expand_acronyms("can a uni grad with zero work exp become an ML eng?", keep=False) == (
+        "can a university grad with zero work experience become an machine learning engineer?")
 
 
 def test_a_follow_up_names_the_one_section_whose_heading_holds_a_word_it_adds():
