@@ -846,3 +846,16 @@ def test_a_turn_of_an_interview_is_quoted_whole_not_cut_into_a_list():
                          heading="Episode 42")
     answer = Composer().compose("Why haven't large language models replaced custom MT engines?", [transcript])
     assert "Terminology consistency" in answer and "500 million words" in answer
+
+
+def test_a_condition_on_years_of_work_answers_the_reader_whose_years_meet_it():
+    worth = passage("When a certification is worth it:\n- Your employer pays and gives you study time. Then paying for "
+                    "the certification costs you little.\n- You are changing careers.", score=0.7)
+    not_worth = passage("When it is not:\n- You already have two or more years in the role. In a poll of hiring "
+                        "managers, 58% said a certification made no difference.\n- You are targeting research roles.",
+                        score=0.6)
+    question = "I've been working as a data engineer for three years. Is a certification still worth paying for?"
+    assert "You already have two or more years in the role. In a poll of hiring managers, 58%" in Composer().compose(
+        question, [worth, not_worth])
+    # A reader a year in doesn't meet it.
+    assert "58%" not in Composer().compose(question.replace("three years", "one year"), [worth, not_worth])

@@ -227,6 +227,7 @@ class Composer(AnswerBackend):
         # One thing asked of ("in a whiteboard interview"), not several compared.
         unasked = _items_not_named(content_stems(question), candidates) if not parts_asked else set()
         self._score(question, earlier, wants_list, candidates, shaped, unasked)
+        _weigh_conditions_on_years(_years_told(f"{earlier} {question}"), candidates, self.weights.answer_kind)
         self._add_meaning(searched, candidates, passages)
         self._favour_named_section(candidates, passages)
         asking = _asking(candidates)
@@ -520,6 +521,41 @@ def _list_of(item: _Candidate, candidates: list[_Candidate]) -> list[_Candidate]
         return []
     items = [c for c in candidates if c.list_key == item.list_key]
     return items if len(items) > 1 else []
+
+
+_NUMBERS = {word: n for n, word in enumerate("zero one two three four five six seven eight nine ten eleven twelve".split())}
+_YEARS = r"(?:years?|yrs?)\b"
+_A_NUMBER = rf"(\d{{1,2}}|{'|'.join(_NUMBERS)})"
+# "I've been a data engineer for three years", "3 yrs in", "5 years of experience".
+_YEARS_TOLD = re.compile(rf"\b{_A_NUMBER}\+?\s*{_YEARS}", re.IGNORECASE)
+# "You already have two or more years in the role", "5+ years", "at least three years", "under two years": a condition
+# on how long someone has worked.
+_AT_LEAST = re.compile(rf"\b(?:at least|more than|over)\s+{_A_NUMBER}\s*{_YEARS}|\b{_A_NUMBER}\s*(?:\+|or more)\s*{_YEARS}",
+                       re.IGNORECASE)
+_UNDER = re.compile(rf"\b(?:less than|under|fewer than)\s+{_A_NUMBER}\s*{_YEARS}", re.IGNORECASE)
+
+
+def _years_told(text: str) -> int | None:
+    """How many years of work the reader tells of ("I've been a data engineer for three years"), if one figure."""
+    told = {_number(m.group(1)) for m in _YEARS_TOLD.finditer(text)}
+    return told.pop() if len(told) == 1 else None
+
+
+def _number(written: str) -> int:
+    return int(written) if written.isdigit() else _NUMBERS[written.lower()]
+
+
+def _weigh_conditions_on_years(years: int | None, candidates: list[_Candidate], weight: float) -> None:
+    """A unit stating a condition on years of work ("You already have two or more years in the role") answers a
+    reader who tells theirs when they meet it, and is about someone else when they don't."""
+    if years is None:
+        return
+    for c in candidates:
+        least = [_number(a or b) for a, b in _AT_LEAST.findall(c.unit.text)]
+        under = [_number(n) for n in _UNDER.findall(c.unit.text)]
+        if least or under:
+            met = all(years >= n for n in least) and all(years < n for n in under)
+            c.score += weight if met else -weight
 
 
 def _is_transcript(items: list[_Candidate]) -> bool:
