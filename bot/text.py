@@ -737,3 +737,34 @@ def http_url_problem(url: str) -> str | None:
     if not parts.hostname:
         return "URL has no host"
     return None
+
+
+# "how do I get started on the first one?", "tell me more about the 2nd step", "what about number 3?": a follow-up
+# naming an item of the list the last answer gave by its place in it.
+_ORDINALS = {"first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, "fourth": 4, "4th": 4, "fifth": 5,
+             "5th": 5, "last": -1}
+_ITEM_BY_PLACE = re.compile(rf"\b(?:the\s+)?({'|'.join(_ORDINALS)})\s+(?:one|skill|step|item|point|reason|option|thing|"
+                            r"tip|stage|round|path)\b|\bnumber\s+(\d)\b", re.IGNORECASE)
+_LISTED_LINE = re.compile(r"^\s*(?:[-*•]|\d{1,2}[.)])\s+(.+?)\s*$", re.MULTILINE)
+_INLINE_LIST = re.compile(r":\s+([^:.\[]+?(?:;[^:.\[]+?)+)\s*(?:[.\[]|$)")
+
+
+def item_named(question: str, answer: str) -> str | None:
+    """The item of the last answer's list that the question names by its place ("the first one": Prompt engineering
+    is the new literacy), which it never names itself. The answer's list is its bullet or numbered lines (a model's),
+    or the items a sentence lists after a colon, separated by semicolons (the composer's)."""
+    found = _ITEM_BY_PLACE.search(question)
+    items = _listed_items(answer) if found else []
+    if not found or not items:
+        return None
+    place = _ORDINALS[found.group(1).lower()] if found.group(1) else int(found.group(2))
+    index = place - 1 if place > 0 else place
+    return items[index].rstrip(".;") if -len(items) <= index < len(items) else None
+
+
+def _listed_items(answer: str) -> list[str]:
+    lines = [CITATION.sub("", line) for line in _LISTED_LINE.findall(answer)]
+    if len(lines) > 1:
+        return lines
+    inline = _INLINE_LIST.search(answer)
+    return [item.strip() for item in inline.group(1).split(";")] if inline else []

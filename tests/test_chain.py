@@ -69,3 +69,17 @@ def test_answering_embeds_only_the_question(careerbot: CareerBot, embedded_texts
     answer = careerbot.chain.invoke({"question": question, "history": []})
     assert answer.sources and embedded_texts
     assert set(embedded_texts) <= {standalone_query(question), expand_acronyms(asked(question), keep=False)}
+
+
+def test_a_follow_up_naming_a_listed_item_by_place_goes_on_with_that_item(careerbot: CareerBot):
+    history = [{"role": "user", "content": "Which skills matter most?"},
+               {"role": "assistant", "content": "Three skills stand out: Python; statistics; communication. [1]"}]
+    context = careerbot.retrieval_chain.invoke({"question": "how do I get better at the second one?",
+                                                "history": history})
+    assert context["query"] == "Which skills matter most? (statistics)\nhow do I get better at the second one?"
+    # A model's numbered list counts too; a place the list doesn't have names nothing.
+    history[1]["content"] = "1. Python [1]\n2. Statistics [2]"
+    context = careerbot.retrieval_chain.invoke({"question": "and the last one?", "history": history})
+    assert "(Statistics)" in context["query"]
+    context = careerbot.retrieval_chain.invoke({"question": "and the fifth one?", "history": history})
+    assert "(" not in context["query"]

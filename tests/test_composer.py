@@ -2,7 +2,8 @@ import re
 
 from langchain_core.documents import Document
 
-from bot.answer.backends.composer import Composer, _candidates, _excerpt, _kinds_asked, _parts_asked, _quoted
+from bot.answer.backends.composer import (Composer, _candidates, _excerpt, _kinds_asked, _labelled_as_asked, _parts_asked,
+                                          _quoted)
 from bot.text import passage_units, split_sentences
 
 
@@ -859,3 +860,17 @@ def test_a_condition_on_years_of_work_answers_the_reader_whose_years_meet_it():
         question, [worth, not_worth])
     # A reader a year in doesn't meet it.
     assert "58%" not in Composer().compose(question.replace("three years", "one year"), [worth, not_worth])
+
+
+def test_a_label_asking_what_the_question_asks_marks_the_answer():
+    section = passage("Prompt engineering is the new literacy for product managers, who now prompt every day. "
+                      "Prompting well is the first skill to build.\n\nHow to start: pick one assistant and use it to "
+                      "automate one small task.", heading="1. Prompt engineering")
+    answer = Composer().compose("Which skills matter? (Prompt engineering is the new literacy)\nhow do I get started on "
+                                "the first one?", [section])
+    assert answer.startswith("How to start: pick one assistant")
+    # A label asking something else ("Who answered") doesn't answer "how many answered".
+    survey = _candidates([passage("The survey was run online.\n\n- Who answered: technology professionals in the U.S.\n"
+                                  "- Responses: 520 qualified responses", heading="Methodology")])
+    assert _labelled_as_asked("how many people answered that survey?", survey) == set()
+    assert _labelled_as_asked("who answered that survey?", survey) == {id(survey[1])}

@@ -1,8 +1,8 @@
 from bot.embeddings import is_dictionary_word
 from bot.text import (MONEY, asked, capitalised_acronyms, clipped_stopword, closest_spelling, concepts, content_words,
                       countries_in, country_names_in, described_section, expand_acronyms, in_other_currency,
-                      misspelt_stopword, named_section, other_city_names, spell_out, spelled_in, split_sentences,
-                      split_turns)
+                      item_named, misspelt_stopword, named_section, other_city_names, spell_out, spelled_in,
+                      split_sentences, split_turns)
 
 TEXTS = [
     "A site reliability engineer keeps services up. Most site reliability engineers are on call.",
@@ -183,3 +183,13 @@ def test_a_stopword_written_as_an_acronym_carries_meaning():
     # Not among other words in capitals (a heading, a shouted question), nor written as a word.
     assert content_words("PLANTS AND TRUCKS") == ["plants", "trucks"]
     assert content_words("WHO DO THEY HIRE") == ["hire"] and content_words("who hires?") == ["hires"]
+
+
+def test_an_item_of_the_last_answer_is_named_by_its_place():
+    answer = ("Leading calls for a blend of skills: some technical, some centred on people: Prompt engineering is the new "
+              "literacy; From features to systems thinking. [1] Later text.")
+    assert item_named("how do I get started on the first one?", answer) == "Prompt engineering is the new literacy"
+    assert item_named("and the 2nd skill?", answer) == "From features to systems thinking"
+    assert item_named("tell me about number 2", "1. Recruiter screen [1]\n2. SQL live coding [2]") == "SQL live coding"
+    assert item_named("how do I start?", answer) is None and item_named("the third one?", answer) is None
+    assert item_named("the first one?", "No list here. [1]") is None

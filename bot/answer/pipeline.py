@@ -21,7 +21,7 @@ from bot.retrieval.retriever import ArticleRetriever, joined_query, judged_quest
 from bot.settings import Settings
 from bot.conversation.smalltalk import SmallTalkRecogniser, TopicLister
 from bot.conversation.suggestions import Suggester
-from bot.text import CITATION, TURN_BREAK, spell_out, split_citation_lists
+from bot.text import CITATION, TURN_BREAK, item_named, spell_out, split_citation_lists
 from bot.store import Collection, live_collection, live_unit_collection, revision as store_revision
 
 log = logging.getLogger(__name__)
@@ -93,6 +93,21 @@ def _last(pieces: Iterator[str | Answer]) -> Answer:
     return final
 
 
+def _with_item_named(context: dict) -> dict:
+    """A follow-up naming an item of the last answer's list by place ("how do I get started on the first one?") goes
+    on with the earlier question and that item ("... (Prompt engineering is the new literacy)"): what is searched and
+    judged for it, and what its answer is about, while what it asks ("get started") still says what to quote."""
+    history = list(context.get("history") or ())
+    answer = next((i for i in range(len(history) - 1, -1, -1) if history[i].get("role") == "assistant"), None)
+    asked = next((i for i in range(answer or 0, -1, -1) if history[i].get("role") == "user"), None) \
+        if answer is not None else None
+    item = item_named(context["question"], history[answer].get("content") or "") if asked is not None else None
+    if item is None or asked is None:
+        return context
+    history[asked] = {**history[asked], "content": f"{history[asked].get('content') or ''} ({item})"}
+    return {**context, "history": history}
+
+
 def _checkable_end(text: str) -> int:
     ends = [m.end() for m in _CHECKABLE.finditer(text)]
     return ends[-1] if ends else 0
@@ -123,7 +138,7 @@ class CareerBot:
     def retrieval_chain(self) -> Runnable:
         """{"question", "history"} -> the same plus "query" (what was searched), "judged" (what the decline check
         judges) and "passages"."""
-        return RunnablePassthrough.assign(
+        return RunnableLambda(_with_item_named) | RunnablePassthrough.assign(
             query=RunnableLambda(lambda x: self.search_query(x["question"], x.get("history") or ())),
             judged=RunnableLambda(lambda x: judged_question(x["question"], x.get("history") or (),
                                                             self.retriever.knows_every_word)),

@@ -223,7 +223,7 @@ class Composer(AnswerBackend):
         named = _lists_named(question, candidates) if wants_list else set()
         parts_asked = _parts_asked(question)
         shaped = (spelled | named | _rows_comparing(parts_asked, candidates) | _first_period(question, candidates)
-                  | _rows_with_column_named(question, candidates))
+                  | _rows_with_column_named(question, candidates) | _labelled_as_asked(question, candidates))
         # One thing asked of ("in a whiteboard interview"), not several compared.
         unasked = _items_not_named(content_stems(question), candidates) if not parts_asked else set()
         self._score(question, earlier, wants_list, candidates, shaped, unasked)
@@ -370,6 +370,29 @@ def _rows_with_column_named(question: str, candidates: list[_Candidate]) -> set[
     asked = content_stems(question)
     return {id(c) for c in candidates if c.unit.is_item and (name := content_stems(_row_name(c.unit.text))) & asked
             and asked & _cell_labels(c.unit.text) - name}
+
+
+# "How to start: pick one of the assistants ...", "Why it matters: ...": a short label before a colon saying what
+# question the sentence answers ("Edge deployment: TensorRT ..." names a topic, which a question may only mention).
+_LABEL = re.compile(r"^((How|Why|What|When|Where|Who|Which)\b[\w' -]{0,40}):\s")
+
+
+def _labelled_as_asked(question: str, candidates: list[_Candidate]) -> set[int]:
+    """The units (by id) whose label asks what the question asks ("How to start: ..." for "how do I get started on
+    it?"): with the same question word, and every other word of the label one the question asks with ("Who
+    answered: ..." doesn't say how many did)."""
+    asked, asking = _label_words(question), set(plain_words(question))
+    return {id(c) for c in candidates if (label := _LABEL.match(c.unit.text)) and len(label.group(1).split()) <= 4
+            and label.group(2).lower() in asking and (words := _label_words(label.group(1))) and words <= asked}
+
+
+_FRAME_WORDS = frozenset("how what why when where who which to the a an of for do does i you your it its".split())
+
+
+def _label_words(text: str) -> set[str]:
+    """The stems of a label's words but those that frame it ("How *to* start"): a label's words are few and plain
+    ("start", "pay"), which the stopwords a question's words are weighed without may hold."""
+    return {stem(w) for w in plain_words(text) if w not in _FRAME_WORDS}
 
 
 def _row_name(row: str) -> str:
