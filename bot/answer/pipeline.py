@@ -98,13 +98,12 @@ def _with_item_named(context: dict) -> dict:
     on with the earlier question and that item ("... (Prompt engineering is the new literacy)"): what is searched and
     judged for it, and what its answer is about, while what it asks ("get started") still says what to quote."""
     history = list(context.get("history") or ())
-    answer = next((i for i in range(len(history) - 1, -1, -1) if history[i].get("role") == "assistant"), None)
-    asked = next((i for i in range(answer or 0, -1, -1) if history[i].get("role") == "user"), None) \
-        if answer is not None else None
-    item = item_named(context["question"], history[answer].get("content") or "") if asked is not None else None
-    if item is None or asked is None:
+    answers = [i for i, turn in enumerate(history) if turn.get("role") == "assistant"]
+    asked = [i for i, turn in enumerate(history[:answers[-1]] if answers else []) if turn.get("role") == "user"]
+    item = item_named(context["question"], history[answers[-1]].get("content") or "") if asked else None
+    if item is None:
         return context
-    history[asked] = {**history[asked], "content": f"{history[asked].get('content') or ''} ({item})"}
+    history[asked[-1]] = {**history[asked[-1]], "content": f"{history[asked[-1]].get('content') or ''} ({item})"}
     return {**context, "history": history}
 
 
