@@ -69,22 +69,22 @@ _JOINED_LETTERS = re.compile(r"\b([a-z])[/&]([a-z])\b", re.IGNORECASE)
 
 
 def content_words(text: str) -> list[str]:
-    """The words that carry meaning, lower-cased, in order (stopwords and single characters dropped, unless a
-    stopword is an acronym: "the *WHO* one", "*IT* support")."""
+    """The words that carry meaning, lower-cased, in order (stopwords and single characters dropped, unless the
+    stopword is written as the acronym it also is: "the *WHO* one", "*IT* support")."""
     if "/" in text or "&" in text:  # most texts have neither; content_words is on every hot path
         text = _JOINED_LETTERS.sub(r"\1\2", text)
-    return [m.group(0).lower() for m in _WORD.finditer(text) if len(m.group(0)) > 1 and (
-        m.group(0).lower() not in _STOPWORDS or _is_acronym(m, text))]
+    words = _WORD.findall(text)
+    return [word.lower() for i, word in enumerate(words) if len(word) > 1 and (
+        word.lower() not in _STOPWORDS or word in _ACRONYM_STOPWORDS and _alone_in_capitals(words, i))]
 
 
-_CAPITALS_AROUND = re.compile(r"\b[A-Z]{2,}\W+$|^\W+[A-Z]{2,}\b")
+_ACRONYM_STOPWORDS = frozenset({"WHO", "IT"})  # the World Health Organization, information technology
 
 
-def _is_acronym(word: re.Match, text: str) -> bool:
-    """Whether a stopword is written as an acronym: in capitals, and not among words in capitals ("AND" in a
-    heading "PLANTS AND TRUCKS", or a shouted question)."""
-    return word.group(0).isupper() and not (_CAPITALS_AROUND.search(text[max(0, word.start() - 20):word.start()])
-                                             or _CAPITALS_AROUND.search(text[word.end():word.end() + 20]))
+def _alone_in_capitals(words: list[str], i: int) -> bool:
+    """Whether the word at `i` is the only one in capitals around it: not one of a heading's or a shouted question's
+    ("WHO DO THEY HIRE")."""
+    return not any(len(w) > 1 and w.isupper() for w in words[max(0, i - 1):i] + words[i + 1:i + 2])
 
 
 _ABBREVIATION_CUT = 2  # letters an abbreviation's stem is short of the word's stem: "stat" -> statist, not state
@@ -241,15 +241,18 @@ _DEMONYM = re.compile(rf"\b({'|'.join(map(re.escape, sorted(_COUNTRY_OF_DEMONYM,
 _SHORT_NAMES = {"Britain": "United Kingdom"}
 
 
+_POPULOUS = 20_000_000  # a smaller country's other names are words too often: Iceland's "Island", Man's "Mann"
+
+
 def _countries_by_other_name() -> dict[str, str]:
-    """"Holland" -> Netherlands, "AUS" -> Australia: countryinfo's other one-word names of a country, and its
-    three-letter code in capitals; not a two-letter one ("AI" is Anguilla's, "ML" Mali's), nor a code that is an
-    acronym or a word ("SWE", "AND"). A longer name repeats words of another country's ("... and Northern Ireland")."""
+    """"Bharat" -> India, "AUS" -> Australia: countryinfo's other one-word names of a populous country, and
+    its three-letter code in capitals; not a two-letter one ("AI" is Anguilla's, "ML" Mali's), nor a code that is an
+    acronym or a word ("SWE", "CAN"). A longer name repeats words of another country's ("... and Northern Ireland")."""
     countries = dict(_SHORT_NAMES)
     for info in CountryInfo.all().values():
         name = _ENGLISH.territories.get(info.get("ISO", {}).get("alpha2"))
-        for other in filter(_is_other_name, info.get("altSpellings") or []):
-            if name:
+        if name and (info.get("population") or 0) >= _POPULOUS:
+            for other in filter(_is_other_name, info.get("altSpellings") or []):
                 countries.setdefault(other, name)
     return countries
 
@@ -262,14 +265,24 @@ def _is_other_name(spelling: str) -> bool:
 
 
 _COUNTRY_OF_OTHER_NAME = _countries_by_other_name()
-_OTHER_NAME = re.compile(rf"\b({'|'.join(map(re.escape, sorted(_COUNTRY_OF_OTHER_NAME, key=len, reverse=True)))})\b")
+_NAMES = sorted((n for n in _COUNTRY_OF_OTHER_NAME if not n.isupper()), key=len, reverse=True)
+_CODES_OF_COUNTRIES = sorted(n for n in _COUNTRY_OF_OTHER_NAME if n.isupper())
+# A code only where the text puts something in the country ("rates in AUS"): "ETH", "COL", "IND" are other things too.
+_OTHER_NAME = re.compile(rf"\b({'|'.join(map(re.escape, _NAMES))})\b|"
+                         rf"\b(?:in|from|to|across|outside|within|near)\s+(?:the\s+)?({'|'.join(_CODES_OF_COUNTRIES)})\b")
 
 
 def countries_in(text: str) -> set[str]:
-    """The countries a text names, acronyms spelled out ("in the US" -> United States), by another name ("Holland",
-    "AUS", "Britain") or by their people ("American companies")."""
+    """The countries a text names, acronyms spelled out ("in the US" -> United States), by another name ("Britain",
+    "in AUS") or by their people ("American companies")."""
     return (set(COUNTRY.findall(expand_acronyms(text))) | {_COUNTRY_OF_DEMONYM[d] for d in _DEMONYM.findall(text)}
-            | {_COUNTRY_OF_OTHER_NAME[n] for n in _OTHER_NAME.findall(text)})
+            | {_COUNTRY_OF_OTHER_NAME[name or code] for name, code in _OTHER_NAME.findall(text)})
+
+
+def country_names_of(word: str) -> str:
+    """Every name of the country one word names by any of them ("British", "AUS"), asked of the word alone."""
+    country = _COUNTRY_OF_OTHER_NAME.get(word) or next(iter(countries_in(word)), None)
+    return _names_of(country) if country else ""
 
 
 def country_names_in(text: str) -> str:
@@ -739,13 +752,13 @@ def http_url_problem(url: str) -> str | None:
     return None
 
 
-# "how do I get started on the first one?", "tell me more about the 2nd step", "what about number 3?": a follow-up
+# "how do I get started on the first one?", "tell me more about the 2nd one", "what about number 3?": a follow-up
 # naming an item of the list the last answer gave by its place in it.
 _ORDINALS = {"first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, "fourth": 4, "4th": 4, "fifth": 5,
              "5th": 5, "last": -1}
-_ITEM_BY_PLACE = re.compile(rf"\b(?:the\s+)?({'|'.join(_ORDINALS)})\s+(?:one|skill|step|item|point|reason|option|thing|"
-                            r"tip|stage|round|path)\b|\bnumber\s+(\d)\b", re.IGNORECASE)
-_LISTED_LINE = re.compile(r"^\s*(?:[-*•]|\d{1,2}[.)])\s+(.+?)\s*$", re.MULTILINE)
+# Only "one": "the first step to become a data engineer" asks anew.
+_ITEM_BY_PLACE = re.compile(rf"\bthe\s+({'|'.join(_ORDINALS)})\s+one\b|\bnumber\s+([1-9])\b", re.IGNORECASE)
+_LISTED_LINE = re.compile(r"^(?:[-*•]|\d{1,2}[.)])\s+(.+?)\s*$", re.MULTILINE)  # not an indented sub-item
 _INLINE_LIST = re.compile(r":\s+([^:.\[]+?(?:;[^:.\[]+?)+)\s*(?:[.\[]|$)")
 
 

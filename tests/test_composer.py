@@ -3,7 +3,7 @@ import re
 from langchain_core.documents import Document
 
 from bot.answer.backends.composer import (Composer, _candidates, _excerpt, _kinds_asked, _labelled_as_asked, _parts_asked,
-                                          _quoted)
+                                          _is_transcript, _quoted, _years_told)
 from bot.text import passage_units, split_sentences
 
 
@@ -847,6 +847,10 @@ def test_a_turn_of_an_interview_is_quoted_whole_not_cut_into_a_list():
                          heading="Episode 42")
     answer = Composer().compose("Why haven't large language models replaced custom MT engines?", [transcript])
     assert "Terminology consistency" in answer and "500 million words" in answer
+    # A fact sheet's "Key: value" lines are no turns.
+    sheet = _candidates([passage("The role:\n- Salary: $100k to $120k a year.\n- Location: Remote, with two office "
+                                 "days a month.")])
+    assert not _is_transcript(sheet) and _is_transcript(_candidates([transcript])[1:])
 
 
 def test_a_condition_on_years_of_work_answers_the_reader_whose_years_meet_it():
@@ -858,8 +862,9 @@ def test_a_condition_on_years_of_work_answers_the_reader_whose_years_meet_it():
     question = "I've been working as a data engineer for three years. Is a certification still worth paying for?"
     assert "You already have two or more years in the role. In a poll of hiring managers, 58%" in Composer().compose(
         question, [worth, not_worth])
-    # A reader a year in doesn't meet it.
+    # A reader a year in doesn't meet it; an age or a time ahead is no years of work.
     assert "58%" not in Composer().compose(question.replace("three years", "one year"), [worth, not_worth])
+    assert _years_told("I'm 35 years old and in 5 years I want to lead; I've been an analyst for two years.") == 2
 
 
 def test_a_label_asking_what_the_question_asks_marks_the_answer():

@@ -157,16 +157,18 @@ def test_a_country_is_named_by_its_people_too():
 def test_a_country_is_named_by_another_name_or_its_three_letter_code():
     assert countries_in("contractor day rates in AUS?") == {"Australia"}
     assert countries_in("what does it pay in Britain?") == {"United Kingdom"}
-    assert countries_in("jobs in Holland") == {"Netherlands"}
+    assert countries_in("how much in the USA?") == {"United States"}
     assert "AUS" in country_names_in("Perth, Australia").split()
-    # Not a part for the whole, a continent, a two-letter code ("HR": Croatia), nor a code that is an acronym
-    # ("SWE": Sweden) or a word.
-    for text in ("in Scotland", "in Latin America", "HR jobs", "SWE pay", "WHAT ARE THE ODDS"):
+    # Not a part for the whole, a continent, a two-letter code ("HR": Croatia), a code that is an acronym ("SWE":
+    # Sweden) or a word, a code nothing is put in ("ETH": Ethiopia, and Ether), nor a small country's other name that
+    # is a word ("Island": Iceland).
+    for text in ("in Scotland", "in Latin America", "HR jobs", "SWE pay", "WHAT ARE THE ODDS", "ETH price",
+                 "NER models on ARM chips", "Rhode Island"):
         assert countries_in(text) == set(), text
 
 
 def test_a_city_goes_by_its_other_names():
-    assert {"Bengaluru", "Bangalore"} <= set(other_city_names("bangalore")) | {"Bangalore"}
+    assert "Bengaluru" in other_city_names("bangalore") and "Bangalore" in other_city_names("Bengaluru")
     assert "Mumbai" in other_city_names("Bombay") and "Gurugram" in other_city_names("Gurgaon")
     assert other_city_names("salary") == [] and "BLR" not in other_city_names("Bengaluru")  # nor an airport code
 
@@ -189,7 +191,11 @@ def test_an_item_of_the_last_answer_is_named_by_its_place():
     answer = ("Leading calls for a blend of skills: some technical, some centred on people: Prompt engineering is the new "
               "literacy; From features to systems thinking. [1] Later text.")
     assert item_named("how do I get started on the first one?", answer) == "Prompt engineering is the new literacy"
-    assert item_named("and the 2nd skill?", answer) == "From features to systems thinking"
+    assert item_named("and the 2nd one?", answer) == "From features to systems thinking"
+    # A new question ("the first step to ..."), a sub-item, or a place the list doesn't have names none.
+    assert item_named("what's the first step to become a data engineer?", answer) is None
+    assert item_named("the second one?", "1. Python\n   - pandas\n2. SQL") == "SQL"
+    assert item_named("and number 0?", answer) is None
     assert item_named("tell me about number 2", "1. Recruiter screen [1]\n2. SQL live coding [2]") == "SQL live coding"
     assert item_named("how do I start?", answer) is None and item_named("the third one?", answer) is None
     assert item_named("the first one?", "No list here. [1]") is None

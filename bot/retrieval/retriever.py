@@ -20,7 +20,7 @@ from bot.settings import Settings
 from bot.store import Collection, Revision, count_revision, packed_unit_vectors
 from bot.text import (CITATION, DURATION, MONEY, NUMBER_AS_WRITTEN, PAY_ASKED, SPELLED_OUT, STATED_FIGURE, TURN_BREAK,
                       Unit, as_typed, asked, capitalised_acronyms, clipped_stopword, concepts, content_words, cosine,
-                      countries_in, country_names_in, described_section, described_words, expand_acronyms,
+                      countries_in, country_names_in, country_names_of, described_section, described_words, expand_acronyms,
                       in_other_currency, misspelt_stopword, named_section, other_city_names, passage_units, spelled_in,
                       split_turns, stem)
 
@@ -484,8 +484,9 @@ class ArticleRetriever(BaseRetriever):
         return list(found.values())
 
     def _names_known_country(self, word: str) -> bool:
-        """Whether the word names, by its people, a country some article names another way ("British": the UK)."""
-        return any(self.lexical.document_frequency(t) for t in tokens(country_names_in(word)))
+        """Whether the word names a country, by its people or its code, that some article names another way
+        ("British", "AUS": the UK, Australia)."""
+        return any(self.lexical.document_frequency(t) for t in tokens(country_names_of(word)))
 
     def rank(self, query: str, limit: int | None = None) -> list[Document]:
         """The candidates, best first, without the decline check: the first `limit`, or every one.
@@ -676,6 +677,7 @@ class ArticleRetriever(BaseRetriever):
         located = self._located_tokens(question) | self._named_tokens(asked_now)
         places = [forms for forms in subject if forms[0] in located]
         countries = countries_in(asked_now)
+        country_tokens = _tokens_of(country_names_in(asked_now))
         vector = np.asarray(embed_query(question), dtype=np.float32)
         share, similarity, stated_for = 0.0, 0.0, set()
         for passage in self._with_unit_vectors(list(passages)):
@@ -683,10 +685,13 @@ class ArticleRetriever(BaseRetriever):
             packed = passage.metadata.get("unit_vectors")
             vectors = unpack_vectors(packed) if packed else None
             closeness = (vectors @ vector).tolist() if vectors is not None and len(vectors) == len(units) else None
-            in_passage = _tokens_of(country_names_in(passage.page_content))
+            in_passage = _tokens_of(country_names_in(passage.page_content)) if places else set()
             for i, (unit, found) in enumerate(units):
-                named = {forms for forms in places if _share_held({forms: 1.0}, found) == 1.0}
                 in_currency = not (countries and in_other_currency(unit.text, countries))
+                # A country's pay is in its currency, whoever names it ("Unlike Germany, US engineers earn $140,000");
+                # a city's in any.
+                named = {forms for forms in places if _share_held({forms: 1.0}, found if in_currency or (
+                    forms[0] not in country_tokens) else set()) == 1.0}
                 named |= {forms for forms in places if _share_held({forms: 1.0}, in_passage) == 1.0} if in_currency \
                     else set()
                 if MONEY.search(unit.text) and (named if places else in_currency):

@@ -382,16 +382,17 @@ def _labelled_as_asked(question: str, candidates: list[_Candidate]) -> set[int]:
     it?"): with the same question word, and every other word of the label one the question asks with ("Who
     answered: ..." doesn't say how many did)."""
     asked, asking = _label_words(question), set(plain_words(question))
-    return {id(c) for c in candidates if (label := _LABEL.match(c.unit.text)) and len(label.group(1).split()) <= 4
-            and label.group(2).lower() in asking and (words := _label_words(label.group(1))) and words <= asked}
+    return {id(c) for c in candidates if (label := _LABEL.match(c.unit.text))
+            and len(label.group(1).split()) <= _NAME_WORDS and label.group(2).lower() in asking
+            and (words := _label_words(label.group(1))) and words <= asked}
 
 
 _FRAME_WORDS = frozenset("how what why when where who which to the a an of for do does i you your it its".split())
 
 
 def _label_words(text: str) -> set[str]:
-    """The stems of a label's words but those that frame it ("How *to* start"): a label's words are few and plain
-    ("start", "pay"), which the stopwords a question's words are weighed without may hold."""
+    """The stems of a label's words but those that frame it ("How *to* start"). Not `content_stems`: a label's few
+    words are plain ones ("start") that its stopword list drops."""
     return {stem(w) for w in plain_words(text) if w not in _FRAME_WORDS}
 
 
@@ -547,15 +548,17 @@ def _list_of(item: _Candidate, candidates: list[_Candidate]) -> list[_Candidate]
 
 
 _NUMBERS = {word: n for n, word in enumerate("zero one two three four five six seven eight nine ten eleven twelve".split())}
-_YEARS = r"(?:years?|yrs?)\b"
+_YEARS_WORD = r"(?:years?|yrs?)\b"
 _A_NUMBER = rf"(\d{{1,2}}|{'|'.join(_NUMBERS)})"
-# "I've been a data engineer for three years", "3 yrs in", "5 years of experience".
-_YEARS_TOLD = re.compile(rf"\b{_A_NUMBER}\+?\s*{_YEARS}", re.IGNORECASE)
-# "You already have two or more years in the role", "5+ years", "at least three years", "under two years": a condition
-# on how long someone has worked.
-_AT_LEAST = re.compile(rf"\b(?:at least|more than|over)\s+{_A_NUMBER}\s*{_YEARS}|\b{_A_NUMBER}\s*(?:\+|or more)\s*{_YEARS}",
+# "I've been a data engineer for three years", "3 yrs in", "5 years of experience"; not an age ("35 years old") nor a
+# time ahead ("in 5 years").
+_YEARS_TOLD = re.compile(rf"(?<!\bin )(?<!\bwithin )\b{_A_NUMBER}\+?\s*{_YEARS_WORD}(?!\s+old)", re.IGNORECASE)
+# "You already have two or more years in the role", "5+ years", "at least three years", "more than two years", "under
+# two years": a condition on how long someone has worked.
+_AT_LEAST = re.compile(rf"\bat least\s+{_A_NUMBER}\s*{_YEARS_WORD}|\b{_A_NUMBER}\s*(?:\+|or more)\s*{_YEARS_WORD}",
                        re.IGNORECASE)
-_UNDER = re.compile(rf"\b(?:less than|under|fewer than)\s+{_A_NUMBER}\s*{_YEARS}", re.IGNORECASE)
+_MORE_THAN = re.compile(rf"\b(?:more than|over)\s+{_A_NUMBER}\s*{_YEARS_WORD}", re.IGNORECASE)
+_UNDER = re.compile(rf"\b(?:less than|under|fewer than)\s+{_A_NUMBER}\s*{_YEARS_WORD}", re.IGNORECASE)
 
 
 def _years_told(text: str) -> int | None:
@@ -570,21 +573,30 @@ def _number(written: str) -> int:
 
 def _weigh_conditions_on_years(years: int | None, candidates: list[_Candidate], weight: float) -> None:
     """A unit stating a condition on years of work ("You already have two or more years in the role") answers a
-    reader who tells theirs when they meet it, and is about someone else when they don't."""
+    reader who tells theirs when they meet it (`weight` added, as for an answer of the kind asked), and is about
+    someone else when they don't (taken away)."""
     if years is None:
         return
     for c in candidates:
-        least = [_number(a or b) for a, b in _AT_LEAST.findall(c.unit.text)]
-        under = [_number(n) for n in _UNDER.findall(c.unit.text)]
-        if least or under:
-            met = all(years >= n for n in least) and all(years < n for n in under)
-            c.score += weight if met else -weight
+        text = c.unit.text
+        bounds = ([years >= _number(a or b) for a, b in _AT_LEAST.findall(text)]
+                  + [years > _number(n) for n in _MORE_THAN.findall(text)]
+                  + [years < _number(n) for n in _UNDER.findall(text)])
+        if bounds:
+            c.score += weight if all(bounds) else -weight
+
+
+_PERSON = re.compile(r"[A-Z][a-z'’-]+(?: [A-Z][a-z'’.-]+){1,2}|[A-Z]{2,}")  # "Ananya Krishnan", "MAYA"
 
 
 def _is_transcript(items: list[_Candidate]) -> bool:
-    """Whether a list's items are the turns of a conversation: each turn answers the one before, so a turn is quoted
-    as the paragraph it is, not cut to its first sentence among the others as a list's items are."""
-    return len(items) > 1 and all(_SPEAKER.match(c.unit.text) for c in items)
+    """Whether a list's items are the turns of a conversation, each opened by its speaker: a person's name ("Ananya
+    Krishnan:", "MAYA:"), or some speaker speaking twice ("Salary: ...", "Location: ..." are a fact sheet's keys).
+    Each turn answers the one before, so a turn is quoted as the paragraph it is, not cut to its first sentence among
+    the others as a list's items are."""
+    speakers = [found.group(0).rstrip(": ") for c in items if (found := _SPEAKER.match(c.unit.text))]
+    return len(items) > 1 and len(speakers) == len(items) and (
+        len(set(speakers)) < len(speakers) or all(map(_PERSON.fullmatch, speakers)))
 
 
 _ANSWER_LABEL = re.compile(r"^(?:A|Answer)\s*:\s+")  # an FAQ's "A: No. ..." is quoted from "No."
@@ -747,7 +759,7 @@ def _items_not_named(asked: set[str], candidates: list[_Candidate]) -> set[int]:
 def _item_name(item: str) -> str:
     """What an item is called: a table row's first cell, or a first sentence, when as short as a name. Not a key
     before a colon ("Dates: June 5"), which names what is said of one thing, not one of several things."""
-    name = _row_name(item) if " — " in item else re.split(r"(?<=\.)\s", item, maxsplit=1)[0]
+    name = _row_name(item) if " — " in item else split_sentences(item)[0]
     return name if len(name.split()) <= _NAME_WORDS and (" — " in item or name.endswith(".")) else ""
 
 
