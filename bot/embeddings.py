@@ -419,6 +419,7 @@ def _inflected(word: str) -> tuple[str, str] | None:
     return None
 
 
+@lru_cache(maxsize=100_000)  # asked for every dictionary word a question uses that no article does
 def doubled_consonant(word: str) -> str | None:
     """The word with its stem's last consonant doubled before a vowel ending ("shiping" -> shipping, "stoped" ->
     stopped), when the vocabulary holds it only as stem and ending: the commonest slip in an inflected word, which
