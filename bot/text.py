@@ -267,10 +267,10 @@ def _is_other_name(spelling: str) -> bool:
 
 
 _COUNTRY_OF_OTHER_NAME = _countries_by_other_name()
-_NAMES = sorted((n for n in _COUNTRY_OF_OTHER_NAME if not n.isupper()), key=len, reverse=True)
+_OTHER_COUNTRY_NAMES = sorted((n for n in _COUNTRY_OF_OTHER_NAME if not n.isupper()), key=len, reverse=True)
 _CODES_OF_COUNTRIES = sorted(n for n in _COUNTRY_OF_OTHER_NAME if n.isupper())
 # A code only where the text puts something in the country ("rates in AUS"): "ETH", "COL", "IND" are other things too.
-_OTHER_NAME = re.compile(rf"\b({'|'.join(map(re.escape, _NAMES))})\b|"
+_OTHER_NAME = re.compile(rf"\b({'|'.join(map(re.escape, _OTHER_COUNTRY_NAMES))})\b|"
                          rf"\b(?:in|from|to|across|outside|within|near)\s+(?:the\s+)?({'|'.join(_CODES_OF_COUNTRIES)})\b")
 
 

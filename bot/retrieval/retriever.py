@@ -119,6 +119,19 @@ def _units_in_context(passages: Sequence[Document]) -> Iterator[tuple[Unit, set[
             yield unit, context | _tokens_of(f"{unit.intro or ''} {unit.text}")
 
 
+def _places_named(places: list[tuple[str, ...]], unit: set[str], passage: set[str], in_currency: bool,
+                  countries: set[str]) -> set[tuple[str, ...]]:
+    """The places asked about (as concept forms) that a unit with an amount states pay for: those it names, a
+    country only when the amount is in its currency ("Unlike Germany, US engineers earn $140,000" is no German pay; a
+    city's may be in any); or, in its currency, a country its passage names (`countries`: the tokens of the countries
+    asked)."""
+    def holds(forms: tuple[str, ...], found: set[str]) -> bool:
+        return _share_held({forms: 1.0}, found) == 1.0
+
+    return {forms for forms in places if (in_currency or forms[0] not in countries) and holds(forms, unit)
+            or in_currency and holds(forms, passage)}
+
+
 def _tokens_of(text: str) -> set[str]:
     """A text's tokens, with those of the other names of the countries it names ("US": American, United States)."""
     return set(tokens(f"{text} {country_names_in(text)}"))
@@ -677,7 +690,7 @@ class ArticleRetriever(BaseRetriever):
         located = self._located_tokens(question) | self._named_tokens(asked_now)
         places = [forms for forms in subject if forms[0] in located]
         countries = countries_in(asked_now)
-        country_tokens = _tokens_of(country_names_in(asked_now))
+        country_tokens = set(tokens(country_names_in(asked_now)))
         vector = np.asarray(embed_query(question), dtype=np.float32)
         share, similarity, stated_for = 0.0, 0.0, set()
         for passage in self._with_unit_vectors(list(passages)):
@@ -685,15 +698,10 @@ class ArticleRetriever(BaseRetriever):
             packed = passage.metadata.get("unit_vectors")
             vectors = unpack_vectors(packed) if packed else None
             closeness = (vectors @ vector).tolist() if vectors is not None and len(vectors) == len(units) else None
-            in_passage = _tokens_of(country_names_in(passage.page_content)) if places else set()
+            in_passage = set(tokens(country_names_in(passage.page_content))) if places else set()
             for i, (unit, found) in enumerate(units):
                 in_currency = not (countries and in_other_currency(unit.text, countries))
-                # A country's pay is in its currency, whoever names it ("Unlike Germany, US engineers earn $140,000");
-                # a city's in any.
-                named = {forms for forms in places if _share_held({forms: 1.0}, found if in_currency or (
-                    forms[0] not in country_tokens) else set()) == 1.0}
-                named |= {forms for forms in places if _share_held({forms: 1.0}, in_passage) == 1.0} if in_currency \
-                    else set()
+                named = _places_named(places, found, in_passage, in_currency, country_tokens)
                 if MONEY.search(unit.text) and (named if places else in_currency):
                     stated_for |= named
                     share = max(share, _share_held(subject, found))

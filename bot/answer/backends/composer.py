@@ -139,10 +139,12 @@ _BETWEEN = re.compile(r"\bbetween\s+\S.*?(\s+and\s+)", re.IGNORECASE)
 # A sentence naming several things ("they write C++, Linux and Python"): it answers a list question as a
 # list's items do.
 _ENUMERATION = re.compile(r"[\w+#.-]+(?: [\w+#.-]+)?, [\w+#.-]+(?: [\w+#.-]+)?,? (?:and|or) [\w+#.-]+")
+# Numbers written as words, as articles and readers write small ones ("two or more years", "three measures").
+_NUMBERS = {word: n for n, word in enumerate("zero one two three four five six seven eight nine ten eleven twelve".split())}
 # A sentence that announces how many things the sentences after it name ("The report found three measures in
 # common use. Adoption is ... Trust is the second ..."): a list written as prose. Not "the four certifications",
 # which are already known.
-_COUNT_WORDS = {word: n for n, word in enumerate("two three four five six seven".split(), start=2)}
+_COUNT_WORDS = {word: n for word, n in _NUMBERS.items() if 2 <= n <= 7}
 _ANNOUNCES = re.compile(rf"(?<!the )(?<!these )(?<!those )(?<!of )\b({'|'.join(_COUNT_WORDS)})\s+"
                         r"(?!(?:years|months|weeks|days|hours|minutes)\b)"  # "after five years" is a time
                         r"(?:[a-z-]+\s+){0,2}[a-z-]{3,}s\b(?![^.:;]*:)", re.IGNORECASE)
@@ -547,7 +549,6 @@ def _list_of(item: _Candidate, candidates: list[_Candidate]) -> list[_Candidate]
     return items if len(items) > 1 else []
 
 
-_NUMBERS = {word: n for n, word in enumerate("zero one two three four five six seven eight nine ten eleven twelve".split())}
 _YEARS_WORD = r"(?:years?|yrs?)\b"
 _A_NUMBER = rf"(\d{{1,2}}|{'|'.join(_NUMBERS)})"
 # "I've been a data engineer for three years", "3 yrs in", "5 years of experience"; not an age ("35 years old") nor a
