@@ -181,7 +181,7 @@ PAY_ASKED = re.compile(
     r"(?:get|pay)(?= paid\b|\s*[?.,!]|\s*$| as\b| in\b| at\b| per\b| an? (?:year|month|week|hour)\b))\b|"
     r"\bwhat(?: (?:kind|sort|type) of)?(?:(?: [a-z-]+)? (?:rates?|salar(?:y|ies)|money|pay|wages?|income|comp|"
     rf"compensation|package))? (?:do|does|did|can|could|will|would|should)\b[^?]*?\b(?:{_MAKE_PAY}|earn|get paid|"
-    r"charge|pay)\b|"
+    r"charge|(?<!base )(?<!basic )pay)\b|"  # not what they add to "base pay"
     r"\b(?:salary|salaries|pay|wages?|income|earnings)\b(?: like)? (?:of|for|in|at)\b", re.IGNORECASE)
 
 
@@ -331,6 +331,11 @@ _JSON_OBJECT = re.compile(r"\{[^{}]*\}")  # one city's record: the file is {id: 
 def _is_city_name(name: str) -> bool:
     """A one-word name in Latin letters, capitalised as a name is ("BLR", an airport's code, is none)."""
     return len(name) > 3 and name.isascii() and name.isalpha() and name[0].isupper() and name[1:].islower()
+
+
+def names_city(name: str) -> bool:
+    """Whether some city of GeoNames' goes by this one-word name."""
+    return name.lower() in _cities_by_name()[0]
 
 
 def other_city_names(name: str) -> list[str]:

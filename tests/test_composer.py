@@ -879,3 +879,57 @@ def test_a_label_asking_what_the_question_asks_marks_the_answer():
                                   "- Responses: 520 qualified responses", heading="Methodology")])
     assert _labelled_as_asked("how many people answered that survey?", survey) == set()
     assert _labelled_as_asked("who answered that survey?", survey) == {id(survey[1])}
+
+
+AUDIT = [passage("What audit analytics teams do:\n- Full-population testing. Instead of sampling, analysts test every "
+                 "payment against a rule.\n- Continuous monitoring. Scripts rerun key tests monthly.",
+                 heading="What audit analytics teams do", score=0.7),
+         passage("- Duplicate payments — What it looks for: Same vendor, amount and date\n- Ghost employees — What it "
+                 "looks for: Payroll records with no badge swipes", heading="Classic analytics tests", score=0.6)]
+
+
+def test_a_list_question_names_the_last_of_its_plural_nouns():
+    # "analytics tests": the tests are asked for, under "Classic analytics tests", not every list mentioning analytics.
+    answer = Composer().compose("What classic analytics tests do internal audit teams run?", AUDIT)
+    assert "Duplicate payments" in answer and "Ghost employees" in answer
+
+
+BREAK_IN = passage(
+    "How to break in:\n- Rebuild classic tests on public data. Spending datasets are ideal.\n- Learn to document like an "
+    "auditor. Every test needs a clear objective. This matters because a reviewer must be able to re-perform every "
+    "test.\n- Practise on the SMAP and MSL missions' labelled telemetry. It is the usual starting point.\n"
+    "- Apply to audit analytics roles. Large firms hire each autumn.", heading="How to break in")
+
+
+def test_one_step_that_holds_the_answer_is_quoted_whole_not_the_list():
+    # A "why" the step itself answers, and "which missions" that only one step names: that step, whole.
+    answer = Composer().compose("Why do audit analysts have to document their tests so carefully?", [BREAK_IN])
+    assert "re-perform every test" in answer and "Large firms" not in answer
+    answer = Composer().compose("Which missions did that telemetry come from?", [BREAK_IN])
+    assert "SMAP and MSL" in answer and "Spending datasets" not in answer
+
+
+CERTIFICATIONS_COMPARED = passage(
+    "This guide covers the six vendor certifications our students ask about most.\n"
+    "- Azure Data Scientist Associate (DP-100) — Centred on Azure Machine Learning: workspaces, compute, jobs, MLflow "
+    "tracking, endpoints and retraining pipelines\n"
+    "- Databricks Data Engineer Associate — Centred on Spark, Delta Lake tables, workflows and the lakehouse platform "
+    "that many data teams now run on\n"
+    "- Snowflake SnowPro Core — Centred on warehouses, data loading, sharing, security and the cost model that every "
+    "analytics engineer meets at work\n"
+    "- dbt Analytics Engineering — Centred on models, tests, documentation, sources and the project structure that dbt "
+    "Labs recommends for larger teams", score=0.65, source="b.md", heading="Certifications compared")
+
+
+def test_a_table_row_headed_by_what_is_asked_answers_a_list_question():
+    # "Key certifications — A; B; C" names what "which certifications" asks for and lists them: it is the answer,
+    # before another article's list of certifications for other jobs.
+    passages = [passage("Of the four key certifications, two are machine learning credentials from cloud vendors (AWS "
+                        "and Google), one is Azure's AI engineering credential, and the fourth is the Kubernetes "
+                        "administrator exam, which fits a job in which training runs in containers.", score=0.7),
+                CERTIFICATIONS_COMPARED,
+                passage("- Typical education — A bachelor's degree in computer science\n- Key certifications — AWS "
+                        "Machine Learning Specialty; Google Professional ML Engineer; Certified Kubernetes "
+                        "Administrator", heading="At a glance", score=0.6)]
+    answer = Composer().compose("which certifications are worth having for an MLOps engineer job?", passages)
+    assert "Certified Kubernetes Administrator" in answer

@@ -157,10 +157,12 @@ def test_a_word_typed_without_vowels_is_spelled_out_from_the_library(settings: S
 
 def test_a_word_written_closed_up_is_read_as_the_two_library_words(settings: Settings, write_article) -> None:
     write_article("bidding.md", "# ML in ad tech\n\nAd tech engineers build bidding models. On-call duty comes round one "
-                                "week in every six.\n")
+                                "week in every six. Few are able to understand the auction.\n")
     ingest([str(settings.knowledge_dir)], settings, progress=False)
     retriever = CareerBot(settings).retriever
     assert retriever.corrected("how often are adtech engineers on call?") == (
         "how often are adtech (ad tech) engineers on call?")
     assert retriever.invoke("how often are adtech engineers on call?")
     assert retriever.lexical.compound("oncall") is None  # "on" is no word the index holds
+    # A library word and an ending are one longer word, not two: "understandable" is no "understand able".
+    assert retriever.lexical.compound("understandable") is None

@@ -38,6 +38,13 @@ def test_the_process_refers_back_to_the_one_asked_about():
     assert standalone_query(question, history) == f"{history[0]['content']}\n{question}"
 
 
+def test_one_of_the_two_or_the_latter_refers_back_to_both():
+    history = [{"role": "user", "content": "What are the UK equivalents of US security clearances?"}]
+    for question in ("How long does the higher of the two take?", "how long does the latter take?"):
+        assert standalone_query(question, history) == joined_query(history[0]["content"], question), question
+        assert judged_question(question, history) == f"{history[0]['content']}\n{question}", question
+
+
 def test_it_before_an_infinitive_without_an_object_refers_back():
     # "how long does it take to fix?": fix what? The earlier subject. "how common is it to get hired ..." names its own.
     history = [{"role": "user", "content": "What is the biggest tooling gap for physicists moving into data science?"}]
@@ -593,6 +600,21 @@ def test_a_country_asked_by_its_code_or_a_short_name_is_no_unknown_place(setting
     assert retriever.unknown_subject("mining analyst contractor day rate in AUS?") is None
     assert retriever.invoke("mining analyst contractor day rate in AUS?")
     assert retriever.unknown_subject("mining analyst jobs in Britain?") is None
+
+
+def test_an_acronym_is_spelled_out_by_the_articles_title_and_a_kind_of_place_is_no_unknown_place(
+        settings: Settings, write_article):
+    write_article("capacity.md", "# Capacity Planning for Data Centres\n\n## Why data centres run out of power\n\n"
+                                 "Modern facilities target a PUE of around 1.2; older halls can exceed 1.6. Grid "
+                                 "connections take years.\n")
+    ingest([str(settings.knowledge_dir)], settings, progress=False)
+    retriever = CareerBot(settings).retriever
+    # The passage says "facilities": its title and heading spell DC out.
+    assert retriever.acronyms("What PUE do modern DCs aim for?") == {"DC": "data centres"}
+    # "at cinemas", "in hospitals": somewhere of a kind, no place's name; a city's name still is one.
+    assert retriever.unknown_subject("do capacity planners work at cinemas?") is None
+    assert retriever.unknown_subject("do capacity planners work in hospitals?") is None
+    assert retriever.unknown_subject("do capacity planners work in Stockholm?") == "stockholm"
 
 
 def test_a_city_asked_by_another_name_is_read_by_the_librarys(settings: Settings, write_article):

@@ -1,5 +1,5 @@
 from bot.embeddings import is_dictionary_word
-from bot.text import (MONEY, asked, capitalised_acronyms, clipped_stopword, closest_spelling, concepts, content_words,
+from bot.text import (MONEY, PAY_ASKED, asked, capitalised_acronyms, clipped_stopword, closest_spelling, concepts, content_words,
                       countries_in, country_names_in, described_section, expand_acronyms, in_other_currency,
                       item_named, misspelt_stopword, named_section, other_city_names, spell_out, spelled_in,
                       split_sentences, split_turns)
@@ -199,3 +199,9 @@ def test_an_item_of_the_last_answer_is_named_by_its_place():
     assert item_named("tell me about number 2", "1. Recruiter screen [1]\n2. SQL live coding [2]") == "SQL live coding"
     assert item_named("how do I start?", answer) is None and item_named("the third one?", answer) is None
     assert item_named("the first one?", "No list here. [1]") is None
+
+
+def test_what_is_added_to_base_pay_asks_no_amount_of_pay():
+    assert PAY_ASKED.search("what do public dating companies pay?")
+    assert PAY_ASKED.search("what does a mid-level analyst make in the UK?")
+    assert not PAY_ASKED.search("And what do public dating companies add on top of base pay?")

@@ -39,6 +39,10 @@ def indexed_text(document: str, metadata: dict) -> str:
                                   document]))
 
 
+# Endings that make a longer word of a library word, not a second word: "understandable" is no "understand able".
+_SUFFIXES = frozenset("able ible ably ness less ful fully ment ments ship hood wise ward wards like ism ist ists ity".split())
+
+
 class LexicalIndex:
     """BM25 over every chunk of a collection. Thread-safe: readers search the index built last."""
 
@@ -164,7 +168,7 @@ class LexicalIndex:
         commonest such pair, or None."""
         typed = word.lower()
         splits = [(typed[:i], typed[i:]) for i in range(2, len(typed) - 1)
-                  if self.knows(typed[:i]) and self.knows(typed[i:])]
+                  if self.knows(typed[:i]) and self.knows(typed[i:]) and typed[i:] not in _SUFFIXES]
         best = max(splits, key=lambda pair: min(self.document_frequency(stem(w)) for w in pair), default=None)
         return " ".join(best) if best else None
 

@@ -21,12 +21,13 @@ from bot.store import Collection, Revision, count_revision, packed_unit_vectors
 from bot.text import (CITATION, DURATION, MONEY, NUMBER_AS_WRITTEN, PAY_ASKED, SPELLED_OUT, STATED_FIGURE, TURN_BREAK,
                       Unit, as_typed, asked, capitalised_acronyms, clipped_stopword, concepts, content_words, cosine,
                       countries_in, country_names_in, country_names_of, described_section, described_words, expand_acronyms,
-                      in_other_currency, misspelt_stopword, named_section, other_city_names, passage_units, spelled_in,
+                      in_other_currency, misspelt_stopword, named_section, names_city, other_city_names, passage_units, spelled_in,
                       split_turns, stem)
 
 # Words by which a follow-up keeps the earlier subject ("how much do *they* earn?", "*why so* tight?").
 _SAME_SUBJECT_WORDS = (r"they|them|their|theirs|it|its|this|that|these|those|he|she|him|his|her|there|the role|"
-                       r"the job|the position|the field|the (?:whole |entire )?process|same|why so")
+                       r"the job|the position|the field|the (?:whole |entire )?process|same|why so|the latter|the former|"
+                       r"of the (?:two|three|four)")
 # Words that only make sense with an earlier turn ("How much do *they* earn?", "and *that* role?"), including
 # those that name a new subject ("what about a dentist?").
 _REFERRING = re.compile(
@@ -183,6 +184,13 @@ class _Unknown(NamedTuple):
     word: str
     located: bool
     named: bool
+
+
+def _common_plural(word: str) -> bool:
+    """A plural of an everyday noun ("at cinemas", "in hospitals"): somewhere of a kind, not a place's name, unless
+    a country or city goes by it ("the Philippines", "Athens")."""
+    return (word.endswith("s") and is_dictionary_word(word[:-1]) and not countries_in(word.capitalize())
+            and not names_city(word))
 
 
 def _most_occupation_like(words: list[_Unknown]) -> tuple[str, float]:
@@ -489,7 +497,8 @@ class ArticleRetriever(BaseRetriever):
         for m in unknown:
             word = m.group(0).lower()
             before = found.get(word, _Unknown(word, False, False))
-            found[word] = _Unknown(word, before.located or bool(_LOCATED.search(question[:m.start()])),
+            found[word] = _Unknown(word, before.located or bool(_LOCATED.search(question[:m.start()]))
+                                   and not _common_plural(word),
                                    before.named or bool(_NAME.fullmatch(m.group(0)))
                                    and not _starts_sentence(question, m.start())
                                    and not any(m.start() in span for span in spelled)
@@ -629,7 +638,9 @@ class ArticleRetriever(BaseRetriever):
         written = capitalised_acronyms(query)
         if not written:
             return {}
-        texts = [p.page_content for p in self.rank(query)]  # also brings the lexical index up to date
+        # With their titles and headings: an article names its subject there ("Capacity Planning for Data Centres")
+        # and its passages may say "facilities". Ranking also brings the lexical index up to date.
+        texts = [indexed_text(p.page_content, p.metadata) for p in self.rank(query)]
         unknown = [a for a in written if not self.lexical.document_frequency(stem(a))]
         found = {a: spelled_in(a, texts, is_word=is_dictionary_word) for a in unknown}
         return {a: phrase for a, phrase in found.items() if phrase}

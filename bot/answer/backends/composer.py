@@ -123,10 +123,12 @@ _ANSWER_KINDS: list[tuple[re.Pattern[str], re.Pattern[str]]] = [
     (_WHICH_IS_MORE, _COMPARATIVE),
 ]
 # "which tools ...", "what programming languages ...", "what are the main causes ...": a list is wanted.
+# A plural noun, as a list question asks for it; the last of two is the head ("what analytics *tests* ...").
+_PLURAL = r"(?!(?:does|has|was|is)\b)\w{3,}(?<!ss)(?<!us)(?<!is)s"
 _LIST_QUESTION = re.compile(
     r"\b(?:which|what)\s+(?!(?:do|does|did|are|is|was|were|can|could|should|would|will|has|have)\b)(?:\w+\s+)?"
-    r"(?!(?:does|has|was)\b)(\w{3,}(?<!ss)(?<!us)(?<!is)s|stuff)\b|\b(?:main|key|top|list of)\s+(?:\w+\s+)?(\w{3,}s)\b|"
-    r"\bwhat (?:are|were) (?:the |some |all )?(?:\w+ )?(\w{3,}(?<!ss)(?<!us)(?<!is)s)\b|"
+    rf"(?!(?:does|has|was)\b)({_PLURAL}(?:\s+{_PLURAL})?|stuff)\b|\b(?:main|key|top|list of)\s+(?:\w+\s+)?(\w{{3,}}s)\b|"
+    rf"\bwhat (?:are|were) (?:the |some |all )?(?:\w+ )?({_PLURAL}(?:\s+{_PLURAL})?)\b|"
     # "what do I need to learn ...", "what should I study", "what did former actuaries have to learn": the things to
     # learn.
     r"\bwhat (?:do|does|did|should|would|must) (?:i|you|u|one|we|they|(?:[a-z-]+ ){1,3}?)(?:need to |have to |"
@@ -242,7 +244,8 @@ class Composer(AnswerBackend):
         # "what is the first step / the most common kind / the biggest?" asks for one item, never the whole list.
         picks_one = bool(extreme or _FIRST_STEP.search(question) or _MOST_ASKED.search(question))
         wants_list = (wants_list and not extreme) or (not picks_one and _list_answers(best, quotable, unasked))
-        wants_list = wants_list and not _is_transcript(_list_of(best, candidates))
+        wants_list = wants_list and not _is_transcript(_list_of(best, candidates)) and not _answered_inside(
+            question, best, _list_of(best, candidates), named)
         # A list asked for is the whole answer: it may take all the room, not share it with runners-up.
         first_part = _MAX_WORDS if wants_list and (best.unit.is_item or _announced(best, wants_list) > 1) \
             else _FIRST_PART_WORDS
@@ -318,6 +321,18 @@ class Composer(AnswerBackend):
         will hear ten different stories")."""
         for c in candidates:
             c.score += self.weights.answer_kind * bool(passages[c.passage].metadata.get("named_section"))
+
+
+def _answered_inside(question: str, best: _Candidate, its_list: list[_Candidate], named: set[int]) -> bool:
+    """Whether the question is answered by one item of a list it doesn't name (steps to break in), which gives the
+    reason a "why" asks ("Learn to document like an auditor. ... This matters because ...") or alone holds what
+    "which missions ...?" asks for ("... the dataset from the SMAP and MSL missions"): that item is the answer,
+    whole, not the list's lead-ins."""
+    if not best.unit.is_item or id(best) in named:
+        return False
+    nouns = _list_nouns(question)
+    holding = [item for item in its_list if nouns & _stems(item.unit.text)]
+    return bool(_WHY.search(question) and _CAUSE.search(best.unit.text)) or holding == [best]
 
 
 def _another(asked: set[str], named: set[str]) -> bool:
@@ -816,11 +831,17 @@ def _list_nouns(question: str) -> set[str]:
     return set(next((side for side in _SIDES_OF_AN_ARGUMENT if noun in side), {noun}))
 
 
+# Where a list's lead ends: a colon, or the dash a table row's label is written with (bot.ingest).
+_LEAD_END = re.compile(r":|\s—\s")
+
+
 def _names_then_enumerates(sentence: str, nouns: set[str]) -> bool:
     """Whether a sentence is a list in prose that what the question asks for introduces ("teams rely on three
-    tools: Airflow, Docker and Grafana", "learn four things: retrieval metrics; active learning; ...")."""
-    lead, colon, rest = sentence.partition(":")
-    return (bool(colon) and bool(nouns & _stems(lead))
+    tools: Airflow, Docker and Grafana", "learn four things: retrieval metrics; active learning; ..."), or a table
+    row the question's noun heads ("Key certifications — AWS ...; Google ...; ...")."""
+    found = _LEAD_END.search(sentence)
+    lead, rest = (sentence[:found.start()], sentence[found.end():]) if found else ("", "")
+    return (bool(found) and bool(nouns & _stems(lead))
             and bool(_ENUMERATION.search(rest) or rest.count(";") >= 2))
 
 
