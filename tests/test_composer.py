@@ -933,3 +933,21 @@ def test_a_table_row_headed_by_what_is_asked_answers_a_list_question():
                         "Administrator", heading="At a glance", score=0.6)]
     answer = Composer().compose("which certifications are worth having for an MLOps engineer job?", passages)
     assert "Certified Kubernetes Administrator" in answer
+
+
+def test_a_question_about_a_risk_is_answered_by_how_often_it_happens():
+    mistakes = passage("The most common mistakes:\n- Accepting verbally on the first call, then trying to reopen the offer "
+                       "a few days later.\n- Negotiating only the base salary and ignoring equity.", score=0.7)
+    survey = passage("Most people negotiate their first offer badly. We surveyed 412 readers about their last offer. "
+                     "Only 2 of the 412 said an offer was withdrawn after they negotiated.", score=0.6)
+    answer = Composer().compose("is there a real risk a company pulls my offer if I try to negotiate?", [mistakes, survey])
+    assert answer.startswith("Only 2 of the 412 said an offer was withdrawn")
+
+
+def test_the_article_speaking_of_itself_answers_nothing():
+    passages = [passage("This guide lays out the differences so you can pick the role that suits you.", score=0.7),
+                passage("- Infrastructure — Data Engineer: Owns the pipelines; Analytics Engineer: Uses them\n"
+                        "- Modelling — Data Engineer: Light; Analytics Engineer: Owns the semantic layer",
+                        heading="Side by side", score=0.6)]
+    answer = Composer().compose("data engineer vs analytics engineer, what's the actual difference?", passages)
+    assert "This guide" not in answer and "Owns the pipelines" in answer

@@ -335,6 +335,14 @@ def test_a_title_line_above_an_episodes_details_is_the_title_and_an_editors_note
     assert "## [Transcript" not in document.page_content
 
 
+def test_a_header_blocks_title_field_is_the_title_without_its_key() -> None:
+    text = ("Title: From Clinic Records to Herd Sensors: Data Science in Animal Health\nAuthor: Ines Farrow\n"
+            "Published: 2023-11-02\n\nVets keep records in a dozen systems.\n")
+    document = parse(Article(source="animal-health.txt", data=text.encode(), suffix=".txt"))
+    assert document.metadata["title"] == "From Clinic Records to Herd Sensors: Data Science in Animal Health"
+    assert "Author: Ines Farrow" in document.page_content
+
+
 def test_a_title_line_above_sentences_about_the_episode_is_the_title() -> None:
     text = ('CAREER TALK - Episode 12: "Leading a labelling team"\nRecorded May 2024. Host: Sam Reyes. Guest: Ana '
             'Lim, a labelling team lead.\nTranscript lightly edited.\n\nSAM: Ana, what does your team do?\n')

@@ -323,6 +323,10 @@ def _looks_like_heading(line: str, max_words: int = _HEADING_MAX_WORDS) -> bool:
             and not MARKDOWN_ITEM.match(bare) and not _TABLE_ROW.match(bare))
 
 
+# A header block's title field ("Title: From Clinic Records to Herd Sensors"; "Author: ..." lines follow).
+_TITLE_FIELD = re.compile(r"^(?:title|headline)\s*:\s*(\S.*)$", re.IGNORECASE)
+
+
 def _title_line(text: str) -> tuple[str | None, str]:
     """The title a plain-text file states on its first line: a title-like line standing alone (or above more
     short lines: a subtitle, a byline, an episode's details) as the first paragraph, or a first line underlined
@@ -334,6 +338,8 @@ def _title_line(text: str) -> tuple[str | None, str]:
         if not line.strip():
             break
         first.append(line.strip())
+    if first and (field := _TITLE_FIELD.match(first[0])):
+        return plain_text(field.group(1)), "\n".join(lines[1:])
     if len(first) > 1 and _SETEXT_UNDERLINE.match(first[1]) and _looks_like_heading(first[0], _TITLE_MAX_WORDS):
         return plain_text(first[0]), "\n".join(lines[2:])
     if first and _looks_like_heading(first[0], _TITLE_MAX_WORDS) and (

@@ -60,6 +60,12 @@ _LEVEL = re.compile(_COUNT.pattern)
 _FREQUENCY = re.compile(r"\b(?:once|twice)\b|\b(?:every|each|per|a) (?:\w+ )?(?:day|week|month|quarter|year)s?\b|"
                         r"\b(?:daily|weekly|monthly|yearly|annually)\b|\btimes a\b|"
                         rf"\b(?:one|a|\d+) \w+ in (?:every )?{NUMBER_AS_WRITTEN}\b", re.IGNORECASE)
+# "This guide lays out the differences ...", "In this article we cover ...": the article speaking of itself, which
+# answers nothing.
+_SIGNPOST = re.compile(r"^\W*(?:in |below,? )?(?:this|our) (?:guide|article|post|piece|explainer|primer|overview|"
+                       r"page)\b(?! (?:found|finds|showed|shows|surveyed|survey)\b)", re.IGNORECASE)
+_ODDS = re.compile(rf"\b{NUMBER_AS_WRITTEN} (?:of|out of|in) (?:the |every )?\d[\d,]*\b|\d\s?%|\bone in \w+|"
+                   r"\b(?:rarely|seldom|rare)\b", re.IGNORECASE)
 _MULTIPLE = re.compile(r"\b\d+(?:\.\d+)?\s?(?:x|×)(?!\w)|"
                        r"\b\w+ times (?:more|less|faster|slower|higher|lower|as|the)\b|"
                        r"\btwice\b|\bdouble[sd]?\b|\btriple[sd]?\b", re.IGNORECASE)
@@ -107,6 +113,8 @@ _ANSWER_KINDS: list[tuple[re.Pattern[str], re.Pattern[str]]] = [
                 rf"(?:hourly|daily|day) rates?|makes? (?:more|less|the most|the least))\b|{PAY_ASKED.pattern}", re.I),
      MONEY),
     (re.compile(r"\bhow often\b|\bhow frequent", re.I), _FREQUENCY),
+    # "Is there a real risk they pull the offer?": how often it happens ("2 of the 412", "5%", "rarely").
+    (re.compile(r"\b(?:risks?|chances?|likely|likelihood|odds|probability)\b", re.I), _ODDS),
     (re.compile(r"^\W*when\b|\bwhen (?:should|do|does|did|is|are|can|will|would)\b|\bwhat time of (?:the )?year\b|"
                 r"\bhow soon\b", re.I), _POINT_IN_TIME),
     (re.compile(r"(%|\bpercent|\bshare of|\bproportion|\bhow common|\bhow fast|\bwhat fraction|\bgrow\w*|"
@@ -236,7 +244,7 @@ class Composer(AnswerBackend):
         self._favour_named_section(candidates, passages)
         asking = _asking(candidates)
         _answers_inherit_their_questions(candidates, asking)
-        quotable = [c for c in candidates if id(c) not in asking] or candidates
+        quotable = [c for c in candidates if id(c) not in asking and not _SIGNPOST.search(c.unit.text)] or candidates
         best = _anchor(quotable, spelled, _in_article_of(max(quotable, key=lambda c: c.score), named, candidates,
                                                          passages))
         extreme = _superlative_row(question, quotable, passages, best)
