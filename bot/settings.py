@@ -42,6 +42,12 @@ class Settings(BaseSettings):
         1.6, description="Minimum of similarity_weight x best-passage similarity + word coverage: a question "
                           "weak on both is declined (calibrated by `python -m bench.calibrate`)."
     )
+    reworded_evidence: float = Field(
+        1.2, description="A question short of min_evidence is still covered with this much evidence when the words "
+                         "the passages lack are many (reworded_words or more): a reader's own wording spreads over many "
+                         "everyday words, a question about something the library lacks misses one or two names "
+                         "(calibrated by `python -m bench.calibrate`).")
+    reworded_words: int = Field(5, ge=1, description="See reworded_evidence.")
     place_margin: float = Field(
         0.11, description="A question word no article uses, this much closer to 'a city' / 'a country' / 'a place' than to "
                           "things in general, names a place the library lacks: the bot declines (calibrated by "

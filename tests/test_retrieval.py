@@ -617,6 +617,23 @@ def test_an_acronym_is_spelled_out_by_the_articles_title_and_a_kind_of_place_is_
     assert retriever.unknown_subject("do capacity planners work in Stockholm?") == "stockholm"
 
 
+GREENHOUSE = ("# Data Science in Greenhouse Farming\n\nLarge glasshouse growers now hire data scientists to forecast "
+              "yields and tune climate control.\n\n## Results\n\nAt one tomato grower we visited, a yield forecast "
+              "built on three seasons of sensor data cut unsold stock by 18% in its first year, more than paying for the "
+              "whole analytics team.\n\n## Pay\n\nJunior greenhouse data scientists in the Netherlands earn EUR 45,000 "
+              "to 55,000.\n")
+
+
+def test_a_question_in_the_readers_own_words_is_answered_though_the_article_uses_few_of_them(
+        settings: Settings, write_article):
+    write_article("greenhouse.md", GREENHOUSE)
+    ingest([str(settings.knowledge_dir)], settings, progress=False)
+    question = "did a better forecast let one farm throw away far less of its produce before long?"
+    # Short of min_evidence, but what the passages lack is many everyday words, not one thing the library lacks.
+    assert "18%" in CareerBot(settings).answer(question).text
+    assert CareerBot(settings.model_copy(update={"reworded_words": 99})).answer(question).refused
+
+
 def test_a_city_asked_by_another_name_is_read_by_the_librarys(settings: Settings, write_article):
     write_article("mt.md", "# Machine Translation Careers\n\nIn Bengaluru, an MT engineer with three to five years gets "
                            "18 to 28 LPA.\n")

@@ -106,6 +106,11 @@ def _share_held(weights: dict[tuple[str, ...], float], found: set[str]) -> float
     return held / total if total else 0.0
 
 
+def _missing(weights: dict[tuple[str, ...], float], found: set[str]) -> int:
+    """How many of the concepts are not found (see _share_held)."""
+    return sum(not (acronym in found or all(t in found for t in phrase or [acronym])) for acronym, *phrase in weights)
+
+
 def _tokens_in(passages: Sequence[Document]) -> set[str]:
     """The tokens the passages hold, their titles and headings included."""
     return _tokens_of(" ".join(indexed_text(p.page_content, p.metadata) for p in passages))
@@ -363,6 +368,8 @@ class ArticleRetriever(BaseRetriever):
     min_coverage: float = _DEFAULTS["min_coverage"].default
     similarity_weight: float = _DEFAULTS["similarity_weight"].default
     min_evidence: float = _DEFAULTS["min_evidence"].default
+    reworded_evidence: float = _DEFAULTS["reworded_evidence"].default
+    reworded_words: int = _DEFAULTS["reworded_words"].default
     occupation_similarity: float = _DEFAULTS["occupation_similarity"].default
     place_margin: float = _DEFAULTS["place_margin"].default
     amount_share: float = _DEFAULTS["amount_share"].default
@@ -377,7 +384,8 @@ class ArticleRetriever(BaseRetriever):
         return cls(**({
             "k": settings.top_k, "candidates": settings.candidates, "threshold": settings.threshold,
             "min_coverage": settings.min_coverage, "similarity_weight": settings.similarity_weight,
-            "min_evidence": settings.min_evidence, "occupation_similarity": settings.occupation_similarity,
+            "min_evidence": settings.min_evidence, "reworded_evidence": settings.reworded_evidence,
+            "reworded_words": settings.reworded_words, "occupation_similarity": settings.occupation_similarity,
             "place_margin": settings.place_margin, "amount_share": settings.amount_share,
             "amount_similarity": settings.amount_similarity,
         } | overrides))
@@ -422,9 +430,12 @@ class ArticleRetriever(BaseRetriever):
         nothing of its interviews."""
         similarity = max(p.metadata["score"] for p in passages)
         found = _tokens_in(passages)
-        coverage = _share_held(self._concept_weights(question), found)
+        weights = self._concept_weights(question)
+        coverage = _share_held(weights, found)
+        evidence = self.similarity_weight * similarity + coverage
         close_enough = similarity >= self.threshold and coverage >= self.min_coverage and (
-            self.similarity_weight * similarity + coverage >= self.min_evidence)
+            evidence >= self.min_evidence or (evidence >= self.reworded_evidence
+                                              and _missing(weights, found) >= self.reworded_words))
         # Asked of, not told: "We're moving to Sydney. What salary is normal?" asks no Sydney figure.
         named = {t for t in self._located_tokens(asked(split_turns(question)[-1]), names_only=True)
                  if self.lexical.document_frequency(t)}  # an unknown one is unknown_place's to judge
@@ -653,6 +664,10 @@ class ArticleRetriever(BaseRetriever):
         """The share of the question's word weight (rarity in the library) that the passages contain. An
         acronym and the phrase it stands for are one concept, found when either form is."""
         return _share_held(self._concept_weights(question), _tokens_in(passages))
+
+    def missing_concepts(self, question: str, passages: Sequence[Document]) -> int:
+        """How many of the question's concepts the passages lack (see reworded_evidence)."""
+        return _missing(self._concept_weights(question), _tokens_in(passages))
 
     def _concept_weights(self, question: str) -> dict[tuple[str, ...], float]:
         """The question's concepts, each as its library tokens (an acronym first, then the phrase it stands for),
