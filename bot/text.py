@@ -207,7 +207,12 @@ ACRONYMS = {
     "TC": "total compensation", "YOE": "years of experience", "sal": "salary", "NYC": "New York City",
     "SF": "San Francisco", "WFH": "work from home", "DA": "data analyst", "DAs": "data analysts",
     "IC": "individual contributor", "ICs": "individual contributors", "sr": "senior", "Sr": "senior", "jr": "junior",
-    "Jr": "junior",
+    "Jr": "junior", "DEs": "data engineers", "AEs": "analytics engineers", "SWEs": "software engineers",
+    "EMs": "engineering managers",
+    # The same typed in lower case, where no ordinary English word is spelled so ("de" and "pm" are).
+    "mle": "machine learning engineer", "mles": "machine learning engineers", "ds": "data scientist",
+    "swe": "software engineer", "swes": "software engineers", "ae": "analytics engineer", "aes": "analytics engineers",
+    "tc": "total compensation", "yoe": "years of experience",
     # Readers' clippings of everyday words, which no article writes and the model reads as other words.
     "exp": "experience", "eng": "engineer", "engs": "engineers",
     "uni": "university", "govt": "government", "dept": "department", "mgmt": "management", "req": "requirement",
@@ -503,7 +508,7 @@ _ACRONYM = re.compile(
 
 def expand_acronyms(text: str, keep: bool = True) -> str:
     """'MLE vs DS?' -> 'MLE (machine learning engineer) vs DS (data scientist)?', or without `keep`
-    'machine learning engineer vs data scientist?' (case-sensitive, so 'cv' or 'ds' in ordinary words stay
+    'machine learning engineer vs data scientist?' (case-sensitive, so 'cv' or 'pm' in ordinary words stay
     as they are)."""
     if keep:
         return _ACRONYM.sub(lambda m: f"{m.group(1)} ({ACRONYMS[m.group(1)]})", text)

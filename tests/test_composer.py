@@ -4,6 +4,7 @@ from langchain_core.documents import Document
 
 from bot.answer.backends.composer import (Composer, _candidates, _excerpt, _kinds_asked, _labelled_as_asked, _parts_asked,
                                           _is_transcript, _quoted, _years_told)
+from bot import text as bot_text
 from bot.text import passage_units, split_sentences
 
 
@@ -951,3 +952,10 @@ def test_the_article_speaking_of_itself_answers_nothing():
                         heading="Side by side", score=0.6)]
     answer = Composer().compose("data engineer vs analytics engineer, what's the actual difference?", passages)
     assert "This guide" not in answer and "Owns the pipelines" in answer
+
+
+def test_the_readers_own_years_of_experience_ask_no_duration():
+    assert bot_text.DURATION not in _kinds_asked("im a backend dev with 6 years of experience, what was her main advice?")
+    assert bot_text.DURATION not in _kinds_asked("with 3+ yrs in analytics, what should I learn next?")
+    assert bot_text.DURATION in _kinds_asked("how many years of experience do MLOps roles want?")
+    assert bot_text.DURATION in _kinds_asked("years of experience needed for a senior role?")

@@ -89,6 +89,11 @@ def test_readers_abbreviations_of_roles_and_places_are_spelled_out():
         "typical pay for a senior machine learning engineer vs a junior. one?")
     assert expand_acronyms("can a uni grad with zero work exp become an ML eng?", keep=False) == (
         "can a university grad with zero work experience become an machine learning engineer?")
+    # Plural and lower-case shorthand for roles and pay.
+    assert expand_acronyms("do AEs earn less than DEs?", keep=False) == (
+        "do analytics engineers earn less than data engineers?")
+    assert expand_acronyms("mle vs ae tc with 5 yoe?", keep=False) == (
+        "machine learning engineer vs analytics engineer total compensation with 5 years of experience?")
 
 
 def test_a_follow_up_names_the_one_section_whose_heading_holds_a_word_it_adds():

@@ -105,8 +105,9 @@ _ANSWER_KINDS: list[tuple[re.Pattern[str], re.Pattern[str]]] = [
     (re.compile(r"\bhow many times\b|\btimes (?:more|less|faster|slower|higher|lower|pricier|cheaper|as)\b|"
                 r"\bmultiple of\b", re.I), _MULTIPLE),
     (_WHY, _CAUSE),
-    (re.compile(r"\b(how long|how many (years|months|weeks|days|hours)|how much time|years? of experience|yrs)\b",
-                re.I), DURATION),
+    # Not the reader's own "6 years of experience": told, not asked.
+    (re.compile(r"\b(how long|how many (years|months|weeks|days|hours)|how much time|(?<!\d )(?<!\d\+ )"
+                r"(?:years? of experience|yrs))\b", re.I), DURATION),
     # Pay, named or asked as the retriever's pay check reads it ("what do they make?", "who makes more?"; not "what
     # mistakes do they make?" nor "will it make a difference?").
     (re.compile(r"\b(?:salar\w*|pay|paid|earn\w*|comp|compensation|income|wages?|money|takes? home|"
