@@ -182,6 +182,7 @@ PAY_ASKED = re.compile(
     r"\bwhat(?: (?:kind|sort|type) of)?(?:(?: [a-z-]+)? (?:rates?|salar(?:y|ies)|money|pay|wages?|income|comp|"
     rf"compensation|package))? (?:do|does|did|can|could|will|would|should)\b[^?]*?\b(?:{_MAKE_PAY}|earn|get paid|"
     r"charge|(?<!base )(?<!basic )pay)\b|"  # not what they add to "base pay"
+    r"(?<!top of )(?<!top of base )(?<!top of basic )"  # "on top of base pay in Australia": something else
     r"\b(?:salary|salaries|pay|wages?|income|earnings)\b(?: like)? (?:of|for|in|at)\b", re.IGNORECASE)
 
 

@@ -210,3 +210,5 @@ def test_what_is_added_to_base_pay_asks_no_amount_of_pay():
     assert PAY_ASKED.search("what do public dating companies pay?")
     assert PAY_ASKED.search("what does a mid-level analyst make in the UK?")
     assert not PAY_ASKED.search("And what do public dating companies add on top of base pay?")
+    assert not PAY_ASKED.search("On top of base pay in Australia, what extra pension money must employers add?")
+    assert PAY_ASKED.search("what's the base pay in Australia?")
