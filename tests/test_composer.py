@@ -959,3 +959,13 @@ def test_the_readers_own_years_of_experience_ask_no_duration():
     assert bot_text.DURATION not in _kinds_asked("with 3+ yrs in analytics, what should I learn next?")
     assert bot_text.DURATION in _kinds_asked("how many years of experience do MLOps roles want?")
     assert bot_text.DURATION in _kinds_asked("years of experience needed for a senior role?")
+
+
+def test_an_item_with_sub_items_is_quoted_once():
+    # The chunker writes a sub-item with its item's words ("item — sub-item") after the item itself.
+    ladder = passage("Pay by level:\n- Junior (0–2 years): AUD 75,000 to 95,000\n- Junior (0–2 years): AUD 75,000 to "
+                     "95,000 — Cleaning and joining spatial data\n- Senior (5+ years): AUD 140,000 to 185,000\n"
+                     "- Senior (5+ years): AUD 140,000 to 185,000 — Setting technical direction",
+                     heading="Career ladder and pay")
+    answer = Composer().compose("what are the pay levels on the ladder?", [ladder])
+    assert answer.count("AUD 75,000 to 95,000") == 1 and answer.count("AUD 140,000 to 185,000") == 1

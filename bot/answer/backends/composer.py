@@ -317,7 +317,7 @@ class Composer(AnswerBackend):
         if not self.weights.meaning:
             return
         contenders = sorted(candidates, key=lambda c: c.score, reverse=True)[:_MEANING_CANDIDATES]
-        units = Counter(c.passage for c in candidates if c.unit.position >= 0)  # each passage's units, as split now
+        units = Counter({i: len(passage_units(p.page_content)) for i, p in enumerate(passages)})  # as split now
         similarity = _similarities(question, contenders, passages, units)
         floor = min(similarity, default=0.0)
         meaning = {id(c): s for c, s in zip(contenders, similarity)}
@@ -703,7 +703,8 @@ def _candidates(passages: Sequence[Document]) -> list[_Candidate]:
     for index, passage in enumerate(passages):
         heading = passage.metadata.get("heading_path") or passage.metadata.get("heading") or ""
         own_heading = passage.metadata.get("heading") or ""
-        for unit in passage_units(passage.page_content):
+        units = passage_units(passage.page_content)
+        for unit in _without_bare_parents(units):
             context = unit_context(heading, unit)
             own = unit_context(own_heading, unit) if unit.is_item else ""
             found.append(_Candidate(index, unit, context, content_stems(unit.text), content_stems(context), own,
@@ -712,6 +713,13 @@ def _candidates(passages: Sequence[Document]) -> list[_Candidate]:
     found = _continued_lists(found, passages)
     _shared_words_are_context(found)
     return found
+
+
+def _without_bare_parents(units: list[Unit]) -> list[Unit]:
+    """The units without an item whose sub-items follow it, each as "item — sub-item" (bot.ingest.chunking): those
+    say all it says, and quoting both would say it twice."""
+    return [unit for unit, after in zip(units, [*units[1:], None])
+            if not (unit.is_item and after is not None and after.text.startswith(f"{unit.text.rstrip('.;')} — "))]
 
 
 # "Six reasons fabs want data scientists", "The 7 steps:": a heading or introduction that counts its list's items.
