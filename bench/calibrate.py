@@ -1,5 +1,5 @@
-"""Calibrate the decline check (best-passage similarity, word coverage, the occupation, place and pay-amount
-checks) on a graded library, with a held-out split:
+"""Calibrate the decline check (best-passage similarity, word coverage, the reworded-question rule, the occupation,
+place and pay-amount checks) on a graded library, with a held-out split:
 
     python -m bench.calibrate [--library DIR] [--cases FILE.jsonl ...] [--team] [--weights]
 
@@ -304,6 +304,8 @@ def report_kind(kind: str, setting: str, calibration: list[Point], held: list[Po
     def choosing(p: Point) -> float:
         return float(getattr(p, choose_by or kind))
 
+    settings = get_settings()
+    reworded = settings.reworded_evidence, settings.reworded_words
     highest_answerable = max((choosing(p) for p in calibration if p.should_answer), default=0.0)
     declines_above = [choosing(p) for p in calibration if not p.should_answer and choosing(p) > highest_answerable]
     chosen = round((highest_answerable + min(declines_above)) / 2, 2) if declines_above else None
@@ -312,7 +314,7 @@ def report_kind(kind: str, setting: str, calibration: list[Point], held: list[Po
             if threshold is None:
                 print(f"{kind} {name} {half}: no decline case above the answerable ones to choose by")
                 continue
-            kept = [p for p in part if passes(p, *bounds)]
+            kept = [p for p in part if passes_reworded(p, bounds, *reworded)]
             declined = [p.id for p in kept if not p.should_answer and likeness(p) >= threshold]
             lost = [p.id for p in kept if p.should_answer and likeness(p) >= threshold]
             print(f"{kind} {name} {half}: also declines {len(declined)} {declined}, loses {len(lost)} answerable "

@@ -103,6 +103,11 @@ def content_stems(text: str) -> set[str]:
     return {stem(w) for w in content_words(text)}
 
 
+def item_label(text: str) -> str:
+    """How a list item names itself on its sub-items' lines ("- Exam X — 90 minutes"): its first sentence."""
+    return split_sentences(text)[0].rstrip(".:;!? ") if text.strip() else ""
+
+
 def split_sentences(paragraph: str) -> list[str]:
     """The sentences of one paragraph, all of them (a label without end punctuation is one sentence too)."""
     return [s.strip() for s in _SENTENCE_END.split(paragraph.strip()) if s.strip()]
@@ -178,11 +183,11 @@ _MAKE_PAY = (r"makes?(?!\s+(?:a|an|the|my|your|our|their|his|her|its|me|you|him|
              r"(?!\s+(?:year|month|week|day|hour|living)\b))")
 PAY_ASKED = re.compile(
     rf"\bhow much (?:do|does|did|can|could|will|would|should|are|is)\b[^?]*?\b(?:{_MAKE_PAY}|earn|earns|paid|charge|"
-    r"(?:get|pay)(?= paid\b|\s*[?.,!]|\s*$| as\b| in\b| at\b| per\b| an? (?:year|month|week|hour)\b))\b|"
+    r"(?:get|(?<!\bbase )(?<!\bbasic )pay)(?= paid\b|\s*[?.,!]|\s*$| as\b| in\b| at\b| per\b| an? (?:year|month|week|hour)\b))\b|"
     r"\bwhat(?: (?:kind|sort|type) of)?(?:(?: [a-z-]+)? (?:rates?|salar(?:y|ies)|money|pay|wages?|income|comp|"
     rf"compensation|package))? (?:do|does|did|can|could|will|would|should)\b[^?]*?\b(?:{_MAKE_PAY}|earn|get paid|"
-    r"charge|(?<!base )(?<!basic )pay)\b|"  # not what they add to "base pay"
-    r"(?<!top of )(?<!top of base )(?<!top of basic )"  # "on top of base pay in Australia": something else
+    r"charge|(?<!\bbase )(?<!\bbasic )pay)\b|"  # not what they add to "base pay"
+    r"(?<!\btop of )(?<!\btop of base )(?<!\btop of basic )"  # "on top of base pay in Australia": something else
     r"\b(?:salary|salaries|pay|wages?|income|earnings)\b(?: like)? (?:of|for|in|at)\b", re.IGNORECASE)
 
 
@@ -210,16 +215,15 @@ ACRONYMS = {
     "IC": "individual contributor", "ICs": "individual contributors", "sr": "senior", "Sr": "senior", "jr": "junior",
     "Jr": "junior", "DEs": "data engineers", "AEs": "analytics engineers", "SWEs": "software engineers",
     "EMs": "engineering managers",
-    # The same typed in lower case, where no ordinary English word is spelled so ("de" and "pm" are).
-    "mle": "machine learning engineer", "mles": "machine learning engineers", "ds": "data scientist",
-    "swe": "software engineer", "swes": "software engineers", "ae": "analytics engineer", "aes": "analytics engineers",
-    "tc": "total compensation", "yoe": "years of experience",
     # Readers' clippings of everyday words, which no article writes and the model reads as other words.
     "exp": "experience", "eng": "engineer", "engs": "engineers",
     "uni": "university", "govt": "government", "dept": "department", "mgmt": "management", "req": "requirement",
     "reqs": "requirements", "orgs": "organisations", "intl": "international", "perf": "performance", "mos": "months",
     "wks": "weeks", "hrs": "hours",
 }
+# The same typed in lower case, where no ordinary English word is spelled so ("de" and "pm" are).
+ACRONYMS |= {acronym.lower(): ACRONYMS[acronym] for acronym in
+             ("MLE", "MLEs", "DS", "SWE", "SWEs", "AE", "AEs", "TC", "YOE")}
 
 # A country by its English name, from CLDR via Babel ("Germany", "United Kingdom"; "UK" once acronyms are spelled
 # out), as a question asks about one and a sentence states a figure for one.
@@ -340,7 +344,7 @@ def _is_city_name(name: str) -> bool:
 
 
 def names_city(name: str) -> bool:
-    """Whether some city of GeoNames' goes by this one-word name."""
+    """Whether some city of GeoNames' (of 100,000 people or more) goes by this one-word name."""
     return name.lower() in _cities_by_name()[0]
 
 
@@ -509,7 +513,7 @@ _ACRONYM = re.compile(
 
 def expand_acronyms(text: str, keep: bool = True) -> str:
     """'MLE vs DS?' -> 'MLE (machine learning engineer) vs DS (data scientist)?', or without `keep`
-    'machine learning engineer vs data scientist?' (case-sensitive, so 'cv' or 'pm' in ordinary words stay
+    'machine learning engineer vs data scientist?' (case-sensitive, so 'de' or 'pm' in ordinary words stay
     as they are)."""
     if keep:
         return _ACRONYM.sub(lambda m: f"{m.group(1)} ({ACRONYMS[m.group(1)]})", text)

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from langchain_core.documents import Document
 
-from bot.text import HEADING, HEADING_SEPARATOR, NUMBERED_HEADING, is_item, item_text, split_sentences
+from bot.text import HEADING, HEADING_SEPARATOR, NUMBERED_HEADING, is_item, item_label, item_text, split_sentences
 
 _TABLE_SEPARATOR = re.compile(r"^\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?$")
 _INTRO_MAX_WORDS = 45  # a paragraph this short right before a list or table introduces it
@@ -145,7 +145,7 @@ def _item_lines(item: _Item, label: str | None = None) -> list[str]:
     table row carries its column names: "- Exam X — 90 minutes; pass mark 65%". A sub-item is never
     quoted or retrieved apart from its item, and the item stays a short line of its own list."""
     text, children = item  # list markers (`1.`, `*`) are normalised to `- `
-    own = split_sentences(text)[0].rstrip(".:;!? ") if text else ""
+    own = item_label(text)
     lines = ["- " + (f"{label} — {text}" if label else text)]
     for child in children:
         lines += _item_lines(child, own or label)

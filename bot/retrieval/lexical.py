@@ -40,7 +40,7 @@ def indexed_text(document: str, metadata: dict) -> str:
 
 
 # Endings that make a longer word of a library word, not a second word: "understandable" is no "understand able".
-_SUFFIXES = frozenset("able ible ably ness less ful fully ment ments ship hood wise ward wards like ism ist ists ity".split())
+_SUFFIXES = frozenset("able ably ness less ful fully ment ments ship hood wise ward wards like".split())
 
 
 class LexicalIndex:
@@ -165,7 +165,7 @@ class LexicalIndex:
 
     def compound(self, word: str) -> str | None:
         """The two library words `word` writes closed up ("adtech" -> "ad tech", "bigtech" -> "big tech"), the
-        commonest such pair, or None."""
+        commonest such pair, or None; a word and an ending ("understand" + "able") are one word, not two."""
         typed = word.lower()
         splits = [(typed[:i], typed[i:]) for i in range(2, len(typed) - 1)
                   if self.knows(typed[:i]) and self.knows(typed[i:]) and typed[i:] not in _SUFFIXES]

@@ -98,17 +98,22 @@ _TYPED_WORD = re.compile(r"[a-z][a-z']+", re.IGNORECASE)
 _NAME = re.compile(r"[A-Z][a-z']+(?:[A-Z][a-z']+)*")  # not "HoP" (head of pricing)
 
 
+def _held(concept: tuple[str, ...], found: set[str]) -> bool:
+    """Whether a concept is found: by its acronym, or by every word of its phrase."""
+    acronym, *phrase = concept
+    return acronym in found or all(t in found for t in phrase or [acronym])
+
+
 def _share_held(weights: dict[tuple[str, ...], float], found: set[str]) -> float:
-    """The share of the concepts' weight found: a concept is found by its acronym, or by every word of its phrase."""
+    """The share of the concepts' weight found."""
     total = sum(weights.values())
-    held = sum(weight for (acronym, *phrase), weight in weights.items()
-               if acronym in found or all(t in found for t in phrase or [acronym]))
+    held = sum(weight for concept, weight in weights.items() if _held(concept, found))
     return held / total if total else 0.0
 
 
 def _missing(weights: dict[tuple[str, ...], float], found: set[str]) -> int:
-    """How many of the concepts are not found (see _share_held)."""
-    return sum(not (acronym in found or all(t in found for t in phrase or [acronym])) for acronym, *phrase in weights)
+    """How many of the concepts are not found."""
+    return sum(not _held(concept, found) for concept in weights)
 
 
 def _tokens_in(passages: Sequence[Document]) -> set[str]:
@@ -191,11 +196,11 @@ class _Unknown(NamedTuple):
     named: bool
 
 
-def _common_plural(word: str) -> bool:
-    """A plural of an everyday noun ("at cinemas", "in hospitals"): somewhere of a kind, not a place's name, unless
-    a country or city goes by it ("the Philippines", "Athens")."""
-    return (word.endswith("s") and is_dictionary_word(word[:-1]) and not countries_in(word.capitalize())
-            and not names_city(word))
+def _common_plural(typed: str) -> bool:
+    """A plural of an everyday noun typed in lower case ("at cinemas", "in hospitals"): somewhere of a kind, not a
+    place's name, unless a country or city goes by it ("philippines", "athens"); "the Midlands" is typed as one."""
+    return (typed.islower() and typed.endswith("s") and is_dictionary_word(typed[:-1])
+            and not countries_in(typed.capitalize()) and not names_city(typed))
 
 
 def _most_occupation_like(words: list[_Unknown]) -> tuple[str, float]:
@@ -425,7 +430,8 @@ class ArticleRetriever(BaseRetriever):
 
     def covers(self, question: str, passages: Sequence[Document]) -> bool:
         """Whether the passages answer the question: close in meaning, holding its rare words, and not
-        weak on both (see the class doc; the bounds come from bench/calibrate.py); and naming the place or
+        weak on both (see the class doc; the bounds come from bench/calibrate.py), unless what they lack is many
+        everyday words (a reader's own wording: reworded_evidence); and naming the place or
         employer it asks about ("... at Spotify?"): an article that names Spotify elsewhere, in passing, says
         nothing of its interviews."""
         similarity = max(p.metadata["score"] for p in passages)
@@ -494,7 +500,8 @@ class ArticleRetriever(BaseRetriever):
         """The question's words that no article uses (nor a word they misspell), lower-cased, once each, with
         whether the question puts something at it ("in Tokyo") and whether it types it as a name; except the
         reader's own background ("I'm a nurse", "I live in Ohio") and a job they would leave ("can a chef get into
-        tech?"): the library may well cover the move; nor an acronym spelled out beside it. Each is embedded once,
+        tech?"): the library may well cover the move; nor an acronym spelled out beside it. Somewhere of a kind ("at
+        cinemas") is put nowhere. Each is embedded once,
         then cached."""
         self._synced()
         question = expand_acronyms(question)
@@ -508,8 +515,8 @@ class ArticleRetriever(BaseRetriever):
         for m in unknown:
             word = m.group(0).lower()
             before = found.get(word, _Unknown(word, False, False))
-            found[word] = _Unknown(word, before.located or bool(_LOCATED.search(question[:m.start()]))
-                                   and not _common_plural(word),
+            found[word] = _Unknown(word, not _common_plural(m.group(0)) and (
+                                       before.located or bool(_LOCATED.search(question[:m.start()]))),
                                    before.named or bool(_NAME.fullmatch(m.group(0)))
                                    and not _starts_sentence(question, m.start())
                                    and not any(m.start() in span for span in spelled)
@@ -649,9 +656,11 @@ class ArticleRetriever(BaseRetriever):
         written = capitalised_acronyms(query)
         if not written:
             return {}
-        # With their titles and headings: an article names its subject there ("Capacity Planning for Data Centres")
-        # and its passages may say "facilities". Ranking also brings the lexical index up to date.
-        texts = [indexed_text(p.page_content, p.metadata) for p in self.rank(query)]
+        # With their titles and headings, each once: an article names its subject there ("Capacity Planning for Data
+        # Centres") and its passages may say "facilities". Ranking also brings the lexical index up to date.
+        ranked = self.rank(query)
+        texts = [p.page_content for p in ranked] + list(dict.fromkeys(
+            t for p in ranked for t in (p.metadata.get("title"), p.metadata.get("heading")) if t))
         unknown = [a for a in written if not self.lexical.document_frequency(stem(a))]
         found = {a: spelled_in(a, texts, is_word=is_dictionary_word) for a in unknown}
         return {a: phrase for a, phrase in found.items() if phrase}

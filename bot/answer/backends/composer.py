@@ -31,9 +31,9 @@ from langchain_core.documents import Document
 
 from bot.answer.backends.base import AnswerBackend
 from bot.text import (DURATION, HEADING_SEPARATOR, MONEY, NUMBER_AS_WRITTEN, NUMBERED_HEADING, PAY_ASKED, Unit,
-                      abbreviates, asked, content_stems, content_words, countries_in, expand_acronyms, passage_units,
-                      plain_words, questions_in, situation_told, spelled_in, split_sentences, split_turns, stem,
-                      unit_context, with_context, without_question_form, written_acronyms)
+                      abbreviates, asked, content_stems, content_words, countries_in, expand_acronyms, item_label,
+                      passage_units, plain_words, questions_in, situation_told, spelled_in, split_sentences,
+                      split_turns, stem, unit_context, with_context, without_question_form, written_acronyms)
 
 _MAX_WORDS = 90
 _FIRST_PART_WORDS = 55
@@ -57,15 +57,17 @@ _COUNT = re.compile(rf"(?!{_YEAR.pattern})\b\d[\d,.]*\b")  # a number, but not a
 # hourly rate" is an amount, "the salary benchmark" too).
 _LEVEL = re.compile(_COUNT.pattern)
 # "twice a year", "weekly", a rota's "one week in every six" or "1 weekend in 8".
+# Numbers written as words, as articles and readers write small ones ("two or more years", "three measures").
+_NUMBERS = {word: n for n, word in enumerate("zero one two three four five six seven eight nine ten eleven twelve".split())}
 _FREQUENCY = re.compile(r"\b(?:once|twice)\b|\b(?:every|each|per|a) (?:\w+ )?(?:day|week|month|quarter|year)s?\b|"
                         r"\b(?:daily|weekly|monthly|yearly|annually)\b|\btimes a\b|"
                         rf"\b(?:one|a|\d+) \w+ in (?:every )?{NUMBER_AS_WRITTEN}\b", re.IGNORECASE)
 # "This guide lays out the differences ...", "In this article we cover ...": the article speaking of itself, which
 # answers nothing.
-_SIGNPOST = re.compile(r"^\W*(?:in |below,? )?(?:this|our) (?:guide|article|post|piece|explainer|primer|overview|"
-                       r"page)\b(?! (?:found|finds|showed|shows|surveyed|survey)\b)", re.IGNORECASE)
-_ODDS = re.compile(rf"\b{NUMBER_AS_WRITTEN} (?:of|out of|in) (?:the |every )?\d[\d,]*\b|\d\s?%|\bone in \w+|"
-                   r"\b(?:rarely|seldom|rare)\b", re.IGNORECASE)
+_SIGNPOST = re.compile(r"^\W*(?:in |below,? )?(?:this|our) (?:guide|article|explainer|primer|overview)\b"
+                       r"(?! (?:found|finds|showed|shows|surveyed|survey)\b)", re.IGNORECASE)
+_ODDS = re.compile(rf"\b{NUMBER_AS_WRITTEN} (?:of|out of|in) (?:the |every )?\d[\d,]*\b|\d\s?%|"
+                   rf"\bone in (?:every )?{NUMBER_AS_WRITTEN}\b|\b(?:rarely|seldom|rare)\b", re.IGNORECASE)
 _MULTIPLE = re.compile(r"\b\d+(?:\.\d+)?\s?(?:x|×)(?!\w)|"
                        r"\b\w+ times (?:more|less|faster|slower|higher|lower|as|the)\b|"
                        r"\btwice\b|\bdouble[sd]?\b|\btriple[sd]?\b", re.IGNORECASE)
@@ -107,7 +109,8 @@ _ANSWER_KINDS: list[tuple[re.Pattern[str], re.Pattern[str]]] = [
     (_WHY, _CAUSE),
     # Not the reader's own "6 years of experience": told, not asked.
     (re.compile(r"\b(how long|how many (years|months|weeks|days|hours)|how much time|(?<!\d )(?<!\d\+ )"
-                r"(?:years? of experience|yrs))\b", re.I), DURATION),
+                + "".join(f"(?<!{number} )" for number in _NUMBERS) + r"(?:years? of experience|yrs))\b", re.I),
+     DURATION),
     # Pay, named or asked as the retriever's pay check reads it ("what do they make?", "who makes more?"; not "what
     # mistakes do they make?" nor "will it make a difference?").
     (re.compile(r"\b(?:salar\w*|pay|paid|earn\w*|comp|compensation|income|wages?|money|takes? home|"
@@ -115,7 +118,8 @@ _ANSWER_KINDS: list[tuple[re.Pattern[str], re.Pattern[str]]] = [
      MONEY),
     (re.compile(r"\bhow often\b|\bhow frequent", re.I), _FREQUENCY),
     # "Is there a real risk they pull the offer?": how often it happens ("2 of the 412", "5%", "rarely").
-    (re.compile(r"\b(?:risks?|chances?|likely|likelihood|odds|probability)\b", re.I), _ODDS),
+    (re.compile(r"\bis there (?:a |any )?(?:real |big |high |serious )?(?:risk|chance)\b|\bhow likely\b|"
+                r"\b(?:odds|chances|likelihood|probability)\b", re.I), _ODDS),
     (re.compile(r"^\W*when\b|\bwhen (?:should|do|does|did|is|are|can|will|would)\b|\bwhat time of (?:the )?year\b|"
                 r"\bhow soon\b", re.I), _POINT_IN_TIME),
     (re.compile(r"(%|\bpercent|\bshare of|\bproportion|\bhow common|\bhow fast|\bwhat fraction|\bgrow\w*|"
@@ -133,10 +137,10 @@ _ANSWER_KINDS: list[tuple[re.Pattern[str], re.Pattern[str]]] = [
 ]
 # "which tools ...", "what programming languages ...", "what are the main causes ...": a list is wanted.
 # A plural noun, as a list question asks for it; the last of two is the head ("what analytics *tests* ...").
-_PLURAL = r"(?!(?:does|has|was|is)\b)\w{3,}(?<!ss)(?<!us)(?<!is)s"
+_PLURAL = r"(?!(?:does|has|was)\b)\w{2,}s(?<!ss)(?<!us)(?<!is)"  # not "class", "bonus", "analysis"
 _LIST_QUESTION = re.compile(
     r"\b(?:which|what)\s+(?!(?:do|does|did|are|is|was|were|can|could|should|would|will|has|have)\b)(?:\w+\s+)?"
-    rf"(?!(?:does|has|was)\b)({_PLURAL}(?:\s+{_PLURAL})?|stuff)\b|\b(?:main|key|top|list of)\s+(?:\w+\s+)?(\w{{3,}}s)\b|"
+    rf"({_PLURAL}(?:\s+{_PLURAL})?|stuff)\b|\b(?:main|key|top|list of)\s+(?:\w+\s+)?(\w{{3,}}s)\b|"
     rf"\bwhat (?:are|were) (?:the |some |all )?(?:\w+ )?({_PLURAL}(?:\s+{_PLURAL})?)\b|"
     # "what do I need to learn ...", "what should I study", "what did former actuaries have to learn": the things to
     # learn.
@@ -150,8 +154,6 @@ _BETWEEN = re.compile(r"\bbetween\s+\S.*?(\s+and\s+)", re.IGNORECASE)
 # A sentence naming several things ("they write C++, Linux and Python"): it answers a list question as a
 # list's items do.
 _ENUMERATION = re.compile(r"[\w+#.-]+(?: [\w+#.-]+)?, [\w+#.-]+(?: [\w+#.-]+)?,? (?:and|or) [\w+#.-]+")
-# Numbers written as words, as articles and readers write small ones ("two or more years", "three measures").
-_NUMBERS = {word: n for n, word in enumerate("zero one two three four five six seven eight nine ten eleven twelve".split())}
 # A sentence that announces how many things the sentences after it name ("The report found three measures in
 # common use. Adoption is ... Trust is the second ..."): a list written as prose. Not "the four certifications",
 # which are already known.
@@ -253,8 +255,8 @@ class Composer(AnswerBackend):
         # "what is the first step / the most common kind / the biggest?" asks for one item, never the whole list.
         picks_one = bool(extreme or _FIRST_STEP.search(question) or _MOST_ASKED.search(question))
         wants_list = (wants_list and not extreme) or (not picks_one and _list_answers(best, quotable, unasked))
-        wants_list = wants_list and not _is_transcript(_list_of(best, candidates)) and not _answered_inside(
-            question, best, _list_of(best, candidates), named)
+        its_list = _list_of(best, candidates)
+        wants_list = wants_list and not _is_transcript(its_list) and not _answered_inside(question, best, its_list, named)
         # A list asked for is the whole answer: it may take all the room, not share it with runners-up.
         first_part = _MAX_WORDS if wants_list and (best.unit.is_item or _announced(best, wants_list) > 1) \
             else _FIRST_PART_WORDS
@@ -719,7 +721,8 @@ def _without_bare_parents(units: list[Unit]) -> list[Unit]:
     """The units without an item whose sub-items follow it, each as "item — sub-item" (bot.ingest.chunking): those
     say all it says, and quoting both would say it twice."""
     return [unit for unit, after in zip(units, [*units[1:], None])
-            if not (unit.is_item and after is not None and after.text.startswith(f"{unit.text.rstrip('.;')} — "))]
+            if not (unit.is_item and after is not None and after.is_item and unit.text.strip()
+                    and after.text.startswith(f"{item_label(unit.text)} — "))]
 
 
 # "Six reasons fabs want data scientists", "The 7 steps:": a heading or introduction that counts its list's items.
