@@ -136,11 +136,8 @@ def _places_named(places: list[tuple[str, ...]], unit: set[str], passage: set[st
     country only when the amount is in its currency ("Unlike Germany, US engineers earn $140,000" is no German pay; a
     city's may be in any); or, in its currency, a country its passage names (`countries`: the tokens of the countries
     asked)."""
-    def holds(forms: tuple[str, ...], found: set[str]) -> bool:
-        return _share_held({forms: 1.0}, found) == 1.0
-
-    return {forms for forms in places if (in_currency or forms[0] not in countries) and holds(forms, unit)
-            or in_currency and holds(forms, passage)}
+    return {forms for forms in places if (in_currency or forms[0] not in countries) and _held(forms, unit)
+            or in_currency and _held(forms, passage)}
 
 
 def _tokens_of(text: str) -> set[str]:
@@ -501,8 +498,7 @@ class ArticleRetriever(BaseRetriever):
         whether the question puts something at it ("in Tokyo") and whether it types it as a name; except the
         reader's own background ("I'm a nurse", "I live in Ohio") and a job they would leave ("can a chef get into
         tech?"): the library may well cover the move; nor an acronym spelled out beside it. Somewhere of a kind ("at
-        cinemas") is put nowhere. Each is embedded once,
-        then cached."""
+        cinemas") is put nowhere. Each is embedded once, then cached."""
         self._synced()
         question = expand_acronyms(question)
         unknown = [m for m in _TYPED_WORD.finditer(question) if content_words(m.group(0))

@@ -56,9 +56,9 @@ _COUNT = re.compile(rf"(?!{_YEAR.pattern})\b\d[\d,.]*\b")  # a number, but not a
 # The figure a target, threshold or rate is: any number but a year, unless the question names its kind ("the
 # hourly rate" is an amount, "the salary benchmark" too).
 _LEVEL = re.compile(_COUNT.pattern)
-# "twice a year", "weekly", a rota's "one week in every six" or "1 weekend in 8".
 # Numbers written as words, as articles and readers write small ones ("two or more years", "three measures").
 _NUMBERS = {word: n for n, word in enumerate("zero one two three four five six seven eight nine ten eleven twelve".split())}
+# "twice a year", "weekly", a rota's "one week in every six" or "1 weekend in 8".
 _FREQUENCY = re.compile(r"\b(?:once|twice)\b|\b(?:every|each|per|a) (?:\w+ )?(?:day|week|month|quarter|year)s?\b|"
                         r"\b(?:daily|weekly|monthly|yearly|annually)\b|\btimes a\b|"
                         rf"\b(?:one|a|\d+) \w+ in (?:every )?{NUMBER_AS_WRITTEN}\b", re.IGNORECASE)
@@ -705,8 +705,7 @@ def _candidates(passages: Sequence[Document]) -> list[_Candidate]:
     for index, passage in enumerate(passages):
         heading = passage.metadata.get("heading_path") or passage.metadata.get("heading") or ""
         own_heading = passage.metadata.get("heading") or ""
-        units = passage_units(passage.page_content)
-        for unit in _without_bare_parents(units):
+        for unit in _without_bare_parents(passage_units(passage.page_content)):
             context = unit_context(heading, unit)
             own = unit_context(own_heading, unit) if unit.is_item else ""
             found.append(_Candidate(index, unit, context, content_stems(unit.text), content_stems(context), own,
