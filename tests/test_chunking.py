@@ -178,3 +178,27 @@ def test_a_short_question_stays_with_the_paragraph_that_answers_it() -> None:
     pieces = split_document(_document(text=f"Why did they hire you?\n\n{long_answer}\n"), 60, 0)
     assert len(pieces) > 2 and all(p.page_content.startswith("Why did they hire you?\nReason") for p in pieces)
     assert all(word_count(p.page_content) <= 60 for p in pieces)
+
+
+def test_a_list_that_goes_on_an_answer_keeps_the_question_and_the_answer_it_follows() -> None:
+    filler = " ".join(f"Sentence {i} of the last answer talks about the weather and the commute." for i in range(7))
+    steps = "\n".join(f"{n}. {step}, enough to judge a translation yourself." for n, step in
+                      enumerate(["Python and basic statistics", "How each metric works", "Two languages"], 1))
+    text = (f"## Getting in\n\nQ: How did you move?\n\nA: Slowly. {filler}\n\n"
+            f"Q: What should someone learning now focus on?\n\nA: Three things:\n\n{steps}\n")
+    chunks = split_document(_document(text=text), 120, 20)
+    listed = next(c for c in chunks if "Python and basic statistics" in c.page_content)
+    assert listed.page_content.splitlines()[:3] == [
+        "Q: What should someone learning now focus on?", "A: Three things:",
+        "- Python and basic statistics, enough to judge a translation yourself."]
+
+
+def test_a_long_paragraph_gives_a_list_its_last_sentence_when_that_announces_the_list() -> None:
+    filler = " ".join(f"Sentence {i} of the overview talks about how the field grew and then shrank." for i in range(7))
+    employers = "\n".join(f"- {name}, which hire analysts for surveillance work" for name in
+                          ("National public health agencies", "City health departments", "Hospital networks"))
+    text = f"## Where the jobs are\n\n{filler} The main employers are:\n\n{employers}\n"
+    chunks = split_document(_document(text=text), 120, 20)
+    listed = next(c for c in chunks if "Hospital networks" in c.page_content)
+    assert listed.page_content.startswith("The main employers are:\n- National public health agencies")
+    assert any(c.page_content.startswith("Sentence 0") and "Sentence 6" in c.page_content for c in chunks)

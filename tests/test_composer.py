@@ -969,3 +969,76 @@ def test_an_item_with_sub_items_is_quoted_once():
                      heading="Career ladder and pay")
     answer = Composer().compose("what are the pay levels on the ladder?", [ladder])
     assert answer.count("AUD 75,000 to 95,000") == 1 and answer.count("AUD 140,000 to 185,000") == 1
+
+
+def test_what_time_asks_for_a_time_of_day():
+    route = passage("Most people get onto a forecasting desk through a project.", score=0.7)
+    day = passage("Q: What does a normal day look like?\nA: It starts early. The overnight weather run lands just before "
+                  "7am, so I am at my desk by 6:30. Afternoons are for research.", score=0.55)
+    assert "by 6:30" in Composer().compose("lol what time do forecasting desk people even start work?", [route, day])
+    assert _kinds_asked("what time of year do they hire?") == _kinds_asked("when do they hire?")
+
+
+def test_a_dealbreaker_asks_whether_something_is_required():
+    faq = passage("Agtech jobs pay close to the big tech range.\nDo I need to have grown up on a farm?\n"
+                  "No, but you need to respect what growers know.", score=0.55)
+    answer = Composer().compose("never lived anywhere near a farm, is that a dealbreaker for agtech data science jobs?",
+                                [faq])
+    assert answer.startswith("No, but you need to respect what growers know.")
+
+
+def test_what_it_is_for_answers_why():
+    work = passage("Day to day, transit data scientists answer planning questions:\n"
+                   "- Ridership forecasting for new routes and timetable changes.\n"
+                   "- Equity analysis. Agencies receiving federal funds must run a Title VI analysis before major "
+                   "service changes, to check that low-income riders are not disproportionately affected.\n"
+                   "- Crowding analysis, combining passenger counts with vehicle capacity.", heading="The work")
+    answer = Composer().compose("why do transit agencies have to run a title vi analysis before changing service?",
+                                [work])
+    assert "to check that low-income riders" in answer and "Crowding" not in answer
+
+
+def test_x_vs_y_is_answered_by_what_sets_them_apart():
+    show = passage("[00:00:10] HOST: What is a game economy analyst?\n[00:00:18] GUEST: In a free-to-play game, players "
+                   "earn and spend virtual currencies, and a game economy analyst keeps that economy healthy.\n"
+                   "[00:01:20] HOST: And how is that different from a game economy designer?\n"
+                   "[00:01:26] GUEST: The designer sets the rules: prices and rewards. The analyst measures what "
+                   "happens when real players meet those rules.")
+    answer = Composer().compose("game economy analyst vs game economy designer - who does what", [show])
+    assert answer.startswith("[00:01:26] GUEST: The designer sets the rules")
+
+
+def test_a_fee_asks_for_an_amount():
+    steps = passage("- Apply to graduate schemes. Contract research organisations hire programmers in cohorts, with "
+                    "paid training.\n- Learn Base SAS. The Base Programming exam costs USD 180 and is the credential "
+                    "recruiters ask about most.", heading="Getting in")
+    answer = Composer().compose("whats the fee for the test hiring agencies care about most?", [steps])
+    assert answer.startswith("Learn Base SAS. The Base Programming exam costs USD 180")
+    # A pass mark and a cost asked apart are two figures; "the hourly rate" is one.
+    assert len(_kinds_asked("whats the passing score for the exam and how much does it cost?")) == 2
+    assert _kinds_asked("what is the hourly rate?") == [bot_text.MONEY]
+
+
+def test_every_turn_of_the_interviewer_asks_even_one_that_ends_on_a_remark():
+    show = passage("[00:00:12] HOST: Welcome. What is a game economy analyst?\n"
+                   "[00:00:18] GUEST: Someone who keeps a free-to-play economy healthy, measuring currency sources and "
+                   "sinks.\n[00:01:20] HOST: And how is that different from a game economy designer? People confuse "
+                   "the two.\n[00:01:26] GUEST: The designer sets the rules: prices and rewards. The analyst measures "
+                   "what happens when real players meet those rules.")
+    answer = Composer().compose("how is a game economy designer different from the analyst?", [show])
+    assert "People confuse the two" not in answer and "The designer sets the rules" in answer
+
+
+def test_a_worry_about_being_replaced_is_answered_by_what_automation_does_to_the_job():
+    work = passage("Revenue analysts forecast demand for every night of the year.\n"
+                   "Automated systems are taking over routine price changes, so the role is moving towards strategy.\n"
+                   "Prices are checked every day, including some weekends.", heading="The job")
+    answer = Composer().compose("do the computers just do all the room pricing now, am i gonna be out of a job lol",
+                                [work])
+    assert answer.startswith("Automated systems are taking over routine price changes")
+    assert _kinds_asked("how often does an automatic position beacon report?") == _kinds_asked("how often?")
+    # An FAQ's "Q:" asks in every turn, but the "A:" written under it answers.
+    faq = passage("Q: Is this the same as cloud cost optimisation (FinOps)? A: No. FinOps teams help customers spend "
+                  "less on cloud. Capacity planners decide how much infrastructure to build.\n"
+                  "Q: Is the work remote? A: Mostly hybrid.")
+    assert Composer().compose("is capacity planning basically just finops?", [faq]).startswith("No. FinOps teams")

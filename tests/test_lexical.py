@@ -166,3 +166,14 @@ def test_a_word_written_closed_up_is_read_as_the_two_library_words(settings: Set
     assert retriever.lexical.compound("oncall") is None  # "on" is no word the index holds
     # A library word and an ending are one longer word, not two: "understandable" is no "understand able".
     assert retriever.lexical.compound("understandable") is None
+
+
+def test_a_numeronym_is_read_as_the_library_word_it_counts(settings: Settings, write_article) -> None:
+    write_article("mt.md", "# Localization careers\n\nMTPE, machine translation post-editing, is most of the volume in "
+                           "localization. Teams deploy engines on Kubernetes.\n")
+    ingest([str(settings.knowledge_dir)], settings, progress=False)
+    careerbot = CareerBot(settings)
+    assert careerbot.retriever.corrected("in l10n what does mtpe stand for") == "in localization what does mtpe stand for"
+    assert careerbot.retriever.lexical.numeronym("k8s") == "kubernetes"
+    assert careerbot.retriever.lexical.numeronym("i18n") is None  # no library word has that shape
+    assert "machine translation post-editing" in careerbot.answer("in l10n what does mtpe stand for?").text

@@ -755,6 +755,11 @@ def test_a_follow_up_naming_a_section_is_answered_from_that_section(settings, wr
     passages = careerbot.retriever.search(standalone_query(follow_up, history))
     assert passages[0].metadata.get("named_section") and passages[0].metadata["heading"] == "3. Critique round"
     assert "ranked list of problems" in careerbot.answer(follow_up, history).text
+    # A word of the title ("loop") names the article the conversation is on, not a section of it.
+    passages = careerbot.retriever.search(standalone_query(
+        "in the loop, what do they want when giving and receiving feedback?", history))
+    assert passages[0].metadata["heading"] == "4. Team conversation"
+    assert not any(p.metadata.get("named_section") for p in passages)
 
 
 LAB_LOOP_ARTICLE = """# The Research Engineer Interview at a Robotics Lab

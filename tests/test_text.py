@@ -48,6 +48,8 @@ def test_the_phrase_follows_the_acronym_once():
 def test_an_acronym_and_its_phrase_are_one_concept():
     assert concepts("Does a DS need SQL?") == [("ds", "data", "scientist"), ("sql",)]
     assert ("rs", "research", "scientist") in concepts("RS (research scientist) vs RE?")
+    # What the question's form asks for is no concept: "stand for" asks for a spelling out.
+    assert concepts("in l10n what does mtpe stand for") == [("l10n",), ("mtpe",)]
 
 
 def test_a_misspelt_stopword_is_recognised_and_a_real_word_is_not():

@@ -114,10 +114,12 @@ def _add_paragraph(blocks: list[Block], paragraph: str) -> None:
 
 
 def _add_structured(blocks: list[Block], lines: list[str]) -> None:
-    """A list or table, taking the short paragraph just before it as its introduction."""
+    """A list or table, taking the short paragraph just before it as its introduction: with the question that
+    paragraph answers, if any ("Q: What should someone learning now focus on?" "A: Three things:"), so a chunk
+    boundary never parts a list from the question it answers."""
     previous = blocks[-1] if blocks else None
-    if previous and previous.intro is None and len(previous.lines) == 1 and previous.words <= _INTRO_MAX_WORDS:
-        blocks[-1] = Block(lines, intro=previous.lines[0])
+    if previous and len(previous.lines) == 1 and not is_item(previous.lines[0]) and previous.words <= _INTRO_MAX_WORDS:
+        blocks[-1] = Block(lines, intro=previous.render())
     else:
         blocks.append(Block(lines))
 
@@ -211,6 +213,19 @@ def _pack(units: list[str], limit: int, overlap: int) -> list[list[str]]:
     return [g for g in groups if g]
 
 
+def _with_announcement(chunk: list[Block], piece: Block) -> Block:
+    """A list about to open the next chunk, with the sentence that announces it ("The main employers are:") taken
+    from the end of the longer paragraph that closes `chunk`, so the chunk boundary doesn't part them."""
+    last = chunk[-1]
+    if piece.intro is not None or not is_item(piece.lines[0]) or len(last.lines) != 1 or is_item(last.lines[0]):
+        return piece
+    sentences = split_sentences(last.lines[0])
+    if len(sentences) < 2 or not sentences[-1].endswith(":"):
+        return piece
+    chunk[-1] = Block([" ".join(sentences[:-1])], intro=last.intro)
+    return Block(piece.lines, intro=sentences[-1])
+
+
 def split_document(document: Document, chunk_words: int, overlap_words: int) -> list[Document]:
     """Chunks carrying the article's metadata plus heading, heading_path, chunk_index, chunk_hash and a
     stable id. Blocks are packed whole, within one section, up to `chunk_words` words."""
@@ -220,6 +235,7 @@ def split_document(document: Document, chunk_words: int, overlap_words: int) -> 
         for block in section.blocks:
             for piece in _pieces(block, chunk_words, overlap_words):
                 if packed[-1] and sum(b.words for b in packed[-1]) + piece.words > chunk_words:
+                    piece = _with_announcement(packed[-1], piece)
                     packed.append([])
                 packed[-1].append(piece)
         for blocks in filter(None, packed):

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 import threading
 from collections import Counter
 from collections.abc import Hashable
@@ -41,6 +42,10 @@ def indexed_text(document: str, metadata: dict) -> str:
 
 # Endings that make a longer word of a library word, not a second word: "understandable" is no "understand able".
 _SUFFIXES = frozenset("able ably ness less ful fully ment ments ship hood wise ward wards like".split())
+
+
+# A numeronym: a word's first and last letters around the count of the letters between them ("l10n", "k8s").
+NUMERONYM = re.compile(r"\b([a-z])(\d{1,2})([a-z])\b", re.IGNORECASE)
 
 
 class LexicalIndex:
@@ -187,6 +192,16 @@ class LexicalIndex:
             longer = list({t for w, t in words.items() if w.startswith(word.lower()) and len(w) > 3})
             return longer[0] if len(longer) == 1 else None
         return max(longer, key=self.document_frequency, default=None)
+
+    def numeronym(self, word: str) -> str | None:
+        """The most common library word the numeronym `word` writes ("l10n" -> localization, "k8s" -> kubernetes)."""
+        typed = NUMERONYM.fullmatch(word.lower())
+        if not typed:
+            return None
+        first, between, last = typed.group(1), int(typed.group(2)), typed.group(3)
+        words = [w for prefix, found in self._by_prefix.items() if prefix[:1] == first for w in found
+                 if len(w) == between + 2 and w.endswith(last) and w.isalpha()]
+        return max(words, key=lambda w: self.document_frequency(stem(w)), default=None)
 
     def spelled_out(self, contraction: str) -> str | None:
         """The library word or stopword that `contraction` writes without its vowels ("mgr" -> manager, "ppl" ->

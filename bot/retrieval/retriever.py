@@ -15,7 +15,7 @@ from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict, Field, PrivateAttr
 
 from bot.embeddings import doubled_consonant, embed_query, is_dictionary_word, unpack_vectors
-from bot.retrieval.lexical import LexicalIndex, indexed_text, tokens
+from bot.retrieval.lexical import NUMERONYM, LexicalIndex, indexed_text, tokens
 from bot.settings import Settings
 from bot.store import Collection, Revision, count_revision, packed_unit_vectors
 from bot.text import (CITATION, DURATION, MONEY, NUMBER_AS_WRITTEN, PAY_ASKED, SPELLED_OUT, STATED_FIGURE, TURN_BREAK,
@@ -566,7 +566,7 @@ class ArticleRetriever(BaseRetriever):
             return []
         article = collection.get(where={"source": source}, include=["metadatas"])
         headings = {chunk_id: meta.get("heading") or "" for chunk_id, meta in zip(article["ids"], article["metadatas"])}
-        heading = named_section(query, set(headings.values()))
+        heading = named_section(query, set(headings.values()) - {best[0].get("title") or ""})  # the title: no section
         if not heading or headings.get(order[0]) == heading:
             return []
         rank = {chunk_id: n for n, chunk_id in enumerate(order)}
@@ -596,10 +596,12 @@ class ArticleRetriever(BaseRetriever):
     def corrected(self, text: str) -> str:
         """The text with each typo replaced by the library word or stopword it misspells ("wat does a machin
         lerning enginer do" -> "... machine learning engineer do") or contracts ("mgr" -> manager, "ppl" ->
-        people), and two words written closed up spelled out beside it as an acronym is ("adtech (ad tech)"):
+        people) or writes as a numeronym ("l10n" -> localization), and two words written closed up spelled out
+        beside it as an acronym is ("adtech (ad tech)"):
         the model then embeds words it knows, and the passages that use them come up. A word the library or the
         model's vocabulary knows is left as typed."""
         self._synced()
+        text = NUMERONYM.sub(lambda m: self.lexical.numeronym(m.group(0)) or m.group(0), text)
         text = _CONTRACTION.sub(lambda m: self._spelling(m.group(0), contracted=True), text)
         text = _SHORT_WORD.sub(lambda m: self._question_word(m.group(0)), text)
         return _LONG_WORD.sub(lambda m: self._spelling(m.group(0)), text)

@@ -51,6 +51,9 @@ _NUMBER = re.compile(r"\b\d[\d,.]*\b")
 _POINT_IN_TIME = re.compile(r"\b(?-i:January|February|March|April|June|July|August|September|October|November|"
                             r"December)\b|\b(?:spring|summer|autumn|winter)\b|"
                             rf"{DURATION.pattern}\s+(?:before|after|ahead of|into|from)\b", re.IGNORECASE)
+# "What time do they start?": a time of day ("at my desk by 6:30", "just before 7am", "closes at noon").
+_CLOCK = re.compile(r"\b\d{1,2}(?::\d\d)?\s?(?:am|pm|a\.m\.|p\.m\.)(?!\w)|\b\d{1,2}:\d\d\b|\b(?:noon|midday|midnight)\b",
+                    re.IGNORECASE)
 _YEAR = re.compile(r"\b(?:19|20)\d\d\b")
 _COUNT = re.compile(rf"(?!{_YEAR.pattern})\b\d[\d,.]*\b")  # a number, but not a year: "in 2023" counts nothing
 # The figure a target, threshold or rate is: any number but a year, unless the question names its kind ("the
@@ -78,12 +81,14 @@ _WHY = re.compile(r"^\W*(?:so\s+)?why\b|\bwhy (?:do|does|did|is|are|was|were|wou
 # What gives a reason: "because", "due to", "driven by", "X, so Y".
 _CAUSE = re.compile(r"\b(?:because|since|due to|as a result|driven by|dictated by|reasons?|thanks to|so that|"
                     r"(?:which|that|this)(?:'s|’s| is) why|explains?|explanations?|caused?|causes|factors?|drivers?|"
-                    r"leads? to)\b|"
+                    r"leads? to|in order to|so as to|to (?:check|ensure|make sure|confirm|verify) that)\b|"
                     r",\s+so\s+(?!far\b|much\b|many\b)", re.IGNORECASE)
 # "Do I need a PhD?", "is a bachelor's enough?": the sentence that says what is required, or that it is not (an
 # FAQ's "No. Only 19% hold one").
 _REQUIRED_ASKED = re.compile(r"\b(?:do|does|did|will|would) (?:i|you|u|we|they|one|he|she) (?:really |still |actually )?"
-                             r"(?:need|have to)\b|\b(?:required|necessary|mandatory|a must|enough|sufficient)\b", re.I)
+                             r"(?:need|have to)\b|\b(?:required|necessary|mandatory|a must|enough|sufficient|essential|"
+                             r"prerequisites?|deal[- ]?breakers?|hold (?:me|you|u|them) back|count against)\b|"
+                             r"\bcan (?:i|you|u|one|they) (?:\w+ ){0,3}without\b", re.I)
 _REQUIREMENT = re.compile(r"\b(?:needs?|needed|require[sd]?|requirements?|must|necessary|essential|mandatory|"
                           r"prerequisites?|enough|sufficient|optional)\b|^\W*(?:yes|no)\b", re.I)
 # "What setup am I most likely to get?": the sentence that says which is the most common one.
@@ -101,6 +106,13 @@ _WHICH_IS_MORE = re.compile(r"\b(?:pays?|paid|earns?|makes?|costs?)\s+(?:more|le
                             re.I)
 _COMPARATIVE = re.compile(r"\b(?:more|less|higher|lower|bigger|smaller|larger|above|below|better|worse|cheaper|"
                           r"premium)\b", re.I)
+# An article's own question that sets two things apart ("How is that different from a designer?"): its answer
+# inherits it (_answers_inherit_their_questions); a sentence that says they differ, in passing, answers nothing.
+_CONTRAST_ASKED = re.compile(r"\b(?:differ\w*|difference|vs\.?|versus|compared? (?:to|with))\b[^.!?]*\?\s*$",
+                             re.IGNORECASE)
+# What automation takes from a job, or leaves it: the answer to a reader's worry about being replaced.
+_AUTOMATION = re.compile(r"\b(?:(?i:automat\w*|replac\w*|obsolete|tak(?:es|ing) over|threat\w*|fewer (?:\w+ )?"
+                         r"(?:jobs|roles|positions))|AI|LLMs?)(?!\w)")  # "AI" in capitals: not the "ai" of "said"
 # "How much more do AI PMs make?" asks for the difference alone, not for any amount.
 _HOW_MUCH_MORE = re.compile(r"\bhow much (?:more|less|higher|lower)\b", re.I)
 _ANSWER_KINDS: list[tuple[re.Pattern[str], re.Pattern[str]]] = [
@@ -113,10 +125,17 @@ _ANSWER_KINDS: list[tuple[re.Pattern[str], re.Pattern[str]]] = [
      DURATION),
     # Pay, named or asked as the retriever's pay check reads it ("what do they make?", "who makes more?"; not "what
     # mistakes do they make?" nor "will it make a difference?").
-    (re.compile(r"\b(?:salar\w*|pay|paid|earn\w*|comp|compensation|income|wages?|money|takes? home|"
+    (re.compile(r"\b(?:salar\w*|pay|paid|earn\w*|comp|compensation|income|wages?|money|takes? home|fees?|costs?|"
+                r"prices?|tuition|"
                 rf"(?:hourly|daily|day) rates?|makes? (?:more|less|the most|the least))\b|{PAY_ASKED.pattern}", re.I),
      MONEY),
+    # "will AI replace analysts?", "do the computers do all the pricing now, am i gonna be out of a job?"
+    (re.compile(r"\b(?:replac\w*|automated away|obsolete|out of (?:a )?(?:job|work)|(?:lose|losing) (?:my|our|their|"
+                r"your) jobs?|(?:take|taking) over|future[- ]proof)\b|\b(?:ai|computers?|machines?|robots?|llms?|"
+                r"algorithms?|automation) (?:just |really |eventually |already )?(?:do|doing|take|taking|replace|run|kill)\b",
+                re.I), _AUTOMATION),
     (re.compile(r"\bhow often\b|\bhow frequent", re.I), _FREQUENCY),
+    (re.compile(r"\bwhat time\b(?! of (?:the )?year)|\bhow early\b", re.I), _CLOCK),
     # "Is there a real risk they pull the offer?": how often it happens ("2 of the 412", "5%", "rarely").
     (re.compile(r"\bis there (?:a |any )?(?:real |big |high |serious )?(?:risk|chance)\b|\bhow likely\b|"
                 r"\b(?:odds|chances|likelihood|probability)\b", re.I), _ODDS),
@@ -134,6 +153,8 @@ _ANSWER_KINDS: list[tuple[re.Pattern[str], re.Pattern[str]]] = [
     (re.compile(rf"\b(?:more|less|higher|lower)\b(?:\s+[\w'-]+){{0,3}}?\s+than\b|{_HOW_MUCH_MORE.pattern}", re.I),
      _BY_HOW_MUCH),
     (_WHICH_IS_MORE, _COMPARATIVE),
+    # "analyst vs designer: who does what?": what sets them apart ("How is that different from a designer?").
+    (re.compile(r"\b(?:vs\.?|versus|differ\w*|difference)(?!\w)", re.I), _CONTRAST_ASKED),
 ]
 # "which tools ...", "what programming languages ...", "what are the main causes ...": a list is wanted.
 # A plural noun, as a list question asks for it; the last of two is the head ("what analytics *tests* ...").
@@ -354,13 +375,22 @@ def _another(asked: set[str], named: set[str]) -> bool:
 def _kinds_asked(question: str) -> list[re.Pattern[str]]:
     """The shapes of answer the question asks for (an amount, a duration, a reason...). "Why do they earn less?"
     asks for the reasons, not for the amount it mentions."""
-    kinds = [shape for asks, shape in _ANSWER_KINDS if asks.search(question)]
-    if _LEVEL in kinds and any(shape in _FIGURES for shape in kinds):
+    found = [(match, shape) for asks, shape in _ANSWER_KINDS if (match := asks.search(question))]
+    kinds = [shape for _, shape in found]
+    level = next((match for match, shape in found if shape is _LEVEL), None)
+    if level and any(shape in _FIGURES and _one_phrase(question, match, level) for match, shape in found):
         kinds.remove(_LEVEL)
     alone = len(questions_in(question)) <= 1
     if alone and _CAUSE in kinds:
         return [_CAUSE]
     return [_BY_HOW_MUCH] if alone and _BY_HOW_MUCH in kinds and _HOW_MUCH_MORE.search(question) else kinds
+
+
+def _one_phrase(question: str, first: re.Match[str], second: re.Match[str]) -> bool:
+    """Whether two matches name one thing ("the hourly rate", "the salary benchmark"), not two asked apart ("the
+    passing score and how much it costs")."""
+    between = question[min(first.end(), second.end()):max(first.start(), second.start())]
+    return not re.search(r"\band\b|,", between)
 
 
 def _parts_asked(question: str) -> list[set[str]]:
@@ -673,19 +703,30 @@ def _answers_inherit_their_questions(candidates: list[_Candidate], asking: set[i
 
 # "MAYA: Last question. Someone listening wants to move into learning analytics. What should they do?": a speaker's
 # turn in a transcript.
-_SPEAKER = re.compile(r"^[A-Z][\w.'’-]*(?:\s+[A-Z][\w.'’-]*){0,2}:\s")
+_SPEAKER = re.compile(r"^(?:\[[\d:.]+\]\s*)?([A-Z][\w.'’-]*(?:\s+[A-Z][\w.'’-]*){0,2}):\s")  # "[00:01:20] HOST: "
 
 
 def _asking(candidates: list[_Candidate]) -> set[int]:
-    """The units (by id) that ask rather than answer: questions (`_asks`), and every sentence of a speaker's turn
-    that ends by asking one, which sets the question up ("Someone listening wants to ... next year.")."""
+    """The units (by id) that ask rather than answer: questions (`_asks`), every sentence of a speaker's turn
+    that ends by asking one, which sets the question up ("Someone listening wants to ... next year."), and every
+    turn of the interviewer, the speaker most of whose turns ask ("HOST: How is that different from a designer? People
+    confuse the two.")."""
     asking = {id(c) for c in candidates if _asks(c)}
-    turns: dict[tuple[int, int], list[_Candidate]] = {}
+    spoken: list[tuple[str, list[_Candidate]]] = []  # (speaker, the units of one turn)
+    group = None
     for c in candidates:
-        if not c.unit.is_item:
-            turns.setdefault(c.list_key, []).append(c)
-    for units in turns.values():
-        if _SPEAKER.match(units[0].unit.text) and id(units[-1]) in asking:
+        speaker = None if c.unit.is_item else _SPEAKER.match(c.unit.text)
+        if speaker:
+            spoken.append((speaker.group(1), [c]))
+        elif spoken and not c.unit.is_item and c.list_key == group:
+            spoken[-1][1].append(c)
+        group = c.list_key if speaker or c.list_key == group else None
+    asks_by_speaker: dict[str, list[bool]] = {}
+    for name, units in spoken:
+        asks_by_speaker.setdefault(name, []).append(any(id(c) in asking for c in units))
+    interviewers = {name for name, asked in asks_by_speaker.items() if len(asked) >= 2 and sum(asked) > len(asked) / 2}
+    for name, units in spoken:
+        if id(units[-1]) in asking or name in interviewers:
             asking |= {id(c) for c in units}
     return asking
 
