@@ -532,12 +532,12 @@ SPELLED_OUT = re.compile(r"\b([A-Za-z][A-Za-z0-9]{1,9}s?) \(([^()]+)\)")
 # "How long", "how often": the word after "how" says what kind of answer is asked for (a duration, a frequency),
 # not what the question is about; "less often" in a passage answers nothing.
 _QUESTION_FORM = re.compile(r"\b(how)\s+(?:long|often|far|soon|big|old)\b", re.IGNORECASE)
-_SPELLING_OUT_ASKED = re.compile(r"\b(?:stands?|stood) for\b", re.IGNORECASE)
+_SPELLING_OUT_ASKED = re.compile(r"\b(?:stands?|stood|short) for\b", re.IGNORECASE)
 
 
 def without_question_form(question: str) -> str:
-    """The question without the words that make it ask for a kind of answer ("how long" -> "how", "what does
-    MTPE stand for" -> "what does MTPE")."""
+    """The question without the words that make it ask for a kind of answer ("how long" -> "how"; "stand for" and
+    "short for" in "what does MTPE stand for?")."""
     return _SPELLING_OUT_ASKED.sub(" ", _QUESTION_FORM.sub(r"\1", question))
 
 

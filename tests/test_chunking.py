@@ -201,4 +201,5 @@ def test_a_long_paragraph_gives_a_list_its_last_sentence_when_that_announces_the
     chunks = split_document(_document(text=text), 120, 20)
     listed = next(c for c in chunks if "Hospital networks" in c.page_content)
     assert listed.page_content.startswith("The main employers are:\n- National public health agencies")
+    assert all(word_count(c.page_content) <= 120 for c in chunks)
     assert any(c.page_content.startswith("Sentence 0") and "Sentence 6" in c.page_content for c in chunks)

@@ -2,8 +2,8 @@ import re
 
 from langchain_core.documents import Document
 
-from bot.answer.backends.composer import (Composer, _candidates, _excerpt, _kinds_asked, _labelled_as_asked, _parts_asked,
-                                          _is_transcript, _quoted, _years_told)
+from bot.answer.backends.composer import (_CLOCK, Composer, _candidates, _excerpt, _is_transcript, _kinds_asked,
+                                          _labelled_as_asked, _parts_asked, _quoted, _years_told)
 from bot import text as bot_text
 from bot.text import passage_units, split_sentences
 
@@ -977,6 +977,7 @@ def test_what_time_asks_for_a_time_of_day():
                   "7am, so I am at my desk by 6:30. Afternoons are for research.", score=0.55)
     assert "by 6:30" in Composer().compose("lol what time do forecasting desk people even start work?", [route, day])
     assert _kinds_asked("what time of year do they hire?") == _kinds_asked("when do they hire?")
+    assert not _CLOCK.search("[00:01:26] GUEST: Thanks for having me.")  # a transcript's timestamp is no time of day
 
 
 def test_a_dealbreaker_asks_whether_something_is_required():
@@ -1017,6 +1018,8 @@ def test_a_fee_asks_for_an_amount():
     # A pass mark and a cost asked apart are two figures; "the hourly rate" is one.
     assert len(_kinds_asked("whats the passing score for the exam and how much does it cost?")) == 2
     assert _kinds_asked("what is the hourly rate?") == [bot_text.MONEY]
+    assert len(_kinds_asked("whats the passing score? how much is the fee?")) == 2
+    assert _kinds_asked("do cloud cost analysts need python?") == _kinds_asked("do cloud analysts need python?")
 
 
 def test_every_turn_of_the_interviewer_asks_even_one_that_ends_on_a_remark():
@@ -1037,6 +1040,9 @@ def test_a_worry_about_being_replaced_is_answered_by_what_automation_does_to_the
                                 [work])
     assert answer.startswith("Automated systems are taking over routine price changes")
     assert _kinds_asked("how often does an automatic position beacon report?") == _kinds_asked("how often?")
+    for not_a_worry in ("which algorithms do ML engineers use?", "is a bootcamp a replacement for a degree?",
+                        "what is it like taking over a team?", "will it make a difference?"):
+        assert _kinds_asked(not_a_worry) == [], not_a_worry
     # An FAQ's "Q:" asks in every turn, but the "A:" written under it answers.
     faq = passage("Q: Is this the same as cloud cost optimisation (FinOps)? A: No. FinOps teams help customers spend "
                   "less on cloud. Capacity planners decide how much infrastructure to build.\n"

@@ -176,4 +176,5 @@ def test_a_numeronym_is_read_as_the_library_word_it_counts(settings: Settings, w
     assert careerbot.retriever.corrected("in l10n what does mtpe stand for") == "in localization what does mtpe stand for"
     assert careerbot.retriever.lexical.numeronym("k8s") == "kubernetes"
     assert careerbot.retriever.lexical.numeronym("i18n") is None  # no library word has that shape
+    assert careerbot.retriever.corrected("b2b saas and h1b visas") == "b2b saas and h1b visas"  # counts under three
     assert "machine translation post-editing" in careerbot.answer("in l10n what does mtpe stand for?").text

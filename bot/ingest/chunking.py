@@ -213,14 +213,16 @@ def _pack(units: list[str], limit: int, overlap: int) -> list[list[str]]:
     return [g for g in groups if g]
 
 
-def _with_announcement(chunk: list[Block], piece: Block) -> Block:
-    """A list about to open the next chunk, with the sentence that announces it ("The main employers are:") taken
-    from the end of the longer paragraph that closes `chunk`, so the chunk boundary doesn't part them."""
+def _with_announcement(chunk: list[Block], piece: Block, chunk_words: int) -> Block:
+    """A list about to open the next chunk, with the sentence that announces it ("The main employers are:") moved
+    from the end of the longer paragraph that closes `chunk` (which loses it), so the chunk boundary doesn't part
+    them; when that sentence is short and the list still fits."""
     last = chunk[-1]
     if piece.intro is not None or not is_item(piece.lines[0]) or len(last.lines) != 1 or is_item(last.lines[0]):
         return piece
     sentences = split_sentences(last.lines[0])
-    if len(sentences) < 2 or not sentences[-1].endswith(":"):
+    if len(sentences) < 2 or not sentences[-1].endswith(":") or word_count(sentences[-1]) > _INTRO_MAX_WORDS \
+            or piece.words + word_count(sentences[-1]) > chunk_words:
         return piece
     chunk[-1] = Block([" ".join(sentences[:-1])], intro=last.intro)
     return Block(piece.lines, intro=sentences[-1])
@@ -235,7 +237,7 @@ def split_document(document: Document, chunk_words: int, overlap_words: int) -> 
         for block in section.blocks:
             for piece in _pieces(block, chunk_words, overlap_words):
                 if packed[-1] and sum(b.words for b in packed[-1]) + piece.words > chunk_words:
-                    piece = _with_announcement(packed[-1], piece)
+                    piece = _with_announcement(packed[-1], piece, chunk_words)
                     packed.append([])
                 packed[-1].append(piece)
         for blocks in filter(None, packed):

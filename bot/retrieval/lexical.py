@@ -147,7 +147,7 @@ class LexicalIndex:
         first letter is the one typed; the second may be the slip ("Lundon", "sngapore"). A word formed from a
         library word ("statistician", three edits from "statistics") is no misspelling."""
         typed = word.lower()
-        words = {w: t for prefix, found in self._by_prefix.items() if prefix[:1] == typed[:1] for w, t in found.items()}
+        words = self._starting_with(typed[:1])
         # Else by stems: "ricorder" is two edits from the library's "recorders", one from its stem. A word whose
         # stem is a library word's is another form of it ("specialisations"), no misspelling.
         stems = {t: w for w, t in words.items()}
@@ -194,20 +194,24 @@ class LexicalIndex:
         return max(longer, key=self.document_frequency, default=None)
 
     def numeronym(self, word: str) -> str | None:
-        """The most common library word the numeronym `word` writes ("l10n" -> localization, "k8s" -> kubernetes)."""
+        """The most common library word the numeronym `word` writes ("l10n" -> localization, "k8s" -> kubernetes);
+        none for a word the library writes, nor for a count under three ("b2b", "h1b", "e2e" are no numeronyms)."""
         typed = NUMERONYM.fullmatch(word.lower())
-        if not typed:
+        if not typed or int(typed.group(2)) < 3 or self.knows(word):
             return None
         first, between, last = typed.group(1), int(typed.group(2)), typed.group(3)
-        words = [w for prefix, found in self._by_prefix.items() if prefix[:1] == first for w in found
+        words = [(self.document_frequency(token), w) for w, token in self._starting_with(first).items()
                  if len(w) == between + 2 and w.endswith(last) and w.isalpha()]
-        return max(words, key=lambda w: self.document_frequency(stem(w)), default=None)
+        return max(words, default=(0, None))[1]  # the word breaks a tie: the same in every process
+
+    def _starting_with(self, letter: str) -> dict[str, str]:
+        """The library's words that start with `letter`, each with its token."""
+        return {w: t for prefix, found in self._by_prefix.items() if prefix[:1] == letter for w, t in found.items()}
 
     def spelled_out(self, contraction: str) -> str | None:
         """The library word or stopword that `contraction` writes without its vowels ("mgr" -> manager, "ppl" ->
         people); see `bot.text.spelled_out`."""
-        start = contraction[:1].lower()
-        words = [w for prefix, found in self._by_prefix.items() if prefix[:1] == start for w in found]
+        words = list(self._starting_with(contraction[:1].lower()))
         return spelled_out(contraction, words, lambda w: self.document_frequency(stem(w)))
 
     def idf(self, token: str) -> float:

@@ -52,13 +52,14 @@ _POINT_IN_TIME = re.compile(r"\b(?-i:January|February|March|April|June|July|Augu
                             r"December)\b|\b(?:spring|summer|autumn|winter)\b|"
                             rf"{DURATION.pattern}\s+(?:before|after|ahead of|into|from)\b", re.IGNORECASE)
 # "What time do they start?": a time of day ("at my desk by 6:30", "just before 7am", "closes at noon").
-_CLOCK = re.compile(r"\b\d{1,2}(?::\d\d)?\s?(?:am|pm|a\.m\.|p\.m\.)(?!\w)|\b\d{1,2}:\d\d\b|\b(?:noon|midday|midnight)\b",
-                    re.IGNORECASE)
+# Not a transcript's "[00:01:26]".
+_CLOCK = re.compile(r"\b\d{1,2}(?::\d\d)?\s?(?:am|pm|a\.m\.|p\.m\.)(?!\w)|(?<![\d:\[])\b\d{1,2}:\d\d\b(?![\d:\]])|"
+                    r"\b(?:noon|midday|midnight)\b", re.IGNORECASE)
 _YEAR = re.compile(r"\b(?:19|20)\d\d\b")
 _COUNT = re.compile(rf"(?!{_YEAR.pattern})\b\d[\d,.]*\b")  # a number, but not a year: "in 2023" counts nothing
 # The figure a target, threshold or rate is: any number but a year, unless the question names its kind ("the
 # hourly rate" is an amount, "the salary benchmark" too).
-_LEVEL = re.compile(_COUNT.pattern)
+_LEVEL = re.compile(f"(?:{_COUNT.pattern})")  # a pattern of its own: re.compile would hand back _COUNT itself
 # Numbers written as words, as articles and readers write small ones ("two or more years", "three measures").
 _NUMBERS = {word: n for n, word in enumerate("zero one two three four five six seven eight nine ten eleven twelve".split())}
 # "twice a year", "weekly", a rota's "one week in every six" or "1 weekend in 8".
@@ -108,8 +109,7 @@ _COMPARATIVE = re.compile(r"\b(?:more|less|higher|lower|bigger|smaller|larger|ab
                           r"premium)\b", re.I)
 # An article's own question that sets two things apart ("How is that different from a designer?"): its answer
 # inherits it (_answers_inherit_their_questions); a sentence that says they differ, in passing, answers nothing.
-_CONTRAST_ASKED = re.compile(r"\b(?:differ\w*|difference|vs\.?|versus|compared? (?:to|with))\b[^.!?]*\?\s*$",
-                             re.IGNORECASE)
+_CONTRAST_ASKED = re.compile(r"\b(?:differ\w*|vs\.?|versus|compared? (?:to|with))(?!\w)[^!?]*\?\s*$", re.IGNORECASE)
 # What automation takes from a job, or leaves it: the answer to a reader's worry about being replaced.
 _AUTOMATION = re.compile(r"\b(?:(?i:automat\w*|replac\w*|obsolete|tak(?:es|ing) over|threat\w*|fewer (?:\w+ )?"
                          r"(?:jobs|roles|positions))|AI|LLMs?)(?!\w)")  # "AI" in capitals: not the "ai" of "said"
@@ -125,17 +125,18 @@ _ANSWER_KINDS: list[tuple[re.Pattern[str], re.Pattern[str]]] = [
      DURATION),
     # Pay, named or asked as the retriever's pay check reads it ("what do they make?", "who makes more?"; not "what
     # mistakes do they make?" nor "will it make a difference?").
-    (re.compile(r"\b(?:salar\w*|pay|paid|earn\w*|comp|compensation|income|wages?|money|takes? home|fees?|costs?|"
-                r"prices?|tuition|"
+    (re.compile(r"\b(?:salar\w*|pay|paid|earn\w*|comp|compensation|income|wages?|money|takes? home|fees?|tuition|"
+                r"how much (?:\w+ ){0,5}cost|what(?:'s| is| does| do)? (?:\w+ ){0,4}(?:cost|price)|"
                 rf"(?:hourly|daily|day) rates?|makes? (?:more|less|the most|the least))\b|{PAY_ASKED.pattern}", re.I),
      MONEY),
     # "will AI replace analysts?", "do the computers do all the pricing now, am i gonna be out of a job?"
-    (re.compile(r"\b(?:replac\w*|automated away|obsolete|out of (?:a )?(?:job|work)|(?:lose|losing) (?:my|our|their|"
-                r"your) jobs?|(?:take|taking) over|future[- ]proof)\b|\b(?:ai|computers?|machines?|robots?|llms?|"
-                r"algorithms?|automation) (?:just |really |eventually |already )?(?:do|doing|take|taking|replace|run|kill)\b",
-                re.I), _AUTOMATION),
+    (re.compile(r"\b(?:automated away|obsolete|out of (?:a )?(?:job|work)|(?:lose|losing) (?:my|our|their|your) jobs?|"
+                r"take (?:over )?(?:my|our|their|your) jobs?|future[- ]proof|(?:be|get|being|getting) replaced|"
+                r"replace (?:me|us|them|you|u|humans|people))\b|\b(?:ai|computers?|machines?|robots?|llms?|algorithms?|"
+                r"automation) (?:just |really |eventually |already )?(?:do(?:ing)? (?:all|most|everything)|"
+                r"tak(?:e|ing) over|replac\w*|kill\w*)\b", re.I), _AUTOMATION),
     (re.compile(r"\bhow often\b|\bhow frequent", re.I), _FREQUENCY),
-    (re.compile(r"\bwhat time\b(?! of (?:the )?year)|\bhow early\b", re.I), _CLOCK),
+    (re.compile(r"\bwhat time\b(?! of (?:the )?year)", re.I), _CLOCK),
     # "Is there a real risk they pull the offer?": how often it happens ("2 of the 412", "5%", "rarely").
     (re.compile(r"\bis there (?:a |any )?(?:real |big |high |serious )?(?:risk|chance)\b|\bhow likely\b|"
                 r"\b(?:odds|chances|likelihood|probability)\b", re.I), _ODDS),
@@ -154,7 +155,8 @@ _ANSWER_KINDS: list[tuple[re.Pattern[str], re.Pattern[str]]] = [
      _BY_HOW_MUCH),
     (_WHICH_IS_MORE, _COMPARATIVE),
     # "analyst vs designer: who does what?": what sets them apart ("How is that different from a designer?").
-    (re.compile(r"\b(?:vs\.?|versus|differ\w*|difference)(?!\w)", re.I), _CONTRAST_ASKED),
+    (re.compile(r"\b(?:vs\.?|versus|differ(?:s|ent from)|(?<!make a )(?<!makes a )difference)(?!\w)", re.I),
+     _CONTRAST_ASKED),
 ]
 # "which tools ...", "what programming languages ...", "what are the main causes ...": a list is wanted.
 # A plural noun, as a list question asks for it; the last of two is the head ("what analytics *tests* ...").
@@ -390,7 +392,7 @@ def _one_phrase(question: str, first: re.Match[str], second: re.Match[str]) -> b
     """Whether two matches name one thing ("the hourly rate", "the salary benchmark"), not two asked apart ("the
     passing score and how much it costs")."""
     between = question[min(first.end(), second.end()):max(first.start(), second.start())]
-    return not re.search(r"\band\b|,", between)
+    return not re.search(r"\b(?:and|or|also|plus)\b|[,?.;]", between)
 
 
 def _parts_asked(question: str) -> list[set[str]]:
@@ -651,7 +653,7 @@ def _is_transcript(items: list[_Candidate]) -> bool:
     Krishnan:", "MAYA:"), or some speaker speaking twice ("Salary: ...", "Location: ..." are a fact sheet's keys).
     Each turn answers the one before, so a turn is quoted as the paragraph it is, not cut to its first sentence among
     the others as a list's items are."""
-    speakers = [found.group(0).rstrip(": ") for c in items if (found := _SPEAKER.match(c.unit.text))]
+    speakers = [found.group(1) for c in items if (found := _SPEAKER.match(c.unit.text))]
     return len(items) > 1 and len(speakers) == len(items) and (
         len(set(speakers)) < len(speakers) or all(map(_PERSON.fullmatch, speakers)))
 
@@ -712,16 +714,16 @@ def _asking(candidates: list[_Candidate]) -> set[int]:
     turn of the interviewer, the speaker most of whose turns ask ("HOST: How is that different from a designer? People
     confuse the two.")."""
     asking = {id(c) for c in candidates if _asks(c)}
-    spoken: list[tuple[str, list[_Candidate]]] = []  # (speaker, the units of one turn)
-    group = None
+    spoken: list[tuple[tuple[str, str], list[_Candidate]]] = []  # ((article, speaker), the units of one turn)
+    group: tuple[int, int] | None = None
     for c in candidates:
         speaker = None if c.unit.is_item else _SPEAKER.match(c.unit.text)
         if speaker:
-            spoken.append((speaker.group(1), [c]))
+            spoken.append(((c.article, speaker.group(1)), [c]))
         elif spoken and not c.unit.is_item and c.list_key == group:
             spoken[-1][1].append(c)
         group = c.list_key if speaker or c.list_key == group else None
-    asks_by_speaker: dict[str, list[bool]] = {}
+    asks_by_speaker: dict[tuple[str, str], list[bool]] = {}
     for name, units in spoken:
         asks_by_speaker.setdefault(name, []).append(any(id(c) in asking for c in units))
     interviewers = {name for name, asked in asks_by_speaker.items() if len(asked) >= 2 and sum(asked) > len(asked) / 2}
