@@ -220,12 +220,12 @@ def _with_announcement(chunk: list[Block], piece: Block, chunk_words: int) -> Bl
     last = chunk[-1]
     if piece.intro is not None or not is_item(piece.lines[0]) or len(last.lines) != 1 or is_item(last.lines[0]):
         return piece
-    sentences = split_sentences(last.lines[0])
-    if len(sentences) < 2 or not sentences[-1].endswith(":") or word_count(sentences[-1]) > _INTRO_MAX_WORDS \
-            or piece.words + word_count(sentences[-1]) > chunk_words:
+    *kept, announcement = split_sentences(last.lines[0])
+    words = word_count(announcement)
+    if not kept or not announcement.endswith(":") or words > _INTRO_MAX_WORDS or piece.words + words > chunk_words:
         return piece
-    chunk[-1] = Block([" ".join(sentences[:-1])], intro=last.intro)
-    return Block(piece.lines, intro=sentences[-1])
+    chunk[-1] = Block([" ".join(kept)], intro=last.intro)
+    return Block(piece.lines, intro=announcement)
 
 
 def split_document(document: Document, chunk_words: int, overlap_words: int) -> list[Document]:

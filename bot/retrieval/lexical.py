@@ -197,9 +197,10 @@ class LexicalIndex:
         """The most common library word the numeronym `word` writes ("l10n" -> localization, "k8s" -> kubernetes);
         none for a word the library writes, nor for a count under three ("b2b", "h1b", "e2e" are no numeronyms)."""
         typed = NUMERONYM.fullmatch(word.lower())
-        if not typed or int(typed.group(2)) < 3 or self.knows(word):
+        between = int(typed.group(2)) if typed else 0
+        if not typed or between < 3 or self.knows(word):
             return None
-        first, between, last = typed.group(1), int(typed.group(2)), typed.group(3)
+        first, last = typed.group(1), typed.group(3)
         words = [(self.document_frequency(token), w) for w, token in self._starting_with(first).items()
                  if len(w) == between + 2 and w.endswith(last) and w.isalpha()]
         return max(words, default=(0, None))[1]  # the word breaks a tie: the same in every process

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from functools import lru_cache
 from typing import NamedTuple
 
@@ -138,6 +138,11 @@ def _places_named(places: list[tuple[str, ...]], unit: set[str], passage: set[st
     asked)."""
     return {forms for forms in places if (in_currency or forms[0] not in countries) and _held(forms, unit)
             or in_currency and _held(forms, passage)}
+
+
+def _sections(headings: Iterable[str], title: str | None) -> set[str]:
+    """The headings an article's sections go by: its title heads the whole article, no section of it."""
+    return set(headings) - {title or "", ""}
 
 
 def _tokens_of(text: str) -> set[str]:
@@ -566,7 +571,7 @@ class ArticleRetriever(BaseRetriever):
             return []
         article = collection.get(where={"source": source}, include=["metadatas"])
         headings = {chunk_id: meta.get("heading") or "" for chunk_id, meta in zip(article["ids"], article["metadatas"])}
-        heading = named_section(query, set(headings.values()) - {best[0].get("title") or ""})  # the title: no section
+        heading = named_section(query, _sections(headings.values(), best[0].get("title")))
         if not heading or headings.get(order[0]) == heading:
             return []
         rank = {chunk_id: n for n, chunk_id in enumerate(order)}
@@ -590,7 +595,7 @@ class ArticleRetriever(BaseRetriever):
         if not found or not found[0].get("source"):
             return False
         article = collection.get(where={"source": found[0]["source"]}, include=["metadatas"])["metadatas"] or []
-        headings = {str(m.get("heading") or "") for m in article} - {str(found[0].get("title") or ""), ""}
+        headings = _sections((str(m.get("heading") or "") for m in article), str(found[0].get("title") or ""))
         return described_section(question, earlier, headings) is not None
 
     def corrected(self, text: str) -> str:
