@@ -280,6 +280,17 @@ def test_a_dotted_leader_block_is_a_list_of_its_keys_and_values():
         "extended\n- HCPCS Level II: supplies\n\nI waited ... then left.")
 
 
+def test_a_line_indented_less_than_a_list_item_is_not_its_continuation():
+    # Sub-headings of a salary block sit left of its items: each heads its own list, however short.
+    text = ("PAY\n\n  United States\n    Junior analyst ....... USD 65,000\n    Senior analyst ....... USD 110,000\n\n"
+            "  Germany\n    Junior analyst ....... EUR 45,000\n\n  Note: a PhD adds about 10%.\n\n"
+            "  - Wraps onto the next line\n    as items do\n  - and at its own indent")
+    assert clean_text(text, detect_headings=True) == (
+        "## PAY\n\n## United States\n\n- Junior analyst: USD 65,000\n- Senior analyst: USD 110,000\n\n"
+        "## Germany\n\n- Junior analyst: EUR 45,000\n\nNote: a PhD adds about 10%.\n\n"
+        "- Wraps onto the next line as items do\n- and at its own indent")
+
+
 STRUCTURE = Path(__file__).parent / "fixtures" / "structure"
 
 

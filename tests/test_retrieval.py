@@ -28,8 +28,12 @@ def test_a_question_with_few_words_of_its_own_follows_on():
     # Question words and filler ("what", "actually", "usually", "thing") name no subject of their own.
     history = [{"role": "user", "content": "How common are take-home exercises in data science interviews?"}]
     for question in ("What do you actually get handed?", "how long does the whole thing usually take?",
-                     "how big is the pay gap?", "what's happening with the pay gap specifically?"):
+                     "how big is the pay gap?", "what's happening with the pay gap specifically?",
+                     # "how long" says a duration is asked, as "how much" says an amount: no words of its own
+                     "how long would the extra courses take?", "how long should I give that step?"):
         assert standalone_query(question, history) == f"{history[0]['content']}\n{question}", question
+    assert standalone_query("how long do data science bootcamps run?", history) == (
+        "how long do data science bootcamps run?")
 
 
 def test_the_process_refers_back_to_the_one_asked_about():
@@ -224,6 +228,23 @@ def test_pay_asked_for_someone_an_article_names_only_in_passing_is_declined(sett
     assert retriever.invoke("How much does a junior data analyst earn in the US?") == []
 
 
+def test_the_pay_passage_of_the_article_found_is_among_those_shown_for_a_pay_question(
+        settings: Settings, write_article):
+    sections = "".join(f"## {topic}\n\nSpace planning analysts {text}.\n\n" for topic, text in (
+        ("The work", "decide what goes on each shelf of a supermarket, in which space and next to what"),
+        ("Tools", "plan space in Blue Yonder or Spaceman and analyse it in SQL and Excel"),
+        ("Getting in", "usually start as space planners in a retailer's head office"),
+        ("Versus category analysts", "ask where and how a product sells, category analysts what to sell")))
+    write_article("space.md", f"# Space Planning Analyst\n\n{sections}## Pay\n\n| Level | United States |\n|---|---|\n"
+                              "| Junior | USD 50,000 |\n| Senior | USD 63,000 |\n")
+    ingest([str(settings.knowledge_dir)], settings, progress=False)
+    retriever = CareerBot(settings).retriever.model_copy(update={"k": 2})
+    # The table shares fewer of the question's words ("make" is none of its) than the other sections do.
+    question = "what does a space planning analyst make in the us"
+    assert any("USD 63,000" in p.page_content for p in retriever.invoke(question))
+    assert not any("USD 63,000" in p.page_content for p in retriever.invoke("what tools does a space planning analyst use"))
+
+
 def test_pay_asked_here_or_in_an_abbreviated_city_is_answered(settings: Settings, write_article):
     write_article("pay.md", "# Analyst Pay by City\n\nHere is our yearly guide. Junior data analysts earn $80,000 in "
                             "New York City and $70,000 in Chicago.\n")
@@ -309,6 +330,20 @@ def test_a_name_no_article_uses_asked_about_is_declined(library_bot: CareerBot):
     # Where the reader works is told, not asked about; an acronym's spelled-out phrase is no name typed.
     assert library_bot.retriever.invoke("I'm a junior analyst at Nvidia. Which skills raise an analyst's pay?")
     assert library_bot.retriever.unknown_subject("Which skills raise an analyst's pay in the UK?") is None
+
+
+def test_a_name_typed_with_a_capital_inside_is_no_typo_of_a_library_word(settings: Settings, write_article):
+    write_article("satellites.md", "# ML Careers in Satellite Operations\n\nSpace agencies hire machine learning "
+                                   "engineers to monitor satellite telemetry. Pay starts at $95,000 a year.\n")
+    ingest([str(settings.knowledge_dir)], settings, progress=False)
+    retriever = CareerBot(settings).retriever
+    # "SpaceX" is one letter from the library's "space", but typed as a name: an employer no article names.
+    question = "Does SpaceX hire ML engineers to monitor satellite telemetry?"
+    assert retriever.corrected(question) == question
+    assert retriever.unknown_subject(question) == "spacex"
+    assert retriever.invoke(question) == []
+    assert retriever.invoke("Do space agencies hire ML engineers to monitor satellite telemetry?")
+    assert retriever.corrected("Does SpaceX monitor satelite data?") == "Does SpaceX monitor satellite data?"
 
 
 def test_the_readers_own_occupation_is_no_subject_the_library_must_hold(library_bot: CareerBot):

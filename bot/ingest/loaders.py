@@ -123,6 +123,7 @@ def clean_text(text: str, detect_headings: bool = False) -> str:
     in_fence = False  # inside a fenced code block
     next_letter = "a"  # the letter the next item of a lettered list has
     after_item = False  # the line before was a list item's first line
+    item_indent = 0  # how far the last list item is indented: its wrapped lines are indented as far or further
     after_leader = False  # the lines before are a dotted-leader block's
     for raw in _grid_tables(text.replace("\r\n", "\n").replace("\r", "\n").split("\n")):
         raw, leaders = _DOTTED_LEADER.subn(r"\1- \2: \3", raw.expandtabs(4))
@@ -164,11 +165,13 @@ def clean_text(text: str, detect_headings: bool = False) -> str:
             blocks.append(f"{_sub_heading_marks(blocks)} {line}")  # "5) MISTAKES I SEE NEW CONTRACTORS MAKE"
             indents.clear()
         elif item:
-            blocks.append("  " * _list_level(indents, len(raw) - len(raw.lstrip())) + _normal_list_item(line))
+            item_indent = len(raw) - len(raw.lstrip())
+            blocks.append("  " * _list_level(indents, item_indent) + _normal_list_item(line))
         elif _TABLE_ROW.match(line):
             blocks.append(line)
             indents.clear()
-        elif line and blocks and MARKDOWN_ITEM.match(blocks[-1]) and not paragraph and raw[:1] == " ":
+        elif (line and blocks and MARKDOWN_ITEM.match(blocks[-1]) and not paragraph and raw[:1] == " "
+              and len(raw) - len(raw.lstrip()) >= item_indent):
             blocks[-1] += " " + line  # an indented continuation of a list item
         elif line:
             if not paragraph:

@@ -22,7 +22,7 @@ from typing import Any
 
 from bot.embeddings import is_dictionary_word
 from bot.store import PAGE, Collection
-from bot.text import abbreviates, closest_spelling, content_words, spelled_out, stem
+from bot.text import MONEY, abbreviates, closest_spelling, content_words, spelled_out, stem
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +55,8 @@ class LexicalIndex:
         self._lock = threading.Lock()
         self._revision: tuple[Hashable, int | None] | None = None
         self._words: dict[str, list[str]] = {}  # chunk id -> its content words
+        self._stating_money: set[str] = set()  # chunk ids whose text states an amount of money
+        self._sources: dict[str, str] = {}  # chunk id -> its article's source
         self._ids: list[str] = []
         self._bm25: Any = None  # a bm25s.BM25, built lazily
         self._document_frequency: Counter[str] = Counter()
@@ -89,12 +91,18 @@ class LexicalIndex:
     def _update(self, collection: Collection, ids: list[str]) -> None:
         current = set(ids)
         words = {i: w for i, w in self._words.items() if i in current}
+        stating_money = self._stating_money & current
+        sources = {i: source for i, source in self._sources.items() if i in current}
         new = [i for i in ids if i not in words]
         for start in range(0, len(new), PAGE):
             batch = collection.get(ids=new[start:start + PAGE], include=["documents", "metadatas"])
             for chunk_id, document, metadata in zip(batch["ids"], batch["documents"], batch["metadatas"]):
                 words[chunk_id] = content_words(indexed_text(document or "", metadata or {}))
+                sources[chunk_id] = str((metadata or {}).get("source"))
+                if MONEY.search(document or ""):
+                    stating_money.add(chunk_id)
         self._build(words)
+        self._stating_money, self._sources = stating_money, sources
         log.info("lexical index: %d chunks (%d new)", len(words), len(new))
 
     def _build(self, words: dict[str, list[str]]) -> None:
@@ -124,6 +132,14 @@ class LexicalIndex:
         # n_threads=0 scores in this thread; any other value starts a thread pool per call (~1.3 ms a query).
         found, scores = bm25.retrieve([known], k=min(k, len(ids)), show_progress=False, n_threads=0)
         return [(ids[int(i)], float(s)) for i, s in zip(found[0], scores[0]) if s > 0]
+
+    def states_money(self, chunk_id: str) -> bool:
+        """Whether the chunk's text states an amount of money ("$120,000", "GBP 33,000–42,000")."""
+        return chunk_id in self._stating_money
+
+    def source(self, chunk_id: str) -> str | None:
+        """The source of the article the chunk belongs to."""
+        return self._sources.get(chunk_id)
 
     @property
     def size(self) -> int:

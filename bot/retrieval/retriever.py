@@ -22,7 +22,7 @@ from bot.text import (CITATION, DURATION, MONEY, NUMBER_AS_WRITTEN, PAY_ASKED, S
                       Unit, as_typed, asked, capitalised_acronyms, clipped_stopword, concepts, content_words, cosine,
                       countries_in, country_names_in, country_names_of, described_section, described_words, expand_acronyms,
                       in_other_currency, misspelt_stopword, named_section, names_city, other_city_names, passage_units, spelled_in,
-                      split_turns, stem)
+                      split_turns, stem, without_question_form)
 
 # Words by which a follow-up keeps the earlier subject ("how much do *they* earn?", "*why so* tight?").
 _SAME_SUBJECT_WORDS = (r"they|them|their|theirs|it|its|this|that|these|those|he|she|him|his|her|there|the role|"
@@ -65,6 +65,9 @@ _LONG_WORD = re.compile(r"\b[a-z]{5,}\b", re.IGNORECASE)  # in a shorter word on
 # ("yrs (years)"). In capitals it is an acronym ("PMP"), never a contraction.
 _CONTRACTION = re.compile(r"\b[b-df-hj-np-tv-z]{3,5}\b(?! \()")
 _SHORT_WORD = re.compile(r"\b[a-z]{2,4}\b", re.IGNORECASE)
+# A capital inside a word ("SpaceX", "LinkedIn", "iPhone") is typed on purpose: a name, never a typo ("space").
+_CAMEL_CASE = re.compile(r"[a-z][A-Z]")
+_CAMEL_CASE_WORD = re.compile(r"\b\w*[a-z][A-Z]\w*\b")
 # They say what kind of answer is asked for ("what skills...": a list), so "wat" is read as "what".
 _QUESTION_WORDS = frozenset("what when where which who why how".split())
 
@@ -95,7 +98,7 @@ _MOVING_ON = re.compile(r"^[^.?!]*?\b(?:become|becoming|switch\w*|transition\w*|
                         r"(?:get|gets|getting|break|breaks|breaking|go|goes|going) into)\b", re.IGNORECASE)
 _TYPED_WORD = re.compile(r"[a-z][a-z']+", re.IGNORECASE)
 # "Spotify", "Seattle", "DraftKings": typed as a name; "US" is typed as an abbreviation
-_NAME = re.compile(r"[A-Z][a-z']+(?:[A-Z][a-z']+)*")  # not "HoP" (head of pricing)
+_NAME = re.compile(r"[A-Z][a-z']+(?:[A-Z][a-z']+)*|[A-Z][a-z']{2,}(?:[A-Z][a-z']*)+")  # "SpaceX"; not "HoP" (head of pricing)
 
 
 def _held(concept: tuple[str, ...], found: set[str]) -> bool:
@@ -266,10 +269,15 @@ def _previous_question(question: str, history: Sequence[dict], names_section_of:
     previous = last_question(history)
     is_follow_up = previous is not None and (
         bool(_REFERRING.search(_without_words_referring_to_nothing(question)))
-        or min(len(_CONTENT_WORD.findall(question)), len(content_words(question))) <= _FEW_WORDS
+        or _own_words(without_question_form(question)) <= _FEW_WORDS
         or (names_section_of is not None and names_section_of(history, question))
     )
     return previous if is_follow_up else None
+
+
+def _own_words(question: str) -> int:
+    """How many words of its own a question has: its longer words, or its words other than stopwords."""
+    return min(len(_CONTENT_WORD.findall(question)), len(content_words(question)))
 
 
 def _without_words_referring_to_nothing(question: str) -> str:
@@ -553,10 +561,26 @@ class ArticleRetriever(BaseRetriever):
         for ranked in (list(similarity), [chunk_id for chunk_id, _ in self.lexical.search(query, self.candidates)]):
             for rank, chunk_id in enumerate(ranked):
                 fused[chunk_id] = fused.get(chunk_id, 0.0) + 1 / (self.fusion_k + rank)
-        order = sorted(fused, key=fused.__getitem__, reverse=True)
+        order = self._with_pay_of_article(query, sorted(fused, key=fused.__getitem__, reverse=True))
         named = self._named_section(collection, query, order)
         first = set(named)
         return _Ranking(named + [chunk_id for chunk_id in order if chunk_id not in first], similarity, vector, first)
+
+    def _with_pay_of_article(self, query: str, order: list[str]) -> list[str]:
+        """For a question asking what someone is paid, the first passage stating an amount of money of the article
+        ranked first, brought among the `k` passages shown when search ranked it below them. "What does a space
+        planning analyst make in the US?" shares few words with the pay table ("Space planning analyst | GBP
+        33,000–42,000 | USD 63,000–80,000") and as many with the article's other passages; the table is the
+        one that can answer it. Another article's pay is never brought up: its subject is not the one asked."""
+        if not order or not PAY_ASKED.search(split_turns(query)[-1]):
+            return order
+        article = self.lexical.source(order[0])
+        pay = next((chunk_id for chunk_id in order
+                    if self.lexical.source(chunk_id) == article and self.lexical.states_money(chunk_id)), None)
+        if pay is None or order.index(pay) < self.k:
+            return order
+        others = [chunk_id for chunk_id in order if chunk_id != pay]
+        return [*others[:self.k - 1], pay, *others[self.k - 1:]]
 
     def _named_section(self, collection: Collection, query: str, order: list[str]) -> list[str]:
         """The chunks of the section a follow-up names in the article the conversation is about ("what do they
@@ -632,7 +656,7 @@ class ArticleRetriever(BaseRetriever):
         return doubled if doubled and self.lexical.knows(doubled) else None
 
     def _spelling(self, word: str, contracted: bool = False) -> str:
-        if self.lexical.knows(word):
+        if self.lexical.knows(word) or _CAMEL_CASE.search(word):
             return word
         if city := next((name for name in other_city_names(word) if self.lexical.knows(name)), None):
             return city  # "Bangalore" in a library that writes "Bengaluru"
@@ -686,8 +710,9 @@ class ArticleRetriever(BaseRetriever):
         weighted by the rarity of its rarest phrase word. A clipped word some article writes too ("Assoc.") is
         found by the word it clips as well ("Associate"), as an acronym is by its phrase."""
         weights: dict[tuple[str, ...], float] = {}
+        typed = {word.lower(): word for word in _CAMEL_CASE_WORD.findall(question)}  # concepts are lower-cased
         for concept in concepts(_words_asked(question)):
-            forms = tuple(t for t in map(self._library_token, concept) if t)
+            forms = tuple(t for t in (self._library_token(typed.get(w, w)) for w in concept) if t)
             if len(concept) == 1 and forms and not is_dictionary_word(concept[0]):
                 clipped = self.lexical.completed(concept[0])
                 forms += (clipped,) if clipped and clipped not in forms else ()
@@ -785,7 +810,7 @@ class ArticleRetriever(BaseRetriever):
         or two from a library word ("salery" -> salary; "truck" is a real word, never a misspelt "track").
         None for a misspelt stopword ("actualy"), which says nothing about the subject."""
         token = stem(word)
-        if self.lexical.document_frequency(token):
+        if self.lexical.document_frequency(token) or _CAMEL_CASE.search(word):
             return token
         if len(word) <= 4 and clipped_stopword(word):
             return None
