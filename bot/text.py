@@ -781,8 +781,11 @@ def http_url_problem(url: str) -> str | None:
 # naming an item of the list the last answer gave by its place in it.
 _ORDINALS = {"first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, "fourth": 4, "4th": 4, "fifth": 5,
              "5th": 5, "last": -1}
-# Only "one": "the first step to become a data engineer" asks anew.
-_ITEM_BY_PLACE = re.compile(rf"\bthe\s+({'|'.join(_ORDINALS)})\s+one\b|\bnumber\s+([1-9])\b", re.IGNORECASE)
+# "The first one", or "the first step" that says no more of which: "the first step to become a data engineer"
+# asks anew.
+_ITEM_BY_PLACE = re.compile(rf"\bthe\s+({'|'.join(_ORDINALS)})\s+(?:one|(?:step|stage|round|phase)"
+                            r"(?!\s+(?:to|of|in|into|for|towards|on|when|if)\b))\b|\bnumber\s+([1-9])\b",
+                            re.IGNORECASE)
 _LISTED_LINE = re.compile(r"^(?:[-*•]|\d{1,2}[.)])\s+(.+?)\s*$", re.MULTILINE)  # not an indented sub-item
 _INLINE_LIST = re.compile(r":\s+([^:.\[]+?(?:;[^:.\[]+?)+)\s*(?:[.\[]|$)")
 

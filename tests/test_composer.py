@@ -1048,3 +1048,20 @@ def test_a_worry_about_being_replaced_is_answered_by_what_automation_does_to_the
                   "less on cloud. Capacity planners decide how much infrastructure to build.\n"
                   "Q: Is the work remote? A: Mostly hybrid.")
     assert Composer().compose("is capacity planning basically just finops?", [faq]).startswith("No. FinOps teams")
+
+
+def test_how_to_get_in_is_answered_by_the_route_the_article_lays_out():
+    # The question's own words are all the field's name, which the other sections use as much; "get into" and
+    # "become" are stopwords. The list under "How to get in" is the answer, whole and in order.
+    job = passage("Many multinationals run procurement analytics from shared service centres in Poland and India. "
+                  "The data is messy, but procurement analytics is a good first data job.", heading="What the job is",
+                  heading_path="Procurement Spend Analyst > What the job is")
+    route = passage("- Learn Excel and SQL to a solid level (2–3 months).\n- Understand procure-to-pay (about 1 "
+                    "month).\n- Apply to shared service centres (2–4 months).", heading="How to get in",
+                    heading_path="Procurement Spend Analyst > How to get in")
+    for question in ("how do i get into procurement analytics", "what's the path into procurement analytics?",
+                     "How can someone become a procurement analytics analyst?"):
+        answer = Composer().compose(question, [job, route])
+        assert answer.startswith("Learn Excel and SQL") and "Apply to shared service centres" in answer, answer
+    # Asked what the job is, the route is no answer.
+    assert not Composer().compose("what is procurement analytics?", [job, route]).startswith("Learn Excel")

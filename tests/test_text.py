@@ -201,6 +201,7 @@ def test_an_item_of_the_last_answer_is_named_by_its_place():
     assert item_named("and the 2nd one?", answer) == "From features to systems thinking"
     # A new question ("the first step to ..."), a sub-item, or a place the list doesn't have names none.
     assert item_named("what's the first step to become a data engineer?", answer) is None
+    assert item_named("how long does the first step take?", answer) == "Prompt engineering is the new literacy"
     assert item_named("the second one?", "1. Python\n   - pandas\n2. SQL") == "SQL"
     assert item_named("and number 0?", answer) is None
     assert item_named("tell me about number 2", "1. Recruiter screen [1]\n2. SQL live coding [2]") == "SQL live coding"
