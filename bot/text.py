@@ -191,6 +191,44 @@ PAY_ASKED = re.compile(
     r"\b(?:salary|salaries|pay|wages?|income|earnings)\b(?: like)? (?:of|for|in|at)\b", re.IGNORECASE)
 
 
+# "How do I get into procurement analytics?", "what's the path into fisheries work?": the route in is the answer,
+# which articles write as steps under a heading or list introduction that names it ("How to get in", "The usual
+# route", "Becoming one"), in words a question about it shares none of (they are stopwords).
+ROUTE_ASKED = re.compile(
+    r"\bhow (?:do|can|could|would|should|did|does|to)\b(?: \w+){0,3}? (?:get (?:into|in|started)|break (?:into|in)|"
+    r"becom\w*|start (?:out )?(?:in|as)|move into|switch (?:into|to)|transition (?:into|to)|pivot (?:into|to)|"
+    r"land (?:a|my|your|the|their) (?:first )?(?:job|role|position))\b|"
+    r"\b(?:path|paths|route|routes|way|roadmap|steps?) (?:in|into|to becom\w*|to get into|to break into)\b|"
+    r"\bwhat does it take to (?:become|get into|break into)\b", re.IGNORECASE)
+ROUTE_SECTION = re.compile(r"\b(?:get(?:ting)? (?:in|into|started|hired)|break(?:ing)? in(?:to)?|becom(?:e|ing)|"
+                           r"routes?|path(?:way)?s?|steps?|roadmap|way in|start(?:ing)? out|how to start)\b", re.I)
+# "What does a planogram analyst actually do?", "main duties of ...", "what do they spend their time on?": what the
+# job is made of is the answer, which articles list under a heading that names it ("What the job involves", "What
+# the work looks like", "Day to day").
+WORK_ASKED = re.compile(
+    r"\bwhat (?:do|does|did|would|will)\b(?: [\w'-]+){1,6}? (?:actually |even |really |all day )?do(?: all day)?\s*(?:[?.!]|$)|"
+    r"\bspends? (?:(?:their|his|her|your|my|the|most of (?:their|the|your)) )?(?:time|days?|weeks?)\b|"
+    r"\b(?:main|key|core|typical|daily|usual) (?:duties|responsibilities|tasks|activities|parts? of the (?:job|work|role))\b|"
+    r"\bday[- ]to[- ]day\b|\btypical (?:day|week)\b|"
+    r"\bwhat (?:does|do|is) (?:the|their|a|an) (?:job|work|role) (?:involve|look like|entail|consist of)\b",
+    re.IGNORECASE)
+WORK_SECTION = re.compile(r"\bwhat (?:the|a|an|you|they)\b[^>]*?\b(?:job|work|role|do|does|involves?)\b|"
+                          r"\b(?:day[- ]to[- ]day|typical (?:day|week)|responsibilities|duties|the work|the job)\b", re.I)
+# "What software do procurement analysts use?", "what tech stack do they rely on?": the tools section.
+_TOOL_NOUNS = r"(?:tools?|tooling|software|sw|programs|platforms|tech stack|stack|toolkit|languages)"
+_USING = r"(?:use[ds]?|using|rely on|work (?:in|with))"
+TOOLS_ASKED = re.compile(rf"\b{_TOOL_NOUNS}\b[^?]*\b{_USING}\b|\b{_USING}\b[^?]*\b{_TOOL_NOUNS}\b", re.I)
+TOOLS_SECTION = re.compile(r"\b(?:tools?|tooling|software|stack|toolkit)\b", re.I)
+# Questions a part of an article answers, by the heading that names it: the route in, the work, the tools.
+_SECTIONS_ASKED = ((ROUTE_ASKED, ROUTE_SECTION), (WORK_ASKED, WORK_SECTION), (TOOLS_ASKED, TOOLS_SECTION))
+
+
+def sections_asked(question: str) -> list[re.Pattern[str]]:
+    """The headings (as patterns) of the parts of an article that answer the question: "How to get in" for "how do I
+    become one?", "What the job involves" for "what do they actually do?", "Tools" for "what software do they use?"."""
+    return [section for asks, section in _SECTIONS_ASKED if asks.search(question)]
+
+
 _CURRENCY_SIGNS = "[$€£₹¥]"
 # An amount of money as articles write it: "$120,000", "£58k", "₹18 lakh", "28 LPA" (lakh a year), "90,000 EUR",
 # "CHF 165,000", "85,000 pesos a month", "4 million yen".

@@ -1065,3 +1065,23 @@ def test_how_to_get_in_is_answered_by_the_route_the_article_lays_out():
         assert answer.startswith("Learn Excel and SQL") and "Apply to shared service centres" in answer, answer
     # Asked what the job is, the route is no answer.
     assert not Composer().compose("what is procurement analytics?", [job, route]).startswith("Learn Excel")
+
+
+def test_what_the_job_involves_is_answered_by_the_list_under_the_heading_naming_the_work():
+    intro = passage("Most planogram analysts work for supermarket chains. A planogram analyst decides what goes on "
+                    "each shelf, and analysts spend a lot of time with buyers.", heading="Planogram analysts",
+                    heading_path="Planogram analysts")
+    work = passage("- Planogram builds — turning category strategy into shelf layouts.\n- Store clustering — grouping "
+                   "stores by size and format.\n- Space-to-sales analysis — checking a category's share of shelf.",
+                   heading="What the job involves", heading_path="Planogram analysts > What the job involves")
+    for question in ("main duties of a planogram analyst?", "what does a planogram analyst actually do?",
+                     "what do planogram analysts spend their time on?"):
+        answer = Composer().compose(question, [intro, work])
+        assert answer.startswith("Planogram builds") and "Space-to-sales analysis" in answer, (question, answer)
+    assert not Composer().compose("who employs planogram analysts?", [intro, work]).startswith("Planogram builds")
+    # So are the tools they use, listed under "Tools" however the question names them.
+    tools = passage("- Space planning: Blue Yonder, Spaceman.\n- Analysis: SQL and Excel.", heading="Tools",
+                    heading_path="Planogram analysts > Tools")
+    for question in ("what software do planogram analysts use?", "tech stack planogram analysts rely on?"):
+        answer = Composer().compose(question, [intro, work, tools])
+        assert answer.startswith("Space planning: Blue Yonder") and "SQL and Excel" in answer, (question, answer)

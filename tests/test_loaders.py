@@ -351,7 +351,23 @@ def test_a_header_blocks_title_field_is_the_title_without_its_key() -> None:
             "Published: 2023-11-02\n\nVets keep records in a dozen systems.\n")
     document = parse(Article(source="animal-health.txt", data=text.encode(), suffix=".txt"))
     assert document.metadata["title"] == "From Clinic Records to Herd Sensors: Data Science in Animal Health"
-    assert "Author: Ines Farrow" in document.page_content
+    # The rest of the block is metadata too: who wrote it and when, not what the article says.
+    assert document.metadata["author"] == "Ines Farrow" and document.metadata["date"] == "2023-11-02"
+    assert "Author:" not in document.page_content and "Vets keep records" in document.page_content
+
+
+def test_a_markdown_files_opening_key_value_block_is_its_metadata(settings: Settings, write_article) -> None:
+    path = write_article("space.md", "Title: Space Planning Analyst\nSource: retailroles.example/space\nAuthor: "
+                                     "Gareth Lowe\nDate: 2024-09-05\nRegion: UK, US\n\n# Space Planning Analyst\n\n"
+                                     f"{ARTICLE}\n")
+    document = load(path, settings)
+    assert (document.metadata["title"], document.metadata["author"], document.metadata["date"]) == (
+        "Space Planning Analyst", "Gareth Lowe", "2024-09-05")
+    assert document.metadata.get("url") is None  # no link a reader could follow
+    assert "Region:" not in document.page_content and ARTICLE in document.page_content.replace("\n\n", " ")
+    # An FAQ or a transcript opening with "Q:" / "HOST:" lines is the article itself.
+    faq = load(write_article("faq.md", "Q: Do I need a degree?\nA: No.\n\nMore answers below.\n"), settings)
+    assert faq.page_content.startswith("Q: Do I need a degree?")
 
 
 def test_a_title_line_above_sentences_about_the_episode_is_the_title() -> None:

@@ -56,3 +56,19 @@ def test_only_article_files_trigger_a_pass() -> None:
     assert is_article(None, "/k/new.md") and is_article(None, "/k/sub/Paper.PDF")
     assert not is_article(None, "/k/.new.md.swp") and not is_article(None, "/k/.#new.md")
     assert not is_article(None, "/k/notes.docx") and not is_article(None, "/k/4913")
+
+
+def test_ctrl_c_during_a_pass_lets_it_finish_and_exits_cleanly(settings: Settings, write_article) -> None:
+    write_article("first.md", article_text(0, words=150))
+    process = run_cli(settings, "--watch", str(settings.knowledge_dir), "-q")
+    try:
+        _wait_for(lambda: live_collection(settings).count() > 0, 120, "the first pass")
+        first = live_collection(settings).count()
+        for n in range(1, 41):  # a pass long enough to be interrupted in the middle of
+            write_article(f"more-{n}.md", article_text(n, words=400))
+        _wait_for(lambda: live_collection(settings).count() > first, 30, "the second pass writing")
+    finally:
+        process.send_signal(signal.SIGINT)
+    status, out, err = finish(process)
+    assert status == 0, err
+    assert "documents: 40 added" in out, out  # the pass under way when Ctrl-C came was finished, not cut short

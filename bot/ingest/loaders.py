@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import itertools
 import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
@@ -411,19 +412,43 @@ def load_markdown(article: Article) -> Document:
         raise
     except Exception as exc:  # malformed YAML front matter
         raise LoadError(f"bad front matter: {exc}") from None
-    text = clean_text(post.content)
-    meta = {key: _scalar(post.metadata.get(key)) for key in ("title", "author", "date", "url")}
+    fields, content = ({}, post.content) if post.metadata else _header_block(post.content)
+    text = clean_text(content)
+    meta = {key: _scalar(post.metadata.get(key)) or fields.get(key) for key in ("title", "author", "date", "url")}
     return _document(article, text, **meta)
+
+
+# A MultiMarkdown-style metadata block opening a file: "Key: value" lines up to the first blank line ("Title: ...",
+# "Author: ...", "Published: 2024-11-20"), which says who wrote the article and when, not what it says.
+_HEADER_FIELD = re.compile(r"^([A-Z][A-Za-z]*(?: [A-Za-z]+){0,2})\s*:\s+(\S.*)$")
+_HEADER_KEYS = {"title": "title", "headline": "title", "author": "author", "by": "author", "date": "date",
+                "published": "date", "updated": "date", "source": "url", "url": "url", "link": "url"}
+
+
+def _header_block(text: str) -> tuple[dict[str, str], str]:
+    """The fields of a metadata block opening the text (title, author, date, url) and the text after it; none and
+    the text when its first lines are no such block: at least two "Key: value" lines, one of them a known field."""
+    lines = text.lstrip("\n").split("\n")
+    block = list(itertools.takewhile(str.strip, lines))
+    fields = [_HEADER_FIELD.match(line.strip()) for line in block]
+    known = {_HEADER_KEYS[m.group(1).lower()]: plain_text(m.group(2)) for m in fields
+             if m and m.group(1).lower() in _HEADER_KEYS}
+    if not re.match(r"https?://", known.get("url", "https://")):
+        del known["url"]  # "Source: retailroles.example/..." is no link a reader could follow
+    if len(block) < 2 or not all(fields) or not known:
+        return {}, text
+    return known, "\n".join(lines[len(block):])
 
 
 @loader(".txt", content_types=("text/plain",))
 def load_text(article: Article) -> Document:
-    title, rest = _title_line(_decode(article.data))
+    fields, rest = _header_block(_decode(article.data))
+    title, rest = (fields["title"], rest) if fields.get("title") else _title_line(rest)
     text = clean_text(rest, detect_headings=True)
     if title:
         text = f"# {title}\n\n{text}"
     # A heading further down ("DANIEL: ..." was one) names a section, not the file.
-    return _document(article, text, title=title or Path(article.source).stem)
+    return _document(article, text, **{**fields, "title": title or Path(article.source).stem})
 
 
 @loader(".html", ".htm", content_types=("text/html", "application/xhtml+xml"))

@@ -6,6 +6,7 @@ Each pass re-reads the whole folder with `prune`: unchanged files cost a hash an
 
 from __future__ import annotations
 
+import signal
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -23,10 +24,24 @@ def is_article(_change: object, path: str) -> bool:
 
 def watch_folder(folder: Path, settings: Settings, on_sync: Callable[[IngestReport], None],
                  stop_event: threading.Event | None = None) -> None:
-    """Ingest `folder`, then again `watch_debounce_ms` after each burst of changes, until Ctrl-C or `stop_event`."""
+    """Ingest `folder`, then again `watch_debounce_ms` after each burst of changes, until Ctrl-C (or SIGTERM) or
+    `stop_event`. A stop asked for during a pass lets the pass finish: interrupted inside Chroma or the model, a
+    pass could leave the store half written and the process waiting on their threads."""
     from watchfiles import watch
 
+    stop = stop_event or _stopped_by_signals()
     on_sync(ingest([str(folder)], settings, prune=True, progress=False))
     for _changes in watch(folder, watch_filter=is_article, debounce=settings.watch_debounce_ms,
-                          stop_event=stop_event, raise_interrupt=False):
+                          stop_event=stop, raise_interrupt=False):
+        if stop.is_set():
+            break
         on_sync(ingest([str(folder)], settings, prune=True, progress=False))
+
+
+def _stopped_by_signals() -> threading.Event:
+    """An event Ctrl-C and SIGTERM set instead of raising (signal handlers can only be set in the main thread)."""
+    stop = threading.Event()
+    if threading.current_thread() is threading.main_thread():
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, lambda *_: stop.set())
+    return stop

@@ -57,6 +57,7 @@ class LexicalIndex:
         self._words: dict[str, list[str]] = {}  # chunk id -> its content words
         self._stating_money: set[str] = set()  # chunk ids whose text states an amount of money
         self._sources: dict[str, str] = {}  # chunk id -> its article's source
+        self._headings: dict[str, str] = {}  # chunk id -> its heading path
         self._ids: list[str] = []
         self._bm25: Any = None  # a bm25s.BM25, built lazily
         self._document_frequency: Counter[str] = Counter()
@@ -93,16 +94,18 @@ class LexicalIndex:
         words = {i: w for i, w in self._words.items() if i in current}
         stating_money = self._stating_money & current
         sources = {i: source for i, source in self._sources.items() if i in current}
+        headings = {i: heading for i, heading in self._headings.items() if i in current}
         new = [i for i in ids if i not in words]
         for start in range(0, len(new), PAGE):
             batch = collection.get(ids=new[start:start + PAGE], include=["documents", "metadatas"])
             for chunk_id, document, metadata in zip(batch["ids"], batch["documents"], batch["metadatas"]):
                 words[chunk_id] = content_words(indexed_text(document or "", metadata or {}))
                 sources[chunk_id] = str((metadata or {}).get("source"))
+                headings[chunk_id] = str((metadata or {}).get("heading_path") or (metadata or {}).get("heading") or "")
                 if MONEY.search(document or ""):
                     stating_money.add(chunk_id)
         self._build(words)
-        self._stating_money, self._sources = stating_money, sources
+        self._stating_money, self._sources, self._headings = stating_money, sources, headings
         log.info("lexical index: %d chunks (%d new)", len(words), len(new))
 
     def _build(self, words: dict[str, list[str]]) -> None:
@@ -140,6 +143,10 @@ class LexicalIndex:
     def source(self, chunk_id: str) -> str | None:
         """The source of the article the chunk belongs to."""
         return self._sources.get(chunk_id)
+
+    def heading(self, chunk_id: str) -> str:
+        """The chunk's heading path ("" for none)."""
+        return self._headings.get(chunk_id, "")
 
     @property
     def size(self) -> int:

@@ -21,8 +21,8 @@ from bot.store import Collection, Revision, count_revision, packed_unit_vectors
 from bot.text import (CITATION, DURATION, MONEY, NUMBER_AS_WRITTEN, PAY_ASKED, SPELLED_OUT, STATED_FIGURE, TURN_BREAK,
                       Unit, as_typed, asked, capitalised_acronyms, clipped_stopword, concepts, content_words, cosine,
                       countries_in, country_names_in, country_names_of, described_section, described_words, expand_acronyms,
-                      in_other_currency, misspelt_stopword, named_section, names_city, other_city_names, passage_units, spelled_in,
-                      split_turns, stem, without_question_form)
+                      in_other_currency, misspelt_stopword, named_section, names_city, other_city_names, passage_units,
+                      sections_asked, spelled_in, split_turns, stem, without_question_form)
 
 # Words by which a follow-up keeps the earlier subject ("how much do *they* earn?", "*why so* tight?").
 _SAME_SUBJECT_WORDS = (r"they|them|their|theirs|it|its|this|that|these|those|he|she|him|his|her|there|the role|"
@@ -561,26 +561,39 @@ class ArticleRetriever(BaseRetriever):
         for ranked in (list(similarity), [chunk_id for chunk_id, _ in self.lexical.search(query, self.candidates)]):
             for rank, chunk_id in enumerate(ranked):
                 fused[chunk_id] = fused.get(chunk_id, 0.0) + 1 / (self.fusion_k + rank)
-        order = self._with_pay_of_article(query, sorted(fused, key=fused.__getitem__, reverse=True))
+        order = self._with_part_asked(query, sorted(fused, key=fused.__getitem__, reverse=True))
         named = self._named_section(collection, query, order)
         first = set(named)
         return _Ranking(named + [chunk_id for chunk_id in order if chunk_id not in first], similarity, vector, first)
 
-    def _with_pay_of_article(self, query: str, order: list[str]) -> list[str]:
-        """For a question asking what someone is paid, the first passage stating an amount of money of the article
-        ranked first, brought among the `k` passages shown when search ranked it below them. "What does a space
-        planning analyst make in the US?" shares few words with the pay table ("Space planning analyst | GBP
-        33,000–42,000 | USD 63,000–80,000") and as many with the article's other passages; the table is the
-        one that can answer it. Another article's pay is never brought up: its subject is not the one asked."""
-        if not order or not PAY_ASKED.search(split_turns(query)[-1]):
+    def _with_part_asked(self, query: str, order: list[str]) -> list[str]:
+        """For a question asking what someone is paid, the route into a job or what the job involves, the first
+        passage of that part of the article ranked first (one stating an amount of money; one under a heading
+        naming the route, "How to get in", or the work, "What the job involves"), brought among the `k` passages
+        shown when search ranked it below them. "What does a space planning analyst make in the US?" shares few
+        words with the pay table ("Space planning analyst | GBP 33,000–42,000 | USD 63,000–80,000") and as many
+        with the article's other passages; "get into" and "do" are stopwords. Another article's part is never
+        brought up: its subject is not the one asked."""
+        is_part = self._part_asked(split_turns(query)[-1]) if order else None
+        if is_part is None:
             return order
         article = self.lexical.source(order[0])
-        pay = next((chunk_id for chunk_id in order
-                    if self.lexical.source(chunk_id) == article and self.lexical.states_money(chunk_id)), None)
-        if pay is None or order.index(pay) < self.k:
+        parts = [chunk_id for chunk_id in order if self.lexical.source(chunk_id) == article and is_part(chunk_id)]
+        shown = {self.lexical.heading(chunk_id) for chunk_id in parts if order.index(chunk_id) < self.k}
+        # The first not shown, unless another of the part is: then only the rest of its section, split over chunks.
+        part = next((chunk_id for chunk_id in parts if order.index(chunk_id) >= self.k
+                     and (not shown or self.lexical.heading(chunk_id) in shown)), None)
+        if part is None:
             return order
-        others = [chunk_id for chunk_id in order if chunk_id != pay]
-        return [*others[:self.k - 1], pay, *others[self.k - 1:]]
+        others = [chunk_id for chunk_id in order if chunk_id != part]
+        return [*others[:self.k - 1], part, *others[self.k - 1:]]
+
+    def _part_asked(self, question: str) -> Callable[[str], bool] | None:
+        """Whether a chunk is of the part of an article the question asks for, if it asks for one."""
+        if PAY_ASKED.search(question):
+            return self.lexical.states_money
+        sections = sections_asked(question)
+        return (lambda chunk_id: any(s.search(self.lexical.heading(chunk_id)) for s in sections)) if sections else None
 
     def _named_section(self, collection: Collection, query: str, order: list[str]) -> list[str]:
         """The chunks of the section a follow-up names in the article the conversation is about ("what do they

@@ -32,7 +32,7 @@ from langchain_core.documents import Document
 from bot.answer.backends.base import AnswerBackend
 from bot.text import (DURATION, HEADING_SEPARATOR, MONEY, NUMBER_AS_WRITTEN, NUMBERED_HEADING, PAY_ASKED, Unit,
                       abbreviates, asked, content_stems, content_words, countries_in, expand_acronyms, item_label,
-                      passage_units, plain_words, questions_in, situation_told, spelled_in, split_sentences,
+                      passage_units, plain_words, questions_in, sections_asked, situation_told, spelled_in, split_sentences,
                       split_turns, stem, unit_context, with_context, without_question_form, written_acronyms)
 
 _MAX_WORDS = 90
@@ -186,17 +186,6 @@ _ANNOUNCES = re.compile(rf"(?<!the )(?<!these )(?<!those )(?<!of )\b({'|'.join(_
                         r"(?:[a-z-]+\s+){0,2}[a-z-]{3,}s\b(?![^.:;]*:)", re.IGNORECASE)
 # "What does STAR stand for?": the answer spells the acronym out.
 _STANDS_FOR = re.compile(r"\b(?:stands? for|short for|abbreviat\w*|acronym)\b", re.IGNORECASE)
-# "How do I get into procurement analytics?", "what's the path into fisheries work?": the route in is the answer,
-# which articles write as steps under a heading or list introduction that names it ("How to get in", "The usual
-# route", "Becoming one"), in words a question about it shares none of (they are stopwords).
-_ROUTE_ASKED = re.compile(
-    r"\bhow (?:do|can|could|would|should|did|does|to)\b(?: \w+){0,3}? (?:get (?:into|in|started)|break (?:into|in)|"
-    r"becom\w*|start (?:out )?(?:in|as)|move into|switch (?:into|to)|transition (?:into|to)|pivot (?:into|to)|"
-    r"land (?:a|my|your|the|their) (?:first )?(?:job|role|position))\b|"
-    r"\b(?:path|paths|route|routes|way|roadmap|steps?) (?:in|into|to becom\w*|to get into|to break into)\b|"
-    r"\bwhat does it take to (?:become|get into|break into)\b", re.IGNORECASE)
-_ROUTE = re.compile(r"\b(?:get(?:ting)? (?:in|into|started|hired)|break(?:ing)? in(?:to)?|becom(?:e|ing)|routes?|"
-                    r"path(?:way)?s?|steps?|roadmap|way in|start(?:ing)? out|how to start)\b", re.IGNORECASE)
 # "What's the first thing to do ...", "where do I start": a list's first item is the answer.
 _FIRST_STEP = re.compile(r"\bfirst (?:thing|step|stage|move|priority)|\b(?:start|begin)(?: with| by)?\b\W*$", re.I)
 
@@ -267,13 +256,14 @@ class Composer(AnswerBackend):
         if not candidates:
             return " ".join(f"{p.page_content.strip()} [{i + 1}]" for i, p in enumerate(passages[:1]))
         spelled = _spelling_out(question, candidates) if _STANDS_FOR.search(question) else set()
-        wants_list = bool(_LIST_QUESTION.search(question) or _WHY.search(question) or _ROUTE_ASKED.search(question)
+        sections = sections_asked(question)
+        wants_list = bool(_LIST_QUESTION.search(question) or _WHY.search(question) or sections
                           or any(c.unit.is_item and id(c) in spelled for c in candidates))
-        route = _on_route(candidates) if _ROUTE_ASKED.search(question) else set()
+        asked_section = set().union(*(_in_section(candidates, section) for section in sections))
         named = (_lists_named(question, candidates) if wants_list else set()) | {
-            id(c) for c in candidates if c.unit.is_item and id(c) in route}
+            id(c) for c in candidates if c.unit.is_item and id(c) in asked_section}
         parts_asked = _parts_asked(question)
-        shaped = (spelled | named | route | _rows_comparing(parts_asked, candidates) | _first_period(question, candidates)
+        shaped = (spelled | named | asked_section | _rows_comparing(parts_asked, candidates) | _first_period(question, candidates)
                   | _rows_with_column_named(question, candidates) | _labelled_as_asked(question, candidates))
         # One thing asked of ("in a whiteboard interview"), not several compared.
         unasked = _items_not_named(content_stems(question), candidates) if not parts_asked else set()
@@ -925,10 +915,11 @@ def _stems(text: str) -> set[str]:
     return {stem(word) for word in plain_words(text)}
 
 
-def _on_route(candidates: list[_Candidate]) -> set[int]:
-    """The units (by id) of the route in an article describes: the items of a list whose heading or introduction
-    names a route ("How to get in", "Steps to becoming one"), or the sentences under such a heading."""
-    return {id(c) for c in candidates if _ROUTE.search(c.own_context if c.unit.is_item else c.context)}
+def _in_section(candidates: list[_Candidate], names: re.Pattern[str]) -> set[int]:
+    """The units (by id) of the part of an article that `names` names (the route in: "How to get in"; the job's
+    work: "What the job involves"): the items of a list whose heading or introduction names it, or the sentences
+    under such a heading."""
+    return {id(c) for c in candidates if names.search(c.own_context if c.unit.is_item else c.context)}
 
 
 def _first_items(candidates: list[_Candidate]) -> set[int]:
