@@ -194,19 +194,23 @@ PAY_ASKED = re.compile(
 # "How do I get into procurement analytics?", "what's the path into fisheries work?": the route in is the answer,
 # which articles write as steps under a heading or list introduction that names it ("How to get in", "The usual
 # route", "Becoming one"), in words a question about it shares none of (they are stopwords).
+# Who would take the route: a person ("I", "someone", "people"), or people by what they do ("analysts", "grads").
+_SOMEONE = r"(?:i|you|u|one|someone|somebody|people|they|we|he|she|[a-z]+(?:ers|ists|ants|ates|ents|s))"
 ROUTE_ASKED = re.compile(
-    r"\bhow (?:do|can|could|would|should|did|does|to)\b(?: \w+){0,3}? (?:get (?:into|in|started)|break (?:into|in)|"
-    r"becom\w*|start (?:out )?(?:in|as)|move into|switch (?:into|to)|transition (?:into|to)|pivot (?:into|to)|"
-    r"land (?:a|my|your|the|their) (?:first )?(?:job|role|position))\b|"
-    r"\b(?:path|paths|route|routes|way|roadmap|steps?) (?:in|into|to becom\w*|to get into|to break into)\b|"
-    r"\bwhat does it take to (?:become|get into|break into)\b", re.IGNORECASE)
+    rf"\bhow (?:do|can|could|would|should|did|does) {_SOMEONE}\b(?: \w+){{0,2}}? (?:get (?:into|in|started)|"
+    r"break (?:into|in)|becom\w*|start (?:out )?(?:in|as)|move into|switch (?:into|to)|transition (?:into|to)|"
+    r"pivot (?:into|to)|land (?:a|my|your|the|their) (?:first )?(?:job|role|position))\b|"
+    r"\bhow to (?:become|get into|break into|get started in|start (?:out )?(?:in|as))\b|"
+    r"\b(?:path|paths|route|routes|roadmap) (?:in|into|to)\b|\b(?:way|steps?) (?:into|to becom\w*|to get into|"
+    r"to break into)\b|\bwhat does it take to (?:become|get into|break into)\b", re.IGNORECASE)
 ROUTE_SECTION = re.compile(r"\b(?:get(?:ting)? (?:in|into|started|hired)|break(?:ing)? in(?:to)?|becom(?:e|ing)|"
                            r"routes?|path(?:way)?s?|steps?|roadmap|way in|start(?:ing)? out|how to start)\b", re.I)
 # "What does a planogram analyst actually do?", "main duties of ...", "what do they spend their time on?": what the
 # job is made of is the answer, which articles list under a heading that names it ("What the job involves", "What
 # the work looks like", "Day to day").
 WORK_ASKED = re.compile(
-    r"\bwhat (?:do|does|did|would|will)\b(?: [\w'-]+){1,6}? (?:actually |even |really |all day )?do(?: all day)?\s*(?:[?.!]|$)|"
+    r"\bwhat (?:do|does|did) (?!(?:i|you|u|we)\b)(?:[\w'-]+ ){1,6}?(?:actually |even |really |all day )?(?<!\bto )"
+    r"do(?: all day)?\s*(?:[?.!]|$)|"
     r"\bspends? (?:(?:their|his|her|your|my|the|most of (?:their|the|your)) )?(?:time|days?|weeks?)\b|"
     r"\b(?:main|key|core|typical|daily|usual) (?:duties|responsibilities|tasks|activities|parts? of the (?:job|work|role))\b|"
     r"\bday[- ]to[- ]day\b|\btypical (?:day|week)\b|"
@@ -215,12 +219,21 @@ WORK_ASKED = re.compile(
 WORK_SECTION = re.compile(r"\bwhat (?:the|a|an|you|they)\b[^>]*?\b(?:job|work|role|do|does|involves?)\b|"
                           r"\b(?:day[- ]to[- ]day|typical (?:day|week)|responsibilities|duties|the work|the job)\b", re.I)
 # "What software do procurement analysts use?", "what tech stack do they rely on?": the tools section.
-_TOOL_NOUNS = r"(?:tools?|tooling|software|sw|programs|platforms|tech stack|stack|toolkit|languages)"
-_USING = r"(?:use[ds]?|using|rely on|work (?:in|with))"
+_TOOL_NOUNS = r"(?:tools?|tooling|software(?! (?:engineer|developer|dev)s?\b)|sw|programs|platforms|tech stack|stack|" \
+              r"toolkit|languages)"
+_USING = r"(?:use[ds]?|using|rely on)"
 TOOLS_ASKED = re.compile(rf"\b{_TOOL_NOUNS}\b[^?]*\b{_USING}\b|\b{_USING}\b[^?]*\b{_TOOL_NOUNS}\b", re.I)
 TOOLS_SECTION = re.compile(r"\b(?:tools?|tooling|software|stack|toolkit)\b", re.I)
 # Questions a part of an article answers, by the heading that names it: the route in, the work, the tools.
 _SECTIONS_ASKED = ((ROUTE_ASKED, ROUTE_SECTION), (WORK_ASKED, WORK_SECTION), (TOOLS_ASKED, TOOLS_SECTION))
+
+
+def section_path(metadata: dict) -> str:
+    """A chunk's heading path without the article's title, which heads the whole article and names no part of it
+    ("Breaking into Procurement Analytics > Pay" is the pay section)."""
+    path = str(metadata.get("heading_path") or metadata.get("heading") or "")
+    title, _, rest = path.partition(HEADING_SEPARATOR)
+    return rest if title == metadata.get("title") else path
 
 
 def sections_asked(question: str) -> list[re.Pattern[str]]:
@@ -822,7 +835,7 @@ _ORDINALS = {"first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, 
 # "The first one", or "the first step" that says no more of which: "the first step to become a data engineer"
 # asks anew.
 _ITEM_BY_PLACE = re.compile(rf"\bthe\s+({'|'.join(_ORDINALS)})\s+(?:one|(?:step|stage|round|phase)"
-                            r"(?!\s+(?:to|of|in|into|for|towards|on|when|if)\b))\b|\bnumber\s+([1-9])\b",
+                            r"(?!\s+(?:to|of|in|into|for|towards|on|at|before|after|with|when|if)\b))\b|\bnumber\s+([1-9])\b",
                             re.IGNORECASE)
 _LISTED_LINE = re.compile(r"^(?:[-*•]|\d{1,2}[.)])\s+(.+?)\s*$", re.MULTILINE)  # not an indented sub-item
 _INLINE_LIST = re.compile(r":\s+([^:.\[]+?(?:;[^:.\[]+?)+)\s*(?:[.\[]|$)")

@@ -58,8 +58,9 @@ def test_records_a_real_answer_with_its_sources(conversations: ConversationLog, 
                                                                            "conversation-7")
     assert (row.kind, row.declined, row.backend, row.latency_ms) == ("answer", False, "composer", 123)
     assert row.created_at.tzinfo is not None and abs(row.created_at - datetime.now(UTC)) < timedelta(minutes=1)
+    # Each cited article with every passage the answer quoted from it, in order of use.
     assert [(s.n, s.title, s.source, s.url, s.passage) for s in cited] == [
-        (s.n, s.title, s.source, s.url, s.text) for s in answer.sources]
+        (s.n, s.title, s.source, s.url, "\n\n".join(q.text for q in s.quotes)) for s in answer.sources]
 
 
 def test_a_decline_is_recorded_as_one(conversations: ConversationLog, careerbot: CareerBot):

@@ -364,10 +364,13 @@ def test_a_markdown_files_opening_key_value_block_is_its_metadata(settings: Sett
     assert (document.metadata["title"], document.metadata["author"], document.metadata["date"]) == (
         "Space Planning Analyst", "Gareth Lowe", "2024-09-05")
     assert document.metadata.get("url") is None  # no link a reader could follow
-    assert "Region:" not in document.page_content and ARTICLE in document.page_content.replace("\n\n", " ")
-    # An FAQ or a transcript opening with "Q:" / "HOST:" lines is the article itself.
+    assert "Author:" not in document.page_content and ARTICLE in document.page_content.replace("\n\n", " ")
+    assert "Region: UK, US" in document.page_content  # a field of no known kind may say something: it stays
+    # An FAQ or a transcript opening with "Q:" / "Interviewer:" lines is the article itself, "Author:" or not.
     faq = load(write_article("faq.md", "Q: Do I need a degree?\nA: No.\n\nMore answers below.\n"), settings)
     assert faq.page_content.startswith("Q: Do I need a degree?")
+    talk = load(write_article("talk.md", "Interviewer: Why leave?\nAuthor: Burnout, mostly.\n\nMore.\n"), settings)
+    assert talk.page_content.startswith("Interviewer: Why leave?") and "author" not in talk.metadata
 
 
 def test_a_title_line_above_sentences_about_the_episode_is_the_title() -> None:

@@ -420,24 +420,30 @@ def load_markdown(article: Article) -> Document:
 
 # A MultiMarkdown-style metadata block opening a file: "Key: value" lines up to the first blank line ("Title: ...",
 # "Author: ...", "Published: 2024-11-20"), which says who wrote the article and when, not what it says.
-_HEADER_FIELD = re.compile(r"^([A-Z][A-Za-z]*(?: [A-Za-z]+){0,2})\s*:\s+(\S.*)$")
+_HEADER_FIELD = re.compile(r"^([A-Za-z][A-Za-z-]*(?: [A-Za-z]+){0,2})\s*:\s+(\S.*)$")
 _HEADER_KEYS = {"title": "title", "headline": "title", "author": "author", "by": "author", "date": "date",
                 "published": "date", "updated": "date", "source": "url", "url": "url", "link": "url"}
+_HEADER_KNOWN_AT_LEAST = 2  # "Interviewer: Why leave? / Author: Burnout, mostly." is a transcript, not a header
 
 
 def _header_block(text: str) -> tuple[dict[str, str], str]:
-    """The fields of a metadata block opening the text (title, author, date, url) and the text after it; none and
-    the text when its first lines are no such block: at least two "Key: value" lines, one of them a known field."""
+    """The fields of a metadata block opening the text (title, author, date, url: the first of each) and the text
+    without their lines; none and the text when its first lines are no such block: "Key: value" lines, at least two
+    of them known fields. Lines of other keys ("Salary: GBP 40,000", "Region: UK") stay in the text."""
     lines = text.lstrip("\n").split("\n")
     block = list(itertools.takewhile(str.strip, lines))
-    fields = [_HEADER_FIELD.match(line.strip()) for line in block]
-    known = {_HEADER_KEYS[m.group(1).lower()]: plain_text(m.group(2)) for m in fields
-             if m and m.group(1).lower() in _HEADER_KEYS}
+    found = [_HEADER_FIELD.match(line.strip()) for line in block]
+    fields = [(m.group(1).lower(), m.group(2)) for m in found if m]
+    known_at = [i for i, (key, _) in enumerate(fields) if key in _HEADER_KEYS]
+    if len(fields) < len(block) or len(known_at) < _HEADER_KNOWN_AT_LEAST:
+        return {}, text
+    known: dict[str, str] = {}
+    for key, value in (fields[i] for i in known_at):
+        known.setdefault(_HEADER_KEYS[key], plain_text(value))
     if not re.match(r"https?://", known.get("url", "https://")):
         del known["url"]  # "Source: retailroles.example/..." is no link a reader could follow
-    if len(block) < 2 or not all(fields) or not known:
-        return {}, text
-    return known, "\n".join(lines[len(block):])
+    kept = [line for i, line in enumerate(block) if i not in known_at]
+    return known, "\n".join(kept + lines[len(block):])
 
 
 @loader(".txt", content_types=("text/plain",))

@@ -9,6 +9,7 @@ from __future__ import annotations
 import signal
 import threading
 from collections.abc import Callable
+from typing import Any
 from pathlib import Path
 
 from bot.ingest.indexing import IngestReport, ingest
@@ -26,22 +27,32 @@ def watch_folder(folder: Path, settings: Settings, on_sync: Callable[[IngestRepo
                  stop_event: threading.Event | None = None) -> None:
     """Ingest `folder`, then again `watch_debounce_ms` after each burst of changes, until Ctrl-C (or SIGTERM) or
     `stop_event`. A stop asked for during a pass lets the pass finish: interrupted inside Chroma or the model, a
-    pass could leave the store half written and the process waiting on their threads."""
+    pass could leave the store half written and the process waiting on their threads. A second Ctrl-C stops at once."""
     from watchfiles import watch
 
-    stop = stop_event or _stopped_by_signals()
-    on_sync(ingest([str(folder)], settings, prune=True, progress=False))
-    for _changes in watch(folder, watch_filter=is_article, debounce=settings.watch_debounce_ms,
-                          stop_event=stop, raise_interrupt=False):
-        if stop.is_set():
-            break
+    stop = stop_event or threading.Event()
+    previous = _stop_on_signals(stop)
+    try:
         on_sync(ingest([str(folder)], settings, prune=True, progress=False))
+        for _changes in watch(folder, watch_filter=is_article, debounce=settings.watch_debounce_ms,
+                              stop_event=stop, raise_interrupt=False):
+            if stop.is_set():
+                break
+            on_sync(ingest([str(folder)], settings, prune=True, progress=False))
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
 
 
-def _stopped_by_signals() -> threading.Event:
-    """An event Ctrl-C and SIGTERM set instead of raising (signal handlers can only be set in the main thread)."""
-    stop = threading.Event()
-    if threading.current_thread() is threading.main_thread():
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            signal.signal(signum, lambda *_: stop.set())
-    return stop
+def _stop_on_signals(stop: threading.Event) -> dict[int, Any]:
+    """Make Ctrl-C and SIGTERM set `stop` (a second Ctrl-C raises as usual); the handlers they had before. Only the
+    main thread can set handlers: elsewhere, none are set."""
+    if threading.current_thread() is not threading.main_thread():
+        return {}
+
+    def on_signal(signum: int, _frame: object) -> None:
+        if stop.is_set() and signum == signal.SIGINT:
+            raise KeyboardInterrupt
+        stop.set()
+
+    return {signum: signal.signal(signum, on_signal) for signum in (signal.SIGINT, signal.SIGTERM)}

@@ -22,7 +22,7 @@ from typing import Any
 
 from bot.embeddings import is_dictionary_word
 from bot.store import PAGE, Collection
-from bot.text import MONEY, abbreviates, closest_spelling, content_words, spelled_out, stem
+from bot.text import MONEY, abbreviates, closest_spelling, content_words, section_path, spelled_out, stem
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +57,7 @@ class LexicalIndex:
         self._words: dict[str, list[str]] = {}  # chunk id -> its content words
         self._stating_money: set[str] = set()  # chunk ids whose text states an amount of money
         self._sources: dict[str, str] = {}  # chunk id -> its article's source
-        self._headings: dict[str, str] = {}  # chunk id -> its heading path
+        self._headings: dict[str, str] = {}  # chunk id -> its heading path below the title
         self._ids: list[str] = []
         self._bm25: Any = None  # a bm25s.BM25, built lazily
         self._document_frequency: Counter[str] = Counter()
@@ -100,12 +100,12 @@ class LexicalIndex:
             batch = collection.get(ids=new[start:start + PAGE], include=["documents", "metadatas"])
             for chunk_id, document, metadata in zip(batch["ids"], batch["documents"], batch["metadatas"]):
                 words[chunk_id] = content_words(indexed_text(document or "", metadata or {}))
-                sources[chunk_id] = str((metadata or {}).get("source"))
-                headings[chunk_id] = str((metadata or {}).get("heading_path") or (metadata or {}).get("heading") or "")
+                sources[chunk_id] = str((metadata or {}).get("source") or chunk_id)
+                headings[chunk_id] = section_path(metadata or {})
                 if MONEY.search(document or ""):
                     stating_money.add(chunk_id)
-        self._build(words)
         self._stating_money, self._sources, self._headings = stating_money, sources, headings
+        self._build(words)
         log.info("lexical index: %d chunks (%d new)", len(words), len(new))
 
     def _build(self, words: dict[str, list[str]]) -> None:
@@ -145,7 +145,7 @@ class LexicalIndex:
         return self._sources.get(chunk_id)
 
     def heading(self, chunk_id: str) -> str:
-        """The chunk's heading path ("" for none)."""
+        """The chunk's heading path below its article's title ("" for none)."""
         return self._headings.get(chunk_id, "")
 
     @property

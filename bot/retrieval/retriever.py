@@ -392,7 +392,7 @@ class ArticleRetriever(BaseRetriever):
     fusion_k: int = 60  # reciprocal rank fusion's usual constant
     # Rankings of recent queries per store revision: one question is ranked for its answer, and again for
     # its decline message and its suggestions.
-    _ranked: dict[tuple[str, Revision], _Ranking] = PrivateAttr(default_factory=dict)
+    _ranked: dict[tuple[str, Revision, int], _Ranking] = PrivateAttr(default_factory=dict)
 
     @classmethod
     def from_settings(cls, settings: Settings, **overrides: object) -> ArticleRetriever:
@@ -543,12 +543,12 @@ class ArticleRetriever(BaseRetriever):
         Fusion needs only ids and ranks, so the passages' text, metadata and (for a lexical-only candidate)
         stored vector are read for the ones asked for: an answer reads ~k records, not every candidate."""
         collection, revision = self._synced()
-        ranking = self._ranked.get((query, revision))
+        ranking = self._ranked.get((query, revision, self.k))  # the part asked is brought among the first k
         if ranking is None:
             ranking = self._rank(collection, query)
             if len(self._ranked) >= _RANKINGS_KEPT:
                 self._ranked.clear()
-            self._ranked[(query, revision)] = ranking
+            self._ranked[(query, revision, self.k)] = ranking
         return ranking.passages(collection, limit)
 
     def _rank(self, collection: Collection, query: str) -> _Ranking:
@@ -567,21 +567,22 @@ class ArticleRetriever(BaseRetriever):
         return _Ranking(named + [chunk_id for chunk_id in order if chunk_id not in first], similarity, vector, first)
 
     def _with_part_asked(self, query: str, order: list[str]) -> list[str]:
-        """For a question asking what someone is paid, the route into a job or what the job involves, the first
-        passage of that part of the article ranked first (one stating an amount of money; one under a heading
-        naming the route, "How to get in", or the work, "What the job involves"), brought among the `k` passages
-        shown when search ranked it below them. "What does a space planning analyst make in the US?" shares few
-        words with the pay table ("Space planning analyst | GBP 33,000–42,000 | USD 63,000–80,000") and as many
-        with the article's other passages; "get into" and "do" are stopwords. Another article's part is never
-        brought up: its subject is not the one asked."""
+        """For a question asking what someone is paid, the route into a job, what the job involves or its tools,
+        the first passage of that part of the article ranked first (one stating an amount of money; one under a
+        heading naming the route, "How to get in", the work, "What the job involves", or the tools), brought among
+        the `k` passages shown when search ranked it below them. "What does a space planning analyst make in the
+        US?" shares few words with the pay table ("Space planning analyst | GBP 33,000–42,000 | USD 63,000–80,000")
+        and as many with the article's other passages; "get into" and "do" are stopwords. Another article's part is
+        never brought up: its subject is not the one asked."""
         is_part = self._part_asked(split_turns(query)[-1]) if order else None
         if is_part is None:
             return order
         article = self.lexical.source(order[0])
+        rank = {chunk_id: n for n, chunk_id in enumerate(order)}
         parts = [chunk_id for chunk_id in order if self.lexical.source(chunk_id) == article and is_part(chunk_id)]
-        shown = {self.lexical.heading(chunk_id) for chunk_id in parts if order.index(chunk_id) < self.k}
+        shown = {self.lexical.heading(chunk_id) for chunk_id in parts if rank[chunk_id] < self.k}
         # The first not shown, unless another of the part is: then only the rest of its section, split over chunks.
-        part = next((chunk_id for chunk_id in parts if order.index(chunk_id) >= self.k
+        part = next((chunk_id for chunk_id in parts if rank[chunk_id] >= self.k
                      and (not shown or self.lexical.heading(chunk_id) in shown)), None)
         if part is None:
             return order

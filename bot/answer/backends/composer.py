@@ -32,7 +32,7 @@ from langchain_core.documents import Document
 from bot.answer.backends.base import AnswerBackend
 from bot.text import (DURATION, HEADING_SEPARATOR, MONEY, NUMBER_AS_WRITTEN, NUMBERED_HEADING, PAY_ASKED, Unit,
                       abbreviates, asked, content_stems, content_words, countries_in, expand_acronyms, item_label,
-                      passage_units, plain_words, questions_in, sections_asked, situation_told, spelled_in, split_sentences,
+                      passage_units, plain_words, questions_in, section_path, sections_asked, situation_told, spelled_in, split_sentences,
                       split_turns, stem, unit_context, with_context, without_question_form, written_acronyms)
 
 _MAX_WORDS = 90
@@ -259,7 +259,7 @@ class Composer(AnswerBackend):
         sections = sections_asked(question)
         wants_list = bool(_LIST_QUESTION.search(question) or _WHY.search(question) or sections
                           or any(c.unit.is_item and id(c) in spelled for c in candidates))
-        asked_section = set().union(*(_in_section(candidates, section) for section in sections))
+        asked_section = set().union(*(_in_section(candidates, passages, section) for section in sections))
         named = (_lists_named(question, candidates) if wants_list else set()) | {
             id(c) for c in candidates if c.unit.is_item and id(c) in asked_section}
         parts_asked = _parts_asked(question)
@@ -915,11 +915,12 @@ def _stems(text: str) -> set[str]:
     return {stem(word) for word in plain_words(text)}
 
 
-def _in_section(candidates: list[_Candidate], names: re.Pattern[str]) -> set[int]:
-    """The units (by id) of the part of an article that `names` names (the route in: "How to get in"; the job's
-    work: "What the job involves"): the items of a list whose heading or introduction names it, or the sentences
-    under such a heading."""
-    return {id(c) for c in candidates if names.search(c.own_context if c.unit.is_item else c.context)}
+def _in_section(candidates: list[_Candidate], passages: Sequence[Document], names: re.Pattern[str]) -> set[int]:
+    """The units (by id) of the part of an article that `names` names (the route in: "How to get in"; the work:
+    "What the job involves"; the tools): the items of a list whose heading or introduction names it, or the sentences
+    under such a heading (the article's title, which heads every part, names none)."""
+    return {id(c) for c in candidates
+            if names.search(f"{section_path(passages[c.passage].metadata)} {c.unit.intro if c.unit.is_item else ''}")}
 
 
 def _first_items(candidates: list[_Candidate]) -> set[int]:
