@@ -339,7 +339,8 @@ def test_a_name_no_article_uses_asked_about_is_declined(library_bot: CareerBot):
 
 def test_a_name_typed_with_a_capital_inside_is_no_typo_of_a_library_word(settings: Settings, write_article):
     write_article("satellites.md", "# ML Careers in Satellite Operations\n\nSpace agencies hire machine learning "
-                                   "engineers to monitor satellite telemetry. Pay starts at $95,000 a year.\n")
+                                   "engineers to monitor satellite telemetry. Pay starts at $95,000 a year, "
+                                   "PayScale reports.\n")
     ingest([str(settings.knowledge_dir)], settings, progress=False)
     retriever = CareerBot(settings).retriever
     # "SpaceX" is one letter from the library's "space", but typed as a name: an employer no article names.
@@ -349,6 +350,8 @@ def test_a_name_typed_with_a_capital_inside_is_no_typo_of_a_library_word(setting
     assert retriever.invoke(question) == []
     assert retriever.invoke("Do space agencies hire ML engineers to monitor satellite telemetry?")
     assert retriever.corrected("Does SpaceX monitor satelite data?") == "Does SpaceX monitor satellite data?"
+    # It may be a typo of another name, one no dictionary holds.
+    assert "payscale" in retriever.corrected("what does PaySclae report for ML engineers?").lower()
 
 
 def test_the_readers_own_occupation_is_no_subject_the_library_must_hold(library_bot: CareerBot):

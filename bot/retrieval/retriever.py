@@ -65,7 +65,8 @@ _LONG_WORD = re.compile(r"\b[a-z]{5,}\b", re.IGNORECASE)  # in a shorter word on
 # ("yrs (years)"). In capitals it is an acronym ("PMP"), never a contraction.
 _CONTRACTION = re.compile(r"\b[b-df-hj-np-tv-z]{3,5}\b(?! \()")
 _SHORT_WORD = re.compile(r"\b[a-z]{2,4}\b", re.IGNORECASE)
-# A capital inside a word ("SpaceX", "LinkedIn", "iPhone") is typed on purpose: a name, never a typo ("space").
+# A capital inside a word ("SpaceX", "LinkedIn", "iPhone") is typed on purpose: a name, never a typo of an everyday
+# word ("space"); it may be one of another name ("PaySclae": PayScale).
 _CAMEL_CASE = re.compile(r"[a-z][A-Z]")
 _CAMEL_CASE_WORD = re.compile(r"\b\w*[a-z][A-Z]\w*\b")
 # They say what kind of answer is asked for ("what skills...": a list), so "wat" is read as "what".
@@ -670,8 +671,10 @@ class ArticleRetriever(BaseRetriever):
         return doubled if doubled and self.lexical.knows(doubled) else None
 
     def _spelling(self, word: str, contracted: bool = False) -> str:
-        if self.lexical.knows(word) or _CAMEL_CASE.search(word):
+        if self.lexical.knows(word):
             return word
+        if _CAMEL_CASE.search(word):
+            return self._other_name(word) or word
         if city := next((name for name in other_city_names(word) if self.lexical.knows(name)), None):
             return city  # "Bangalore" in a library that writes "Bengaluru"
         if is_dictionary_word(word):
@@ -682,6 +685,11 @@ class ArticleRetriever(BaseRetriever):
             return spelled
         closed_up = self.lexical.compound(word)
         return f"{word} ({closed_up})" if closed_up else word
+
+    def _other_name(self, name: str) -> str | None:
+        """The library word a name typed with a capital inside misspells, when that word is no everyday one."""
+        found = self.lexical.misspelt(name)
+        return found if found and not is_dictionary_word(found) else None
 
     def _synced(self) -> tuple[Collection, Revision]:
         """The current collection and its revision, with the lexical index brought in line with it."""
@@ -824,8 +832,11 @@ class ArticleRetriever(BaseRetriever):
         or two from a library word ("salery" -> salary; "truck" is a real word, never a misspelt "track").
         None for a misspelt stopword ("actualy"), which says nothing about the subject."""
         token = stem(word)
-        if self.lexical.document_frequency(token) or _CAMEL_CASE.search(word):
+        if self.lexical.document_frequency(token):
             return token
+        if _CAMEL_CASE.search(word):
+            name = self._other_name(word)
+            return stem(name) if name else token
         if len(word) <= 4 and clipped_stopword(word):
             return None
         completed = self.lexical.completed(word) if len(word) >= 3 else None
