@@ -196,19 +196,19 @@ PAY_ASKED = re.compile(
 # route", "Becoming one"), in words a question about it shares none of (they are stopwords).
 # Who would take the route: a person ("I", "someone", "people"), or people by what they do ("analysts", "grads").
 _SOMEONE = r"(?:i|you|u|one|someone|somebody|people|they|we|he|she|[a-z]+(?:ers|ists|ants|ates|ents|s))"
-ROUTE_ASKED = re.compile(
+_ROUTE_ASKED = re.compile(
     rf"\bhow (?:do|can|could|would|should|did|does) {_SOMEONE}\b(?: \w+){{0,2}}? (?:get (?:into|in|started)|"
     r"break (?:into|in)|becom\w*|start (?:out )?(?:in|as)|move into|switch (?:into|to)|transition (?:into|to)|"
     r"pivot (?:into|to)|land (?:a|my|your|the|their) (?:first )?(?:job|role|position))\b|"
     r"\bhow to (?:become|get into|break into|get started in|start (?:out )?(?:in|as))\b|"
     r"\b(?:path|paths|route|routes|roadmap) (?:in|into|to)\b|\b(?:way|steps?) (?:into|to becom\w*|to get into|"
     r"to break into)\b|\bwhat does it take to (?:become|get into|break into)\b", re.IGNORECASE)
-ROUTE_SECTION = re.compile(r"\b(?:get(?:ting)? (?:in|into|started|hired)|break(?:ing)? in(?:to)?|becom(?:e|ing)|"
+_ROUTE_SECTION = re.compile(r"\b(?:get(?:ting)? (?:in|into|started|hired)|break(?:ing)? in(?:to)?|becom(?:e|ing)|"
                            r"routes?|path(?:way)?s?|steps?|roadmap|way in|start(?:ing)? out|how to start)\b", re.I)
 # "What does a planogram analyst actually do?", "main duties of ...", "what do they spend their time on?": what the
 # job is made of is the answer, which articles list under a heading that names it ("What the job involves", "What
 # the work looks like", "Day to day").
-WORK_ASKED = re.compile(
+_WORK_ASKED = re.compile(
     r"\bwhat (?:do|does|did) (?!(?:i|you|u|we)\b)(?:[\w'-]+ ){1,6}?(?:actually |even |really |all day )?(?<!\bto )"
     r"do(?: all day)?\s*(?:[?.!]|$)|"
     r"\bspends? (?:(?:their|his|her|your|my|the|most of (?:their|the|your)) )?(?:time|days?|weeks?)\b|"
@@ -216,16 +216,16 @@ WORK_ASKED = re.compile(
     r"\bday[- ]to[- ]day\b|\btypical (?:day|week)\b|"
     r"\bwhat (?:does|do|is) (?:the|their|a|an) (?:job|work|role) (?:involve|look like|entail|consist of)\b",
     re.IGNORECASE)
-WORK_SECTION = re.compile(r"\bwhat (?:the|a|an|you|they)\b[^>]*?\b(?:job|work|role|do|does|involves?)\b|"
+_WORK_SECTION = re.compile(r"\bwhat (?:the|a|an|you|they)\b[^>]*?\b(?:job|work|role|do|does|involves?)\b|"
                           r"\b(?:day[- ]to[- ]day|typical (?:day|week)|responsibilities|duties|the work|the job)\b", re.I)
 # "What software do procurement analysts use?", "what tech stack do they rely on?": the tools section.
 _TOOL_NOUNS = r"(?:tools?|tooling|software(?! (?:engineer|developer|dev)s?\b)|sw|programs|platforms|tech stack|stack|" \
               r"toolkit|languages)"
 _USING = r"(?:use[ds]?|using|rely on)"
-TOOLS_ASKED = re.compile(rf"\b{_TOOL_NOUNS}\b[^?]*\b{_USING}\b|\b{_USING}\b[^?]*\b{_TOOL_NOUNS}\b", re.I)
-TOOLS_SECTION = re.compile(r"\b(?:tools?|tooling|software|stack|toolkit)\b", re.I)
+_TOOLS_ASKED = re.compile(rf"\b{_TOOL_NOUNS}\b[^?]*\b{_USING}\b|\b{_USING}\b[^?]*\b{_TOOL_NOUNS}\b", re.I)
+_TOOLS_SECTION = re.compile(r"\b(?:tools?|tooling|software|stack|toolkit)\b", re.I)
 # Questions a part of an article answers, by the heading that names it: the route in, the work, the tools.
-_SECTIONS_ASKED = ((ROUTE_ASKED, ROUTE_SECTION), (WORK_ASKED, WORK_SECTION), (TOOLS_ASKED, TOOLS_SECTION))
+_SECTIONS_ASKED = ((_ROUTE_ASKED, _ROUTE_SECTION), (_WORK_ASKED, _WORK_SECTION), (_TOOLS_ASKED, _TOOLS_SECTION))
 
 
 def section_path(metadata: dict) -> str:

@@ -9,8 +9,8 @@ from __future__ import annotations
 import signal
 import threading
 from collections.abc import Callable
-from typing import Any
 from pathlib import Path
+from typing import Any
 
 from bot.ingest.indexing import IngestReport, ingest
 from bot.ingest.loaders import LOADERS

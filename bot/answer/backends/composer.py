@@ -919,8 +919,8 @@ def _in_section(candidates: list[_Candidate], passages: Sequence[Document], name
     """The units (by id) of the part of an article that `names` names (the route in: "How to get in"; the work:
     "What the job involves"; the tools): the items of a list whose heading or introduction names it, or the sentences
     under such a heading (the article's title, which heads every part, names none)."""
-    return {id(c) for c in candidates
-            if names.search(f"{section_path(passages[c.passage].metadata)} {c.unit.intro if c.unit.is_item else ''}")}
+    paths = [section_path(passage.metadata) for passage in passages]
+    return {id(c) for c in candidates if names.search(f"{paths[c.passage]} {c.unit.intro if c.unit.is_item else ''}")}
 
 
 def _first_items(candidates: list[_Candidate]) -> set[int]:
