@@ -139,6 +139,10 @@ def as_typed(question: str) -> str:
     return " ".join(_URL.sub(" ", plain_text(question)).split())
 
 
+# "[00:01:20] HOST: ", "MAYA: Last question. Someone listening wants to move into learning analytics. What should
+# they do?": a speaker's turn in a transcript.
+SPEAKER = re.compile(r"^(?:\[[\d:.]+\]\s*)?([A-Z][\w.'’-]*(?:\s+[A-Z][\w.'’-]*){0,2}):\s")
+
 # Between the question a follow-up leans on and the follow-up itself, in the text searched and answered
 # ("what are the rounds?\nwhat do they want in the modeling one?"): the answer is about the turn after it.
 TURN_BREAK = "\n"

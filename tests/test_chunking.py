@@ -5,7 +5,7 @@ from __future__ import annotations
 from langchain_core.documents import Document
 
 from bot.testing.corpus import article_text
-from bot.ingest.chunking import embedding_text, split_document, word_count
+from bot.ingest.chunking import embedding_text, sections, split_document, word_count
 
 
 def _document(source: str = "a.md", text: str | None = None) -> Document:
@@ -178,6 +178,25 @@ def test_a_short_question_stays_with_the_paragraph_that_answers_it() -> None:
     pieces = split_document(_document(text=f"Why did they hire you?\n\n{long_answer}\n"), 60, 0)
     assert len(pieces) > 2 and all(p.page_content.startswith("Why did they hire you?\nReason") for p in pieces)
     assert all(word_count(p.page_content) <= 60 for p in pieces)
+
+
+def test_an_interviewer_turn_that_asks_then_goes_on_stays_with_the_answer() -> None:
+    # "HOST: Why now? Teams did fine for years." asks, then says more: the next speaker's turn still answers it.
+    filler = " ".join(f"Sentence {i} of the warm-up talks about the weather and the commute." for i in range(8))
+    text = (f"## Interview\n\nGUEST: Thanks for having me. {filler}\n\n"
+            "[00:01:45] HOST: Why are bakeries hiring for this now? Bakers did fine for a century.\n\n"
+            "[00:01:55] GUEST: Three reasons. Flour prices swing, waste is costly, and the best bakers are retiring.\n\n"
+            "[00:03:10] GUEST: And one more thing, since you asked about ovens earlier.\n")
+    chunks = split_document(_document(text=text), 120, 20)
+    answer = next(c for c in chunks if "Three reasons" in c.page_content)
+    assert answer.page_content.splitlines()[:2] == [
+        "[00:01:45] HOST: Why are bakeries hiring for this now? Bakers did fine for a century.",
+        "[00:01:55] GUEST: Three reasons. Flour prices swing, waste is costly, and the best bakers are retiring.",
+    ]
+    # A turn is answered by another speaker, never by the same one going on; an FAQ line that asks and answers
+    # ("Is it remote? Partly.") answers itself.
+    faq = sections("## FAQ\n\nIs it remote? Partly, most teams are hybrid.\n\nDo I need a degree? No.\n")
+    assert [block.intro for block in faq[0].blocks] == [None, None]
 
 
 def test_a_list_that_goes_on_an_answer_keeps_the_question_and_the_answer_it_follows() -> None:

@@ -1085,3 +1085,16 @@ def test_what_the_job_involves_is_answered_by_the_list_under_the_heading_naming_
     for question in ("what software do planogram analysts use?", "tech stack planogram analysts rely on?"):
         answer = Composer().compose(question, [intro, work, tools])
         assert answer.startswith("Space planning: Blue Yonder") and "SQL and Excel" in answer, (question, answer)
+
+
+def test_a_yes_no_question_about_how_many_of_a_group_is_answered_by_the_share():
+    # "Do a lot of members quit early?" asks how common it is: the sentence with the share, not one that shares
+    # more of its words ("members", "climbing gym") without saying how many.
+    seasons = passage("Spring is the busiest season for new sign-ups at a climbing gym. Members who book a weekly "
+                      "class are far less likely to leave than members who only climb alone.", score=0.7)
+    share = passage("Across the chains we studied, about 40% of the members who left in their first year did so "
+                    "within two months of joining.", score=0.6)
+    answer = Composer().compose("do a lot of climbing gym members quit in the first couple of months?",
+                                [seasons, share])
+    assert answer.startswith("Across the chains we studied, about 40%")
+

@@ -250,6 +250,22 @@ def test_the_part_of_the_article_found_a_question_asks_for_is_among_the_passages
     assert not any("USD 63,000" in p.page_content for p in retriever.invoke("what tools does a space planning analyst use"))
 
 
+def test_a_part_split_over_chunks_is_brought_from_its_start(settings: Settings, write_article):
+    # The list of what the job involves runs over two chunks; the second shares more of the question's words, but
+    # the list opens in the first, with its introduction and first items.
+    first = "".join(f"- Duty {n}: build planograms and cluster the stores of region {n} by their footfall\n"
+                    for n in range(1, 13))
+    rest = "".join(f"- Duty {n}: a space planning analyst actually spends the day on shelf reviews\n"
+                   for n in range(13, 17))
+    write_article("space.md", "# Space Planning Analyst\n\n## Who hires them\n\nSpace planning analysts work for "
+                              "supermarkets and actually plan the space of every shelf, all day.\n\n"
+                              f"## What the job involves\n\nThe work falls into sixteen duties:\n\n{first}{rest}")
+    ingest([str(settings.knowledge_dir)], settings, progress=False)
+    retriever = CareerBot(settings).retriever.model_copy(update={"k": 1})
+    passages = retriever.invoke("what does a space planning analyst actually do all day?")
+    assert passages[0].page_content.startswith("The work falls into sixteen duties:\n- Duty 1:")
+
+
 def test_pay_asked_here_or_in_an_abbreviated_city_is_answered(settings: Settings, write_article):
     write_article("pay.md", "# Analyst Pay by City\n\nHere is our yearly guide. Junior data analysts earn $80,000 in "
                             "New York City and $70,000 in Chicago.\n")

@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 
 from langchain_core.documents import Document
 
-from bot.text import HEADING, HEADING_SEPARATOR, NUMBERED_HEADING, is_item, item_label, item_text, split_sentences
+from bot.text import (HEADING, HEADING_SEPARATOR, NUMBERED_HEADING, SPEAKER, is_item, item_label, item_text,
+                      split_sentences)
 
 _TABLE_SEPARATOR = re.compile(r"^\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?$")
 _INTRO_MAX_WORDS = 45  # a paragraph this short right before a list or table introduces it
@@ -105,12 +106,20 @@ def _add_paragraph(blocks: list[Block], paragraph: str) -> None:
     a paragraph) is its answer, so the two are packed as one block and never split across chunks."""
     previous = blocks[-1] if blocks else None
     prompt = previous.lines[0] if previous and len(previous.lines) == 1 else ""
-    answers = prompt.rstrip().endswith("?")
+    answers = prompt.rstrip().endswith("?") or _answers_turn(prompt, paragraph)
     if (previous and previous.intro is None and prompt and not is_item(prompt) and answers
             and previous.words <= _INTRO_MAX_WORDS):
         blocks[-1] = Block([paragraph], intro=previous.lines[0])
     else:
         blocks.append(Block([paragraph]))
+
+
+def _answers_turn(prompt: str, paragraph: str) -> bool:
+    """Whether the paragraph is another speaker's answer to a turn that asks something and goes on ("HOST: Why are
+    they hiring for this now? Chemists did fine for a century." "GUEST: Three reasons. ...")."""
+    asker, answerer = SPEAKER.match(prompt), SPEAKER.match(paragraph)
+    return bool(asker and answerer and asker.group(1) != answerer.group(1)
+                and any(sentence.rstrip().endswith("?") for sentence in split_sentences(prompt)))
 
 
 def _add_structured(blocks: list[Block], lines: list[str]) -> None:

@@ -58,6 +58,7 @@ class LexicalIndex:
         self._stating_money: set[str] = set()  # chunk ids whose text states an amount of money
         self._sources: dict[str, str] = {}  # chunk id -> its article's source
         self._headings: dict[str, str] = {}  # chunk id -> its heading path below the title
+        self._positions: dict[str, int] = {}  # chunk id -> its place in its article
         self._ids: list[str] = []
         self._bm25: Any = None  # a bm25s.BM25, built lazily
         self._document_frequency: Counter[str] = Counter()
@@ -95,6 +96,7 @@ class LexicalIndex:
         stating_money = self._stating_money & current
         sources = {i: source for i, source in self._sources.items() if i in current}
         headings = {i: heading for i, heading in self._headings.items() if i in current}
+        positions = {i: position for i, position in self._positions.items() if i in current}
         new = [i for i in ids if i not in words]
         for start in range(0, len(new), PAGE):
             batch = collection.get(ids=new[start:start + PAGE], include=["documents", "metadatas"])
@@ -102,9 +104,10 @@ class LexicalIndex:
                 words[chunk_id] = content_words(indexed_text(document or "", metadata or {}))
                 sources[chunk_id] = str((metadata or {}).get("source") or chunk_id)
                 headings[chunk_id] = section_path(metadata or {})
+                positions[chunk_id] = int((metadata or {}).get("chunk_index") or 0)
                 if MONEY.search(document or ""):
                     stating_money.add(chunk_id)
-        self._stating_money, self._sources, self._headings = stating_money, sources, headings
+        self._stating_money, self._sources, self._headings, self._positions = stating_money, sources, headings, positions
         self._build(words)
         log.info("lexical index: %d chunks (%d new)", len(words), len(new))
 
@@ -147,6 +150,10 @@ class LexicalIndex:
     def heading(self, chunk_id: str) -> str:
         """The chunk's heading path below its article's title ("" for none)."""
         return self._headings.get(chunk_id, "")
+
+    def position(self, chunk_id: str) -> int:
+        """The chunk's place in its article (0 first)."""
+        return self._positions.get(chunk_id, 0)
 
     @property
     def size(self) -> int:

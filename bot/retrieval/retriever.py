@@ -582,11 +582,15 @@ class ArticleRetriever(BaseRetriever):
         rank = {chunk_id: n for n, chunk_id in enumerate(order)}
         parts = [chunk_id for chunk_id in order if self.lexical.source(chunk_id) == article and is_part(chunk_id)]
         shown = {self.lexical.heading(chunk_id) for chunk_id in parts if rank[chunk_id] < self.k}
-        # The first not shown, unless another of the part is: then only the rest of its section, split over chunks.
-        part = next((chunk_id for chunk_id in parts if rank[chunk_id] >= self.k
-                     and (not shown or self.lexical.heading(chunk_id) in shown)), None)
-        if part is None:
+        # The best-ranked section not shown, unless one of the part is: then only the rest of that section, split
+        # over chunks. Of a section, its first chunk not shown: a list opens there with its introduction.
+        hidden = [chunk_id for chunk_id in parts if rank[chunk_id] >= self.k
+                  and (not shown or self.lexical.heading(chunk_id) in shown)]
+        if not hidden:
             return order
+        section = self.lexical.heading(hidden[0])
+        part = min((chunk_id for chunk_id in hidden if self.lexical.heading(chunk_id) == section),
+                   key=self.lexical.position)
         others = [chunk_id for chunk_id in order if chunk_id != part]
         return [*others[:self.k - 1], part, *others[self.k - 1:]]
 

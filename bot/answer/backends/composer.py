@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from langchain_core.documents import Document
 
 from bot.answer.backends.base import AnswerBackend
-from bot.text import (DURATION, HEADING_SEPARATOR, MONEY, NUMBER_AS_WRITTEN, NUMBERED_HEADING, PAY_ASKED, Unit,
+from bot.text import (DURATION, HEADING_SEPARATOR, MONEY, NUMBER_AS_WRITTEN, NUMBERED_HEADING, PAY_ASKED, SPEAKER, Unit,
                       abbreviates, asked, content_stems, content_words, countries_in, expand_acronyms, item_label,
                       passage_units, plain_words, questions_in, section_path, sections_asked, situation_told, spelled_in, split_sentences,
                       split_turns, stem, unit_context, with_context, without_question_form, written_acronyms)
@@ -72,6 +72,7 @@ _SIGNPOST = re.compile(r"^\W*(?:in |below,? )?(?:this|our) (?:guide|article|expl
                        r"(?! (?:found|finds|showed|shows|surveyed|survey)\b)", re.IGNORECASE)
 _ODDS = re.compile(rf"\b{NUMBER_AS_WRITTEN} (?:of|out of|in) (?:the |every )?\d[\d,]*\b|\d\s?%|"
                    rf"\bone in (?:every )?{NUMBER_AS_WRITTEN}\b|\b(?:rarely|seldom|rare)\b", re.IGNORECASE)
+_PROPORTION = re.compile(f"{_ODDS.pattern}|{_PERCENT.pattern}", re.IGNORECASE)
 _MULTIPLE = re.compile(r"\b\d+(?:\.\d+)?\s?(?:x|×)(?!\w)|"
                        r"\b\w+ times (?:more|less|faster|slower|higher|lower|as|the)\b|"
                        r"\btwice\b|\bdouble[sd]?\b|\btriple[sd]?\b", re.IGNORECASE)
@@ -140,6 +141,10 @@ _ANSWER_KINDS: list[tuple[re.Pattern[str], re.Pattern[str]]] = [
     # "Is there a real risk they pull the offer?": how often it happens ("2 of the 412", "5%", "rarely").
     (re.compile(r"\bis there (?:a |any )?(?:real |big |high |serious )?(?:risk|chance)\b|\bhow likely\b|"
                 r"\b(?:odds|chances|likelihood|probability)\b", re.I), _ODDS),
+    # "Do most companies set a take-home?", "is it true a lot of members quit early?": a yes/no question about how many
+    # of a group asks how common it is ("more than 90% of", "half of", "2 of the 412").
+    (re.compile(r"^\W*(?:(?:so|like|ok|okay|and|but)\W+)*(?:do|does|did|are|is|were|was|have|has|will|would|can)\b[^?]*?"
+                r"\b(?:most|many|a lot of|lots of|the majority of|plenty of)\s", re.I), _PROPORTION),
     (re.compile(r"^\W*when\b|\bwhen (?:should|do|does|did|is|are|can|will|would)\b|\bwhat time of (?:the )?year\b|"
                 r"\bhow soon\b", re.I), _POINT_IN_TIME),
     (re.compile(r"(%|\bpercent|\bshare of|\bproportion|\bhow common|\bhow fast|\bwhat fraction|\bgrow\w*|"
@@ -656,7 +661,7 @@ def _is_transcript(items: list[_Candidate]) -> bool:
     Krishnan:", "MAYA:"), or some speaker speaking twice ("Salary: ...", "Location: ..." are a fact sheet's keys).
     Each turn answers the one before, so a turn is quoted as the paragraph it is, not cut to its first sentence among
     the others as a list's items are."""
-    speakers = [found.group(1) for c in items if (found := _SPEAKER.match(c.unit.text))]
+    speakers = [found.group(1) for c in items if (found := SPEAKER.match(c.unit.text))]
     return len(items) > 1 and len(speakers) == len(items) and (
         len(set(speakers)) < len(speakers) or all(map(_PERSON.fullmatch, speakers)))
 
@@ -706,11 +711,6 @@ def _answers_inherit_their_questions(candidates: list[_Candidate], asking: set[i
                 answer.opens_answer = True
 
 
-# "MAYA: Last question. Someone listening wants to move into learning analytics. What should they do?": a speaker's
-# turn in a transcript.
-_SPEAKER = re.compile(r"^(?:\[[\d:.]+\]\s*)?([A-Z][\w.'’-]*(?:\s+[A-Z][\w.'’-]*){0,2}):\s")  # "[00:01:20] HOST: "
-
-
 def _asking(candidates: list[_Candidate]) -> set[int]:
     """The units (by id) that ask rather than answer: questions (`_asks`), every sentence of a speaker's turn
     that ends by asking one, which sets the question up ("Someone listening wants to ... next year."), and every
@@ -720,7 +720,7 @@ def _asking(candidates: list[_Candidate]) -> set[int]:
     spoken: list[tuple[tuple[str, str], list[_Candidate]]] = []  # ((article, speaker), the units of one turn)
     group: tuple[int, int] | None = None
     for c in candidates:
-        speaker = None if c.unit.is_item else _SPEAKER.match(c.unit.text)
+        speaker = None if c.unit.is_item else SPEAKER.match(c.unit.text)
         if speaker:
             spoken.append(((c.article, speaker.group(1)), [c]))
         elif spoken and not c.unit.is_item and c.list_key == group:
