@@ -192,7 +192,15 @@ PAY_ASKED = re.compile(
     rf"compensation|package))? (?:do|does|did|can|could|will|would|should)\b[^?]*?\b(?:{_MAKE_PAY}|earn|get paid|"
     r"charge|(?<!\bbase )(?<!\bbasic )pay)\b|"  # not what they add to "base pay"
     r"(?<!\btop of )(?<!\btop of base )(?<!\btop of basic )"  # "on top of base pay in Australia": something else
+    # "what customers would pay for software", "agreed to pay for a course": the verb, what is bought
+    r"(?<!\bto )(?<!\bwould )(?<!\bwill )(?<!\bcould )(?<!\bcan )(?<!\bshould )(?<!\bmight )(?<!\bmust )"
     r"\b(?:salary|salaries|pay|wages?|income|earnings)\b(?: like)? (?:of|for|in|at)\b", re.IGNORECASE)
+
+
+# "Why ...?", "what makes ...?", "how come ...?": a question asking the reasons for something.
+WHY_ASKED = re.compile(r"^\W*(?:so\s+)?why\b|\bwhy (?:do|does|did|is|are|was|were|would|should)\b|\breasons?\b|"
+                       r"\bcaus(?:e|es|ed)\b|\bwhat makes\b|\bhow come\b|"
+                       r"\bwhat(?:'s| is| are)? (?:driving|pushing|behind|drives|pushes)\b", re.IGNORECASE)
 
 
 # "How do I get into procurement analytics?", "what's the path into fisheries work?": the route in is the answer,
@@ -701,8 +709,10 @@ def spelled_in(acronym: str, texts: list[str], min_count: int = 2,
                 key = tuple(map(stem, run))
                 counts[key] += 1
                 written.setdefault(key, Counter())[" ".join(run)] += 1
-    found = counts.most_common(1)
-    return written[found[0][0]].most_common(1)[0][0] if found and found[0][1] >= min_count else None
+    # A word for each letter before a compound word for two: "MI" is "materials informatics" before "mill|ion".
+    found = [key for key, count in counts.most_common() if count >= min_count]
+    found.sort(key=lambda key: len(key) < len(letters))
+    return written[found[0]].most_common(1)[0][0] if found else None
 
 
 def _spelling_run(words: list[str], letters: str, is_word: Callable[[str], bool] | None) -> int:

@@ -219,9 +219,12 @@ def test_pay_asked_for_someone_an_article_names_only_in_passing_is_declined(sett
     passages = retriever.rank("What day rate can a pharmacist in Leeds charge?")
     assert retriever.amount_evidence("What day rate can a pharmacist in Leeds charge?", passages) is not None
     # "get" followed by what is got, or "make" with another object, asks no pay; "pay" as the clause's last verb does.
+    # "Pay for" bought ("would pay for a course") asks none either; nor does a question asking why.
     for question in ("How much do bootcamps matter when you're trying to get hired as a data analyst?",
                      "What mistakes do junior data analysts tend to make in their first year?",
-                     "what would actually make a hiring manager notice a junior data analyst?"):
+                     "what would actually make a hiring manager notice a junior data analyst?",
+                     "which surveys tell you what analysts would pay for a bootcamp?",
+                     "why do companies pay for whole teams of junior data analysts?"):
         assert retriever.amount_evidence(question, passages) is None, question
     assert retriever.amount_evidence("How much do junior data analyst jobs pay per hour?", passages) is not None
     # Pay in a country is stated in its currency: the UK's pounds are no US figure.
@@ -465,7 +468,10 @@ Cloud services now automate much of database administration, so the role leans m
     (SRE_ARTICLE, "What does an SRE do when a service goes down?", {"SRE": "site reliability engineer"},
      "restores it first"),
     (DBA_ARTICLE, "What does a DBA spend the week on?", {"DBA": "database administrator"}, "tuning slow queries"),
-], ids=["SRE", "DBA"])
+    # Typed in lower case, as readers do; "lol" spells nothing there.
+    (SRE_ARTICLE, "lol what does an sre do when a service goes down?", {"sre": "site reliability engineer"},
+     "restores it first"),
+], ids=["SRE", "DBA", "sre"])
 def test_an_acronym_the_library_never_writes_is_searched_as_the_library_spells_it(
         settings, write_article, article: str, question: str, spelled: dict[str, str], answered: str):
     write_article("acronym.md", article)

@@ -32,6 +32,12 @@ def test_a_compound_word_gives_the_initials_of_its_parts():
     assert spelled_in("AT", ["analytics teams", "analytics"] * 2, is_word=is_dictionary_word) == "analytics teams"
 
 
+def test_a_word_for_each_letter_spells_an_acronym_before_a_compound_word():
+    # "million" joins mill|ion, and the texts write it more often, but "materials informatics" has a word per letter.
+    texts = ["Materials informatics teams are small.", "Materials informatics grew.", "A million here, a million there, a million more."]
+    assert spelled_in("MI", texts * 2, is_word=is_dictionary_word) == "materials informatics"
+
+
 def test_runs_starting_or_ending_with_stopwords_never_spell_an_acronym():
     assert spelled_in("AT", ["ask about the team at the top"] * 3) is None
 

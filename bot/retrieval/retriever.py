@@ -18,7 +18,7 @@ from bot.embeddings import doubled_consonant, embed_query, is_dictionary_word, u
 from bot.retrieval.lexical import NUMERONYM, LexicalIndex, indexed_text, tokens
 from bot.settings import Settings
 from bot.store import Collection, Revision, count_revision, packed_unit_vectors
-from bot.text import (CITATION, DURATION, MONEY, NUMBER_AS_WRITTEN, PAY_ASKED, SPELLED_OUT, STATED_FIGURE, TURN_BREAK,
+from bot.text import (ACRONYMS, CITATION, DURATION, MONEY, NUMBER_AS_WRITTEN, PAY_ASKED, SPELLED_OUT, STATED_FIGURE, TURN_BREAK, WHY_ASKED,
                       Unit, as_typed, asked, capitalised_acronyms, clipped_stopword, concepts, content_words, cosine,
                       countries_in, country_names_in, country_names_of, described_section, described_words, expand_acronyms,
                       in_other_currency, misspelt_stopword, named_section, names_city, other_city_names, passage_units,
@@ -706,8 +706,8 @@ class ArticleRetriever(BaseRetriever):
         """Acronyms in the query that the library never writes as such, with the phrase the query's
         candidate passages spell them with ("RS vs RE?" -> research scientist, research engineer): the
         question is then searched, judged and answered with the phrase too."""
-        written = capitalised_acronyms(query)
-        if not written:
+        written, typed = capitalised_acronyms(query), self._lower_case_acronyms(query)
+        if not written and not typed:
             return {}
         # With their titles and headings, each once: an article names its subject there ("Capacity Planning for Data
         # Centres") and its passages may say "facilities". Ranking also brings the lexical index up to date.
@@ -716,7 +716,17 @@ class ArticleRetriever(BaseRetriever):
             t for p in ranked for t in (p.metadata.get("title"), p.metadata.get("heading")) if t))
         unknown = [a for a in written if not self.lexical.document_frequency(stem(a))]
         found = {a: spelled_in(a, texts, is_word=is_dictionary_word) for a in unknown}
+        # Typed in lower case, only a word for each letter spells it: "mi teams" are materials informatics teams.
+        found |= {a: spelled_in(a, texts) for a in typed}
         return {a: phrase for a, phrase in found.items() if phrase}
+
+    def _lower_case_acronyms(self, query: str) -> list[str]:
+        """Short words typed in lower case that no article uses and that clip no stopword ("ri analysts", "mi
+        teams"): a reader's acronym, perhaps, of a phrase the passages found spell out."""
+        words = dict.fromkeys(m.group(0) for m in _TYPED_WORD.finditer(query) if m.group(0).islower())
+        return [w for w in words if 2 <= len(w) <= 4 and w not in ACRONYMS and content_words(w)
+                and not self.lexical.document_frequency(stem(w)) and not clipped_stopword(w)
+                and not misspelt_stopword(w)]
 
     def forget_rankings(self) -> None:
         """For benchmarks that time every question cold."""
@@ -766,7 +776,8 @@ class ArticleRetriever(BaseRetriever):
         and each must have one ("Germany compared with Detroit"). A unit names a country its passage names, when it
         is in that country's currency ("In the United States ... The BLS reported $81,390")."""
         asked_now = split_turns(question)[-1]
-        if not PAY_ASKED.search(asked_now):
+        # "Why do airlines pay for whole teams ...?" asks the reasons, however it names pay.
+        if not PAY_ASKED.search(asked_now) or WHY_ASKED.search(asked_now):
             return None
         asked_of = {forms: weight for forms, weight in self._concept_weights(question).items()
                     if not set(forms) & _PAY_WORDS}

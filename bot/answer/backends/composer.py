@@ -30,10 +30,11 @@ from dataclasses import dataclass, field
 from langchain_core.documents import Document
 
 from bot.answer.backends.base import AnswerBackend
-from bot.text import (DURATION, HEADING_SEPARATOR, MONEY, NUMBER_AS_WRITTEN, NUMBERED_HEADING, PAY_ASKED, SPEAKER, Unit,
-                      abbreviates, asked, content_stems, content_words, countries_in, expand_acronyms, item_label,
-                      passage_units, plain_words, questions_in, section_path, sections_asked, situation_told, spelled_in, split_sentences,
-                      split_turns, stem, unit_context, with_context, without_question_form, written_acronyms)
+from bot.text import (DURATION, HEADING_SEPARATOR, MONEY, NUMBER_AS_WRITTEN, NUMBERED_HEADING, PAY_ASKED, SPEAKER,
+                      WHY_ASKED, Unit, abbreviates, asked, content_stems, content_words, countries_in, expand_acronyms,
+                      item_label, passage_units, plain_words, questions_in, section_path, sections_asked, situation_told,
+                      spelled_in, split_sentences, split_turns, stem, unit_context, with_context, without_question_form,
+                      written_acronyms)
 
 _MAX_WORDS = 90
 _FIRST_PART_WORDS = 55
@@ -76,10 +77,7 @@ _PROPORTION = re.compile(f"{_ODDS.pattern}|{_PERCENT.pattern}", re.IGNORECASE)
 _MULTIPLE = re.compile(r"\b\d+(?:\.\d+)?\s?(?:x|×)(?!\w)|"
                        r"\b\w+ times (?:more|less|faster|slower|higher|lower|as|the)\b|"
                        r"\btwice\b|\bdouble[sd]?\b|\btriple[sd]?\b", re.IGNORECASE)
-# A "why" question is answered by the reasons given: a list of them, or a sentence that says what causes what.
-_WHY = re.compile(r"^\W*(?:so\s+)?why\b|\bwhy (?:do|does|did|is|are|was|were|would|should)\b|\breasons?\b|"
-                  r"\bcaus(?:e|es|ed)\b|\bwhat makes\b|\bhow come\b|"
-                  r"\bwhat(?:'s| is| are)? (?:driving|pushing|behind|drives|pushes)\b", re.IGNORECASE)
+# A "why" question (WHY_ASKED) is answered by the reasons given: a list of them, or a sentence that says what causes what.
 # What gives a reason: "because", "due to", "driven by", "X, so Y".
 _CAUSE = re.compile(r"\b(?:because|since|due to|as a result|driven by|dictated by|reasons?|thanks to|so that|"
                     r"(?:which|that|this)(?:'s|’s| is) why|explains?|explanations?|caused?|causes|factors?|drivers?|"
@@ -119,7 +117,7 @@ _HOW_MUCH_MORE = re.compile(r"\bhow much (?:more|less|higher|lower)\b", re.I)
 _ANSWER_KINDS: list[tuple[re.Pattern[str], re.Pattern[str]]] = [
     (re.compile(r"\bhow many times\b|\btimes (?:more|less|faster|slower|higher|lower|pricier|cheaper|as)\b|"
                 r"\bmultiple of\b", re.I), _MULTIPLE),
-    (_WHY, _CAUSE),
+    (WHY_ASKED, _CAUSE),
     # Not the reader's own "6 years of experience": told, not asked.
     (re.compile(r"\b(how long|how many (years|months|weeks|days|hours)|how much time|(?<!\d )(?<!\d\+ )"
                 + "".join(f"(?<!{number} )" for number in _NUMBERS) + r"(?:years? of experience|yrs))\b", re.I),
@@ -262,7 +260,7 @@ class Composer(AnswerBackend):
             return " ".join(f"{p.page_content.strip()} [{i + 1}]" for i, p in enumerate(passages[:1]))
         spelled = _spelling_out(question, candidates) if _STANDS_FOR.search(question) else set()
         sections = sections_asked(question)
-        wants_list = bool(_LIST_QUESTION.search(question) or _WHY.search(question) or sections
+        wants_list = bool(_LIST_QUESTION.search(question) or WHY_ASKED.search(question) or sections
                           or any(c.unit.is_item and id(c) in spelled for c in candidates))
         asked_section = set().union(*(_in_section(candidates, passages, section) for section in sections))
         named = (_lists_named(question, candidates) if wants_list else set()) | {
@@ -374,7 +372,7 @@ def _answered_inside(question: str, best: _Candidate, its_list: list[_Candidate]
         return False
     nouns = _list_nouns(question)
     holding = [item for item in its_list if nouns & _stems(item.unit.text)]
-    return bool(_WHY.search(question) and _CAUSE.search(best.unit.text)) or holding == [best]
+    return bool(WHY_ASKED.search(question) and _CAUSE.search(best.unit.text)) or holding == [best]
 
 
 def _another(asked: set[str], named: set[str]) -> bool:
@@ -874,7 +872,7 @@ def _lists_named(question: str, candidates: list[_Candidate]) -> set[int]:
     """The items (by id) of lists whose own heading or introduction names what the question asks for: "what
     rounds ..." and a list under "The 6 Rounds of ...", "why ..." and one under "The reasons"."""
     nouns = _list_nouns(question)
-    why = bool(_WHY.search(question))
+    why = bool(WHY_ASKED.search(question))
     return {id(c) for c in candidates if (c.own_context and (
         (nouns & _stems(c.own_context)) or (why and _CAUSE.search(c.own_context))))
         or (nouns and _names_then_enumerates(c.unit.text, nouns))}
