@@ -185,11 +185,13 @@ class LexicalIndex:
             None if stem(typed) in stems else self._closest(stem(typed), stems))
 
     def swapped(self, word: str) -> str | None:
-        """The library word `word` writes with two neighbouring letters swapped ("Olso": Oslo): the one slip read in
-        a word shorter than five letters, where one letter added, dropped or changed makes another ("chip", "chop")."""
+        """The library word `word` writes with two neighbouring letters swapped ("Olso": Oslo) or a double letter
+        typed once ("tols": tools): the slips read in a word shorter than five letters, where any letter added,
+        dropped or changed makes another ("chip", "chop")."""
         typed = word.lower()
-        swaps = {typed[:i] + typed[i + 1] + typed[i] + typed[i + 2:] for i in range(len(typed) - 1)} - {typed}
-        return next((w for w in sorted(swaps) if self.knows(w)), None)
+        swaps = {typed[:i] + typed[i + 1] + typed[i] + typed[i + 2:] for i in range(len(typed) - 1)}
+        doubled = {typed[:i] + typed[i] + typed[i:] for i in range(len(typed))}
+        return next((w for w in sorted((swaps | doubled) - {typed}) if self.knows(w)), None)
 
     def _closest(self, typed: str, forms: dict[str, str]) -> str | None:
         """The library word whose form (the word or its stem) `typed` is fewest edits from, within the slips its
