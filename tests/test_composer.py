@@ -1098,3 +1098,18 @@ def test_a_yes_no_question_about_how_many_of_a_group_is_answered_by_the_share():
                                 [seasons, share])
     assert answer.startswith("Across the chains we studied, about 40%")
 
+
+
+def test_a_figure_asked_for_is_quoted_from_the_item_that_states_it_after_its_lead():
+    # Items quoted by their leads alone ("Curing trials take too long.") would leave out the months asked for.
+    problems = passage(
+        "Paint makers hire data scientists for two problems:\n"
+        "- Curing trials take too long. Leaving a coated panel outdoors until its gloss falls by half takes 18 to 24 "
+        "months for a modern exterior paint, so a model that predicts it from the first weeks of weathering saves a "
+        "year of waiting for every new formula the chemists want to bring to market.\n"
+        "- Outdoor trials tie up the test site. Paint panels left outdoors until they wear out take up the racks of "
+        "a trial site, and it takes 2 weeks to set up each new trial of a coated panel, so the site managers ration "
+        "the racks between the product teams and the chemists who all want their formulas tested first.", score=0.7)
+    answer = Composer().compose("how long does it take to leave a paint panel outdoors until it wears out in trials?",
+                                [problems])
+    assert "18 to 24 months" in answer

@@ -281,8 +281,13 @@ class Composer(AnswerBackend):
                                                          passages))
         extreme = _superlative_row(question, quotable, passages, best)
         best = extreme or best
-        # "what is the first step / the most common kind / the biggest?" asks for one item, never the whole list.
-        picks_one = bool(extreme or _FIRST_STEP.search(question) or _MOST_ASKED.search(question))
+        # "what is the first step / the most common kind / the biggest?" asks for one item, never the whole list; so
+        # does a figure asked for ("how long does it take to run a cell until it wears out?") that the best item
+        # states after its lead ("Cycle-life testing takes too long. ... takes 9 to 14 months"): the list, quoted by
+        # its items' leads, would leave the figure out.
+        picks_one = bool(extreme or _FIRST_STEP.search(question) or _MOST_ASKED.search(question)
+                         or any(kind in _FIGURES and kind.search(best.unit.text) and not kind.search(_lead(best.unit.text))
+                                for kind in _kinds_asked(question)))
         wants_list = (wants_list and not extreme) or (not picks_one and _list_answers(best, quotable, unasked))
         its_list = _list_of(best, candidates)
         wants_list = wants_list and not _is_transcript(its_list) and not _answered_inside(question, best, its_list, named)
