@@ -176,9 +176,15 @@ _EVERYDAY_CURRENCY_WORDS = frozenset("gold mark marks real reals won sol soles s
 _CODES, _NAMES = _currencies()
 
 
+# "Why ...?", "what makes ...?", "how come ...?": a question asking the reasons for something.
+WHY_ASKED = re.compile(r"^\W*(?:so\s+)?why\b|\bwhy (?:do|does|did|is|are|was|were|would|should)\b|\breasons?\b|"
+                       r"\bcaus(?:e|es|ed)\b|\bwhat makes\b|\bhow come\b|"
+                       r"\bwhat(?:'s| is| are)? (?:driving|pushing|behind|drives|pushes)\b", re.IGNORECASE)
+
+
 # "How much does a pharmacist earn in Leeds?", "what do SREs get paid?", "salary for a ... in ...": a question asking an
-# amount of pay (the decline check's pay check and the composer's answer kind read it alike). The words that ask for
-# it say nothing about whose pay it is. "Get" and "pay" ask pay only as the clause's last verb ("how much do they
+# amount of pay (the decline check's pay check, through pay_amount_asked, and the composer's answer kind). The words
+# that ask for it say nothing about whose pay it is. "Get" and "pay" ask pay only as the clause's last verb ("how much do they
 # get?", "... get paid", "how much do labelling jobs pay per hour?"), not "how much does it matter to get hired";
 # "make" unless it makes someone do something ("what would make a polling firm notice me?"; "make a year" is pay);
 # "what" asks it directly or of a pay noun ("what day rate can I charge"), not of another thing ("what mistakes do
@@ -192,15 +198,15 @@ PAY_ASKED = re.compile(
     rf"compensation|package))? (?:do|does|did|can|could|will|would|should)\b[^?]*?\b(?:{_MAKE_PAY}|earn|get paid|"
     r"charge|(?<!\bbase )(?<!\bbasic )pay)\b|"  # not what they add to "base pay"
     r"(?<!\btop of )(?<!\btop of base )(?<!\btop of basic )"  # "on top of base pay in Australia": something else
-    # "what customers would pay for software", "agreed to pay for a course": the verb, what is bought
-    r"(?<!\bto )(?<!\bwould )(?<!\bwill )(?<!\bcould )(?<!\bcan )(?<!\bshould )(?<!\bmight )(?<!\bmust )"
-    r"\b(?:salary|salaries|pay|wages?|income|earnings)\b(?: like)? (?:of|for|in|at)\b", re.IGNORECASE)
+    # Not the verb: "what customers would pay for software", "agreed to pay for a course" (what is bought).
+    r"\b(?:salary|salaries|pay(?! for\b)|(?<!\bto )(?<!\bwould )(?<!\bwill )(?<!\bcould )(?<!\bcan )(?<!\bshould )"
+    r"(?<!\bmight )(?<!\bmust )pay|wages?|income|earnings)\b(?: like)? (?:of|for|in|at)\b", re.IGNORECASE)
 
 
-# "Why ...?", "what makes ...?", "how come ...?": a question asking the reasons for something.
-WHY_ASKED = re.compile(r"^\W*(?:so\s+)?why\b|\bwhy (?:do|does|did|is|are|was|were|would|should)\b|\breasons?\b|"
-                       r"\bcaus(?:e|es|ed)\b|\bwhat makes\b|\bhow come\b|"
-                       r"\bwhat(?:'s| is| are)? (?:driving|pushing|behind|drives|pushes)\b", re.IGNORECASE)
+def pay_amount_asked(question: str) -> bool:
+    """Whether the question asks an amount of pay (PAY_ASKED), not the reasons for it ("why do airlines pay for
+    whole teams ...?", "why do they earn more?")."""
+    return bool(PAY_ASKED.search(question)) and not WHY_ASKED.search(question)
 
 
 # "How do I get into procurement analytics?", "what's the path into fisheries work?": the route in is the answer,
@@ -695,8 +701,9 @@ def spelled_in(acronym: str, texts: list[str], min_count: int = 2,
     """The phrase that `acronym` most likely abbreviates in these texts: the most frequent run of content
     words whose initials spell it ("RS" -> "research scientist"), seen at least `min_count` times in any
     inflection ("database administrator", "database administration"). With `is_word`, a compound word gives
-    the initials of its parts ("DBA" -> database administrator: data + base). Written here because the library
-    is the only dictionary of its own jargon."""
+    the initials of its parts ("DBA" -> database administrator: data + base), but only where no run has a word
+    for each letter ("MI": materials informatics, never mill|ion). Written here because the library is the only
+    dictionary of its own jargon."""
     letters = acronym.lower()
     counts: Counter[tuple[str, ...]] = Counter()
     written: dict[tuple[str, ...], Counter[str]] = {}

@@ -193,8 +193,13 @@ def test_an_interviewer_turn_that_asks_then_goes_on_stays_with_the_answer() -> N
         "[00:01:45] HOST: Why are bakeries hiring for this now? Bakers did fine for a century.",
         "[00:01:55] GUEST: Three reasons. Flour prices swing, waste is costly, and the best bakers are retiring.",
     ]
-    # A turn is answered by another speaker, never by the same one going on; an FAQ line that asks and answers
-    # ("Is it remote? Partly.") answers itself.
+    # A turn is answered by another speaker, never by the same one going on, nor by a turn that asks in its turn;
+    # an FAQ line that asks and answers ("Is it remote? Partly.") answers itself.
+    turns = sections("GUEST: Why does it matter? Shelves are money.\n\nHOST: What tools do you use day to day?\n\n"
+                     "GUEST: Mostly Blue Yonder and SQL.\n")
+    assert [block.render() for block in turns[0].blocks] == [
+        "GUEST: Why does it matter? Shelves are money.",
+        "HOST: What tools do you use day to day?\nGUEST: Mostly Blue Yonder and SQL."]
     faq = sections("## FAQ\n\nIs it remote? Partly, most teams are hybrid.\n\nDo I need a degree? No.\n")
     assert [block.intro for block in faq[0].blocks] == [None, None]
 

@@ -468,7 +468,7 @@ Cloud services now automate much of database administration, so the role leans m
     (SRE_ARTICLE, "What does an SRE do when a service goes down?", {"SRE": "site reliability engineer"},
      "restores it first"),
     (DBA_ARTICLE, "What does a DBA spend the week on?", {"DBA": "database administrator"}, "tuning slow queries"),
-    # Typed in lower case, as readers do; "lol" spells nothing there.
+    # Typed in lower case, as readers do.
     (SRE_ARTICLE, "lol what does an sre do when a service goes down?", {"sre": "site reliability engineer"},
      "restores it first"),
 ], ids=["SRE", "DBA", "sre"])
@@ -482,6 +482,18 @@ def test_an_acronym_the_library_never_writes_is_searched_as_the_library_spells_i
     answer = careerbot.answer(question)
     assert [s.source for s in answer.sources] and {s.source for s in answer.sources} == {"acronym.md"}
     assert answered in answer.text
+
+
+def test_a_lower_case_word_is_read_as_an_acronym_only_of_a_title_or_heading(settings, write_article):
+    # "fun" is no acronym of "future users notice", which the text holds but no title or heading; "pm" after a
+    # number is the time of day, though the title spells product managers.
+    write_article("pm.md", "# Product Managers\n\nProduct managers watch what future users notice. Future users notice "
+                           "slow pages first, and product managers hear of it by evening.\n")
+    ingest([str(settings.knowledge_dir)], settings, progress=False)
+    retriever = CareerBot(settings).retriever
+    assert retriever.acronyms("is the job of product managers fun?") == {}
+    assert retriever.acronyms("do product managers email a recruiter after 5 pm?") == {}
+    assert retriever.acronyms("what do pm interviews ask?") == {"pm": "product managers"}
 
 
 def test_a_misspelt_stopword_weighs_nothing_in_the_decline_check(library_bot: CareerBot):

@@ -1,7 +1,7 @@
 from bot.embeddings import is_dictionary_word
 from bot.text import (MONEY, PAY_ASKED, asked, capitalised_acronyms, clipped_stopword, closest_spelling, concepts, content_words,
                       countries_in, country_names_in, described_section, expand_acronyms, in_other_currency,
-                      item_named, misspelt_stopword, named_section, other_city_names, spell_out, spelled_in,
+                      item_named, misspelt_stopword, named_section, other_city_names, pay_amount_asked, spell_out, spelled_in,
                       split_sentences, split_turns)
 
 TEXTS = [
@@ -221,3 +221,13 @@ def test_what_is_added_to_base_pay_asks_no_amount_of_pay():
     assert not PAY_ASKED.search("And what do public dating companies add on top of base pay?")
     assert not PAY_ASKED.search("On top of base pay in Australia, what extra pension money must employers add?")
     assert PAY_ASKED.search("what's the base pay in Australia?")
+
+
+def test_pay_for_what_is_bought_asks_no_amount_of_pay_and_nor_does_a_question_asking_why():
+    for question in ("which surveys tell you what customers would pay for software?", "my boss agreed to pay for a course",
+                     "why do airlines pay for whole teams of schedulers?", "why do analysts earn more in London?"):
+        assert not pay_amount_asked(question), question
+    # The noun still asks it, after "to" as anywhere: "close to pay in London", "compared to salaries in Berlin".
+    for question in ("how close is Oslo's pay to pay in London?", "compared to salaries in Berlin, is Oslo good?",
+                     "what's the pay for a junior analyst?", "how much does it pay in Britain?"):
+        assert pay_amount_asked(question), question

@@ -103,7 +103,8 @@ def _parsed_sections(text: str) -> list[Section]:
 
 def _add_paragraph(blocks: list[Block], paragraph: str) -> None:
     """A paragraph; one that follows a short question (an interviewer's turn, an FAQ's question written as
-    a paragraph) is its answer, so the two are packed as one block and never split across chunks."""
+    a paragraph, a turn that asks and goes on) is its answer, so the two are packed as one block and never split
+    across chunks."""
     previous = blocks[-1] if blocks else None
     prompt = previous.lines[0] if previous and len(previous.lines) == 1 else ""
     answers = prompt.rstrip().endswith("?") or _answers_turn(prompt, paragraph)
@@ -116,9 +117,10 @@ def _add_paragraph(blocks: list[Block], paragraph: str) -> None:
 
 def _answers_turn(prompt: str, paragraph: str) -> bool:
     """Whether the paragraph is another speaker's answer to a turn that asks something and goes on ("HOST: Why are
-    they hiring for this now? Chemists did fine for a century." "GUEST: Three reasons. ...")."""
+    they hiring for this now? Chemists did fine for a century." "GUEST: Three reasons. ..."): not a turn that asks
+    in its turn ("GUEST: Why does it matter? Shelves are money." "HOST: What tools do you use?")."""
     asker, answerer = SPEAKER.match(prompt), SPEAKER.match(paragraph)
-    return bool(asker and answerer and asker.group(1) != answerer.group(1)
+    return bool(asker and answerer and asker.group(1) != answerer.group(1) and not paragraph.rstrip().endswith("?")
                 and any(sentence.rstrip().endswith("?") for sentence in split_sentences(prompt)))
 
 

@@ -101,10 +101,11 @@ class LexicalIndex:
         for start in range(0, len(new), PAGE):
             batch = collection.get(ids=new[start:start + PAGE], include=["documents", "metadatas"])
             for chunk_id, document, metadata in zip(batch["ids"], batch["documents"], batch["metadatas"]):
-                words[chunk_id] = content_words(indexed_text(document or "", metadata or {}))
-                sources[chunk_id] = str((metadata or {}).get("source") or chunk_id)
-                headings[chunk_id] = section_path(metadata or {})
-                positions[chunk_id] = int((metadata or {}).get("chunk_index") or 0)
+                metadata = metadata or {}
+                words[chunk_id] = content_words(indexed_text(document or "", metadata))
+                sources[chunk_id] = str(metadata.get("source") or chunk_id)
+                headings[chunk_id] = section_path(metadata)
+                positions[chunk_id] = int(metadata.get("chunk_index") or 0)
                 if MONEY.search(document or ""):
                     stating_money.add(chunk_id)
         self._stating_money, self._sources, self._headings, self._positions = stating_money, sources, headings, positions
@@ -184,14 +185,18 @@ class LexicalIndex:
         return self._closest(typed, {w: w for w in words}) or (
             None if stem(typed) in stems else self._closest(stem(typed), stems))
 
-    def swapped(self, word: str) -> str | None:
-        """The library word `word` writes with two neighbouring letters swapped ("Olso": Oslo) or a double letter
-        typed once ("tols": tools): the slips read in a word shorter than five letters, where any letter added,
-        dropped or changed makes another ("chip", "chop")."""
+    def slipped(self, word: str) -> str | None:
+        """The library word `word` writes with two neighbouring letters swapped ("Olso": Oslo), else with a double
+        letter typed once ("tols": tools), the commonest where two are: the slips read in a word shorter than five
+        letters, where any letter added, dropped or changed makes another ("chip", "chop")."""
         typed = word.lower()
         swaps = {typed[:i] + typed[i + 1] + typed[i] + typed[i + 2:] for i in range(len(typed) - 1)}
         doubled = {typed[:i] + typed[i] + typed[i:] for i in range(len(typed))}
-        return next((w for w in sorted((swaps | doubled) - {typed}) if self.knows(w)), None)
+        for slips in (swaps - {typed}, doubled):
+            known = [w for w in sorted(slips) if self.knows(w)]
+            if known:
+                return max(known, key=lambda w: self.document_frequency(stem(w)))
+        return None
 
     def _closest(self, typed: str, forms: dict[str, str]) -> str | None:
         """The library word whose form (the word or its stem) `typed` is fewest edits from, within the slips its

@@ -18,11 +18,12 @@ from bot.embeddings import doubled_consonant, embed_query, is_dictionary_word, u
 from bot.retrieval.lexical import NUMERONYM, LexicalIndex, indexed_text, tokens
 from bot.settings import Settings
 from bot.store import Collection, Revision, count_revision, packed_unit_vectors
-from bot.text import (ACRONYMS, CITATION, DURATION, MONEY, NUMBER_AS_WRITTEN, PAY_ASKED, SPELLED_OUT, STATED_FIGURE, TURN_BREAK, WHY_ASKED,
+from bot.text import (ACRONYMS, CITATION, DURATION, MONEY, NUMBER_AS_WRITTEN, SPELLED_OUT, STATED_FIGURE, TURN_BREAK,
                       Unit, as_typed, asked, capitalised_acronyms, clipped_stopword, concepts, content_words, cosine,
-                      countries_in, country_names_in, country_names_of, described_section, described_words, expand_acronyms,
-                      in_other_currency, misspelt_stopword, named_section, names_city, other_city_names, passage_units,
-                      sections_asked, spelled_in, split_turns, stem, without_question_form)
+                      countries_in, country_names_in, country_names_of, described_section, described_words,
+                      expand_acronyms, in_other_currency, misspelt_stopword, named_section, names_city, other_city_names,
+                      passage_units, pay_amount_asked, sections_asked, spelled_in, split_turns, stem,
+                      without_question_form)
 
 # Words by which a follow-up keeps the earlier subject ("how much do *they* earn?", "*why so* tight?").
 _SAME_SUBJECT_WORDS = (r"they|them|their|theirs|it|its|this|that|these|those|he|she|him|his|her|there|the role|"
@@ -97,6 +98,7 @@ _BACKGROUND = re.compile(r"(?:\b(?:i'?m|i am|i was|former|ex|from|(?:live|living
                          r"(?:^|[,.;:!?]\s*)as an?\s+)(?:[\w'-]+\s+){0,2}$", re.IGNORECASE)
 _MOVING_ON = re.compile(r"^[^.?!]*?\b(?:become|becoming|switch\w*|transition\w*|pivot\w*|mov(?:e|es|ing) (?:in)?to|"
                         r"(?:get|gets|getting|break|breaks|breaking|go|goes|going) into)\b", re.IGNORECASE)
+_AFTER_A_NUMBER = re.compile(r"\d\s*$")
 _TYPED_WORD = re.compile(r"[a-z][a-z']+", re.IGNORECASE)
 # "Spotify", "Seattle", "DraftKings": typed as a name; "US" is typed as an abbreviation
 _NAME = re.compile(r"[A-Z][a-z']+(?:[A-Z][a-z']+)*|[A-Z][a-z']{2,}(?:[A-Z][a-z']*)+")  # "SpaceX"; not "HoP" (head of pricing)
@@ -582,21 +584,21 @@ class ArticleRetriever(BaseRetriever):
         rank = {chunk_id: n for n, chunk_id in enumerate(order)}
         parts = [chunk_id for chunk_id in order if self.lexical.source(chunk_id) == article and is_part(chunk_id)]
         shown = {self.lexical.heading(chunk_id) for chunk_id in parts if rank[chunk_id] < self.k}
-        # The best-ranked section not shown, unless one of the part is: then only the rest of that section, split
-        # over chunks. Of a section, its first chunk not shown: a list opens there with its introduction.
+        # The best-ranked not shown, unless one of the part is: then only the rest of its section, split over chunks.
         hidden = [chunk_id for chunk_id in parts if rank[chunk_id] >= self.k
                   and (not shown or self.lexical.heading(chunk_id) in shown)]
         if not hidden:
             return order
-        section = self.lexical.heading(hidden[0])
-        part = min((chunk_id for chunk_id in hidden if self.lexical.heading(chunk_id) == section),
-                   key=self.lexical.position)
+        part = hidden[0]
+        if is_part is not self.lexical.states_money:  # a section's list opens in its first chunk, with its introduction
+            part = min((chunk_id for chunk_id in hidden if self.lexical.heading(chunk_id) == self.lexical.heading(part)),
+                       key=self.lexical.position)
         others = [chunk_id for chunk_id in order if chunk_id != part]
         return [*others[:self.k - 1], part, *others[self.k - 1:]]
 
     def _part_asked(self, question: str) -> Callable[[str], bool] | None:
         """Whether a chunk is of the part of an article the question asks for, if it asks for one."""
-        if PAY_ASKED.search(question):
+        if pay_amount_asked(question):
             return self.lexical.states_money
         sections = sections_asked(question)
         return (lambda chunk_id: any(s.search(self.lexical.heading(chunk_id)) for s in sections)) if sections else None
@@ -656,18 +658,19 @@ class ArticleRetriever(BaseRetriever):
 
     def _question_word(self, word: str) -> str:
         """The question word a short word writes with a silent letter dropped ("wat", "wen"), or the library word it
-        writes with two letters swapped ("Olso"), or the word."""
+        writes with a slip (`_slipped`: "Olso", "tols"), or the word."""
         clipped = None if self.lexical.knows(word) else clipped_stopword(word)
         if clipped not in _QUESTION_WORDS:
-            return self._swapped(word) or word
+            return self._slipped(word) or word
         return clipped.capitalize() if word[0].isupper() else clipped
 
-    def _swapped(self, word: str) -> str | None:
-        """The library word a short word no article or dictionary holds writes with two letters swapped."""
+    def _slipped(self, word: str) -> str | None:
+        """The library word a short word no article or dictionary holds writes with two letters swapped or a double
+        letter typed once (LexicalIndex.slipped)."""
         if len(word) < 4 or self.lexical.knows(word) or is_dictionary_word(word):
             return None
-        swapped = self.lexical.swapped(word)
-        return swapped.capitalize() if swapped and word[0].isupper() else swapped
+        slipped = self.lexical.slipped(word)
+        return slipped.capitalize() if slipped and word[0].isupper() else slipped
 
     def _doubled(self, word: str) -> str | None:
         """The library word an inflected word misspells with a single consonant ("shiping": shipping)."""
@@ -716,14 +719,19 @@ class ArticleRetriever(BaseRetriever):
             t for p in ranked for t in (p.metadata.get("title"), p.metadata.get("heading")) if t))
         unknown = [a for a in written if not self.lexical.document_frequency(stem(a))]
         found = {a: spelled_in(a, texts, is_word=is_dictionary_word) for a in unknown}
-        # Typed in lower case, only a word for each letter spells it: "mi teams" are materials informatics teams.
-        found |= {a: spelled_in(a, texts) for a in typed}
+        # Typed in lower case, it is the subject's name, which an article puts in its title or a heading, a word for
+        # each letter ("mi teams": "Episode 47: Materials Informatics in Specialty Chemicals"); an everyday word
+        # ("fun") is no acronym of a phrase the passages happen to hold ("future users notice").
+        named = [t for p in ranked for t in (p.metadata.get("title"), p.metadata.get("heading")) if t]
+        found |= {a: spelled_in(a, named, min_count=1) for a in typed}
         return {a: phrase for a, phrase in found.items() if phrase}
 
     def _lower_case_acronyms(self, query: str) -> list[str]:
         """Short words typed in lower case that no article uses and that clip no stopword ("ri analysts", "mi
-        teams"): a reader's acronym, perhaps, of a phrase the passages found spell out."""
-        words = dict.fromkeys(m.group(0) for m in _TYPED_WORD.finditer(query) if m.group(0).islower())
+        teams", "the em route"): a reader's acronym, perhaps, of a phrase the passages found spell out; not a unit
+        after a number ("5 pm", "3 mi")."""
+        words = dict.fromkeys(m.group(0) for m in _TYPED_WORD.finditer(query)
+                              if m.group(0).islower() and not _AFTER_A_NUMBER.search(query[:m.start()]))
         return [w for w in words if 2 <= len(w) <= 4 and w not in ACRONYMS and content_words(w)
                 and not self.lexical.document_frequency(stem(w)) and not clipped_stopword(w)
                 and not misspelt_stopword(w)]
@@ -776,8 +784,7 @@ class ArticleRetriever(BaseRetriever):
         and each must have one ("Germany compared with Detroit"). A unit names a country its passage names, when it
         is in that country's currency ("In the United States ... The BLS reported $81,390")."""
         asked_now = split_turns(question)[-1]
-        # "Why do airlines pay for whole teams ...?" asks the reasons, however it names pay.
-        if not PAY_ASKED.search(asked_now) or WHY_ASKED.search(asked_now):
+        if not pay_amount_asked(asked_now):
             return None
         asked_of = {forms: weight for forms, weight in self._concept_weights(question).items()
                     if not set(forms) & _PAY_WORDS}
@@ -859,7 +866,7 @@ class ArticleRetriever(BaseRetriever):
             return completed
         if len(word) < 4:
             return token
-        if corrected := self._swapped(word) if len(word) < 5 else self._doubled(word):
+        if corrected := self._slipped(word) if len(word) < 5 else self._doubled(word):
             return stem(corrected)
         if len(word) < 5 or is_dictionary_word(word):
             return token

@@ -141,8 +141,12 @@ _ANSWER_KINDS: list[tuple[re.Pattern[str], re.Pattern[str]]] = [
                 r"\b(?:odds|chances|likelihood|probability)\b", re.I), _ODDS),
     # "Do most companies set a take-home?", "is it true a lot of members quit early?": a yes/no question about how many
     # of a group asks how common it is ("more than 90% of", "half of", "2 of the 412").
-    (re.compile(r"^\W*(?:(?:so|like|ok|okay|and|but)\W+)*(?:do|does|did|are|is|were|was|have|has|will|would|can)\b[^?]*?"
-                r"\b(?:most|many|a lot of|lots of|the majority of|plenty of)\s", re.I), _PROPORTION),
+    # The quantifier comes within two words of the verb and counts people or things ("is the most common route ...?",
+    # "do you need lots of experience?", "can I apply to many jobs?" ask no share).
+    (re.compile(r"^\W*(?:(?:so|like|ok|okay|and|but)\W+)*(?:do|does|did|are|is|were|was|have|has|will|would|can)\s+"
+                r"(?:[\w'-]+\s+){0,2}?(?<!\bthe )(?:most|many|a lot of|lots of|the majority of|plenty of)\s+"
+                r"(?=(?:[\w-]+\s+){0,2}?(?:[\w-]+s|people|folks)\b)(?!(?:years|months|weeks|days|hours|times)\b)", re.I),
+     _PROPORTION),
     (re.compile(r"^\W*when\b|\bwhen (?:should|do|does|did|is|are|can|will|would)\b|\bwhat time of (?:the )?year\b|"
                 r"\bhow soon\b", re.I), _POINT_IN_TIME),
     (re.compile(r"(%|\bpercent|\bshare of|\bproportion|\bhow common|\bhow fast|\bwhat fraction|\bgrow\w*|"
