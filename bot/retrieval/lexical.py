@@ -18,7 +18,7 @@ import re
 import threading
 from collections import Counter
 from collections.abc import Hashable
-from typing import Any
+from typing import Any, NamedTuple
 
 from bot.embeddings import is_dictionary_word
 from bot.store import PAGE, Collection
@@ -48,6 +48,15 @@ _SUFFIXES = frozenset("able ably ness less ful fully ment ments ship hood wise w
 NUMERONYM = re.compile(r"\b([a-z])(\d{1,2})([a-z])\b", re.IGNORECASE)
 
 
+class _Chunk(NamedTuple):
+    """What retrieval asks of a chunk besides its words."""
+
+    source: str  # its article's source
+    heading: str  # its heading path below the title
+    position: int  # its place in its article
+    states_money: bool  # whether its text states an amount of money
+
+
 class LexicalIndex:
     """BM25 over every chunk of a collection. Thread-safe: readers search the index built last."""
 
@@ -55,10 +64,7 @@ class LexicalIndex:
         self._lock = threading.Lock()
         self._revision: tuple[Hashable, int | None] | None = None
         self._words: dict[str, list[str]] = {}  # chunk id -> its content words
-        self._stating_money: set[str] = set()  # chunk ids whose text states an amount of money
-        self._sources: dict[str, str] = {}  # chunk id -> its article's source
-        self._headings: dict[str, str] = {}  # chunk id -> its heading path below the title
-        self._positions: dict[str, int] = {}  # chunk id -> its place in its article
+        self._chunks: dict[str, _Chunk] = {}
         self._ids: list[str] = []
         self._bm25: Any = None  # a bm25s.BM25, built lazily
         self._document_frequency: Counter[str] = Counter()
@@ -93,22 +99,16 @@ class LexicalIndex:
     def _update(self, collection: Collection, ids: list[str]) -> None:
         current = set(ids)
         words = {i: w for i, w in self._words.items() if i in current}
-        stating_money = self._stating_money & current
-        sources = {i: source for i, source in self._sources.items() if i in current}
-        headings = {i: heading for i, heading in self._headings.items() if i in current}
-        positions = {i: position for i, position in self._positions.items() if i in current}
+        chunks = {i: chunk for i, chunk in self._chunks.items() if i in current}
         new = [i for i in ids if i not in words]
         for start in range(0, len(new), PAGE):
             batch = collection.get(ids=new[start:start + PAGE], include=["documents", "metadatas"])
             for chunk_id, document, metadata in zip(batch["ids"], batch["documents"], batch["metadatas"]):
                 metadata = metadata or {}
                 words[chunk_id] = content_words(indexed_text(document or "", metadata))
-                sources[chunk_id] = str(metadata.get("source") or chunk_id)
-                headings[chunk_id] = section_path(metadata)
-                positions[chunk_id] = int(metadata.get("chunk_index") or 0)
-                if MONEY.search(document or ""):
-                    stating_money.add(chunk_id)
-        self._stating_money, self._sources, self._headings, self._positions = stating_money, sources, headings, positions
+                chunks[chunk_id] = _Chunk(str(metadata.get("source") or chunk_id), section_path(metadata),
+                                          int(metadata.get("chunk_index") or 0), bool(MONEY.search(document or "")))
+        self._chunks = chunks
         self._build(words)
         log.info("lexical index: %d chunks (%d new)", len(words), len(new))
 
@@ -142,19 +142,23 @@ class LexicalIndex:
 
     def states_money(self, chunk_id: str) -> bool:
         """Whether the chunk's text states an amount of money ("$120,000", "GBP 33,000–42,000")."""
-        return chunk_id in self._stating_money
+        chunk = self._chunks.get(chunk_id)
+        return chunk is not None and chunk.states_money
 
     def source(self, chunk_id: str) -> str | None:
         """The source of the article the chunk belongs to."""
-        return self._sources.get(chunk_id)
+        chunk = self._chunks.get(chunk_id)
+        return chunk.source if chunk else None
 
     def heading(self, chunk_id: str) -> str:
         """The chunk's heading path below its article's title ("" for none)."""
-        return self._headings.get(chunk_id, "")
+        chunk = self._chunks.get(chunk_id)
+        return chunk.heading if chunk else ""
 
     def position(self, chunk_id: str) -> int:
         """The chunk's place in its article (0 first)."""
-        return self._positions.get(chunk_id, 0)
+        chunk = self._chunks.get(chunk_id)
+        return chunk.position if chunk else 0
 
     @property
     def size(self) -> int:

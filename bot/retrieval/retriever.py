@@ -591,7 +591,8 @@ class ArticleRetriever(BaseRetriever):
             return order
         part = hidden[0]
         if is_part is not self.lexical.states_money:  # a section's list opens in its first chunk, with its introduction
-            part = min((chunk_id for chunk_id in hidden if self.lexical.heading(chunk_id) == self.lexical.heading(part)),
+            section = self.lexical.heading(part)
+            part = min((chunk_id for chunk_id in hidden if self.lexical.heading(chunk_id) == section),
                        key=self.lexical.position)
         others = [chunk_id for chunk_id in order if chunk_id != part]
         return [*others[:self.k - 1], part, *others[self.k - 1:]]
@@ -715,14 +716,13 @@ class ArticleRetriever(BaseRetriever):
         # With their titles and headings, each once: an article names its subject there ("Capacity Planning for Data
         # Centres") and its passages may say "facilities". Ranking also brings the lexical index up to date.
         ranked = self.rank(query)
-        texts = [p.page_content for p in ranked] + list(dict.fromkeys(
-            t for p in ranked for t in (p.metadata.get("title"), p.metadata.get("heading")) if t))
+        named = [t for p in ranked for t in (p.metadata.get("title"), p.metadata.get("heading")) if t]
+        texts = [p.page_content for p in ranked] + list(dict.fromkeys(named))
         unknown = [a for a in written if not self.lexical.document_frequency(stem(a))]
         found = {a: spelled_in(a, texts, is_word=is_dictionary_word) for a in unknown}
         # Typed in lower case, it is the subject's name, which an article puts in its title or a heading, a word for
         # each letter ("mi teams": "Episode 47: Materials Informatics in Specialty Chemicals"); an everyday word
         # ("fun") is no acronym of a phrase the passages happen to hold ("future users notice").
-        named = [t for p in ranked for t in (p.metadata.get("title"), p.metadata.get("heading")) if t]
         found |= {a: spelled_in(a, named, min_count=1) for a in typed}
         return {a: phrase for a, phrase in found.items() if phrase}
 
