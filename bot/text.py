@@ -44,12 +44,15 @@ _STOPWORDS = frozenset(
     people learn learning work working play make making start use using help find new first take look think
     im i'm ive i've id i'd whats what's hows how's theres there's thats that's pls please ok okay hey hi
     vs versus etc eg ie usually typically actually basically generally specifically exactly especially particularly
-    happen happens happening happened one re ll ve don doesn didn isn aren
+    happen happens happening happened one re ll ve
     main else here he him his himself she her hers herself itself themselves myself yourself yourselves ourselves ours
     yours theirs got gets getting gotten""".split()
     # Chat filler: readers type it, no article writes it, and it says nothing about what is asked.
     + """lol lmao haha tho though kinda sorta gonna wanna gotta nah yeah yep nope idk imo imho tbh btw ngl cuz coz
     thru anyway anyways literally honestly""".split()
+    # Negations as typed: "don't" is read as "don" and "t"; readers also leave the apostrophe out ("dont", "isnt").
+    + [f"{verb}{ending}" for verb in "do does did is are was were have has had would could should ai".split()
+       for ending in ("n", "nt")] + ["cant", "wont", "youre", "youve", "theyre", "theyve"]
 )
 
 
@@ -292,7 +295,7 @@ ACRONYMS = {
 }
 # The same typed in lower case, where no ordinary English word is spelled so ("de" and "pm" are).
 ACRONYMS |= {acronym.lower(): ACRONYMS[acronym] for acronym in
-             ("MLE", "MLEs", "DS", "SWE", "SWEs", "AE", "AEs", "TC", "YOE")}
+             ("MLE", "MLEs", "DS", "SWE", "SWEs", "AE", "AEs", "TC", "YOE", "NYC")}
 
 # A country by its English name, from CLDR via Babel ("Germany", "United Kingdom"; "UK" once acronyms are spelled
 # out), as a question asks about one and a sentence states a figure for one.
@@ -410,6 +413,16 @@ _JSON_OBJECT = re.compile(r"\{[^{}]*\}")  # one city's record: the file is {id: 
 def _is_city_name(name: str) -> bool:
     """A one-word name in Latin letters, capitalised as a name is ("BLR", an airport's code, is none)."""
     return len(name) > 3 and name.isascii() and name.isalpha() and name[0].isupper() and name[1:].islower()
+
+
+def other_spellings(word: str) -> list[str]:
+    """The word's British or American spelling, whichever it is not written in ("maximise": maximize, "modeling":
+    modelling), in the word's case; none for a word both write alike."""
+    from breame.spelling import get_american_spelling, get_british_spelling
+
+    lower = word.lower()
+    found = [other for other in (get_american_spelling(lower), get_british_spelling(lower)) if other != lower]
+    return [other.capitalize() if word[0].isupper() else other for other in dict.fromkeys(found)]
 
 
 def names_city(name: str) -> bool:

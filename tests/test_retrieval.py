@@ -277,6 +277,7 @@ def test_pay_asked_here_or_in_an_abbreviated_city_is_answered(settings: Settings
     # "Here" puts the pay nowhere an article must name; "NYC" is where the article's New York City is.
     assert retriever.invoke("I'm in Chicago. How much does a junior data analyst earn around here?")
     assert retriever.invoke("how much do junior analysts make in NYC?")
+    assert retriever.invoke("how much do junior analysts make in nyc?")  # readers type it in lower case
     assert retriever.invoke("how much do junior analysts make in Boston?") == []
 
 
@@ -677,6 +678,27 @@ def test_a_country_asked_by_its_code_or_a_short_name_is_no_unknown_place(setting
     assert retriever.unknown_subject("mining analyst contractor day rate in AUS?") is None
     assert retriever.invoke("mining analyst contractor day rate in AUS?")
     assert retriever.unknown_subject("mining analyst jobs in Britain?") is None
+
+
+def test_a_country_typed_in_lower_case_by_its_people_is_no_unknown_place(settings: Settings, write_article):
+    write_article("sawmill.md", "# Yield Analysts in Sawmills\n\nThe role exists at the larger lumber producers in "
+                                "Sweden and Canada.\n\n## Pay\n\n| Role | Sweden | Canada |\n|---|---|---|\n| Yield "
+                                "analyst | SEK 520,000 | CAD 88,000 |\n")
+    ingest([str(settings.knowledge_dir)], settings, progress=False)
+    retriever = CareerBot(settings).retriever
+    assert retriever.unknown_subject("what do yield analysts at canadian sawmills make") is None
+    assert retriever.invoke("what do yield analysts at canadian sawmills make")
+    assert retriever.unknown_subject("what do yield analysts at chilean sawmills make") == "chilean"
+
+
+def test_a_word_in_the_other_english_spelling_is_read_in_the_librarys(settings: Settings, write_article):
+    write_article("paint.md", "# Paint Color Matching\n\nColor matchers model how pigments mix, at the tinting "
+                              "center of each store.\n")
+    ingest([str(settings.knowledge_dir)], settings, progress=False)
+    retriever = CareerBot(settings).retriever
+    # Words of the dictionary both ways, so no typo of the library's.
+    assert retriever.corrected("do colour matchers work at the centre?") == "do color matchers work at the center?"
+    assert retriever.corrected("what behaviour is modelled?") == "what behaviour is modelled?"  # the library writes neither
 
 
 def test_an_acronym_is_spelled_out_by_the_articles_title_and_a_kind_of_place_is_no_unknown_place(

@@ -1,5 +1,6 @@
 from bot.embeddings import is_dictionary_word
 from bot.text import (MONEY, PAY_ASKED, asked, capitalised_acronyms, clipped_stopword, closest_spelling, concepts, content_words,
+                      other_spellings,
                       countries_in, country_names_in, described_section, expand_acronyms, in_other_currency,
                       item_named, misspelt_stopword, named_section, other_city_names, pay_amount_asked, spell_out, spelled_in,
                       split_sentences, split_turns)
@@ -190,6 +191,16 @@ def test_of_equally_close_spellings_the_one_with_every_letter_typed_wins():
     # One edit from both; "translation" has the letters typed, two swapped, though "transaction" shares more of its start.
     assert closest_spelling("transaltion", ["transaction", "translation"], 2) == "translation"
     assert closest_spelling("recal", ["real", "recall"], 1) == "recall"
+
+
+def test_a_negation_carries_no_meaning_with_or_without_its_apostrophe():
+    for typed in ("don't", "dont", "isn't", "isnt", "wasn't", "wasnt", "couldnt", "cant", "shouldn't"):
+        assert content_words(f"what if the stock counts {typed} match") == ["stock", "counts", "match"], typed
+
+
+def test_other_spellings_are_the_british_or_american_ones():
+    assert other_spellings("maximise") == ["maximize"] and other_spellings("Modeling") == ["Modelling"]
+    assert other_spellings("analyst") == []
 
 
 def test_a_stopword_written_as_an_acronym_carries_meaning():

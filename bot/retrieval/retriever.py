@@ -22,7 +22,7 @@ from bot.text import (ACRONYMS, CITATION, DURATION, MONEY, NUMBER_AS_WRITTEN, SP
                       Unit, as_typed, asked, capitalised_acronyms, clipped_stopword, concepts, content_words, cosine,
                       countries_in, country_names_in, country_names_of, described_section, described_words,
                       expand_acronyms, in_other_currency, misspelt_stopword, named_section, names_city, other_city_names,
-                      passage_units, pay_amount_asked, sections_asked, spelled_in, split_turns, stem,
+                      other_spellings, passage_units, pay_amount_asked, sections_asked, spelled_in, split_turns, stem,
                       without_question_form)
 
 # Words by which a follow-up keeps the earlier subject ("how much do *they* earn?", "*why so* tight?").
@@ -537,8 +537,9 @@ class ArticleRetriever(BaseRetriever):
 
     def _names_known_country(self, word: str) -> bool:
         """Whether the word names a country, by its people or its code, that some article names another way
-        ("British", "AUS": the UK, Australia)."""
-        return any(self.lexical.document_frequency(t) for t in tokens(country_names_of(word)))
+        ("British", "AUS": the UK, Australia), as a name or typed in lower case, as readers do ("canadian")."""
+        return any(self.lexical.document_frequency(t) for name in dict.fromkeys([word, word.capitalize()])
+                   for t in tokens(country_names_of(name)))
 
     def rank(self, query: str, limit: int | None = None) -> list[Document]:
         """The candidates, best first, without the decline check: the first `limit`, or every one.
@@ -685,6 +686,8 @@ class ArticleRetriever(BaseRetriever):
             return self._other_name(word) or word
         if city := next((name for name in other_city_names(word) if self.lexical.knows(name)), None):
             return city  # "Bangalore" in a library that writes "Bengaluru"
+        if spelled := next((other for other in other_spellings(word) if self.lexical.knows(other)), None):
+            return spelled  # "maximise" in a library that writes "maximize"
         if is_dictionary_word(word):
             return self._doubled(word) or word
         if contracted:
