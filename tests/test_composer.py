@@ -3,15 +3,17 @@ import re
 from langchain_core.documents import Document
 
 from bot.answer.backends.composer import (_CLOCK, Composer, _candidates, _excerpt, _is_transcript, _kinds_asked,
-                                          _labelled_as_asked, _parts_asked, _quoted, _years_told)
+                                          _labelled_as_asked, _list_nouns, _parts_asked, _quoted, _years_told)
 from bot import text as bot_text
 from bot.text import passage_units, split_sentences
 
 
 def passage(text: str, heading: str | None = None, score: float = 0.6, source: str = "a.md",
-            heading_path: str | None = None, chunk_index: int | None = None) -> Document:
+            heading_path: str | None = None, chunk_index: int | None = None,
+            subheadings: list[str] | None = None) -> Document:
     meta: dict = {"score": score, "source": source, "title": "A"}
-    for key, value in (("heading", heading), ("heading_path", heading_path), ("chunk_index", chunk_index)):
+    for key, value in (("heading", heading), ("heading_path", heading_path), ("chunk_index", chunk_index),
+                       ("subheadings", subheadings)):
         if value is not None:
             meta[key] = value
     return Document(page_content=text, metadata=meta)
@@ -136,6 +138,22 @@ def test_steps_written_as_numbered_headings_are_the_list_a_steps_question_asks_f
                 step("2. Build the toolkit", "Start with spreadsheets, then SQL, then Python.", 0.77)]
     answer = Composer().compose("What are the steps to become a data reporter?", passages)
     assert answer.startswith("Find the story; Build the toolkit; Publish a small portfolio."), answer
+
+
+def test_a_list_written_as_headings_is_the_list_a_kind_of_question_asks_for():
+    # Retrieval gives the section's passage the headings of its parts, which no one passage holds whole.
+    intro = passage("Collections teams use a fairly standard set of models. Most analysts work on all of them.",
+                    heading="The models you would build", score=0.7, source="debt.md",
+                    heading_path="Data Work in Debt Collection > The models you would build",
+                    subheadings=["Propensity to pay", "Right-party contact", "Channel choice"])
+    channel = passage("Letters, calls and texts cost very different amounts. Channel models used in debt collection "
+                      "decide which to use first.", heading="Channel choice", score=0.66, source="debt.md",
+                      heading_path="Data Work in Debt Collection > The models you would build > Channel choice")
+    for question in ("what are the main types of models used in debt collection?",
+                     "what kind of models do debt collection analysts build?"):
+        answer = Composer().compose(question, [intro, channel])
+        assert answer.startswith("Propensity to pay; Right-party contact; Channel choice."), answer
+    assert _list_nouns("what sort of projects would I work on?") == {"project"}
 
 
 def test_a_counted_list_split_over_chunks_is_quoted_whole_in_the_articles_order():

@@ -691,6 +691,25 @@ def test_a_country_typed_in_lower_case_by_its_people_is_no_unknown_place(setting
     assert retriever.unknown_subject("what do yield analysts at chilean sawmills make") == "chilean"
 
 
+def test_a_section_written_as_headed_parts_is_answered_by_its_parts_headings(settings: Settings, write_article):
+    parts = "".join(f"### {name}\n\n{text}\n\n" for name, text in [
+        ("Propensity to pay", "How likely is this customer to pay something in the next 30 days?"),
+        ("Right-party contact", "A call only counts if it reaches the actual customer."),
+        ("Channel choice", "Letters, calls and texts cost very different amounts."),
+        ("Settlement offers", "Offer models estimate which discount a customer will accept.")])
+    write_article("debt.md", "# Data Work in Debt Collection\n\nAgencies decide who gets contacted and how.\n\n"
+                             "## The models you would build\n\nCollections teams use a standard set of models.\n\n"
+                             f"{parts}## Pay\n\nAnalysts earn GBP 38,000.\n")
+    ingest([str(settings.knowledge_dir)], settings, progress=False)
+    careerbot = CareerBot(settings)
+    section = next(p for p in careerbot.retriever.invoke("what models do collections teams build?")
+                   if p.metadata.get("heading") == "The models you would build")
+    assert section.metadata["subheadings"] == ["Propensity to pay", "Right-party contact", "Channel choice",
+                                               "Settlement offers"]
+    answer = careerbot.answer("what kinds of models do collections analysts build?").text
+    assert answer.startswith("Propensity to pay; Right-party contact; Channel choice; Settlement offers."), answer
+
+
 def test_a_word_in_the_other_english_spelling_is_read_in_the_librarys(settings: Settings, write_article):
     write_article("paint.md", "# Paint Color Matching\n\nColor matchers model how pigments mix, at the tinting "
                               "center of each store.\n")

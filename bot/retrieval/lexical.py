@@ -22,7 +22,8 @@ from typing import Any, NamedTuple
 
 from bot.embeddings import is_dictionary_word
 from bot.store import PAGE, Collection
-from bot.text import MONEY, abbreviates, closest_spelling, content_words, section_path, spelled_out, stem
+from bot.text import (HEADING_SEPARATOR, MONEY, abbreviates, closest_spelling, content_words, section_path, spelled_out,
+                      stem)
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +66,7 @@ class LexicalIndex:
         self._revision: tuple[Hashable, int | None] | None = None
         self._words: dict[str, list[str]] = {}  # chunk id -> its content words
         self._chunks: dict[str, _Chunk] = {}
+        self._sections: dict[str, list[str]] = {}  # source -> its chunks' heading paths, in article order, once each
         self._ids: list[str] = []
         self._bm25: Any = None  # a bm25s.BM25, built lazily
         self._document_frequency: Counter[str] = Counter()
@@ -108,7 +110,7 @@ class LexicalIndex:
                 words[chunk_id] = content_words(indexed_text(document or "", metadata))
                 chunks[chunk_id] = _Chunk(str(metadata.get("source") or chunk_id), section_path(metadata),
                                           int(metadata.get("chunk_index") or 0), bool(MONEY.search(document or "")))
-        self._chunks = chunks
+        self._chunks, self._sections = chunks, _sections_by_source(chunks)
         self._build(words)
         log.info("lexical index: %d chunks (%d new)", len(words), len(new))
 
@@ -159,6 +161,17 @@ class LexicalIndex:
         """The chunk's place in its article (0 first)."""
         chunk = self._chunks.get(chunk_id)
         return chunk.position if chunk else 0
+
+    def subheadings(self, chunk_id: str) -> list[str]:
+        """The headings one level below the chunk's own section in its article, in order ("The models you would
+        build": "Propensity to pay", "Right-party contact", ...): a list written as headings, which no one chunk
+        holds whole. None for a chunk under the title alone: the article's sections are no list."""
+        chunk = self._chunks.get(chunk_id)
+        if chunk is None or not chunk.heading:
+            return []
+        below = chunk.heading + HEADING_SEPARATOR
+        return list(dict.fromkeys(path[len(below):].split(HEADING_SEPARATOR)[0]
+                                  for path in self._sections.get(chunk.source, []) if path.startswith(below)))
 
     @property
     def size(self) -> int:
@@ -259,6 +272,15 @@ class LexicalIndex:
     def idf(self, token: str) -> float:
         """How telling a word is in this library; a word no article uses weighs the most."""
         return math.log(1 + (self.size + 1) / (self.document_frequency(token) + 0.5))
+
+
+def _sections_by_source(chunks: dict[str, _Chunk]) -> dict[str, list[str]]:
+    sections: dict[str, list[str]] = {}
+    for chunk in sorted(chunks.values(), key=lambda chunk: (chunk.source, chunk.position)):
+        paths = sections.setdefault(chunk.source, [])
+        if chunk.heading and chunk.heading not in paths:
+            paths.append(chunk.heading)
+    return sections
 
 
 def _all_ids(collection: Collection) -> list[str]:

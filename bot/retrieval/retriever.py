@@ -344,6 +344,7 @@ def judged_question(question: str, history: Sequence[dict] = (), knows_every_wor
 _DEFAULTS = Settings.model_fields
 # The decline check reads as many passages as the app hands its composer, however few a caller asks for
 # (`invoke(query, k=1)`): whether the library covers a question doesn't depend on how many passages are shown.
+_SEVERAL_PARTS = 3  # a section with fewer parts is no list written as headings
 _JUDGED_AT_LEAST = _DEFAULTS["top_k"].default
 _RANKINGS_KEPT = 256
 _READ_AT_LEAST = 8  # records per read of a ranking's passages: a few spare for identical passages
@@ -419,7 +420,8 @@ class ArticleRetriever(BaseRetriever):
         wanted = k or self.k
         judged = self.rank(query, max(wanted, _JUDGED_AT_LEAST))
         ranked = judged[:wanted]
-        return self._with_unit_vectors(ranked) if ranked and self.covers(focus or query, judged) else []
+        return self._with_unit_vectors(self._with_subheadings(ranked)) if ranked and self.covers(focus or query, judged) \
+            else []
 
     def search_continuing(self, question: str, query: str, joined: str) -> list[Document]:
         """Passages for a question declined alone that may go on with the conversation without a word pointing
@@ -877,6 +879,13 @@ class ArticleRetriever(BaseRetriever):
             return None
         found = self.lexical.misspelt(word)
         return stem(found) if found else token
+
+    def _with_subheadings(self, passages: list[Document]) -> list[Document]:
+        """The passages with the headings of their section's parts in `metadata["subheadings"]`, where it has
+        several: the items of a list written as headings, for the composer ("what kinds of models ...?" under "The
+        models you would build", whose parts head "Propensity to pay", "Right-party contact", ...)."""
+        return [Document(id=p.id, page_content=p.page_content, metadata={**p.metadata, "subheadings": found})
+                if len(found := self.lexical.subheadings(p.id or "")) >= _SEVERAL_PARTS else p for p in passages]
 
     def _with_unit_vectors(self, passages: list[Document]) -> list[Document]:
         """The passages with their units' vectors in `metadata["unit_vectors"]`, where stored."""

@@ -168,6 +168,7 @@ _ANSWER_KINDS: list[tuple[re.Pattern[str], re.Pattern[str]]] = [
 # "which tools ...", "what programming languages ...", "what are the main causes ...": a list is wanted.
 # A plural noun, as a list question asks for it; the last of two is the head ("what analytics *tests* ...").
 _PLURAL = r"(?!(?:does|has|was)\b)\w{2,}s(?<!ss)(?<!us)(?<!is)"  # not "class", "bonus", "analysis"
+_KIND_OF = r"(?:kinds?|types?|sorts?) of (?:the )?"
 _LIST_QUESTION = re.compile(
     r"\b(?:which|what)\s+(?!(?:do|does|did|are|is|was|were|can|could|should|would|will|has|have)\b)(?:\w+\s+)?"
     rf"({_PLURAL}(?:\s+{_PLURAL})?|stuff)\b|\b(?:main|key|top|list of)\s+(?:\w+\s+)?(\w{{3,}}s)\b|"
@@ -175,7 +176,9 @@ _LIST_QUESTION = re.compile(
     # "what do I need to learn ...", "what should I study", "what did former actuaries have to learn": the things to
     # learn.
     r"\bwhat (?:do|does|did|should|would|must) (?:i|you|u|one|we|they|(?:[a-z-]+ ){1,3}?)(?:need to |have to |"
-    r"had to |want to )?(learn|know|study|master|brush up on|pick up)\b",
+    r"had to |want to )?(learn|know|study|master|brush up on|pick up)\b|"
+    # "what kinds of models ...", "what sort of projects ...": the models, the projects.
+    rf"\bwhat (?:{_KIND_OF})({_PLURAL})\b",
     re.IGNORECASE,
 )
 # What sets two sides apart: "X vs Y", "X or Y", "X different from Y", "the difference between X and Y".
@@ -259,7 +262,8 @@ class Composer(AnswerBackend):
         # come in from other fields?") says what it is about, as an earlier turn does.
         earlier, question = (expand_acronyms(text, keep=False) for text in
                              (" ".join([asked(earlier_turn), situation_told(turn)]).strip(), asked(turn)))
-        candidates = _candidates(passages) + _figure_headings(question, passages) + _step_headings(question, passages)
+        candidates = (_candidates(passages) + _figure_headings(question, passages)
+                      + (_step_headings(question, passages) or _heading_items(question, passages)))
         if not candidates:
             return " ".join(f"{p.page_content.strip()} [{i + 1}]" for i, p in enumerate(passages[:1]))
         spelled = _spelling_out(question, candidates) if _STANDS_FOR.search(question) else set()
@@ -899,7 +903,9 @@ def _list_nouns(question: str) -> set[str]:
     asked = _LIST_QUESTION.search(question)
     if not asked:
         return set()
-    noun = stem(next(group for group in asked.groups() if group).split()[-1])
+    # "the main types of models": what the list holds is models.
+    kind_of = re.compile(rf"\b{_KIND_OF}(\w{{3,}})", re.IGNORECASE).search(question, asked.start())
+    noun = stem(kind_of.group(1) if kind_of else next(group for group in asked.groups() if group).split()[-1])
     return set(next((side for side in _SIDES_OF_AN_ARGUMENT if noun in side), {noun}))
 
 
@@ -1201,6 +1207,24 @@ def _step_headings(question: str, passages: Sequence[Document]) -> list[_Candida
             return [_Candidate(first, Unit(title, True, _STEPS_GROUP, number - len(found) - 100), parent,
                                content_stems(title), content_stems(parent), parent)
                     for number, (_, title) in sorted(found.items())]
+    return []
+
+
+def _heading_items(question: str, passages: Sequence[Document]) -> list[_Candidate]:
+    """For "what kinds of models ...?", the headings of the parts of a section whose own heading names what is asked
+    ("The models you would build": "Propensity to pay; Right-party contact; ..."), as the items of one list: an
+    article that writes a list as headings answers with them, though no passage holds them all (retrieval gives a
+    passage its section's parts, `metadata["subheadings"]`). Cited as the section's passage."""
+    nouns = _list_nouns(question)
+    for index, passage in enumerate(passages if nouns else ()):
+        parts, heading = passage.metadata.get("subheadings") or [], str(passage.metadata.get("heading") or "")
+        if len(parts) >= _MIN_STEPS and nouns & content_stems(heading):
+            path = str(passage.metadata.get("heading_path") or heading)
+            return [_Candidate(index, Unit(part, True, _STEPS_GROUP, number - len(parts) - 100), path,
+                               content_stems(part), content_stems(path), heading,
+                               chunk=int(passage.metadata.get("chunk_index") or 0),
+                               article=str(passage.metadata.get("source") or ""))
+                    for number, part in enumerate(parts)]
     return []
 
 
