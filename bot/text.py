@@ -291,7 +291,7 @@ ACRONYMS = {
     "exp": "experience", "eng": "engineer", "engs": "engineers",
     "uni": "university", "govt": "government", "dept": "department", "mgmt": "management", "req": "requirement",
     "reqs": "requirements", "orgs": "organisations", "intl": "international", "perf": "performance", "mos": "months",
-    "wks": "weeks", "hrs": "hours",
+    "wks": "weeks", "hrs": "hours", "sw": "software", "bg": "background",
 }
 # The same typed in lower case, where no ordinary English word is spelled so ("de" and "pm" are).
 ACRONYMS |= {acronym.lower(): ACRONYMS[acronym] for acronym in

@@ -356,6 +356,17 @@ def test_how_many_times_is_answered_by_the_multiple():
     assert answer.startswith("With caching they ship nine times faster")
 
 
+def test_how_many_times_something_happened_is_answered_by_the_count():
+    journey = passage("Here is my search in numbers, not necessarily in the order they happened:\n- I worked with 12 "
+                      "recruiters across 3 teams\n- I had 1 internal referral\n- I went through 10 phone screens\n- I "
+                      "did 4 on-site interviews\n- I met 24 interviewers in total\n- I was rejected 3 times\n- I "
+                      "changed jobs once along the way\n- I received 1 offer letter", heading="My search, in numbers")
+    answer = Composer().compose("how long did his job hunt take\nhow many times did he get turned down along the way?",
+                                [journey])
+    # A count, not a multiple ("three times faster"): not the item that says "once".
+    assert "I was rejected 3 times" in answer, answer
+
+
 def test_a_paragraph_introducing_a_list_is_quoted_by_its_last_sentence():
     text = passage("We spoke to 31 candidates about their interviews in 2024 and 2025, at eleven labs in Europe "
                    "and North America, and compared their notes. Nearly all of them went through the same "

@@ -98,6 +98,8 @@ def test_readers_abbreviations_of_roles_and_places_are_spelled_out():
         "typical pay for a senior machine learning engineer vs a junior. one?")
     assert expand_acronyms("can a uni grad with zero work exp become an ML eng?", keep=False) == (
         "can a university grad with zero work experience become an machine learning engineer?")
+    assert expand_acronyms("what sw do nyc teams use, for a grad with a stats bg?", keep=False) == (
+        "what software do New York City teams use, for a grad with a stats background?")
     # Plural and lower-case shorthand for roles and pay.
     assert expand_acronyms("do AEs earn less than DEs?", keep=False) == (
         "do analytics engineers earn less than data engineers?")

@@ -114,9 +114,13 @@ _AUTOMATION = re.compile(r"\b(?:(?i:automat\w*|replac\w*|obsolete|tak(?:es|ing) 
                          r"(?:jobs|roles|positions))|AI|LLMs?)(?!\w)")  # "AI" in capitals: not the "ai" of "said"
 # "How much more do AI PMs make?" asks for the difference alone, not for any amount.
 _HOW_MUCH_MORE = re.compile(r"\bhow much (?:more|less|higher|lower)\b", re.I)
+# "How many times" asks a count when a verb follows: "how many times did he get turned down?", not "how many times
+# faster?".
+_COUNTED_TIMES = r"\s+(?:did|do|does|have|has|had|was|were|is|are|will|would|can|could|should|might|must)\b"
 _ANSWER_KINDS: list[tuple[re.Pattern[str], re.Pattern[str]]] = [
-    (re.compile(r"\bhow many times\b|\btimes (?:more|less|faster|slower|higher|lower|pricier|cheaper|as)\b|"
-                r"\bmultiple of\b", re.I), _MULTIPLE),
+    # Not "how many times did he get turned down?": a count.
+    (re.compile(rf"\bhow many times\b(?!{_COUNTED_TIMES})|\btimes (?:more|less|faster|slower|higher|lower|pricier|"
+                r"cheaper|as)\b|\bmultiple of\b", re.I), _MULTIPLE),
     (WHY_ASKED, _CAUSE),
     # Not the reader's own "6 years of experience": told, not asked.
     (re.compile(r"\b(how long|how many (years|months|weeks|days|hours)|how much time|(?<!\d )(?<!\d\+ )"
@@ -152,7 +156,7 @@ _ANSWER_KINDS: list[tuple[re.Pattern[str], re.Pattern[str]]] = [
     (re.compile(r"(%|\bpercent|\bshare of|\bproportion|\bhow common|\bhow fast|\bwhat fraction|\bgrow\w*|"
                 r"\bhow much of)", re.I),
      _PERCENT),
-    (re.compile(r"\bhow many\b(?! times)", re.I), _COUNT),
+    (re.compile(rf"\bhow many\b(?! times\b(?!{_COUNTED_TIMES}))", re.I), _COUNT),
     # "the usual recall target", "the pass threshold", "the acceptance rate": a figure is the answer.
     (re.compile(r"\b(?:targets?|thresholds?|cut-?offs?|benchmarks?|minimum|ratios?|rates?|scores?)\b", re.I), _LEVEL),
     (_REQUIRED_ASKED, _REQUIREMENT),
