@@ -3,7 +3,7 @@ import re
 from langchain_core.documents import Document
 
 from bot.answer.backends.composer import (_CLOCK, Composer, _candidates, _excerpt, _is_transcript, _kinds_asked,
-                                          _labelled_as_asked, _list_nouns, _parts_asked, _quoted, _years_told)
+                                          _labelled_as_asked, _list_nouns, _lists_named, _parts_asked, _quoted, _years_told)
 from bot import text as bot_text
 from bot.text import passage_units, split_sentences
 
@@ -354,6 +354,29 @@ def test_how_many_times_is_answered_by_the_multiple():
                    "caching they ship nine times faster than teams without it.")
     answer = Composer().compose("how many times faster do teams that cache features ship?", [text])
     assert answer.startswith("With caching they ship nine times faster")
+
+
+def test_a_list_is_named_by_the_word_a_question_clips():
+    profile = passage("- Typical education — A bachelor's degree in computer science or a related technical subject\n"
+                      "- Typical experience — 3-6 years for mid-level roles\n"
+                      "- Key certifications — AWS Certified Machine Learning Specialty; Certified Kubernetes "
+                      "Administrator; Azure AI Engineer Associate", heading="Role at a glance", score=0.6)
+    applicants = passage("Employers mostly look for a degree and a few years of experience getting models into "
+                         "production, but a certification is worth getting for a career changer.",
+                         heading="What this means for applicants", score=0.7)
+    candidates = _candidates([applicants, profile])
+    named = [c.unit.text for c in candidates if id(c) in _lists_named("which certs r worth getting?", candidates)]
+    assert named == [profile.page_content.split("\n")[-1][2:]]
+
+
+def test_a_table_row_whose_cells_ask_questions_is_quoted_for_a_contrast():
+    table = passage("The difference is in what each one optimises.\n"
+                    "- Main question — Colour data scientist: Which recipe reproduces this colour?; Formulation chemist: "
+                    "How should the paint itself be made?\n"
+                    "- Works with — Colour data scientist: Spectral data and shop records; Formulation chemist: Raw "
+                    "materials and lab batches", heading="Colour data scientist vs formulation chemist")
+    answer = Composer().compose("colour data scientist vs formulation chemist, what's the difference?", [table])
+    assert "Which recipe reproduces this colour?" in answer, answer
 
 
 def test_how_many_times_something_happened_is_answered_by_the_count():

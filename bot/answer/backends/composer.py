@@ -757,8 +757,17 @@ _REPORTED_QUESTION = re.compile(r"\bquestions? (?:is|are|was|were|remains?) (?:w
 
 def _asks(candidate: _Candidate) -> bool:
     """A question in the article ("Q: Where do I find mentors?", "the question is whether ...") restates a
-    question; it never answers one."""
-    return candidate.unit.text.rstrip().endswith("?") or bool(_REPORTED_QUESTION.search(candidate.unit.text))
+    question; it never answers one. A table row whose last cell asks one ("Main question — Chemist: How should the
+    paint be made?") answers what sets its columns apart."""
+    text = candidate.unit.text
+    return (text.rstrip().endswith("?") and not (candidate.unit.is_item and _is_table_row(text))
+            or bool(_REPORTED_QUESTION.search(text)))
+
+
+def _is_table_row(text: str) -> bool:
+    """Whether the text is a table row as the loaders write one ("label — column: value; column: value")."""
+    _, dash, cells = text.partition(" — ")
+    return bool(dash) and ":" in cells
 
 
 def _candidates(passages: Sequence[Document]) -> list[_Candidate]:
@@ -889,6 +898,8 @@ def _lists_named(question: str, candidates: list[_Candidate]) -> set[int]:
     """The items (by id) of lists whose own heading or introduction names what the question asks for: "what
     rounds ..." and a list under "The 6 Rounds of ...", "why ..." and one under "The reasons"."""
     nouns = _list_nouns(question)
+    # "which certs ...": a list under "Certifications worth having".
+    nouns |= {s for c in candidates for s in c.stems | c.context_stems for noun in nouns if abbreviates(noun, s)}
     why = bool(WHY_ASKED.search(question))
     return {id(c) for c in candidates if (c.own_context and (
         (nouns & _stems(c.own_context)) or (why and _CAUSE.search(c.own_context))))
