@@ -356,6 +356,16 @@ def test_how_many_times_is_answered_by_the_multiple():
     assert answer.startswith("With caching they ship nine times faster")
 
 
+def test_a_follow_up_asking_no_kind_of_answer_asks_the_earlier_turns():
+    course = passage("After the course I made the switch to a side project, which mattered more than any certificate.",
+                     score=0.7)
+    offer = passage("I joined a logistics company as an ML Engineer II, one level down, and the base was $193,000.",
+                    score=0.6)
+    answer = Composer().compose("what was her salary before she moved?\nand what did she get after the switch?",
+                                [course, offer])
+    assert answer.startswith("I joined a logistics company"), answer
+
+
 def test_a_list_is_named_by_the_word_a_question_clips():
     profile = passage("- Typical education — A bachelor's degree in computer science or a related technical subject\n"
                       "- Typical experience — 3-6 years for mid-level roles\n"

@@ -282,7 +282,10 @@ class Composer(AnswerBackend):
                   | _rows_with_column_named(question, candidates) | _labelled_as_asked(question, candidates))
         # One thing asked of ("in a whiteboard interview"), not several compared.
         unasked = _items_not_named(content_stems(question), candidates) if not parts_asked else set()
-        self._score(question, earlier, wants_list, candidates, shaped, unasked)
+        # "... before she moved?" TURN_BREAK "and what did she get after?": a follow-up that asks no kind of answer of its
+        # own asks the earlier turn's (an amount of pay).
+        kinds = _kinds_asked(question) or (_kinds_asked(asked(earlier_turn)) if earlier_turn else [])
+        self._score(question, earlier, wants_list, candidates, shaped, unasked, kinds)
         _weigh_conditions_on_years(_years_told(f"{earlier} {question}"), candidates, self.weights.answer_kind)
         self._add_meaning(searched, candidates, passages)
         self._favour_named_section(candidates, passages)
@@ -299,7 +302,7 @@ class Composer(AnswerBackend):
         # its items' leads, would leave the figure out.
         picks_one = bool(extreme or _FIRST_STEP.search(question) or _MOST_ASKED.search(question)
                          or any(kind in _FIGURES and kind.search(best.unit.text) and not kind.search(_lead(best.unit.text))
-                                for kind in _kinds_asked(question)))
+                                for kind in kinds))
         wants_list = (wants_list and not extreme) or (not picks_one and _list_answers(best, quotable, unasked))
         its_list = _list_of(best, candidates)
         wants_list = wants_list and not _is_transcript(its_list) and not _answered_inside(question, best, its_list, named)
@@ -322,7 +325,7 @@ class Composer(AnswerBackend):
         return _one_citation_per_run([_ANSWER_LABEL.sub("", part) for part in parts])
 
     def _score(self, question: str, earlier: str, wants_list: bool, candidates: list[_Candidate],
-               shaped: set[int], unasked: set[int]) -> None:
+               shaped: set[int], unasked: set[int], wanted: list[re.Pattern[str]]) -> None:
         """Words, context and kind of answer; `shaped` are the units (by id) whose place in the article makes
         them the answer asked for (a list named by the question, the words spelling an acronym out), `unasked`
         the items of a list the question names another item of."""
@@ -333,7 +336,6 @@ class Composer(AnswerBackend):
                   for s in query}
         # math.fsum: exact, so the order of a set (which varies from run to run) never breaks a tie differently.
         total = math.fsum(weight.values()) or 1.0
-        wanted = _kinds_asked(question)
         years, countries = set(_YEAR.findall(question)), countries_in(question)
         first_items = _first_items(candidates) if _FIRST_STEP.search(question) else set()
         w = self.weights
