@@ -245,8 +245,12 @@ _TOOL_NOUNS = r"(?:tools?|tooling|software(?! (?:engineer|developer|dev)s?\b)|sw
 _USING = r"(?:use[ds]?|using|rely on)"
 _TOOLS_ASKED = re.compile(rf"\b{_TOOL_NOUNS}\b[^?]*\b{_USING}\b|\b{_USING}\b[^?]*\b{_TOOL_NOUNS}\b", re.I)
 _TOOLS_SECTION = re.compile(r"\b(?:tools?|tooling|software|stack|toolkit)\b", re.I)
-# Questions a part of an article answers, by the heading that names it: the route in, the work, the tools.
-_SECTIONS_ASKED = ((_ROUTE_ASKED, _ROUTE_SECTION), (_WORK_ASKED, _WORK_SECTION), (_TOOLS_ASKED, _TOOLS_SECTION))
+# "Why are networks hiring ML people?": the reasons, which articles give under a heading that says so ("Why networks
+# are hiring now", "The reasons").
+_WHY_SECTION = re.compile(r"\b(?:why|reasons?)\b", re.IGNORECASE)
+# Questions a part of an article answers, by the heading that names it: the route in, the work, the tools, the reasons.
+_SECTIONS_ASKED = ((_ROUTE_ASKED, _ROUTE_SECTION), (_WORK_ASKED, _WORK_SECTION), (_TOOLS_ASKED, _TOOLS_SECTION),
+                   (WHY_ASKED, _WHY_SECTION))
 
 
 def section_path(metadata: dict) -> str:

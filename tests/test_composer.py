@@ -356,6 +356,20 @@ def test_how_many_times_is_answered_by_the_multiple():
     assert answer.startswith("With caching they ship nine times faster")
 
 
+def test_a_why_question_is_answered_by_the_section_giving_the_reasons():
+    def part(text: str, heading: str, score: float, source: str = "quakes.md") -> Document:
+        return passage(text, heading=heading, score=score, source=source,
+                       heading_path=f"Machine Learning in Earthquake Monitoring > {heading}")
+
+    intro = part("Earthquake monitoring networks run thousands of stations that record ground motion day and night. "
+                 "Their job is to detect every earthquake, locate it and publish the result.", "What networks do", 0.7)
+    reasons = part("- Too much data for human review. Denser networks mean more waveforms than analysts can check.\n"
+                   "- Early warning needs speed. A few seconds of warning matter.",
+                   "Why networks are hiring machine learning people now", 0.6)
+    answer = Composer().compose("why are earthquake networks bringing in ml folks these days", [intro, reasons])
+    assert answer.startswith("Too much data for human review"), answer
+
+
 def test_a_follow_up_asking_no_kind_of_answer_asks_the_earlier_turns():
     course = passage("After the course I made the switch to a side project, which mattered more than any certificate.",
                      score=0.7)

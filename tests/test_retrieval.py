@@ -238,7 +238,8 @@ def test_the_part_of_the_article_found_a_question_asks_for_is_among_the_passages
         ("Tools", "plan space in Blue Yonder or Spaceman and analyse space in SQL and Excel"),
         ("What the job involves", "build planograms, cluster stores and compare shelf share with sales share"),
         ("How to get in", "usually start as space planners in a retailer's head office, then learn SQL"),
-        ("Versus category analysts", "ask where and how a product sells, category analysts what to sell")))
+        ("Versus category analysts", "ask where and how a product sells, category analysts what to sell"),
+        ("Why retailers pay for the role", "earn their keep: an empty shelf loses the sale to a rival")))
     write_article("space.md", f"# Space Planning Analyst\n\n{sections}## Pay\n\n| Level | United States |\n|---|---|\n"
                               "| Junior | USD 50,000 |\n| Senior | USD 63,000 |\n")
     ingest([str(settings.knowledge_dir)], settings, progress=False)
@@ -248,7 +249,8 @@ def test_the_part_of_the_article_found_a_question_asks_for_is_among_the_passages
     for question, part in (("what does a space planning analyst make in the us", "USD 63,000"),
                            ("what does a space planning analyst actually do all day?", "build planograms"),
                            ("how do i get into space planning?", "start as space planners"),
-                           ("which software do space planning analysts rely on?", "Blue Yonder")):
+                           ("which software do space planning analysts rely on?", "Blue Yonder"),
+                           ("why would a supermarket bother hiring space planning analysts?", "earn their keep")):
         assert any(part in p.page_content for p in retriever.invoke(question)), question
     assert not any("USD 63,000" in p.page_content for p in retriever.invoke("what tools does a space planning analyst use"))
 
