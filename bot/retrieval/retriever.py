@@ -342,9 +342,9 @@ def judged_question(question: str, history: Sequence[dict] = (), knows_every_wor
 
 
 _DEFAULTS = Settings.model_fields
+_SEVERAL_PARTS = 3  # a section with fewer parts is no list written as headings
 # The decline check reads as many passages as the app hands its composer, however few a caller asks for
 # (`invoke(query, k=1)`): whether the library covers a question doesn't depend on how many passages are shown.
-_SEVERAL_PARTS = 3  # a section with fewer parts is no list written as headings
 _JUDGED_AT_LEAST = _DEFAULTS["top_k"].default
 _RANKINGS_KEPT = 256
 _READ_AT_LEAST = 8  # records per read of a ranking's passages: a few spare for identical passages

@@ -185,6 +185,7 @@ _LIST_QUESTION = re.compile(
     rf"\bwhat (?:{_KIND_OF})({_PLURAL})\b",
     re.IGNORECASE,
 )
+_KIND_OF_NOUN = re.compile(rf"\b{_KIND_OF}(\w{{3,}})", re.IGNORECASE)  # "types of *models*"
 # What sets two sides apart: "X vs Y", "X or Y", "X different from Y", "the difference between X and Y".
 _COMPARISON = re.compile(r"\s(?:vs\.?|versus|or|differ(?:s|ent)? from|compared (?:to|with))\s", re.IGNORECASE)
 _BETWEEN = re.compile(r"\bbetween\s+\S.*?(\s+and\s+)", re.IGNORECASE)
@@ -924,7 +925,7 @@ def _list_nouns(question: str) -> set[str]:
     if not asked:
         return set()
     # "the main types of models": what the list holds is models.
-    kind_of = re.compile(rf"\b{_KIND_OF}(\w{{3,}})", re.IGNORECASE).search(question, asked.start())
+    kind_of = _KIND_OF_NOUN.search(question, asked.start())
     noun = stem(kind_of.group(1) if kind_of else next(group for group in asked.groups() if group).split()[-1])
     return set(next((side for side in _SIDES_OF_AN_ARGUMENT if noun in side), {noun}))
 
