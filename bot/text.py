@@ -46,7 +46,7 @@ _STOPWORDS = frozenset(
     vs versus etc eg ie usually typically actually basically generally specifically exactly especially particularly
     happen happens happening happened one re ll ve
     main else here he him his himself she her hers herself itself themselves myself yourself yourselves ourselves ours
-    yours theirs got gets getting gotten""".split()
+    yours theirs got gets getting gotten try tries trying tried rather whether""".split()
     # Chat filler: readers type it, no article writes it, and it says nothing about what is asked.
     + """lol lmao haha tho though kinda sorta gonna wanna gotta nah yeah yep nope idk imo imho tbh btw ngl cuz coz
     thru anyway anyways literally honestly""".split()

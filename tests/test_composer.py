@@ -370,6 +370,16 @@ def test_a_why_question_is_answered_by_the_section_giving_the_reasons():
     assert answer.startswith("Too much data for human review"), answer
 
 
+def test_how_long_it_takes_to_earn_an_amount_asks_the_time_not_the_pay():
+    rates = passage("In the 2024 rate check the median hourly rate was $125, and members charged between $95 and $160 "
+                    "an hour to replace what they earned on salary.", score=0.7)
+    months = passage("Longer than most people expect. Members told us it took a median of 11 months before their "
+                     "freelance income matched their old salary.", score=0.6)
+    answer = Composer().compose("what hourly rate do freelancers charge?\nand how long did it take them to earn as much "
+                                "as their old salary?", [rates, months])
+    assert answer.startswith("Members told us it took a median of 11 months"), answer
+
+
 def test_a_follow_up_asking_no_kind_of_answer_asks_the_earlier_turns():
     course = passage("After the course I made the switch to a side project, which mattered more than any certificate.",
                      score=0.7)

@@ -200,6 +200,11 @@ def test_a_negation_carries_no_meaning_with_or_without_its_apostrophe():
         assert content_words(f"what if the stock counts {typed} match") == ["stock", "counts", "match"], typed
 
 
+def test_a_readers_filler_verbs_and_linking_words_carry_no_meaning():
+    assert content_words("what are they trying to maximise rather than volume, and whether it pays") == [
+        "maximise", "volume", "pays"]
+
+
 def test_other_spellings_are_the_british_or_american_ones():
     assert other_spellings("maximise") == ["maximize"] and other_spellings("Modeling") == ["Modelling"]
     assert other_spellings("analyst") == []

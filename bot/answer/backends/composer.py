@@ -414,6 +414,10 @@ def _kinds_asked(question: str) -> list[re.Pattern[str]]:
     alone = len(questions_in(question)) <= 1
     if alone and _CAUSE in kinds:
         return [_CAUSE]
+    # "How long did it take them to earn as much as their old salary?": the time asked, the pay its subject.
+    duration, money = (next((match for match, shape in found if shape is kind), None) for kind in (DURATION, MONEY))
+    if alone and duration and money and duration.group(0).lower().startswith("how") and duration.start() < money.start():
+        kinds.remove(MONEY)
     return [_BY_HOW_MUCH] if alone and _BY_HOW_MUCH in kinds and _HOW_MUCH_MORE.search(question) else kinds
 
 
