@@ -9,6 +9,9 @@ if ! "$PYTHON" -m venv --help >/dev/null 2>&1; then
 fi
 [ -x "$VENV/bin/python" ] || "$PYTHON" -m venv "$VENV"
 "$VENV/bin/python" -m pip install -q --upgrade pip
+# llama-cpp-python (the optional `local` backend) compiles llama.cpp: built for the generic x86-64 baseline, not the
+# build machine's own instruction set, whose AVX-512 build crashed (SIGSEGV) on its first decode on one of ours.
+export CMAKE_ARGS="${CMAKE_ARGS:--DGGML_NATIVE=OFF}"
 "$VENV/bin/python" -m pip install -q -r "$1"
 # careerbot itself, editable and without dependencies (requirements*.txt pin those): the careerbot-ingest,
 # -serve, -eval and -report commands.
