@@ -5,7 +5,7 @@ from langchain_core.documents import Document
 from bot.answer.backends.composer import (_CLOCK, Composer, _candidates, _excerpt, _is_transcript, _kinds_asked,
                                           _labelled_as_asked, _list_nouns, _lists_named, _parts_asked, _quoted, _years_told)
 from bot import text as bot_text
-from bot.text import passage_units, split_sentences
+from bot.text import MONEY, passage_units, split_sentences
 
 
 def passage(text: str, heading: str | None = None, score: float = 0.6, source: str = "a.md",
@@ -154,6 +154,8 @@ def test_a_list_written_as_headings_is_the_list_a_kind_of_question_asks_for():
         answer = Composer().compose(question, [intro, channel])
         assert answer.startswith("Propensity to pay; Right-party contact; Channel choice."), answer
     assert _list_nouns("what sort of projects would I work on?") == {"project"}
+    assert _list_nouns("what kind of ML roles are there?") == {"role"}  # the head noun
+    assert _list_nouns("which tools do I need for all kinds of analysis?") == {"tool"}  # not a later word
 
 
 def test_a_counted_list_split_over_chunks_is_quoted_whole_in_the_articles_order():
@@ -378,6 +380,8 @@ def test_how_long_it_takes_to_earn_an_amount_asks_the_time_not_the_pay():
     answer = Composer().compose("what hourly rate do freelancers charge?\nand how long did it take them to earn as much "
                                 "as their old salary?", [rates, months])
     assert answer.startswith("Members told us it took a median of 11 months"), answer
+    # Two questions in one ask both.
+    assert MONEY in _kinds_asked("how long does the bootcamp take and how much does it pay?")
 
 
 def test_a_follow_up_asking_no_kind_of_answer_asks_the_earlier_turns():
@@ -388,6 +392,12 @@ def test_a_follow_up_asking_no_kind_of_answer_asks_the_earlier_turns():
     answer = Composer().compose("what was her salary before she moved?\nand what did she get after the switch?",
                                 [course, offer])
     assert answer.startswith("I joined a logistics company"), answer
+    # A follow-up asking for a part of the article asks for that part, not the earlier turn's pay.
+    work = passage("What the job involves:\n- Build pricing models for derivatives\n- Backtest trading strategies\n"
+                   "- Explain risk to traders", heading="What the job involves", score=0.6)
+    pay = passage("Quants at large banks earn a base of $150,000 to $250,000 a year, plus a bonus.", score=0.7)
+    answer = Composer().compose("how much do quants make?\nwhat do they actually do all day?", [pay, work])
+    assert answer.startswith("What the job involves: Build pricing models"), answer
 
 
 def test_a_list_is_named_by_the_word_a_question_clips():

@@ -165,7 +165,7 @@ class LexicalIndex:
     def subheadings(self, chunk_id: str) -> list[str]:
         """The headings one level below the chunk's own section in its article, in order ("The models you would
         build": "Propensity to pay", "Right-party contact", ...): a list written as headings, which no one chunk
-        holds whole. None for a chunk under the title alone: the article's own sections are no list."""
+        holds whole. None ([]) for a chunk under the title alone: the article's own sections are no list."""
         chunk = self._chunks.get(chunk_id)
         if chunk is None or not chunk.heading:
             return []

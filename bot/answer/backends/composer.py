@@ -181,11 +181,12 @@ _LIST_QUESTION = re.compile(
     # learn.
     r"\bwhat (?:do|does|did|should|would|must) (?:i|you|u|one|we|they|(?:[a-z-]+ ){1,3}?)(?:need to |have to |"
     r"had to |want to )?(learn|know|study|master|brush up on|pick up)\b|"
-    # "what kinds of models ...", "what sort of projects ...": the models, the projects.
-    rf"\bwhat (?:{_KIND_OF})({_PLURAL})\b",
+    # "what kind of models ...", "what sort of projects ...": the models, the projects.
+    rf"\bwhat (?:{_KIND_OF})(?:[\w-]+\s+){{0,2}}?({_PLURAL})\b",
     re.IGNORECASE,
 )
-_KIND_OF_NOUN = re.compile(rf"\b{_KIND_OF}(\w{{3,}})", re.IGNORECASE)  # "types of *models*"
+_KIND_OF_WORD = re.compile(rf"\b{_KIND_OF}(\w{{3,}})", re.IGNORECASE)  # "kinds of *everyday* product work", no plural
+_KIND_OF_NOUN = re.compile(rf"\b{_KIND_OF}(?:[\w-]+\s+){{0,2}}?({_PLURAL})\b", re.IGNORECASE)  # "kinds of ML *models*"
 # What sets two sides apart: "X vs Y", "X or Y", "X different from Y", "the difference between X and Y".
 _COMPARISON = re.compile(r"\s(?:vs\.?|versus|or|differ(?:s|ent)? from|compared (?:to|with))\s", re.IGNORECASE)
 _BETWEEN = re.compile(r"\bbetween\s+\S.*?(\s+and\s+)", re.IGNORECASE)
@@ -276,9 +277,9 @@ class Composer(AnswerBackend):
         sections = sections_asked(question)
         wants_list = bool(_LIST_QUESTION.search(question) or WHY_ASKED.search(question) or sections
                           or any(c.unit.is_item and id(c) in spelled for c in candidates))
-        # Of the article the passages are mostly about: another article's part says nothing of the subject asked.
+        # Of the best-ranked passage's article: another article's part says nothing of the subject asked.
         asked_section = {i for i in set().union(*(_in_section(candidates, passages, section) for section in sections))
-                         if by_id[i].article == candidates[0].article}
+                         if passages[by_id[i].passage].metadata.get("source") == passages[0].metadata.get("source")}
         named = (_lists_named(question, candidates) if wants_list else set()) | {
             id(c) for c in candidates if c.unit.is_item and id(c) in asked_section}
         parts_asked = _parts_asked(question)
@@ -286,9 +287,11 @@ class Composer(AnswerBackend):
                   | _rows_with_column_named(question, candidates) | _labelled_as_asked(question, candidates))
         # One thing asked of ("in a whiteboard interview"), not several compared.
         unasked = _items_not_named(content_stems(question), candidates) if not parts_asked else set()
-        # "... before she moved?" TURN_BREAK "and what did she get after?": a follow-up that asks no kind of answer of its
-        # own asks the earlier turn's (an amount of pay).
-        kinds = _kinds_asked(question) or (_kinds_asked(asked(earlier_turn)) if earlier_turn else [])
+        # "... before she moved?" TURN_BREAK "and what did she get after?": a follow-up that asks no kind of answer, part
+        # of an article or list of its own asks the earlier turn's (an amount of pay).
+        kinds = _kinds_asked(question) or (
+            _kinds_asked(expand_acronyms(asked(earlier_turn), keep=False))
+            if earlier_turn and not wants_list and not parts_asked else [])
         self._score(question, earlier, wants_list, candidates, shaped, unasked, kinds)
         _weigh_conditions_on_years(_years_told(f"{earlier} {question}"), candidates, self.weights.answer_kind)
         self._add_meaning(searched, candidates, passages)
@@ -403,6 +406,10 @@ def _another(asked: set[str], named: set[str]) -> bool:
     return bool(asked and named and not asked & named)
 
 
+# "How long does it take, and how much does it pay?": a second question inside one.
+_SECOND_QUESTION = re.compile(r"\b(?:and|or|plus|also)\s+(?:how|what|which)\b", re.IGNORECASE)
+
+
 def _kinds_asked(question: str) -> list[re.Pattern[str]]:
     """The shapes of answer the question asks for (an amount, a duration, a reason...). "Why do they earn less?"
     asks for the reasons, not for the amount it mentions."""
@@ -416,7 +423,8 @@ def _kinds_asked(question: str) -> list[re.Pattern[str]]:
         return [_CAUSE]
     # "How long did it take them to earn as much as their old salary?": the time asked, the pay its subject.
     duration, money = (next((match for match, shape in found if shape is kind), None) for kind in (DURATION, MONEY))
-    if alone and duration and money and duration.group(0).lower().startswith("how") and duration.start() < money.start():
+    if (alone and duration and money and duration.group(0).lower().startswith("how") and duration.start() < money.start()
+            and not _SECOND_QUESTION.search(question, duration.end(), money.end())):
         kinds.remove(MONEY)
     return [_BY_HOW_MUCH] if alone and _BY_HOW_MUCH in kinds and _HOW_MUCH_MORE.search(question) else kinds
 
@@ -909,7 +917,8 @@ def _lists_named(question: str, candidates: list[_Candidate]) -> set[int]:
     rounds ..." and a list under "The 6 Rounds of ...", "why ..." and one under "The reasons"."""
     nouns = _list_nouns(question)
     # "which certs ...": a list under "Certifications worth having".
-    nouns |= {s for c in candidates for s in c.stems | c.context_stems for noun in nouns if abbreviates(noun, s)}
+    written = {s for c in candidates for s in c.stems | c.context_stems}
+    nouns |= {s for s in written for noun in nouns - written if abbreviates(noun, s)}
     why = bool(WHY_ASKED.search(question))
     return {id(c) for c in candidates if (c.own_context and (
         (nouns & _stems(c.own_context)) or (why and _CAUSE.search(c.own_context))))
@@ -929,7 +938,8 @@ def _list_nouns(question: str) -> set[str]:
     if not asked:
         return set()
     # "the main types of models": what the list holds is models.
-    kind_of = _KIND_OF_NOUN.search(question, asked.start())
+    kind_of = _KIND_OF_NOUN.search(question, asked.start()) or _KIND_OF_WORD.search(question, asked.start())
+    kind_of = kind_of if kind_of and kind_of.start() <= asked.end() else None  # of the phrase asked, not later words
     noun = stem(kind_of.group(1) if kind_of else next(group for group in asked.groups() if group).split()[-1])
     return set(next((side for side in _SIDES_OF_AN_ARGUMENT if noun in side), {noun}))
 
