@@ -420,8 +420,9 @@ class ArticleRetriever(BaseRetriever):
         wanted = k or self.k
         judged = self.rank(query, max(wanted, _JUDGED_AT_LEAST))
         ranked = judged[:wanted]
-        return self._with_unit_vectors(self._with_subheadings(ranked)) if ranked and self.covers(focus or query, judged) \
-            else []
+        if not ranked or not self.covers(focus or query, judged):
+            return []
+        return self._with_unit_vectors(self._with_subheadings(ranked))
 
     def search_continuing(self, question: str, query: str, joined: str) -> list[Document]:
         """Passages for a question declined alone that may go on with the conversation without a word pointing
@@ -592,11 +593,10 @@ class ArticleRetriever(BaseRetriever):
                   and (not shown or self.lexical.heading(chunk_id) in shown)]
         if not hidden:
             return order
-        part = hidden[0]
-        if is_part is not self.lexical.states_money:  # a section's list opens in its first chunk, with its introduction
-            section = self.lexical.heading(part)
-            part = min((chunk_id for chunk_id in hidden if self.lexical.heading(chunk_id) == section),
-                       key=self.lexical.position)
+        # Of that section, its first chunk not shown: a list opens there with its introduction.
+        section = self.lexical.heading(hidden[0])
+        part = min((chunk_id for chunk_id in hidden if self.lexical.heading(chunk_id) == section),
+                   key=self.lexical.position)
         others = [chunk_id for chunk_id in order if chunk_id != part]
         return [*others[:self.k - 1], part, *others[self.k - 1:]]
 

@@ -273,13 +273,13 @@ class Composer(AnswerBackend):
         if not candidates:
             return " ".join(f"{p.page_content.strip()} [{i + 1}]" for i, p in enumerate(passages[:1]))
         spelled = _spelling_out(question, candidates) if _STANDS_FOR.search(question) else set()
-        by_id = {id(c): c for c in candidates}
         sections = sections_asked(question)
         wants_list = bool(_LIST_QUESTION.search(question) or WHY_ASKED.search(question) or sections
                           or any(c.unit.is_item and id(c) in spelled for c in candidates))
         # Of the best-ranked passage's article: another article's part says nothing of the subject asked.
-        asked_section = {i for i in set().union(*(_in_section(candidates, passages, section) for section in sections))
-                         if passages[by_id[i].passage].metadata.get("source") == passages[0].metadata.get("source")}
+        in_sections = set().union(*(_in_section(candidates, passages, section) for section in sections))
+        asked_section = {id(c) for c in candidates if id(c) in in_sections
+                         and passages[c.passage].metadata.get("source") == passages[0].metadata.get("source")}
         named = (_lists_named(question, candidates) if wants_list else set()) | {
             id(c) for c in candidates if c.unit.is_item and id(c) in asked_section}
         parts_asked = _parts_asked(question)
