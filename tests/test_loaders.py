@@ -118,6 +118,20 @@ def test_a_list_whose_items_open_with_headings_becomes_those_sections(settings: 
     assert "- ###" not in text
 
 
+def test_a_description_list_becomes_a_section_per_term(settings: Settings, write_article) -> None:
+    """A FAQ written as `<dl>`: each question a heading under the list's own, its answer the paragraph below."""
+    page = ("<html><head><title>Pricing analyst FAQ</title></head><body><article><h1>Pricing analyst FAQ</h1>"
+            "<p>Readers ask us the same few things about the job every week, so here are our answers to them.</p>"
+            "<div class='faq'><h3>Questions readers ask</h3><dl>"
+            "<dt>Can I work remotely?</dt><dd>Partly. Most teams expect you at the office three days a week.</dd>"
+            "<dt>What do I need to know?</dt><dd><p>Forecasting, above all.</p><ul><li>SQL</li><li>Python</li>"
+            "</ul></dd></dl></div></article></body></html>")
+    text = load(write_article("faq.html", page), settings).page_content
+    assert "#### Can I work remotely?\n\nPartly. Most teams expect you" in text, text
+    assert "#### What do I need to know?\n\nForecasting, above all.\n\n- SQL\n- Python" in text, text
+    assert "- Can I work remotely?" not in text
+
+
 def test_pdf_text_and_metadata_title(settings: Settings) -> None:
     path = settings.knowledge_dir / "report.pdf"
     path.write_bytes(pdf_bytes(PDF_LINES, title="Data science careers"))

@@ -519,6 +519,7 @@ def _prepare_html(html: str) -> str:
             table.addprevious(paragraph)
         caption.drop_tree()
     _unwrap_sectioned_lists(root)
+    _unwrap_description_lists(root)
     return lxml.html.tostring(root, encoding="unicode")
 
 
@@ -536,6 +537,31 @@ def _unwrap_sectioned_lists(root: Any) -> None:
             for child in children:
                 child.drop_tag()
             items.drop_tag()
+
+
+_BLOCK_TAGS = ("p", "div", "ul", "ol", "table", "blockquote", "pre", *_HEADING_TAGS)
+
+
+def _unwrap_description_lists(root: Any) -> None:
+    """A description list (`<dl>`: a FAQ's questions and answers, a glossary's terms) as the sections it is: each
+    term a heading one level below the heading before the list, its description the paragraph under it.
+    trafilatura writes terms and descriptions alike as items of one list ("- Can I work remotely? - Partly. ..."),
+    so a question about one answer was answered with the whole list."""
+    for terms in list(root.iter("dl")):
+        level = min(_level_before(terms) + 1, 6)
+        for child in terms:
+            if child.tag == "dt":
+                child.tag = f"h{level}"
+            elif child.tag == "dd":
+                holds_blocks = any(isinstance(c.tag, str) and c.tag in _BLOCK_TAGS for c in child)
+                child.tag = "div" if holds_blocks else "p"
+        terms.tag = "div"
+
+
+def _level_before(element: Any) -> int:
+    """The level of the last heading before `element` in the page, 2 when there is none."""
+    before = element.xpath("preceding::*[self::h1 or self::h2 or self::h3 or self::h4 or self::h5 or self::h6][1]")
+    return int(before[0].tag[1]) if before else 2
 
 
 def _opens_with_heading(item: Any) -> bool:
