@@ -1183,6 +1183,30 @@ def test_what_the_job_involves_is_answered_by_the_list_under_the_heading_naming_
         assert answer.startswith("Space planning: Blue Yonder") and "SQL and Excel" in answer, (question, answer)
 
 
+def test_the_part_asked_for_written_as_headings_is_answered_with_them():
+    # "What a sensor analyst actually does" lists the work as headings; a table elsewhere in the article whose
+    # introduction only mentions the job ("... and the job differs between them") names another part.
+    employers = passage("There are two kinds of employers for this role, and the job differs between them.\n"
+                        "- Main focus — Operator: alerts and visit planning; Vendor: sensor firmware.\n"
+                        "- Best for — Operator: people who like field work; Vendor: people who like products.",
+                        heading="Operator or vendor", score=0.7, source="pests.md",
+                        heading_path="Pest sensors > Operator or vendor")
+    work = passage("The role breaks down into three recurring pieces of work.", heading="What a sensor analyst does",
+                   score=0.6, source="pests.md", heading_path="Pest sensors > What a sensor analyst does",
+                   subheadings=["Separating real activity from false triggers", "Counting insects from images",
+                                "Planning technician visits"])
+    answer = Composer().compose("what do sensor analysts at a pest control firm spend their time on?",
+                                [employers, work])
+    assert answer.startswith("Separating real activity from false triggers; Counting insects"), answer
+    # The skills an employer hires for, asked for as abilities.
+    skills = passage("Operators hire for general analytical ability and teach the domain.",
+                     heading="The skills that get people hired", score=0.6, source="parking.md",
+                     heading_path="Parking > The skills that get people hired",
+                     subheadings=["Occupancy forecasting", "Price elasticity estimation", "SQL on visit-level data"])
+    answer = Composer().compose("what abilities do parking companies want in a pricing analyst?", [employers, skills])
+    assert answer.startswith("Occupancy forecasting; Price elasticity estimation"), answer
+
+
 def test_a_yes_no_question_about_how_many_of_a_group_is_answered_by_the_share():
     # "Do a lot of members quit early?" asks how common it is: the sentence with the share, not one that shares
     # more of its words ("members", "climbing gym") without saying how many.

@@ -925,10 +925,13 @@ def _lists_named(question: str, candidates: list[_Candidate]) -> set[int]:
         or (nouns and _names_then_enumerates(c.unit.text, nouns))}
 
 
-# The words for either side of a pros-and-cons article: "what are the advantages ...?" names "The pros of moving".
-# Written by hand: no thesaurus is available offline, and these few words are how articles head the two lists.
-_SIDES_OF_AN_ARGUMENT = [frozenset(map(stem, "pros advantages benefits upsides positives perks".split())),
-                         frozenset(map(stem, "cons disadvantages downsides drawbacks negatives".split()))]
+# Words for one list that articles head in other words: either side of a pros-and-cons article ("what are the
+# advantages ...?" names "The pros of moving"), what a job asks of people ("what abilities do they want?" names
+# "The skills that get people hired"). Written by hand: no thesaurus is available offline, and these few words are
+# how articles head those lists.
+_LIST_HEADS = [frozenset(map(stem, "pros advantages benefits upsides positives perks".split())),
+               frozenset(map(stem, "cons disadvantages downsides drawbacks negatives".split())),
+               frozenset(map(stem, "skills abilities competencies capabilities".split()))]
 
 
 def _list_nouns(question: str) -> set[str]:
@@ -941,7 +944,7 @@ def _list_nouns(question: str) -> set[str]:
     kind_of = _KIND_OF_NOUN.search(question, asked.start()) or _KIND_OF_WORD.search(question, asked.start())
     kind_of = kind_of if kind_of and kind_of.start() <= asked.end() else None  # of the phrase asked, not later words
     noun = stem(kind_of.group(1) if kind_of else next(group for group in asked.groups() if group).split()[-1])
-    return set(next((side for side in _SIDES_OF_AN_ARGUMENT if noun in side), {noun}))
+    return set(next((side for side in _LIST_HEADS if noun in side), {noun}))
 
 
 # Where a list's lead ends: a colon, or the dash a table row's label is written with (bot.ingest).
@@ -963,12 +966,23 @@ def _stems(text: str) -> set[str]:
     return {stem(word) for word in plain_words(text)}
 
 
+_LEAD_WORDS = 5  # the opening words of a list's introduction, where it says what the list is
+
+
 def _in_section(candidates: list[_Candidate], passages: Sequence[Document], names: re.Pattern[str]) -> set[int]:
     """The units (by id) of the part of an article that `names` names (the route in: "How to get in"; the work:
     "What the job involves"; the tools): the items of a list whose heading or introduction names it, or the sentences
     under such a heading (the article's title, which heads every part, names none)."""
     paths = [section_path(passage.metadata) for passage in passages]
-    return {id(c) for c in candidates if names.search(f"{paths[c.passage]} {c.unit.intro if c.unit.is_item else ''}")}
+    return {id(c) for c in candidates if names.search(paths[c.passage])
+            or c.unit.is_item and c.unit.intro and _introduces_as(c.unit.intro, names)}
+
+
+def _introduces_as(intro: str, names: re.Pattern[str]) -> bool:
+    """Whether a list's introduction names the part: as its lead ("Typical duties:", "Day to day, you will:") or in
+    its opening words; "There are two kinds of employers for this role, and the job differs" names employers."""
+    found = names.search(intro)
+    return bool(found) and (intro.rstrip().endswith(":") or len(intro[:found.start()].split()) < _LEAD_WORDS)
 
 
 def _first_items(candidates: list[_Candidate]) -> set[int]:
@@ -1247,13 +1261,14 @@ def _step_headings(question: str, passages: Sequence[Document]) -> list[_Candida
 
 def _heading_items(question: str, passages: Sequence[Document]) -> list[_Candidate]:
     """For "what kinds of models ...?", the headings of the parts of a section whose own heading names what is asked
-    ("The models you would build": "Propensity to pay; Right-party contact; ..."), as the items of one list: an
-    article that writes a list as headings answers with them, though no passage holds them all (retrieval gives a
-    passage its section's parts, `metadata["subheadings"]`). Cited as the section's passage."""
-    nouns = _list_nouns(question)
-    for index, passage in enumerate(passages if nouns else ()):
+    ("The models you would build": "Propensity to pay; Right-party contact; ..."), or the part of an article asked
+    for ("what do they spend their time on?": "What a sensor data scientist actually does"), as the items of one
+    list: an article that writes a list as headings answers with them, though no passage holds them all (retrieval
+    gives a passage its section's parts, `metadata["subheadings"]`). Cited as the section's passage."""
+    nouns, sections = _list_nouns(question), sections_asked(question)
+    for index, passage in enumerate(passages if nouns or sections else ()):
         parts, heading = passage.metadata.get("subheadings") or [], str(passage.metadata.get("heading") or "")
-        if len(parts) >= _MIN_STEPS and nouns & content_stems(heading):
+        if len(parts) >= _MIN_STEPS and (nouns & content_stems(heading) or any(s.search(heading) for s in sections)):
             path = str(passage.metadata.get("heading_path") or heading)
             return [_Candidate(index, Unit(part, True, _STEPS_GROUP, number - len(parts) - 100), path,
                                content_stems(part), content_stems(path), heading,
