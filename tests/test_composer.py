@@ -5,7 +5,7 @@ from langchain_core.documents import Document
 from bot.answer.backends.composer import (_CLOCK, Composer, _candidates, _excerpt, _is_transcript, _kinds_asked,
                                           _labelled_as_asked, _list_nouns, _lists_named, _parts_asked, _quoted, _years_told)
 from bot import text as bot_text
-from bot.text import MONEY, passage_units, split_sentences
+from bot.text import MONEY, passage_units, split_sentences, stem
 
 
 def passage(text: str, heading: str | None = None, score: float = 0.6, source: str = "a.md",
@@ -1205,6 +1205,22 @@ def test_the_part_asked_for_written_as_headings_is_answered_with_them():
                      subheadings=["Occupancy forecasting", "Price elasticity estimation", "SQL on visit-level data"])
     answer = Composer().compose("what abilities do parking companies want in a pricing analyst?", [employers, skills])
     assert answer.startswith("Occupancy forecasting; Price elasticity estimation"), answer
+
+
+def test_whats_good_and_whats_bad_asks_for_the_pros_and_cons_however_headed():
+    story = passage("When a friend told me a removals company was hiring a machine learning engineer, I laughed. "
+                    "It is still small, so expect to be the only ML person in the room.", score=0.7, source="moves.md",
+                    heading="How I ended up here", heading_path="Moving > How I ended up here")
+    love = passage("- The feedback loop is short: every quote becomes a real move within weeks.\n"
+                   "- Labels are cheap because surveyors correct the drafts anyway.", score=0.6, source="moves.md",
+                   heading="What I love", heading_path="Moving > Pros and cons of the job > What I love")
+    hard = passage("- Phone video quality is terrible: dark rooms and fast panning.\n"
+                   "- Errors are expensive and public.", score=0.6, source="moves.md", heading="What I find hard",
+                   heading_path="Moving > Pros and cons of the job > What I find hard")
+    answer = Composer().compose("what's good and what's bad about being the ML person at a removals company?",
+                                [story, love, hard])
+    assert answer.startswith("The feedback loop is short") or answer.startswith("Phone video quality"), answer
+    assert _list_nouns("what's good and what's bad about it?") >= {stem("pros"), stem("cons")}
 
 
 def test_a_yes_no_question_about_how_many_of_a_group_is_answered_by_the_share():

@@ -182,7 +182,9 @@ _LIST_QUESTION = re.compile(
     r"\bwhat (?:do|does|did|should|would|must) (?:i|you|u|one|we|they|(?:[a-z-]+ ){1,3}?)(?:need to |have to |"
     r"had to |want to )?(learn|know|study|master|brush up on|pick up)\b|"
     # "what kind of models ...", "what sort of projects ...": the models, the projects.
-    rf"\bwhat (?:{_KIND_OF})(?:[\w-]+\s+){{0,2}}?({_PLURAL})\b",
+    rf"\bwhat (?:{_KIND_OF})(?:[\w-]+\s+){{0,2}}?({_PLURAL})\b|"
+    # "what's good and what's bad about ...": the pros and the cons.
+    r"\bwhat(?:'s|’s|s| is| are)? (good|great|best) (?:and|&) (?:what(?:'s|’s|s| is| are)? )?(?:bad|worst|not so good)\b",
     re.IGNORECASE,
 )
 _KIND_OF_WORD = re.compile(rf"\b{_KIND_OF}(\w{{3,}})", re.IGNORECASE)  # "kinds of *everyday* product work", no plural
@@ -927,11 +929,12 @@ def _lists_named(question: str, candidates: list[_Candidate]) -> set[int]:
 
 # Words for one list that articles head in other words: either side of a pros-and-cons article ("what are the
 # advantages ...?" names "The pros of moving"), what a job asks of people ("what abilities do they want?" names
-# "The skills that get people hired"). Written by hand: no thesaurus is available offline, and these few words are
-# how articles head those lists.
-_LIST_HEADS = [frozenset(map(stem, "pros advantages benefits upsides positives perks".split())),
-               frozenset(map(stem, "cons disadvantages downsides drawbacks negatives".split())),
+# "The skills that get people hired"); a first-person article heads its sides "What I love" and "What I find hard".
+# Written by hand: no thesaurus is available offline, and these few words are how articles head those lists.
+_LIST_HEADS = [frozenset(map(stem, "pros advantages benefits upsides positives perks good best love enjoy".split())),
+               frozenset(map(stem, "cons disadvantages downsides drawbacks negatives bad worst hard frustrations".split())),
                frozenset(map(stem, "skills abilities competencies capabilities".split()))]
+_GOOD = {"good", "great", "best"}  # "what's good and what's bad": both sides
 
 
 def _list_nouns(question: str) -> set[str]:
@@ -944,6 +947,8 @@ def _list_nouns(question: str) -> set[str]:
     kind_of = _KIND_OF_NOUN.search(question, asked.start()) or _KIND_OF_WORD.search(question, asked.start())
     kind_of = kind_of if kind_of and kind_of.start() <= asked.end() else None  # of the phrase asked, not later words
     noun = stem(kind_of.group(1) if kind_of else next(group for group in asked.groups() if group).split()[-1])
+    if noun in _GOOD:
+        return set(_LIST_HEADS[0] | _LIST_HEADS[1])  # both sides
     return set(next((side for side in _LIST_HEADS if noun in side), {noun}))
 
 
