@@ -524,6 +524,17 @@ def test_do_i_need_is_answered_by_the_sentence_that_says_what_is_required():
         assert Composer().compose(question, [text]).startswith("A master's degree is enough"), question
 
 
+def test_what_a_role_asks_for_says_what_it_requires():
+    # "asks for a PhD": the requirement, though no word of "need" or "required" says so.
+    lab = passage("Research engineers with a PhD often work next to data teams and infrastructure teams.",
+                  score=0.7, source="labs.md")
+    split = passage("A research scientist role usually asks for a PhD. A research engineer role does not ask for "
+                    "either, although published papers help.", source="roles.md")
+    answer = Composer().compose("do i need a phd to get hired as a research engineer at one of the big labs?",
+                                [lab, split])
+    assert answer.startswith("A research scientist role usually asks for a PhD. A research engineer role does not"), answer
+
+
 def test_do_i_need_is_answered_by_the_sentence_that_says_yes_or_no():
     # The second sentence holds "doctorates" (PhD spelled out) and comes as close in meaning; the first answers.
     text = passage("No. Only 21% of the site reliability engineers we surveyed held a PhD. Research-heavy teams still "

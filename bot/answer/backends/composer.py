@@ -89,7 +89,7 @@ _REQUIRED_ASKED = re.compile(r"\b(?:do|does|did|will|would) (?:i|you|u|we|they|o
                              r"(?:need|have to)\b|\b(?:required|necessary|mandatory|a must|enough|sufficient|essential|"
                              r"prerequisites?|deal[- ]?breakers?|hold (?:me|you|u|them) back|count against)\b|"
                              r"\bcan (?:i|you|u|one|they) (?:\w+ ){0,3}without\b", re.I)
-_REQUIREMENT = re.compile(r"\b(?:needs?|needed|require[sd]?|requirements?|must|necessary|essential|mandatory|"
+_REQUIREMENT = re.compile(r"\b(?:needs?|needed|require[sd]?|requirements?|must|necessary|essential|mandatory|asks? for|"
                           r"prerequisites?|enough|sufficient|optional)\b|^\W*(?:yes|no)\b", re.I)
 # "What setup am I most likely to get?": the sentence that says which is the most common one.
 _MOST_ASKED = re.compile(r"\bmost (?:likely|common|usual|often|popular|frequent)\b|\bmore (?:likely|common)\b", re.I)
