@@ -1234,6 +1234,17 @@ def test_whats_good_and_whats_bad_asks_for_the_pros_and_cons_however_headed():
     assert _list_nouns("what's good and what's bad about it?") >= {stem("pros"), stem("cons")}
 
 
+def test_an_interviews_question_naming_the_part_asked_points_at_its_answer():
+    # "typical day" and the interviewer's "normal day" ask for the same part: the answer after it is quoted.
+    faq = passage("Mostly weekday office hours, but in winter many teams run a rota for weekend reporting.", score=0.7,
+                  source="beds.md", heading="Is the job shift-based?", heading_path="Beds > FAQ > Is the job shift-based?")
+    interview = passage("Q: What does a normal day look like?\nA: It starts at 7:30 with the bed state. By the 8:30 "
+                        "site meeting I've refreshed the dashboard.\nQ: What's the hardest part?\nA: Trust.",
+                        source="beds.md", heading="The interview", heading_path="Beds > The interview")
+    answer = Composer().compose("so whats a typical day like for the people running hospital bed numbers", [faq, interview])
+    assert answer.startswith("It starts at 7:30 with the bed state."), answer
+
+
 def test_a_yes_no_question_about_how_many_of_a_group_is_answered_by_the_share():
     # "Do a lot of members quit early?" asks how common it is: the sentence with the share, not one that shares
     # more of its words ("members", "climbing gym") without saying how many.

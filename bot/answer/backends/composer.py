@@ -980,7 +980,8 @@ def _in_section(candidates: list[_Candidate], passages: Sequence[Document], name
     under such a heading (the article's title, which heads every part, names none)."""
     paths = [section_path(passage.metadata) for passage in passages]
     return {id(c) for c in candidates if names.search(paths[c.passage])
-            or c.unit.is_item and c.unit.intro and _introduces_as(c.unit.intro, names)}
+            or c.unit.is_item and c.unit.intro and _introduces_as(c.unit.intro, names)
+            or _asks(c) and names.search(c.unit.text)}  # an interview's "Q: What does a normal day look like?"
 
 
 def _introduces_as(intro: str, names: re.Pattern[str]) -> bool:
