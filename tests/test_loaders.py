@@ -286,6 +286,15 @@ def test_a_lettered_list_is_a_list_only_in_letter_order():
     assert clean_text("The firm was founded\nc. 1990 in Leeds.") == "The firm was founded c. 1990 in Leeds."
 
 
+def test_a_list_numbered_in_brackets_is_a_numbered_list():
+    text = ("A typical check list looks like this:\n\n    [1] Net pay swings: pay that moved more than a set\n"
+            "        percentage since the last run.\n    [2] Duplicate payments: the same person paid twice.\n"
+            "    (3) Bank detail changes: new accounts added before payday.")
+    assert clean_text(text) == ("A typical check list looks like this:\n\n1. Net pay swings: pay that moved more than "
+                                "a set percentage since the last run.\n2. Duplicate payments: the same person paid "
+                                "twice.\n3. Bank detail changes: new accounts added before payday.")
+
+
 def test_a_dotted_leader_block_is_a_list_of_its_keys_and_values():
     text = ("QUICK FACTS\n  Typical UK day rate ........ GBP 500 - 700\n  Usual contract length ...... 3 to 6 months,\n"
             "                               often extended\n  HCPCS Level II ... supplies\n\nI waited ... then left.")

@@ -88,6 +88,8 @@ _STEP_TITLE = re.compile(r"^(?:[A-Z][a-z]+ )?\d{1,2}[.:)] +(\S.*)$")
 # "a. Pricing from ...", "b) ...": a lettered list's item, its letters in order from "a" (a wrapped line that opens
 # "c. 1990" is none).
 _LETTERED_ITEM = re.compile(r"^\s*([a-z])[.)]\s+\S")
+# "[1] Net pay swings: ...", "(2) Duplicate payments: ...": a numbered list's item in plain text, its number in brackets.
+_BRACKETED_ITEM = re.compile(r"^\s*(?:\[\d{1,2}\]|\(\d{1,2}\))\s+\S")
 # "Usual contract length ........ 3 to 6 months": a key and its value joined by a dotted leader, one fact of a
 # block of them (written as the list item "- Usual contract length: 3 to 6 months"). In such a block a long key
 # leaves room for three dots only ("HCPCS Level II ... supplies"), which alone could be a sentence's ellipsis.
@@ -153,7 +155,8 @@ def clean_text(text: str, detect_headings: bool = False) -> str:
         if _is_furniture(line):
             line = ""  # a furniture line ends the paragraph it interrupts
         lettered = _LETTERED_ITEM.match(raw)
-        item = MARKDOWN_ITEM.match(raw) or (lettered if lettered and lettered.group(1) == next_letter else None)
+        item = (MARKDOWN_ITEM.match(raw) or _BRACKETED_ITEM.match(raw)
+                or (lettered if lettered and lettered.group(1) == next_letter else None))
         next_letter = chr(ord(lettered.group(1)) + 1) if item and lettered else "a" if item or heading else next_letter
         after_item = bool(item)
         if not line or heading or item or _TABLE_ROW.match(line):
@@ -287,7 +290,8 @@ def _merge_cells(lines: list[list[str]]) -> list[str]:
 
 def _normal_list_item(line: str) -> str:
     marker, item = line.split(None, 1)
-    return f"{marker} {item}" if marker[0].isdigit() else f"- {item}"
+    number = marker.strip("[]()")
+    return f"{marker} {item}" if marker[0].isdigit() else f"{number}. {item}" if number.isdigit() else f"- {item}"
 
 
 def _join_blocks(blocks: list[str]) -> str:
