@@ -234,12 +234,12 @@ _WORK_ASKED = re.compile(
     r"do(?: all day)?\s*(?:[?.!]|$)|"
     r"\bspends? (?:(?:their|his|her|your|my|the|most of (?:their|the|your)) )?(?:time|days?|weeks?)\b|"
     r"\b(?:main|key|core|typical|daily|usual) (?:duties|responsibilities|tasks|activities|parts? of the (?:job|work|role))\b|"
-    r"\bday[- ]to[- ]day\b|\b(?:typical|normal|usual|average) (?:day|week)\b|"
+    r"\bday[- ]to[- ]day\b|\b(?:typical|normal|usual|average) (?:day|week|morning|workday)\b|"
     r"\bwhat (?:does|do|is) (?:the|their|a|an) (?:job|work|role) (?:involve|look like|entail|consist of)\b",
     re.IGNORECASE)
 _WORK_SECTION = re.compile(r"\bwhat (?:the|a|an|you|they)\b[^>]*?\b(?:job|work|role|do|does|involves?)\b|"
                           r"\b(?:day[- ]to[- ]day|(?:typical|normal|usual|average) (?:day|week)|responsibilities|duties|"
-                          r"the work|the job)\b", re.I)
+                          r"the work|the job|a day (?:at|in|with|on)|day in the life)\b", re.I)
 # "What software do procurement analysts use?", "what tech stack do they rely on?": the tools section.
 _TOOL_NOUNS = r"(?:tools?|tooling|software(?! (?:engineer|developer|dev)s?\b)|sw|programs|platforms|tech stack|stack|" \
               r"toolkit|languages)"

@@ -1245,6 +1245,19 @@ def test_an_interviews_question_naming_the_part_asked_points_at_its_answer():
     assert answer.startswith("It starts at 7:30 with the bed state."), answer
 
 
+def test_a_normal_morning_is_answered_by_the_day_in_the_life():
+    # "A day at the plant" names the work a normal day (or morning) asks about, though no word of it is asked.
+    day = passage("Her Tuesday:\n- 06:45 Drive in; the plant is 40 minutes from town\n- 07:15 Read the night shift "
+                  "log\n- 07:45 Production meeting with the plant manager",
+                  heading="A day at the plant", heading_path="Kiln > A day at the plant", source="kiln.md")
+    quote = passage("A normal morning at a cement plant looks calm. Nobody trusts a new data scientist's numbers in "
+                    "their first months there.", heading="What is hard about it",
+                    heading_path="Kiln > What is hard about it", score=0.7, source="kiln.md")
+    answer = Composer().compose("ds at a cement plant - what does a normal morning look like? rough times pls",
+                                [quote, day])
+    assert "07:15 Read the night shift log" in answer.split("[")[0], answer
+
+
 def test_a_yes_no_question_about_how_many_of_a_group_is_answered_by_the_share():
     # "Do a lot of members quit early?" asks how common it is: the sentence with the share, not one that shares
     # more of its words ("members", "climbing gym") without saying how many.

@@ -286,6 +286,15 @@ def test_a_lettered_list_is_a_list_only_in_letter_order():
     assert clean_text("The firm was founded\nc. 1990 in Leeds.") == "The firm was founded c. 1990 in Leeds."
 
 
+def test_a_plain_text_timetable_is_a_list_of_its_rows():
+    text = ("Her Tuesday:\n\n    06:45  Drive in; the plant is 40 minutes from town\n"
+            "    07:45  Morning production meeting with the plant manager, the process\n"
+            "           engineer and quality\n    4.30pm  Leave, unless the kiln is in trouble\n\nShe likes it.")
+    assert clean_text(text) == ("Her Tuesday:\n\n- 06:45 Drive in; the plant is 40 minutes from town\n"
+                                "- 07:45 Morning production meeting with the plant manager, the process engineer and "
+                                "quality\n- 4.30pm Leave, unless the kiln is in trouble\n\nShe likes it.")
+
+
 def test_a_list_numbered_in_brackets_is_a_numbered_list():
     text = ("A typical check list looks like this:\n\n    [1] Net pay swings: pay that moved more than a set\n"
             "        percentage since the last run.\n    [2] Duplicate payments: the same person paid twice.\n"

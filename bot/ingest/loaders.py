@@ -90,6 +90,8 @@ _STEP_TITLE = re.compile(r"^(?:[A-Z][a-z]+ )?\d{1,2}[.:)] +(\S.*)$")
 _LETTERED_ITEM = re.compile(r"^\s*([a-z])[.)]\s+\S")
 # "[1] Net pay swings: ...", "(2) Duplicate payments: ...": a numbered list's item in plain text, its number in brackets.
 _BRACKETED_ITEM = re.compile(r"^\s*(?:\[\d{1,2}\]|\(\d{1,2}\))\s+\S")
+# "    07:15  Read the night shift log": a timetable's row in plain text (a day in the life), its time then two spaces.
+_TIMETABLE_ROW = re.compile(r"^\s*\d{1,2}[:.]\d{2}(?:\s?[ap]\.?m\.?)?\s{2,}\S", re.IGNORECASE)
 # "Usual contract length ........ 3 to 6 months": a key and its value joined by a dotted leader, one fact of a
 # block of them (written as the list item "- Usual contract length: 3 to 6 months"). In such a block a long key
 # leaves room for three dots only ("HCPCS Level II ... supplies"), which alone could be a sentence's ellipsis.
@@ -155,7 +157,8 @@ def clean_text(text: str, detect_headings: bool = False) -> str:
         if _is_furniture(line):
             line = ""  # a furniture line ends the paragraph it interrupts
         lettered = _LETTERED_ITEM.match(raw)
-        item = (MARKDOWN_ITEM.match(raw) or _BRACKETED_ITEM.match(raw)
+        timetabled = _TIMETABLE_ROW.match(raw)
+        item = (MARKDOWN_ITEM.match(raw) or _BRACKETED_ITEM.match(raw) or timetabled
                 or (lettered if lettered and lettered.group(1) == next_letter else None))
         next_letter = chr(ord(lettered.group(1)) + 1) if item and lettered else "a" if item or heading else next_letter
         after_item = bool(item)
@@ -170,7 +173,7 @@ def clean_text(text: str, detect_headings: bool = False) -> str:
             indents.clear()
         elif item:
             item_indent = len(raw) - len(raw.lstrip())
-            blocks.append("  " * _list_level(indents, item_indent) + _normal_list_item(line))
+            blocks.append("  " * _list_level(indents, item_indent) + (f"- {line}" if timetabled else _normal_list_item(line)))
         elif _TABLE_ROW.match(line):
             blocks.append(line)
             indents.clear()
