@@ -246,12 +246,20 @@ _TOOL_NOUNS = r"(?:tools?|tooling|software(?! (?:engineer|developer|dev)s?\b)|sw
 _USING = r"(?:use[ds]?|using|rely on)"
 _TOOLS_ASKED = re.compile(rf"\b{_TOOL_NOUNS}\b[^?]*\b{_USING}\b|\b{_USING}\b[^?]*\b{_TOOL_NOUNS}\b", re.I)
 _TOOLS_SECTION = re.compile(r"\b(?:tools?|tooling|software|stack|toolkit)\b", re.I)
+# "What data does a forecasting analyst use?", "what inputs go into an ETA model?": the data, which articles give under
+# a heading that says so ("The data you will work with", "Data the forecasts use", "Signals that feed the model").
+_DATA_ASKED = re.compile(r"\b(?:what|which)\s+(?:(?:kinds?|sorts?|types?) of\s+)?(?:data(?!\s+(?:scien|analy|engineer|"
+                         r"jobs?\b|roles?\b|teams?\b|people\b|folks\b))|datasets|data sources|inputs|signals)\b", re.I)
+_DATA_SECTION = re.compile(r"^(?:the )?data\b(?! (?:scien|analy|engineer|product|team|job|role|resume))|"
+                           r"\bthe data (?:you|we|they)\b|\bwhere the data comes from\b|\bwhat the data looks like\b|"
+                           r"\b(?:signals|inputs|data sources)\b", re.I)
 # "Why are networks hiring ML people?": the reasons, which articles give under a heading that says so ("Why networks
 # are hiring now", "The reasons").
 _WHY_SECTION = re.compile(r"\b(?:why|reasons?)\b", re.IGNORECASE)
-# Questions a part of an article answers, by the heading that names it: the route in, the work, the tools, the reasons.
+# Questions a part of an article answers, by the heading that names it: the route in, the work, the tools, the data,
+# the reasons.
 _SECTIONS_ASKED = ((_ROUTE_ASKED, _ROUTE_SECTION), (_WORK_ASKED, _WORK_SECTION), (_TOOLS_ASKED, _TOOLS_SECTION),
-                   (WHY_ASKED, _WHY_SECTION))
+                   (_DATA_ASKED, _DATA_SECTION), (WHY_ASKED, _WHY_SECTION))
 
 
 def section_path(metadata: dict) -> str:

@@ -1,5 +1,5 @@
 from bot.embeddings import is_dictionary_word
-from bot.text import (MONEY, PAY_ASKED, asked, capitalised_acronyms, clipped_stopword, closest_spelling, concepts, content_words,
+from bot.text import (MONEY, PAY_ASKED, asked, sections_asked, capitalised_acronyms, clipped_stopword, closest_spelling, concepts, content_words,
                       other_spellings,
                       countries_in, country_names_in, described_section, expand_acronyms, in_other_currency,
                       item_named, misspelt_stopword, named_section, other_city_names, pay_amount_asked, spell_out, spelled_in,
@@ -249,3 +249,16 @@ def test_pay_for_what_is_bought_asks_no_amount_of_pay_and_nor_does_a_question_as
     for question in ("how close is Oslo's pay to pay in London?", "compared to salaries in Berlin, is Oslo good?",
                      "what's the pay for a junior analyst?", "how much does it pay in Britain?"):
         assert pay_amount_asked(question), question
+
+
+def test_a_question_about_the_data_asks_for_the_part_that_gives_it():
+    for question in ("what data does a theme park forecasting analyst use?", "what inputs go into a delivery ETA model?",
+                     "what kind of data would i be working with?", "which data sources do trading desks use?"):
+        (section,) = sections_asked(question)
+        for heading in ("The data you will work with", "DATA THE FORECASTS USE", "Signals that feed the model",
+                        "Where the data comes from"):
+            assert section.search(heading), (question, heading)
+        for heading in ("Data scientist vs analyst", "The data team", "What the data says about leaving"):
+            assert not section.search(heading), (question, heading)
+    for question in ("what data science jobs pay best?", "what data analyst skills matter?"):
+        assert sections_asked(question) == [], question
