@@ -235,6 +235,8 @@ _WORK_ASKED = re.compile(
     r"\bspends? (?:(?:their|his|her|your|my|the|most of (?:their|the|your)) )?(?:time|days?|weeks?)\b|"
     r"\b(?:main|key|core|typical|daily|usual) (?:duties|responsibilities|tasks|activities|parts? of the (?:job|work|role))\b|"
     r"\bday[- ]to[- ]day\b|\b(?:typical|normal|usual|average) (?:day|week|morning|workday)\b|"
+    # "what kinds of projects do they work on?", "what deliverables do they produce?"
+    r"\bwhat (?:(?:kinds?|sorts?|types?) of )?(?:projects\b[^?]*\bwork(?:s|ing)? on|deliverables?)\b|"
     r"\bwhat (?:does|do|is) (?:the|their|a|an) (?:job|work|role) (?:involve|look like|entail|consist of)\b",
     re.IGNORECASE)
 _WORK_SECTION = re.compile(r"\bwhat (?:the|a|an|you|they)\b[^>]*?\b(?:job|work|role|do|does|involves?)\b|"

@@ -262,3 +262,10 @@ def test_a_question_about_the_data_asks_for_the_part_that_gives_it():
             assert not section.search(heading), (question, heading)
     for question in ("what data science jobs pay best?", "what data analyst skills matter?"):
         assert sections_asked(question) == [], question
+
+
+def test_the_projects_worked_on_and_the_deliverables_ask_for_the_work():
+    for question in ("what kinds of projects does a financial crime data scientist work on?",
+                     "what deliverables does an IP analytics analyst produce?"):
+        assert any(section.search("What the work involves") for section in sections_asked(question)), question
+    assert sections_asked("what projects should I build for my portfolio?") == []
