@@ -248,6 +248,11 @@ _TOOL_NOUNS = r"(?:tools?|tooling|software(?! (?:engineer|developer|dev)s?\b)|sw
 _USING = r"(?:use[ds]?|using|rely on)"
 _TOOLS_ASKED = re.compile(rf"\b{_TOOL_NOUNS}\b[^?]*\b{_USING}\b|\b{_USING}\b[^?]*\b{_TOOL_NOUNS}\b", re.I)
 _TOOLS_SECTION = re.compile(r"\b(?:tools?|tooling|software|stack|toolkit)\b", re.I)
+# "What skills do fitment analysts need?", "what do I need to know?": the skills, which articles list under a heading
+# that names them ("The skills that get people hired", "Skills and background").
+_SKILLS_ASKED = re.compile(r"\b(?:what|which)\s+(?:[\w-]+\s+){0,2}?(?:skills|abilities|competencies|know-how)\b|"
+                           r"\bwhat (?:do|does|should|would) (?:[\w-]+ ){1,3}?need to (?:know|learn)\b", re.I)
+_SKILLS_SECTION = re.compile(r"\b(?:skills?|know-how|what you need)\b", re.I)
 # "What data does a forecasting analyst use?", "what inputs go into an ETA model?": the data, which articles give under
 # a heading that says so ("The data you will work with", "Data the forecasts use", "Signals that feed the model").
 _DATA_ASKED = re.compile(r"\b(?:what|which)\s+(?:(?:kinds?|sorts?|types?) of\s+)?(?:data(?!\s+(?:scien|analy|engineer|"
@@ -261,7 +266,7 @@ _WHY_SECTION = re.compile(r"\b(?:why|reasons?)\b", re.IGNORECASE)
 # Questions a part of an article answers, by the heading that names it: the route in, the work, the tools, the data,
 # the reasons.
 _SECTIONS_ASKED = ((_ROUTE_ASKED, _ROUTE_SECTION), (_WORK_ASKED, _WORK_SECTION), (_TOOLS_ASKED, _TOOLS_SECTION),
-                   (_DATA_ASKED, _DATA_SECTION), (WHY_ASKED, _WHY_SECTION))
+                   (_DATA_ASKED, _DATA_SECTION), (_SKILLS_ASKED, _SKILLS_SECTION), (WHY_ASKED, _WHY_SECTION))
 
 
 def section_path(metadata: dict) -> str:

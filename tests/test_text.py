@@ -260,7 +260,7 @@ def test_a_question_about_the_data_asks_for_the_part_that_gives_it():
             assert section.search(heading), (question, heading)
         for heading in ("Data scientist vs analyst", "The data team", "What the data says about leaving"):
             assert not section.search(heading), (question, heading)
-    for question in ("what data science jobs pay best?", "what data analyst skills matter?"):
+    for question in ("what data science jobs pay best?", "what data analyst jobs are remote?"):
         assert sections_asked(question) == [], question
 
 
@@ -269,3 +269,10 @@ def test_the_projects_worked_on_and_the_deliverables_ask_for_the_work():
                      "what deliverables does an IP analytics analyst produce?"):
         assert any(section.search("What the work involves") for section in sections_asked(question)), question
     assert sections_asked("what projects should I build for my portfolio?") == []
+
+
+def test_a_question_about_skills_asks_for_the_part_that_lists_them():
+    for question in ("which skills give ML engineers the biggest pay bumps?", "what abilities do parking firms want?",
+                     "what do new pricing analysts need to know?"):
+        assert any(section.search("The skills that get people hired") for section in sections_asked(question)), question
+        assert not any(section.search("What it pays") for section in sections_asked(question)), question
