@@ -253,6 +253,12 @@ _TOOLS_SECTION = re.compile(r"\b(?:tools?|tooling|software|stack|toolkit)\b", re
 _SKILLS_ASKED = re.compile(r"\b(?:what|which)\s+(?:[\w-]+\s+){0,2}?(?:skills|abilities|competencies|know-how)\b|"
                            r"\bwhat (?:do|does|should|would) (?:[\w-]+ ){1,3}?need to (?:know|learn)\b", re.I)
 _SKILLS_SECTION = re.compile(r"\b(?:skills?|know-how|what you need)\b", re.I)
+# "What are the pain points?", "what's the hardest part of the job?": the hard parts, which articles give under a
+# heading that says so ("What is hard about it", "Challenges", "The downsides").
+_HARD_ASKED = re.compile(r"\b(?:pain points?|challenges|difficulties|downsides|drawbacks|(?:hard|tough)(?:est)? "
+                         r"(?:parts?|bits?|things?)|complain)\b", re.I)
+_HARD_SECTION = re.compile(r"\b(?:hard|tough|challenges?|challenging|difficult(?:ies|y)?|downsides?|drawbacks?|"
+                           r"cons|pain points?|frustrations?)\b", re.I)
 # "What data does a forecasting analyst use?", "what inputs go into an ETA model?": the data, which articles give under
 # a heading that says so ("The data you will work with", "Data the forecasts use", "Signals that feed the model").
 _DATA_ASKED = re.compile(r"\b(?:what|which)\s+(?:(?:kinds?|sorts?|types?) of\s+)?(?:data(?!\s+(?:scien|analy|engineer|"
@@ -264,9 +270,10 @@ _DATA_SECTION = re.compile(r"^(?:the )?data\b(?! (?:scien|analy|engineer|product
 # are hiring now", "The reasons").
 _WHY_SECTION = re.compile(r"\b(?:why|reasons?)\b", re.IGNORECASE)
 # Questions a part of an article answers, by the heading that names it: the route in, the work, the tools, the data,
-# the reasons.
+# the skills, the hard parts, the reasons.
 _SECTIONS_ASKED = ((_ROUTE_ASKED, _ROUTE_SECTION), (_WORK_ASKED, _WORK_SECTION), (_TOOLS_ASKED, _TOOLS_SECTION),
-                   (_DATA_ASKED, _DATA_SECTION), (_SKILLS_ASKED, _SKILLS_SECTION), (WHY_ASKED, _WHY_SECTION))
+                   (_DATA_ASKED, _DATA_SECTION), (_SKILLS_ASKED, _SKILLS_SECTION), (_HARD_ASKED, _HARD_SECTION),
+                   (WHY_ASKED, _WHY_SECTION))
 
 
 def section_path(metadata: dict) -> str:

@@ -276,3 +276,12 @@ def test_a_question_about_skills_asks_for_the_part_that_lists_them():
                      "what do new pricing analysts need to know?"):
         assert any(section.search("The skills that get people hired") for section in sections_asked(question)), question
         assert not any(section.search("What it pays") for section in sections_asked(question)), question
+
+
+def test_the_hard_parts_asked_for_are_the_part_that_says_what_is_hard():
+    for question in ("what are the pain points people complain about?", "what's the hardest part of the job?",
+                     "what are the biggest challenges for kiln data scientists?"):
+        sections = sections_asked(question)
+        for heading in ("What is hard about it", "Challenges", "The downsides", "Pros and cons"):
+            assert any(section.search(heading) for section in sections), (question, heading)
+        assert not any(section.search("What it pays") for section in sections), question
