@@ -229,19 +229,22 @@ _ROUTE_SECTION = re.compile(r"\b(?:get(?:ting)? (?:in|into|started|hired)|break(
 # "What does a planogram analyst actually do?", "main duties of ...", "what do they spend their time on?": what the
 # job is made of is the answer, which articles list under a heading that names it ("What the job involves", "What
 # the work looks like", "Day to day").
+# "A typical day", "a normal morning": the work, not a day's pay ("the usual day rate", "an average week's pay").
+_ORDINARY_DAY = r"(?:typical|normal|usual|average) (?:day|week|morning|workday)\b(?!\s*(?:rates?|'s pay|pay)\b)"
 _WORK_ASKED = re.compile(
     r"\bwhat (?:do|does|did) (?!(?:i|you|u|we)\b)(?:[\w'-]+ ){1,6}?(?:actually |even |really |all day )?(?<!\bto )"
     r"do(?: all day)?\s*(?:[?.!]|$)|"
     r"\bspends? (?:(?:their|his|her|your|my|the|most of (?:their|the|your)) )?(?:time|days?|weeks?)\b|"
     r"\b(?:main|key|core|typical|daily|usual) (?:duties|responsibilities|tasks|activities|parts? of the (?:job|work|role))\b|"
-    r"\bday[- ]to[- ]day\b|\b(?:typical|normal|usual|average) (?:day|week|morning|workday)\b|"
+    rf"\bday[- ]to[- ]day\b|\b{_ORDINARY_DAY}|"
     # "what kinds of projects do they work on?", "what deliverables do they produce?"
-    r"\bwhat (?:(?:kinds?|sorts?|types?) of )?(?:projects\b[^?]*\bwork(?:s|ing)? on|deliverables?)\b|"
+    r"\bwhat (?:(?:kinds?|sorts?|types?) of )?(?:projects (?:do|does|did|would|will) (?!(?:i|you|u|we)\b)[^?]*"
+    r"\bwork(?:s|ing)? on|deliverables?)\b|"
     r"\bwhat (?:does|do|is) (?:the|their|a|an) (?:job|work|role) (?:involve|look like|entail|consist of)\b",
     re.IGNORECASE)
 _WORK_SECTION = re.compile(r"\bwhat (?:the|a|an|you|they)\b[^>]*?\b(?:job|work|role|do|does|involves?)\b|"
-                          r"\b(?:day[- ]to[- ]day|(?:typical|normal|usual|average) (?:day|week)|responsibilities|duties|"
-                          r"the work|the job|a day (?:at|in|with|on)|day in the life)\b", re.I)
+                          rf"\b(?:day[- ]to[- ]day|{_ORDINARY_DAY}|responsibilities|duties|the work|the job|"
+                          r"a day (?:at|in|with|on) (?:the|a)\b|day in the life)\b", re.I)
 # "What software do procurement analysts use?", "what tech stack do they rely on?": the tools section.
 _TOOL_NOUNS = r"(?:tools?|tooling|software(?! (?:engineer|developer|dev)s?\b)|sw|programs|platforms|tech stack|stack|" \
               r"toolkit|languages)"
@@ -251,21 +254,27 @@ _TOOLS_SECTION = re.compile(r"\b(?:tools?|tooling|software|stack|toolkit)\b", re
 # "What skills do fitment analysts need?", "what do I need to know?": the skills, which articles list under a heading
 # that names them ("The skills that get people hired", "Skills and background").
 _SKILLS_ASKED = re.compile(r"\b(?:what|which)\s+(?:[\w-]+\s+){0,2}?(?:skills|abilities|competencies|know-how)\b|"
-                           r"\bwhat (?:do|does|should|would) (?:[\w-]+ ){1,3}?need to (?:know|learn)\b", re.I)
-_SKILLS_SECTION = re.compile(r"\b(?:skills?|know-how|what you need)\b", re.I)
+                           r"\bwhat (?:do|does|should|would) (?:[\w-]+ ){1,3}?need to (?:know|learn)\b"
+                           r"(?!\s+(?:about|before|when|if|for)\b)", re.I)
+_SKILLS_SECTION = re.compile(r"\b(?:skills?(?! gaps?\b)|know-how)\b", re.I)
 # "What are the pain points?", "what's the hardest part of the job?": the hard parts, which articles give under a
 # heading that says so ("What is hard about it", "Challenges", "The downsides").
 _HARD_ASKED = re.compile(r"\b(?:pain points?|challenges|difficulties|downsides|drawbacks|(?:hard|tough)(?:est)? "
-                         r"(?:parts?|bits?|things?)|complain)\b", re.I)
-_HARD_SECTION = re.compile(r"\b(?:hard|tough|challenges?|challenging|difficult(?:ies|y)?|downsides?|drawbacks?|"
-                           r"cons|pain points?|frustrations?)\b", re.I)
+                         r"(?:parts?|bits?|things?))\b", re.I)
+_HARD_SECTION = re.compile(r"\b(?:(?:is|are|find|finds) (?:it )?hard|(?:hard|tough)(?:est)? (?:parts?|bits?|things?)|"
+                           r"challenges?|challenging|difficult(?:ies|y)|downsides?|drawbacks?|cons|pain points?|"
+                           r"frustrations?)\b", re.I)
 # "What data does a forecasting analyst use?", "what inputs go into an ETA model?": the data, which articles give under
 # a heading that says so ("The data you will work with", "Data the forecasts use", "Signals that feed the model").
-_DATA_ASKED = re.compile(r"\b(?:what|which)\s+(?:(?:kinds?|sorts?|types?) of\s+)?(?:data(?!\s+(?:scien|analy|engineer|"
-                         r"jobs?\b|roles?\b|teams?\b|people\b|folks\b))|datasets|data sources|inputs|signals)\b", re.I)
-_DATA_SECTION = re.compile(r"^(?:the )?data\b(?! (?:scien|analy|engineer|product|team|job|role|resume))|"
-                           r"\bthe data (?:you|we|they)\b|\bwhere the data comes from\b|\bwhat the data looks like\b|"
-                           r"\b(?:signals|inputs|data sources)\b", re.I)
+# Not "what data science jobs ...", "what data careers ...": the data asked of is what the role works with.
+_DATA_ASKED = re.compile(r"\b(?:what|which)\s+(?:(?:kinds?|sorts?|types?) of\s+)?(?:data(?![\s-]+(?:scien\w*|analy\w*|engineer\w*|"
+                         r"jobs?|roles?|teams?|people|folks|careers?|certifications?|certs?|privacy|structures?|related|"
+                         r"protection|governance|literacy|skills?|positions?|professionals?|specialists?|courses?)\b)|"
+                         r"datasets|data sources|inputs|signals)\b", re.I)
+_DATA_SECTION = re.compile(r"(?:^|> )(?:the )?data\b(?! (?:scien|analy|engineer|product|team|job|role|resume|privacy|"
+                           r"careers?|protection))|\bthe data (?:you|we|they)\b|\bwhere the data comes from\b|"
+                           r"\bwhat the data looks like\b|\b(?:signals|inputs) (?:that|we|you|they)\b|\binputs$|"
+                           r"\bdata sources\b", re.I)
 # "Why are networks hiring ML people?": the reasons, which articles give under a heading that says so ("Why networks
 # are hiring now", "The reasons").
 _WHY_SECTION = re.compile(r"\b(?:why|reasons?)\b", re.IGNORECASE)

@@ -1218,7 +1218,7 @@ def test_the_part_asked_for_written_as_headings_is_answered_with_them():
     assert answer.startswith("Occupancy forecasting; Price elasticity estimation"), answer
 
 
-def test_whats_good_and_whats_bad_asks_for_the_pros_and_cons_however_headed():
+def test_whats_good_and_whats_bad_is_answered_by_a_side_of_the_pros_and_cons_however_headed():
     story = passage("When a friend told me a removals company was hiring a machine learning engineer, I laughed. "
                     "It is still small, so expect to be the only ML person in the room.", score=0.7, source="moves.md",
                     heading="How I ended up here", heading_path="Moving > How I ended up here")
@@ -1232,6 +1232,8 @@ def test_whats_good_and_whats_bad_asks_for_the_pros_and_cons_however_headed():
                                 [story, love, hard])
     assert answer.startswith("The feedback loop is short") or answer.startswith("Phone video quality"), answer
     assert _list_nouns("what's good and what's bad about it?") >= {stem("pros"), stem("cons")}
+    # A plain word heads a side only for this question: "Hard skills" is no side of "what are the cons?".
+    assert stem("hard") not in _list_nouns("what are the cons of the job?")
 
 
 def test_an_interviews_question_naming_the_part_asked_points_at_its_answer():

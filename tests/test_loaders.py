@@ -132,6 +132,23 @@ def test_a_description_list_becomes_a_section_per_term(settings: Settings, write
     assert "- Can I work remotely?" not in text
 
 
+def test_description_lists_grouped_short_nested_or_second_in_a_section(settings: Settings, write_article) -> None:
+    """HTML5 lets a list group each term and its description in a <div>; a list of short values is one item per
+    term; a second list in a section is not put under the first one's last term; a list in a list item stays a list."""
+    page = ("<html><head><title>Pricing analyst FAQ</title></head><body><article><h1>Pricing analyst FAQ</h1>"
+            "<p>Readers ask us the same few things about the job every week, so here are our answers to them.</p>"
+            "<h2>Questions</h2><dl><div><dt>Can I work remotely?</dt><dd>Partly. Most teams expect you at the office "
+            "three days a week.</dd></div></dl><p>And two about pay.</p><dl><dt>What does it pay?</dt><dd>Juniors "
+            "earn around 40,000 a year in most of the cities we looked at.</dd></dl><h2>Job facts</h2><dl>"
+            "<dt>Salary</dt><dd>£40k</dd><dt>Location</dt><dd>Leeds</dd></dl><h2>Roles</h2><ul><li>Analyst<dl>"
+            "<dt>Pay</dt><dd>GBP 40k</dd></dl></li><li>Scientist</li></ul></article></body></html>")
+    text = load(write_article("faq.html", page), settings).page_content
+    assert "### Can I work remotely?\n\nPartly. Most teams expect you" in text, text
+    assert "### What does it pay?\n\nJuniors earn" in text, text  # not "####": the first list has closed
+    assert "- Salary: £40k\n- Location: Leeds" in text, text
+    assert "- Analyst\n" in text and "###" not in text.split("## Roles")[1], text
+
+
 def test_pdf_text_and_metadata_title(settings: Settings) -> None:
     path = settings.knowledge_dir / "report.pdf"
     path.write_bytes(pdf_bytes(PDF_LINES, title="Data science careers"))
@@ -299,6 +316,9 @@ def test_a_list_numbered_in_brackets_is_a_numbered_list():
     text = ("A typical check list looks like this:\n\n    [1] Net pay swings: pay that moved more than a set\n"
             "        percentage since the last run.\n    [2] Duplicate payments: the same person paid twice.\n"
             "    (3) Bank detail changes: new accounts added before payday.")
+    # A wrapped sentence's line that opens with a bracketed number out of order is no item.
+    assert clean_text("You need three things: (1) SQL, (2) Python and\n(3) statistics.") == (
+        "You need three things: (1) SQL, (2) Python and (3) statistics.")
     assert clean_text(text) == ("A typical check list looks like this:\n\n1. Net pay swings: pay that moved more than "
                                 "a set percentage since the last run.\n2. Duplicate payments: the same person paid "
                                 "twice.\n3. Bank detail changes: new accounts added before payday.")

@@ -285,3 +285,11 @@ def test_the_hard_parts_asked_for_are_the_part_that_says_what_is_hard():
         for heading in ("What is hard about it", "Challenges", "The downsides", "Pros and cons"):
             assert any(section.search(heading) for section in sections), (question, heading)
         assert not any(section.search("What it pays") for section in sections), question
+
+
+def test_a_days_pay_and_hard_skills_ask_for_no_part():
+    assert not any(section.search("Typical day rates") for section in sections_asked("what's a typical day like?"))
+    assert sections_asked("what's the usual day rate for a contractor?") == []
+    assert not any(section.search("Hard skills you need") for section in sections_asked("what's the hardest part?"))
+    assert sections_asked("what do I need to know about visas?") == []
+    assert sections_asked("what projects should I work on for my portfolio?") == []

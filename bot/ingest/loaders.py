@@ -89,9 +89,9 @@ _STEP_TITLE = re.compile(r"^(?:[A-Z][a-z]+ )?\d{1,2}[.:)] +(\S.*)$")
 # "c. 1990" is none).
 _LETTERED_ITEM = re.compile(r"^\s*([a-z])[.)]\s+\S")
 # "[1] Net pay swings: ...", "(2) Duplicate payments: ...": a numbered list's item in plain text, its number in brackets.
-_BRACKETED_ITEM = re.compile(r"^\s*(?:\[\d{1,2}\]|\(\d{1,2}\))\s+\S")
+_BRACKETED_ITEM = re.compile(r"^\s*(?:\[(\d{1,2})\]|\((\d{1,2})\))\s+\S")
 # "    07:15  Read the night shift log": a timetable's row in plain text (a day in the life), its time then two spaces.
-_TIMETABLE_ROW = re.compile(r"^\s*\d{1,2}[:.]\d{2}(?:\s?[ap]\.?m\.?)?\s{2,}\S", re.IGNORECASE)
+_TIMETABLE_ROW = re.compile(r"^\s*\d{1,2}[:.]\d{2}(?:\s?[ap]\.?m\.?)?\s{2,}[A-Za-z]", re.IGNORECASE)
 # "Usual contract length ........ 3 to 6 months": a key and its value joined by a dotted leader, one fact of a
 # block of them (written as the list item "- Usual contract length: 3 to 6 months"). In such a block a long key
 # leaves room for three dots only ("HCPCS Level II ... supplies"), which alone could be a sentence's ellipsis.
@@ -127,6 +127,7 @@ def clean_text(text: str, detect_headings: bool = False) -> str:
     indents: list[int] = []  # indentation of the open list's levels, outermost first
     in_fence = False  # inside a fenced code block
     next_letter = "a"  # the letter the next item of a lettered list has
+    next_number = 1  # the number the next item of a list numbered in brackets has
     after_item = False  # the line before was a list item's first line
     item_indent = 0  # how far the last list item is indented: its wrapped lines are indented as far or further
     after_leader = False  # the lines before are a dotted-leader block's
@@ -158,9 +159,14 @@ def clean_text(text: str, detect_headings: bool = False) -> str:
             line = ""  # a furniture line ends the paragraph it interrupts
         lettered = _LETTERED_ITEM.match(raw)
         timetabled = _TIMETABLE_ROW.match(raw)
-        item = (MARKDOWN_ITEM.match(raw) or _BRACKETED_ITEM.match(raw) or timetabled
+        bracketed = _BRACKETED_ITEM.match(raw)
+        number = int(bracketed.group(1) or bracketed.group(2)) if bracketed else 0
+        # In order, the first opening a block: "Python and\n(3) statistics" is a wrapped sentence.
+        in_order = number == next_number and (number > 1 or not paragraph or paragraph[-1].endswith(":"))
+        item = (MARKDOWN_ITEM.match(raw) or (bracketed if in_order else None) or timetabled
                 or (lettered if lettered and lettered.group(1) == next_letter else None))
         next_letter = chr(ord(lettered.group(1)) + 1) if item and lettered else "a" if item or heading else next_letter
+        next_number = number + 1 if item and bracketed else 1 if item or heading else next_number
         after_item = bool(item)
         if not line or heading or item or _TABLE_ROW.match(line):
             end_paragraph()
@@ -546,23 +552,54 @@ def _unwrap_sectioned_lists(root: Any) -> None:
             items.drop_tag()
 
 
-_BLOCK_TAGS = ("p", "div", "ul", "ol", "table", "blockquote", "pre", *_HEADING_TAGS)
+_BLOCK_TAGS = ("p", "div", "ul", "ol", "dl", "table", "blockquote", "pre", *_HEADING_TAGS)
+_SHORT_DESCRIPTION_WORDS = 8  # "£40k", "Leeds", "Yes": a value, not an answer to set under its own heading
 
 
 def _unwrap_description_lists(root: Any) -> None:
     """A description list (`<dl>`: a FAQ's questions and answers, a glossary's terms) as the sections it is: each
-    term a heading one level below the heading before the list, its description the paragraph under it.
-    trafilatura writes terms and descriptions alike as items of one list ("- Can I work remotely? - Partly. ..."),
-    so a question about one answer was answered with the whole list."""
-    for terms in list(root.iter("dl")):
-        level = min(_level_before(terms) + 1, 6)
-        for child in terms:
+    term a heading one level below the heading before the list, its description the text under it. trafilatura
+    writes terms and descriptions alike as items of one list ("- Can I work remotely? - Partly. ..."), so a question
+    about one answer was answered with the whole list. A list of short values ("Salary: £40k") becomes one item per
+    term instead, and a list inside a list item is left as it is: a heading there would reach readers as marks."""
+    lists = [(terms, _level_before(terms) + 1) for terms in root.iter("dl")  # levels before any list changes
+             if not any(ancestor.tag == "li" for ancestor in terms.iterancestors())]
+    for terms, level in lists:
+        pairs = [child for child in terms.iter("dt", "dd") if next(child.iterancestors("dl")) is terms]
+        if all(len(dd.text_content().split()) <= _SHORT_DESCRIPTION_WORDS and not _holds_blocks(dd)
+               for dd in pairs if dd.tag == "dd"):
+            _as_items(terms, pairs)
+            continue
+        for child in pairs:
             if child.tag == "dt":
-                child.tag = f"h{level}"
-            elif child.tag == "dd":
-                holds_blocks = any(isinstance(c.tag, str) and c.tag in _BLOCK_TAGS for c in child)
-                child.tag = "div" if holds_blocks else "p"
+                child.tag = f"h{min(level, 6)}"
+            else:
+                child.tag = "div" if _holds_blocks(child) else "p"
+        for group in list(terms.iter("div")):  # HTML5 lets a list group each term and its description in a <div>
+            if group is not terms and next(group.iterancestors("dl")) is terms:
+                group.drop_tag()
         terms.tag = "div"
+
+
+def _holds_blocks(element: Any) -> bool:
+    return any(isinstance(child.tag, str) and child.tag in _BLOCK_TAGS for child in element)
+
+
+def _as_items(terms: Any, pairs: list[Any]) -> None:
+    """The list as `<ul>` items, each term with its values: "Salary: £40k"."""
+    import lxml.html
+
+    items = lxml.html.Element("ul")
+    for child in pairs:
+        words = " ".join(child.text_content().split())
+        if child.tag == "dt" or not len(items):
+            item = lxml.html.Element("li")
+            item.text = words
+            items.append(item)
+        else:
+            items[-1].text = f"{items[-1].text}: {words}" if ":" not in items[-1].text else f"{items[-1].text}; {words}"
+    terms.addprevious(items)
+    terms.drop_tree()
 
 
 def _level_before(element: Any) -> int:

@@ -89,8 +89,9 @@ _REQUIRED_ASKED = re.compile(r"\b(?:do|does|did|will|would) (?:i|you|u|we|they|o
                              r"(?:need|have to)\b|\b(?:required|necessary|mandatory|a must|enough|sufficient|essential|"
                              r"prerequisites?|deal[- ]?breakers?|hold (?:me|you|u|them) back|count against)\b|"
                              r"\bcan (?:i|you|u|one|they) (?:\w+ ){0,3}without\b", re.I)
-_REQUIREMENT = re.compile(r"\b(?:needs?|needed|require[sd]?|requirements?|must|necessary|essential|mandatory|asks? for|"
-                          r"prerequisites?|enough|sufficient|optional)\b|^\W*(?:yes|no)\b", re.I)
+_REQUIREMENT = re.compile(r"\b(?:needs?|needed|require[sd]?|requirements?|must|necessary|essential|mandatory|"
+                          r"prerequisites?|enough|sufficient|optional|asks for|(?:does|did)(?: not|n't) ask for)\b|"
+                          r"^\W*(?:yes|no)\b", re.I)
 # "What setup am I most likely to get?": the sentence that says which is the most common one.
 _MOST_ASKED = re.compile(r"\bmost (?:likely|common|usual|often|popular|frequent)\b|\bmore (?:likely|common)\b", re.I)
 _MOST = re.compile(r"\bmost (?:common|usual|popular|frequent|likely|often)\b|\b(?:usually|typically|commonly)\b|"
@@ -929,12 +930,14 @@ def _lists_named(question: str, candidates: list[_Candidate]) -> set[int]:
 
 # Words for one list that articles head in other words: either side of a pros-and-cons article ("what are the
 # advantages ...?" names "The pros of moving"), what a job asks of people ("what abilities do they want?" names
-# "The skills that get people hired"); a first-person article heads its sides "What I love" and "What I find hard".
-# Written by hand: no thesaurus is available offline, and these few words are how articles head those lists.
-_LIST_HEADS = [frozenset(map(stem, "pros advantages benefits upsides positives perks good best love enjoy".split())),
-               frozenset(map(stem, "cons disadvantages downsides drawbacks negatives bad worst hard frustrations".split())),
+# "The skills that get people hired"). Written by hand: no thesaurus is available offline, and these few words are how articles head those lists.
+_LIST_HEADS = [frozenset(map(stem, "pros advantages benefits upsides positives perks".split())),
+               frozenset(map(stem, "cons disadvantages downsides drawbacks negatives".split())),
                frozenset(map(stem, "skills abilities competencies capabilities".split()))]
-_GOOD = {"good", "great", "best"}  # "what's good and what's bad": both sides
+# "What's good and what's bad about it?" asks for both sides, which a first-person article may head in plain words
+# ("What I love", "What I find hard").
+_GOOD = frozenset(map(stem, "good great best".split()))
+_PLAIN_SIDES = frozenset(map(stem, "good best love enjoy bad worst hard".split()))
 
 
 def _list_nouns(question: str) -> set[str]:
@@ -948,7 +951,7 @@ def _list_nouns(question: str) -> set[str]:
     kind_of = kind_of if kind_of and kind_of.start() <= asked.end() else None  # of the phrase asked, not later words
     noun = stem(kind_of.group(1) if kind_of else next(group for group in asked.groups() if group).split()[-1])
     if noun in _GOOD:
-        return set(_LIST_HEADS[0] | _LIST_HEADS[1])  # both sides
+        return set(_LIST_HEADS[0] | _LIST_HEADS[1] | _PLAIN_SIDES)
     return set(next((side for side in _LIST_HEADS if noun in side), {noun}))
 
 
@@ -976,8 +979,9 @@ _LEAD_WORDS = 5  # the opening words of a list's introduction, where it says wha
 
 def _in_section(candidates: list[_Candidate], passages: Sequence[Document], names: re.Pattern[str]) -> set[int]:
     """The units (by id) of the part of an article that `names` names (the route in: "How to get in"; the work:
-    "What the job involves"; the tools): the items of a list whose heading or introduction names it, or the sentences
-    under such a heading (the article's title, which heads every part, names none)."""
+    "What the job involves"; the tools): the items of a list whose heading or introduction names it, the sentences
+    under such a heading (the article's title, which heads every part, names none), and a question the article asks
+    that names it (an interview's "Q: What does a normal day look like?", whose answer inherits it)."""
     paths = [section_path(passage.metadata) for passage in passages]
     return {id(c) for c in candidates if names.search(paths[c.passage])
             or c.unit.is_item and c.unit.intro and _introduces_as(c.unit.intro, names)
@@ -988,7 +992,7 @@ def _introduces_as(intro: str, names: re.Pattern[str]) -> bool:
     """Whether a list's introduction names the part: as its lead ("Typical duties:", "Day to day, you will:") or in
     its opening words; "There are two kinds of employers for this role, and the job differs" names employers."""
     found = names.search(intro)
-    return bool(found) and (intro.rstrip().endswith(":") or len(intro[:found.start()].split()) < _LEAD_WORDS)
+    return found is not None and (intro.rstrip().endswith(":") or len(intro[:found.start()].split()) < _LEAD_WORDS)
 
 
 def _first_items(candidates: list[_Candidate]) -> set[int]:
