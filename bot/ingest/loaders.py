@@ -589,15 +589,18 @@ def _as_items(terms: Any, pairs: list[Any]) -> None:
     """The list as `<ul>` items, each term with its values: "Salary: £40k"."""
     import lxml.html
 
-    items = lxml.html.Element("ul")
+    entries: list[tuple[str, list[str]]] = []  # each term with its values
     for child in pairs:
         words = " ".join(child.text_content().split())
-        if child.tag == "dt" or not len(items):
-            item = lxml.html.Element("li")
-            item.text = words
-            items.append(item)
+        if child.tag == "dt" or not entries:
+            entries.append((words, []))
         else:
-            items[-1].text = f"{items[-1].text}: {words}" if ":" not in items[-1].text else f"{items[-1].text}; {words}"
+            entries[-1][1].append(words)
+    items = lxml.html.Element("ul")
+    for term, values in entries:
+        item = lxml.html.Element("li")
+        item.text = f"{term}: {'; '.join(values)}" if values else term
+        items.append(item)
     terms.addprevious(items)
     terms.drop_tree()
 

@@ -271,12 +271,12 @@ class Composer(AnswerBackend):
         # come in from other fields?") says what it is about, as an earlier turn does.
         earlier, question = (expand_acronyms(text, keep=False) for text in
                              (" ".join([asked(earlier_turn), situation_told(turn)]).strip(), asked(turn)))
+        sections = sections_asked(question)
         candidates = (_candidates(passages) + _figure_headings(question, passages)
-                      + (_step_headings(question, passages) or _heading_items(question, passages)))
+                      + (_step_headings(question, passages) or _heading_items(question, sections, passages)))
         if not candidates:
             return " ".join(f"{p.page_content.strip()} [{i + 1}]" for i, p in enumerate(passages[:1]))
         spelled = _spelling_out(question, candidates) if _STANDS_FOR.search(question) else set()
-        sections = sections_asked(question)
         wants_list = bool(_LIST_QUESTION.search(question) or WHY_ASKED.search(question) or sections
                           or any(c.unit.is_item and id(c) in spelled for c in candidates))
         # Of the best-ranked passage's article: another article's part says nothing of the subject asked.
@@ -930,7 +930,8 @@ def _lists_named(question: str, candidates: list[_Candidate]) -> set[int]:
 
 # Words for one list that articles head in other words: either side of a pros-and-cons article ("what are the
 # advantages ...?" names "The pros of moving"), what a job asks of people ("what abilities do they want?" names
-# "The skills that get people hired"). Written by hand: no thesaurus is available offline, and these few words are how articles head those lists.
+# "The skills that get people hired"). Written by hand: no thesaurus is available offline, and these few words are
+# how articles head those lists.
 _LIST_HEADS = [frozenset(map(stem, "pros advantages benefits upsides positives perks".split())),
                frozenset(map(stem, "cons disadvantages downsides drawbacks negatives".split())),
                frozenset(map(stem, "skills abilities competencies capabilities".split()))]
@@ -1269,13 +1270,13 @@ def _step_headings(question: str, passages: Sequence[Document]) -> list[_Candida
     return []
 
 
-def _heading_items(question: str, passages: Sequence[Document]) -> list[_Candidate]:
+def _heading_items(question: str, sections: list[re.Pattern[str]], passages: Sequence[Document]) -> list[_Candidate]:
     """For "what kinds of models ...?", the headings of the parts of a section whose own heading names what is asked
     ("The models you would build": "Propensity to pay; Right-party contact; ..."), or the part of an article asked
     for ("what do they spend their time on?": "What a sensor data scientist actually does"), as the items of one
     list: an article that writes a list as headings answers with them, though no passage holds them all (retrieval
     gives a passage its section's parts, `metadata["subheadings"]`). Cited as the section's passage."""
-    nouns, sections = _list_nouns(question), sections_asked(question)
+    nouns = _list_nouns(question)
     for index, passage in enumerate(passages if nouns or sections else ()):
         parts, heading = passage.metadata.get("subheadings") or [], str(passage.metadata.get("heading") or "")
         if len(parts) >= _MIN_STEPS and (nouns & content_stems(heading) or any(s.search(heading) for s in sections)):
