@@ -301,10 +301,11 @@ def sections_asked(question: str) -> list[re.Pattern[str]]:
 
 _CURRENCY_SIGNS = "[$€£₹¥]"
 # An amount of money as articles write it: "$120,000", "£58k", "₹18 lakh", "28 LPA" (lakh a year), "90,000 EUR",
-# "CHF 165,000", "85,000 pesos a month", "4 million yen".
+# "CHF 165,000", "85,000 pesos a month", "4 million yen"; and a code CLDR lacks (a new or illustrative currency) before
+# an amount in thousands: "XYZ 44,000".
 MONEY = re.compile(rf"{_CURRENCY_SIGNS}\s?\d|\b\d[\d,.]*\s?(?:k|K|lakhs?|LPA|crore|million|{'|'.join(_CODES)})\b|"
                    rf"\b\d[\d,.]*\s?(?:(?:million|thousand|lakh)\s)?(?i:{'|'.join(_NAMES)})\b|"
-                   rf"\b(?:{'|'.join(_CODES)})\s?\d")
+                   rf"\b(?:{'|'.join(_CODES)})\s?\d|\b[A-Z]{{3}} \d{{1,3}}(?:,\d{{3}})+\b")
 
 
 # Job-title and field abbreviations the embedding model does not resolve ("MLE" lands nowhere near "machine

@@ -1286,3 +1286,34 @@ def test_a_figure_asked_for_is_quoted_from_the_item_that_states_it_after_its_lea
     answer = Composer().compose("how long does it take to leave a paint panel outdoors until it wears out in trials?",
                                 [problems])
     assert "18 to 24 months" in answer
+
+
+def test_the_one_item_of_a_list_found_is_quoted_for_what_it_says_not_by_its_name():
+    # The other two areas sit in another chunk: the one found answers "why does copper matter?" after its lead.
+    item = ("Scrap mix and residuals. Scrap is not all alike. Shredded car bodies, old rail, factory offcuts and "
+            "demolition steel differ in price, density and, crucially, in copper content. Copper cannot be removed "
+            "once it is in the melt, and too much of it makes the finished bar crack when it is rolled. My scrap-mix "
+            "optimiser suggests the cheapest combination of grades that keeps predicted copper under the limit for each product, and "
+            "the melt shop manager signs it off every morning.")
+    text = ("My projects fall into three areas, and together they explain why a melt shop pays for a data scientist "
+            f"at all.\n- {item}")
+    answer = Composer().compose("why does the copper in the scrap matter so much?", [passage(text, heading="Projects")])
+    assert "Copper cannot be removed" in answer
+
+
+def test_a_follow_up_asking_how_many_of_something_is_answered_with_a_count_of_it():
+    reasons = passage("Anjali, who leads the team, gives three reasons. Energy prices have made waste visible on every "
+                      "client's bill. Many clients have signed carbon reduction targets and need evidence of progress. "
+                      "And the maintenance contracts themselves are changing, from fixed visits every quarter to "
+                      "condition-based work driven by data, which Brightwell can only offer if its analytics are "
+                      "trustworthy. In its first two years the team's fault list led to fixes that cut energy use by an "
+                      "average of 11 percent across the buildings where crews acted on it.", score=0.58,
+                      heading_path="Fault Detection Data Scientist > Why companies are hiring for it")
+    role = passage("At Brightwell Building Services, a facilities management company that maintains about 600 "
+                   "commercial buildings, a team of six data scientists runs fault detection and diagnostics, usually "
+                   "shortened to FDD, across the whole portfolio. Each morning the system produces a ranked list of "
+                   "faults for the maintenance crews, with an estimated energy cost per fault so the worst problems "
+                   "are fixed first.", score=0.48, heading_path="Fault Detection Data Scientist > What the role is")
+    question = ("how much energy got saved when crews fixed the faults the analytics flagged"
+                f"{bot_text.TURN_BREAK}and how many buildings does that company look after?")
+    assert "600 commercial buildings" in Composer().compose(question, [reasons, role])

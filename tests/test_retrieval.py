@@ -171,6 +171,14 @@ def test_a_country_named_by_its_people_is_found_by_its_name(library_bot: CareerB
     assert library_bot.retriever.invoke(question)
 
 
+def test_the_readers_own_background_is_no_occupation_a_question_asks_about(library_bot: CareerBot):
+    # "paramedic" is what the reader did, said as a background ("no paramedic bg"), not whose job is asked about.
+    for question in ("how do I become a data analyst? no paramedic bg, have a stats degree",
+                     "how do I become a data analyst with a paramedic background?"):
+        assert library_bot.retriever.unknown_occupation(question) is None, question
+    assert library_bot.retriever.unknown_occupation("do paramedic background checks take long?") == "paramedic"
+
+
 def test_a_nationality_is_no_occupation_a_question_asks_about(library_bot: CareerBot):
     # The model puts "British" near "a profession", but nearer "a country": the place check judges it.
     question = "What skills should a junior analyst at a British company learn?"
@@ -562,6 +570,19 @@ def test_a_follow_up_that_refers_back_is_judged_with_what_it_refers_to():
     assert judged_question("how common is it to fail at first?", history) == "how common is it to fail at first?"
     assert judged_question("and what about a dentist?", history) == "and what about a dentist?"
     assert judged_question("What do data engineers earn?", history) == "What do data engineers earn?"
+    # One that only narrows the earlier question, in words no article may use ("ladder"), is judged with it; one that
+    # asks a question of its own after "and" is not.
+    assert judged_question("and at the very top of the ladder?", history) == (
+        "What is a take-home exercise?\nand at the very top of the ladder?")
+    assert judged_question("and for a paramedic?", history) == "What is a take-home exercise?\nand for a paramedic?"
+    assert judged_question("and how do dentists find work?", history) == "and how do dentists find work?"
+
+
+def test_a_follow_up_narrowing_to_a_job_no_article_names_is_still_declined(library_bot: CareerBot):
+    history = [{"role": "user", "content": "What do data analysts earn?"},
+               {"role": "assistant", "content": "Data analysts earn ... [1]"}]
+    context = library_bot.retrieval_chain.invoke({"question": "and for a paramedic?", "history": history})
+    assert "\n" in context["judged"] and not context["passages"]
 
 
 def test_a_follow_up_that_names_nothing_new_is_judged_with_what_it_follows(library_bot: CareerBot):

@@ -38,6 +38,10 @@ _REFERRING = re.compile(
 _SAME_SUBJECT = re.compile(rf"\b({_SAME_SUBJECT_WORDS})\b", re.IGNORECASE)
 # Words by which a follow-up turns to another subject ("what about a dentist?", "and at Microsoft?").
 _NEW_SUBJECT = re.compile(r"\b(?:what about|how about|instead|else)\b|^\W*(?:and|but)\b", re.IGNORECASE)
+# "and at the very top of the ladder?", "and for seniors?": no question of its own, only the earlier one narrowed; a
+# new subject it names (a place, an employer, a job) is still judged by the decline check's other parts.
+_NARROWING = re.compile(r"^\W*(?:and|or|but)\s+(?:at|in|for|on|after|before|as|with|from|the)\b(?![^?]*\b(?:what|how|"
+                        r"who|which|where|when|why|do|does|did|is|are|can|could|would|should|will)\b)", re.IGNORECASE)
 # "to" before a verb, unless it joins the two ends of a span ("start to finish", "day to day", "end to end").
 _INFINITIVE_TO = (r"(?<!\bstart )(?<!\bday )(?<!\bend )(?<!\bweek )(?<!\bmonth )(?<!\byear )(?<!\bside )"
                   r"\bto\s+[a-z]{2,}")
@@ -98,6 +102,8 @@ _BACKGROUND = re.compile(r"(?:\b(?:i'?m|i am|i was|former|ex|from|(?:live|living
                          r"(?:^|[,.;:!?]\s*)as an?\s+)(?:[\w'-]+\s+){0,2}$", re.IGNORECASE)
 _MOVING_ON = re.compile(r"^[^.?!]*?\b(?:become|becoming|switch\w*|transition\w*|pivot\w*|mov(?:e|es|ing) (?:in)?to|"
                         r"(?:get|gets|getting|break|breaks|breaking|go|goes|going) into)\b", re.IGNORECASE)
+# "no med bg", "with a physics background": the reader's own background, named by the word before it.
+_BACKGROUND_NAMED = re.compile(r"\s+(?:bg|background)\b(?!\s+checks?)", re.IGNORECASE)
 _AFTER_A_NUMBER = re.compile(r"\d\s*$")
 _TYPED_WORD = re.compile(r"[a-z][a-z']+", re.IGNORECASE)
 # "Spotify", "Seattle", "DraftKings": typed as a name; "US" is typed as an abbreviation
@@ -334,9 +340,10 @@ def judged_question(question: str, history: Sequence[dict] = (), knows_every_wor
     the question it refers to, which names its subject; one that names a new subject ("what about a
     dentist?") by its own words, so a subject the library lacks is still declined. With `knows_every_word`
     (the library's), a follow-up that turns to nothing new ("how much worse?": no "what about", every word one
-    the library uses) is judged with the question it follows too."""
+    the library uses) is judged with the question it follows too, as is one that only narrows it ("and at the very
+    top of the ladder?")."""
     question, previous = as_typed(question), _previous_question(question, history)
-    keeps_subject = _SAME_SUBJECT.search(_NOT_REFERRING.sub(" ", question)) or (
+    keeps_subject = _SAME_SUBJECT.search(_NOT_REFERRING.sub(" ", question)) or _NARROWING.search(question) or (
         knows_every_word is not None and not _NEW_SUBJECT.search(question) and knows_every_word(question))
     return f"{as_typed(previous)}{TURN_BREAK}{question}" if previous and keeps_subject else question
 
@@ -515,16 +522,16 @@ class ArticleRetriever(BaseRetriever):
     def _unknown_subjects(self, question: str) -> list[_Unknown]:
         """The question's words that no article uses (nor a word they misspell), lower-cased, once each, with
         whether the question puts something at it ("in Tokyo") and whether it types it as a name; except the
-        reader's own background ("I'm a nurse", "I live in Ohio") and a job they would leave ("can a chef get into
-        tech?"): the library may well cover the move; nor an acronym spelled out beside it. Somewhere of a kind ("at
-        cinemas") is put nowhere. Each is embedded once, then cached."""
+        reader's own background ("I'm a nurse", "I live in Ohio", "no med bg") and a job they would leave ("can a chef
+        get into tech?"): the library may well cover the move; nor an acronym spelled out beside it. Somewhere of a kind
+        ("at cinemas") is put nowhere. Each is embedded once, then cached."""
         self._synced()
         question = expand_acronyms(question)
         unknown = [m for m in _TYPED_WORD.finditer(question) if content_words(m.group(0))
                    and not question.startswith(" (", m.end())  # "NYC (New York City)": judged by its phrase
                    and (token := self._library_token(m.group(0))) and not self.lexical.document_frequency(token)
                    and not self._names_known_country(m.group(0)) and not _BACKGROUND.search(question[:m.start()])
-                   and not _MOVING_ON.search(question[m.end():])]
+                   and not _MOVING_ON.search(question[m.end():]) and not _BACKGROUND_NAMED.match(question, m.end())]
         spelled = [range(*m.span(2)) for m in SPELLED_OUT.finditer(question)]  # "UK (United Kingdom)"
         found: dict[str, _Unknown] = {}
         for m in unknown:

@@ -295,6 +295,8 @@ class Composer(AnswerBackend):
         kinds = _kinds_asked(question) or (
             _kinds_asked(expand_acronyms(asked(earlier_turn), keep=False))
             if earlier_turn and not wants_list and not parts_asked else [])
+        if earlier_turn:  # the earlier turn's words favour its own figures: the noun counted tells the new one apart
+            kinds = [_count_of_what_asked(question, candidates) if kind is _COUNT else kind for kind in kinds]
         self._score(question, earlier, wants_list, candidates, shaped, unasked, kinds)
         _weigh_conditions_on_years(_years_told(f"{earlier} {question}"), candidates, self.weights.answer_kind)
         self._add_meaning(searched, candidates, passages)
@@ -430,6 +432,21 @@ def _kinds_asked(question: str) -> list[re.Pattern[str]]:
             and not _SECOND_QUESTION.search(question, duration.end(), money.end())):
         kinds.remove(MONEY)
     return [_BY_HOW_MUCH] if alone and _BY_HOW_MUCH in kinds and _HOW_MUCH_MORE.search(question) else kinds
+
+
+_COUNTED_NOUN = re.compile(rf"\bhow many\s+(?:[\w-]+\s+){{0,2}}?({_PLURAL})\b", re.IGNORECASE)
+
+
+def _count_of_what_asked(question: str, candidates: list[_Candidate]) -> re.Pattern[str]:
+    """ "How many buildings does it look after?" asks a count of buildings ("about 600 commercial buildings"), not
+    any number a unit states ("cut energy use by 11 percent"): so when a unit counts the noun asked, a number with that
+    noun within two words of it is the answer's shape; else any number is."""
+    counted = _COUNTED_NOUN.search(question)
+    if not counted:
+        return _COUNT
+    noun = re.escape(stem(counted.group(1)))
+    shape = re.compile(rf"\b{NUMBER_AS_WRITTEN}\+?\s+(?:[\w-]+\s+){{0,2}}?{noun}\w*", re.IGNORECASE)
+    return shape if any(shape.search(c.unit.text) for c in candidates) else _COUNT
 
 
 def _one_phrase(question: str, first: re.Match[str], second: re.Match[str]) -> bool:
@@ -1176,8 +1193,12 @@ def _as_list(intro: str | None, items: list[_Candidate], max_words: int) -> tupl
             continue
         chosen.append(item)
     chosen.sort(key=lambda c: c.place)
-    # Items are cut to their leads only to make room: a lone "Source." names a reason without giving it.
+    # Items are cut to their leads only to make room: a lone "Source." names a reason without giving it. The one
+    # item of a list found ("Scrap mix and residuals. ... copper content. Copper cannot be removed ...") is what
+    # answers, not its name: it is quoted without the introduction, as much of it as fits.
     whole = _words([c.unit.text for c in chosen]) <= budget
+    if len(chosen) == 1 and not whole:
+        return _sentences_fitting(chosen[0].unit.text, max_words), chosen
     body = "; ".join((c.unit.text if whole else _lead(c.unit.text)).rstrip(".;") for c in chosen) + "."
     if not intro:
         return body, chosen
@@ -1211,6 +1232,17 @@ def _as_sentence(intro: str | None, items: list[_Candidate], candidates: list[_C
     quoted = items + [c for c in after if c.unit.text[:1].islower()]
     parts = ([_leading_sentence(intro)] if intro else []) + [c.unit.text for c in quoted]
     return (" ".join(parts), quoted) if _words(parts) <= max_words else None
+
+
+def _sentences_fitting(text: str, max_words: int) -> str:
+    """The text's sentences from the first, as many as fit in `max_words` (the first one at least)."""
+    sentences = split_sentences(text)
+    kept = [sentences[0]]
+    for sentence in sentences[1:]:
+        if _words([*kept, sentence]) > max_words:
+            break
+        kept.append(sentence)
+    return " ".join(kept)
 
 
 def _lead(item: str) -> str:
