@@ -733,6 +733,22 @@ def test_a_section_written_as_headed_parts_is_answered_by_its_parts_headings(set
     assert answer.startswith("Propensity to pay; Right-party contact; Channel choice; Settlement offers."), answer
 
 
+def test_a_section_of_headed_parts_with_no_text_of_its_own_is_answered_by_its_parts_headings(
+        settings: Settings, write_article):
+    # No chunk holds "Four skills the job asks for": each part is a chunk of its own, under that heading.
+    parts = "".join(f"### {name}\n\n{text}\n\n" for name, text in [
+        ("Object detection on poor video", "Cameras are cheap and many are decades old."),
+        ("Learning from rare outcomes", "Almost every alarm is false, so accuracy means little."),
+        ("Working with event streams", "Panels send coded events in sequence: set, unset, zone trip."),
+        ("Talking to operators", "Sit a night shift in the control room once a quarter.")])
+    write_article("alarm.md", "# Alarm Monitoring ML Engineer\n\nMonitoring centres watch alarms for homes and shops."
+                              f"\n\n## Four skills the job asks for\n\n{parts}## Pay\n\nEngineers earn GBP 48,000.\n")
+    ingest([str(settings.knowledge_dir)], settings, progress=False)
+    answer = CareerBot(settings).answer("what skills do I need to be an ML engineer at an alarm monitoring centre?")
+    assert answer.text.startswith("Object detection on poor video; Learning from rare outcomes; Working with event "
+                                  "streams; Talking to operators."), answer.text
+
+
 def test_a_word_in_the_other_english_spelling_is_read_in_the_librarys(settings: Settings, write_article):
     write_article("paint.md", "# Paint Color Matching\n\nColor matchers model how pigments mix, at the tinting "
                               "center of each store.\n")

@@ -162,16 +162,23 @@ class LexicalIndex:
         chunk = self._chunks.get(chunk_id)
         return chunk.position if chunk else 0
 
-    def subheadings(self, chunk_id: str) -> list[str]:
-        """The headings one level below the chunk's own section in its article, in order ("The models you would
-        build": "Propensity to pay", "Right-party contact", ...): a list written as headings, which no one chunk
-        holds whole. None ([]) for a chunk under the title alone: the article's own sections are no list."""
+    def subheadings(self, chunk_id: str) -> tuple[str, list[str]]:
+        """The chunk's section (below the title) and the headings one level below it in its article, in order ("The
+        models you would build": "Propensity to pay", "Right-party contact", ...): a list written as headings, which
+        no one chunk holds whole. A chunk that is itself one of those parts, with none of its own ("Six skills the job
+        asks for > Talking to operators"), has its section's parent and that one's parts. None ("", []) for a chunk
+        under the title alone: the article's own sections are no list."""
         chunk = self._chunks.get(chunk_id)
         if chunk is None or not chunk.heading:
-            return []
-        below = chunk.heading + HEADING_SEPARATOR
-        return list(dict.fromkeys(path[len(below):].split(HEADING_SEPARATOR)[0]
-                                  for path in self._sections.get(chunk.source, []) if path.startswith(below)))
+            return "", []
+        parent = chunk.heading.rpartition(HEADING_SEPARATOR)[0]
+        for section in (chunk.heading, parent) if parent else (chunk.heading,):
+            below = section + HEADING_SEPARATOR
+            parts = list(dict.fromkeys(path[len(below):].split(HEADING_SEPARATOR)[0]
+                                       for path in self._sections.get(chunk.source, []) if path.startswith(below)))
+            if parts:
+                return section, parts
+        return "", []
 
     @property
     def size(self) -> int:

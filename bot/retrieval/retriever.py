@@ -18,7 +18,7 @@ from bot.embeddings import doubled_consonant, embed_query, is_dictionary_word, u
 from bot.retrieval.lexical import NUMERONYM, LexicalIndex, indexed_text, tokens
 from bot.settings import Settings
 from bot.store import Collection, Revision, count_revision, packed_unit_vectors
-from bot.text import (ACRONYMS, CITATION, DURATION, MONEY, NUMBER_AS_WRITTEN, SPELLED_OUT, STATED_FIGURE, TURN_BREAK,
+from bot.text import (ACRONYMS, CITATION, DURATION, HEADING_SEPARATOR, MONEY, NUMBER_AS_WRITTEN, SPELLED_OUT, STATED_FIGURE, TURN_BREAK,
                       Unit, as_typed, asked, capitalised_acronyms, clipped_stopword, concepts, content_words, cosine,
                       countries_in, country_names_in, country_names_of, described_section, described_words,
                       expand_acronyms, in_other_currency, misspelt_stopword, named_section, names_city, other_city_names,
@@ -889,10 +889,13 @@ class ArticleRetriever(BaseRetriever):
 
     def _with_subheadings(self, passages: list[Document]) -> list[Document]:
         """The passages with the headings of their section's parts in `metadata["subheadings"]`, where it has
-        several: the items of a list written as headings, for the composer ("what kinds of models ...?" under "The
-        models you would build", whose parts head "Propensity to pay", "Right-party contact", ...)."""
-        return [Document(id=p.id, page_content=p.page_content, metadata={**p.metadata, "subheadings": found})
-                if len(found := self.lexical.subheadings(p.id or "")) >= _SEVERAL_PARTS else p for p in passages]
+        several, and that section's heading in `metadata["subheadings_of"]`: the items of a list written as
+        headings, for the composer ("what kinds of models ...?" under "The models you would build", whose parts
+        head "Propensity to pay", "Right-party contact", ...; see LexicalIndex.subheadings)."""
+        found = [self.lexical.subheadings(p.id or "") for p in passages]
+        return [Document(id=p.id, page_content=p.page_content, metadata={
+                    **p.metadata, "subheadings": parts, "subheadings_of": section.rpartition(HEADING_SEPARATOR)[2]})
+                if len(parts) >= _SEVERAL_PARTS else p for p, (section, parts) in zip(passages, found)]
 
     def _with_unit_vectors(self, passages: list[Document]) -> list[Document]:
         """The passages with their units' vectors in `metadata["unit_vectors"]`, where stored."""

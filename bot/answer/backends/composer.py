@@ -1310,7 +1310,8 @@ def _heading_items(question: str, sections: list[re.Pattern[str]], passages: Seq
     gives a passage its section's parts, `metadata["subheadings"]`). Cited as the section's passage."""
     nouns = _list_nouns(question)
     for index, passage in enumerate(passages if nouns or sections else ()):
-        parts, heading = passage.metadata.get("subheadings") or [], str(passage.metadata.get("heading") or "")
+        parts = passage.metadata.get("subheadings") or []
+        heading = str(passage.metadata.get("subheadings_of") or passage.metadata.get("heading") or "")
         if len(parts) >= _MIN_STEPS and (nouns & content_stems(heading) or any(s.search(heading) for s in sections)):
             path = str(passage.metadata.get("heading_path") or heading)
             return [_Candidate(index, Unit(part, True, _STEPS_GROUP, number - len(parts) - 100), path,
