@@ -295,9 +295,10 @@ class Composer(AnswerBackend):
         kinds = _kinds_asked(question) or (
             _kinds_asked(expand_acronyms(asked(earlier_turn), keep=False))
             if earlier_turn and not wants_list and not parts_asked else [])
-        if earlier_turn:  # the earlier turn's words favour its own figures: the noun counted tells the new one apart
-            kinds = [_count_of_what_asked(question, candidates) if kind is _COUNT else kind for kind in kinds]
-        self._score(question, earlier, wants_list, candidates, shaped, unasked, kinds)
+        # A follow-up's earlier turn favours its own figures: the noun a count asks of tells the new one apart.
+        shapes = [_count_of_what_asked(question, candidates) if kind is _COUNT and earlier_turn else kind
+                  for kind in kinds]
+        self._score(question, earlier, wants_list, candidates, shaped, unasked, shapes)
         _weigh_conditions_on_years(_years_told(f"{earlier} {question}"), candidates, self.weights.answer_kind)
         self._add_meaning(searched, candidates, passages)
         self._favour_named_section(candidates, passages)
@@ -434,7 +435,8 @@ def _kinds_asked(question: str) -> list[re.Pattern[str]]:
     return [_BY_HOW_MUCH] if alone and _BY_HOW_MUCH in kinds and _HOW_MUCH_MORE.search(question) else kinds
 
 
-_COUNTED_NOUN = re.compile(rf"\bhow many\s+(?:[\w-]+\s+){{0,2}}?({_PLURAL})\b", re.IGNORECASE)
+# "how many *buildings* does it look after?"; "how many times did ...?" counts events, which no noun names.
+_COUNTED_NOUN = re.compile(rf"\bhow many\s+(?:[\w-]+\s+){{0,2}}?(?!times\b)({_PLURAL})\b", re.IGNORECASE)
 
 
 def _count_of_what_asked(question: str, candidates: list[_Candidate]) -> re.Pattern[str]:
