@@ -270,19 +270,38 @@ _HARD_SECTION = re.compile(r"\b(?:(?:is|are|find|finds) (?:it )?hard|(?:hard|tou
 _DATA_ASKED = re.compile(r"\b(?:what|which)\s+(?:(?:kinds?|sorts?|types?) of\s+)?(?:data(?![\s-]+(?:scien\w*|analy\w*|engineer\w*|"
                          r"jobs?|roles?|teams?|people|folks|careers?|certifications?|certs?|privacy|structures?|related|"
                          r"protection|governance|literacy|skills?|positions?|professionals?|specialists?|courses?)\b)|"
-                         r"datasets|data sources|inputs|signals)\b", re.I)
+                         r"datasets|data sources|inputs|signals)\b|"
+                         # "where does the turf analyst get their information from?"
+                         r"\bwhere (?:do|does|did) (?:[\w'-]+ ){1,12}?get (?:(?:their|its|his|her|the|all (?:their|the|that)) )?"
+                         r"(?:data|information|info|numbers|inputs) from\b", re.I)
 _DATA_SECTION = re.compile(r"(?:^|> )(?:the )?data\b(?! (?:scien|analy|engineer|product|team|job|role|resume|privacy|"
                            r"careers?|protection))|\bthe data (?:you|we|they)\b|\bwhere the data comes from\b|"
                            r"\bwhat the data looks like\b|\b(?:signals|inputs) (?:that|we|you|they)\b|\binputs$|"
                            r"\bdata sources\b", re.I)
+# "What's the most common mistake?", "what trips people up?", "why do so many candidates bomb it?": the mistakes, which
+# articles give under a heading that says so ("The mistake that fails most candidates", "Common pitfalls").
+_MISTAKES_ASKED = re.compile(r"\b(?:mistakes?|pitfalls?|slip-?ups?|gotchas?|trips? (?:[\w-]+ ){0,2}up|tripping (?:[\w-]+ ){0,2}"
+                             r"up|(?:go|goes|going|went) wrong|bomb(?:s|ed)?|flunk(?:s|ed)?|(?:fail|fails|failing|sink|sinks)"
+                             r" (?:so )?(?:most|many|a lot of|lots of)|(?:most|many) (?:people|candidates|applicants) fail)\b",
+                             re.I)
+# "How do they catch mistakes in the figures?" asks how figures are checked, not what people get wrong.
+_CAUGHT_MISTAKES = re.compile(r"\b(?:catch|spot|find|fix|correct|check|flag|detect)\w*\s+(?:[\w-]+\s+){0,2}?"
+                              r"(?:mistakes?|errors?|slip-?ups?)\b", re.I)
+_MISTAKES_SECTION = re.compile(r"\b(?:mistakes?|pitfalls?|gotchas?|traps?|(?:go|goes|went) wrong|fails?|failures?)\b", re.I)
+# "What lessons did she take away?", "what did he learn in two years?": the lessons, which first-person articles give
+# under a heading that says so ("What I learned in two years", "Lessons", "Takeaways").
+_LESSONS_ASKED = re.compile(r"\b(?:lessons?|takeaways?|what (?:did|has|have|do|does) (?:[\w'-]+ ){1,4}?learn(?:ed|t)?)\b"
+                            r"(?! (?:to|about|before|first)\b)", re.I)
+_LESSONS_SECTION = re.compile(r"\b(?:lessons?|takeaways?|(?:i|we|they|she|he) (?:learned|learnt)|what (?:i|we) know now)\b",
+                              re.I)
 # "Why are networks hiring ML people?": the reasons, which articles give under a heading that says so ("Why networks
 # are hiring now", "The reasons").
 _WHY_SECTION = re.compile(r"\b(?:why|reasons?)\b", re.IGNORECASE)
 # Questions a part of an article answers, by the heading that names it: the route in, the work, the tools, the data,
-# the skills, the hard parts, the reasons.
+# the skills, the hard parts, the mistakes, the lessons, the reasons.
 _SECTIONS_ASKED = ((_ROUTE_ASKED, _ROUTE_SECTION), (_WORK_ASKED, _WORK_SECTION), (_TOOLS_ASKED, _TOOLS_SECTION),
                    (_DATA_ASKED, _DATA_SECTION), (_SKILLS_ASKED, _SKILLS_SECTION), (_HARD_ASKED, _HARD_SECTION),
-                   (WHY_ASKED, _WHY_SECTION))
+                   (_MISTAKES_ASKED, _MISTAKES_SECTION), (_LESSONS_ASKED, _LESSONS_SECTION), (WHY_ASKED, _WHY_SECTION))
 
 
 def section_path(metadata: dict) -> str:
@@ -296,6 +315,7 @@ def section_path(metadata: dict) -> str:
 def sections_asked(question: str) -> list[re.Pattern[str]]:
     """The headings (as patterns) of the parts of an article that answer the question: "How to get in" for "how do I
     become one?", "What the job involves" for "what do they actually do?", "Tools" for "what software do they use?"."""
+    question = _CAUGHT_MISTAKES.sub(" ", question)
     return [section for asks, section in _SECTIONS_ASKED if asks.search(question)]
 
 

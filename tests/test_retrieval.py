@@ -179,6 +179,19 @@ def test_the_readers_own_background_is_no_occupation_a_question_asks_about(libra
     assert library_bot.retriever.unknown_occupation("do paramedic background checks take long?") == "paramedic"
 
 
+def test_a_kind_of_job_title_no_article_names_is_declined(library_bot: CareerBot):
+    # "analyst" is the library's word; a "UX analyst" or a "tollbooth analyst" is no job it covers.
+    for question, word in (("What does a UX analyst earn?", "ux"),
+                           ("what's the day to day of a tollbooth analyst like?", "tollbooth")):
+        assert library_bot.retriever.unknown_subject(question) == word, question
+        assert not library_bot.retriever.invoke(question), question
+    # Unless the word is no kind of job: a verb or an adjective ("minted"), a word clipped from one the library writes
+    # whole ("sen": senior), or one for pay ("avg").
+    for question in ("What do freshly minted analysts earn?", "what do sen analysts earn?", "avg analyst salary?",
+                     "would I make a decent data analyst?"):
+        assert library_bot.retriever.unknown_subject(question) is None, question
+
+
 def test_a_nationality_is_no_occupation_a_question_asks_about(library_bot: CareerBot):
     # The model puts "British" near "a profession", but nearer "a country": the place check judges it.
     question = "What skills should a junior analyst at a British company learn?"

@@ -289,6 +289,32 @@ def test_the_hard_parts_asked_for_are_the_part_that_says_what_is_hard():
         assert not any(section.search("What it pays") for section in sections), question
 
 
+def test_the_mistakes_asked_for_are_the_part_that_names_them():
+    for question in ("what's the most common mistake on the take-home?", "what trips most candidates up in that round?",
+                     "why do so many people bomb the SQL question?", "why does the case study sink so many applicants?",
+                     "where do new analysts usually go wrong?"):
+        sections = sections_asked(question)
+        for heading in ("The mistake that fails most candidates", "Common pitfalls", "Where people go wrong"):
+            assert any(section.search(heading) for section in sections), (question, heading)
+        assert not any(section.search("How to prepare") for section in sections), question
+    assert sections_asked("will the model fail in production?") == []
+    assert sections_asked("how do newsroom teams catch mistakes in the figures?") == []
+
+
+def test_the_lessons_asked_for_are_the_part_that_says_what_was_learned():
+    for question in ("what lessons did the kiln data scientist take away?", "what did she learn in her first year?",
+                     "any takeaways from his two years there?"):
+        sections = sections_asked(question)
+        for heading in ("What I learned in two years", "Lessons from the field", "Three takeaways"):
+            assert any(section.search(heading) for section in sections), (question, heading)
+    assert sections_asked("what did he learn to code in?") == []
+
+
+def test_where_a_role_gets_its_information_asks_for_the_data_part():
+    question = "where does the person looking after the turf at a golf club get their information from?"
+    assert any(section.search("The data") for section in sections_asked(question))
+
+
 def test_a_days_pay_and_hard_skills_ask_for_no_part():
     assert not any(section.search("Typical day rates") for section in sections_asked("what's a typical day like?"))
     assert sections_asked("what's the usual day rate for a contractor?") == []

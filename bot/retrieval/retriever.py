@@ -104,6 +104,12 @@ _MOVING_ON = re.compile(r"^[^.?!]*?\b(?:become|becoming|switch\w*|transition\w*|
                         r"(?:get|gets|getting|break|breaks|breaking|go|goes|going) into)\b", re.IGNORECASE)
 # "no med bg", "with a physics background": the reader's own background, named by the word before it.
 _BACKGROUND_NAMED = re.compile(r"\s+(?:bg|background)\b(?!\s+checks?)", re.IGNORECASE)
+# A job title's head noun, right after the word that says which kind ("UX researcher", "toll booth operator"); not a
+# word further off, which is as often an adjective ("a decent data scientist").
+_JOB_TITLE_HEAD = re.compile(r"\s+(?:researchers?|engineers?|analysts?|scientists?|designers?|developers?|"
+                             r"operators?|technicians?|technologists?|specialists?|consultants?|officers?|programmers?|"
+                             r"architects?|administrators?|planners?|modell?ers?|strategists?|coordinators?|managers?)\b",
+                             re.IGNORECASE)
 _AFTER_A_NUMBER = re.compile(r"\d\s*$")
 _TYPED_WORD = re.compile(r"[a-z][a-z']+", re.IGNORECASE)
 # "Spotify", "Seattle", "DraftKings": typed as a name; "US" is typed as an abbreviation
@@ -208,6 +214,7 @@ class _Unknown(NamedTuple):
     word: str
     located: bool
     named: bool
+    titles_a_job: bool = False  # it says which kind of a job title the library uses: "*UX* researcher"
 
 
 def _common_plural(typed: str) -> bool:
@@ -235,7 +242,7 @@ def _most_place_like(words: list[_Unknown], located: bool) -> tuple[str, float]:
     """Of these words (only those the question puts something at, when `located`), the one whose closeness to a
     city or country most exceeds its closeness to things in general, and by how much."""
     found = ("", 0.0)
-    for word, at, _ in words:
+    for word, at, *_ in words:
         if at or not located:
             vector = embed_query(word)
             margin = _closeness(vector, _PLACE) - _closeness(vector, _THINGS_IN_GENERAL)
@@ -490,7 +497,7 @@ class ArticleRetriever(BaseRetriever):
         earn?", "... in Tokyo?", "... at Nvidia?"); the question's unknown words are found once for all three."""
         words = self._unknown_subjects(question)
         return (self._unknown_occupation(words) or self._unknown_place(words)
-                or next((word.word for word in words if word.named), None))
+                or next((word.word for word in words if word.named or word.titles_a_job), None))
 
     def unknown_occupation(self, question: str) -> str | None:
         """An occupation the question asks about that no article names ("what does a paramedic earn?")."""
@@ -537,13 +544,23 @@ class ArticleRetriever(BaseRetriever):
         for m in unknown:
             word = m.group(0).lower()
             before = found.get(word, _Unknown(word, False, False))
+            titles = before.titles_a_job or self._titles_a_job(m.group(0), question, m.end())
             found[word] = _Unknown(word, not _common_plural(m.group(0)) and (
                                        before.located or bool(_LOCATED.search(question[:m.start()]))),
                                    before.named or bool(_NAME.fullmatch(m.group(0)))
                                    and not _starts_sentence(question, m.start())
                                    and not any(m.start() in span for span in spelled)
-                                   and not self.lexical.starts_a_word(m.group(0)))  # "Jan": January
+                                   and not self.lexical.starts_a_word(m.group(0)),  # "Jan": January
+                                   titles)
         return list(found.values())
+
+    def _titles_a_job(self, word: str, question: str, end: int) -> bool:
+        """Whether a word no article uses says which kind of a job title the library does use ("UX researcher",
+        "toll booth operator"): a job no article covers. Not a verb or adjective ("*bringing* data scientists",
+        "*dedicated* analysts"), nor a clipped word some article writes whole ("*alt* data analyst": alternative) or
+        one for pay ("*avg* data scientist")."""
+        return (bool(_JOB_TITLE_HEAD.match(question, end)) and not word.lower().endswith(("ing", "ed"))
+                and not self.lexical.starts_a_word(word) and stem(word) not in _PAY_WORDS)
 
     def _names_known_country(self, word: str) -> bool:
         """Whether the word names a country, by its people or its code, that some article names another way
