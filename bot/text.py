@@ -280,17 +280,18 @@ _DATA_SECTION = re.compile(r"(?:^|> )(?:the )?data\b(?! (?:scien|analy|engineer|
                            r"\bdata sources\b", re.I)
 # "What's the most common mistake?", "what trips people up?", "why do so many candidates bomb it?": the mistakes, which
 # articles give under a heading that says so ("The mistake that fails most candidates", "Common pitfalls").
-_MISTAKES_ASKED = re.compile(r"\b(?:mistakes?|pitfalls?|slip-?ups?|gotchas?|trips? (?:[\w-]+ ){0,2}up|tripping (?:[\w-]+ ){0,2}"
-                             r"up|(?:go|goes|going|went) wrong|bomb(?:s|ed)?|flunk(?:s|ed)?|(?:fail|fails|failing|sink|sinks)"
-                             r" (?:so )?(?:most|many|a lot of|lots of)|(?:most|many) (?:people|candidates|applicants) fail)\b",
-                             re.I)
+_MISTAKES_ASKED = re.compile(r"\b(?:(?<!\ba )(?<!\ban )mistakes?(?! to\b)|pitfalls?|slip-?ups?|gotchas?|trips? (?:[\w-]+ ){0,2}up|"
+                             r"tripping (?:[\w-]+ ){0,2}up|(?:go|goes|going|went) wrong|(?:bomb|flunk)(?:s|ed)? "
+                             r"(?:the|it|that|this|their|my|your|an?)|(?:fail|fails|failing|sink|sinks) (?:so )?(?:most|many|"
+                             r"a lot of|lots of)|(?:most|many) (?:people|candidates|applicants) fail)\b", re.I)
 # "How do they catch mistakes in the figures?" asks how figures are checked, not what people get wrong.
-_CAUGHT_MISTAKES = re.compile(r"\b(?:catch|spot|find|fix|correct|check|flag|detect)\w*\s+(?:[\w-]+\s+){0,2}?"
+_CAUGHT_MISTAKES = re.compile(r"\b(?:catch|spot|find|fix|correct|check|flag|detect)\w*\s+(?:[\w-]+\s+){0,4}?"
                               r"(?:mistakes?|errors?|slip-?ups?)\b", re.I)
 _MISTAKES_SECTION = re.compile(r"\b(?:mistakes?|pitfalls?|gotchas?|traps?|(?:go|goes|went) wrong|fails?|failures?)\b", re.I)
 # "What lessons did she take away?", "what did he learn in two years?": the lessons, which first-person articles give
 # under a heading that says so ("What I learned in two years", "Lessons", "Takeaways").
-_LESSONS_ASKED = re.compile(r"\b(?:lessons?|takeaways?|what (?:did|has|have|do|does) (?:[\w'-]+ ){1,4}?learn(?:ed|t)?)\b"
+_LESSONS_ASKED = re.compile(r"\b(?:(?:what|which|any|the|key|main|biggest|her|his|their) (?:[\w-]+ ){0,2}?"
+                            r"(?:lessons?|takeaways?)(?! pay\b)|what (?:did|has|have) (?:[\w'-]+ ){1,4}?learn(?:ed|t)?)\b"
                             r"(?! (?:to|about|before|first)\b)", re.I)
 _LESSONS_SECTION = re.compile(r"\b(?:lessons?|takeaways?|(?:i|we|they|she|he) (?:learned|learnt)|what (?:i|we) know now)\b",
                               re.I)
@@ -322,10 +323,12 @@ def sections_asked(question: str) -> list[re.Pattern[str]]:
 _CURRENCY_SIGNS = "[$€£₹¥]"
 # An amount of money as articles write it: "$120,000", "£58k", "₹18 lakh", "28 LPA" (lakh a year), "90,000 EUR",
 # "CHF 165,000", "85,000 pesos a month", "4 million yen"; and a code CLDR lacks (a new or illustrative currency) before
-# an amount in thousands: "XYZ 44,000".
+# an amount in thousands that ends there or runs into a range or a period ("XYZ 44,000 to 52,000", "XYZ 3,100 a
+# month"; not "NHS 1,300 trusts").
 MONEY = re.compile(rf"{_CURRENCY_SIGNS}\s?\d|\b\d[\d,.]*\s?(?:k|K|lakhs?|LPA|crore|million|{'|'.join(_CODES)})\b|"
                    rf"\b\d[\d,.]*\s?(?:(?:million|thousand|lakh)\s)?(?i:{'|'.join(_NAMES)})\b|"
-                   rf"\b(?:{'|'.join(_CODES)})\s?\d|\b[A-Z]{{3}} \d{{1,3}}(?:,\d{{3}})+\b")
+                   rf"\b(?:{'|'.join(_CODES)})\s?\d|"
+                   r"\b[A-Z]{3} \d{1,3}(?:,\d{3})+(?![\d,])(?=\s*(?:$|[-–—.,;:)!?]|(?:to|or|and|per|a|an|each|every)\b))")
 
 
 # Job-title and field abbreviations the embedding model does not resolve ("MLE" lands nowhere near "machine

@@ -185,10 +185,13 @@ def test_a_kind_of_job_title_no_article_names_is_declined(library_bot: CareerBot
                            ("what's the day to day of a tollbooth analyst like?", "tollbooth")):
         assert library_bot.retriever.unknown_subject(question) == word, question
         assert not library_bot.retriever.invoke(question), question
-    # Unless the word is no kind of job: a verb or an adjective ("minted"), a word clipped from one the library writes
-    # whole ("sen": senior), or one for pay ("avg").
+    # Unless the word may be the reader's adjective or verb (an English word: "decent", "toxic", "poach"), says what
+    # kind of post ("newbie", "fulltime"), is a participle ("minted"), clips a word the library writes whole ("sen":
+    # senior), is a pay word ("avg"), or follows a plural subject ("do startups headhunt analysts?").
     for question in ("What do freshly minted analysts earn?", "what do sen analysts earn?", "avg analyst salary?",
-                     "would I make a decent data analyst?"):
+                     "what does a decent analyst earn?", "how do I deal with a toxic manager as an analyst?",
+                     "do banks poach analysts?", "can a newbie analyst work remotely?", "fulltime analyst pay?",
+                     "do startups headhunt analysts?"):
         assert library_bot.retriever.unknown_subject(question) is None, question
 
 
@@ -340,6 +343,20 @@ def test_a_figure_of_an_exam_an_article_names_only_in_a_list_is_declined(setting
     # are each in the list, but no certification is both.
     assert retriever.invoke("Is the Google Kubernetes certification worth having for an MLOps engineer?") == []
     assert retriever.invoke("Is the Certified Kubernetes Administrator certification worth having for MLOps?")
+
+
+def test_a_visa_no_passage_names_is_declined(settings: Settings, write_article):
+    write_article("move.md", "# Moving to London as a Data Scientist\n\n## Visas\n\nMost data scientists from abroad "
+                             "come on a Skilled Worker visa sponsored by their employer; the employer applies first, then "
+                             "you do. Expect the process to take six to eight weeks. Global firms sponsor most often. Data "
+                             "talent is scarce, so a good CV gets you far.\n\n## Pay\n\nJunior data scientists in London "
+                             "earn £45,000 to £55,000.\n")
+    ingest([str(settings.knowledge_dir)], settings, progress=False)
+    retriever = CareerBot(settings).retriever
+    assert retriever.invoke("How do I get a Skilled Worker visa as a data scientist in London?")
+    assert retriever.invoke("what visa do data scientists moving to London come on?")
+    # "Global" and "Talent" are both the article's words, but no sentence names a Global Talent visa.
+    assert retriever.invoke("Can a data scientist get a Global Talent visa for London?") == []
 
 
 def test_an_employer_asked_about_that_no_passage_found_names_is_declined(settings: Settings, write_article):
@@ -757,9 +774,13 @@ def test_a_section_of_headed_parts_with_no_text_of_its_own_is_answered_by_its_pa
     write_article("alarm.md", "# Alarm Monitoring ML Engineer\n\nMonitoring centres watch alarms for homes and shops."
                               f"\n\n## Four skills the job asks for\n\n{parts}## Pay\n\nEngineers earn GBP 48,000.\n")
     ingest([str(settings.knowledge_dir)], settings, progress=False)
-    answer = CareerBot(settings).answer("what skills do I need to be an ML engineer at an alarm monitoring centre?")
+    careerbot = CareerBot(settings)
+    answer = careerbot.answer("what skills do I need to be an ML engineer at an alarm monitoring centre?")
     assert answer.text.startswith("Object detection on poor video; Learning from rare outcomes; Working with event "
                                   "streams; Talking to operators."), answer.text
+    # A question naming one of the parts is answered from it, not with the list of them all.
+    answer = careerbot.answer("what are the skills needed to talk to operators?")
+    assert "night shift" in answer.text and "Object detection" not in answer.text, answer.text
 
 
 def test_a_word_in_the_other_english_spelling_is_read_in_the_librarys(settings: Settings, write_article):

@@ -36,12 +36,14 @@ _REFERRING = re.compile(
     re.IGNORECASE,
 )
 _SAME_SUBJECT = re.compile(rf"\b({_SAME_SUBJECT_WORDS})\b", re.IGNORECASE)
-# Words by which a follow-up turns to another subject ("what about a dentist?", "and at Microsoft?").
+# Words by which a follow-up turns to another subject ("what about a dentist?", "and how do dentists find work?").
 _NEW_SUBJECT = re.compile(r"\b(?:what about|how about|instead|else)\b|^\W*(?:and|but)\b", re.IGNORECASE)
-# "and at the very top of the ladder?", "and for seniors?": no question of its own, only the earlier one narrowed; a
-# new subject it names (a place, an employer, a job) is still judged by the decline check's other parts.
+# "and at the very top of the ladder?", "and for seniors?": a few words asking no question of their own, only the
+# earlier one narrowed; a new subject they name ("and at Microsoft?", "and in Tokyo?") is still judged by the decline
+# check's other parts. Not "and in the meantime I want to learn piano": no question at all.
 _NARROWING = re.compile(r"^\W*(?:and|or|but)\s+(?:at|in|for|on|after|before|as|with|from|the)\b(?![^?]*\b(?:what|how|"
-                        r"who|which|where|when|why|do|does|did|is|are|can|could|would|should|will)\b)", re.IGNORECASE)
+                        r"who|which|where|when|why|do|does|did|is|are|can|could|would|should|will)\b)"
+                        r"(?:\s+[\w'-]+){0,6}\W*\?\W*$", re.IGNORECASE)
 # "to" before a verb, unless it joins the two ends of a span ("start to finish", "day to day", "end to end").
 _INFINITIVE_TO = (r"(?<!\bstart )(?<!\bday )(?<!\bend )(?<!\bweek )(?<!\bmonth )(?<!\byear )(?<!\bside )"
                   r"\bto\s+[a-z]{2,}")
@@ -110,6 +112,15 @@ _JOB_TITLE_HEAD = re.compile(r"\s+(?:researchers?|engineers?|analysts?|scientist
                              r"operators?|technicians?|technologists?|specialists?|consultants?|officers?|programmers?|"
                              r"architects?|administrators?|planners?|modell?ers?|strategists?|coordinators?|managers?)\b",
                              re.IGNORECASE)
+# Words by which readers say what kind of post, not what job: "a newbie analyst", "fulltime engineers".
+_SAME_JOB_WORDS = frozenset("newbie noob n00b rookie fresher wannabe aspiring fulltime parttime freelance contract "
+                            "junior jr senior sr mid midlevel principal lead staff remote hybrid onsite inhouse solo "
+                            "underpaid overpaid".split())
+_PARTICIPLE_ENDINGS = ("ing", "ed", "paid")
+# Right before a word that is then a verb: a modal, "to", a pronoun or a plural subject ("do banks *poach* engineers?",
+# "how to *upskill* analysts"); not "do" ("what do *UX* researchers earn?").
+_BEFORE_A_VERB = re.compile(r"\b(?:to|can|could|should|would|will|might|must|they|we|you|i|"
+                            r"(?!(?:does|was|has|this|his|its|plus|across|unless)\b)\w{2,}[^s\W]s)\s+$", re.IGNORECASE)
 _AFTER_A_NUMBER = re.compile(r"\d\s*$")
 _TYPED_WORD = re.compile(r"[a-z][a-z']+", re.IGNORECASE)
 # "Spotify", "Seattle", "DraftKings": typed as a name; "US" is typed as an abbreviation
@@ -169,7 +180,7 @@ def _tokens_of(text: str) -> set[str]:
 
 
 def _exam_name(question: str) -> str:
-    """The words naming the exam or certification the question asks about ("the *SnowPro Core* exam"), or "": the
+    """The words naming the exam, certification or visa the question asks about ("the *SnowPro Core* exam"), or "": the
     content words just before "exam", and capitalised ones (a name's "Machine *Learning*"); a count names none
     ("four exams down")."""
     found = _EXAM.search(question)
@@ -253,10 +264,11 @@ def _most_place_like(words: list[_Unknown], located: bool) -> tuple[str, float]:
 
 _PAY_WORDS = frozenset(stem(word) for word in "make makes earn earns earning paid pay salary salaries wage wages income "
                        "earnings charge get base median typical average avg".split())
-# "Is the SnowPro Core exam worth it?", "passing score for the certified kubernetes administrator exam?": a question
-# about the exam the words before "exam" name, or a figure of it. Only a sentence naming that exam answers it.
+# "Is the SnowPro Core exam worth it?", "passing score for the certified kubernetes administrator exam?", "can I get a
+# Global Talent visa?": a question about the exam (or visa) the words before "exam" name, or a figure of it. Only a
+# sentence naming that exam answers it.
 _COUNT = re.compile(NUMBER_AS_WRITTEN, re.IGNORECASE)
-_EXAM = re.compile(r"\b(?:exams?|certifications?|certificates?|certs?|diplomas?)\b", re.IGNORECASE)
+_EXAM = re.compile(r"\b(?:exams?|certifications?|certificates?|certs?|diplomas?|visas?)\b", re.IGNORECASE)
 _FIGURE_ASKED = re.compile(r"\bhow (?:much|many|long|fast)\b|"
                            r"\b(?:costs?|fees?|price|pass(?:ing)? (?:mark|score|rate|grade)|score|speed)\b",
                            re.IGNORECASE)
@@ -544,7 +556,7 @@ class ArticleRetriever(BaseRetriever):
         for m in unknown:
             word = m.group(0).lower()
             before = found.get(word, _Unknown(word, False, False))
-            titles = before.titles_a_job or self._titles_a_job(m.group(0), question, m.end())
+            titles = before.titles_a_job or self._titles_a_job(m.group(0), question, m.start(), m.end())
             found[word] = _Unknown(word, not _common_plural(m.group(0)) and (
                                        before.located or bool(_LOCATED.search(question[:m.start()]))),
                                    before.named or bool(_NAME.fullmatch(m.group(0)))
@@ -554,13 +566,18 @@ class ArticleRetriever(BaseRetriever):
                                    titles)
         return list(found.values())
 
-    def _titles_a_job(self, word: str, question: str, end: int) -> bool:
+    def _titles_a_job(self, word: str, question: str, start: int, end: int) -> bool:
         """Whether a word no article uses says which kind of a job title the library does use ("UX researcher",
-        "toll booth operator"): a job no article covers. Not a verb or adjective ("*bringing* data scientists",
-        "*dedicated* analysts"), nor a clipped word some article writes whole ("*alt* data analyst": alternative) or
-        one for pay ("*avg* data scientist")."""
-        return (bool(_JOB_TITLE_HEAD.match(question, end)) and not word.lower().endswith(("ing", "ed"))
-                and not self.lexical.starts_a_word(word) and stem(word) not in _PAY_WORDS)
+        "COBOL programmer"): a job no article covers. Only a word no dictionary holds (a product, a language, a
+        field's acronym): an English word before a job title is as often the reader's adjective ("a *decent*
+        analyst", "*toxic* manager") or verb ("do banks *poach* engineers?"). Nor a word of seniority or employment
+        ("a *newbie* analyst"), one for pay ("*avg* analyst salary"), a clipped word some article writes whole, or
+        a word used as a verb ("how do startups *headhunt* engineers?")."""
+        lower = word.lower()
+        return (bool(_JOB_TITLE_HEAD.match(question, end)) and not is_dictionary_word(word)
+                and lower not in _SAME_JOB_WORDS and stem(word) not in _PAY_WORDS
+                and not lower.endswith(_PARTICIPLE_ENDINGS) and not self.lexical.starts_a_word(word)
+                and not _BEFORE_A_VERB.search(question[:start]))
 
     def _names_known_country(self, word: str) -> bool:
         """Whether the word names a country, by its people or its code, that some article names another way
@@ -845,11 +862,11 @@ class ArticleRetriever(BaseRetriever):
         return (share, similarity) if stated_for == set(places) else (0.0, 0.0)
 
     def names_exam(self, question: str, passages: Sequence[Document]) -> bool:
-        """Whether the passages name the exam or certification the question asks about ("is the SnowPro Core exam
-        worth it?"): a sentence or row naming it by every word the question does (its heading and title counting)
-        and, when it asks a figure of it (fee, pass mark, length...), stating that figure. An article that lists the
-        CKA among certifications worth having says nothing of its pass mark; one that never names the Tableau
-        certification, nothing of it at all."""
+        """Whether the passages name the exam, certification or visa the question asks about ("is the SnowPro Core
+        exam worth it?", "can I get a Global Talent visa?"): a sentence or row naming it by every word the question
+        does (its heading and title counting) and, when it asks a figure of it (fee, pass mark, length...), stating
+        that figure. An article that lists the CKA among certifications worth having says nothing of its pass mark; one
+        that never names the Tableau certification, nothing of it at all."""
         asked_now = split_turns(question)[-1]
         name = _exam_name(asked_now)
         weights = self._concept_weights(name) if name else {}

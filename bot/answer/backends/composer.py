@@ -447,7 +447,10 @@ def _count_of_what_asked(question: str, candidates: list[_Candidate]) -> re.Patt
     if not counted:
         return _COUNT
     noun = re.escape(stem(counted.group(1)))
-    shape = re.compile(rf"\b{NUMBER_AS_WRITTEN}\+?\s+(?:[\w-]+\s+){{0,2}}?{noun}\w*", re.IGNORECASE)
+    # A number, not a year, then at most two words describing the noun ("600 commercial buildings"), not a phrase
+    # that leads elsewhere ("one of the buildings", "11 percent across the buildings").
+    shape = re.compile(rf"(?:{_COUNT.pattern}|\b(?:{'|'.join(_COUNT_WORDS)}))\+?\s+"
+                       rf"(?:(?!(?:of|in|at|on|across|for|from|per|the|a|an)\b)[\w-]+\s+){{0,2}}?{noun}\w*", re.IGNORECASE)
     return shape if any(shape.search(c.unit.text) for c in candidates) else _COUNT
 
 
@@ -1056,7 +1059,8 @@ def _excerpt(anchor: _Candidate, candidates: list[_Candidate], wants_list: bool,
         text, quoted = anchor.unit.text, [anchor]
     elif introduced and (wants_list or anchor.unit.text.rstrip().endswith(":")):
         text, quoted = _as_list(anchor.unit.text, introduced, max_words)
-        quoted.append(anchor)
+        if _leading_sentence(anchor.unit.text).rstrip(".:") in text:  # a lone item may be quoted without it
+            quoted.append(anchor)
     else:
         following = [c for c in same_group if c.unit.position > anchor.unit.position][:_announced(anchor, wants_list)]
         following = [c for c in following if not c.unit.text.rstrip().endswith(":")  # it would introduce a list
@@ -1310,10 +1314,12 @@ def _heading_items(question: str, sections: list[re.Pattern[str]], passages: Seq
     for ("what do they spend their time on?": "What a sensor data scientist actually does"), as the items of one
     list: an article that writes a list as headings answers with them, though no passage holds them all (retrieval
     gives a passage its section's parts, `metadata["subheadings"]`). Cited as the section's passage."""
-    nouns = _list_nouns(question)
+    nouns, part_named = _list_nouns(question), _sections_of_parts_named(question, passages)
     for index, passage in enumerate(passages if nouns or sections else ()):
         parts = passage.metadata.get("subheadings") or []
         heading = str(passage.metadata.get("subheadings_of") or passage.metadata.get("heading") or "")
+        if heading in part_named:
+            continue
         if len(parts) >= _MIN_STEPS and (nouns & content_stems(heading) or any(s.search(heading) for s in sections)):
             path = str(passage.metadata.get("heading_path") or heading)
             return [_Candidate(index, Unit(part, True, _STEPS_GROUP, number - len(parts) - 100), path,
@@ -1322,6 +1328,14 @@ def _heading_items(question: str, sections: list[re.Pattern[str]], passages: Seq
                                article=str(passage.metadata.get("source") or ""))
                     for number, part in enumerate(parts)]
     return []
+
+
+def _sections_of_parts_named(question: str, passages: Sequence[Document]) -> set[str]:
+    """The sections written as headed parts one of which the question names by all its words ("the skills needed
+    to talk to operators": "Talking to operators"): that part's chunk answers, not the list of the parts."""
+    asked = content_stems(question)
+    return {str(section) for p in passages if (section := p.metadata.get("subheadings_of")) not in (
+        None, p.metadata.get("heading")) and asked >= (own := content_stems(str(p.metadata.get("heading") or ""))) and own}
 
 
 def _figure_headings(question: str, passages: Sequence[Document]) -> list[_Candidate]:
