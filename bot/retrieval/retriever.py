@@ -18,12 +18,12 @@ from bot.embeddings import doubled_consonant, embed_query, is_dictionary_word, u
 from bot.retrieval.lexical import NUMERONYM, LexicalIndex, indexed_text, tokens
 from bot.settings import Settings
 from bot.store import Collection, Revision, count_revision, packed_unit_vectors
-from bot.text import (ACRONYMS, CITATION, DURATION, HEADING_SEPARATOR, MONEY, NUMBER_AS_WRITTEN, SPELLED_OUT, STATED_FIGURE, TURN_BREAK,
-                      Unit, as_typed, asked, capitalised_acronyms, clipped_stopword, concepts, content_words, cosine,
-                      countries_in, country_names_in, country_names_of, described_section, described_words,
-                      expand_acronyms, in_other_currency, misspelt_stopword, named_section, names_city, other_city_names,
-                      other_spellings, passage_units, pay_amount_asked, sections_asked, spelled_in, split_turns, stem,
-                      without_question_form)
+from bot.text import (ACRONYMS, CITATION, DURATION, HEADING_SEPARATOR, MONEY, NUMBER_AS_WRITTEN, SPELLED_OUT,
+                      STATED_FIGURE, TURN_BREAK, Unit, as_typed, asked, capitalised_acronyms, clipped_stopword,
+                      concepts, content_words, cosine, countries_in, country_names_in, country_names_of,
+                      described_section, described_words, expand_acronyms, in_other_currency, misspelt_stopword,
+                      named_section, names_city, other_city_names, other_spellings, passage_units, pay_amount_asked,
+                      sections_asked, spelled_in, split_turns, stem, without_question_form)
 
 # Words by which a follow-up keeps the earlier subject ("how much do *they* earn?", "*why so* tight?").
 _SAME_SUBJECT_WORDS = (r"they|them|their|theirs|it|its|this|that|these|those|he|she|him|his|her|there|the role|"
