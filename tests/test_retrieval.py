@@ -180,18 +180,19 @@ def test_the_readers_own_background_is_no_occupation_a_question_asks_about(libra
 
 
 def test_a_kind_of_job_title_no_article_names_is_declined(library_bot: CareerBot):
-    # "analyst" is the library's word; a "UX analyst" or a "tollbooth analyst" is no job it covers.
+    # "analyst" is the library's word; a "UX analyst" or a "COBOL analyst" is no job it covers.
     for question, word in (("What does a UX analyst earn?", "ux"),
-                           ("what's the day to day of a tollbooth analyst like?", "tollbooth")):
+                           ("what's the day to day of a cobol analyst like?", "cobol")):
         assert library_bot.retriever.unknown_subject(question) == word, question
         assert not library_bot.retriever.invoke(question), question
     # Unless the word may be the reader's adjective or verb (an English word: "decent", "toxic", "poach"), says what
     # kind of post ("newbie", "fulltime"), is a participle ("minted"), clips a word the library writes whole ("sen":
-    # senior), is a pay word ("avg"), or follows a plural subject ("do startups headhunt analysts?").
+    # senior), is a pay word ("avg"), follows a plural subject ("do startups headhunt analysts?"), or is long enough
+    # to be a typo ("preesales").
     for question in ("What do freshly minted analysts earn?", "what do sen analysts earn?", "avg analyst salary?",
                      "what does a decent analyst earn?", "how do I deal with a toxic manager as an analyst?",
                      "do banks poach analysts?", "can a newbie analyst work remotely?", "fulltime analyst pay?",
-                     "do startups headhunt analysts?"):
+                     "do startups headhunt analysts?", "what does a preesales analyst earn?"):
         assert library_bot.retriever.unknown_subject(question) is None, question
 
 

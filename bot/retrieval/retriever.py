@@ -117,6 +117,7 @@ _SAME_JOB_WORDS = frozenset("newbie noob n00b rookie fresher wannabe aspiring fu
                             "junior jr senior sr mid midlevel principal lead staff remote hybrid onsite inhouse solo "
                             "underpaid overpaid".split())
 _PARTICIPLE_ENDINGS = ("ing", "ed", "paid")
+_KIND_OF_JOB_LETTERS = 5  # "UX", "SOC", "COBOL"; a longer word no dictionary holds is as often a typo
 # Right before a word that is then a verb: a modal, "to", a pronoun or a plural subject ("do banks *poach* engineers?",
 # "how to *upskill* analysts"); not "do" ("what do *UX* researchers earn?").
 _BEFORE_A_VERB = re.compile(r"\b(?:to|can|could|should|would|will|might|must|they|we|you|i|"
@@ -568,13 +569,15 @@ class ArticleRetriever(BaseRetriever):
 
     def _titles_a_job(self, word: str, question: str, start: int, end: int) -> bool:
         """Whether a word no article uses says which kind of a job title the library does use ("UX researcher",
-        "COBOL programmer"): a job no article covers. Only a word no dictionary holds (a product, a language, a
-        field's acronym): an English word before a job title is as often the reader's adjective ("a *decent*
-        analyst", "*toxic* manager") or verb ("do banks *poach* engineers?"). Nor a word of seniority or employment
-        ("a *newbie* analyst"), one for pay ("*avg* analyst salary"), a clipped word some article writes whole, or
-        a word used as a verb ("how do startups *headhunt* engineers?")."""
+        "COBOL programmer"): a job no article covers. Only a short word no dictionary holds (a field's acronym, a
+        language): an English word before a job title is as often the reader's adjective ("a *decent* analyst",
+        "*toxic* manager") or verb ("do banks *poach* engineers?"), and a longer unknown one a typo no library word
+        corrects ("*preesales* engineer"). Nor a word of seniority or employment ("a *newbie* analyst"), one for pay
+        ("*avg* analyst salary"), a clipped word some article writes whole, or a word used as a verb ("how do
+        startups *headhunt* engineers?")."""
         lower = word.lower()
-        return (bool(_JOB_TITLE_HEAD.match(question, end)) and not is_dictionary_word(word)
+        return (len(word) <= _KIND_OF_JOB_LETTERS and bool(_JOB_TITLE_HEAD.match(question, end))
+                and not is_dictionary_word(word)
                 and lower not in _SAME_JOB_WORDS and stem(word) not in _PAY_WORDS
                 and not lower.endswith(_PARTICIPLE_ENDINGS) and not self.lexical.starts_a_word(word)
                 and not _BEFORE_A_VERB.search(question[:start]))
