@@ -92,6 +92,20 @@ def test_a_misspelling_is_an_edit_or_two_from_the_word_typed_furthest(settings: 
     assert index.misspelt("statistician") is None
 
 
+def test_a_misspelling_read_by_its_stem_is_the_same_word_in_every_process(settings: Settings, write_article) -> None:
+    # "ricorder" is two edits from "recorders" and one from the stem all three words share: which of them it stands
+    # for was a set's order, which changes from process to process (PYTHONHASHSEED), so replicas answered differently.
+    write_article("a.md", "# Studio work\n\nRecorders log every take; recording runs late; we record twice.\n")
+    ingest([str(settings.knowledge_dir)], settings, progress=False)
+    script = ("import sys; from tests.test_lexical import _synced; from bot.settings import Settings; "
+              "print(_synced(Settings(store_dir=sys.argv[1], knowledge_dir=sys.argv[2])).misspelt('ricorder'))")
+    found = {subprocess.run([sys.executable, "-c", script, str(settings.store_dir), str(settings.knowledge_dir)],
+                            capture_output=True, text=True, check=True, cwd=Path(__file__).parents[1], timeout=120,
+                            env={**__import__("os").environ, "PYTHONHASHSEED": seed}).stdout.strip()
+             for seed in ("1", "2", "3", "4")}
+    assert found == {"recorders"}
+
+
 def test_a_shortened_word_is_completed_from_its_stem(library_settings: Settings) -> None:
     index = _synced(library_settings)
     assert index.completed("stats") == tokens("statistics")[0]  # its stem "stat" is the prefix

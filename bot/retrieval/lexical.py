@@ -20,6 +20,8 @@ from collections import Counter
 from collections.abc import Hashable
 from typing import Any, NamedTuple
 
+from rapidfuzz.distance import OSA
+
 from bot.embeddings import is_dictionary_word
 from bot.store import PAGE, Collection
 from bot.text import (HEADING_SEPARATOR, MONEY, abbreviates, closest_spelling, content_words, section_path, spelled_out,
@@ -204,8 +206,12 @@ class LexicalIndex:
         typed = word.lower()
         words = self._starting_with(typed[:1])
         # Else by stems: "ricorder" is two edits from the library's "recorders", one from its stem. A word whose
-        # stem is a library word's is another form of it ("specialisations"), no misspelling.
-        stems = {t: w for w, t in words.items()}
+        # stem is a library word's is another form of it ("specialisations"), no misspelling. Of a stem's words the
+        # one closest to what was typed stands for it ("prcoessed": processed, not processing), the same in every
+        # process (a set's order is not: one replica corrected to "process", another to "processing").
+        stems: dict[str, str] = {}
+        for w, t in sorted(words.items(), key=lambda item: (OSA.distance(typed, item[0]), item[0])):
+            stems.setdefault(t, w)
         return self._closest(typed, {w: w for w in words}) or (
             None if stem(typed) in stems else self._closest(stem(typed), stems))
 
