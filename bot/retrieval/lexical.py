@@ -205,15 +205,19 @@ class LexicalIndex:
         library word ("statistician", three edits from "statistics") is no misspelling."""
         typed = word.lower()
         words = self._starting_with(typed[:1])
+        found = self._closest(typed, {w: w for w in words})
         # Else by stems: "ricorder" is two edits from the library's "recorders", one from its stem. A word whose
-        # stem is a library word's is another form of it ("specialisations"), no misspelling. Of a stem's words the
-        # one closest to what was typed stands for it ("prcoessed": processed, not processing), the same in every
-        # process (a set's order is not: one replica corrected to "process", another to "processing").
-        stems: dict[str, str] = {}
-        for w, t in sorted(words.items(), key=lambda item: (OSA.distance(typed, item[0]), item[0])):
-            stems.setdefault(t, w)
-        return self._closest(typed, {w: w for w in words}) or (
-            None if stem(typed) in stems else self._closest(stem(typed), stems))
+        # stem is a library word's is another form of it ("specialisations"), no misspelling.
+        by_stem: dict[str, list[str]] = {}
+        for w, t in words.items():
+            by_stem.setdefault(t, []).append(w)
+        if found or stem(typed) in by_stem:
+            return found
+        closest_stem = self._closest(stem(typed), {t: forms[0] for t, forms in by_stem.items()})
+        # Of that stem's words the one closest to what was typed stands for it ("prcoessed": processed, not
+        # processing), the same in every process (a set's order is not: one replica corrected to "process", another
+        # to "processing").
+        return min(by_stem[words[closest_stem]], key=lambda w: (OSA.distance(typed, w), w)) if closest_stem else None
 
     def slipped(self, word: str) -> str | None:
         """The library word `word` writes with two neighbouring letters swapped ("Olso": Oslo), else with a double

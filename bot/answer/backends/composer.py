@@ -1314,8 +1314,11 @@ def _heading_items(question: str, sections: list[re.Pattern[str]], passages: Seq
     for ("what do they spend their time on?": "What a sensor data scientist actually does"), as the items of one
     list: an article that writes a list as headings answers with them, though no passage holds them all (retrieval
     gives a passage its section's parts, `metadata["subheadings"]`). Cited as the section's passage."""
-    nouns, part_named = _list_nouns(question), _sections_of_parts_named(question, passages)
-    for index, passage in enumerate(passages if nouns or sections else ()):
+    nouns = _list_nouns(question)
+    if not nouns and not sections:
+        return []
+    part_named = _sections_of_parts_named(question, passages)
+    for index, passage in enumerate(passages):
         parts = passage.metadata.get("subheadings") or []
         heading = str(passage.metadata.get("subheadings_of") or passage.metadata.get("heading") or "")
         if heading in part_named:
