@@ -403,12 +403,26 @@ _INFLECTIONS = frozenset({"s", "es", "ed", "ing", "er", "ers", "ly", "est", "ies
 
 @lru_cache(maxsize=100_000)  # asked for every unknown question word, on every question and suggestion checked
 def is_dictionary_word(word: str) -> bool:
-    """Whether the model's WordPiece vocabulary holds `word` whole, or as a whole word and an inflection
-    ("potters" = potter + s). That vocabulary (30k pieces of English text) is the only dictionary available
-    offline; a word in it is a real word, never a typo to correct ("truck" is not a misspelt "track"), while a
-    misspelling is split into other pieces ("salery", "enginer" = engine + r)."""
+    """Whether `word` is a real English word, never a typo to correct ("truck" is not a misspelt "track", "perks" not
+    a misspelt "peaks"): a common word (`is_common_word`) or one of pyspellchecker's English word list (160k words
+    counted in subtitles, without the common misspellings: "salery" and "enginer" are in neither)."""
+    return is_common_word(word) or word.lower() in _english_words()
+
+
+@lru_cache(maxsize=100_000)
+def is_common_word(word: str) -> bool:
+    """Whether the model's WordPiece vocabulary (30k pieces of English text) holds `word` whole, or as a whole word and
+    an inflection ("potters" = potter + s): a word the model reads as one, where a rarer one is split into pieces
+    ("counteroffer" = counter + off + er)."""
     word = word.lower()
     return word in _vocabulary() or _inflected(word) is not None
+
+
+@lru_cache(maxsize=1)
+def _english_words() -> frozenset[str]:
+    from spellchecker import SpellChecker
+
+    return frozenset(SpellChecker(language="en", distance=1).word_frequency.dictionary)
 
 
 def _inflected(word: str) -> tuple[str, str] | None:

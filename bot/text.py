@@ -257,13 +257,25 @@ _SKILLS_ASKED = re.compile(r"\b(?:what|which)\s+(?:[\w-]+\s+){0,2}?(?:skills|abi
                            r"\bwhat (?:do|does|should|would) (?:[\w-]+ ){1,3}?need to (?:know|learn)\b"
                            r"(?!\s+(?:about|before|when|if|for)\b)", re.I)
 _SKILLS_SECTION = re.compile(r"\b(?:skills?(?! gaps?\b)|know-how)\b", re.I)
-# "What are the pain points?", "what's the hardest part of the job?": the hard parts, which articles give under a
-# heading that says so ("What is hard about it", "Challenges", "The downsides").
-_HARD_ASKED = re.compile(r"\b(?:pain points?|challenges|difficulties|downsides|drawbacks|(?:hard|tough)(?:est)? "
-                         r"(?:parts?|bits?|things?))\b", re.I)
-_HARD_SECTION = re.compile(r"\b(?:(?:is|are|find|finds) (?:it )?hard|(?:hard|tough)(?:est)? (?:parts?|bits?|things?)|"
+# "What are the pain points?", "what's the hardest part of the job?", "anything I should be worried about?": the hard
+# parts, which articles give under a heading or label that says so ("What is hard about it", "Challenges", "Cons").
+_HARD_ASKED = re.compile(r"\b(?:pain points?|challenges|difficulties|downsides?|drawbacks?|cons|negatives|"
+                         r"(?:hard|tough|worst)(?:est)? (?:parts?|bits?|things?)|the catch\b(?! (?:up|on)\b)|"
+                         r"(?:what's|whats|what is|anything) (?:so |really |actually )?bad about|"
+                         r"(?:should|would|need to|have to) (?:i |you |we )?(?:be )?(?:worr(?:y|ied)|concerned) about|"
+                         r"(?:dislike|hate|complain)s? (?:most )?about)\b", re.I)
+_HARD_SECTION = re.compile(r"\b(?:(?:is|are|find|finds) (?:it )?hard|(?:hard|tough|worst)(?:est)? (?:parts?|bits?|things?)|"
                            r"challenges?|challenging|difficult(?:ies|y)|downsides?|drawbacks?|cons|pain points?|"
-                           r"frustrations?)\b", re.I)
+                           r"frustrations?|the bad\b|reasons not to)\b", re.I)
+# "What's good about the job?", "any perks?", "what do people love about it?": the good parts, which articles give
+# under a heading or label that says so ("Pros", "The upsides", "What I love about it", "Reasons to consider it").
+_PROS_ASKED = re.compile(r"\b(?:pros|upsides?|perks|advantages|benefits of (?:the|this|that|it|being|working|doing)|"
+                         r"(?:what's|whats|what is|anything) (?:so |really |actually )?(?:good|great|nice) (?:and [\w' ]+ )?"
+                         r"about|good (?:things|points|sides?) (?:about|of)|best (?:parts?|things?|bits?) (?:about|of)|"
+                         r"(?:like|love|enjoy)s? (?:most )?about (?:the|this|that|it|being|working|doing))\b", re.I)
+_PROS_SECTION = re.compile(r"\b(?:pros|upsides?|advantages|perks|benefits|the good\b|good (?:things|parts|bits|sides?)|"
+                           r"what (?:i|we|they|people) (?:love|like|enjoy)|(?:love|like|enjoy) about|"
+                           r"best (?:parts?|things?|bits?)|reasons to (?:consider|choose|join|take|stay))\b", re.I)
 # "What data does a forecasting analyst use?", "what inputs go into an ETA model?": the data, which articles give under
 # a heading that says so ("The data you will work with", "Data the forecasts use", "Signals that feed the model").
 # Not "what data science jobs ...", "what data careers ...": the data asked of is what the role works with.
@@ -297,12 +309,14 @@ _LESSONS_SECTION = re.compile(r"\b(?:lessons?|takeaways?|(?:i|we|they|she|he) (?
                               re.I)
 # "Why are networks hiring ML people?": the reasons, which articles give under a heading that says so ("Why networks
 # are hiring now", "The reasons").
-_WHY_SECTION = re.compile(r"\b(?:why|reasons?)\b", re.IGNORECASE)
+REASONS_SECTION = re.compile(r"\b(?:why|reasons?)\b", re.IGNORECASE)
 # Questions a part of an article answers, by the heading that names it: the route in, the work, the tools, the data,
 # the skills, the hard parts, the mistakes, the lessons, the reasons.
 _SECTIONS_ASKED = ((_ROUTE_ASKED, _ROUTE_SECTION), (_WORK_ASKED, _WORK_SECTION), (_TOOLS_ASKED, _TOOLS_SECTION),
                    (_DATA_ASKED, _DATA_SECTION), (_SKILLS_ASKED, _SKILLS_SECTION), (_HARD_ASKED, _HARD_SECTION),
-                   (_MISTAKES_ASKED, _MISTAKES_SECTION), (_LESSONS_ASKED, _LESSONS_SECTION), (WHY_ASKED, _WHY_SECTION))
+                   (_PROS_ASKED, _PROS_SECTION), (_MISTAKES_ASKED, _MISTAKES_SECTION), (_LESSONS_ASKED, _LESSONS_SECTION),
+                   (WHY_ASKED, REASONS_SECTION))
+PART_HEADINGS = tuple(section for _, section in _SECTIONS_ASKED)
 
 
 def section_path(metadata: dict) -> str:

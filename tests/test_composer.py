@@ -1317,3 +1317,43 @@ def test_a_follow_up_asking_how_many_of_something_is_answered_with_a_count_of_it
     question = ("how much energy got saved when crews fixed the faults the analytics flagged"
                 f"{bot_text.TURN_BREAK}and how many buildings does that company look after?")
     assert "600 commercial buildings" in Composer().compose(question, [reasons, role])
+
+
+def test_a_side_asked_for_is_answered_by_the_list_its_label_names_under_pros_and_cons():
+    # The labels are list introductions (a bold "**Pros**" line), under one heading naming both sides.
+    sides = passage("Pros\n- A new field: you will write the playbook rather than follow one.\n- Tangible results you "
+                    "can walk a floor and see.\nCons\n- Early mornings. Most robot runs happen before buildings open.\n"
+                    "- Thin margins, so every recommendation is judged on cost.", source="robots.md",
+                    heading_path="Robot Fleet Analyst > Pros and cons")
+    hired = passage("We have hired three robot fleet analysts. You do need to be comfortable in a database and happy "
+                    "to spend a day a week on site.", score=0.7, source="robots.md",
+                    heading_path="Robot Fleet Analyst > Who gets hired")
+    worried = Composer().compose("i'm not a morning person. anything about being a robot fleet analyst i should be "
+                                 "worried about?", [hired, sides])
+    assert worried.startswith("Cons: Early mornings."), worried
+    good = Composer().compose("what's actually good about being a robot fleet analyst?", [hired, sides])
+    assert good.startswith("Pros: A new field") and "Early mornings" not in good, good
+
+
+def test_a_quotations_attribution_line_is_never_the_answer():
+    mistake = passage("By far the most common failure is joining invoices to subscriptions, so the revenue is "
+                      "double-counted.\nWe mind a lot if you never ask what counts as a cancellation.\n"
+                      "— the note I give every new interviewer on my team", source="sql.md",
+                      heading_path="The SQL Question > The mistake that fails most candidates")
+    answer = Composer().compose("why do so many candidates fail the sql question in that interview?", [mistake])
+    assert "— the note" not in answer and "double-counted" in answer, answer
+
+
+def test_the_part_asked_for_answers_over_another_parts_list():
+    # The mistakes are asked for: the preparation list, though a list and ranked higher, is another part.
+    prepare = passage("Before the interview:\n- Practise generating a calendar of months and joining date ranges to it; "
+                      "it comes up in almost every subscription problem.\n- Learn the difference between list-price MRR "
+                      "and invoiced revenue, and be ready to explain which one finance usually reports.", score=0.7,
+                      source="sql.md", heading_path="The SQL Question > How to prepare")
+    mistake = passage("By far the most common failure is joining invoices to subscriptions and summing amount_usd. A "
+                      "subscription with several invoices in one month then appears several times, and the revenue is "
+                      "double-counted.", score=0.5, source="sql.md",
+                      heading_path="The SQL Question > The mistake that fails most candidates")
+    answer = Composer().compose("whats the most common mistake people make on that MRR sql question for analytics "
+                                "engineers?", [prepare, mistake])
+    assert answer.startswith("By far the most common failure"), answer

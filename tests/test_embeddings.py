@@ -162,6 +162,15 @@ def test_an_inflected_word_is_a_word_and_a_misspelling_is_not():
     assert not is_dictionary_word("enginer") and not is_dictionary_word("rejectd") and not is_dictionary_word("salery")
 
 
+def test_an_english_word_the_vocabulary_splits_is_a_word_too():
+    from bot.embeddings import is_common_word, is_dictionary_word
+
+    # WordPiece splits them (per + ##ks, ho + ##bbies), but they are words, not typos of "peaks" or "hobbits".
+    for word in ("perks", "hobbies", "paycheck", "burnout", "counteroffer"):
+        assert is_dictionary_word(word) and not is_common_word(word), word
+    assert not any(map(is_dictionary_word, ["recieve", "experiance", "managment", "carreer"]))
+
+
 def test_an_inflected_word_split_by_the_vocabulary_may_misspell_its_doubled_consonant_form():
     from bot.embeddings import doubled_consonant, is_dictionary_word
 

@@ -36,6 +36,16 @@ def test_a_question_with_few_words_of_its_own_follows_on():
         "how long do data science bootcamps run?")
 
 
+def test_a_question_ending_on_though_or_then_answers_back_to_the_earlier_one():
+    history = [{"role": "user", "content": "what's the main measure car rental pricing teams look at?"}]
+    for question in ("is a high number always a good thing though?", "do they still get asked algorithm questions "
+                     "then?", "is there a take-home as well?"):
+        assert standalone_query(question, history) == f"{history[0]['content']}\n{question}", question
+    # Inside a question, "then" orders steps: nothing refers back.
+    question = "should I learn statistics and probability first, then move on to python and sql?"
+    assert standalone_query(question, history) == question
+
+
 def test_the_process_refers_back_to_the_one_asked_about():
     history = [{"role": "user", "content": "what's the research engineer interview like at big labs?"}]
     question = "how long does the whole process usually take?"
@@ -792,6 +802,19 @@ def test_a_word_in_the_other_english_spelling_is_read_in_the_librarys(settings: 
     # Words of the dictionary both ways, so no typo of the library's.
     assert retriever.corrected("do colour matchers work at the centre?") == "do color matchers work at the center?"
     assert retriever.corrected("what behaviour is modelled?") == "what behaviour is modelled?"  # the library writes neither
+
+
+def test_an_english_word_the_library_lacks_is_no_typo_of_a_library_word(settings: Settings, write_article):
+    write_article("mill.md", "# Loom Analyst\n\n## Pros and cons\n\nPay peaks in the second year. Every counter-offer "
+                             "is weighed against the mill's budget, and statistical checks run nightly.\n")
+    ingest([str(settings.knowledge_dir)], settings, progress=False)
+    corrected = CareerBot(settings).retriever.corrected
+    assert corrected("any perks to working at a mill?") == "any perks to working at a mill?"  # not "peaks"
+    # A rarer word written closed up is still read with the library's two words.
+    assert corrected("how big a counteroffer?") == "how big a counteroffer (counter offer)?"
+    # Another form of a library word is read as it: the library writes "statistical", not "statistician".
+    assert corrected("do mills hire a statistician?") == "do mills hire a statistical?"
+    assert corrected("wat is the pay in the secnd year?") == "what is the pay in the second year?"  # typos still are
 
 
 def test_an_acronym_is_spelled_out_by_the_articles_title_and_a_kind_of_place_is_no_unknown_place(

@@ -289,6 +289,24 @@ def test_the_hard_parts_asked_for_are_the_part_that_says_what_is_hard():
         assert not any(section.search("What it pays") for section in sections), question
 
 
+def test_the_good_and_bad_sides_asked_for_are_the_parts_that_name_them():
+    for question in ("what's actually good about that line of work?", "any perks to working at a mill?",
+                     "what do people love about being a loom analyst?", "what are the upsides of the job?"):
+        sections = sections_asked(question)
+        for heading in ("Pros", "The upsides", "What I love about it", "Six reasons to consider the role"):
+            assert any(section.search(heading) for section in sections), (question, heading)
+        assert not any(section.search("Cons") for section in sections), question
+    for question in ("anything about it I should be worried about?", "what's the catch?", "what's the downside?",
+                     "what's bad about working nights?", "the worst part of the job?"):
+        sections = sections_asked(question)
+        for heading in ("Cons", "The downsides", "The worst parts"):
+            assert any(section.search(heading) for section in sections), (question, heading)
+        assert not any(section.search("Pros") for section in sections), question
+    for question in ("is it a good first job?", "do they catch up on sleep?", "I'm worried about the commute. What "
+                     "does it pay?", "what do they like to see on a CV?"):
+        assert sections_asked(question) == [], question
+
+
 def test_the_mistakes_asked_for_are_the_part_that_names_them():
     for question in ("what's the most common mistake on the take-home?", "what trips most candidates up in that round?",
                      "why do so many people bomb the SQL question?", "why does the case study sink so many applicants?",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -14,7 +15,7 @@ from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict, Field, PrivateAttr
 
-from bot.embeddings import doubled_consonant, embed_query, is_dictionary_word, unpack_vectors
+from bot.embeddings import doubled_consonant, embed_query, is_common_word, is_dictionary_word, unpack_vectors
 from bot.retrieval.lexical import NUMERONYM, LexicalIndex, indexed_text, tokens
 from bot.settings import Settings
 from bot.store import Collection, Revision, count_revision, packed_unit_vectors
@@ -29,10 +30,11 @@ from bot.text import (ACRONYMS, CITATION, DURATION, HEADING_SEPARATOR, MONEY, NU
 _SAME_SUBJECT_WORDS = (r"they|them|their|theirs|it|its|this|that|these|those|he|she|him|his|her|there|the role|"
                        r"the job|the position|the field|the (?:whole |entire )?process|same|why so|the latter|the former|"
                        r"of the (?:two|three|four)")
-# Words that only make sense with an earlier turn ("How much do *they* earn?", "and *that* role?"), including
-# those that name a new subject ("what about a dentist?").
+# Words that only make sense with an earlier turn ("How much do *they* earn?", "and *that* role?", "is a high number
+# always good *though*?"), including those that name a new subject ("what about a dentist?").
 _REFERRING = re.compile(
-    rf"\b({_SAME_SUBJECT_WORDS}|one|ones|also|else|instead|what about|how about)\b|^\W*(and|so|but|ok|okay)\b",
+    rf"\b({_SAME_SUBJECT_WORDS}|one|ones|also|else|instead|what about|how about)\b|^\W*(and|so|but|ok|okay)\b|"
+    r"\b(?:though|then|too|as well|either)\W*\?\W*$",
     re.IGNORECASE,
 )
 _SAME_SUBJECT = re.compile(rf"\b({_SAME_SUBJECT_WORDS})\b", re.IGNORECASE)
@@ -370,6 +372,9 @@ def judged_question(question: str, history: Sequence[dict] = (), knows_every_wor
 
 _DEFAULTS = Settings.model_fields
 _SEVERAL_PARTS = 3  # a section with fewer parts is no list written as headings
+# Another form of a word ("statistician", "statistical") shares all its letters but its ending, and at least a stem's.
+_RELATIVE_ENDING = 3
+_RELATIVE_STEM = 5
 # The decline check reads as many passages as the app hands its composer, however few a caller asks for
 # (`invoke(query, k=1)`): whether the library covers a question doesn't depend on how many passages are shown.
 _JUDGED_AT_LEAST = _DEFAULTS["top_k"].default
@@ -734,12 +739,24 @@ class ArticleRetriever(BaseRetriever):
             return city  # "Bangalore" in a library that writes "Bengaluru"
         if spelled := next((other for other in other_spellings(word) if self.lexical.knows(other)), None):
             return spelled  # "maximise" in a library that writes "maximize"
-        if is_dictionary_word(word):
+        if is_common_word(word):
             return self._doubled(word) or word
+        if is_dictionary_word(word):  # a rarer word: another form of a library word, written closed up, or neither
+            return self._doubled(word) or self._relative(word) or self._with_closed_up(word)
         if contracted:
             return self.lexical.spelled_out(word) or word
-        if spelled := misspelt_stopword(word) or self.lexical.misspelt(word):
-            return spelled
+        return misspelt_stopword(word) or self.lexical.misspelt(word) or self._with_closed_up(word)
+
+    def _relative(self, word: str) -> str | None:
+        """The library word a real word the library lacks differs from only in its last few letters ("statistician":
+        statistical), read as that word; not one a letter inside differs from ("perks" is no "peaks")."""
+        found = self.lexical.misspelt(word)
+        shared = len(os.path.commonprefix([word.lower(), found.lower()])) if found else 0
+        return found if found and shared >= max(_RELATIVE_STEM, *(len(w) - _RELATIVE_ENDING for w in (word, found))) \
+            else None
+
+    def _with_closed_up(self, word: str) -> str:
+        """The word with the two library words it writes closed up beside it ("adtech (ad tech)"), if any."""
         closed_up = self.lexical.compound(word)
         return f"{word} ({closed_up})" if closed_up else word
 
@@ -917,8 +934,11 @@ class ArticleRetriever(BaseRetriever):
             return token
         if corrected := self._slipped(word) if len(word) < 5 else self._doubled(word):
             return stem(corrected)
-        if len(word) < 5 or is_dictionary_word(word):
+        if len(word) < 5 or is_common_word(word):
             return token
+        if is_dictionary_word(word):
+            relative = self._relative(word)
+            return stem(relative) if relative else token
         if misspelt_stopword(word):
             return None
         found = self.lexical.misspelt(word)

@@ -30,11 +30,11 @@ from dataclasses import dataclass, field
 from langchain_core.documents import Document
 
 from bot.answer.backends.base import AnswerBackend
-from bot.text import (DURATION, HEADING_SEPARATOR, MONEY, NUMBER_AS_WRITTEN, NUMBERED_HEADING, PAY_ASKED, SPEAKER,
-                      WHY_ASKED, Unit, abbreviates, asked, content_stems, content_words, countries_in, expand_acronyms,
-                      item_label, passage_units, plain_words, questions_in, section_path, sections_asked, situation_told,
-                      spelled_in, split_sentences, split_turns, stem, unit_context, with_context, without_question_form,
-                      written_acronyms)
+from bot.text import (DURATION, HEADING_SEPARATOR, MONEY, NUMBER_AS_WRITTEN, NUMBERED_HEADING, PART_HEADINGS, PAY_ASKED,
+                      REASONS_SECTION, SPEAKER, WHY_ASKED, Unit, abbreviates, asked, content_stems, content_words, countries_in,
+                      expand_acronyms, item_label, passage_units, plain_words, questions_in, section_path, sections_asked,
+                      situation_told, spelled_in, split_sentences, split_turns, stem, unit_context, with_context,
+                      without_question_form, written_acronyms)
 
 _MAX_WORDS = 90
 _FIRST_PART_WORDS = 55
@@ -71,6 +71,8 @@ _FREQUENCY = re.compile(r"\b(?:once|twice)\b|\b(?:every|each|per|a) (?:\w+ )?(?:
 # answers nothing.
 _SIGNPOST = re.compile(r"^\W*(?:in |below,? )?(?:this|our) (?:guide|article|explainer|primer|overview)\b"
                        r"(?! (?:found|finds|showed|shows|surveyed|survey)\b)", re.IGNORECASE)
+# "— Jane Roe, data lead, Leeds" under a quotation: who said it, which answers nothing by itself.
+_ATTRIBUTION = re.compile(r"^\s*[\u2014\u2015]\s*\w")
 _ODDS = re.compile(rf"\b{NUMBER_AS_WRITTEN} (?:of|out of|in) (?:the |every )?\d[\d,]*\b|\d\s?%|"
                    rf"\bone in (?:every )?{NUMBER_AS_WRITTEN}\b|\b(?:rarely|seldom|rare)\b", re.IGNORECASE)
 _PROPORTION = re.compile(f"{_ODDS.pattern}|{_PERCENT.pattern}", re.IGNORECASE)
@@ -298,13 +300,21 @@ class Composer(AnswerBackend):
         # A follow-up's earlier turn favours its own figures: the noun a count asks of tells the new one apart.
         shapes = [_count_of_what_asked(question, candidates) if kind is _COUNT and earlier_turn else kind
                   for kind in kinds]
-        self._score(question, earlier, wants_list, candidates, shaped, unasked, shapes)
+        # Items of another list than the part of the article asked for ("the mistake that fails most candidates")
+        # are no answer to it.
+        # The part of the article asked for ("The mistake that fails most candidates", "Cons" under "Pros and cons")
+        # answers it, not another part's list; unless it is named only as the reasons, which another part's list may
+        # give, or the question follows another, whose list it may ask about ("how do I start on the first one?").
+        listed = asked_section if asked_section and not earlier_turn and any(
+            section is not REASONS_SECTION for section in sections) else {id(c) for c in candidates}
+        self._score(question, earlier, wants_list, candidates, shaped, unasked, shapes, listed)
         _weigh_conditions_on_years(_years_told(f"{earlier} {question}"), candidates, self.weights.answer_kind)
         self._add_meaning(searched, candidates, passages)
         self._favour_named_section(candidates, passages)
         asking = _asking(candidates)
         _answers_inherit_their_questions(candidates, asking)
-        quotable = [c for c in candidates if id(c) not in asking and not _SIGNPOST.search(c.unit.text)] or candidates
+        quotable = [c for c in candidates if id(c) not in asking and not _SIGNPOST.search(c.unit.text)
+                    and not _ATTRIBUTION.match(c.unit.text)] or candidates
         best = _anchor(quotable, spelled, _in_article_of(max(quotable, key=lambda c: c.score), named, candidates,
                                                          passages))
         extreme = _superlative_row(question, quotable, passages, best)
@@ -338,7 +348,7 @@ class Composer(AnswerBackend):
         return _one_citation_per_run([_ANSWER_LABEL.sub("", part) for part in parts])
 
     def _score(self, question: str, earlier: str, wants_list: bool, candidates: list[_Candidate],
-               shaped: set[int], unasked: set[int], wanted: list[re.Pattern[str]]) -> None:
+               shaped: set[int], unasked: set[int], wanted: list[re.Pattern[str]], listed: set[int]) -> None:
         """Words, context and kind of answer; `shaped` are the units (by id) whose place in the article makes
         them the answer asked for (a list named by the question, the words spelling an acronym out), `unasked`
         the items of a list the question names another item of."""
@@ -369,7 +379,7 @@ class Composer(AnswerBackend):
                 (in_unit + w.context * in_context) / total
                 + w.answer_kind * (holds_answer - elsewhere)
                 + w.passage_rank / (1 + c.passage)
-                + w.list_item * (wants_list and c.unit.is_item)
+                + w.list_item * (wants_list and c.unit.is_item and id(c) in listed)
             )
 
     def _add_meaning(self, question: str, candidates: list[_Candidate], passages: Sequence[Document]) -> None:
@@ -1004,11 +1014,17 @@ def _in_section(candidates: list[_Candidate], passages: Sequence[Document], name
     """The units (by id) of the part of an article that `names` names (the route in: "How to get in"; the work:
     "What the job involves"; the tools): the items of a list whose heading or introduction names it, the sentences
     under such a heading (the article's title, which heads every part, names none), and a question the article asks
-    that names it (an interview's "Q: What does a normal day look like?", whose answer inherits it)."""
+    that names it (an interview's "Q: What does a normal day look like?", whose answer inherits it). The innermost
+    heading or list introduction that names any part decides: "Cons" under "Pros and cons" is no good part."""
     paths = [section_path(passage.metadata) for passage in passages]
-    return {id(c) for c in candidates if names.search(paths[c.passage])
-            or c.unit.is_item and c.unit.intro and _introduces_as(c.unit.intro, names)
-            or _asks(c) and names.search(c.unit.text)}  # an interview's "Q: What does a normal day look like?"
+    return {id(c) for c in candidates if _part_named(c, paths[c.passage], names)}
+
+
+def _part_named(c: _Candidate, path: str, names: re.Pattern[str]) -> bool:
+    if c.unit.is_item and c.unit.intro and any(_introduces_as(c.unit.intro, part) for part in PART_HEADINGS):
+        return _introduces_as(c.unit.intro, names)
+    heading = next((h for h in reversed(path.split(HEADING_SEPARATOR)) if any(p.search(h) for p in PART_HEADINGS)), "")
+    return bool(names.search(heading)) or _asks(c) and bool(names.search(c.unit.text))
 
 
 def _introduces_as(intro: str, names: re.Pattern[str]) -> bool:
