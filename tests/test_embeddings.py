@@ -169,6 +169,7 @@ def test_an_english_word_the_vocabulary_splits_is_a_word_too():
     for word in ("perks", "hobbies", "paycheck", "burnout", "counteroffer"):
         assert is_dictionary_word(word) and not is_common_word(word), word
     assert not any(map(is_dictionary_word, ["recieve", "experiance", "managment", "carreer"]))
+    assert not is_dictionary_word("codding")  # a word nobody says: as likely a slip of "coding"
 
 
 def test_an_inflected_word_split_by_the_vocabulary_may_misspell_its_doubled_consonant_form():
