@@ -264,14 +264,15 @@ _HARD_ASKED = re.compile(r"\b(?:pain points?|challenges|difficulties|downsides?|
                          r"(?:what's|whats|what is|anything) (?:so |really |actually )?bad about|"
                          r"(?:should|would|need to|have to) (?:i |you |we )?(?:be )?(?:worr(?:y|ied)|concerned) about|"
                          r"(?:dislike|hate|complain)s? (?:most )?about)\b", re.I)
-_HARD_SECTION = re.compile(r"\b(?:(?:is|are|find|finds) (?:it )?hard|(?:hard|tough|worst)(?:est)? (?:parts?|bits?|things?)|"
-                           r"challenges?|challenging|difficult(?:ies|y)|downsides?|drawbacks?|cons|pain points?|"
-                           r"frustrations?|the bad\b|reasons not to)\b", re.I)
+_HARD_SECTION = re.compile(r"\b(?:(?:is|are|find|finds) (?:it )?hard|(?:hard|tough|worst)(?:est)? "
+                           r"(?:parts?|bits?|things?)|challenges?|challenging|difficult(?:ies|y)|downsides?|drawbacks?|"
+                           r"cons|pain points?|frustrations?|the bad\b|reasons not to)\b", re.I)
 # "What's good about the job?", "any perks?", "what do people love about it?": the good parts, which articles give
 # under a heading or label that says so ("Pros", "The upsides", "What I love about it", "Reasons to consider it").
 _PROS_ASKED = re.compile(r"\b(?:pros|upsides?|perks|advantages|benefits of (?:the|this|that|it|being|working|doing)|"
-                         r"(?:what's|whats|what is|anything) (?:so |really |actually )?(?:good|great|nice) (?:and [\w' ]+ )?"
-                         r"about|good (?:things|points|sides?) (?:about|of)|best (?:parts?|things?|bits?) (?:about|of)|"
+                         r"(?:what's|whats|what is|anything) (?:so |really |actually )?(?:good|great|nice) "
+                         r"(?:and [\w' ]+ )?about|good (?:things|points|sides?) (?:about|of)|"
+                         r"best (?:parts?|things?|bits?) (?:about|of)|"
                          r"(?:like|love|enjoy)s? (?:most )?about (?:the|this|that|it|being|working|doing))\b", re.I)
 _PROS_SECTION = re.compile(r"\b(?:pros|upsides?|advantages|perks|benefits|the good\b|good (?:things|parts|bits|sides?)|"
                            r"what (?:i|we|they|people) (?:love|like|enjoy)|(?:love|like|enjoy) about|"
@@ -311,11 +312,11 @@ _LESSONS_SECTION = re.compile(r"\b(?:lessons?|takeaways?|(?:i|we|they|she|he) (?
 # are hiring now", "The reasons").
 REASONS_SECTION = re.compile(r"\b(?:why|reasons?)\b", re.IGNORECASE)
 # Questions a part of an article answers, by the heading that names it: the route in, the work, the tools, the data,
-# the skills, the hard parts, the mistakes, the lessons, the reasons.
+# the skills, the hard parts, the good parts, the mistakes, the lessons, the reasons.
 _SECTIONS_ASKED = ((_ROUTE_ASKED, _ROUTE_SECTION), (_WORK_ASKED, _WORK_SECTION), (_TOOLS_ASKED, _TOOLS_SECTION),
                    (_DATA_ASKED, _DATA_SECTION), (_SKILLS_ASKED, _SKILLS_SECTION), (_HARD_ASKED, _HARD_SECTION),
-                   (_PROS_ASKED, _PROS_SECTION), (_MISTAKES_ASKED, _MISTAKES_SECTION), (_LESSONS_ASKED, _LESSONS_SECTION),
-                   (WHY_ASKED, REASONS_SECTION))
+                   (_PROS_ASKED, _PROS_SECTION), (_MISTAKES_ASKED, _MISTAKES_SECTION),
+                   (_LESSONS_ASKED, _LESSONS_SECTION), (WHY_ASKED, REASONS_SECTION))
 PART_HEADINGS = tuple(section for _, section in _SECTIONS_ASKED)
 
 

@@ -1346,10 +1346,10 @@ def test_a_quotations_attribution_line_is_never_the_answer():
 
 def test_the_part_asked_for_answers_over_another_parts_list():
     # The mistakes are asked for: the preparation list, though a list and ranked higher, is another part.
-    prepare = passage("Before the interview:\n- Practise generating a calendar of months and joining date ranges to it; "
-                      "it comes up in almost every subscription problem.\n- Learn the difference between list-price MRR "
-                      "and invoiced revenue, and be ready to explain which one finance usually reports.", score=0.7,
-                      source="sql.md", heading_path="The SQL Question > How to prepare")
+    prepare = passage("Before the interview:\n- Practise generating a calendar of months and joining date ranges to "
+                      "it; it comes up in almost every subscription problem.\n- Learn the difference between "
+                      "list-price MRR and invoiced revenue, and be ready to explain which one finance usually reports.",
+                      score=0.7, source="sql.md", heading_path="The SQL Question > How to prepare")
     mistake = passage("By far the most common failure is joining invoices to subscriptions and summing amount_usd. A "
                       "subscription with several invoices in one month then appears several times, and the revenue is "
                       "double-counted.", score=0.5, source="sql.md",

@@ -31,10 +31,10 @@ from langchain_core.documents import Document
 
 from bot.answer.backends.base import AnswerBackend
 from bot.text import (DURATION, HEADING_SEPARATOR, MONEY, NUMBER_AS_WRITTEN, NUMBERED_HEADING, PART_HEADINGS, PAY_ASKED,
-                      REASONS_SECTION, SPEAKER, WHY_ASKED, Unit, abbreviates, asked, content_stems, content_words, countries_in,
-                      expand_acronyms, item_label, passage_units, plain_words, questions_in, section_path, sections_asked,
-                      situation_told, spelled_in, split_sentences, split_turns, stem, unit_context, with_context,
-                      without_question_form, written_acronyms)
+                      REASONS_SECTION, SPEAKER, WHY_ASKED, Unit, abbreviates, asked, content_stems, content_words,
+                      countries_in, expand_acronyms, item_label, passage_units, plain_words, questions_in, section_path,
+                      sections_asked, situation_told, spelled_in, split_sentences, split_turns, stem, unit_context,
+                      with_context, without_question_form, written_acronyms)
 
 _MAX_WORDS = 90
 _FIRST_PART_WORDS = 55
@@ -300,8 +300,6 @@ class Composer(AnswerBackend):
         # A follow-up's earlier turn favours its own figures: the noun a count asks of tells the new one apart.
         shapes = [_count_of_what_asked(question, candidates) if kind is _COUNT and earlier_turn else kind
                   for kind in kinds]
-        # Items of another list than the part of the article asked for ("the mistake that fails most candidates")
-        # are no answer to it.
         # The part of the article asked for ("The mistake that fails most candidates", "Cons" under "Pros and cons")
         # answers it, not another part's list; unless it is named only as the reasons, which another part's list may
         # give, or the question follows another, whose list it may ask about ("how do I start on the first one?").
@@ -1021,6 +1019,8 @@ def _in_section(candidates: list[_Candidate], passages: Sequence[Document], name
 
 
 def _part_named(c: _Candidate, path: str, names: re.Pattern[str]) -> bool:
+    """Whether the unit is of the part `names` names, by its list's introduction if that names a part, else by the
+    innermost heading of its path that names one."""
     if c.unit.is_item and c.unit.intro and any(_introduces_as(c.unit.intro, part) for part in PART_HEADINGS):
         return _introduces_as(c.unit.intro, names)
     heading = next((h for h in reversed(path.split(HEADING_SEPARATOR)) if any(p.search(h) for p in PART_HEADINGS)), "")
