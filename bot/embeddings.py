@@ -418,15 +418,20 @@ def is_common_word(word: str) -> bool:
     return word in _vocabulary() or _inflected(word) is not None
 
 
+def english_frequency(word: str) -> int:
+    """How often pyspellchecker's subtitles say the word (0: never, or not a word)."""
+    return _english_words().get(word.lower(), 0)
+
+
 @lru_cache(maxsize=1)
-def _english_words() -> frozenset[str]:
+def _english_words() -> dict[str, int]:
     from spellchecker import SpellChecker
 
     counts = SpellChecker(language="en", distance=1).word_frequency.dictionary
     # Two thirds of the list carry its lowest count: dictionary words never met in the subtitles ("codding", "snailed"),
     # as likely a slip of a common word ("coding") as meant.
     floor = min(counts.values())
-    return frozenset(word for word, count in counts.items() if count > floor)
+    return {word: count for word, count in counts.items() if count > floor}
 
 
 def _inflected(word: str) -> tuple[str, str] | None:

@@ -257,24 +257,33 @@ _SKILLS_ASKED = re.compile(r"\b(?:what|which)\s+(?:[\w-]+\s+){0,2}?(?:skills|abi
                            r"\bwhat (?:do|does|should|would) (?:[\w-]+ ){1,3}?need to (?:know|learn)\b"
                            r"(?!\s+(?:about|before|when|if|for)\b)", re.I)
 _SKILLS_SECTION = re.compile(r"\b(?:skills?(?! gaps?\b)|know-how)\b", re.I)
+# The words articles head either side of a pros-and-cons part with ("The pros of moving", "Disadvantages"), and readers
+# ask for it with. Written by hand: no thesaurus is available offline.
+GOOD_PART_WORDS = ("pros", "advantages", "benefits", "upsides", "positives", "perks")
+BAD_PART_WORDS = ("cons", "disadvantages", "downsides", "drawbacks", "negatives")
+_GOOD_WORD = rf"(?:{'|'.join(w.removesuffix('s') for w in GOOD_PART_WORDS)})s?"
+_BAD_WORD = rf"(?:{'|'.join(w.removesuffix('s') for w in BAD_PART_WORDS)})s?"
 # "What are the pain points?", "what's the hardest part of the job?", "anything I should be worried about?": the hard
 # parts, which articles give under a heading or label that says so ("What is hard about it", "Challenges", "Cons").
-_HARD_ASKED = re.compile(r"\b(?:pain points?|challenges|difficulties|downsides?|drawbacks?|cons|negatives|"
-                         r"(?:hard|tough|worst)(?:est)? (?:parts?|bits?|things?)|the catch\b(?! (?:up|on)\b)|"
-                         r"(?:what's|whats|what is|anything) (?:so |really |actually )?bad about|"
-                         r"(?:should|would|need to|have to) (?:i |you |we )?(?:be )?(?:worr(?:y|ied)|concerned) about|"
+_HARD_ASKED = re.compile(rf"\b(?:pain points?|challenges|difficulties|{_BAD_WORD}|"
+                         r"(?:hard|tough|worst)(?:est)? (?:parts?|bits?|things?)|(?:the|a|any) catch\b(?![- ](?:up|on)\b|-)|"
+                         r"(?:what's|whats|what is|anything) (?:so |really |actually )?(?:(?:good|great) and (?:what's )?)?"
+                         r"bad about|anything (?:[\w']+ ){0,8}?(?:to )?(?:be )?(?:worr(?:y|ied)|concerned) about|"
                          r"(?:dislike|hate|complain)s? (?:most )?about)\b", re.I)
 _HARD_SECTION = re.compile(r"\b(?:(?:is|are|find|finds) (?:it )?hard|(?:hard|tough|worst)(?:est)? "
-                           r"(?:parts?|bits?|things?)|challenges?|challenging|difficult(?:ies|y)|downsides?|drawbacks?|"
-                           r"cons|pain points?|frustrations?|the bad\b|reasons not to)\b", re.I)
+                           r"(?:parts?|bits?|things?)|challenges?|challenging|difficult(?:ies|y)|"
+                           rf"{_BAD_WORD}|pain points?|frustrations?|the bad\b|reasons not to)\b", re.I)
 # "What's good about the job?", "any perks?", "what do people love about it?": the good parts, which articles give
 # under a heading or label that says so ("Pros", "The upsides", "What I love about it", "Reasons to consider it").
-_PROS_ASKED = re.compile(r"\b(?:pros|upsides?|perks|advantages|benefits of (?:the|this|that|it|being|working|doing)|"
-                         r"(?:what's|whats|what is|anything) (?:so |really |actually )?(?:good|great|nice) "
-                         r"(?:and [\w' ]+ )?about|good (?:things|points|sides?) (?:about|of)|"
-                         r"best (?:parts?|things?|bits?) (?:about|of)|"
-                         r"(?:like|love|enjoy)s? (?:most )?about (?:the|this|that|it|being|working|doing))\b", re.I)
-_PROS_SECTION = re.compile(r"\b(?:pros|upsides?|advantages|perks|benefits|the good\b|good (?:things|parts|bits|sides?)|"
+# "Who handles their benefits?" asks of pay and cover, not the good parts: only "the benefits of ..." does.
+_GOOD_ASKED_WORD = rf"(?:{'|'.join(w.removesuffix('s') for w in GOOD_PART_WORDS if w != 'benefits')})s?"
+_PROS_ASKED = re.compile(rf"\b(?:{_GOOD_ASKED_WORD}|benefits of (?:the|this|that|it|being|working|doing)|"
+                         r"(?:what's|whats|what is|anything) (?:so |really |actually )?(?:good|great|nice)"
+                         r"(?: and (?:what's )?bad)? about|good (?:things|points|sides?) (?:about|of)|"
+                         r"best (?:parts?|things?|bits?) (?:about|of)|(?:love|enjoy|like)s? (?:most )?about "
+                         r"(?:being|working|doing|it|the (?:job|work|role|field)|(?:this|that) (?:job|work|role|field)))\b",
+                         re.I)
+_PROS_SECTION = re.compile(rf"\b(?:{_GOOD_WORD}|the good\b|good (?:things|parts|bits|sides?)|"
                            r"what (?:i|we|they|people) (?:love|like|enjoy)|(?:love|like|enjoy) about|"
                            r"best (?:parts?|things?|bits?)|reasons to (?:consider|choose|join|take|stay))\b", re.I)
 # "What data does a forecasting analyst use?", "what inputs go into an ETA model?": the data, which articles give under
@@ -318,6 +327,7 @@ _SECTIONS_ASKED = ((_ROUTE_ASKED, _ROUTE_SECTION), (_WORK_ASKED, _WORK_SECTION),
                    (_PROS_ASKED, _PROS_SECTION), (_MISTAKES_ASKED, _MISTAKES_SECTION),
                    (_LESSONS_ASKED, _LESSONS_SECTION), (WHY_ASKED, REASONS_SECTION))
 PART_HEADINGS = tuple(section for _, section in _SECTIONS_ASKED)
+_PART_LABEL_WORDS = 3  # "Cons", "The downsides:": a line this short naming a part labels what follows it
 
 
 def section_path(metadata: dict) -> str:
@@ -326,6 +336,27 @@ def section_path(metadata: dict) -> str:
     path = str(metadata.get("heading_path") or metadata.get("heading") or "")
     title, _, rest = path.partition(HEADING_SEPARATOR)
     return rest if title == metadata.get("title") else path
+
+
+def part_heading(path: str) -> str:
+    """The innermost heading of a heading path that names a part of an article ("Cons" of "Pros and cons > Cons"), or
+    "": the part its text is in, a bad part and not a good one."""
+    return next((heading for heading in reversed(path.split(HEADING_SEPARATOR)) if names_a_part(heading)), "")
+
+
+def names_a_part(text: str) -> bool:
+    return any(section.search(text) for section in PART_HEADINGS)
+
+
+def part_label(text: str) -> bool:
+    """Whether a line only labels the part that follows it ("Cons", "The downsides:")."""
+    return len(text.split()) <= _PART_LABEL_WORDS and names_a_part(text)
+
+
+def without_parts_asked(question: str) -> str:
+    """The question without the words by which it asks for the good or the bad parts ("any perks to freelancing?",
+    "what's the catch?"): they say which part answers, not what the question is about."""
+    return _HARD_ASKED.sub(" ", _PROS_ASKED.sub(" ", question))
 
 
 def sections_asked(question: str) -> list[re.Pattern[str]]:

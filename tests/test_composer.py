@@ -2,8 +2,9 @@ import re
 
 from langchain_core.documents import Document
 
-from bot.answer.backends.composer import (_CLOCK, Composer, _candidates, _excerpt, _is_transcript, _kinds_asked,
-                                          _labelled_as_asked, _list_nouns, _lists_named, _parts_asked, _quoted, _years_told)
+from bot.answer.backends.composer import (_ATTRIBUTION, _CLOCK, Composer, _candidates, _excerpt, _is_transcript,
+                                          _kinds_asked, _labelled_as_asked, _list_nouns, _lists_named, _parts_asked, _quoted,
+                                          _years_told)
 from bot import text as bot_text
 from bot.text import MONEY, passage_units, split_sentences, stem
 
@@ -1357,3 +1358,27 @@ def test_the_part_asked_for_answers_over_another_parts_list():
     answer = Composer().compose("whats the most common mistake people make on that MRR sql question for analytics "
                                 "engineers?", [prepare, mistake])
     assert answer.startswith("By far the most common failure"), answer
+
+
+def test_a_label_names_its_side_whatever_the_words_and_is_never_quoted_with_the_other_side():
+    sides = passage("Advantages:\n- A new field: you will write the playbook.\n- Tangible results you can see.\n"
+                    "Disadvantages:\n- Early mornings before buildings open.\n- Thin margins on every contract.",
+                    source="robots.md", heading_path="Robot Fleet Analyst > Advantages and disadvantages")
+    good = Composer().compose("what are the advantages of being a robot fleet analyst?", [sides])
+    assert good.startswith("Advantages: A new field") and "Early mornings" not in good, good
+    assert "Disadvantages [" not in good, good  # the other side's label is no part of this one
+    catch = Composer().compose("is there a catch to being a robot fleet analyst?", [sides])
+    assert catch.startswith("Disadvantages: Early mornings"), catch
+
+
+def test_an_attribution_is_a_dashed_name_not_a_table_row_with_an_empty_first_cell():
+    assert _ATTRIBUTION.match("– Jane Roe, data lead, Leeds") and _ATTRIBUTION.match("— the note I give every new hire")
+    assert not _ATTRIBUTION.match("— US: $150K (top decile); Europe: €80K")
+
+
+def test_a_short_sentence_naming_a_part_is_quoted_when_it_labels_no_list():
+    transcript = passage("THEO: Why not just fix the prices?\nDANA: Three reasons. First, the secondary market: if face "
+                         "value is too low, resellers capture the difference. Second, a ticket is perishable.",
+                         source="tickets.txt", heading_path="Ticket Pricing > The transcript")
+    answer = Composer().compose("why don't promoters just sell tickets at one fixed price?", [transcript])
+    assert "Three reasons. First, the secondary market" in answer, answer

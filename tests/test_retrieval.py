@@ -36,16 +36,6 @@ def test_a_question_with_few_words_of_its_own_follows_on():
         "how long do data science bootcamps run?")
 
 
-def test_a_question_ending_on_though_or_then_answers_back_to_the_earlier_one():
-    history = [{"role": "user", "content": "what's the main measure car rental pricing teams look at?"}]
-    for question in ("is a high number always a good thing though?", "do they still get asked algorithm questions "
-                     "then?", "is there a take-home as well?"):
-        assert standalone_query(question, history) == f"{history[0]['content']}\n{question}", question
-    # Inside a question, "then" orders steps: nothing refers back.
-    question = "should I learn statistics and probability first, then move on to python and sql?"
-    assert standalone_query(question, history) == question
-
-
 def test_the_process_refers_back_to_the_one_asked_about():
     history = [{"role": "user", "content": "what's the research engineer interview like at big labs?"}]
     question = "how long does the whole process usually take?"
@@ -805,16 +795,45 @@ def test_a_word_in_the_other_english_spelling_is_read_in_the_librarys(settings: 
 
 
 def test_an_english_word_the_library_lacks_is_no_typo_of_a_library_word(settings: Settings, write_article):
-    write_article("mill.md", "# Loom Analyst\n\n## Pros and cons\n\nPay peaks in the second year. Every counter-offer "
-                             "is weighed against the mill's budget, and statistical checks run nightly.\n")
+    write_article("mill.md", "# Loom Analyst\n\n## Pros and cons\n\nPay peaks in the second year, per the manager. "
+                             "Every counter-offer is weighed against the mill's budget, and statistical checks run "
+                             "nightly.\n")
     ingest([str(settings.knowledge_dir)], settings, progress=False)
     corrected = CareerBot(settings).retriever.corrected
-    assert corrected("any perks to working at a mill?") == "any perks to working at a mill?"  # not "peaks"
+    assert corrected("any perks to working at a mill?") == "any perks to working at a mill?"  # not "peaks", "per"
+    # A rarer word one slip from a library word English uses far more is a typo of it.
+    assert corrected("is the manger fair?") == "is the manager fair?"
     # A rarer word written closed up is still read with the library's two words.
     assert corrected("how big a counteroffer?") == "how big a counteroffer (counter offer)?"
     # Another form of a library word is read as it: the library writes "statistical", not "statistician".
     assert corrected("do mills hire a statistician?") == "do mills hire a statistical?"
     assert corrected("wat is the pay in the secnd year?") == "what is the pay in the second year?"  # typos still are
+
+
+def test_the_words_asking_for_the_good_or_bad_parts_are_no_subject_the_library_must_hold(settings: Settings,
+                                                                                           write_article):
+    write_article("freelance.md", "# Freelance Data Engineering\n\n## Pros and cons\n\n**Pros**\n\n- You choose "
+                                  "your clients and projects as a freelance data engineer.\n- Day rates run well above "
+                                  "salaried pay.\n\n**Cons**\n\n- No paid leave.\n- Finding clients takes time.\n")
+    write_article("pay.md", "# Data Engineer Pay\n\n## Salaries\n\nSalaried data engineers earn $120,000 in the US, "
+                            "with a bonus of about 10 percent and paid leave.\n")
+    ingest([str(settings.knowledge_dir)], settings, progress=False)
+    careerbot = CareerBot(settings)
+    answer = careerbot.answer("what perks do freelancers get?")
+    assert answer.kind != "decline" and "choose your clients" in answer.text, answer.text
+    assert careerbot.answer("any perks to being a freelance dentist?").kind == "decline"
+
+
+def test_the_part_asked_for_is_the_innermost_heading_naming_a_part(settings: Settings, write_article):
+    write_article("loom.md", "# Loom Analyst\n\n## Pros and cons\n\n### Pros\n\n- Your work shows up in metres of "
+                             "cloth.\n\n### Cons\n\n- The shed is loud and warm.\n")
+    ingest([str(settings.knowledge_dir)], settings, progress=False)
+    retriever = CareerBot(settings).retriever
+    retriever.rank("loom analyst")  # brings the lexical index up to date
+    stored = get_collection(settings).get(include=["metadatas"])
+    by_heading = {meta["heading"]: chunk_id for chunk_id, meta in zip(stored["ids"], stored["metadatas"])}
+    is_part = retriever._part_asked("what's the catch with being a loom analyst?")
+    assert is_part(by_heading["Cons"]) and not is_part(by_heading["Pros"])
 
 
 def test_an_acronym_is_spelled_out_by_the_articles_title_and_a_kind_of_place_is_no_unknown_place(

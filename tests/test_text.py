@@ -2,7 +2,7 @@ from bot.embeddings import is_dictionary_word
 from bot.text import (MONEY, PAY_ASKED, asked, sections_asked, capitalised_acronyms, clipped_stopword, closest_spelling, concepts, content_words,
                       other_spellings,
                       countries_in, country_names_in, described_section, expand_acronyms, in_other_currency,
-                      item_named, misspelt_stopword, named_section, other_city_names, pay_amount_asked, spell_out, spelled_in,
+                      item_named, misspelt_stopword, named_section, other_city_names, part_heading, part_label, pay_amount_asked, spell_out, spelled_in,
                       split_sentences, split_turns)
 
 TEXTS = [
@@ -303,8 +303,20 @@ def test_the_good_and_bad_sides_asked_for_are_the_parts_that_name_them():
             assert any(section.search(heading) for section in sections), (question, heading)
         assert not any(section.search("Pros") for section in sections), question
     for question in ("is it a good first job?", "do they catch up on sleep?", "I'm worried about the commute. What "
-                     "does it pay?", "what do they like to see on a CV?"):
+                     "does it pay?", "what do they like to see on a CV?", "should I be concerned about gaps on my resume?",
+                     "what do interviewers like most about the STAR method?", "what's the catch-22 of getting experience?"):
         assert sections_asked(question) == [], question
+    both = sections_asked("what's good and bad about being a loom analyst?")
+    assert any(s.search("Pros") for s in both) and any(s.search("Cons") for s in both)
+    assert any(s.search("Disadvantages") for s in sections_asked("is there a catch?"))
+    assert not any(s.search("Disadvantages") for s in sections_asked("what are the advantages?"))
+
+
+def test_the_part_a_heading_path_is_in_is_its_innermost_heading_naming_one():
+    assert part_heading("Pros and cons > Cons") == "Cons"
+    assert part_heading("How to get in > 1. Learn SQL") == "How to get in"
+    assert part_heading("Our story > 1. Learn SQL") == ""
+    assert part_label("Cons:") and part_label("The downsides") and not part_label("Cons are few in this job, we think.")
 
 
 def test_the_mistakes_asked_for_are_the_part_that_names_them():
@@ -343,3 +355,8 @@ def test_a_days_pay_and_hard_skills_ask_for_no_part():
     assert not any(section.search("Hard skills you need") for section in sections_asked("what's the hardest part?"))
     assert sections_asked("what do I need to know about visas?") == []
     assert sections_asked("what projects should I work on for my portfolio?") == []
+
+
+def test_benefits_asked_of_are_pay_and_cover_unless_they_are_the_benefits_of_something():
+    assert sections_asked("so who handles their benefits and taxes?") == []
+    assert any(s.search("Pros") for s in sections_asked("what are the benefits of being a loom analyst?"))

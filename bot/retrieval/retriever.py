@@ -14,8 +14,10 @@ from langchain_core.callbacks import CallbackManagerForRetrieverRun
 from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict, Field, PrivateAttr
+from rapidfuzz.distance import OSA
 
-from bot.embeddings import doubled_consonant, embed_query, is_common_word, is_dictionary_word, unpack_vectors
+from bot.embeddings import (doubled_consonant, embed_query, english_frequency, is_common_word, is_dictionary_word,
+                            unpack_vectors)
 from bot.retrieval.lexical import NUMERONYM, LexicalIndex, indexed_text, tokens
 from bot.settings import Settings
 from bot.store import Collection, Revision, count_revision, packed_unit_vectors
@@ -23,18 +25,18 @@ from bot.text import (ACRONYMS, CITATION, DURATION, HEADING_SEPARATOR, MONEY, NU
                       STATED_FIGURE, TURN_BREAK, Unit, as_typed, asked, capitalised_acronyms, clipped_stopword,
                       concepts, content_words, cosine, countries_in, country_names_in, country_names_of,
                       described_section, described_words, expand_acronyms, in_other_currency, misspelt_stopword,
-                      named_section, names_city, other_city_names, other_spellings, passage_units, pay_amount_asked,
-                      sections_asked, spelled_in, split_turns, stem, without_question_form)
+                      named_section, names_city, other_city_names, other_spellings, part_heading, passage_units,
+                      pay_amount_asked, sections_asked, spelled_in, split_turns, stem, without_parts_asked,
+                      without_question_form)
 
 # Words by which a follow-up keeps the earlier subject ("how much do *they* earn?", "*why so* tight?").
 _SAME_SUBJECT_WORDS = (r"they|them|their|theirs|it|its|this|that|these|those|he|she|him|his|her|there|the role|"
                        r"the job|the position|the field|the (?:whole |entire )?process|same|why so|the latter|the former|"
                        r"of the (?:two|three|four)")
-# Words that only make sense with an earlier turn ("How much do *they* earn?", "and *that* role?", "is a high number
-# always good *though*?"), including those that name a new subject ("what about a dentist?").
+# Words that only make sense with an earlier turn ("How much do *they* earn?", "and *that* role?"), including
+# those that name a new subject ("what about a dentist?").
 _REFERRING = re.compile(
-    rf"\b({_SAME_SUBJECT_WORDS}|one|ones|also|else|instead|what about|how about)\b|^\W*(and|so|but|ok|okay)\b|"
-    r"\b(?:though|then|too|as well|either)\W*\?\W*$",
+    rf"\b({_SAME_SUBJECT_WORDS}|one|ones|also|else|instead|what about|how about)\b|^\W*(and|so|but|ok|okay)\b",
     re.IGNORECASE,
 )
 _SAME_SUBJECT = re.compile(rf"\b({_SAME_SUBJECT_WORDS})\b", re.IGNORECASE)
@@ -375,6 +377,9 @@ _SEVERAL_PARTS = 3  # a section with fewer parts is no list written as headings
 # Another form of a word ("statistician", "statistical") shares all its letters but its ending, and at least a stem's.
 _RELATIVE_ENDING = 3
 _RELATIVE_STEM = 5
+# A real word English uses this many times less than a library word an edit or two away misspells it ("manger" 585,
+# "manager" 36,577 in pyspellchecker's counts); words as common either way are both meant ("perks" 2,543, "peaks" 2,367).
+_TYPO_FREQUENCY_RATIO = 10
 # The decline check reads as many passages as the app hands its composer, however few a caller asks for
 # (`invoke(query, k=1)`): whether the library covers a question doesn't depend on how many passages are shown.
 _JUDGED_AT_LEAST = _DEFAULTS["top_k"].default
@@ -654,7 +659,8 @@ class ArticleRetriever(BaseRetriever):
         if pay_amount_asked(question):
             return self.lexical.states_money
         sections = sections_asked(question)
-        return (lambda chunk_id: any(s.search(self.lexical.heading(chunk_id)) for s in sections)) if sections else None
+        return (lambda chunk_id: any(s.search(part_heading(self.lexical.heading(chunk_id))) for s in sections)) \
+            if sections else None
 
     def _named_section(self, collection: Collection, query: str, order: list[str]) -> list[str]:
         """The chunks of the section a follow-up names in the article the conversation is about ("what do they
@@ -748,12 +754,18 @@ class ArticleRetriever(BaseRetriever):
         return misspelt_stopword(word) or self.lexical.misspelt(word) or self._with_closed_up(word)
 
     def _relative(self, word: str) -> str | None:
-        """The library word a real word the library lacks differs from only in its last few letters ("statistician":
-        statistical), read as that word; not one a letter inside differs from ("perks" is no "peaks")."""
+        """The library word an edit or two from a rarer real word the library lacks, when it is what the reader meant:
+        a word English uses far more, which the rarer one misspells by one slip ("manger": manager, "untied": united),
+        or one it shares all but the last few letters with, another form of it ("statistician": statistical). Not
+        "peaks" for "perks", a word as common that differs inside."""
         found = self.lexical.misspelt(word)
-        shared = len(os.path.commonprefix([word.lower(), found.lower()])) if found else 0
-        return found if found and shared >= max(_RELATIVE_STEM, *(len(w) - _RELATIVE_ENDING for w in (word, found))) \
-            else None
+        if not found:
+            return None
+        commoner = OSA.distance(word.lower(), found.lower()) == 1 and (
+            english_frequency(found) >= _TYPO_FREQUENCY_RATIO * max(english_frequency(word), 1))
+        shared = len(os.path.commonprefix([word.lower(), found.lower()]))
+        same_stem = shared >= max(_RELATIVE_STEM, *(len(w) - _RELATIVE_ENDING for w in (word, found)))
+        return found if commoner or same_stem else None
 
     def _with_closed_up(self, word: str) -> str:
         """The word with the two library words it writes closed up beside it ("adtech (ad tech)"), if any."""
@@ -821,7 +833,7 @@ class ArticleRetriever(BaseRetriever):
         found by the word it clips as well ("Associate"), as an acronym is by its phrase."""
         weights: dict[tuple[str, ...], float] = {}
         typed = {word.lower(): word for word in _CAMEL_CASE_WORD.findall(question)}  # concepts are lower-cased
-        for concept in concepts(_words_asked(question)):
+        for concept in concepts(without_parts_asked(_words_asked(question))):
             forms = tuple(t for t in (self._library_token(typed.get(w, w)) for w in concept) if t)
             if len(concept) == 1 and forms and not is_dictionary_word(concept[0]):
                 clipped = self.lexical.completed(concept[0])

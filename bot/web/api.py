@@ -134,7 +134,8 @@ def prepare(settings: Settings) -> CareerBot:
         for source, reason in report.failed:
             log.warning("skipped %s: %s", source, reason)
     careerbot = CareerBot(settings)
-    careerbot.answer("What does a machine learning engineer do?")  # loads the model before the first user
+    # Loads the model and the word lists (a word WordPiece splits, "perks") before the first user.
+    careerbot.answer("What does a machine learning engineer do, and what are the perks?")
     log.info("ready: %d chunks in %s", careerbot.chunk_count(), describe(settings))
     return careerbot
 

@@ -30,11 +30,12 @@ from dataclasses import dataclass, field
 from langchain_core.documents import Document
 
 from bot.answer.backends.base import AnswerBackend
-from bot.text import (DURATION, HEADING_SEPARATOR, MONEY, NUMBER_AS_WRITTEN, NUMBERED_HEADING, PART_HEADINGS, PAY_ASKED,
-                      REASONS_SECTION, SPEAKER, WHY_ASKED, Unit, abbreviates, asked, content_stems, content_words,
-                      countries_in, expand_acronyms, item_label, passage_units, plain_words, questions_in, section_path,
-                      sections_asked, situation_told, spelled_in, split_sentences, split_turns, stem, unit_context,
-                      with_context, without_question_form, written_acronyms)
+from bot.text import (BAD_PART_WORDS, DURATION, GOOD_PART_WORDS, HEADING_SEPARATOR, MONEY, NUMBER_AS_WRITTEN,
+                      NUMBERED_HEADING, PART_HEADINGS, PAY_ASKED, REASONS_SECTION, SPEAKER, WHY_ASKED, Unit, abbreviates,
+                      asked, content_stems, content_words, countries_in, expand_acronyms, item_label, part_heading,
+                      part_label, passage_units, plain_words, questions_in, section_path, sections_asked, situation_told,
+                      spelled_in, split_sentences, split_turns, stem, unit_context, with_context, without_question_form,
+                      written_acronyms)
 
 _MAX_WORDS = 90
 _FIRST_PART_WORDS = 55
@@ -72,7 +73,7 @@ _FREQUENCY = re.compile(r"\b(?:once|twice)\b|\b(?:every|each|per|a) (?:\w+ )?(?:
 _SIGNPOST = re.compile(r"^\W*(?:in |below,? )?(?:this|our) (?:guide|article|explainer|primer|overview)\b"
                        r"(?! (?:found|finds|showed|shows|surveyed|survey)\b)", re.IGNORECASE)
 # "— Jane Roe, data lead, Leeds" under a quotation: who said it, which answers nothing by itself.
-_ATTRIBUTION = re.compile(r"^\s*[\u2014\u2015]\s*\w")
+_ATTRIBUTION = re.compile(r"^\s*[\u2013\u2014\u2015]\s*\w[^:]*$")
 _ODDS = re.compile(rf"\b{NUMBER_AS_WRITTEN} (?:of|out of|in) (?:the |every )?\d[\d,]*\b|\d\s?%|"
                    rf"\bone in (?:every )?{NUMBER_AS_WRITTEN}\b|\b(?:rarely|seldom|rare)\b", re.IGNORECASE)
 _PROPORTION = re.compile(f"{_ODDS.pattern}|{_PERCENT.pattern}", re.IGNORECASE)
@@ -311,8 +312,9 @@ class Composer(AnswerBackend):
         self._favour_named_section(candidates, passages)
         asking = _asking(candidates)
         _answers_inherit_their_questions(candidates, asking)
-        quotable = [c for c in candidates if id(c) not in asking and not _SIGNPOST.search(c.unit.text)
-                    and not _ATTRIBUTION.match(c.unit.text)] or candidates
+        labels = _labels(candidates)
+        quotable = [c for c in candidates if id(c) not in asking and id(c) not in labels
+                    and not _SIGNPOST.search(c.unit.text) and not _ATTRIBUTION.match(c.unit.text)] or candidates
         best = _anchor(quotable, spelled, _in_article_of(max(quotable, key=lambda c: c.score), named, candidates,
                                                          passages))
         extreme = _superlative_row(question, quotable, passages, best)
@@ -962,8 +964,7 @@ def _lists_named(question: str, candidates: list[_Candidate]) -> set[int]:
 # advantages ...?" names "The pros of moving"), what a job asks of people ("what abilities do they want?" names
 # "The skills that get people hired"). Written by hand: no thesaurus is available offline, and these few words are
 # how articles head those lists.
-_LIST_HEADS = [frozenset(map(stem, "pros advantages benefits upsides positives perks".split())),
-               frozenset(map(stem, "cons disadvantages downsides drawbacks negatives".split())),
+_LIST_HEADS = [frozenset(map(stem, GOOD_PART_WORDS)), frozenset(map(stem, BAD_PART_WORDS)),
                frozenset(map(stem, "skills abilities competencies capabilities".split()))]
 # "What's good and what's bad about it?" asks for both sides, which a first-person article may head in plain words
 # ("What I love", "What I find hard").
@@ -1013,18 +1014,27 @@ def _in_section(candidates: list[_Candidate], passages: Sequence[Document], name
     "What the job involves"; the tools): the items of a list whose heading or introduction names it, the sentences
     under such a heading (the article's title, which heads every part, names none), and a question the article asks
     that names it (an interview's "Q: What does a normal day look like?", whose answer inherits it). The innermost
-    heading or list introduction that names any part decides: "Cons" under "Pros and cons" is no good part."""
-    paths = [section_path(passage.metadata) for passage in passages]
-    return {id(c) for c in candidates if _part_named(c, paths[c.passage], names)}
+    heading or list label that names any part decides: "Cons" under "Pros and cons" is no good part."""
+    parts = [part_heading(section_path(passage.metadata)) for passage in passages]
+    labels = _labels(candidates)
+    return {id(c) for c in candidates if _part_named(c, parts[c.passage], names, id(c) in labels)}
 
 
-def _part_named(c: _Candidate, path: str, names: re.Pattern[str]) -> bool:
-    """Whether the unit is of the part `names` names, by its list's introduction if that names a part, else by the
-    innermost heading of its path that names one."""
+def _part_named(c: _Candidate, heading: str, names: re.Pattern[str], is_label: bool) -> bool:
+    """Whether the unit is of the part `names` names: by its list's introduction, or itself if it is a label ("Cons:"),
+    when either names a part; else by the innermost heading above it that names a part."""
     if c.unit.is_item and c.unit.intro and any(_introduces_as(c.unit.intro, part) for part in PART_HEADINGS):
         return _introduces_as(c.unit.intro, names)
-    heading = next((h for h in reversed(path.split(HEADING_SEPARATOR)) if any(p.search(h) for p in PART_HEADINGS)), "")
+    if is_label and part_label(c.unit.text):
+        return bool(names.search(c.unit.text))
     return bool(names.search(heading)) or _asks(c) and bool(names.search(c.unit.text))
+
+
+def _labels(candidates: list[_Candidate]) -> set[int]:
+    """The units (by id) that only label the list after them ("Cons", "Pros:"): each is its items' introduction."""
+    introductions = {(c.passage, c.unit.intro) for c in candidates if c.unit.is_item and c.unit.intro}
+    return {id(c) for c in candidates if not c.unit.is_item and (c.passage, c.unit.text) in introductions
+            and part_label(c.unit.text)}
 
 
 def _introduces_as(intro: str, names: re.Pattern[str]) -> bool:
