@@ -282,8 +282,9 @@ class Composer(AnswerBackend):
         spelled = _spelling_out(question, candidates) if _STANDS_FOR.search(question) else set()
         wants_list = bool(_LIST_QUESTION.search(question) or WHY_ASKED.search(question) or sections
                           or any(c.unit.is_item and id(c) in spelled for c in candidates))
+        labels = _labels(candidates)
         # Of the best-ranked passage's article: another article's part says nothing of the subject asked.
-        in_sections = set().union(*(_in_section(candidates, passages, section) for section in sections))
+        in_sections = set().union(*(_in_section(candidates, passages, section, labels) for section in sections))
         asked_section = {id(c) for c in candidates if id(c) in in_sections
                          and passages[c.passage].metadata.get("source") == passages[0].metadata.get("source")}
         named = (_lists_named(question, candidates) if wants_list else set()) | {
@@ -312,7 +313,6 @@ class Composer(AnswerBackend):
         self._favour_named_section(candidates, passages)
         asking = _asking(candidates)
         _answers_inherit_their_questions(candidates, asking)
-        labels = _labels(candidates)
         quotable = [c for c in candidates if id(c) not in asking and id(c) not in labels
                     and not _SIGNPOST.search(c.unit.text) and not _ATTRIBUTION.match(c.unit.text)] or candidates
         best = _anchor(quotable, spelled, _in_article_of(max(quotable, key=lambda c: c.score), named, candidates,
@@ -1009,23 +1009,24 @@ def _stems(text: str) -> set[str]:
 _LEAD_WORDS = 5  # the opening words of a list's introduction, where it says what the list is
 
 
-def _in_section(candidates: list[_Candidate], passages: Sequence[Document], names: re.Pattern[str]) -> set[int]:
+def _in_section(candidates: list[_Candidate], passages: Sequence[Document], names: re.Pattern[str],
+                labels: set[int]) -> set[int]:
     """The units (by id) of the part of an article that `names` names (the route in: "How to get in"; the work:
     "What the job involves"; the tools): the items of a list whose heading or introduction names it, the sentences
     under such a heading (the article's title, which heads every part, names none), and a question the article asks
     that names it (an interview's "Q: What does a normal day look like?", whose answer inherits it). The innermost
-    heading or list label that names any part decides: "Cons" under "Pros and cons" is no good part."""
+    heading or list label (`labels`, see _labels) that names any part decides: "Cons" under "Pros and cons" is no good
+    part."""
     parts = [part_heading(section_path(passage.metadata)) for passage in passages]
-    labels = _labels(candidates)
     return {id(c) for c in candidates if _part_named(c, parts[c.passage], names, id(c) in labels)}
 
 
 def _part_named(c: _Candidate, heading: str, names: re.Pattern[str], is_label: bool) -> bool:
-    """Whether the unit is of the part `names` names: by its list's introduction, or itself if it is a label ("Cons:"),
-    when either names a part; else by the innermost heading above it that names a part."""
+    """Whether the unit is of the part `names` names: by its list's introduction when that names a part, by itself if
+    it is a label naming one ("Cons:"), else by the innermost heading above it that names a part."""
     if c.unit.is_item and c.unit.intro and any(_introduces_as(c.unit.intro, part) for part in PART_HEADINGS):
         return _introduces_as(c.unit.intro, names)
-    if is_label and part_label(c.unit.text):
+    if is_label:
         return bool(names.search(c.unit.text))
     return bool(names.search(heading)) or _asks(c) and bool(names.search(c.unit.text))
 
