@@ -157,7 +157,8 @@ _NUMBER_WORDS = (r"two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fi
 NUMBER_AS_WRITTEN = rf"(?:\d[\d.,]*|one|{_NUMBER_WORDS}|a few|several|a couple of)"
 # A length of time: "six months", "3-5 years", "two to four hours".
 DURATION = re.compile(rf"\b{NUMBER_AS_WRITTEN}(?:\s?(?:[-–]|to|or)\s?{NUMBER_AS_WRITTEN})?\+?\s*"
-                      r"(?:years?|yrs?|months?|weeks?|days?|evenings?|hours?|minutes?|seconds?)\b", re.IGNORECASE)
+                      r"(?:(?:full|whole) )?(?:years?|yrs?|months?|weeks?|days?|evenings?|hours?|minutes?|seconds?|"
+                      r"seasons?|quarters?|semesters?)\b", re.IGNORECASE)
 # A figure an article states (a fee, a length, a pass mark): not "one" ("nobody required one"), nor "a few".
 STATED_FIGURE = re.compile(rf"\d|\b(?:{_NUMBER_WORDS})\b", re.IGNORECASE)
 
@@ -348,6 +349,13 @@ def part_heading(path: str) -> str:
     """The innermost heading of a heading path that names a part of an article ("Cons" of "Pros and cons > Cons"), or
     "": the part its text is in, a bad part and not a good one."""
     return next((heading for heading in reversed(path.split(HEADING_SEPARATOR)) if names_a_part(heading)), "")
+
+
+def chunk_part(text: str, path: str) -> str:
+    """The part of an article a chunk is in: the labels it holds ("Cons", of "Pros and cons" split over two chunks,
+    "Pros" on the first, "Cons" on the second), else its innermost heading naming a part."""
+    labels = [line.strip() for line in text.split("\n") if part_label(line.strip())]
+    return " ".join(labels) or part_heading(path)
 
 
 def names_a_part(text: str) -> bool:
@@ -735,11 +743,16 @@ def without_question_form(question: str) -> str:
     return _SPELLING_OUT_ASKED.sub(" ", _QUESTION_FORM.sub(r"\1", question))
 
 
+# "Is it true that companies sometimes pull an offer ...?": how the reader hedges a claim, no subject an article writes.
+_HEDGES = re.compile(r"\b(?:is|was|isn't) it (?:really |actually )?(?:true|the case)\b|\bis (?:that|this) (?:true|right)\b|"
+                     r"\b(?:sometimes|ever|always|often|occasionally|frequently|commonly|normally|mostly)\b", re.IGNORECASE)
+
+
 def concepts(text: str) -> list[tuple[str, ...]]:
     """The content words of a question, each alone, except that an acronym and the phrase it stands for are
     one concept ("DS" and "data scientist"): an article may write either form. The question's form ("how
-    long") is no concept."""
-    text = expand_acronyms(without_question_form(text))
+    long") and its hedges ("is it true", "sometimes") are no concepts."""
+    text = expand_acronyms(without_question_form(_HEDGES.sub(" ", text)))
     spelled = [(m.group(1).lower(), *content_words(m.group(2))) for m in SPELLED_OUT.finditer(text)]
     return spelled + [(word,) for word in content_words(SPELLED_OUT.sub(" ", text))]
 

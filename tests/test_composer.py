@@ -1382,3 +1382,82 @@ def test_a_short_sentence_naming_a_part_is_quoted_when_it_labels_no_list():
                          source="tickets.txt", heading_path="Ticket Pricing > The transcript")
     answer = Composer().compose("why don't promoters just sell tickets at one fixed price?", [transcript])
     assert "Three reasons. First, the secondary market" in answer, answer
+
+
+def test_a_sentence_counting_a_sections_headed_parts_introduces_them_as_its_list():
+    # "named five recurring pieces of work", then five `###` parts: the count says the headings are its items.
+    work = passage("The people we interviewed named three recurring pieces of work.", heading="Your time",
+                   score=0.7, source="rail.md", heading_path="Wagon Data Scientist > Your time",
+                   subheadings=["Alarm triage models", "Wheel wear forecasting", "Brake diagnostics"])
+    work.metadata["subheadings_of"] = "Your time"
+    alarms = passage("Wayside detectors raise alarms by threshold. A data scientist builds models over weeks of "
+                     "readings.", heading="Alarm triage models", score=0.6, source="rail.md",
+                     heading_path="Wagon Data Scientist > Your time > Alarm triage models")
+    answer = Composer().compose("what are the main recurring projects for a wagon data scientist?", [work, alarms])
+    assert answer.startswith("The people we interviewed named three recurring pieces of work: Alarm triage models; "
+                             "Wheel wear forecasting; Brake diagnostics."), answer
+    work.metadata["subheadings"] = work.metadata["subheadings"][:2]  # a count that isn't theirs introduces no list
+    assert "Wheel wear forecasting" not in Composer().compose(
+        "what are the main recurring projects for a wagon data scientist?", [work, alarms])
+
+
+def test_a_why_question_is_answered_by_a_reason_not_a_pay_tables_rows():
+    pay = passage("Base salary ranges, late 2024:\n- Large aligner maker — Location: US; ML engineer: $165,000; Senior "
+                  "ML engineer: $200,000\n- Aligner start-up — Location: Netherlands; ML engineer: €65k; Senior ML "
+                  "engineer: €85k", score=0.7, source="aligner.md", heading_path="Aligner ML Engineer > Pay")
+    why = passage("Because the regulator and the clinician both expect a qualified person to review each plan, and "
+                  "because the rare failures are expensive.", score=0.6, source="aligner.md",
+                  heading_path="Aligner ML Engineer > FAQ")
+    answer = Composer().compose("why do aligner firms still pay humans to check every plan if the ml is decent?",
+                                [pay, why])
+    assert answer.startswith("Because the regulator"), answer
+
+
+def test_the_row_a_question_names_answers_over_rows_sharing_some_of_its_words():
+    pay = passage("Typical salaries for analyst roles at UK nursery groups, 2024-25:\n- Junior data analyst — Salary "
+                  "range: £27,000 - £32,000; Usual extras: Childcare discount\n- Occupancy analyst — Salary range: "
+                  "£34,000 - £42,000; Usual extras: Up to 75% childcare discount\n- Senior occupancy or commercial "
+                  "analyst — Salary range: £44,000 - £52,000; Usual extras: Bonus up to 10%\n- Head of planning and "
+                  "insight — Salary range: £60,000 - £72,000; Usual extras: Car allowance", source="nursery.md",
+                  heading_path="Occupancy Analyst > Pay")
+    answer = Composer().compose("occupancy analyst sal (salary) at uk nursery groups?", [pay])
+    assert answer.startswith("Occupancy analyst — Salary range: £34,000"), answer
+    # Both rows named ("senior" and "loom performance analyst"): neither is left out.
+    loom = passage("Pay by level:\n- Loom performance analyst — Base salary: EUR 42,000\n- Senior analyst — Base "
+                   "salary: EUR 52,000\n- Trainee — Base salary: EUR 34,000", source="loom.md",
+                   heading_path="Loom Analyst > Pay")
+    answer = Composer().compose("how much does a senior loom performance analyst make?", [loom])
+    assert "EUR 52,000" in answer, answer
+
+
+def test_a_sentence_saying_what_the_profile_covers_answers_nothing():
+    intro = passage("This profile covers what the role involves, the interview rounds, the skills hiring teams ask "
+                    "for, and pay.", score=0.7, source="aligner.md", heading_path="Aligner ML Engineer")
+    rounds = passage("Usually a recruiter call, a coding round in Python, a 3D geometry round and a final meeting with "
+                     "the clinical team.", score=0.6, source="aligner.md",
+                     heading_path="Aligner ML Engineer > FAQ > What does the interview process look like?")
+    answer = Composer().compose("what interview rounds should I expect as an aligner ml engineer?", [intro, rounds])
+    assert answer.startswith("Usually a recruiter call"), answer
+
+
+def test_a_season_is_a_length_of_time_and_a_bonus_may_be_a_share_of_pay():
+    season = passage("Most hires said it took about one full season to become useful.", source="bees.md",
+                     heading_path="Hive Data Scientist > Q&A")
+    week = passage("New hires become useful quickly by reading the hive scales and writing the weekly yard report.",
+                   score=0.7, source="bees.md", heading_path="Hive Data Scientist > A typical week")
+    answer = Composer().compose("how long until a new hire is actually useful?", [week, season])
+    assert answer.startswith("Most hires said it took about one full season"), answer
+    pay = passage("Typical pay:\n- Demand analyst — Netherlands: €50,000 - €60,000; UK: £36,000 - £44,000\n- Senior "
+                  "forecaster — Netherlands: €62,000 - €75,000; UK: £46,000 - £56,000\nPay sits slightly below general "
+                  "retail analytics, but bonuses tied to waste reduction can be meaningful.", score=0.7,
+                  source="flowers.md", heading_path="Demand Analyst > Pay")
+    bonus = passage("Bonus schemes we saw paid between 5% and 15% of salary, usually linked to the waste percentage.",
+                    source="flowers.md", heading_path="Demand Analyst > Pay")
+    answer = Composer().compose("how big are the bonuses for flower demand analysts and what are they tied to?",
+                                [pay, bonus])
+    assert answer.startswith("Bonus schemes we saw paid between 5% and 15%"), answer
+
+
+def test_walk_me_through_the_stages_asks_for_the_list():
+    assert _list_nouns("walk me through the stages of turning a scan into a plan") == {"stage"}
+    assert _list_nouns("can you list the main tools?") == {"tool"}

@@ -836,6 +836,37 @@ def test_the_part_asked_for_is_the_innermost_heading_naming_a_part(settings: Set
     assert is_part(by_heading["Cons"]) and not is_part(by_heading["Pros"])
 
 
+def test_a_label_says_which_part_a_chunk_of_a_section_naming_both_is_in(settings: Settings, write_article):
+    # "Pros and cons" names both parts; split over two chunks, each chunk's label ("Pros", "Cons") says its part.
+    pros = "".join(f"- Upside number {n} of the job is that the sales are exciting and the feedback is real.\n"
+                   for n in range(1, 9))
+    write_article("stud.md", "# Bloodstock Analyst\n\n## Pros and cons\n\nHere is how I would weigh it up.\n\n"
+                             f"**Pros**\n\n{pros}\n**Cons**\n\n- It is a tiny field.\n- Hours are brutal around the "
+                             "sales.\n")
+    ingest([str(settings.knowledge_dir)], settings, progress=False)
+    retriever = CareerBot(settings).retriever
+    retriever.rank("bloodstock analyst")  # brings the lexical index up to date
+    stored = get_collection(settings).get(include=["documents"])
+    chunks = dict(zip(stored["ids"], stored["documents"]))
+    cons = next(chunk_id for chunk_id, text in chunks.items() if "tiny field" in text)
+    pros_only = next(chunk_id for chunk_id, text in chunks.items() if "Upside number 1 " in text)
+    assert "tiny field" not in chunks[pros_only]  # the section is split over chunks
+    is_bad_part = retriever._part_asked("what are the downsides of being a bloodstock analyst?")
+    assert is_bad_part(cons) and not is_bad_part(pros_only)
+    answer = CareerBot(settings).answer("what are the downsides of being a bloodstock analyst?")
+    assert answer.text.startswith("Cons: It is a tiny field; Hours are brutal"), answer.text
+
+
+def test_a_contraction_keeps_its_first_letter_even_a_vowel(settings: Settings, write_article):
+    write_article("gaps.md", "# Career Gaps\n\nIn an interview, explain your gap in under 60 seconds.\n")
+    ingest([str(settings.knowledge_dir)], settings, progress=False)
+    careerbot = CareerBot(settings)
+    assert careerbot.retriever.corrected("how long shld my gap explanation be in an intvw?") == \
+        "how long should my gap explanation be in an interview?"
+    answer = careerbot.answer("how long shld my gap explanation be in an intvw, roughly?")
+    assert answer.kind != "decline" and "under 60 seconds" in answer.text, answer.text
+
+
 def test_an_acronym_is_spelled_out_by_the_articles_title_and_a_kind_of_place_is_no_unknown_place(
         settings: Settings, write_article):
     write_article("capacity.md", "# Capacity Planning for Data Centres\n\n## Why data centres run out of power\n\n"

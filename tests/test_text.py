@@ -360,3 +360,10 @@ def test_a_days_pay_and_hard_skills_ask_for_no_part():
 def test_benefits_asked_of_are_pay_and_cover_unless_they_are_the_benefits_of_something():
     assert sections_asked("so who handles their benefits and taxes?") == []
     assert any(s.search("Pros") for s in sections_asked("what are the benefits of being a loom analyst?"))
+
+
+def test_a_readers_hedges_are_no_concepts_an_article_must_hold():
+    asked = {word for concept in concepts("is it true that companies sometimes pull an offer if you negotiate?")
+             for word in concept}
+    assert asked == {"companies", "pull", "offer", "negotiate"}, asked
+    assert ("true",) in concepts("what is true about the offers?")  # not a hedge there

@@ -24,8 +24,8 @@ from rapidfuzz.distance import OSA
 
 from bot.embeddings import is_dictionary_word
 from bot.store import PAGE, Collection
-from bot.text import (HEADING_SEPARATOR, MONEY, abbreviates, closest_spelling, content_words, section_path, spelled_out,
-                      stem)
+from bot.text import (HEADING_SEPARATOR, MONEY, abbreviates, chunk_part, closest_spelling, content_words, section_path,
+                      spelled_out, stem)
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +58,7 @@ class _Chunk(NamedTuple):
     heading: str  # its heading path below the title
     position: int  # its place in its article
     states_money: bool  # whether its text states an amount of money
+    part: str  # the part of its article it is in ("Cons"; see bot.text.chunk_part), or ""
 
 
 class LexicalIndex:
@@ -110,8 +111,10 @@ class LexicalIndex:
             for chunk_id, document, metadata in zip(batch["ids"], batch["documents"], batch["metadatas"]):
                 metadata = metadata or {}
                 words[chunk_id] = content_words(indexed_text(document or "", metadata))
-                chunks[chunk_id] = _Chunk(str(metadata.get("source") or chunk_id), section_path(metadata),
-                                          int(metadata.get("chunk_index") or 0), bool(MONEY.search(document or "")))
+                heading = section_path(metadata)
+                chunks[chunk_id] = _Chunk(str(metadata.get("source") or chunk_id), heading,
+                                          int(metadata.get("chunk_index") or 0), bool(MONEY.search(document or "")),
+                                          chunk_part(document or "", heading))
         self._chunks, self._sections = chunks, _sections_by_source(chunks)
         self._build(words)
         log.info("lexical index: %d chunks (%d new)", len(words), len(new))
@@ -153,6 +156,11 @@ class LexicalIndex:
         """The source of the article the chunk belongs to."""
         chunk = self._chunks.get(chunk_id)
         return chunk.source if chunk else None
+
+    def part(self, chunk_id: str) -> str:
+        """The part of its article the chunk is in ("Cons", "How to get in"), or ""."""
+        chunk = self._chunks.get(chunk_id)
+        return chunk.part if chunk else ""
 
     def heading(self, chunk_id: str) -> str:
         """The chunk's heading path below its article's title ("" for none)."""

@@ -25,7 +25,7 @@ from bot.text import (ACRONYMS, CITATION, DURATION, HEADING_SEPARATOR, MONEY, NU
                       STATED_FIGURE, TURN_BREAK, Unit, as_typed, asked, capitalised_acronyms, clipped_stopword,
                       concepts, content_words, cosine, countries_in, country_names_in, country_names_of,
                       described_section, described_words, expand_acronyms, in_other_currency, misspelt_stopword,
-                      named_section, names_city, other_city_names, other_spellings, part_heading, passage_units,
+                      named_section, names_city, other_city_names, other_spellings, passage_units,
                       pay_amount_asked, sections_asked, spelled_in, split_turns, stem, without_parts_asked,
                       without_question_form)
 
@@ -72,9 +72,9 @@ _THAT = re.compile(r"(\b[a-z']+\s+)?\bthat\b(?=\s+[a-z])", re.IGNORECASE)
 _FEW_WORDS = 2
 _CONTENT_WORD = re.compile(r"[a-z][a-z+#.-]{3,}", re.IGNORECASE)
 _LONG_WORD = re.compile(r"\b[a-z]{5,}\b", re.IGNORECASE)  # in a shorter word one edit makes another ("chip", "chop")
-# A word typed in lower case without vowels ("ppl", "mgr"): a casual contraction, unless already spelled out
-# ("yrs (years)"). In capitals it is an acronym ("PMP"), never a contraction.
-_CONTRACTION = re.compile(r"\b[b-df-hj-np-tv-z]{3,5}\b(?! \()")
+# A word typed in lower case without vowels ("ppl", "mgr"), or none but its first ("intvw", "acct"): a casual
+# contraction, unless already spelled out ("yrs (years)"). In capitals it is an acronym ("PMP"), never a contraction.
+_CONTRACTION = re.compile(r"\b(?:[b-df-hj-np-tv-z]{3,5}|[aeiou][b-df-hj-np-tv-z]{3,4})\b(?! \()")
 _SHORT_WORD = re.compile(r"\b[a-z]{2,4}\b", re.IGNORECASE)
 # A capital inside a word ("SpaceX", "LinkedIn", "iPhone") is typed on purpose: a name, never a typo of an everyday
 # word ("space"); it may be one of another name ("PaySclae": PayScale).
@@ -659,7 +659,7 @@ class ArticleRetriever(BaseRetriever):
         if pay_amount_asked(question):
             return self.lexical.states_money
         sections = sections_asked(question)
-        return (lambda chunk_id: any(s.search(part_heading(self.lexical.heading(chunk_id))) for s in sections)) \
+        return (lambda chunk_id: any(s.search(self.lexical.part(chunk_id)) for s in sections)) \
             if sections else None
 
     def _named_section(self, collection: Collection, query: str, order: list[str]) -> list[str]:

@@ -70,7 +70,7 @@ _FREQUENCY = re.compile(r"\b(?:once|twice)\b|\b(?:every|each|per|a) (?:\w+ )?(?:
                         rf"\b(?:one|a|\d+) \w+ in (?:every )?{NUMBER_AS_WRITTEN}\b", re.IGNORECASE)
 # "This guide lays out the differences ...", "In this article we cover ...": the article speaking of itself, which
 # answers nothing.
-_SIGNPOST = re.compile(r"^\W*(?:in |below,? )?(?:this|our) (?:guide|article|explainer|primer|overview)\b"
+_SIGNPOST = re.compile(r"^\W*(?:in |below,? )?(?:this|our) (?:guide|article|explainer|primer|overview|profile|piece|post|page)\b"
                        r"(?! (?:found|finds|showed|shows|surveyed|survey)\b)", re.IGNORECASE)
 # "— Jane Roe, data lead, Leeds" under a quotation: who said it, which answers nothing by itself.
 _ATTRIBUTION = re.compile(r"^\s*[\u2013\u2014\u2015]\s*\w[^:]*$")
@@ -121,6 +121,7 @@ _HOW_MUCH_MORE = re.compile(r"\bhow much (?:more|less|higher|lower)\b", re.I)
 # "How many times" asks a count when a verb follows: "how many times did he get turned down?", not "how many times
 # faster?".
 _COUNTED_TIMES = r"\s+(?:did|do|does|have|has|had|was|were|is|are|will|would|can|could|should|might|must)\b"
+_AMOUNT_OR_SHARE = re.compile(f"{MONEY.pattern}|{_PERCENT.pattern}", re.IGNORECASE)
 _ANSWER_KINDS: list[tuple[re.Pattern[str], re.Pattern[str]]] = [
     # Not "how many times did he get turned down?": a count.
     (re.compile(rf"\bhow many times\b(?!{_COUNTED_TIMES})|\btimes (?:more|less|faster|slower|higher|lower|pricier|"
@@ -136,6 +137,10 @@ _ANSWER_KINDS: list[tuple[re.Pattern[str], re.Pattern[str]]] = [
                 r"how much (?:\w+ ){0,5}cost|what(?:'s| is| does| do)? (?:\w+ ){0,4}(?:cost|price)|"
                 rf"(?:hourly|daily|day) rates?|makes? (?:more|less|the most|the least))\b|{PAY_ASKED.pattern}", re.I),
      MONEY),
+    # "How big are the bonuses?", "how generous is the equity?": an amount of money or a share of pay.
+    (re.compile(r"\bhow (?:big|large|generous|much) (?:is|are|'s|were|was) (?:the |a |an |their |your |its )?(?:[\w-]+ )?"
+                r"(?:bonus\w*|raises?|increases?|equity|stipends?|allowances?|premiums?|discounts?|commissions?)\b", re.I),
+     _AMOUNT_OR_SHARE),
     # "will AI replace analysts?", "do the computers do all the pricing now, am i gonna be out of a job?"
     (re.compile(r"\b(?:automated away|obsolete|out of (?:a )?(?:job|work)|(?:lose|losing) (?:my|our|their|your) jobs?|"
                 r"take (?:over )?(?:my|our|their|your) jobs?|future[- ]proof|(?:be|get|being|getting) replaced|"
@@ -187,6 +192,8 @@ _LIST_QUESTION = re.compile(
     r"had to |want to )?(learn|know|study|master|brush up on|pick up)\b|"
     # "what kind of models ...", "what sort of projects ...": the models, the projects.
     rf"\bwhat (?:{_KIND_OF})(?:[\w-]+\s+){{0,2}}?({_PLURAL})\b|"
+    # "walk me through the stages of ...", "list the main tools": the stages, the tools.
+    rf"\b(?:(?:walk|take|talk) (?:me|us) through|list) (?:the |all the |all |some )?(?:\w+ )?({_PLURAL})\b|"
     # "what's good and what's bad about ...": the pros and the cons.
     r"\bwhat(?:'s|’s|s| is| are)? (good|great|best) (?:and|&) (?:what(?:'s|’s|s| is| are)? )?(?:bad|worst|not so good)\b",
     re.IGNORECASE,
@@ -293,7 +300,8 @@ class Composer(AnswerBackend):
         shaped = (spelled | named | asked_section | _rows_comparing(parts_asked, candidates) | _first_period(question, candidates)
                   | _rows_with_column_named(question, candidates) | _labelled_as_asked(question, candidates))
         # One thing asked of ("in a whiteboard interview"), not several compared.
-        unasked = _items_not_named(content_stems(question), candidates) if not parts_asked else set()
+        unasked = _items_not_named(content_stems(question), candidates) | _rows_not_named(question, candidates) \
+            if not parts_asked else set()
         # "... before she moved?" TURN_BREAK "and what did she get after?": a follow-up that asks no kind of answer, part
         # of an article or list of its own asks the earlier turn's (an amount of pay).
         kinds = _kinds_asked(question) or (
@@ -307,6 +315,8 @@ class Composer(AnswerBackend):
         # give, or the question follows another, whose list it may ask about ("how do I start on the first one?").
         listed = asked_section if asked_section and not earlier_turn and any(
             section is not REASONS_SECTION for section in sections) else {id(c) for c in candidates}
+        if WHY_ASKED.search(question):  # a table row states figures, never a reason
+            listed -= {id(c) for c in candidates if _is_table_row(c.unit.text)}
         self._score(question, earlier, wants_list, candidates, shaped, unasked, shapes, listed)
         _weigh_conditions_on_years(_years_told(f"{earlier} {question}"), candidates, self.weights.answer_kind)
         self._add_meaning(searched, candidates, passages)
@@ -506,6 +516,19 @@ def _rows_with_column_named(question: str, candidates: list[_Candidate]) -> set[
     asked = content_stems(question)
     return {id(c) for c in candidates if c.unit.is_item and (name := content_stems(_row_name(c.unit.text))) & asked
             and asked & _cell_labels(c.unit.text) - name}
+
+
+def _rows_not_named(question: str, candidates: list[_Candidate]) -> set[int]:
+    """The rows (by id) of a table another row of which the question names by every word of its first cell:
+    "occupancy analyst salary?" asks the "Occupancy analyst" row, not "Senior occupancy or commercial analyst", which
+    shares as many of its words, nor "Head of planning"."""
+    asked = content_stems(question)
+    tables: dict[tuple[int, int], dict[int, bool]] = {}
+    for c in candidates:
+        if c.unit.is_item and _is_table_row(c.unit.text):
+            name = content_stems(_row_name(c.unit.text))
+            tables.setdefault(c.list_key, {})[id(c)] = bool(name) and name <= asked
+    return {row for rows in tables.values() if any(rows.values()) for row, named in rows.items() if not named}
 
 
 # "How to start: pick one of the assistants ...", "Why it matters: ...": a short label before a colon saying what
@@ -1071,7 +1094,7 @@ def _excerpt(anchor: _Candidate, candidates: list[_Candidate], wants_list: bool,
     `quoted_before`, has quoted). Also returns the units it quotes."""
     same_group = sorted((c for c in candidates if c.list_key == anchor.list_key), key=lambda c: c.place)
     introduced = [c for c in candidates if c.passage == anchor.passage and c.unit.intro
-                  and c.unit.group == anchor.unit.group + 1 and c.unit.intro.endswith(anchor.unit.text)]
+                  and c.unit.group in (anchor.unit.group + 1, _STEPS_GROUP) and c.unit.intro.endswith(anchor.unit.text)]
     intro = same_group[0].unit.intro  # a list continued from an earlier passage is introduced there
     sentence = (_as_sentence(intro, same_group, candidates, max_words) if anchor.unit.is_item
                 else _as_sentence(anchor.unit.text, introduced, candidates, max_words) if introduced else None)
@@ -1350,14 +1373,25 @@ def _heading_items(question: str, sections: list[re.Pattern[str]], passages: Seq
         heading = str(passage.metadata.get("subheadings_of") or passage.metadata.get("heading") or "")
         if heading in part_named:
             continue
-        if len(parts) >= _MIN_STEPS and (nouns & content_stems(heading) or any(s.search(heading) for s in sections)):
+        counting = _counting(passage, len(parts)) if nouns else None
+        if len(parts) >= _MIN_STEPS and (nouns & content_stems(heading) or any(s.search(heading) for s in sections)
+                                         or counting):
             path = str(passage.metadata.get("heading_path") or heading)
-            return [_Candidate(index, Unit(part, True, _STEPS_GROUP, number - len(parts) - 100), path,
+            return [_Candidate(index, Unit(part, True, _STEPS_GROUP, number - len(parts) - 100, counting), path,
                                content_stems(part), content_stems(path), heading,
                                chunk=int(passage.metadata.get("chunk_index") or 0),
                                article=str(passage.metadata.get("source") or ""))
                     for number, part in enumerate(parts)]
     return []
+
+
+def _counting(passage: Document, parts: int) -> str | None:
+    """The sentence of a section's own text that counts its headed parts ("The people we interviewed named five
+    recurring pieces of work." before five `###` parts): it introduces them as a list."""
+    if passage.metadata.get("subheadings_of") != passage.metadata.get("heading"):
+        return None
+    return next((unit.text for unit in passage_units(passage.page_content) if not unit.is_item
+                 and (count := _ANNOUNCES.search(unit.text)) and _COUNT_WORDS[count.group(1).lower()] == parts), None)
 
 
 def _sections_of_parts_named(question: str, passages: Sequence[Document]) -> set[str]:
