@@ -2,7 +2,7 @@ import re
 
 from langchain_core.documents import Document
 
-from bot.answer.backends.composer import (_ATTRIBUTION, _CLOCK, Composer, _candidates, _excerpt, _is_transcript,
+from bot.answer.backends.composer import (_ATTRIBUTION, _CAUSE, _CLOCK, _LEVEL, Composer, _candidates, _excerpt, _is_transcript,
                                           _kinds_asked, _labelled_as_asked, _list_nouns, _lists_named, _parts_asked, _quoted,
                                           _years_told)
 from bot import text as bot_text
@@ -1461,3 +1461,11 @@ def test_a_season_is_a_length_of_time_and_a_bonus_may_be_a_share_of_pay():
 def test_walk_me_through_the_stages_asks_for_the_list():
     assert _list_nouns("walk me through the stages of turning a scan into a plan") == {"stage"}
     assert _list_nouns("can you list the main tools?") == {"tool"}
+
+
+def test_since_a_time_gives_no_reason_and_a_ratio_may_be_written_in_words():
+    assert not _CAUSE.search("since early 2023 we have hired six analytics engineers")
+    assert not _CAUSE.search("ever since the launch") and _CAUSE.search("since the market is small, pay is lower")
+    # "what's the legal ratio for babies?": a ratio in words answers it, a sentence only saying "full ratio" doesn't.
+    assert _LEVEL.search("for babies under two it is one adult to three children")
+    assert not _LEVEL.search("a room that is one child short of a full ratio")

@@ -61,7 +61,9 @@ _YEAR = re.compile(r"\b(?:19|20)\d\d\b")
 _COUNT = re.compile(rf"(?!{_YEAR.pattern})\b\d[\d,.]*\b")  # a number, but not a year: "in 2023" counts nothing
 # The figure a target, threshold or rate is: any number but a year, unless the question names its kind ("the
 # hourly rate" is an amount, "the salary benchmark" too).
-_LEVEL = re.compile(f"(?:{_COUNT.pattern})")  # a pattern of its own: re.compile would hand back _COUNT itself
+# A target, threshold or ratio: a number, or a ratio in words ("one adult to three children", "one in four").
+_LEVEL = re.compile(rf"(?:{_COUNT.pattern})|\b{NUMBER_AS_WRITTEN}\s+(?:[a-z-]+\s+)?(?:to|for every|in)\s+(?:every\s+)?"
+                    rf"{NUMBER_AS_WRITTEN}\b", re.IGNORECASE)
 # Numbers written as words, as articles and readers write small ones ("two or more years", "three measures").
 _NUMBERS = {word: n for n, word in enumerate("zero one two three four five six seven eight nine ten eleven twelve".split())}
 # "twice a year", "weekly", a rota's "one week in every six" or "1 weekend in 8".
@@ -82,7 +84,10 @@ _MULTIPLE = re.compile(r"\b\d+(?:\.\d+)?\s?(?:x|×)(?!\w)|"
                        r"\btwice\b|\bdouble[sd]?\b|\btriple[sd]?\b", re.IGNORECASE)
 # A "why" question (WHY_ASKED) is answered by the reasons given: a list of them, or a sentence that says what causes what.
 # What gives a reason: "because", "due to", "driven by", "X, so Y".
-_CAUSE = re.compile(r"\b(?:because|since|due to|as a result|driven by|dictated by|reasons?|thanks to|so that|"
+# Not the "since" of a time ("since early 2023", "since then", "ever since").
+_CAUSE = re.compile(r"\b(?:because|(?<!\bever )since(?! (?:(?:early|late|mid|the (?:start|end) of) )?(?:\d|then\b|last\b|"
+                    r"January|February|March|April|May|June|July|August|September|October|November|December|"
+                    r"the (?:\d|early|late|pandemic|start|end|launch|beginning)))|due to|as a result|driven by|dictated by|reasons?|thanks to|so that|"
                     r"(?:which|that|this)(?:'s|’s| is) why|explains?|explanations?|caused?|causes|factors?|drivers?|"
                     r"leads? to|in order to|so as to|to (?:check|ensure|make sure|confirm|verify) that)\b|"
                     r",\s+so\s+(?!far\b|much\b|many\b)", re.IGNORECASE)
