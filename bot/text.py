@@ -156,9 +156,12 @@ _NUMBER_WORDS = (r"two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fi
                  r"fifty|sixty|ninety")
 NUMBER_AS_WRITTEN = rf"(?:\d[\d.,]*|one|{_NUMBER_WORDS}|a few|several|a couple of)"
 # A length of time: "six months", "3-5 years", "two to four hours".
-DURATION = re.compile(rf"\b{NUMBER_AS_WRITTEN}(?:\s?(?:[-–]|to|or)\s?{NUMBER_AS_WRITTEN})?\+?\s*"
-                      r"(?:(?:full|whole) )?(?:years?|yrs?|months?|weeks?|days?|evenings?|hours?|minutes?|seconds?|"
-                      r"seasons?|quarters?|semesters?)\b", re.IGNORECASE)
+# One group: other patterns build on it ("six months before ...").
+DURATION = re.compile(rf"(?:\b{NUMBER_AS_WRITTEN}(?:\s?(?:[-–]|to|or)\s?{NUMBER_AS_WRITTEN})?\+?\s*"
+                      r"(?:years?|yrs?|months?|weeks?|days?|evenings?|hours?|minutes?|seconds?|quarters?(?! of\b))\b|"
+                      # "about one full season", not "the 2023 season" (a date)
+                      rf"\b(?:one|a|{_NUMBER_WORDS}|a few|several|a couple of)\s+(?:(?:full|whole) )?"
+                      r"(?:seasons?|semesters?)\b)", re.IGNORECASE)
 # A figure an article states (a fee, a length, a pass mark): not "one" ("nobody required one"), nor "a few".
 STATED_FIGURE = re.compile(rf"\d|\b(?:{_NUMBER_WORDS})\b", re.IGNORECASE)
 
@@ -352,10 +355,17 @@ def part_heading(path: str) -> str:
 
 
 def chunk_part(text: str, path: str) -> str:
-    """The part of an article a chunk is in: the labels it holds ("Cons", of "Pros and cons" split over two chunks,
-    "Pros" on the first, "Cons" on the second), else its innermost heading naming a part."""
-    labels = [line.strip() for line in text.split("\n") if part_label(line.strip())]
-    return " ".join(labels) or part_heading(path)
+    """The part of an article a chunk is in: its innermost heading naming a part; or, when that names several ("Pros
+    and cons" split over two chunks) or there is none, the labels the chunk holds ("Pros" on the first, "Cons" on the
+    second). A list item ("- Skills") labels nothing."""
+    heading = part_heading(path)
+    if sum(bool(section.search(heading)) for section in PART_HEADINGS) == 1:
+        return heading
+    labels = [line.strip() for line in text.split("\n") if not _LIST_MARKER.match(line) and part_label(line.strip())]
+    return " ".join(labels) or heading
+
+
+_LIST_MARKER = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s")
 
 
 def names_a_part(text: str) -> bool:
@@ -744,7 +754,8 @@ def without_question_form(question: str) -> str:
 
 
 # "Is it true that companies sometimes pull an offer ...?": how the reader hedges a claim, no subject an article writes.
-_HEDGES = re.compile(r"\b(?:is|was|isn't) it (?:really |actually )?(?:true|the case)\b|\bis (?:that|this) (?:true|right)\b|"
+_HEDGES = re.compile(r"\b(?:is|was|isn't) it (?:really |actually )?(?:true\b|the case(?=\s*(?:that\b|\?|,|$)))|"
+                     r"\bis (?:that|this) (?:true\b|right(?=\s*(?:\?|,|$)))|"
                      r"\b(?:sometimes|ever|always|often|occasionally|frequently|commonly|normally|mostly)\b", re.IGNORECASE)
 
 
@@ -797,13 +808,19 @@ def closest_spelling(typed: str, forms: Sequence[str], max_edits: int,
 _DROPPED_CONSONANTS = 2  # "mgmt" leaves out two of management's (mngmnt); "ppl" is no contraction of "proposal"
 
 
-def spelled_out(contraction: str, words: Iterable[str], frequency: Callable[[str], int]) -> str | None:
+def spelled_out(contraction: str, words: Iterable[str], frequency: Callable[[str], int], strict: bool = False
+                ) -> str | None:
     """The word (of `words`, or a stopword) that `contraction` writes without its vowels ("ppl" -> people, "mgr"
     -> manager, "yrs" -> years): same first and last letter of its consonants, its letters in order among
-    them, at most _DROPPED_CONSONANTS left out. The fewest left out, then the most frequent, wins."""
+    them, at most _DROPPED_CONSONANTS left out. The fewest left out, then the most frequent, wins. `strict`: at most
+    one left out, and only where one word does ("acct": account or accept, neither)."""
     contraction = contraction.lower()
     candidates = {w for w in (*words, *_STOPWORDS) if w[:1] == contraction[:1] and len(w) > len(contraction) + 1}
-    dropped = {w: n for w in candidates if (n := _consonants_dropped(w, contraction)) is not None}
+    dropped = {w: n for w in candidates if (n := _consonants_dropped(w, contraction)) is not None
+               and (not strict or n <= 1)}
+    fewest = min(dropped.values(), default=0)
+    if strict and sum(n == fewest for n in dropped.values()) > 1:
+        return None
     return min(dropped, key=lambda w: (dropped[w], -frequency(w), w), default=None)
 
 

@@ -2,7 +2,7 @@ import re
 
 from langchain_core.documents import Document
 
-from bot.answer.backends.composer import (_ATTRIBUTION, _CAUSE, _CLOCK, _LEVEL, Composer, _candidates, _excerpt, _is_transcript,
+from bot.answer.backends.composer import (_ATTRIBUTION, _CAUSE, _CLOCK, _LEVEL, _SIGNPOST, Composer, _candidates, _excerpt, _is_transcript,
                                           _kinds_asked, _labelled_as_asked, _list_nouns, _lists_named, _parts_asked, _quoted,
                                           _years_told)
 from bot import text as bot_text
@@ -1469,3 +1469,37 @@ def test_since_a_time_gives_no_reason_and_a_ratio_may_be_written_in_words():
     # "what's the legal ratio for babies?": a ratio in words answers it, a sentence only saying "full ratio" doesn't.
     assert _LEVEL.search("for babies under two it is one adult to three children")
     assert not _LEVEL.search("a room that is one child short of a full ratio")
+
+
+def test_the_hardest_parts_are_the_hard_part_not_a_sentence_counting_parts():
+    job = passage("The job has three parts. First, behaviour scoring. Second, enrichment trials. Third, records.",
+                  source="zoo.txt", heading_path="Zoo Analyst > What the job is", score=0.7)
+    pay = passage("Pay is modest:\n- Analyst — Base salary: GBP 31,000\n- Senior analyst — Base salary: GBP 38,000",
+                  source="zoo.txt", heading_path="Zoo Analyst > Pay", score=0.65)
+    hard = passage("Sample sizes are tiny. A zoo may hold three animals of a species. Busy keepers score more "
+                   "carelessly.", source="zoo.txt", heading_path="Zoo Analyst > What is hard about it")
+    answer = Composer().compose("what are the hardest parts of being a zoo data analyst?", [job, pay, hard])
+    first = answer.split("[")[0]
+    assert "three animals of a species" in first and "GBP" not in first, answer
+
+
+def test_the_reviewed_false_positives_stay_out():
+    # Rows: a question across the rows, or naming another row's word, keeps them.
+    pay = passage("Pay by level:\n- Junior data analyst — Salary: £28,000\n- Data analyst — Salary: £35,000\n- Senior "
+                  "data analyst — Salary: £45,000\n- Head of analytics — Salary: £70,000", source="pay.md",
+                  heading_path="Data Analyst > Pay")
+    answer = Composer().compose("what's the salary range for data analyst roles, from junior to head?", [pay])
+    assert "£70,000" in answer and "£28,000" in answer, answer
+    # "list" as a verb asks no list; a count of another kind of list introduces no list of the kind asked.
+    assert _list_nouns("do companies list salaries in job ads?") == set()
+    skills = passage("Five skills come up in every job ad.", heading="Skills you need", source="hydro.md",
+                     heading_path="Hydrographic Processor > Skills you need",
+                     subheadings=["Geodesy", "Acoustics", "Processing software", "Python", "Patience"])
+    skills.metadata["subheadings_of"] = "Skills you need"
+    assert "Geodesy" not in Composer().compose("what tools do hydrographic processors use?", [skills])
+    assert "Geodesy; Acoustics" in Composer().compose("what skills do hydrographic processors need?", [skills])
+    # A year's season, a share in quarters, a causal "since", ratios, an article's own "post-doc".
+    assert not bot_text.DURATION.search("in the 2023 season") and not bot_text.DURATION.search("two quarters of the team")
+    assert _CAUSE.search("Since 80% of the job is SQL, learn it") and _CAUSE.search("since the early-career market is tight")
+    assert not _LEVEL.search("several years in two firms")
+    assert not _SIGNPOST.search("This post-doc pays about £38,000") and _SIGNPOST.search("This post covers pay")

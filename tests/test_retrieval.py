@@ -857,12 +857,28 @@ def test_a_label_says_which_part_a_chunk_of_a_section_naming_both_is_in(settings
     assert answer.text.startswith("Cons: It is a tiny field; Hours are brutal"), answer.text
 
 
+def test_the_part_asked_is_brought_up_even_when_search_found_none_of_it(settings: Settings, write_article):
+    write_article("zoo.md", "# Zoo Data Analyst\n\n## What the job is\n\nScoring behaviour and keeping records.\n\n"
+                            "## Pay\n\nAnalysts earn GBP 31,000.\n\n## What is hard about it\n\nSample sizes are tiny.\n")
+    ingest([str(settings.knowledge_dir)], settings, progress=False)
+    retriever = CareerBot(settings).retriever
+    retriever.rank("zoo data analyst")  # brings the lexical index up to date
+    stored = get_collection(settings).get(include=["metadatas"])
+    by_heading = {meta.get("heading"): chunk_id for chunk_id, meta in zip(stored["ids"], stored["metadatas"])}
+    found = [by_heading["What the job is"], by_heading["Pay"]]  # search missed the hard part
+    order = retriever._with_part_asked("what are the hardest parts of being a zoo data analyst?", found)
+    assert order[:3] == [*found, by_heading["What is hard about it"]], order
+
+
 def test_a_contraction_keeps_its_first_letter_even_a_vowel(settings: Settings, write_article):
-    write_article("gaps.md", "# Career Gaps\n\nIn an interview, explain your gap in under 60 seconds.\n")
+    write_article("gaps.md", "# Career Gaps\n\nIn an interview, explain your gap in under 60 seconds. Accept the "
+                             "offer only once the account manager confirms it.\n")
     ingest([str(settings.knowledge_dir)], settings, progress=False)
     careerbot = CareerBot(settings)
     assert careerbot.retriever.corrected("how long shld my gap explanation be in an intvw?") == \
         "how long should my gap explanation be in an interview?"
+    # A word, or a contraction of either of two library words, stays as typed.
+    assert careerbot.retriever.corrected("is my acct awry?") == "is my acct awry?"
     answer = careerbot.answer("how long shld my gap explanation be in an intvw, roughly?")
     assert answer.kind != "decline" and "under 60 seconds" in answer.text, answer.text
 

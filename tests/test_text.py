@@ -1,5 +1,5 @@
 from bot.embeddings import is_dictionary_word
-from bot.text import (MONEY, PAY_ASKED, asked, sections_asked, capitalised_acronyms, clipped_stopword, closest_spelling, concepts, content_words,
+from bot.text import (MONEY, PAY_ASKED, asked, sections_asked, capitalised_acronyms, chunk_part, clipped_stopword, closest_spelling, concepts, content_words,
                       other_spellings,
                       countries_in, country_names_in, described_section, expand_acronyms, in_other_currency,
                       item_named, misspelt_stopword, named_section, other_city_names, part_heading, part_label, pay_amount_asked, spell_out, spelled_in,
@@ -367,3 +367,10 @@ def test_a_readers_hedges_are_no_concepts_an_article_must_hold():
              for word in concept}
     assert asked == {"companies", "pull", "offer", "negotiate"}, asked
     assert ("true",) in concepts("what is true about the offers?")  # not a hedge there
+
+
+def test_a_list_item_labels_no_part_and_a_heading_naming_one_part_decides():
+    assert chunk_part("Five skills:\n- Skills\n- Geodesy", "Processor > Skills you need") == "Skills you need"
+    assert chunk_part("Cons\n- A tiny field.", "Analyst > Pros and cons") == "Cons"
+    assert chunk_part("Sections:\n- Skills\n- Projects", "Resume > The sections") == ""
+    assert ("case",) in concepts("is it the case interview or the coding round?")

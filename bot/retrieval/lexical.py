@@ -70,6 +70,7 @@ class LexicalIndex:
         self._words: dict[str, list[str]] = {}  # chunk id -> its content words
         self._chunks: dict[str, _Chunk] = {}
         self._sections: dict[str, list[str]] = {}  # source -> its chunks' heading paths, in article order, once each
+        self._by_source: dict[str, list[str]] = {}  # source -> its chunks' ids, in article order
         self._ids: list[str] = []
         self._bm25: Any = None  # a bm25s.BM25, built lazily
         self._document_frequency: Counter[str] = Counter()
@@ -116,6 +117,7 @@ class LexicalIndex:
                                           int(metadata.get("chunk_index") or 0), bool(MONEY.search(document or "")),
                                           chunk_part(document or "", heading))
         self._chunks, self._sections = chunks, _sections_by_source(chunks)
+        self._by_source = _chunks_by_source(chunks)
         self._build(words)
         log.info("lexical index: %d chunks (%d new)", len(words), len(new))
 
@@ -161,6 +163,10 @@ class LexicalIndex:
         """The part of its article the chunk is in ("Cons", "How to get in"), or ""."""
         chunk = self._chunks.get(chunk_id)
         return chunk.part if chunk else ""
+
+    def chunks_of(self, source: str | None) -> list[str]:
+        """The ids of an article's chunks, in its order."""
+        return self._by_source.get(source or "", [])
 
     def heading(self, chunk_id: str) -> str:
         """The chunk's heading path below its article's title ("" for none)."""
@@ -288,15 +294,22 @@ class LexicalIndex:
         """The library's words that start with `letter`, each with its token."""
         return {w: t for prefix, found in self._by_prefix.items() if prefix[:1] == letter for w, t in found.items()}
 
-    def spelled_out(self, contraction: str) -> str | None:
+    def spelled_out(self, contraction: str, strict: bool = False) -> str | None:
         """The library word or stopword that `contraction` writes without its vowels ("mgr" -> manager, "ppl" ->
         people); see `bot.text.spelled_out`."""
         words = list(self._starting_with(contraction[:1].lower()))
-        return spelled_out(contraction, words, lambda w: self.document_frequency(stem(w)))
+        return spelled_out(contraction, words, lambda w: self.document_frequency(stem(w)), strict)
 
     def idf(self, token: str) -> float:
         """How telling a word is in this library; a word no article uses weighs the most."""
         return math.log(1 + (self.size + 1) / (self.document_frequency(token) + 0.5))
+
+
+def _chunks_by_source(chunks: dict[str, _Chunk]) -> dict[str, list[str]]:
+    by_source: dict[str, list[str]] = {}
+    for chunk_id, chunk in sorted(chunks.items(), key=lambda item: (item[1].source, item[1].position)):
+        by_source.setdefault(chunk.source, []).append(chunk_id)
+    return by_source
 
 
 def _sections_by_source(chunks: dict[str, _Chunk]) -> dict[str, list[str]]:

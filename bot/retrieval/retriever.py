@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import threading
@@ -72,9 +73,11 @@ _THAT = re.compile(r"(\b[a-z']+\s+)?\bthat\b(?=\s+[a-z])", re.IGNORECASE)
 _FEW_WORDS = 2
 _CONTENT_WORD = re.compile(r"[a-z][a-z+#.-]{3,}", re.IGNORECASE)
 _LONG_WORD = re.compile(r"\b[a-z]{5,}\b", re.IGNORECASE)  # in a shorter word one edit makes another ("chip", "chop")
-# A word typed in lower case without vowels ("ppl", "mgr"), or none but its first ("intvw", "acct"): a casual
-# contraction, unless already spelled out ("yrs (years)"). In capitals it is an acronym ("PMP"), never a contraction.
-_CONTRACTION = re.compile(r"\b(?:[b-df-hj-np-tv-z]{3,5}|[aeiou][b-df-hj-np-tv-z]{3,4})\b(?! \()")
+# A word typed in lower case without vowels ("ppl", "mgr"): a casual contraction, unless already spelled out
+# ("yrs (years)"). In capitals it is an acronym ("PMP"), never a contraction.
+_CONTRACTION = re.compile(r"\b[b-df-hj-np-tv-z]{3,5}\b(?! \()")
+# Five letters whose only vowel is the first ("intvw": interview; "asst" may be assistant or associate).
+_VOWEL_FIRST_CONTRACTION = re.compile(r"\b[aeiou][b-df-hj-np-tv-z]{4}\b(?! \()")
 _SHORT_WORD = re.compile(r"\b[a-z]{2,4}\b", re.IGNORECASE)
 # A capital inside a word ("SpaceX", "LinkedIn", "iPhone") is typed on purpose: a name, never a typo of an everyday
 # word ("space"); it may be one of another name ("PaySclae": PayScale).
@@ -639,11 +642,13 @@ class ArticleRetriever(BaseRetriever):
         if is_part is None:
             return order
         article = self.lexical.source(order[0])
-        rank = {chunk_id: n for n, chunk_id in enumerate(order)}
-        parts = [chunk_id for chunk_id in order if self.lexical.source(chunk_id) == article and is_part(chunk_id)]
-        shown = {self.lexical.heading(chunk_id) for chunk_id in parts if rank[chunk_id] < self.k}
+        # Search may not have found a chunk of the part at all: those rank last, in the article's order.
+        rank: dict[str, float] = {chunk_id: n for n, chunk_id in enumerate(order)}
+        parts = sorted((chunk_id for chunk_id in self.lexical.chunks_of(article) if is_part(chunk_id)),
+                       key=lambda chunk_id: rank.get(chunk_id, math.inf))
+        shown = {self.lexical.heading(chunk_id) for chunk_id in parts if rank.get(chunk_id, math.inf) < self.k}
         # The best-ranked not shown, unless one of the part is: then only the rest of its section, split over chunks.
-        hidden = [chunk_id for chunk_id in parts if rank[chunk_id] >= self.k
+        hidden = [chunk_id for chunk_id in parts if rank.get(chunk_id, math.inf) >= self.k
                   and (not shown or self.lexical.heading(chunk_id) in shown)]
         if not hidden:
             return order
@@ -712,8 +717,16 @@ class ArticleRetriever(BaseRetriever):
         self._synced()
         text = NUMERONYM.sub(lambda m: self.lexical.numeronym(m.group(0)) or m.group(0), text)
         text = _CONTRACTION.sub(lambda m: self._spelling(m.group(0), contracted=True), text)
+        text = _VOWEL_FIRST_CONTRACTION.sub(lambda m: self._vowel_first_contraction(m.group(0)), text)
         text = _SHORT_WORD.sub(lambda m: self._question_word(m.group(0)), text)
         return _LONG_WORD.sub(lambda m: self._spelling(m.group(0)), text)
+
+    def _vowel_first_contraction(self, word: str) -> str:
+        """The one library word a word no dictionary holds contracts keeping only its first vowel, dropping at most one
+        consonant ("intvw": interview); one it may contract as well as another is left as typed."""
+        if self.lexical.knows(word) or is_dictionary_word(word):
+            return word
+        return self.lexical.spelled_out(word, strict=True) or word
 
     def _question_word(self, word: str) -> str:
         """The question word a short word writes with a silent letter dropped ("wat", "wen"), or the library word it

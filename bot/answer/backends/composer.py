@@ -62,8 +62,9 @@ _COUNT = re.compile(rf"(?!{_YEAR.pattern})\b\d[\d,.]*\b")  # a number, but not a
 # The figure a target, threshold or rate is: any number but a year, unless the question names its kind ("the
 # hourly rate" is an amount, "the salary benchmark" too).
 # A target, threshold or ratio: a number, or a ratio in words ("one adult to three children", "one in four").
-_LEVEL = re.compile(rf"(?:{_COUNT.pattern})|\b{NUMBER_AS_WRITTEN}\s+(?:[a-z-]+\s+)?(?:to|for every|in)\s+(?:every\s+)?"
-                    rf"{NUMBER_AS_WRITTEN}\b", re.IGNORECASE)
+_SMALL_NUMBER = r"(?:\d+|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)"
+_LEVEL = re.compile(rf"(?:{_COUNT.pattern})|\b{_SMALL_NUMBER}\s+(?:[a-z-]+\s+)?(?:to|for every|in)\s+(?:every\s+)?"
+                    rf"{_SMALL_NUMBER}\b", re.IGNORECASE)
 # Numbers written as words, as articles and readers write small ones ("two or more years", "three measures").
 _NUMBERS = {word: n for n, word in enumerate("zero one two three four five six seven eight nine ten eleven twelve".split())}
 # "twice a year", "weekly", a rota's "one week in every six" or "1 weekend in 8".
@@ -72,7 +73,8 @@ _FREQUENCY = re.compile(r"\b(?:once|twice)\b|\b(?:every|each|per|a) (?:\w+ )?(?:
                         rf"\b(?:one|a|\d+) \w+ in (?:every )?{NUMBER_AS_WRITTEN}\b", re.IGNORECASE)
 # "This guide lays out the differences ...", "In this article we cover ...": the article speaking of itself, which
 # answers nothing.
-_SIGNPOST = re.compile(r"^\W*(?:in |below,? )?(?:this|our) (?:guide|article|explainer|primer|overview|profile|piece|post|page)\b"
+_SIGNPOST = re.compile(r"^\W*(?:in |below,? )?(?:this|our) (?:guide|article|explainer|primer|overview|profile|piece|post|"
+                       r"page)(?![-\w]| of\b)"
                        r"(?! (?:found|finds|showed|shows|surveyed|survey)\b)", re.IGNORECASE)
 # "— Jane Roe, data lead, Leeds" under a quotation: who said it, which answers nothing by itself.
 _ATTRIBUTION = re.compile(r"^\s*[\u2013\u2014\u2015]\s*\w[^:]*$")
@@ -85,9 +87,10 @@ _MULTIPLE = re.compile(r"\b\d+(?:\.\d+)?\s?(?:x|×)(?!\w)|"
 # A "why" question (WHY_ASKED) is answered by the reasons given: a list of them, or a sentence that says what causes what.
 # What gives a reason: "because", "due to", "driven by", "X, so Y".
 # Not the "since" of a time ("since early 2023", "since then", "ever since").
-_CAUSE = re.compile(r"\b(?:because|(?<!\bever )since(?! (?:(?:early|late|mid|the (?:start|end) of) )?(?:\d|then\b|last\b|"
-                    r"January|February|March|April|May|June|July|August|September|October|November|December|"
-                    r"the (?:\d|early|late|pandemic|start|end|launch|beginning)))|due to|as a result|driven by|dictated by|reasons?|thanks to|so that|"
+_CAUSE = re.compile(r"\b(?:because|(?<!\bever )since(?! (?:(?:early|late|mid|the (?:start|end) of) )?(?:(?:19|20)\d\d\b|"
+                    r"(?:then|last|January|February|March|April|May|June|July|August|September|October|November|"
+                    r"December)(?![-\w])|the (?:(?:19|20)\d\ds?\b|(?:early|late|pandemic|start|end|launch|beginning)"
+                    r"(?![-\w]))))|due to|as a result|driven by|dictated by|reasons?|thanks to|so that|"
                     r"(?:which|that|this)(?:'s|’s| is) why|explains?|explanations?|caused?|causes|factors?|drivers?|"
                     r"leads? to|in order to|so as to|to (?:check|ensure|make sure|confirm|verify) that)\b|"
                     r",\s+so\s+(?!far\b|much\b|many\b)", re.IGNORECASE)
@@ -198,7 +201,8 @@ _LIST_QUESTION = re.compile(
     # "what kind of models ...", "what sort of projects ...": the models, the projects.
     rf"\bwhat (?:{_KIND_OF})(?:[\w-]+\s+){{0,2}}?({_PLURAL})\b|"
     # "walk me through the stages of ...", "list the main tools": the stages, the tools.
-    rf"\b(?:(?:walk|take|talk) (?:me|us) through|list) (?:the |all the |all |some )?(?:\w+ )?({_PLURAL})\b|"
+    rf"(?:\b(?:walk|take|talk) (?:me|us) through|(?:^\W*|\b(?:can|could|would) (?:you|u) |\bplease |\bpls )list)"
+    rf" (?:the |all the |all |some )?(?:\w+ )?({_PLURAL})\b|"
     # "what's good and what's bad about ...": the pros and the cons.
     r"\bwhat(?:'s|’s|s| is| are)? (good|great|best) (?:and|&) (?:what(?:'s|’s|s| is| are)? )?(?:bad|worst|not so good)\b",
     re.IGNORECASE,
@@ -322,7 +326,9 @@ class Composer(AnswerBackend):
             section is not REASONS_SECTION for section in sections) else {id(c) for c in candidates}
         if WHY_ASKED.search(question):  # a table row states figures, never a reason
             listed -= {id(c) for c in candidates if _is_table_row(c.unit.text)}
-        self._score(question, earlier, wants_list, candidates, shaped, unasked, shapes, listed)
+        # "the hardest parts": which part answers is `asked_section`'s to say; a unit saying "parts" ("The job has three
+        # parts.") says nothing of it.
+        self._score(_ANY_THINGS_WORDS.sub(" ", question) if sections else question, earlier, wants_list, candidates, shaped, unasked, shapes, listed)
         _weigh_conditions_on_years(_years_told(f"{earlier} {question}"), candidates, self.weights.answer_kind)
         self._add_meaning(searched, candidates, passages)
         self._favour_named_section(candidates, passages)
@@ -388,8 +394,8 @@ class Composer(AnswerBackend):
             holds_answer = (any(shape.search(c.unit.text) for shape in wanted) and not elsewhere
                             or id(c) in first_items
                             or id(c) in shaped
-                            or (wants_list and not c.unit.is_item and bool(_ENUMERATION.search(c.unit.text)
-                                                                           or _ANNOUNCES.search(c.unit.text))))
+                            or (wants_list and not c.unit.is_item and id(c) in listed
+                                and bool(_ENUMERATION.search(c.unit.text) or _ANNOUNCES.search(c.unit.text))))
             c.score = (
                 (in_unit + w.context * in_context) / total
                 + w.answer_kind * (holds_answer - elsewhere)
@@ -524,16 +530,29 @@ def _rows_with_column_named(question: str, candidates: list[_Candidate]) -> set[
 
 
 def _rows_not_named(question: str, candidates: list[_Candidate]) -> set[int]:
-    """The rows (by id) of a table another row of which the question names by every word of its first cell:
+    """The rows (by id) of a table one row of which, alone, the question names by every word of its first cell:
     "occupancy analyst salary?" asks the "Occupancy analyst" row, not "Senior occupancy or commercial analyst", which
-    shares as many of its words, nor "Head of planning"."""
+    shares as many of its words, nor "Head of planning". Not a row named by a word the named one lacks ("from junior
+    to head?"), nor any row when the question asks across the rows (a range, the most, after some years)."""
     asked = content_stems(question)
-    tables: dict[tuple[int, int], dict[int, bool]] = {}
+    if _ACROSS_ROWS.search(question):
+        return set()
+    tables: dict[tuple[int, int], list[tuple[int, set[str]]]] = {}
     for c in candidates:
         if c.unit.is_item and _is_table_row(c.unit.text):
-            name = content_stems(_row_name(c.unit.text))
-            tables.setdefault(c.list_key, {})[id(c)] = bool(name) and name <= asked
-    return {row for rows in tables.values() if any(rows.values()) for row, named in rows.items() if not named}
+            tables.setdefault(c.list_key, []).append((id(c), content_stems(_row_name(c.unit.text))))
+    unasked: set[int] = set()
+    for rows in tables.values():
+        named = [name for _, name in rows if name and name <= asked]
+        if len(named) == 1:
+            unasked |= {row for row, name in rows if not name & asked - named[0]} - {
+                row for row, name in rows if name == named[0]}
+    return unasked
+
+
+# "from junior to head", "salary range", "the most they can earn", "after five years": every row may answer.
+_ACROSS_ROWS = re.compile(r"\b(?:ranges?|progression|progress|from \w+(?: \w+)? to|most|least|highest|lowest|top|"
+                          r"after \w+ (?:years|yrs)|over time|each level|by level|levels|bands?|brackets?)\b", re.I)
 
 
 # "How to start: pick one of the assistants ...", "Why it matters: ...": a short label before a colon saying what
@@ -1012,7 +1031,15 @@ def _list_nouns(question: str) -> set[str]:
     noun = stem(kind_of.group(1) if kind_of else next(group for group in asked.groups() if group).split()[-1])
     if noun in _GOOD:
         return set(_LIST_HEADS[0] | _LIST_HEADS[1] | _PLAIN_SIDES)
+    if noun in _ANY_THINGS and sections_asked(question):
+        return set()
     return set(next((side for side in _LIST_HEADS if noun in side), {noun}))
+
+
+# "the hardest parts", "the best bits": the part asked names the list (sections_asked), not these words ("The job has
+# three parts"); "what 3 things should I learn?" has only them.
+_ANY_THINGS = frozenset(map(stem, "parts bits things aspects sides".split()))
+_ANY_THINGS_WORDS = re.compile(r"\b(?:parts?|bits?|things?|aspects?|sides?)\b", re.IGNORECASE)
 
 
 # Where a list's lead ends: a colon, or the dash a table row's label is written with (bot.ingest).
@@ -1378,7 +1405,7 @@ def _heading_items(question: str, sections: list[re.Pattern[str]], passages: Seq
         heading = str(passage.metadata.get("subheadings_of") or passage.metadata.get("heading") or "")
         if heading in part_named:
             continue
-        counting = _counting(passage, len(parts)) if nouns else None
+        counting = _counting(passage, len(parts), nouns) if nouns else None
         if len(parts) >= _MIN_STEPS and (nouns & content_stems(heading) or any(s.search(heading) for s in sections)
                                          or counting):
             path = str(passage.metadata.get("heading_path") or heading)
@@ -1390,13 +1417,23 @@ def _heading_items(question: str, sections: list[re.Pattern[str]], passages: Seq
     return []
 
 
-def _counting(passage: Document, parts: int) -> str | None:
+def _counting(passage: Document, parts: int, nouns: set[str]) -> str | None:
     """The sentence of a section's own text that counts its headed parts ("The people we interviewed named five
-    recurring pieces of work." before five `###` parts): it introduces them as a list."""
+    recurring pieces of work." before five `###` parts): it introduces them as a list, unless it counts another kind
+    of list than the one asked for ("Five skills ..." for "what tools ...?")."""
     if passage.metadata.get("subheadings_of") != passage.metadata.get("heading"):
         return None
-    return next((unit.text for unit in passage_units(passage.page_content) if not unit.is_item
-                 and (count := _ANNOUNCES.search(unit.text)) and _COUNT_WORDS[count.group(1).lower()] == parts), None)
+    for unit in passage_units(passage.page_content):
+        count = None if unit.is_item else _ANNOUNCES.search(unit.text)
+        counted = stem(count.group(0).split()[-1]) if count else ""
+        if count and _COUNT_WORDS[count.group(1).lower()] == parts and (counted in nouns or counted not in _LIST_KINDS):
+            return unit.text
+    return None
+
+
+# Lists of a kind a question may ask for by name: one counted as such is no list of another kind.
+_LIST_KINDS = frozenset(map(stem, "skills tools steps stages reasons rounds mistakes tips qualifications certifications "
+                                  "languages models projects duties tasks benefits perks challenges".split()))
 
 
 def _sections_of_parts_named(question: str, passages: Sequence[Document]) -> set[str]:
