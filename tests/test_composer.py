@@ -1503,3 +1503,16 @@ def test_the_reviewed_false_positives_stay_out():
     assert _CAUSE.search("Since 80% of the job is SQL, learn it") and _CAUSE.search("since the early-career market is tight")
     assert not _LEVEL.search("several years in two firms")
     assert not _SIGNPOST.search("This post-doc pays about £38,000") and _SIGNPOST.search("This post covers pay")
+
+
+def test_items_each_led_by_a_side_asked_answer_a_vs_question():
+    # The list split over two chunks by the chunker: its items still set the two sides apart.
+    intro = "IR35 is the name for the UK rules that decide how a contractor is taxed:"
+    inside = passage(f"{intro}\n- Inside IR35, you are taxed much like an employee, through an umbrella company.",
+                     source="ir35.md", heading_path="Contractor Rates > IR35", chunk_index=1, score=0.55)
+    outside = passage(f"{intro}\n- Outside IR35, you invoice through your own limited company and are treated as a "
+                      "business.", source="ir35.md", heading_path="Contractor Rates > IR35", chunk_index=2, score=0.5)
+    both = passage("A senior engineer on £725 a day inside IR35 takes home roughly what one on £600 outside IR35 does.",
+                   source="ir35.md", heading_path="Contractor Rates > Rates", score=0.7)
+    answer = Composer().compose("what is the difference between inside and outside ir35?", [both, inside, outside])
+    assert answer.startswith("Inside IR35, you are taxed much like an employee"), answer

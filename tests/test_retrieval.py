@@ -824,14 +824,19 @@ def test_the_words_asking_for_the_good_or_bad_parts_are_no_subject_the_library_m
     assert careerbot.answer("any perks to being a freelance dentist?").kind == "decline"
 
 
+def _ingested_by_heading(settings: Settings) -> tuple[ArticleRetriever, dict[str, str]]:
+    """The knowledge folder ingested: a retriever with its lexical index up to date, and each heading's chunk id."""
+    ingest([str(settings.knowledge_dir)], settings, progress=False)
+    retriever = CareerBot(settings).retriever
+    retriever.rank("analyst")  # brings the lexical index up to date
+    stored = get_collection(settings).get(include=["metadatas"])
+    return retriever, {meta.get("heading"): chunk_id for chunk_id, meta in zip(stored["ids"], stored["metadatas"])}
+
+
 def test_the_part_asked_for_is_the_innermost_heading_naming_a_part(settings: Settings, write_article):
     write_article("loom.md", "# Loom Analyst\n\n## Pros and cons\n\n### Pros\n\n- Your work shows up in metres of "
                              "cloth.\n\n### Cons\n\n- The shed is loud and warm.\n")
-    ingest([str(settings.knowledge_dir)], settings, progress=False)
-    retriever = CareerBot(settings).retriever
-    retriever.rank("loom analyst")  # brings the lexical index up to date
-    stored = get_collection(settings).get(include=["metadatas"])
-    by_heading = {meta["heading"]: chunk_id for chunk_id, meta in zip(stored["ids"], stored["metadatas"])}
+    retriever, by_heading = _ingested_by_heading(settings)
     is_part = retriever._part_asked("what's the catch with being a loom analyst?")
     assert is_part(by_heading["Cons"]) and not is_part(by_heading["Pros"])
 
@@ -860,11 +865,7 @@ def test_a_label_says_which_part_a_chunk_of_a_section_naming_both_is_in(settings
 def test_the_part_asked_is_brought_up_even_when_search_found_none_of_it(settings: Settings, write_article):
     write_article("zoo.md", "# Zoo Data Analyst\n\n## What the job is\n\nScoring behaviour and keeping records.\n\n"
                             "## Pay\n\nAnalysts earn GBP 31,000.\n\n## What is hard about it\n\nSample sizes are tiny.\n")
-    ingest([str(settings.knowledge_dir)], settings, progress=False)
-    retriever = CareerBot(settings).retriever
-    retriever.rank("zoo data analyst")  # brings the lexical index up to date
-    stored = get_collection(settings).get(include=["metadatas"])
-    by_heading = {meta.get("heading"): chunk_id for chunk_id, meta in zip(stored["ids"], stored["metadatas"])}
+    retriever, by_heading = _ingested_by_heading(settings)
     found = [by_heading["What the job is"], by_heading["Pay"]]  # search missed the hard part
     order = retriever._with_part_asked("what are the hardest parts of being a zoo data analyst?", found)
     assert order[:3] == [*found, by_heading["What is hard about it"]], order

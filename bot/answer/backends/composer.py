@@ -306,7 +306,8 @@ class Composer(AnswerBackend):
         named = (_lists_named(question, candidates) if wants_list else set()) | {
             id(c) for c in candidates if c.unit.is_item and id(c) in asked_section}
         parts_asked = _parts_asked(question)
-        shaped = (spelled | named | asked_section | _rows_comparing(parts_asked, candidates) | _first_period(question, candidates)
+        shaped = (spelled | named | asked_section | _rows_comparing(parts_asked, candidates)
+                  | _items_leading_with_sides(parts_asked, candidates) | _first_period(question, candidates)
                   | _rows_with_column_named(question, candidates) | _labelled_as_asked(question, candidates))
         # One thing asked of ("in a whiteboard interview"), not several compared.
         unasked = _items_not_named(content_stems(question), candidates) | _rows_not_named(question, candidates) \
@@ -518,6 +519,36 @@ def _rows_comparing(parts: list[set[str]], candidates: list[_Candidate]) -> set[
     if len(parts) < 2:
         return set()
     return {id(c) for c in candidates if c.unit.is_item and all(part & _cell_labels(c.unit.text) for part in parts)}
+
+
+def _items_leading_with_sides(parts: list[set[str]], candidates: list[_Candidate]) -> set[int]:
+    """The items (by id) of a list that set the parts asked apart, each led by its own ("- Inside IR35, you are taxed
+    like an employee. - Outside IR35, you are treated as a business."): they answer "inside vs outside IR35?" better
+    than a sentence naming both in passing. A lead names its item in a few words ("Choose analytics engineering if
+    you like ..." is advice about the side, not its description)."""
+    if len(parts) < 2:
+        return set()
+    found: set[int] = set()
+    lists: dict[object, list[_Candidate]] = {}  # one list, whichever chunks the chunker split it over
+    for c in candidates:
+        if c.unit.is_item:
+            lists.setdefault((c.article, c.unit.intro) if c.unit.intro else c.list_key, []).append(c)
+    for items in lists.values():
+        leads = {id(c): content_stems(lead) if len((lead := _ITEM_LEAD.split(c.unit.text, maxsplit=1)[0]).split())
+                 <= _NAME_WORDS else set() for c in items}
+        own = {item: lead - set().union(*(other for key, other in leads.items() if key != item))
+               for item, lead in leads.items()}
+        led = [{item for item, stems in own.items() if stems & part} for part in parts]
+        chosen = set().union(*led)
+        # Leads of one kind, told apart by the sides ("Inside IR35" and "Outside IR35"), not two items that each happen
+        # to hold a word of one ("job title", "share of remote work").
+        if all(led) and len(chosen) >= len(parts) and set.intersection(*(leads[item] for item in chosen)):
+            found |= chosen
+    return found
+
+
+# Where an item's lead ends: "Inside IR35, ...", "Remote: ...", "Junior — ...".
+_ITEM_LEAD = re.compile(r"[,.:;]\s|\s—\s")
 
 
 def _rows_with_column_named(question: str, candidates: list[_Candidate]) -> set[int]:
