@@ -3,7 +3,7 @@ import re
 from langchain_core.documents import Document
 
 from bot.answer.backends.composer import (_ATTRIBUTION, _CAUSE, _CLOCK, _LEVEL, _SIGNPOST, Composer, _candidates, _excerpt, _is_transcript,
-                                          _kinds_asked, _labelled_as_asked, _list_nouns, _lists_named, _parts_asked, _quoted,
+                                          _kinds_asked, _labelled_as_asked, _list_nouns, _lists_named, _parts_asked, _quoted, _rows_not_named,
                                           _years_told)
 from bot import text as bot_text
 from bot.text import MONEY, passage_units, split_sentences, stem
@@ -1428,6 +1428,10 @@ def test_the_row_a_question_names_answers_over_rows_sharing_some_of_its_words():
                    heading_path="Loom Analyst > Pay")
     answer = Composer().compose("how much does a senior loom performance analyst make?", [loom])
     assert "EUR 52,000" in answer, answer
+    # Nor a row named by a typo no one corrected ("sinoir"): only the trainee is left out.
+    rows = _candidates([loom])
+    left_out = _rows_not_named("how much does a sinoir loom performance analyst make?", rows)
+    assert [c.unit.text.split(" — ")[0] for c in rows if id(c) in left_out] == ["Trainee"]
 
 
 def test_a_sentence_saying_what_the_profile_covers_answers_nothing():

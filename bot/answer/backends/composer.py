@@ -28,6 +28,7 @@ from collections.abc import Set as AbstractSet  # read-only: frozenset() as the 
 from dataclasses import dataclass, field
 
 from langchain_core.documents import Document
+from rapidfuzz.distance import OSA
 
 from bot.answer.backends.base import AnswerBackend
 from bot.text import (BAD_PART_WORDS, DURATION, GOOD_PART_WORDS, HEADING_SEPARATOR, MONEY, NUMBER_AS_WRITTEN,
@@ -576,9 +577,13 @@ def _rows_not_named(question: str, candidates: list[_Candidate]) -> set[int]:
     for rows in tables.values():
         named = [name for _, name in rows if name and name <= asked]
         if len(named) == 1:
-            unasked |= {row for row, name in rows if not name & asked - named[0]} - {
-                row for row, name in rows if name == named[0]}
+            others = asked - named[0]  # "sinoir" too, a typo no one corrected: "Senior analyst" may be asked
+            unasked |= {row for row, name in rows if name != named[0] and not any(
+                OSA.distance(word, other) <= len(word) // _LETTERS_PER_SLIP for word in name for other in others)}
     return unasked
+
+
+_LETTERS_PER_SLIP = 3  # "senior" and "sinoir" are two slips apart, "analyst" and "analysts" the same stem
 
 
 # "from junior to head", "salary range", "the most they can earn", "after five years": every row may answer.
