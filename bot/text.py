@@ -155,8 +155,8 @@ TURN_BREAK = "\n"
 _NUMBER_WORDS = (r"two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|eighteen|twenty|thirty|forty|"
                  r"fifty|sixty|ninety")
 NUMBER_AS_WRITTEN = rf"(?:\d[\d.,]*|one|{_NUMBER_WORDS}|a few|several|a couple of)"
-# A length of time: "six months", "3-5 years", "two to four hours".
-# One group: other patterns build on it ("six months before ...").
+# A length of time: "six months", "3-5 years", "two to four hours"; one group, as other patterns build on it ("six
+# months before ...").
 DURATION = re.compile(rf"(?:\b{NUMBER_AS_WRITTEN}(?:\s?(?:[-–]|to|or)\s?{NUMBER_AS_WRITTEN})?\+?\s*"
                       r"(?:years?|yrs?|months?|weeks?|days?|evenings?|hours?|minutes?|seconds?|quarters?(?! of\b))\b|"
                       # "about one full season", not "the 2023 season" (a date)
@@ -756,7 +756,8 @@ def without_question_form(question: str) -> str:
 # "Is it true that companies sometimes pull an offer ...?": how the reader hedges a claim, no subject an article writes.
 _HEDGES = re.compile(r"\b(?:is|was|isn't) it (?:really |actually )?(?:true\b|the case(?=\s*(?:that\b|\?|,|$)))|"
                      r"\bis (?:that|this) (?:true\b|right(?=\s*(?:\?|,|$)))|"
-                     r"\b(?:sometimes|ever|always|often|occasionally|frequently|commonly|normally|mostly)\b", re.IGNORECASE)
+                     r"\b(?:sometimes|ever|always|often|occasionally|frequently|commonly|normally|mostly)\b",
+                     re.IGNORECASE)
 
 
 def concepts(text: str) -> list[tuple[str, ...]]:

@@ -60,9 +60,9 @@ _CLOCK = re.compile(r"\b\d{1,2}(?::\d\d)?\s?(?:am|pm|a\.m\.|p\.m\.)(?!\w)|(?<![\
                     r"\b(?:noon|midday|midnight)\b", re.IGNORECASE)
 _YEAR = re.compile(r"\b(?:19|20)\d\d\b")
 _COUNT = re.compile(rf"(?!{_YEAR.pattern})\b\d[\d,.]*\b")  # a number, but not a year: "in 2023" counts nothing
-# The figure a target, threshold or rate is: any number but a year, unless the question names its kind ("the
-# hourly rate" is an amount, "the salary benchmark" too).
-# A target, threshold or ratio: a number, or a ratio in words ("one adult to three children", "one in four").
+# The figure a target, threshold, rate or ratio is: any number but a year, or a ratio in words ("one adult to three
+# children", "one in four"), unless the question names its kind ("the hourly rate" is an amount, "the salary benchmark"
+# too).
 _SMALL_NUMBER = r"(?:\d+|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)"
 _LEVEL = re.compile(rf"(?:{_COUNT.pattern})|\b{_SMALL_NUMBER}\s+(?:[a-z-]+\s+)?(?:to|for every|in)\s+(?:every\s+)?"
                     rf"{_SMALL_NUMBER}\b", re.IGNORECASE)
@@ -330,7 +330,8 @@ class Composer(AnswerBackend):
             listed -= {id(c) for c in candidates if _is_table_row(c.unit.text)}
         # "the hardest parts": which part answers is `asked_section`'s to say; a unit saying "parts" ("The job has three
         # parts.") says nothing of it.
-        self._score(_ANY_THINGS_WORDS.sub(" ", question) if sections else question, earlier, wants_list, candidates, shaped, unasked, shapes, listed)
+        scored = _ANY_THINGS_WORDS.sub(" ", question) if sections else question
+        self._score(scored, earlier, wants_list, candidates, shaped, unasked, shapes, listed)
         _weigh_conditions_on_years(_years_told(f"{earlier} {question}"), candidates, self.weights.answer_kind)
         self._add_meaning(searched, candidates, passages)
         self._favour_named_section(candidates, passages)
