@@ -267,12 +267,12 @@ GOOD_PART_WORDS = ("pros", "advantages", "benefits", "upsides", "positives", "pe
 BAD_PART_WORDS = ("cons", "disadvantages", "downsides", "drawbacks", "negatives")
 
 
-def _any_of(plurals: Iterable[str]) -> str:
+def any_of(plurals: Iterable[str]) -> str:
     """A pattern for any of these plural words, singular or plural ("pros": "pro", "pros")."""
     return rf"(?:{'|'.join(word.removesuffix('s') for word in plurals)})s?"
 
 
-_GOOD_WORD, _BAD_WORD = _any_of(GOOD_PART_WORDS), _any_of(BAD_PART_WORDS)
+_GOOD_WORD, _BAD_WORD = any_of(GOOD_PART_WORDS), any_of(BAD_PART_WORDS)
 # "What are the pain points?", "what's the hardest part of the job?", "anything I should be worried about?": the hard
 # parts, which articles give under a heading or label that says so ("What is hard about it", "Challenges", "Cons").
 _HARD_ASKED = re.compile(rf"\b(?:pain points?|challenges|difficulties|{_BAD_WORD}|"
@@ -286,7 +286,7 @@ _HARD_SECTION = re.compile(r"\b(?:(?:is|are|find|finds) (?:it )?hard|(?:hard|tou
 # "What's good about the job?", "any perks?", "what do people love about it?": the good parts, which articles give
 # under a heading or label that says so ("Pros", "The upsides", "What I love about it", "Reasons to consider it").
 # "Who handles their benefits?" asks of pay and cover, not the good parts: only "the benefits of ..." does.
-_GOOD_ASKED_WORD = _any_of(word for word in GOOD_PART_WORDS if word != "benefits")
+_GOOD_ASKED_WORD = any_of(word for word in GOOD_PART_WORDS if word != "benefits")
 _PROS_ASKED = re.compile(rf"\b(?:{_GOOD_ASKED_WORD}|benefits of (?:the|this|that|it|being|working|doing)|"
                          r"(?:what's|whats|what is|anything) (?:so |really |actually )?(?:good|great|nice)"
                          r"(?: and (?:what's )?bad)? about|good (?:things|points|sides?) (?:about|of)|"

@@ -116,8 +116,8 @@ class LexicalIndex:
                 chunks[chunk_id] = _Chunk(str(metadata.get("source") or chunk_id), heading,
                                           int(metadata.get("chunk_index") or 0), bool(MONEY.search(document or "")),
                                           chunk_part(document or "", heading))
-        self._chunks, self._sections = chunks, _sections_by_source(chunks)
-        self._by_source = _chunks_by_source(chunks)
+        self._chunks, self._by_source = chunks, _chunks_by_source(chunks)
+        self._sections = _sections_by_source(chunks, self._by_source)
         self._build(words)
         log.info("lexical index: %d chunks (%d new)", len(words), len(new))
 
@@ -312,13 +312,10 @@ def _chunks_by_source(chunks: dict[str, _Chunk]) -> dict[str, list[str]]:
     return by_source
 
 
-def _sections_by_source(chunks: dict[str, _Chunk]) -> dict[str, list[str]]:
-    sections: dict[str, list[str]] = {}
-    for chunk in sorted(chunks.values(), key=lambda chunk: (chunk.source, chunk.position)):
-        paths = sections.setdefault(chunk.source, [])
-        if chunk.heading and chunk.heading not in paths:
-            paths.append(chunk.heading)
-    return sections
+def _sections_by_source(chunks: dict[str, _Chunk], by_source: dict[str, list[str]]) -> dict[str, list[str]]:
+    """Each article's heading paths, in its order, once each."""
+    return {source: list(dict.fromkeys(chunks[chunk_id].heading for chunk_id in ids if chunks[chunk_id].heading))
+            for source, ids in by_source.items()}
 
 
 def _all_ids(collection: Collection) -> list[str]:

@@ -646,9 +646,10 @@ class ArticleRetriever(BaseRetriever):
         rank: dict[str, float] = {chunk_id: n for n, chunk_id in enumerate(order)}
         parts = sorted((chunk_id for chunk_id in self.lexical.chunks_of(article) if is_part(chunk_id)),
                        key=lambda chunk_id: rank.get(chunk_id, math.inf))
-        shown = {self.lexical.heading(chunk_id) for chunk_id in parts if rank.get(chunk_id, math.inf) < self.k}
+        top = set(order[:self.k])
+        shown = {self.lexical.heading(chunk_id) for chunk_id in parts if chunk_id in top}
         # The best-ranked not shown, unless one of the part is: then only the rest of its section, split over chunks.
-        hidden = [chunk_id for chunk_id in parts if rank.get(chunk_id, math.inf) >= self.k
+        hidden = [chunk_id for chunk_id in parts if chunk_id not in top
                   and (not shown or self.lexical.heading(chunk_id) in shown)]
         if not hidden:
             return order

@@ -33,7 +33,7 @@ from rapidfuzz.distance import OSA
 from bot.answer.backends.base import AnswerBackend
 from bot.text import (BAD_PART_WORDS, DURATION, GOOD_PART_WORDS, HEADING_SEPARATOR, MONEY, NUMBER_AS_WRITTEN,
                       NUMBERED_HEADING, PART_HEADINGS, PAY_ASKED, REASONS_SECTION, SPEAKER, WHY_ASKED, Unit, abbreviates,
-                      asked, content_stems, content_words, countries_in, expand_acronyms, item_label, part_heading,
+                      any_of, asked, content_stems, content_words, countries_in, expand_acronyms, item_label, part_heading,
                       part_label, passage_units, plain_words, questions_in, section_path, sections_asked, situation_told,
                       spelled_in, split_sentences, split_turns, stem, unit_context, with_context, without_question_form,
                       written_acronyms)
@@ -63,11 +63,11 @@ _COUNT = re.compile(rf"(?!{_YEAR.pattern})\b\d[\d,.]*\b")  # a number, but not a
 # The figure a target, threshold, rate or ratio is: any number but a year, or a ratio in words ("one adult to three
 # children", "one in four"), unless the question names its kind ("the hourly rate" is an amount, "the salary benchmark"
 # too).
-_SMALL_NUMBER = r"(?:\d+|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)"
-_LEVEL = re.compile(rf"(?:{_COUNT.pattern})|\b{_SMALL_NUMBER}\s+(?:[a-z-]+\s+)?(?:to|for every|in)\s+(?:every\s+)?"
-                    rf"{_SMALL_NUMBER}\b", re.IGNORECASE)
 # Numbers written as words, as articles and readers write small ones ("two or more years", "three measures").
 _NUMBERS = {word: n for n, word in enumerate("zero one two three four five six seven eight nine ten eleven twelve".split())}
+_SMALL_NUMBER = rf"(?:\d+|{'|'.join(word for word, n in _NUMBERS.items() if n)})"
+_LEVEL = re.compile(rf"(?:{_COUNT.pattern})|\b{_SMALL_NUMBER}\s+(?:[a-z-]+\s+)?(?:to|for every|in)\s+(?:every\s+)?"
+                    rf"{_SMALL_NUMBER}\b", re.IGNORECASE)
 # "twice a year", "weekly", a rota's "one week in every six" or "1 weekend in 8".
 _FREQUENCY = re.compile(r"\b(?:once|twice)\b|\b(?:every|each|per|a) (?:\w+ )?(?:day|week|month|quarter|year)s?\b|"
                         r"\b(?:daily|weekly|monthly|yearly|annually)\b|\btimes a\b|"
@@ -1075,8 +1075,9 @@ def _list_nouns(question: str) -> set[str]:
 
 # "the hardest parts", "the best bits": the part asked names the list (sections_asked), not these words ("The job has
 # three parts"); "what 3 things should I learn?" has only them.
-_ANY_THINGS = frozenset(map(stem, "parts bits things aspects sides".split()))
-_ANY_THINGS_WORDS = re.compile(r"\b(?:parts?|bits?|things?|aspects?|sides?)\b", re.IGNORECASE)
+_ANY_THINGS_PLURALS = ("parts", "bits", "things", "aspects", "sides")
+_ANY_THINGS = frozenset(map(stem, _ANY_THINGS_PLURALS))
+_ANY_THINGS_WORDS = re.compile(rf"\b{any_of(_ANY_THINGS_PLURALS)}\b", re.IGNORECASE)
 
 
 # Where a list's lead ends: a colon, or the dash a table row's label is written with (bot.ingest).
