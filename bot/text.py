@@ -193,10 +193,12 @@ WHY_ASKED = re.compile(r"^\W*(?:so\s+)?why\b|\bwhy (?:do|does|did|is|are|was|wer
 # amount of pay (the decline check's pay check, through pay_amount_asked, and the composer's answer kind). The words
 # that ask for it say nothing about whose pay it is. "Get" and "pay" ask pay only as the clause's last verb ("how much do they
 # get?", "... get paid", "how much do labelling jobs pay per hour?"), not "how much does it matter to get hired";
-# "make" unless it makes someone do something ("what would make a polling firm notice me?"; "make a year" is pay);
+# "make" unless it makes someone do something ("what would make a polling firm notice me?", "what should I learn to make
+# that jump?"; "make a year" is pay);
 # "what" asks it directly or of a pay noun ("what day rate can I charge"), not of another thing ("what mistakes do
 # physicists make").
-_MAKE_PAY = (r"makes?(?!\s+(?:a|an|the|my|your|our|their|his|her|its|me|you|him|them|us|it|someone|people|sense)\b"
+_MAKE_PAY = (r"makes?(?!\s+(?:a|an|the|my|your|our|their|his|her|its|me|you|him|them|us|it|someone|people|sense|"
+             r"that|this|these|those|sure)\b"
              r"(?!\s+(?:year|month|week|day|hour|living)\b))")
 PAY_ASKED = re.compile(
     rf"\bhow much (?:do|does|did|can|could|will|would|should|are|is)\b[^?]*?\b(?:{_MAKE_PAY}|earn|earns|paid|charge|"
@@ -421,7 +423,7 @@ ACRONYMS = {
     "exp": "experience", "eng": "engineer", "engs": "engineers",
     "uni": "university", "govt": "government", "dept": "department", "mgmt": "management", "req": "requirement",
     "reqs": "requirements", "orgs": "organisations", "intl": "international", "perf": "performance", "mos": "months",
-    "wks": "weeks", "hrs": "hours", "sw": "software", "bg": "background",
+    "wk": "week", "wks": "weeks", "hrs": "hours", "sw": "software", "bg": "background",
 }
 # The same typed in lower case, where no ordinary English word is spelled so ("de" and "pm" are).
 ACRONYMS |= {acronym.lower(): ACRONYMS[acronym] for acronym in

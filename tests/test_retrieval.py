@@ -346,6 +346,17 @@ def test_a_figure_of_an_exam_an_article_names_only_in_a_list_is_declined(setting
     assert retriever.invoke("Is the Certified Kubernetes Administrator certification worth having for MLOps?")
 
 
+def test_exam_as_the_kind_of_organisation_names_no_exam(settings: Settings, write_article):
+    write_article("boards.md", "# Statistician at an Awarding Body\n\n## Setting grade boundaries\n\nEach summer the "
+                               "boundaries are decided in a fixed order:\n\n1. Marking finishes.\n2. Predictions are "
+                               "produced from prior attainment.\n3. Senior examiners review scripts near each "
+                               "boundary.\n")
+    ingest([str(settings.knowledge_dir)], settings, progress=False)
+    retriever = CareerBot(settings).retriever
+    # The words before "exam boards" name no exam that a sentence must name.
+    assert retriever.invoke("walk me through the steps exam boards go through to decide grade boundaries")
+
+
 def test_a_visa_no_passage_names_is_declined(settings: Settings, write_article):
     write_article("move.md", "# Moving to London as a Data Scientist\n\n## Visas\n\nMost data scientists from abroad "
                              "come on a Skilled Worker visa sponsored by their employer; the employer applies first, then "
@@ -623,6 +634,9 @@ def test_a_follow_up_that_names_nothing_new_is_judged_with_what_it_follows(libra
     knows = library_bot.retriever.knows_every_word
     assert judged_question("how much longer?", history, knows) == "How long do data bootcamps take?\nhow much longer?"
     assert library_bot.retrieval_chain.invoke({"question": "how much longer?", "history": history})["passages"]
+    # "and if ..." puts a case of the same subject, not a new one.
+    assert judged_question("and if I work, how much longer?", history, knows) == (
+        "How long do data bootcamps take?\nand if I work, how much longer?")
     # Turning to another subject, or naming one no article uses, is still judged alone.
     assert judged_question("what about remote ones?", history, knows) == "what about remote ones?"
     assert judged_question("how much pricier?", history, knows) == "how much pricier?"

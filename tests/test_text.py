@@ -245,11 +245,13 @@ def test_what_is_added_to_base_pay_asks_no_amount_of_pay():
 
 def test_pay_for_what_is_bought_asks_no_amount_of_pay_and_nor_does_a_question_asking_why():
     for question in ("which surveys tell you what customers would pay for software?", "my boss agreed to pay for a course",
-                     "why do airlines pay for whole teams of schedulers?", "why do analysts earn more in London?"):
+                     "why do airlines pay for whole teams of schedulers?", "why do analysts earn more in London?",
+                     "what should I learn to make that jump?", "what would make this easier?"):
         assert not pay_amount_asked(question), question
     # The noun still asks it, after "to" as anywhere: "close to pay in London", "compared to salaries in Berlin".
     for question in ("how close is Oslo's pay to pay in London?", "compared to salaries in Berlin, is Oslo good?",
-                     "what's the pay for a junior analyst?", "how much does it pay in Britain?"):
+                     "what's the pay for a junior analyst?", "how much does it pay in Britain?",
+                     "how much did they make that year?"):
         assert pay_amount_asked(question), question
 
 

@@ -41,8 +41,9 @@ _REFERRING = re.compile(
     re.IGNORECASE,
 )
 _SAME_SUBJECT = re.compile(rf"\b({_SAME_SUBJECT_WORDS})\b", re.IGNORECASE)
-# Words by which a follow-up turns to another subject ("what about a dentist?", "and how do dentists find work?").
-_NEW_SUBJECT = re.compile(r"\b(?:what about|how about|instead|else)\b|^\W*(?:and|but)\b", re.IGNORECASE)
+# Words by which a follow-up turns to another subject ("what about a dentist?", "and how do dentists find work?");
+# not "and if I fail, ...?", which puts a case of the same one.
+_NEW_SUBJECT = re.compile(r"\b(?:what about|how about|instead|else)\b|^\W*(?:and|but)\b(?!\s+if\b)", re.IGNORECASE)
 # "and at the very top of the ladder?", "and for seniors?": a few words asking no question of their own, only the
 # earlier one narrowed; a new subject they name ("and at Microsoft?", "and in Tokyo?") is still judged by the decline
 # check's other parts. Not "and in the meantime I want to learn piano": no question at all.
@@ -276,7 +277,10 @@ _PAY_WORDS = frozenset(stem(word) for word in "make makes earn earns earning pai
 # Global Talent visa?": a question about the exam (or visa) the words before "exam" name, or a figure of it. Only a
 # sentence naming that exam answers it.
 _COUNT = re.compile(NUMBER_AS_WRITTEN, re.IGNORECASE)
-_EXAM = re.compile(r"\b(?:exams?|certifications?|certificates?|certs?|diplomas?|visas?)\b", re.IGNORECASE)
+# Not where the word only says what kind of organisation, time or place follows ("the stages *exam boards* go
+# through", "exam season").
+_EXAM = re.compile(r"\b(?:exams?|certifications?|certificates?|certs?|diplomas?|visas?)\b"
+                   r"(?!\s+(?:boards?|bod(?:y|ies)|seasons?|halls?|cent(?:re|er)s?|periods?|rooms?)\b)", re.IGNORECASE)
 _FIGURE_ASKED = re.compile(r"\bhow (?:much|many|long|fast)\b|"
                            r"\b(?:costs?|fees?|price|pass(?:ing)? (?:mark|score|rate|grade)|score|speed)\b",
                            re.IGNORECASE)

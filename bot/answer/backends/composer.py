@@ -354,7 +354,7 @@ class Composer(AnswerBackend):
         its_list = _list_of(best, candidates)
         wants_list = wants_list and not _is_transcript(its_list) and not _answered_inside(question, best, its_list, named)
         # A list asked for is the whole answer: it may take all the room, not share it with runners-up.
-        first_part = _MAX_WORDS if wants_list and (best.unit.is_item or _announced(best, wants_list) > 1) \
+        first_part = _MAX_WORDS if wants_list and (best.unit.is_item or _announced(best) > 1) \
             else _FIRST_PART_WORDS
         text, used = _excerpt(best, candidates, wants_list, first_part)
         parts = [text]
@@ -1182,14 +1182,15 @@ def _excerpt(anchor: _Candidate, candidates: list[_Candidate], wants_list: bool,
         if _leading_sentence(anchor.unit.text).rstrip(".:") in text:  # a lone item may be quoted without it
             quoted.append(anchor)
     else:
-        following = [c for c in same_group if c.unit.position > anchor.unit.position][:_announced(anchor, wants_list)]
-        following = [c for c in following if not c.unit.text.rstrip().endswith(":")  # it would introduce a list
+        following = [c for c in _completing(anchor, same_group)
+                     if not c.unit.text.rstrip().endswith(":")  # it would introduce a list
                      and id(c) not in quoted_before]
         # A sentence the next one turns against ("It is tempting to skip it. That would be a mistake: ...") says
-        # the opposite of the article alone: the two are quoted together, with the whole answer's room if need be.
-        room = _MAX_WORDS if following and _TURNS_AGAINST.match(following[0].unit.text) else max_words
-        quoted = [anchor, *following] if _words([anchor.unit.text, *(c.unit.text for c in following)]) <= room \
-            else [anchor]
+        # the opposite of the article alone, and one that leaves what it says to the sentences after it says
+        # nothing alone: they are quoted together, with the whole answer's room if need be.
+        room = _MAX_WORDS if following and (_TURNS_AGAINST.match(following[0].unit.text) or any(
+            _leaves_to_next(c) for c in [anchor, *following[:-1]])) else max_words
+        quoted = [anchor, *_fitting(following, room - _words([anchor.unit.text]))]
         chain = [c for c in _pointed_back_to(anchor, same_group) or _answer_so_far(anchor, same_group)
                  if id(c) not in quoted_before]
         # All the way back to what "it" is, else that alone, else the sentence just before.
@@ -1267,10 +1268,41 @@ def _list_pointed_back_to(anchor: _Candidate, candidates: list[_Candidate]) -> l
     return [c for c in before if c.list_key == last.list_key] if last and last.unit.is_item else []
 
 
-def _announced(anchor: _Candidate, wants_list: bool) -> int:
-    """How many sentences after the anchor complete it: the things it announces, when a list is asked for."""
-    announces = _ANNOUNCES.search(anchor.unit.text) if wants_list else None
+def _announced(anchor: _Candidate) -> int:
+    """How many sentences after the anchor complete it: the things it announces ("It is not, for three reasons."),
+    else the next one."""
+    announces = _ANNOUNCES.search(anchor.unit.text)
     return _COUNT_WORDS[announces.group(1).lower()] if announces else 1
+
+
+# "The job is different from the process engineer's, although the two work side by side.": a sentence that says
+# there is a difference and leaves what it is to the sentence after it.
+_DIFFERENCE_CLAIMED = re.compile(r"\b(?:differs?|different) from\b", re.IGNORECASE)
+
+
+def _leaves_to_next(candidate: _Candidate) -> bool:
+    return bool(_ANNOUNCES.search(candidate.unit.text) or _DIFFERENCE_CLAIMED.search(candidate.unit.text))
+
+
+def _completing(anchor: _Candidate, same_group: list[_Candidate]) -> list[_Candidate]:
+    """The sentences after the anchor that complete it: the next one, or the things it announces; and the things the
+    next one announces ("People assume it is a standard defect-detection problem. It is not, for three reasons.")."""
+    after = [c for c in same_group if c.unit.position > anchor.unit.position]
+    count = _announced(anchor)
+    if count == 1 and after and _ANNOUNCES.search(after[0].unit.text):
+        count += _announced(after[0])
+    return after[:count]
+
+
+def _fitting(candidates: list[_Candidate], room: int) -> list[_Candidate]:
+    """The first of the candidates, in order, that fit in `room` words."""
+    fitting: list[_Candidate] = []
+    for candidate in candidates:
+        room -= _words([candidate.unit.text])
+        if room < 0:
+            break
+        fitting.append(candidate)
+    return fitting
 
 
 # "Candidates who cannot do *these things* ...": a sentence after a list that sums it up.
