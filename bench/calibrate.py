@@ -12,9 +12,8 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import itertools
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import bot  # noqa: F401
@@ -156,17 +155,31 @@ def answered_right(composer: Composer, item: Quotable) -> bool:
     return bool(phrase_hit(item.case, text)) and source_hit(item.case, answer) is not False
 
 
-def choose_weights(items: list[Quotable]) -> tuple[Weights, int]:
-    grid = itertools.product([0.0, 0.5, 1.0, 1.5, 2.0], [0.0, 0.15, 0.3, 0.5], [0.25, 0.5, 1.0], [0.0, 0.1, 0.3],
-                             [0.0, 0.1, 0.2])
-    scored = []
-    for values in grid:
-        weights = Weights(*values)
-        scored.append((sum(answered_right(Composer(weights), item) for item in items), weights))
-    best = max(score for score, _ in scored)
-    # Among equally good weights, the one nearest the middle of the grid's good region: the median.
-    ties = [weights for score, weights in scored if score == best]
-    return ties[len(ties) // 2], best
+# Each weight's values tried; the search moves one weight at a time (the whole grid, 3,360 points, over some 1,300
+# calibration cases would take hours).
+WEIGHT_GRID = {"meaning": [0.0, 0.5, 1.0, 1.5, 2.0, 2.5, 3.0], "answer_kind": [0.0, 0.15, 0.3, 0.5],
+               "context": [0.25, 0.5, 1.0, 1.5], "passage_rank": [0.0, 0.1, 0.2], "list_item": [0.0, 0.1, 0.2, 0.3]}
+
+
+def choose_weights(items: list[Quotable], start: Weights = Weights()) -> tuple[Weights, int]:
+    """Coordinate search from `start`: each weight in turn set to the value of its grid that answers the most items,
+    until no weight moves. Among equally good values the current one stays, else the middle one (the median of the
+    good region)."""
+    def right(weights: Weights) -> int:
+        return sum(answered_right(Composer(weights), item) for item in items)
+
+    weights, best = start, right(start)
+    moved = True
+    while moved:
+        moved = False
+        for name, values in WEIGHT_GRID.items():
+            scored = [(right(replace(weights, **{name: value})), value) for value in values]
+            top = max(score for score, _ in scored)
+            ties = [value for score, value in scored if score == top]
+            value = getattr(weights, name) if getattr(weights, name) in ties else ties[len(ties) // 2]
+            if value != getattr(weights, name):
+                weights, best, moved = replace(weights, **{name: value}), top, True
+    return weights, best
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -174,7 +187,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--library", type=Path, default=SHARED / "library")
     parser.add_argument("--cases", type=Path, nargs="+", default=[SHARED / name for name in CASE_FILES])
     parser.add_argument("-v", "--verbose", action="store_true", help="print every case's values")
-    parser.add_argument("--weights", action="store_true", help="also calibrate the composer's weights (slower)")
+    parser.add_argument("--weights", action="store_true",
+                        help="also calibrate the composer's weights (slower; with --team, on the team's sets too)")
     parser.add_argument("--team", action="store_true",
                         help="also measure the team's sets (bench/) for the pay-amount check, which the graded files "
                              "have too few near-misses to calibrate")
@@ -184,12 +198,13 @@ def main(argv: list[str] | None = None) -> None:
         careerbot = CareerBot(library_settings(get_settings(), args.library, Path(folder)))
         points = [measure(careerbot, case) for case in cases]
         report_decline(points, args.verbose)
-        team = [point for library, files in TEAM_SETS for point in measured(library, files, Path(folder))] \
-            if args.team else []
+        team_sets = [(team_bot(library, Path(folder)), [case for path in files for case in load_cases(path)])
+                     for library, files in TEAM_SETS] if args.team else []
+        team = [measure(bot, case) for bot, team_cases in team_sets for case in team_cases]
         report_reworded(points + team)
         report_amount(points + team)
         if args.weights:
-            calibrate_weights(careerbot, cases)
+            calibrate_weights([(careerbot, cases), *team_sets])
 
 
 BENCH = Path(__file__).resolve().parent
@@ -200,9 +215,8 @@ TEAM_SETS = [(SHARED / "library", [BENCH / f"casual_questions{n}.jsonl" for n in
     for name in ("unseen", *(f"unseen{n}" for n in range(2, 20)))]
 
 
-def measured(library: Path, files: list[Path], folder: Path) -> list[Point]:
-    careerbot = CareerBot(library_settings(get_settings(), library, folder / library.parent.name))
-    return [measure(careerbot, case) for path in files for case in load_cases(path)]
+def team_bot(library: Path, folder: Path) -> CareerBot:
+    return CareerBot(library_settings(get_settings(), library, folder / library.parent.name))
 
 
 def report_decline(points: list[Point], verbose: bool) -> None:
@@ -321,18 +335,18 @@ def report_kind(kind: str, setting: str, calibration: list[Point], held: list[Po
                   f"{lost} ({setting} {threshold})")
 
 
-def calibrate_weights(careerbot: CareerBot, cases: list[dict]) -> None:
-    items = [quotable(careerbot, case) for case in cases if not case.get("refuse")]
-    calibration = [i for i in items if not i.held_out]
-    held = [i for i in items if i.held_out]
-    current = Composer()
-    for name, part in (("calib", calibration), ("held", held)):
-        print(f"composer settings {name:<6} {sum(answered_right(current, i) for i in part)}/{len(part)} "
-              f"right phrase and source ({current.weights})")
-    weights, _ = choose_weights(calibration)
-    for name, part in (("calib", calibration), ("held", held)):
-        print(f"composer chosen   {name:<6} {sum(answered_right(Composer(weights), i) for i in part)}/{len(part)} "
-              f"right phrase and source ({weights})")
+def calibrate_weights(sets: list[tuple[CareerBot, list[dict]]]) -> None:
+    """The composer's weights chosen on the calibration half of the graded files (the first set) and, with --team,
+    of the team's sets; each half reported for the graded files and for all."""
+    items = [[quotable(careerbot, case) for case in cases if not case.get("refuse")] for careerbot, cases in sets]
+    everything = [item for part in items for item in part]
+    weights, _ = choose_weights([item for item in everything if not item.held_out])
+    for label, composer in (("settings", Composer()), ("chosen", Composer(weights))):
+        for name, part in (("graded", items[0]), ("all", everything)):
+            for half, held in (("calib", False), ("held", True)):
+                cases = [item for item in part if item.held_out == held]
+                print(f"composer {label:<8} {name:<6} {half:<5} {sum(answered_right(composer, i) for i in cases)}/"
+                      f"{len(cases)} right phrase and source ({composer.weights})")
 
 
 if __name__ == "__main__":

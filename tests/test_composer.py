@@ -217,6 +217,13 @@ def test_a_when_question_is_answered_by_a_point_in_time():
                     "the final month.")
     answer = Composer().compose("when should a postdoc start looking for data science jobs?", [essay])
     assert answer.startswith("Start the job search six to twelve months before your funding ends"), answer
+    # The level that sets it off answers "when" too.
+    stock = passage("Because the lamp oil burns fastest in storms, keepers hold a reserve drum at every "
+                    "light.\nThe depot counts oil in nights of burning, not in litres.\nA supply boat sails to a "
+                    "light whenever its reserve drops below ten nights.", score=0.55)
+    answer = Composer().compose("when does the depot send a boat out with oil for a lighthouse that burns through oil in storms?",
+                                [stock])
+    assert "whenever its reserve drops below ten nights" in answer, answer
 
 
 def test_a_list_question_gets_the_list_with_its_introduction():
