@@ -275,13 +275,19 @@ def any_of(plurals: Iterable[str]) -> str:
 
 
 _GOOD_WORD, _BAD_WORD = any_of(GOOD_PART_WORDS), any_of(BAD_PART_WORDS)
-# "What are the pain points?", "what's the hardest part of the job?", "anything I should be worried about?": the hard
-# parts, which articles give under a heading or label that says so ("What is hard about it", "Challenges", "Cons").
+# "What are the pain points?", "what's the hardest part of the job?", "anything I should be worried about?", "what makes
+# it tricky?": the hard parts, which articles give under a heading or label that says so ("What is hard about it",
+# "Challenges", "Cons").
 _HARD_ASKED = re.compile(rf"\b(?:pain points?|challenges|difficulties|{_BAD_WORD}|"
                          r"(?:hard|tough|worst)(?:est)? (?:parts?|bits?|things?)|(?:the|a|any) catch\b(?![- ](?:up|on)\b|-)|"
                          r"(?:what's|whats|what is|anything) (?:so |really |actually )?(?:(?:good|great) and (?:what's )?)?"
                          r"bad about|anything (?:[\w']+ ){0,8}?(?:to )?(?:be )?(?:worr(?:y|ied)|concerned) about|"
-                         r"(?:dislike|hate|complain)s? (?:most )?about)\b", re.I)
+                         r"(?:dislike|hate|complain)s? (?:most )?about|"
+                         # Only "what makes" itself: the words up to "hard" say what it is about.
+                         r"what makes(?=(?: [\w'-]+){0,8}? (?:(?:so|really|particularly|especially) )?"
+                         r"(?:hard|difficult|tough|tricky|challenging)\b)|"
+                         r"(?:hard|difficult|tough|tricky|challenging) about)\b",
+                         re.I)
 _HARD_SECTION = re.compile(r"\b(?:(?:is|are|find|finds) (?:it )?hard|(?:hard|tough|worst)(?:est)? "
                            r"(?:parts?|bits?|things?)|challenges?|challenging|difficult(?:ies|y)|"
                            rf"{_BAD_WORD}|pain points?|frustrations?|the bad\b|reasons not to)\b", re.I)

@@ -2,7 +2,7 @@ from bot.embeddings import is_dictionary_word
 from bot.text import (MONEY, PAY_ASKED, asked, sections_asked, capitalised_acronyms, chunk_part, clipped_stopword, closest_spelling, concepts, content_words,
                       other_spellings,
                       countries_in, country_names_in, described_section, expand_acronyms, in_other_currency,
-                      item_named, misspelt_stopword, named_section, other_city_names, part_heading, part_label, pay_amount_asked, spell_out, spelled_in,
+                      item_named, misspelt_stopword, named_section, other_city_names, part_heading, part_label, pay_amount_asked, spell_out, spelled_in, without_parts_asked,
                       split_sentences, split_turns)
 
 TEXTS = [
@@ -284,11 +284,14 @@ def test_a_question_about_skills_asks_for_the_part_that_lists_them():
 
 def test_the_hard_parts_asked_for_are_the_part_that_says_what_is_hard():
     for question in ("what are the pain points people complain about?", "what's the hardest part of the job?",
-                     "what are the biggest challenges for kiln data scientists?"):
+                     "what are the biggest challenges for kiln data scientists?",
+                     "what makes planning the kiln schedule so difficult?", "what's tricky about kiln data?"):
         sections = sections_asked(question)
         for heading in ("What is hard about it", "Challenges", "The downsides", "Pros and cons"):
             assert any(section.search(heading) for section in sections), (question, heading)
         assert not any(section.search("What it pays") for section in sections), question
+    # What it is that is hard stays the question's subject, which the passages must hold.
+    assert "matching old parish records" in without_parts_asked("what makes matching old parish records so tricky?")
 
 
 def test_the_good_and_bad_sides_asked_for_are_the_parts_that_name_them():
