@@ -641,6 +641,25 @@ def test_a_comparison_is_answered_by_the_table_row_setting_one_side_against_the_
     assert re.match(r"(Main focus|Reports) — Staff engineer: .+; Engineering manager: ", answer)
 
 
+def test_a_difference_asked_of_a_comparison_table_is_answered_by_its_rows_whole_in_the_tables_order():
+    # Each row tells the two apart on one point; by their leads alone ("Main tools; Pace of change; Company") they
+    # would tell nothing apart.
+    table = passage("- Main tools — Lighthouse keeper: lamps, lenses, fog signals, weather logs and the keeper's "
+                    "daily logbook; Harbour pilot: charts, tide tables, the radio and the bridge of whichever ship is "
+                    "being brought in\n- Pace of change — Lighthouse keeper: slow: a new lens or lamp every few "
+                    "decades, and the same rock every day; Harbour pilot: fast: new ships, new berths and new dredged "
+                    "channels every season\n- Company — Lighthouse keeper: mostly alone for weeks at a time, with a "
+                    "relief boat every month; Harbour pilot: ship crews, tug masters, linesmen and port control all day",
+                    heading="How the jobs differ")
+    prose = passage("A lighthouse keeper's day and a harbour pilot's day could hardly be more different. Pilots are paid "
+                    "by the ship, keepers by the year.", score=0.7, heading="Two jobs by the sea")
+    answer = Composer().compose("how is a lighthouse keeper's working day different from a harbour pilot's?",
+                                [prose, table])
+    assert answer.startswith("Pace of change — Lighthouse keeper: slow: a new lens or lamp every few decades, and the "
+                             "same rock every day; Harbour pilot: fast: new ships"), answer
+    assert answer.index("Pace of change") < answer.index("Company — Lighthouse keeper: mostly alone"), answer
+
+
 def test_most_likely_is_answered_by_the_sentence_saying_which_is_most_common():
     forms = passage("Analyst interviews include a SQL test. The test takes one of three forms:\n"
                     "- Homework. You get a problem and a day or two to send back SQL for the test.\n"

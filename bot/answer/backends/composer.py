@@ -227,6 +227,7 @@ _COUNT_WORDS = {word: n for word, n in _NUMBERS.items() if 2 <= n <= 7}
 _ANNOUNCES = re.compile(rf"(?<!the )(?<!these )(?<!those )(?<!of )\b({'|'.join(_COUNT_WORDS)})\s+"
                         r"(?!(?:years|months|weeks|days|hours|minutes)\b)"  # "after five years" is a time
                         r"(?:[a-z-]+\s+){0,2}[a-z-]{3,}s\b(?![^.:;]*:)", re.IGNORECASE)
+_WHY = re.compile(r"\bwhy\b", re.IGNORECASE)  # anywhere: "which pays more, and why?"
 # "What does STAR stand for?": the answer spells the acronym out.
 _STANDS_FOR = re.compile(r"\b(?:stands? for|short for|abbreviat\w*|acronym)\b", re.IGNORECASE)
 # "What's the first thing to do ...", "where do I start": a list's first item is the answer.
@@ -363,7 +364,13 @@ class Composer(AnswerBackend):
         # A list asked for is the whole answer: it may take all the room, not share it with runners-up.
         first_part = _MAX_WORDS if wants_list and (best.unit.is_item or _announced(best) > 1) \
             else _FIRST_PART_WORDS
-        text, used = _excerpt(best, candidates, wants_list, first_part)
+        # "How is X different from Y?" answered by a table setting them side by side: its rows, each one point told
+        # apart, quoted whole (their leads alone, "Main data; Feedback loop", would tell nothing apart). Not when it
+        # asks why too ("which pays more, and why?"): the rows would leave no room for the reasons.
+        if _CONTRAST_ASKED in kinds and _is_table_row(best.unit.text) and not picks_one and not _WHY.search(question):
+            text, used = _rows_setting_apart(best, candidates, _MAX_WORDS)
+        else:
+            text, used = _excerpt(best, candidates, wants_list, first_part)
         parts = [text]
         said = best.stems | best.context_stems
         for part in parts_asked:
@@ -764,6 +771,20 @@ def _joined(units: list[_Candidate]) -> str:
     if len(units) == 1:
         return units[0].unit.text
     return "; ".join(c.unit.text.rstrip(".;,") for c in units) + "."
+
+
+def _rows_setting_apart(best: _Candidate, candidates: list[_Candidate], max_words: int) -> tuple[str, set[int]]:
+    """The best row of a comparison table with as many of its other rows as fit, whole, best-scored first, quoted in
+    the table's order; and the units quoted."""
+    rows = sorted((c for c in _list_of(best, candidates) or [best] if _is_table_row(c.unit.text)),
+                  key=lambda c: (c is not best, -c.score))
+    chosen: list[_Candidate] = []
+    for row in rows:
+        if not chosen or _words([c.unit.text for c in [*chosen, row]]) <= max_words:
+            chosen.append(row)
+    chosen.sort(key=lambda c: c.place)
+    text = " ".join(f"{c.unit.text.rstrip('.;')}." for c in chosen)
+    return f"{text} {_citations(chosen)}", {id(c) for c in chosen}
 
 
 def _list_of(item: _Candidate, candidates: list[_Candidate]) -> list[_Candidate]:
