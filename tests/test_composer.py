@@ -331,20 +331,19 @@ def test_a_sentence_the_next_one_turns_against_is_quoted_with_it():
 
 def test_a_sentence_that_leaves_what_it_says_to_the_next_ones_is_quoted_with_them():
     # "for three reasons" says nothing of them; nor does "different from" say how.
-    reasons = passage(
-        "\"People think ringing the bells is only a matter of strength,\" the captain said. \"It is not, for three "
-        "reasons. First, every bell swings at its own speed, so a ringer counts rather than pulls. Second, the ropes "
-        "stretch in damp weather and the timing drifts through a peal. Third, a band of eight must hear one wrong "
-        "stroke among two thousand.\"")
-    answer = Composer().compose("why is bell ringing harder than it looks, beyond strength?", [reasons])
-    assert "every bell swings at its own speed" in answer
-    roles = passage(
-        "The tower captain's job is different from the steeple keeper's, although the two share the same keys. The "
-        "steeple keeper oils the bearings, checks the frame for rot and replaces worn ropes on a fixed schedule each "
-        "spring; the tower captain chooses the methods, trains the learners and decides who rings which bell on the "
-        "Sunday rota.")
-    answer = Composer().compose("how is a tower captain different from a steeple keeper?", [roles])
-    assert "chooses the methods" in answer
+    reasons = ("\"People think ringing the bells is only a matter of strength,\" the captain said. \"It is not, for "
+               "three reasons. First, every bell swings at its own speed, so a ringer counts rather than pulls. Second, "
+               "the ropes stretch in damp weather and the timing drifts through a peal. Third, a band of eight must hear "
+               "one wrong stroke among two thousand.\"")
+    roles = ("The tower captain's job is different from the steeple keeper's, although the two share the same keys. The "
+             "steeple keeper oils the bearings, checks the frame for rot and replaces worn ropes on a fixed schedule "
+             "each spring; the tower captain chooses the methods, trains the learners and decides who rings which bell "
+             "on the Sunday rota.")
+    for text, question, expected in (
+            (reasons, "why is bell ringing harder than it looks, beyond strength?", "every bell swings at its own speed"),
+            (roles, "how is a tower captain different from a steeple keeper?", "chooses the methods")):
+        assert expected in Composer().compose(question, [passage(text)]), question
+
 
 REASONS = passage(
     "- Compute. Labs give a researcher thousands of accelerators, where a university group shares a small "
