@@ -155,7 +155,7 @@ def answered_right(composer: Composer, item: Quotable) -> bool:
     return bool(phrase_hit(item.case, text)) and source_hit(item.case, answer) is not False
 
 
-# Each weight's values tried; the search moves one weight at a time (the whole grid, 3,360 points, over some 1,300
+# Each weight's values tried; the search moves one weight at a time (the whole grid, 1,344 points, over some 1,300
 # calibration cases would take hours).
 WEIGHT_GRID = {"meaning": [0.0, 0.5, 1.0, 1.5, 2.0, 2.5, 3.0], "answer_kind": [0.0, 0.15, 0.3, 0.5],
                "context": [0.25, 0.5, 1.0, 1.5], "passage_rank": [0.0, 0.1, 0.2], "list_item": [0.0, 0.1, 0.2, 0.3]}
@@ -173,7 +173,8 @@ def choose_weights(items: list[Quotable], start: Weights = Weights()) -> tuple[W
     while moved:
         moved = False
         for name, values in WEIGHT_GRID.items():
-            scored = [(right(replace(weights, **{name: value})), value) for value in values]
+            tried = sorted({*values, getattr(weights, name)})  # the current value too, if off the grid
+            scored = [(right(replace(weights, **{name: value})), value) for value in tried]
             top = max(score for score, _ in scored)
             ties = [value for score, value in scored if score == top]
             value = getattr(weights, name) if getattr(weights, name) in ties else ties[len(ties) // 2]

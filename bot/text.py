@@ -199,7 +199,7 @@ WHY_ASKED = re.compile(r"^\W*(?:so\s+)?why\b|\bwhy (?:do|does|did|is|are|was|wer
 # physicists make").
 _MAKE_PAY = (r"makes?(?!\s+(?:a|an|the|my|your|our|their|his|her|its|me|you|him|them|us|it|someone|people|sense|"
              r"that|this|these|those|sure)\b"
-             r"(?!\s+(?:year|month|week|day|hour|living)\b))")
+             r"(?!\s+(?:years?|months?|weeks?|days?|hours?|living)\b))")
 PAY_ASKED = re.compile(
     rf"\bhow much (?:do|does|did|can|could|will|would|should|are|is)\b[^?]*?\b(?:{_MAKE_PAY}|earn|earns|paid|charge|"
     r"(?:get|(?<!\bbase )(?<!\bbasic )pay)(?= paid\b|\s*[?.,!]|\s*$| as\b| in\b| at\b| per\b| an? (?:year|month|week|hour)\b))\b|"
@@ -284,8 +284,10 @@ _HARD_ASKED = re.compile(rf"\b(?:pain points?|challenges|difficulties|{_BAD_WORD
                          r"bad about|anything (?:[\w']+ ){0,8}?(?:to )?(?:be )?(?:worr(?:y|ied)|concerned) about|"
                          r"(?:dislike|hate|complain)s? (?:most )?about|"
                          # Only "what makes" itself: the words up to "hard" say what it is about.
-                         r"what makes(?=(?: [\w'-]+){0,8}? (?:(?:so|really|particularly|especially) )?"
-                         r"(?:hard|difficult|tough|tricky|challenging)\b)|"
+                         # The word ends what it asks: not "what makes someone good with difficult stakeholders?", "...
+                         # less difficult?".
+                         r"what makes(?=(?: (?!less\b|more\b)[\w'-]+){0,8}? (?:hard|difficult|tough|tricky|challenging)"
+                         r"\s*(?:[?.,!]|$|to\b|for\b))|"
                          r"(?:hard|difficult|tough|tricky|challenging) about)\b",
                          re.I)
 _HARD_SECTION = re.compile(r"\b(?:(?:is|are|find|finds) (?:it )?hard|(?:hard|tough|worst)(?:est)? "

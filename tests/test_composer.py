@@ -340,7 +340,7 @@ def test_a_sentence_that_leaves_what_it_says_to_the_next_ones_is_quoted_with_the
              "each spring; the tower captain chooses the methods, trains the learners and decides who rings which bell "
              "on the Sunday rota.")
     for text, question, expected in (
-            (reasons, "why is bell ringing harder than it looks, beyond strength?", "every bell swings at its own speed"),
+            (reasons, "is ringing church bells only a matter of strength?", "every bell swings at its own speed"),
             (roles, "how is a tower captain different from a steeple keeper?", "chooses the methods")):
         assert expected in Composer().compose(question, [passage(text)]), question
 
@@ -657,6 +657,10 @@ def test_a_difference_asked_of_a_comparison_table_is_answered_by_its_rows_whole_
     assert answer.startswith("Pace of change — Lighthouse keeper: slow: a new lens or lamp every few decades, and the "
                              "same rock every day; Harbour pilot: fast: new ships"), answer
     assert answer.index("Pace of change") < answer.index("Company — Lighthouse keeper: mostly alone"), answer
+    # The one point a question names is what it asks about.
+    answer = Composer().compose("how is a lighthouse keeper different from a harbour pilot in the company they keep?",
+                                [prose, table])
+    assert answer.startswith("Company — Lighthouse keeper: mostly alone"), answer
 
 
 def test_most_likely_is_answered_by_the_sentence_saying_which_is_most_common():

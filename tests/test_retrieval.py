@@ -635,8 +635,8 @@ def test_a_follow_up_that_names_nothing_new_is_judged_with_what_it_follows(libra
     assert judged_question("how much longer?", history, knows) == "How long do data bootcamps take?\nhow much longer?"
     assert library_bot.retrieval_chain.invoke({"question": "how much longer?", "history": history})["passages"]
     # "and if ..." puts a case of the same subject, not a new one.
-    assert judged_question("and if I work, how much longer?", history, knows) == (
-        "How long do data bootcamps take?\nand if I work, how much longer?")
+    for question in ("and if I work, how much longer?", "but if I work, how much longer?"):
+        assert judged_question(question, history, knows) == f"How long do data bootcamps take?\n{question}", question
     # Turning to another subject, or naming one no article uses, is still judged alone.
     assert judged_question("what about remote ones?", history, knows) == "what about remote ones?"
     assert judged_question("how much pricier?", history, knows) == "how much pricier?"

@@ -251,7 +251,7 @@ def test_pay_for_what_is_bought_asks_no_amount_of_pay_and_nor_does_a_question_as
     # The noun still asks it, after "to" as anywhere: "close to pay in London", "compared to salaries in Berlin".
     for question in ("how close is Oslo's pay to pay in London?", "compared to salaries in Berlin, is Oslo good?",
                      "what's the pay for a junior analyst?", "how much does it pay in Britain?",
-                     "how much did they make that year?"):
+                     "how much did they make that year?", "how much do they make these days?"):
         assert pay_amount_asked(question), question
 
 
@@ -290,6 +290,9 @@ def test_the_hard_parts_asked_for_are_the_part_that_says_what_is_hard():
         for heading in ("What is hard about it", "Challenges", "The downsides", "Pros and cons"):
             assert any(section.search(heading) for section in sections), (question, heading)
         assert not any(section.search("What it pays") for section in sections), question
+    for question in ("what makes someone good at handling difficult stakeholders?", "what makes the move less difficult?",
+                     "what makes hard skills more valuable than soft skills?"):
+        assert not any(section.search("Challenges") for section in sections_asked(question)), question
     # What it is that is hard stays the question's subject, which the passages must hold.
     assert "matching old parish records" in without_parts_asked("what makes matching old parish records so tricky?")
 

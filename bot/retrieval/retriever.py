@@ -42,7 +42,7 @@ _REFERRING = re.compile(
 )
 _SAME_SUBJECT = re.compile(rf"\b({_SAME_SUBJECT_WORDS})\b", re.IGNORECASE)
 # Words by which a follow-up turns to another subject ("what about a dentist?", "and how do dentists find work?");
-# not "and if I fail, ...?", which puts a case of the same one.
+# not "and if I fail, ...?" (or "but if ..."), which puts a case of the same one.
 _NEW_SUBJECT = re.compile(r"\b(?:what about|how about|instead|else)\b|^\W*(?:and|but)\b(?!\s+if\b)", re.IGNORECASE)
 # "and at the very top of the ladder?", "and for seniors?": a few words asking no question of their own, only the
 # earlier one narrowed; a new subject they name ("and at Microsoft?", "and in Tokyo?") is still judged by the decline

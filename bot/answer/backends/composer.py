@@ -56,8 +56,8 @@ _POINT_IN_TIME = re.compile(r"\b(?-i:January|February|March|April|June|July|Augu
                             r"December)\b|\b(?:spring|summer|autumn|winter)\b|"
                             rf"{DURATION.pattern}\s+(?:before|after|ahead of|into|from)\b|"
                             r"\b(?:when|whenever|once|as soon as|if)\b[^.;]{0,60}?\b(?:falls?|fell|drops?|dropped|dips?|"
-                            r"rises?|rose|climbs?|goes|went|exceeds?|reach(?:es)?|hits?)\s+(?:below|under|above|over|past|"
-                            r"beyond)\b", re.IGNORECASE)
+                            r"rises?|rose|climbs?|exceeds?|reach(?:es)?|hits?)\s+(?:below|under|above|over|past|beyond)\b",
+                            re.IGNORECASE)
 # "What time do they start?": a time of day ("at my desk by 6:30", "just before 7am", "closes at noon").
 # Not a transcript's "[00:01:26]".
 _CLOCK = re.compile(r"\b\d{1,2}(?::\d\d)?\s?(?:am|pm|a\.m\.|p\.m\.)(?!\w)|(?<![\d:\[])\b\d{1,2}:\d\d\b(?![\d:\]])|"
@@ -362,12 +362,14 @@ class Composer(AnswerBackend):
         its_list = _list_of(best, candidates)
         wants_list = wants_list and not _is_transcript(its_list) and not _answered_inside(question, best, its_list, named)
         # A list asked for is the whole answer: it may take all the room, not share it with runners-up.
-        first_part = _MAX_WORDS if wants_list and (best.unit.is_item or _announced(best) > 1) \
+        first_part = _MAX_WORDS if wants_list and (best.unit.is_item or _announced(best, wants_list) > 1) \
             else _FIRST_PART_WORDS
         # "How is X different from Y?" answered by a table setting them side by side: its rows, each one point told
         # apart, quoted whole (their leads alone, "Main data; Feedback loop", would tell nothing apart). Not when it
-        # asks why too ("which pays more, and why?"): the rows would leave no room for the reasons.
-        if _CONTRAST_ASKED in kinds and _is_table_row(best.unit.text) and not picks_one and not _WHY.search(question):
+        # asks why too ("which pays more, and why?"): the rows would leave no room for the reasons; nor when it names
+        # the one point it asks about ("... analyst and engineer pay?").
+        if (_CONTRAST_ASKED in kinds and _is_table_row(best.unit.text) and not picks_one and not _WHY.search(question)
+                and not _names_a_row(question, _list_of(best, candidates))):
             text, used = _rows_setting_apart(best, candidates, _MAX_WORDS)
         else:
             text, used = _excerpt(best, candidates, wants_list, first_part)
@@ -785,6 +787,12 @@ def _rows_setting_apart(best: _Candidate, candidates: list[_Candidate], max_word
     chosen.sort(key=lambda c: c.place)
     text = " ".join(f"{c.unit.text.rstrip('.;')}." for c in chosen)
     return f"{text} {_citations(chosen)}", {id(c) for c in chosen}
+
+
+def _names_a_row(question: str, rows: list[_Candidate]) -> bool:
+    """Whether the question names a table row by every word of its label ("Pay — ..." in "... engineer pay?")."""
+    asked = _stems(question)  # every word: "Main data" is not named by a question about "data"
+    return any((label := _stems(row.unit.text.partition(" — ")[0])) and label <= asked for row in rows)
 
 
 def _list_of(item: _Candidate, candidates: list[_Candidate]) -> list[_Candidate]:
@@ -1210,14 +1218,14 @@ def _excerpt(anchor: _Candidate, candidates: list[_Candidate], wants_list: bool,
         if _leading_sentence(anchor.unit.text).rstrip(".:") in text:  # a lone item may be quoted without it
             quoted.append(anchor)
     else:
-        following = [c for c in _completing(anchor, same_group)
+        following = [c for c in _completing(anchor, same_group, wants_list)
                      if not c.unit.text.rstrip().endswith(":")  # it would introduce a list
                      and id(c) not in quoted_before]
         # A sentence the next one turns against ("It is tempting to skip it. That would be a mistake: ...") says
         # the opposite of the article alone, and one that leaves what it says to the sentences after it says
         # nothing alone: they are quoted together, with the whole answer's room if need be.
         room = _MAX_WORDS if following and (_TURNS_AGAINST.match(following[0].unit.text) or any(
-            _leaves_to_next(c) for c in [anchor, *following[:-1]])) else max_words
+            _leaves_to_next(c, wants_list) for c in [anchor, *following[:-1]])) else max_words
         quoted = [anchor, *_fitting(following, room - _words([anchor.unit.text]))]
         chain = [c for c in _pointed_back_to(anchor, same_group) or _answer_so_far(anchor, same_group)
                  if id(c) not in quoted_before]
@@ -1296,29 +1304,35 @@ def _list_pointed_back_to(anchor: _Candidate, candidates: list[_Candidate]) -> l
     return [c for c in before if c.list_key == last.list_key] if last and last.unit.is_item else []
 
 
-def _announced(anchor: _Candidate) -> int:
-    """How many sentences after the anchor complete it: the things it announces ("It is not, for three reasons."),
-    else the next one."""
+def _announced(anchor: _Candidate, wants_list: bool) -> int:
+    """How many sentences after the anchor complete it: the things it announces, else the next one. For a question
+    asking no list, only what announces reasons, ways or steps ("It is not, for three reasons."): "She worked at two
+    banks." announces nothing."""
     announces = _ANNOUNCES.search(anchor.unit.text)
-    return _COUNT_WORDS[announces.group(1).lower()] if announces else 1
+    if not announces or not (wants_list or _ANNOUNCED_KINDS.search(announces.group(0))):
+        return 1
+    return _COUNT_WORDS[announces.group(1).lower()]
 
 
+_ANNOUNCED_KINDS = re.compile(r"\b(?:reasons|ways|things|steps|stages|phases|kinds|types|sorts|points|differences|"
+                              r"factors|problems|challenges|difficulties|parts|lessons|mistakes|rules|tips|options|"
+                              r"areas|groups|categories|principles|signs|questions)\b", re.IGNORECASE)
 # "The job is different from the process engineer's, although the two work side by side.": a sentence that says
 # there is a difference and leaves what it is to the sentence after it.
 _DIFFERENCE_CLAIMED = re.compile(r"\b(?:differs?|different) from\b", re.IGNORECASE)
 
 
-def _leaves_to_next(candidate: _Candidate) -> bool:
-    return bool(_ANNOUNCES.search(candidate.unit.text) or _DIFFERENCE_CLAIMED.search(candidate.unit.text))
+def _leaves_to_next(candidate: _Candidate, wants_list: bool) -> bool:
+    return _announced(candidate, wants_list) > 1 or bool(_DIFFERENCE_CLAIMED.search(candidate.unit.text))
 
 
-def _completing(anchor: _Candidate, same_group: list[_Candidate]) -> list[_Candidate]:
+def _completing(anchor: _Candidate, same_group: list[_Candidate], wants_list: bool) -> list[_Candidate]:
     """The sentences after the anchor that complete it: the next one, or the things it announces; and the things the
     next one announces ("People assume it is a standard defect-detection problem. It is not, for three reasons.")."""
     after = [c for c in same_group if c.unit.position > anchor.unit.position]
-    count = _announced(anchor)
-    if count == 1 and after and _ANNOUNCES.search(after[0].unit.text):
-        count += _announced(after[0])
+    count = _announced(anchor, wants_list)
+    if count == 1 and after and (announced := _announced(after[0], wants_list)) > 1:
+        count += announced
     return after[:count]
 
 
