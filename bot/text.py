@@ -283,9 +283,8 @@ _HARD_ASKED = re.compile(rf"\b(?:pain points?|challenges|difficulties|{_BAD_WORD
                          r"(?:what's|whats|what is|anything) (?:so |really |actually )?(?:(?:good|great) and (?:what's )?)?"
                          r"bad about|anything (?:[\w']+ ){0,8}?(?:to )?(?:be )?(?:worr(?:y|ied)|concerned) about|"
                          r"(?:dislike|hate|complain)s? (?:most )?about|"
-                         # Only "what makes" itself: the words up to "hard" say what it is about.
-                         # The word ends what it asks: not "what makes someone good with difficult stakeholders?", "...
-                         # less difficult?".
+                         # Only "what makes" itself (the words up to "hard" say what it is about), and only when the
+                         # word ends what it asks: not "... good with difficult stakeholders?", "... less difficult?".
                          r"what makes(?=(?: (?!less\b|more\b)[\w'-]+){0,8}? (?:hard|difficult|tough|tricky|challenging)"
                          r"\s*(?:[?.,!]|$|to\b|for\b))|"
                          r"(?:hard|difficult|tough|tricky|challenging) about)\b",
