@@ -210,6 +210,16 @@ def test_a_figure_stated_for_another_country_than_the_one_asked_is_no_answer_to_
     assert answer.startswith("In 2024 that meant roughly 33,000 to 45,000 pounds"), answer
 
 
+def test_a_share_written_in_words_answers_what_share():
+    # "one in three" is a share as "35%" is.
+    rounds = passage("The written round: 40 minutes, on paper, with two of the senior keepers.\nThe written part is "
+                     "where the tide tables come up.\nSince 2020 we have set it for 90 candidates and 31 passed, so a "
+                     "little over one in three.", score=0.6)
+    answer = Composer().compose("what are the rounds for lighthouse keepers?\nwhat share of candidates get through "
+                                "the written part?", [rounds])
+    assert "one in three" in answer, answer
+
+
 def test_a_when_question_is_answered_by_a_point_in_time():
     essay = passage("I recommend spending the last months of a postdoc writing SQL against a public dataset, so that "
                     "your CV shows evidence.\nMost physicists I hired found their first role in data science through a "

@@ -47,8 +47,12 @@ _EARLIER = 0.25  # weight of the words of the question a follow-up follows
 _LONG_ITEM_WORDS = 25  # a list item longer than this is quoted in a list by its first sentence
 
 # What kind of answer a question asks for, and what a unit holding one looks like.
-_PERCENT = re.compile(r"\d\s?%|\bpercent\b|\b\d+\s?(?:in|out of)\s?\d+\b|\bhalf\b|\bthird\b|\bquarter\b",
-                      re.IGNORECASE)
+# Numbers written as words, as articles and readers write small ones ("two or more years", "three measures").
+_NUMBERS = {word: n for n, word in enumerate("zero one two three four five six seven eight nine ten eleven twelve".split())}
+_SMALL_NUMBER = rf"(?:\d+|{'|'.join(word for word, n in _NUMBERS.items() if n)})"
+# A share: "40%", "3 in 10", "one in three", "half".
+_PERCENT = re.compile(rf"\d\s?%|\bpercent\b|\b{_SMALL_NUMBER}\s?(?:in|out of)\s?{_SMALL_NUMBER}\b|\bhalf\b|\bthird\b|"
+                      r"\bquarter\b", re.IGNORECASE)
 _NUMBER = re.compile(r"\b\d[\d,.]*\b")
 # "When ...?": a month or season, a time counted from something ("six to twelve months before your funding ends"), or
 # the level that sets it off ("whenever national stock falls below four days").
@@ -67,9 +71,6 @@ _COUNT = re.compile(rf"(?!{_YEAR.pattern})\b\d[\d,.]*\b")  # a number, but not a
 # The figure a target, threshold, rate or ratio is: any number but a year, or a ratio in words ("one adult to three
 # children", "one in four"), unless the question names its kind ("the hourly rate" is an amount, "the salary benchmark"
 # too).
-# Numbers written as words, as articles and readers write small ones ("two or more years", "three measures").
-_NUMBERS = {word: n for n, word in enumerate("zero one two three four five six seven eight nine ten eleven twelve".split())}
-_SMALL_NUMBER = rf"(?:\d+|{'|'.join(word for word, n in _NUMBERS.items() if n)})"
 _LEVEL = re.compile(rf"(?:{_COUNT.pattern})|\b{_SMALL_NUMBER}\s+(?:[a-z-]+\s+)?(?:to|for every|in)\s+(?:every\s+)?"
                     rf"{_SMALL_NUMBER}\b", re.IGNORECASE)
 # "twice a year", "weekly", a rota's "one week in every six" or "1 weekend in 8".
