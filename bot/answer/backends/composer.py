@@ -23,7 +23,7 @@ import math
 import os
 import re
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from collections.abc import Set as AbstractSet  # read-only: frozenset() as the default
 from dataclasses import dataclass, field
 
@@ -781,11 +781,7 @@ def _rows_setting_apart(best: _Candidate, candidates: list[_Candidate], max_word
     the table's order; and the units quoted."""
     rows = sorted((c for c in _list_of(best, candidates) or [best] if _is_table_row(c.unit.text)),
                   key=lambda c: (c is not best, -c.score))
-    chosen: list[_Candidate] = []
-    for row in rows:
-        if not chosen or _words([c.unit.text for c in [*chosen, row]]) <= max_words:
-            chosen.append(row)
-    chosen.sort(key=lambda c: c.place)
+    chosen = _best_fitting(rows, max_words, lambda c: c.unit.text)
     text = " ".join(f"{c.unit.text.rstrip('.;')}." for c in chosen)
     return f"{text} {_citations(chosen)}", {id(c) for c in chosen}
 
@@ -793,7 +789,7 @@ def _rows_setting_apart(best: _Candidate, candidates: list[_Candidate], max_word
 def _names_a_row(question: str, rows: list[_Candidate]) -> bool:
     """Whether the question names a table row by every word of its label ("Pay — ..." in "... engineer pay?")."""
     asked = _stems(question)  # every word: "Main data" is not named by a question about "data"
-    return any((label := _stems(row.unit.text.partition(" — ")[0])) and label <= asked for row in rows)
+    return any((label := _stems(_row_name(row.unit.text))) and label <= asked for row in rows)
 
 
 def _list_of(item: _Candidate, candidates: list[_Candidate]) -> list[_Candidate]:
@@ -1337,6 +1333,16 @@ def _completing(anchor: _Candidate, same_group: list[_Candidate], wants_list: bo
     return after[:count]
 
 
+def _best_fitting(items: list[_Candidate], budget: int, quoted: Callable[[_Candidate], str]) -> list[_Candidate]:
+    """The items, best first, each kept when what it quotes fits in `budget` words with those kept before it (the
+    first always); in the article's order."""
+    chosen: list[_Candidate] = []
+    for item in items:
+        if not chosen or _words([quoted(c) for c in [*chosen, item]]) <= budget:
+            chosen.append(item)
+    return sorted(chosen, key=lambda c: c.place)
+
+
 def _fitting(candidates: list[_Candidate], room: int) -> list[_Candidate]:
     """The first of the candidates, in order, that fit in `room` words."""
     fitting: list[_Candidate] = []
@@ -1388,12 +1394,7 @@ def _as_list(intro: str | None, items: list[_Candidate], max_words: int) -> tupl
     paragraph introducing the list is quoted by its leading sentence."""
     intro = intro and _leading_sentence(intro)
     budget = max_words - len((intro or "").split())
-    chosen: list[_Candidate] = []
-    for item in sorted(items, key=lambda c: c.score, reverse=True):
-        if chosen and _words([_lead(c.unit.text) for c in chosen + [item]]) > budget:
-            continue
-        chosen.append(item)
-    chosen.sort(key=lambda c: c.place)
+    chosen = _best_fitting(sorted(items, key=lambda c: c.score, reverse=True), budget, lambda c: _lead(c.unit.text))
     # Items are cut to their leads only to make room: a lone "Source." names a reason without giving it. The one
     # item of a list found ("Scrap mix and residuals. ... copper content. Copper cannot be removed ...") is what
     # answers, not its name: it is quoted without the introduction, as much of it as fits.
