@@ -2,7 +2,7 @@ import re
 
 from langchain_core.documents import Document
 
-from bot.answer.backends.composer import (_ATTRIBUTION, _CAUSE, _CLOCK, _LEVEL, _SIGNPOST, Composer, _candidates, _excerpt, _is_transcript,
+from bot.answer.backends.composer import (_ATTRIBUTION, _answered_inside, _CAUSE, _CLOCK, _LEVEL, _SIGNPOST, Composer, _candidates, _excerpt, _is_transcript,
                                           _kinds_asked, _labelled_as_asked, _list_nouns, _lists_named, _parts_asked, _quoted, _rows_not_named,
                                           _years_told)
 from bot import text as bot_text
@@ -179,6 +179,7 @@ def test_a_counted_list_split_over_chunks_is_quoted_whole_in_the_articles_order(
     # A list that doesn't count its items may end in its chunk: the next chunk's items stay apart.
     answer = Composer().compose("Why are chip fabs hiring data scientists?", reasons("What fabs want"))
     assert not all(lead in answer for lead in leads), answer
+
 
 
 def test_a_sentence_pointing_back_at_the_list_closing_the_chunk_before_is_quoted_with_it():
@@ -1576,3 +1577,75 @@ def test_items_each_led_by_a_side_asked_answer_a_vs_question():
                    source="ir35.md", heading_path="Contractor Rates > Rates", score=0.7)
     answer = Composer().compose("what is the difference between inside and outside ir35?", [both, inside, outside])
     assert answer.startswith("Inside IR35, you are taxed much like an employee"), answer
+
+
+def _items(text: str) -> list:
+    return [c for c in _candidates([passage(text)]) if c.unit.is_item]
+
+
+def test_an_faq_item_answers_its_own_question_whole_not_as_a_list_of_questions():
+    faq = _items("- Do I need legal experience? No. Every analyst we spoke to came from statistics or economics.\n"
+                 "- Is the work remote? Mostly. The team meets in the office one day a week.\n"
+                 "- What background helps most? Fraud detection and anomaly work.")
+    assert _answered_inside("can i get a compliance job without any background in law?", faq[0], faq, set())
+    # Unless questions are what is asked for.
+    assert not _answered_inside("what questions do readers ask about compliance work?", faq[0], faq, set())
+
+
+def test_an_item_the_question_names_by_its_whole_name_answers_a_why_alone():
+    duties = passage(
+        "My week has three parts:\n"
+        "- Frost correction. Nothing moves orchard yields like a late frost. Every block report I send is "
+        "frost-corrected, or the growers would blame the wrong rootstock.\n"
+        "- Block rankings. I rank the blocks on yield per tree, and the best blocks pick twice as much as the worst.\n"
+        "- New block forecasts. Before the farm plants a block, I estimate its yield in the fifth year.",
+        heading="What I do")
+    answer = Composer().compose("why does the orchard analyst frost-correct every block report?", [duties])
+    assert "blame the wrong rootstock" in answer
+    assert "Block rankings" not in answer
+
+
+
+def test_an_item_alone_holding_two_of_the_questions_words_answers_it_not_its_lists_leads():
+    steps = _items("- Define the outcome. A meter counted as faulty if an engineer replaced it within a year.\n"
+                   "- Clean the address data. The billing and the field-visit systems each kept their own meter codes; "
+                   "matching them to the national meter register gave one key for every meter.\n"
+                   "- Start simple. A logistic regression with eight features was the first model.")
+    assert _answered_inside("how did they join up meter records across billing and field visits?", steps[1], steps,
+                            set())
+    # A list asked for is the list, whichever item holds the question's words.
+    assert not _answered_inside("what steps did they take to join up meter records across billing and field visits?",
+                                steps[1], steps, set())
+
+
+def test_an_faq_answer_following_its_q_in_the_same_paragraph_is_quoted():
+    faq = passage("Q: Can the job be done fully remote? Rarely. Most depots want you on site at least two days a week "
+                  "for the planning meetings.\nQ: Is the sector stable? Less than most. Depots merge and lose contracts "
+                  "every year.\nQ: Do I need a forklift licence? No. Nobody on the team has one.", heading="FAQ")
+    intro = passage("A depot planning analyst builds the weekly schedule for drivers and vans, and checks it against "
+                    "what the depot actually did.", score=0.5)
+    answer = Composer().compose("can this job be done remote, 100%?", [faq, intro])
+    assert "at least two days a week" in answer
+
+
+def test_how_much_out_of_all_of_something_asks_a_share():
+    numbers = passage("Stadium data in numbers:\n- Camera footage recorded by a stadium per match — about 40 terabytes\n"
+                      "- Share of that footage reviewed again — about 2%\n- Analysts per club — three to five",
+                      heading="Numbers")
+    answer = Composer().compose("out of all the footage a stadium records, how much actually gets looked at?", [numbers])
+    assert "about 2%" in answer, answer
+
+
+def test_a_list_cut_to_its_leads_keeps_what_the_best_item_says():
+    areas = passage(
+        "My projects fall into three areas, and together they explain why a dairy pays for a data scientist at all:\n"
+        "- Energy per tonne. Electricity is the biggest variable cost of making cheese, and our plant uses about 300 "
+        "kWh per tonne on a good week and much more on a bad one, so every saving shows in the accounts.\n"
+        "- Brine mix. Brine is not all alike. Batches from different suppliers differ in price, clarity and, crucially, "
+        "in salt content. Salt cannot be taken out once it is in the curd, and too much of it makes the wheel crack.\n"
+        "- Yield. Every percent of milk that ends up as whey instead of cheese is money lost, and the yield model tells "
+        "the shift which vat is drifting before the batch is finished.", heading="What I work on")
+    answer = Composer().compose("why does the salt content of the brine matter so much at a dairy?", [areas])
+    assert "Salt cannot be taken out once it is in the curd" in answer, answer
+    assert "Energy per tonne; Brine mix." in answer and "; Yield." in answer, answer  # the others by their leads
+    assert len(answer.split()) <= 90 + 2

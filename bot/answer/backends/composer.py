@@ -176,8 +176,9 @@ _ANSWER_KINDS: list[tuple[re.Pattern[str], re.Pattern[str]]] = [
      _PROPORTION),
     (re.compile(r"^\W*when\b|\bwhen (?:should|do|does|did|is|are|can|will|would)\b|\bwhat time of (?:the )?year\b|"
                 r"\bhow soon\b", re.I), _POINT_IN_TIME),
+    # "out of all the data a hospital produces, how much gets used?": a share of the whole named.
     (re.compile(r"(%|\bpercent|\bshare of|\bproportion|\bhow common|\bhow fast|\bwhat fraction|\bgrow\w*|"
-                r"\bhow much of)", re.I),
+                r"\bhow much of|\bof (?:all|every)\b[^?]{0,80}\bhow (?:much|many)\b)", re.I),
      _PERCENT),
     (re.compile(rf"\bhow many\b(?! times\b(?!{_COUNTED_TIMES}))", re.I), _COUNT),
     # "the usual recall target", "the pass threshold", "the acceptance rate": a figure is the answer.
@@ -373,7 +374,8 @@ class Composer(AnswerBackend):
                 and not _names_a_row(question, _list_of(best, candidates))):
             text, used = _rows_setting_apart(best, candidates, _MAX_WORDS)
         else:
-            text, used = _excerpt(best, candidates, wants_list, first_part)
+            text, used = _excerpt(best, candidates, wants_list, first_part,
+                                  singled_out=_asked_of_details(question, best, candidates))
         parts = [text]
         said = best.stems | best.context_stems
         for part in parts_asked:
@@ -449,13 +451,50 @@ class Composer(AnswerBackend):
 def _answered_inside(question: str, best: _Candidate, its_list: list[_Candidate], named: set[int]) -> bool:
     """Whether the question is answered by one item of a list it doesn't name (steps to break in), which gives the
     reason a "why" asks ("Learn to document like an auditor. ... This matters because ...") or alone holds what
-    "which missions ...?" asks for ("... the dataset from the SMAP and MSL missions"): that item is the answer,
-    whole, not the list's lead-ins."""
+    "which missions ...?" asks for ("... the dataset from the SMAP and MSL missions"), that the question names
+    whole, that answers its own question (an FAQ's), or that alone of its list holds two words of a question asking
+    neither a list nor why ("how did they link property records across the repairs and tenancy systems?"): that
+    item is the answer, whole, not the list's lead-ins."""
     if not best.unit.is_item or id(best) in named:
         return False
     nouns = _list_nouns(question)
     holding = [item for item in its_list if nouns & _stems(item.unit.text)]
-    return bool(WHY_ASKED.search(question) and _CAUSE.search(best.unit.text)) or holding == [best]
+    return (bool(WHY_ASKED.search(question) and _CAUSE.search(best.unit.text)) or holding == [best]
+            or _answers_own_question(best) and not _QUESTIONS_ASKED.search(question)
+            or _named_whole(question, best)
+            or not _LIST_QUESTION.search(question) and not WHY_ASKED.search(question)
+            and len(_words_only_it_holds(question, best, its_list)) > 1)
+
+
+def _words_only_it_holds(question: str, item: _Candidate, others: list[_Candidate]) -> set[str]:
+    """The question's words (stems) that the item holds and none of `others` (its list, or every unit) does."""
+    return content_stems(question) & item.stems - set().union(*(c.stems for c in others if c is not item))
+
+
+def _asked_of_details(question: str, item: _Candidate, candidates: list[_Candidate]) -> bool:
+    """Whether the question asks what the item says beyond its lead: it names something that only that part of the
+    item holds, of all the passages' units ("why does copper matter?": "Scrap mix and residuals. ... copper
+    content."); not its name, nor a word many units use ("pay" in an article on pay)."""
+    return bool(_words_only_it_holds(question, item, candidates) - content_stems(_lead(item.unit.text)))
+
+
+def _named_whole(question: str, item: _Candidate) -> bool:
+    """Whether the question names the item by every word of its name ("why bother weather-adjusting every site
+    report?": "Weather adjustment."), not by one word it shares ("... how do the numbers people adjust?": "Risk
+    adjustment.")."""
+    name = content_stems(_item_name(item.unit.text))
+    return len(name) > 1 and name <= content_stems(question)
+
+
+# "what questions do they ask?": a list of questions is what is asked for.
+_QUESTIONS_ASKED = re.compile(r"\bquestions?\b", re.IGNORECASE)
+
+
+def _answers_own_question(item: _Candidate) -> bool:
+    """An FAQ item ("Do I need HR experience? No. Every engineer we spoke to ..."): it answers the question it leads
+    with, so it is the answer whole; its siblings' leads would be a list of other questions."""
+    sentences = split_sentences(item.unit.text)
+    return len(sentences) > 1 and sentences[0].rstrip().endswith("?")
 
 
 def _another(asked: set[str], named: set[str]) -> bool:
@@ -900,7 +939,7 @@ def _asking(candidates: list[_Candidate]) -> set[int]:
     """The units (by id) that ask rather than answer: questions (`_asks`), every sentence of a speaker's turn
     that ends by asking one, which sets the question up ("Someone listening wants to ... next year."), and every
     turn of the interviewer, the speaker most of whose turns ask ("HOST: How is that different from a designer? People
-    confuse the two.")."""
+    confuse the two."); but an FAQ's "Q:" asks only up to its question, and what follows it in the paragraph answers."""
     asking = {id(c) for c in candidates if _asks(c)}
     spoken: list[tuple[tuple[str, str], list[_Candidate]]] = []  # ((article, speaker), the units of one turn)
     group: tuple[int, int] | None = None
@@ -915,10 +954,17 @@ def _asking(candidates: list[_Candidate]) -> set[int]:
     for name, units in spoken:
         asks_by_speaker.setdefault(name, []).append(any(id(c) in asking for c in units))
     interviewers = {name for name, asked in asks_by_speaker.items() if len(asked) >= 2 and sum(asked) > len(asked) / 2}
-    for name, units in spoken:
-        if id(units[-1]) in asking or name in interviewers:
+    for (article, speaker), units in spoken:
+        asked = [i for i, c in enumerate(units) if id(c) in asking]
+        if speaker == _FAQ_QUESTION_LABEL and asked:  # "Q: Can it be done fully remote? Rarely. ...": the rest answers
+            asking |= {id(c) for c in units[:asked[-1] + 1]}
+        elif id(units[-1]) in asking or (article, speaker) in interviewers:
             asking |= {id(c) for c in units}
     return asking
+
+
+# An FAQ's question label: its answer may follow in the same paragraph, where a speaker's next sentences are theirs.
+_FAQ_QUESTION_LABEL = "Q"
 
 
 # "... the natural questions are whether tech workers still feel ...": a question reported, not answered.
@@ -1191,10 +1237,11 @@ def _spelling_out(question: str, candidates: list[_Candidate]) -> set[int]:
 
 
 def _excerpt(anchor: _Candidate, candidates: list[_Candidate], wants_list: bool, max_words: int,
-             quoted_before: AbstractSet[int] = frozenset()) -> tuple[str, set[int]]:
+             quoted_before: AbstractSet[int] = frozenset(), singled_out: bool = False) -> tuple[str, set[int]]:
     """The anchor unit with what completes it, cited: its list (when a list is asked for, or the anchor
-    only introduces one), or the sentence after it, or before it (never one an earlier part of the answer,
-    `quoted_before`, has quoted). Also returns the units it quotes."""
+    only introduces one; `singled_out`: the anchor item, which the question asks about, with what it says beyond
+    its lead), or the sentence after it, or before it (never one an earlier part of the answer, `quoted_before`, has
+    quoted). Also returns the units it quotes."""
     same_group = sorted((c for c in candidates if c.list_key == anchor.list_key), key=lambda c: c.place)
     introduced = [c for c in candidates if c.passage == anchor.passage and c.unit.intro
                   and c.unit.group in (anchor.unit.group + 1, _STEPS_GROUP) and c.unit.intro.endswith(anchor.unit.text)]
@@ -1206,7 +1253,7 @@ def _excerpt(anchor: _Candidate, candidates: list[_Candidate], wants_list: bool,
         quoted.append(anchor)
         text = _with_summary(text, quoted, candidates, max_words)
     elif anchor.unit.is_item and wants_list:
-        text, quoted = _as_list(intro, same_group, max_words)
+        text, quoted = _as_list(intro, same_group, max_words, anchor if singled_out else None)
         text = _with_summary(text, quoted, candidates, max_words)
     elif anchor.unit.is_item:
         text, quoted = anchor.unit.text, [anchor]
@@ -1389,9 +1436,11 @@ def _label_of(anchor: _Candidate, candidates: list[_Candidate]) -> str | None:
     return before if before and is_label else None
 
 
-def _as_list(intro: str | None, items: list[_Candidate], max_words: int) -> tuple[str, list[_Candidate]]:
+def _as_list(intro: str | None, items: list[_Candidate], max_words: int,
+             anchor: _Candidate | None = None) -> tuple[str, list[_Candidate]]:
     """'Intro: a; b; c.' — every item when they fit, else the best-scored ones, in the article's order. A
-    paragraph introducing the list is quoted by its leading sentence."""
+    paragraph introducing the list is quoted by its leading sentence; `anchor`, the item asked about, by as much of
+    it as the room left allows."""
     intro = intro and _leading_sentence(intro)
     budget = max_words - len((intro or "").split())
     chosen = _best_fitting(sorted(items, key=lambda c: c.score, reverse=True), budget, lambda c: _lead(c.unit.text))
@@ -1401,7 +1450,13 @@ def _as_list(intro: str | None, items: list[_Candidate], max_words: int) -> tupl
     whole = _words([c.unit.text for c in chosen]) <= budget
     if len(chosen) == 1 and not whole:
         return _sentences_fitting(chosen[0].unit.text, max_words), chosen
-    body = "; ".join((c.unit.text if whole else _lead(c.unit.text)).rstrip(".;") for c in chosen) + "."
+    quoted = {id(c): c.unit.text if whole else _lead(c.unit.text) for c in chosen}
+    if anchor is not None and id(anchor) in quoted and not whole:
+        # The item that answers best keeps what it says beyond its lead, as far as the room left allows: "why does
+        # copper matter?" is answered by "Scrap mix and residuals. ... Copper cannot be removed ...", not its name.
+        room = budget - _words(list(quoted.values())) + _words([quoted[id(anchor)]])
+        quoted[id(anchor)] = _sentences_fitting(anchor.unit.text, room)
+    body = "; ".join(quoted[id(c)].rstrip(".;") for c in chosen) + "."
     if not intro:
         return body, chosen
     return (f"{intro} {body}" if intro.rstrip().endswith(":") else f"{intro.rstrip('.')}: {body}"), chosen
