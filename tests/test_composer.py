@@ -2,7 +2,7 @@ import re
 
 from langchain_core.documents import Document
 
-from bot.answer.backends.composer import (_ATTRIBUTION, _answered_inside, _CAUSE, _CLOCK, _LEVEL, _SIGNPOST, Composer, _candidates, _excerpt, _is_transcript,
+from bot.answer.backends.composer import (_ATTRIBUTION, _Candidate, _answered_inside, _CAUSE, _CLOCK, _LEVEL, _PERCENT, _SIGNPOST, Composer, _candidates, _excerpt, _is_transcript,
                                           _kinds_asked, _labelled_as_asked, _list_nouns, _lists_named, _parts_asked, _quoted, _rows_not_named,
                                           _years_told)
 from bot import text as bot_text
@@ -1579,7 +1579,7 @@ def test_items_each_led_by_a_side_asked_answer_a_vs_question():
     assert answer.startswith("Inside IR35, you are taxed much like an employee"), answer
 
 
-def _items(text: str) -> list:
+def _items(text: str) -> list[_Candidate]:
     return [c for c in _candidates([passage(text)]) if c.unit.is_item]
 
 
@@ -1601,8 +1601,8 @@ def test_an_item_the_question_names_by_its_whole_name_answers_a_why_alone():
         "- New block forecasts. Before the farm plants a block, I estimate its yield in the fifth year.",
         heading="What I do")
     answer = Composer().compose("why does the orchard analyst frost-correct every block report?", [duties])
-    assert "blame the wrong rootstock" in answer
-    assert "Block rankings" not in answer
+    assert "blame the wrong rootstock" in answer, answer
+    assert "Block rankings" not in answer, answer
 
 
 
@@ -1628,12 +1628,25 @@ def test_an_faq_answer_following_its_q_in_the_same_paragraph_is_quoted():
     assert "at least two days a week" in answer
 
 
+def test_an_interviewers_q_turn_is_not_quoted_where_a_turns_answer():
+    transcript = passage("Q: What made you leave banking? I ask because most of our readers are still in banks.\n"
+                         "A: The hours. I was working seventy-hour weeks on risk models and saw nobody.\n"
+                         "Q: How long did the switch take? Be honest.\nA: About a year, with evening courses.",
+                         heading="Interview")
+    answer = Composer().compose("why did she leave banking?", [transcript])
+    assert "The hours" in answer and "I ask because" not in answer, answer
+
+
 def test_how_much_out_of_all_of_something_asks_a_share():
     numbers = passage("Stadium data in numbers:\n- Camera footage recorded by a stadium per match — about 40 terabytes\n"
                       "- Share of that footage reviewed again — about 2%\n- Analysts per club — three to five",
                       heading="Numbers")
     answer = Composer().compose("out of all the footage a stadium records, how much actually gets looked at?", [numbers])
     assert "about 2%" in answer, answer
+    # "of all" and "of every" ending another phrase ask no share.
+    for question in ("first of all, how much experience do I need?", "at the end of every month, how much do I save?",
+                     "what is the hardest of all the rounds, and how many questions does it have?"):
+        assert _PERCENT not in _kinds_asked(question), question
 
 
 def test_a_list_cut_to_its_leads_keeps_what_the_best_item_says():
@@ -1641,11 +1654,15 @@ def test_a_list_cut_to_its_leads_keeps_what_the_best_item_says():
         "My projects fall into three areas, and together they explain why a dairy pays for a data scientist at all:\n"
         "- Energy per tonne. Electricity is the biggest variable cost of making cheese, and our plant uses about 300 "
         "kWh per tonne on a good week and much more on a bad one, so every saving shows in the accounts.\n"
-        "- Brine mix. Brine is not all alike. Batches from different suppliers differ in price, clarity and, crucially, "
-        "in salt content. Salt cannot be taken out once it is in the curd, and too much of it makes the wheel crack.\n"
+        "- Brine mix. Brine is not all alike. Suppliers deliver it by tanker twice a week, and each tanker is logged "
+        "with its supplier, its volume and the time it arrived at the yard. Batches differ in price, clarity and, "
+        "crucially, in salt content. Salt cannot be taken out once it is in the curd, and too much of it makes the "
+        "wheel crack.\n"
         "- Yield. Every percent of milk that ends up as whey instead of cheese is money lost, and the yield model tells "
         "the shift which vat is drifting before the batch is finished.", heading="What I work on")
     answer = Composer().compose("why does the salt content of the brine matter so much at a dairy?", [areas])
     assert "Salt cannot be taken out once it is in the curd" in answer, answer
+    assert "each tanker is logged" not in answer, answer  # what it says of something else makes no room
     assert "Energy per tonne; Brine mix." in answer and "; Yield." in answer, answer  # the others by their leads
-    assert len(answer.split()) <= 90 + 2
+    assert len(answer.split()) <= 90 + 1, answer  # + "[1]"
+

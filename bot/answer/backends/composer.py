@@ -178,7 +178,7 @@ _ANSWER_KINDS: list[tuple[re.Pattern[str], re.Pattern[str]]] = [
                 r"\bhow soon\b", re.I), _POINT_IN_TIME),
     # "out of all the data a hospital produces, how much gets used?": a share of the whole named.
     (re.compile(r"(%|\bpercent|\bshare of|\bproportion|\bhow common|\bhow fast|\bwhat fraction|\bgrow\w*|"
-                r"\bhow much of|\bof (?:all|every)\b[^?]{0,80}\bhow (?:much|many)\b)", re.I),
+                r"\bhow much of|(?:\bout |^\W*)of (?:all|every)\b[^?,]{0,80},\s*how (?:much|many)\b)", re.I),
      _PERCENT),
     (re.compile(rf"\bhow many\b(?! times\b(?!{_COUNTED_TIMES}))", re.I), _COUNT),
     # "the usual recall target", "the pass threshold", "the acceptance rate": a figure is the answer.
@@ -375,7 +375,7 @@ class Composer(AnswerBackend):
             text, used = _rows_setting_apart(best, candidates, _MAX_WORDS)
         else:
             text, used = _excerpt(best, candidates, wants_list, first_part,
-                                  singled_out=_asked_of_details(question, best, candidates))
+                                  details_asked=_details_asked(question, best, candidates))
         parts = [text]
         said = best.stems | best.context_stems
         for part in parts_asked:
@@ -459,35 +459,29 @@ def _answered_inside(question: str, best: _Candidate, its_list: list[_Candidate]
         return False
     nouns = _list_nouns(question)
     holding = [item for item in its_list if nouns & _stems(item.unit.text)]
-    return (bool(WHY_ASKED.search(question) and _CAUSE.search(best.unit.text)) or holding == [best]
-            or _answers_own_question(best) and not _QUESTIONS_ASKED.search(question)
-            or _named_whole(question, best)
-            or not _LIST_QUESTION.search(question) and not WHY_ASKED.search(question)
-            and len(_words_only_it_holds(question, best, its_list)) > 1)
+    why = bool(WHY_ASKED.search(question))
+    gives_reason = why and bool(_CAUSE.search(best.unit.text))
+    answers_its_faq = _answers_own_question(best) and not _QUESTIONS_ASKED.search(question)
+    called_by_name = _names_whole(question, _item_name(best.unit.text), words=2)  # "why bother weather-adjusting?"
+    asked_of_it = (not why and not _LIST_QUESTION.search(question)
+                   and len(_words_only_it_holds(question, best, its_list)) > 1)
+    return gives_reason or holding == [best] or answers_its_faq or called_by_name or asked_of_it
 
 
 def _words_only_it_holds(question: str, item: _Candidate, others: list[_Candidate]) -> set[str]:
     """The question's words (stems) that the item holds and none of `others` (its list, or every unit) does."""
-    return content_stems(question) & item.stems - set().union(*(c.stems for c in others if c is not item))
+    return (content_stems(question) & item.stems) - set().union(*(c.stems for c in others if c is not item))
 
 
-def _asked_of_details(question: str, item: _Candidate, candidates: list[_Candidate]) -> bool:
-    """Whether the question asks what the item says beyond its lead: it names something that only that part of the
-    item holds, of all the passages' units ("why does copper matter?": "Scrap mix and residuals. ... copper
-    content."); not its name, nor a word many units use ("pay" in an article on pay)."""
-    return bool(_words_only_it_holds(question, item, candidates) - content_stems(_lead(item.unit.text)))
-
-
-def _named_whole(question: str, item: _Candidate) -> bool:
-    """Whether the question names the item by every word of its name ("why bother weather-adjusting every site
-    report?": "Weather adjustment."), not by one word it shares ("... how do the numbers people adjust?": "Risk
-    adjustment.")."""
-    name = content_stems(_item_name(item.unit.text))
-    return len(name) > 1 and name <= content_stems(question)
+def _details_asked(question: str, item: _Candidate, candidates: list[_Candidate]) -> set[str]:
+    """The words by which the question asks what the item says beyond its lead: those only that part of the item
+    holds, of all the passages' units ("why does copper matter?": "Scrap mix and residuals. ... copper content.");
+    not its name, nor a word many units use ("pay" in an article on pay)."""
+    return _words_only_it_holds(question, item, candidates) - content_stems(_lead(item.unit.text))
 
 
 # "what questions do they ask?": a list of questions is what is asked for.
-_QUESTIONS_ASKED = re.compile(r"\bquestions?\b", re.IGNORECASE)
+_QUESTIONS_ASKED = re.compile(r"\bquestions\b", re.IGNORECASE)
 
 
 def _answers_own_question(item: _Candidate) -> bool:
@@ -827,8 +821,14 @@ def _rows_setting_apart(best: _Candidate, candidates: list[_Candidate], max_word
 
 def _names_a_row(question: str, rows: list[_Candidate]) -> bool:
     """Whether the question names a table row by every word of its label ("Pay — ..." in "... engineer pay?")."""
-    asked = _stems(question)  # every word: "Main data" is not named by a question about "data"
-    return any((label := _stems(_row_name(row.unit.text))) and label <= asked for row in rows)
+    return any(_names_whole(question, _row_name(row.unit.text)) for row in rows)
+
+
+def _names_whole(question: str, name: str, words: int = 1) -> bool:
+    """Whether the question holds every word of a name of at least `words` words: "Main data" is not named by a
+    question about "data", nor "Risk adjustment." by "how do the numbers people adjust?"."""
+    label = _stems(name)
+    return len(label) >= words and label <= _stems(question)
 
 
 def _list_of(item: _Candidate, candidates: list[_Candidate]) -> list[_Candidate]:
@@ -939,7 +939,8 @@ def _asking(candidates: list[_Candidate]) -> set[int]:
     """The units (by id) that ask rather than answer: questions (`_asks`), every sentence of a speaker's turn
     that ends by asking one, which sets the question up ("Someone listening wants to ... next year."), and every
     turn of the interviewer, the speaker most of whose turns ask ("HOST: How is that different from a designer? People
-    confuse the two."); but an FAQ's "Q:" asks only up to its question, and what follows it in the paragraph answers."""
+    confuse the two."); but an FAQ's "Q:" without "A:" turns asks only up to its question, and what follows it in the
+    paragraph answers."""
     asking = {id(c) for c in candidates if _asks(c)}
     spoken: list[tuple[tuple[str, str], list[_Candidate]]] = []  # ((article, speaker), the units of one turn)
     group: tuple[int, int] | None = None
@@ -954,17 +955,20 @@ def _asking(candidates: list[_Candidate]) -> set[int]:
     for name, units in spoken:
         asks_by_speaker.setdefault(name, []).append(any(id(c) in asking for c in units))
     interviewers = {name for name, asked in asks_by_speaker.items() if len(asked) >= 2 and sum(asked) > len(asked) / 2}
+    # "Q: Can it be done fully remote? Rarely. ...": in an FAQ without "A:" turns, the rest of the paragraph answers.
+    answered_apart = {article for article, speaker in asks_by_speaker if speaker == _FAQ_ANSWER_LABEL}
     for (article, speaker), units in spoken:
         asked = [i for i, c in enumerate(units) if id(c) in asking]
-        if speaker == _FAQ_QUESTION_LABEL and asked:  # "Q: Can it be done fully remote? Rarely. ...": the rest answers
+        if speaker == _FAQ_QUESTION_LABEL and asked and article not in answered_apart:
             asking |= {id(c) for c in units[:asked[-1] + 1]}
         elif id(units[-1]) in asking or (article, speaker) in interviewers:
             asking |= {id(c) for c in units}
     return asking
 
 
-# An FAQ's question label: its answer may follow in the same paragraph, where a speaker's next sentences are theirs.
-_FAQ_QUESTION_LABEL = "Q"
+# An FAQ's labels, not speakers: without an "A:" the answer follows the question in the "Q:" paragraph, where a
+# speaker's next sentences would still be theirs.
+_FAQ_QUESTION_LABEL, _FAQ_ANSWER_LABEL = "Q", "A"
 
 
 # "... the natural questions are whether tech workers still feel ...": a question reported, not answered.
@@ -1237,11 +1241,12 @@ def _spelling_out(question: str, candidates: list[_Candidate]) -> set[int]:
 
 
 def _excerpt(anchor: _Candidate, candidates: list[_Candidate], wants_list: bool, max_words: int,
-             quoted_before: AbstractSet[int] = frozenset(), singled_out: bool = False) -> tuple[str, set[int]]:
+             quoted_before: AbstractSet[int] = frozenset(), details_asked: AbstractSet[str] = frozenset()
+             ) -> tuple[str, set[int]]:
     """The anchor unit with what completes it, cited: its list (when a list is asked for, or the anchor
-    only introduces one; `singled_out`: the anchor item, which the question asks about, with what it says beyond
-    its lead), or the sentence after it, or before it (never one an earlier part of the answer, `quoted_before`, has
-    quoted). Also returns the units it quotes."""
+    only introduces one), or the sentence after it, or before it (never one an earlier part of the answer,
+    `quoted_before`, has quoted). Also returns the units it quotes. An anchor item quoted in its list keeps its
+    sentences holding `details_asked` (see _as_list)."""
     same_group = sorted((c for c in candidates if c.list_key == anchor.list_key), key=lambda c: c.place)
     introduced = [c for c in candidates if c.passage == anchor.passage and c.unit.intro
                   and c.unit.group in (anchor.unit.group + 1, _STEPS_GROUP) and c.unit.intro.endswith(anchor.unit.text)]
@@ -1253,7 +1258,7 @@ def _excerpt(anchor: _Candidate, candidates: list[_Candidate], wants_list: bool,
         quoted.append(anchor)
         text = _with_summary(text, quoted, candidates, max_words)
     elif anchor.unit.is_item and wants_list:
-        text, quoted = _as_list(intro, same_group, max_words, anchor if singled_out else None)
+        text, quoted = _as_list(intro, same_group, max_words, anchor, details_asked)
         text = _with_summary(text, quoted, candidates, max_words)
     elif anchor.unit.is_item:
         text, quoted = anchor.unit.text, [anchor]
@@ -1436,11 +1441,12 @@ def _label_of(anchor: _Candidate, candidates: list[_Candidate]) -> str | None:
     return before if before and is_label else None
 
 
-def _as_list(intro: str | None, items: list[_Candidate], max_words: int,
-             anchor: _Candidate | None = None) -> tuple[str, list[_Candidate]]:
+def _as_list(intro: str | None, items: list[_Candidate], max_words: int, anchor: _Candidate | None = None,
+             details_asked: AbstractSet[str] = frozenset()) -> tuple[str, list[_Candidate]]:
     """'Intro: a; b; c.' — every item when they fit, else the best-scored ones, in the article's order. A
-    paragraph introducing the list is quoted by its leading sentence; `anchor`, the item asked about, by as much of
-    it as the room left allows."""
+    paragraph introducing the list is quoted by its leading sentence. Items cut to their leads to make room, the
+    anchor keeps its sentences holding `details_asked`, as the room left allows: "why does copper matter?" is
+    answered by "Scrap mix and residuals. ... Copper cannot be removed ...", not by the item's name."""
     intro = intro and _leading_sentence(intro)
     budget = max_words - len((intro or "").split())
     chosen = _best_fitting(sorted(items, key=lambda c: c.score, reverse=True), budget, lambda c: _lead(c.unit.text))
@@ -1451,11 +1457,9 @@ def _as_list(intro: str | None, items: list[_Candidate], max_words: int,
     if len(chosen) == 1 and not whole:
         return _sentences_fitting(chosen[0].unit.text, max_words), chosen
     quoted = {id(c): c.unit.text if whole else _lead(c.unit.text) for c in chosen}
-    if anchor is not None and id(anchor) in quoted and not whole:
-        # The item that answers best keeps what it says beyond its lead, as far as the room left allows: "why does
-        # copper matter?" is answered by "Scrap mix and residuals. ... Copper cannot be removed ...", not its name.
+    if anchor is not None and id(anchor) in quoted and details_asked and not whole:
         room = budget - _words(list(quoted.values())) + _words([quoted[id(anchor)]])
-        quoted[id(anchor)] = _sentences_fitting(anchor.unit.text, room)
+        quoted[id(anchor)] = _with_sentences_holding(quoted[id(anchor)], anchor.unit.text, details_asked, room)
     body = "; ".join(quoted[id(c)].rstrip(".;") for c in chosen) + "."
     if not intro:
         return body, chosen
@@ -1489,6 +1493,15 @@ def _as_sentence(intro: str | None, items: list[_Candidate], candidates: list[_C
     quoted = items + [c for c in after if c.unit.text[:1].islower()]
     parts = ([_leading_sentence(intro)] if intro else []) + [c.unit.text for c in quoted]
     return (" ".join(parts), quoted) if _words(parts) <= max_words else None
+
+
+def _with_sentences_holding(lead: str, text: str, words: AbstractSet[str], max_words: int) -> str:
+    """The lead of `text`, then those of its other sentences that hold any of `words`, in order, as many as fit."""
+    kept = [lead]
+    for sentence in split_sentences(text)[1:]:
+        if content_stems(sentence) & words and _words([*kept, sentence]) <= max_words:
+            kept.append(sentence)
+    return " ".join(kept)
 
 
 def _sentences_fitting(text: str, max_words: int) -> str:
