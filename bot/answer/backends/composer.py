@@ -956,12 +956,12 @@ def _asking(candidates: list[_Candidate]) -> set[int]:
         asks_by_speaker.setdefault(name, []).append(any(id(c) in asking for c in units))
     interviewers = {name for name, asked in asks_by_speaker.items() if len(asked) >= 2 and sum(asked) > len(asked) / 2}
     # "Q: Can it be done fully remote? Rarely. ...": in an FAQ without "A:" turns, the rest of the paragraph answers.
-    answered_apart = {article for article, speaker in asks_by_speaker if speaker == _FAQ_ANSWER_LABEL}
-    for (article, speaker), units in spoken:
+    answered_apart = {article for article, label in asks_by_speaker if label == _FAQ_ANSWER_LABEL}
+    for (article, label), units in spoken:
         asked = [i for i, c in enumerate(units) if id(c) in asking]
-        if speaker == _FAQ_QUESTION_LABEL and asked and article not in answered_apart:
+        if label == _FAQ_QUESTION_LABEL and asked and article not in answered_apart:
             asking |= {id(c) for c in units[:asked[-1] + 1]}
-        elif id(units[-1]) in asking or (article, speaker) in interviewers:
+        elif id(units[-1]) in asking or (article, label) in interviewers:
             asking |= {id(c) for c in units}
     return asking
 
