@@ -1459,7 +1459,7 @@ def _as_list(intro: str | None, items: list[_Candidate], max_words: int, anchor:
     quoted = {id(c): c.unit.text if whole else _lead(c.unit.text) for c in chosen}
     if anchor is not None and id(anchor) in quoted and details_asked and not whole:
         room = budget - _words(list(quoted.values())) + _words([quoted[id(anchor)]])
-        quoted[id(anchor)] = _with_sentences_holding(quoted[id(anchor)], anchor.unit.text, details_asked, room)
+        quoted[id(anchor)] = _with_sentences_holding(anchor.unit.text, details_asked, room)
     body = "; ".join(quoted[id(c)].rstrip(".;") for c in chosen) + "."
     if not intro:
         return body, chosen
@@ -1495,10 +1495,12 @@ def _as_sentence(intro: str | None, items: list[_Candidate], candidates: list[_C
     return (" ".join(parts), quoted) if _words(parts) <= max_words else None
 
 
-def _with_sentences_holding(lead: str, text: str, words: AbstractSet[str], max_words: int) -> str:
-    """The lead of `text`, then those of its other sentences that hold any of `words`, in order, as many as fit."""
+def _with_sentences_holding(text: str, words: AbstractSet[str], max_words: int) -> str:
+    """The first sentence of `text` (an item's lead), then those of its other sentences that hold any of `words`, in
+    order, as many as fit."""
+    lead, *rest = split_sentences(text)
     kept = [lead]
-    for sentence in split_sentences(text)[1:]:
+    for sentence in rest:
         if content_stems(sentence) & words and _words([*kept, sentence]) <= max_words:
             kept.append(sentence)
     return " ".join(kept)
