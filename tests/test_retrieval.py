@@ -1040,6 +1040,37 @@ The last stage is a relaxed chat with future teammates about how you give and re
 """
 
 
+PARAMEDIC_SHIFT_ARTICLE = """# A Week on an Ambulance Analytics Team
+
+Our analysts support three kinds of meeting, and each has its own rhythm.
+
+## 1. Morning huddle
+
+On an ambulance analytics team the huddle is what happens first: it takes about 15 minutes, and everyone reads out
+last night's response times.
+
+## 2. Capacity review
+
+This is the meeting managers care about most. Plan on roughly 90 minutes with the rota planners, going
+through forecast call volumes by hour and the crews booked against them.
+
+## 3. Quarterly board pack
+
+The board pack is assembled over two weeks and presented to the trust board by the head of analytics.
+"""
+
+
+def test_a_follow_up_with_no_words_of_its_own_asks_about_the_section_the_turn_before_named(settings, write_article):
+    write_article("ambulance-analytics.md", PARAMEDIC_SHIFT_ARTICLE)
+    ingest([str(settings.knowledge_dir)], settings, progress=False)
+    careerbot = CareerBot(settings)
+    first = "what happens in the capacity review on an ambulance analytics team?"
+    history = [{"role": "user", "content": first}, {"role": "assistant", "content": careerbot.answer(first).text}]
+    # "it" is the capacity review; "last" asks how long, and as a word would match "last night's" in the huddle.
+    answer = careerbot.answer("how long does it last?", history).text
+    assert "roughly 90 minutes" in answer and "15 minutes" not in answer
+
+
 def test_a_follow_up_naming_a_section_is_answered_from_that_section(settings, write_article):
     write_article("design-loop.md", DESIGN_LOOP_ARTICLE)
     ingest([str(settings.knowledge_dir)], settings, progress=False)

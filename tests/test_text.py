@@ -3,7 +3,7 @@ from bot.text import (MONEY, PAY_ASKED, asked, sections_asked, capitalised_acron
                       other_spellings,
                       countries_in, country_names_in, described_section, expand_acronyms, in_other_currency,
                       item_named, misspelt_stopword, named_section, other_city_names, part_heading, part_label, pay_amount_asked, spell_out, spelled_in, without_parts_asked,
-                      split_sentences, split_turns)
+                      split_sentences, split_turns, content_stems, without_question_form)
 
 TEXTS = [
     "A site reliability engineer keeps services up. Most site reliability engineers are on call.",
@@ -113,6 +113,23 @@ def test_a_follow_up_names_the_one_section_whose_heading_holds_a_word_it_adds():
     assert named_section("what do they ask in the modeling round?", headings) is None  # no earlier turn
     assert named_section("what are the rounds?\nwhat about modeling and pipelines?", headings) is None  # two
     assert named_section("what does the data modeling round test?\nhow long is the data modeling round?", headings) is None
+
+
+def test_a_follow_up_with_no_words_of_its_own_names_the_section_the_earlier_turn_named():
+    headings = ["1. Recruiter screen", "2. SQL live coding", "3. Python and data wrangling", "4. Data modeling"]
+    title = "The Rounds of a Data Engineering Interview"
+    assert named_section("what happens in the SQL round of a data engineering interview?\nhow long does it last?",
+                         headings, title) == "2. SQL live coding"
+    # Words of the title name the article, not a section ("data" would name two).
+    assert named_section("what is a data engineering interview like?\nhow long does it last?", headings, title) is None
+    # A follow-up asking something of its own is judged by its own words.
+    assert named_section("what happens in the SQL round?\nwhat do they pay?", headings, title) is None
+
+
+def test_the_verb_closing_a_how_long_question_is_part_of_its_form():
+    assert content_stems(without_question_form("how long does the contract last?")) == {"contract"}
+    assert content_stems(without_question_form("how long do they usually run?")) == set()
+    assert "run" in content_stems(without_question_form("how long does it take to run the model?"))
 
 
 def test_a_definite_description_names_the_one_section_whose_heading_holds_its_new_word():

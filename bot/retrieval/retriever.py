@@ -685,7 +685,8 @@ class ArticleRetriever(BaseRetriever):
             return []
         article = collection.get(where={"source": source}, include=["metadatas"])
         headings = {chunk_id: meta.get("heading") or "" for chunk_id, meta in zip(article["ids"], article["metadatas"])}
-        heading = named_section(query, _sections(headings.values(), best[0].get("title")))
+        title = str(best[0].get("title") or "")
+        heading = named_section(query, _sections(headings.values(), title), title)
         if not heading or headings.get(order[0]) == heading:
             return []
         rank = {chunk_id: n for n, chunk_id in enumerate(order)}
