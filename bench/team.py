@@ -31,11 +31,15 @@ def set_name(path: Path) -> str:
     return path.parent.name if path.name == "questions.jsonl" else path.stem
 
 
-def store_key(library: Path) -> str:
-    digest = hashlib.sha1()
+def store_key(library: Path, settings: str = "") -> str:
+    """A store's folder name: the library's, with a digest of its articles (each by its path in the library), the
+    ingest code and the settings (`settings`: their JSON) that built it."""
+    digest = hashlib.sha1(settings.encode())
     code = [p for name in INGEST_CODE for p in sorted((ROOT / name).rglob("*.py")) or [ROOT / name]]
-    for path in [*code, *sorted(p for p in library.rglob("*") if p.is_file())]:
-        digest.update(path.name.encode() + path.read_bytes())
+    for folder, files in ((ROOT, code), (library, sorted(p for p in library.rglob("*") if p.is_file()))):
+        for path in files:
+            content = path.read_bytes()
+            digest.update(f"{path.relative_to(folder).as_posix()}\0{len(content)}\0".encode() + content)
     return f"{library.parent.name}-{library.name}-{digest.hexdigest()[:12]}"
 
 
@@ -46,7 +50,8 @@ def answer_sets(library: Path, files: list[Path], stores: Path) -> list[dict]:
     from bot.eval import evaluate, library_settings, load_cases
     from bot.settings import get_settings
 
-    careerbot = CareerBot(library_settings(get_settings(), library, stores / store_key(library)))
+    settings = get_settings()
+    careerbot = CareerBot(library_settings(settings, library, stores / store_key(library, settings.model_dump_json())))
     records = []
     for path in files:
         cases = load_cases(path)
@@ -70,24 +75,39 @@ def report(records: list[dict], graded: set[str]) -> None:
     by_set: dict[str, list[dict]] = defaultdict(list)
     for r in records:
         by_set[r["set"]].append(r)
-    for name in sorted(by_set, key=lambda n: (n not in graded, n)):
+    def in_order(name: str) -> tuple[bool, str, int]:  # the graded files first, then unseen2 before unseen10
+        stem = name.rstrip("0123456789")
+        return name not in graded, stem, int(name[len(stem):] or 0)
+
+    for name in sorted(by_set, key=in_order):
         print(f"{name:<22} {tally(by_set[name])}")
     print(f"{'team (graded apart)':<22} {tally([r for r in records if r['set'] not in graded])}")
 
 
 def compare(records: list[dict], earlier: list[dict]) -> None:
+    """The cases answered right now and not before (gained), the other way round (lost), and those only one run
+    has (a set added or left out)."""
     before = {(r["set"], r["id"]): r["passed"] for r in earlier}
     now = {(r["set"], r["id"]): r["passed"] for r in records}
     common = before.keys() & now.keys()
-    gained = sorted(f"{s}:{i}" for s, i in common if now[(s, i)] and not before[(s, i)])
-    lost = sorted(f"{s}:{i}" for s, i in common if before[(s, i)] and not now[(s, i)])
-    print(f"gained {len(gained)}: {' '.join(gained)}\nlost {len(lost)}: {' '.join(lost)}")
+    for label, cases in (("gained", [c for c in common if now[c] and not before[c]]),
+                         ("lost", [c for c in common if before[c] and not now[c]]),
+                         ("only now", now.keys() - before.keys()), ("only before", before.keys() - now.keys())):
+        if cases or label in ("gained", "lost"):
+            print(f"{label} {len(cases)}:" + "".join(f" {s}:{i}" for s, i in sorted(cases)))
 
 
 def groups(graded: bool, only: list[str]) -> list[tuple[Path, list[Path]]]:
-    chosen = [(library, [f for f in files if not only or set_name(f) in only]) for library, files in TEAM_SETS]
-    if graded:
-        chosen[0][1][:0] = [SHARED / name for name in CASE_FILES]
+    """(library, question files) to answer: the team's sets, the graded files first on theirs with `graded`; only
+    the sets named in `only`, if any (ValueError for a name no set has)."""
+    def graded_files(library: Path) -> list[Path]:
+        return [SHARED / name for name in CASE_FILES] if graded and library == SHARED / "library" else []
+
+    every = [(library, graded_files(library) + files) for library, files in TEAM_SETS]
+    unknown = set(only) - {set_name(f) for _, files in every for f in files}
+    if unknown:
+        raise ValueError(f"no such set: {', '.join(sorted(unknown))}")
+    chosen = [(library, [f for f in files if not only or set_name(f) in only]) for library, files in every]
     return [(library, files) for library, files in chosen if files]
 
 
@@ -98,11 +118,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--save", type=Path, help="write every case's answer here (JSON lines)")
     parser.add_argument("--against", type=Path, help="a file --save wrote earlier: list the cases gained and lost")
     parser.add_argument("--jobs", type=int, default=2, help="worker processes (default 2)")
-    parser.add_argument("--only", nargs="+", default=[], metavar="NAME", help="only these sets (e.g. unseen5)")
+    parser.add_argument("--only", nargs="+", default=[], metavar="NAME",
+                        help="only these sets (e.g. unseen5, casual_questions3, paraphrase with --graded)")
     args = parser.parse_args(argv)
-    work = groups(args.graded, args.only)
-    if not work:
-        parser.error("no set matches --only")
+    if args.jobs < 1:
+        parser.error("--jobs must be at least 1")
+    try:
+        work = groups(args.graded, args.only)
+    except ValueError as error:
+        parser.error(str(error))
+    earlier = [json.loads(line) for line in args.against.read_text(encoding="utf-8").splitlines()] \
+        if args.against else None  # read first: a wrong path fails now, and --save may overwrite it
     # The graded library's group is the largest: it goes first so the others fill the second worker meanwhile.
     with tempfile.TemporaryDirectory(prefix="careerbot-team-") as folder, ProcessPoolExecutor(
             args.jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
@@ -112,8 +138,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.save:
         args.save.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
     report(records, {name.removesuffix(".jsonl") for name in CASE_FILES})
-    if args.against:
-        compare(records, [json.loads(line) for line in args.against.read_text(encoding="utf-8").splitlines()])
+    if earlier is not None:
+        compare(records, earlier)
     return 0
 
 

@@ -605,15 +605,16 @@ def named_section(searched: str, headings: Iterable[str], title: str = "") -> st
     """For a follow-up ("what are the rounds?" TURN_BREAK "what do they ask in the modeling one?"), the one
     heading among these that the turn asked now names by a word the earlier turn lacks ("4. Data modeling"):
     the section it asks about. A follow-up with no word of its own but its question's form ("... SQL round?"
-    TURN_BREAK "how long does it last?") asks about what the earlier turn did: the one heading named by the earlier
-    turn's words that don't name the whole article (`title`). None when it is no follow-up, or names no section,
-    or several."""
+    TURN_BREAK "how long does it last?") asks about what the earlier turn did: the one heading its definite description
+    names ("the SQL round") by a word that doesn't name the whole article (`title`). None when it is no follow-up, or
+    names no section, or several."""
     earlier, now = split_turns(searched)
     if not earlier:
         return None
-    if content_stems(without_question_form(now)):
-        return _heading_named(content_stems(now) - content_stems(earlier), headings)
-    return _heading_named(content_stems(earlier) - content_stems(title), headings)
+    own = content_stems(without_question_form(now))
+    if own:
+        return _heading_named(own - content_stems(earlier), headings)
+    return _heading_named(described_words(earlier, title), headings)
 
 
 # "the scaling round", "the modeling one": a definite description, which names something already in view.
@@ -761,16 +762,21 @@ SPELLED_OUT = re.compile(r"\b([A-Za-z][A-Za-z0-9]{1,9}s?) \(([^()]+)\)")
 # not what the question is about; "less often" in a passage answers nothing.
 _QUESTION_FORM = re.compile(r"\b(how)\s+(?:long|often|far|soon|big|old)\b", re.IGNORECASE)
 _SPELLING_OUT_ASKED = re.compile(r"\b(?:stands?|stood|short) for\b", re.IGNORECASE)
-# "how long does it last?", "how long do contracts usually run?": the verb closing a "how long" question asks the
-# duration too; as a word it would match "the last five minutes" or "run a model".
-_DURATION_VERB = re.compile(r"(?<=\bhow long\b)([^?.!]*?)\s+(?:last(?:s|ed)?|run(?:s)?|ran)(?=\s*(?:[?.!,]|$))",
-                            re.IGNORECASE)
+# "..., start to finish?", "how long does it take end to end?": the whole of what is asked about, no subject of its own
+# ("the longer end", "finish the course").
+_WHOLE_SPAN = re.compile(r"\b(?:from )?(?:start to finish|end to end|beginning to end|top to bottom)\b", re.IGNORECASE)
+# "how long does it last?", "how long do contracts usually run for?": the verb closing a "how long" question asks the
+# duration too; as a word it would match "the last five minutes" or "run a model" ("how long is a training run?" keeps
+# its noun).
+_DURATION_VERB = re.compile(r"\b(how\s+long\s+(?:do|does|did|will|would|should|can|could|has|have|had)\b[^?.!\n]*?)\s+"
+                            r"(?:last(?:s|ed)?|runs?|ran)(?:\s+for)?(?=\s*(?:[?.!]|$))", re.IGNORECASE | re.MULTILINE)
 
 
 def without_question_form(question: str) -> str:
-    """The question without the words that make it ask for a kind of answer ("how long" -> "how"; "stand for" and
-    "short for" in "what does MTPE stand for?")."""
-    return _SPELLING_OUT_ASKED.sub(" ", _QUESTION_FORM.sub(r"\1", _DURATION_VERB.sub(r"\1", question)))
+    """The question without the words that make it ask for a kind of answer ("how long" -> "how"; the verb closing
+    it, "last" or "run"; "stand for" and "short for" in "what does MTPE stand for?"; "start to finish")."""
+    question = _WHOLE_SPAN.sub(" ", _DURATION_VERB.sub(r"\1", question))
+    return _SPELLING_OUT_ASKED.sub(" ", _QUESTION_FORM.sub(r"\1", question))
 
 
 # "Is it true that companies sometimes pull an offer ...?": how the reader hedges a claim, no subject an article writes.

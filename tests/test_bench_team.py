@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bench.team import compare, set_name, store_key, tally
+import pytest
+
+from bench.team import compare, groups, set_name, store_key, tally
 
 
 def test_a_store_is_kept_only_for_the_same_articles(tmp_path: Path):
@@ -15,6 +17,9 @@ def test_a_store_is_kept_only_for_the_same_articles(tmp_path: Path):
     first = store_key(library)
     assert store_key(library) == first and first.startswith("unseen9-library-")
     (library / "a.md").write_text("# Pay\nAnalysts earn a little.\n")
+    assert store_key(library) != first
+    assert store_key(library, settings='{"chunk_words": 90}') != store_key(library)
+    (library / "a.md").rename(library / "b.md")  # the same text under another name is another article
     assert store_key(library) != first
 
 
@@ -28,9 +33,18 @@ def record(case_id: str, passed: bool, kind: str = "fact", refused: bool = False
 
 
 def test_gained_and_lost_cases_are_listed(capsys):
-    compare([record("A1", True), record("A2", False), record("A3", True)],
+    compare([record("A1", True), record("A2", False), record("A3", True), record("A4", True)],
             [record("A1", False), record("A2", True), record("A3", True)])
-    assert capsys.readouterr().out.splitlines() == ["gained 1: s:A1", "lost 1: s:A2"]
+    assert capsys.readouterr().out.splitlines() == ["gained 1: s:A1", "lost 1: s:A2", "only now 1: s:A4"]
+
+
+def test_sets_are_chosen_by_name_and_a_name_no_set_has_is_refused():
+    assert [[set_name(f) for f in files] for _, files in groups(True, ["unseen5", "paraphrase"])] == [
+        ["paraphrase"], ["unseen5"]]
+    with pytest.raises(ValueError, match="paraphrase"):  # a graded file only with --graded
+        groups(False, ["paraphrase"])
+    with pytest.raises(ValueError, match="unsen6"):
+        groups(False, ["unseen5", "unsen6"])
 
 
 def test_offtopic_cases_are_counted_apart_from_the_answerable():

@@ -130,6 +130,9 @@ def test_the_verb_closing_a_how_long_question_is_part_of_its_form():
     assert content_stems(without_question_form("how long does the contract last?")) == {"contract"}
     assert content_stems(without_question_form("how long do they usually run?")) == set()
     assert "run" in content_stems(without_question_form("how long does it take to run the model?"))
+    assert content_stems(without_question_form("how long is a training run?")) == {"train", "run"}  # a noun
+    # "end to end", "start to finish": the whole of it, no word a passage should match ("the longer end").
+    assert content_stems(without_question_form("how long does that take end to end?")) == set()
 
 
 def test_a_definite_description_names_the_one_section_whose_heading_holds_its_new_word():
