@@ -1666,3 +1666,16 @@ def test_a_list_cut_to_its_leads_keeps_what_the_best_item_says():
     assert "Energy per tonne; Brine mix." in answer and "; Yield." in answer, answer  # the others by their leads
     assert len(answer.split()) <= 90 + 1, answer  # + "[1]"
 
+
+
+def test_what_else_asks_for_the_other_things_a_list_gives():
+    # An item with its sub-items, as the chunker writes them ("item — sub-item").
+    fixed_base = passage(
+        "Five moves that pay off:\n- Benchmark first — Look up the band before the first call.\n"
+        "- Trade when the band is fixed — Hospitals set pay bands a year ahead, so when the band is fixed the pay "
+        "will not move; ask about the rest of the offer.\n- Trade when the band is fixed — Easier to move: a signing "
+        "bonus, a higher grade, a training budget.\n- Trade when the band is fixed — Ask for one or two of them.",
+        heading="Negotiating")
+    answer = Composer().compose("the band is fixed. what else can I ask for?", [fixed_base])
+    assert "a signing bonus" in answer and "a training budget" in answer
+    assert _list_nouns("what else can I ask for?") == set()  # a list, of nothing it names

@@ -201,6 +201,8 @@ _LIST_QUESTION = re.compile(
     r"\b(?:which|what)\s+(?!(?:do|does|did|are|is|was|were|can|could|should|would|will|has|have)\b)(?:\w+\s+)?"
     rf"({_PLURAL}(?:\s+{_PLURAL})?|stuff)\b|\b(?:main|key|top|list of)\s+(?:\w+\s+)?(\w{{3,}}s)\b|"
     rf"\bwhat (?:are|were) (?:the |some |all )?(?:\w+ )?({_PLURAL}(?:\s+{_PLURAL})?)\b|"
+    # "what else can I ask for?": the other things.
+    r"\bwhat else\b|"
     # "what do I need to learn ...", "what should I study", "what did former actuaries have to learn": the things to
     # learn.
     r"\bwhat (?:do|does|did|should|would|must) (?:i|you|u|one|we|they|(?:[a-z-]+ ){1,3}?)(?:need to |have to |"
@@ -1148,7 +1150,10 @@ def _list_nouns(question: str) -> set[str]:
     # "the main types of models": what the list holds is models.
     kind_of = _KIND_OF_NOUN.search(question, asked.start()) or _KIND_OF_WORD.search(question, asked.start())
     kind_of = kind_of if kind_of and kind_of.start() <= asked.end() else None  # of the phrase asked, not later words
-    noun = stem(kind_of.group(1) if kind_of else next(group for group in asked.groups() if group).split()[-1])
+    named = kind_of.group(1) if kind_of else next((group for group in asked.groups() if group), None)
+    if named is None:  # "what else ...?" names no noun
+        return set()
+    noun = stem(named.split()[-1])
     if noun in _GOOD:
         return set(_LIST_HEADS[0] | _LIST_HEADS[1] | _PLAIN_SIDES)
     if noun in _ANY_THINGS and sections_asked(question):
