@@ -611,7 +611,7 @@ def named_section(searched: str, headings: Iterable[str], title: str = "") -> st
     earlier, now = split_turns(searched)
     if not earlier:
         return None
-    own = content_stems(without_question_form(now))
+    own = content_stems(without_question_form(_DURATION_VERB.sub(r"\1", now)))
     if own:
         return _heading_named(own - content_stems(earlier), headings)
     return _heading_named(described_words(earlier, title), headings)
@@ -765,17 +765,22 @@ _SPELLING_OUT_ASKED = re.compile(r"\b(?:stands?|stood|short) for\b", re.IGNORECA
 # "..., start to finish?", "how long does it take end to end?": the whole of what is asked about, no subject of its own
 # ("the longer end", "finish the course").
 _WHOLE_SPAN = re.compile(r"\b(?:from )?(?:start to finish|end to end|beginning to end|top to bottom)\b", re.IGNORECASE)
-# "how long does it last?", "how long do contracts usually run for?": the verb closing a "how long" question asks the
-# duration too; as a word it would match "the last five minutes" or "run a model" ("how long is a training run?" keeps
-# its noun).
+# "how long does it last?", "how long do contracts usually run for?": the verb closing a "how long" question, which
+# with it asks a duration and names nothing ("how long is a training run?" keeps its noun).
 _DURATION_VERB = re.compile(r"\b(how\s+long\s+(?:do|does|did|will|would|should|can|could|has|have|had)\b[^?.!\n]*?)\s+"
-                            r"(?:last(?:s|ed)?|runs?|ran)(?:\s+for)?(?=\s*(?:[?.!]|$))", re.IGNORECASE | re.MULTILINE)
+                            r"(?:(last)(?:s|ed)?|runs?|ran)(?:\s+for)?(?=\s*(?:[?.!]|$))", re.IGNORECASE | re.MULTILINE)
+
+
+def _without_last(match: re.Match[str]) -> str:
+    """A "how long" question without its verb "last": a passage says "last" far more as "the last five minutes" than as
+    the verb. "Run" stays: a passage's "bootcamps run 12 to 16 weeks" is what answers."""
+    return match.group(1) if match.group(2) else match.group(0)
 
 
 def without_question_form(question: str) -> str:
-    """The question without the words that make it ask for a kind of answer ("how long" -> "how"; the verb closing
-    it, "last" or "run"; "stand for" and "short for" in "what does MTPE stand for?"; "start to finish")."""
-    question = _WHOLE_SPAN.sub(" ", _DURATION_VERB.sub(r"\1", question))
+    """The question without the words that make it ask for a kind of answer ("how long" -> "how"; "stand for" and
+    "short for" in "what does MTPE stand for?"; "start to finish"; the verb "last" closing "how long")."""
+    question = _WHOLE_SPAN.sub(" ", _DURATION_VERB.sub(_without_last, question))
     return _SPELLING_OUT_ASKED.sub(" ", _QUESTION_FORM.sub(r"\1", question))
 
 

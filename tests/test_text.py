@@ -122,17 +122,24 @@ def test_a_follow_up_with_no_words_of_its_own_names_the_section_the_earlier_turn
                          headings, title) == "2. SQL live coding"
     # Words of the title name the article, not a section ("data" would name two).
     assert named_section("what is a data engineering interview like?\nhow long does it last?", headings, title) is None
+    # "last" and "run" closing a "how long" follow-up ask the duration, no subject of its own.
+    assert named_section("what happens in the SQL round?\nhow long do they usually run for?", headings, title) == (
+        "2. SQL live coding")
+    assert named_section("what happens in the SQL round?\nhow long is a practice run?", headings, title) is None
     # A follow-up asking something of its own is judged by its own words.
     assert named_section("what happens in the SQL round?\nwhat do they pay?", headings, title) is None
 
 
-def test_the_verb_closing_a_how_long_question_is_part_of_its_form():
+def test_the_verb_last_closing_a_how_long_question_is_part_of_its_form():
     assert content_stems(without_question_form("how long does the contract last?")) == {"contract"}
-    assert content_stems(without_question_form("how long do they usually run?")) == set()
-    assert "run" in content_stems(without_question_form("how long does it take to run the model?"))
-    assert content_stems(without_question_form("how long is a training run?")) == {"train", "run"}  # a noun
+    assert content_stems(without_question_form("how long did the last round take?")) == {"last", "round"}
+    assert "run" in content_stems(without_question_form("how long do bootcamps run?"))  # the passage's own verb
+
+
+def test_end_to_end_asks_for_the_whole_and_names_nothing():
     # "end to end", "start to finish": the whole of it, no word a passage should match ("the longer end").
     assert content_stems(without_question_form("how long does that take end to end?")) == set()
+    assert content_stems(without_question_form("what rounds are there, start to finish?")) == {"round"}
 
 
 def test_a_definite_description_names_the_one_section_whose_heading_holds_its_new_word():
