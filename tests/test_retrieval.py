@@ -36,6 +36,13 @@ def test_a_question_with_few_words_of_its_own_follows_on():
         "how long do data science bootcamps run?")
 
 
+def test_mine_and_yours_refer_back_to_what_the_earlier_turn_asked_about():
+    history = [{"role": "user", "content": "how common is a gap on a resume?"}]
+    for question in ("how fast should I be able to explain mine in an interview?",
+                     "should recruiters ask about yours before the technical screen?"):
+        assert standalone_query(question, history) == f"{history[0]['content']}\n{question}", question
+
+
 def test_the_process_refers_back_to_the_one_asked_about():
     history = [{"role": "user", "content": "what's the research engineer interview like at big labs?"}]
     question = "how long does the whole process usually take?"

@@ -31,7 +31,7 @@ from bot.text import (ACRONYMS, CITATION, DURATION, HEADING_SEPARATOR, MONEY, NU
                       without_question_form)
 
 # Words by which a follow-up keeps the earlier subject ("how much do *they* earn?", "*why so* tight?").
-_SAME_SUBJECT_WORDS = (r"they|them|their|theirs|it|its|this|that|these|those|he|she|him|his|her|there|the role|"
+_SAME_SUBJECT_WORDS = (r"they|them|their|theirs|it|its|this|that|these|those|he|she|him|his|her|hers|mine|yours|ours|there|the role|"
                        r"the job|the position|the field|the (?:whole |entire )?process|same|why so|the latter|the former|"
                        r"of the (?:two|three|four)")
 # Words that only make sense with an earlier turn ("How much do *they* earn?", "and *that* role?"), including
