@@ -64,7 +64,7 @@ class Settings(BaseSettings):
         0.37, description="A question word no article uses, this close to 'an occupation' or 'a profession', names a "
                           "job the library lacks: the bot declines (calibrated by `python -m bench.calibrate`).")
     lexical_refresh_s: float = Field(
-        5.0, gt=0, description="With a Chroma server: how often the lexical index checks for same-size updates."
+        5.0, gt=0, description="With a Chroma server: how often the library index checks for same-size updates."
     )
     max_message_chars: int = 2000
     max_history_turns: int = 40

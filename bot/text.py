@@ -820,7 +820,7 @@ def misspelt_stopword(word: str) -> str | None:
     """The stopword the word is a typo of ("actualy" -> actually, "lerning" -> learning): a word that then
     carries no subject."""
     word = word.lower()
-    # One slip, as in a library word (bot.retrieval.lexical): the first letter typed, any other slipped, two
+    # One slip, as in a library word (bot.retrieval.index): the first letter typed, any other slipped, two
     # letters swapped counting as one ("shuold", "thrrough").
     return closest_spelling(word, [w for w in _SORTED_STOPWORDS if w[0] == word[:1] and len(w) > 3], 1)
 

@@ -97,8 +97,8 @@ def test_a_running_bot_answers_from_articles_ingested_after_it_started(chroma_ur
     assert not answer.refused and answer.sources[0].title == "Becoming a veterinary nurse"
 
 
-def test_the_lexical_index_follows_a_server_collection_through_same_size_updates(chroma_url: str, tmp_path: Path) -> None:
-    from bot.retrieval.lexical import tokens
+def test_the_library_index_follows_a_server_collection_through_same_size_updates(chroma_url: str, tmp_path: Path) -> None:
+    from bot.retrieval.index import tokens
 
     settings = make_settings(chroma_url=chroma_url, knowledge_dir=tmp_path, collection="lexical-test",
                              lexical_refresh_s=0.5)
@@ -111,9 +111,11 @@ def test_the_lexical_index_follows_a_server_collection_through_same_size_updates
     article.write_text("# Wombat careers\n\nWombat keepers earn a modest salary in Perth.\n", encoding="utf-8")
     ingest([str(tmp_path)], settings, progress=False)
     time.sleep(0.6)
-    assert running.retriever.search("wombat keepers")  # dense search sees it at once; BM25 looks in the background
+    # The next query asks for a look in the background (listing a large collection's ids takes a while) and
+    # is answered from the index as it was; the ones after it find the new passage.
     deadline = time.monotonic() + 10
-    while running.retriever.lexical.document_frequency(tokens("quokka")[0]) and time.monotonic() < deadline:
+    while not running.retriever.search("wombat keepers") and time.monotonic() < deadline:
         time.sleep(0.2)
-    assert running.retriever.lexical.document_frequency(tokens("quokka")[0]) == 0
-    assert running.retriever.lexical.document_frequency(tokens("wombat")[0]) == 1
+    assert running.retriever.search("wombat keepers")[0].page_content.startswith("Wombat keepers")
+    assert running.retriever.index.document_frequency(tokens("quokka")[0]) == 0
+    assert running.retriever.index.document_frequency(tokens("wombat")[0]) == 1

@@ -849,7 +849,7 @@ def _ingested_by_heading(settings: Settings) -> tuple[ArticleRetriever, dict[str
     """The knowledge folder ingested: a retriever with its lexical index up to date, and each heading's chunk id."""
     ingest([str(settings.knowledge_dir)], settings, progress=False)
     retriever = CareerBot(settings).retriever
-    retriever.rank("analyst")  # brings the lexical index up to date
+    retriever.rank("analyst")  # brings the library index up to date
     stored = get_collection(settings).get(include=["metadatas"])
     return retriever, {meta.get("heading"): chunk_id for chunk_id, meta in zip(stored["ids"], stored["metadatas"])}
 
@@ -871,7 +871,7 @@ def test_a_label_says_which_part_a_chunk_of_a_section_naming_both_is_in(settings
                              "sales.\n")
     ingest([str(settings.knowledge_dir)], settings, progress=False)
     retriever = CareerBot(settings).retriever
-    retriever.rank("bloodstock analyst")  # brings the lexical index up to date
+    retriever.rank("bloodstock analyst")  # brings the library index up to date
     stored = get_collection(settings).get(include=["documents"])
     chunks = dict(zip(stored["ids"], stored["documents"]))
     cons = next(chunk_id for chunk_id, text in chunks.items() if "tiny field" in text)
@@ -1001,7 +1001,7 @@ def test_an_answer_reads_its_passages_not_every_candidate(library_bot: CareerBot
     # and a new revision ranks (and reads) afresh.
     retriever = ArticleRetriever.from_settings(library_bot.settings, collection=collection, k=1,
                                                revision=lambda collection: (collection.count(), 0))
-    retriever.rank("salary")  # the lexical index is built from the collection on first use
+    retriever.rank("salary")  # the library index is built from the collection on first use
     read: list[str] = []
     real_get = type(collection).get
 

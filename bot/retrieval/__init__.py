@@ -1,2 +1,2 @@
 """Question -> passages: hybrid search (dense + BM25), follow-ups and the decline check (retriever), over the
-lexical index derived from the store (lexical)."""
+library's index kept in memory and derived from the store (index)."""

@@ -7,7 +7,7 @@ import os
 import re
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import NamedTuple
 
 import numpy as np
@@ -19,7 +19,7 @@ from rapidfuzz.distance import OSA
 
 from bot.embeddings import (doubled_consonant, embed_query, english_frequency, is_common_word, is_dictionary_word,
                             unpack_vectors)
-from bot.retrieval.lexical import NUMERONYM, LexicalIndex, indexed_text, tokens
+from bot.retrieval.index import NUMERONYM, LibraryIndex, indexed_text, tokens
 from bot.settings import Settings
 from bot.store import Collection, Revision, count_revision, packed_unit_vectors
 from bot.text import (ACRONYMS, CITATION, DURATION, HEADING_SEPARATOR, MONEY, NUMBER_AS_WRITTEN, SPELLED_OUT,
@@ -395,8 +395,9 @@ _READ_AT_LEAST = 8  # records per read of a ranking's passages: a few spare for 
 
 
 class ArticleRetriever(BaseRetriever):
-    """Hybrid search over the Chroma collection: dense (MiniLM) and lexical (BM25) candidates fused by
-    reciprocal rank, then a check that the passages cover the question.
+    """Hybrid search over the Chroma collection's chunks, as `index` keeps them in memory: dense (MiniLM vectors,
+    exact nearest neighbours) and lexical (BM25) candidates fused by reciprocal rank, then a check that the
+    passages cover the question.
 
     Dense search finds paraphrases ("paid" for "salary"); BM25 finds the rare exact term a short passage
     shares with the question (a tool name, "L5", a table row), which dense search ranks low inside a chunk
@@ -423,7 +424,7 @@ class ArticleRetriever(BaseRetriever):
     units: Collection | Callable[[], Collection] | None = None
     revision: Callable[[Collection], Revision] = lambda collection: count_revision(
         collection, _DEFAULTS["lexical_refresh_s"].default)
-    lexical: LexicalIndex = Field(default_factory=LexicalIndex)
+    index: LibraryIndex = Field(default_factory=LibraryIndex)
     # Defaults live in Settings (one home); from_settings() is how the app builds it.
     k: int = _DEFAULTS["top_k"].default
     candidates: int = _DEFAULTS["candidates"].default
@@ -504,7 +505,7 @@ class ArticleRetriever(BaseRetriever):
                                               and _missing(weights, found) >= self.reworded_words))
         # Asked of, not told: "We're moving to Sydney. What salary is normal?" asks no Sydney figure.
         named = {t for t in self._located_tokens(asked(split_turns(question)[-1]), names_only=True)
-                 if self.lexical.document_frequency(t)}  # an unknown one is unknown_place's to judge
+                 if self.index.document_frequency(t)}  # an unknown one is unknown_place's to judge
         asking = what_is_asked(question)
         return (close_enough and named <= found
                 and not self.unknown_subject(asking) and self.states_amount(question, passages)
@@ -517,7 +518,7 @@ class ArticleRetriever(BaseRetriever):
 
         def known(word: str) -> bool:
             token = self._library_token(word)
-            return token is None or bool(self.lexical.document_frequency(token))
+            return token is None or bool(self.index.document_frequency(token))
 
         return all(known(acronym) or (phrase and all(map(known, phrase)))
                    for acronym, *phrase in concepts(asked(question)))
@@ -566,7 +567,7 @@ class ArticleRetriever(BaseRetriever):
         question = expand_acronyms(question)
         unknown = [m for m in _TYPED_WORD.finditer(question) if content_words(m.group(0))
                    and not question.startswith(" (", m.end())  # "NYC (New York City)": judged by its phrase
-                   and (token := self._library_token(m.group(0))) and not self.lexical.document_frequency(token)
+                   and (token := self._library_token(m.group(0))) and not self.index.document_frequency(token)
                    and not self._names_known_country(m.group(0)) and not _BACKGROUND.search(question[:m.start()])
                    and not _MOVING_ON.search(question[m.end():]) and not _BACKGROUND_NAMED.match(question, m.end())]
         spelled = [range(*m.span(2)) for m in SPELLED_OUT.finditer(question)]  # "UK (United Kingdom)"
@@ -580,7 +581,7 @@ class ArticleRetriever(BaseRetriever):
                                    before.named or bool(_NAME.fullmatch(m.group(0)))
                                    and not _starts_sentence(question, m.start())
                                    and not any(m.start() in span for span in spelled)
-                                   and not self.lexical.starts_a_word(m.group(0)),  # "Jan": January
+                                   and not self.index.starts_a_word(m.group(0)),  # "Jan": January
                                    titles)
         return list(found.values())
 
@@ -596,13 +597,13 @@ class ArticleRetriever(BaseRetriever):
         return (len(word) <= _KIND_OF_JOB_LETTERS and bool(_JOB_TITLE_HEAD.match(question, end))
                 and not is_dictionary_word(word)
                 and lower not in _SAME_JOB_WORDS and stem(word) not in _PAY_WORDS
-                and not lower.endswith(_PARTICIPLE_ENDINGS) and not self.lexical.starts_a_word(word)
+                and not lower.endswith(_PARTICIPLE_ENDINGS) and not self.index.starts_a_word(word)
                 and not _BEFORE_A_VERB.search(question[:start]))
 
     def _names_known_country(self, word: str) -> bool:
         """Whether the word names a country, by its people or its code, that some article names another way
         ("British", "AUS": the UK, Australia), as a name or typed in lower case, as readers do ("canadian")."""
-        return any(self.lexical.document_frequency(t) for name in dict.fromkeys([word, word.capitalize()])
+        return any(self.index.document_frequency(t) for name in dict.fromkeys([word, word.capitalize()])
                    for t in tokens(country_names_of(name)))
 
     def rank(self, query: str, limit: int | None = None) -> list[Document]:
@@ -621,18 +622,17 @@ class ArticleRetriever(BaseRetriever):
 
     def _rank(self, collection: Collection, query: str) -> _Ranking:
         vector = embed_query(query)
-        dense = collection.query(query_embeddings=[vector], n_results=max(self.candidates, self.k),
-                                 include=["distances"])
-        similarity = {chunk_id: round(1.0 - distance, 4)
-                      for chunk_id, distance in zip(dense["ids"][0], dense["distances"][0])}
+        similarity = {chunk_id: round(score, 4)
+                      for chunk_id, score in self.index.nearest(vector, max(self.candidates, self.k))}
         fused: dict[str, float] = {}
-        for ranked in (list(similarity), [chunk_id for chunk_id, _ in self.lexical.search(query, self.candidates)]):
+        for ranked in (list(similarity), [chunk_id for chunk_id, _ in self.index.search(query, self.candidates)]):
             for rank, chunk_id in enumerate(ranked):
                 fused[chunk_id] = fused.get(chunk_id, 0.0) + 1 / (self.fusion_k + rank)
         order = self._with_part_asked(query, sorted(fused, key=fused.__getitem__, reverse=True))
         named = self._named_section(collection, query, order)
         first = set(named)
-        return _Ranking(named + [chunk_id for chunk_id in order if chunk_id not in first], similarity, vector, first)
+        return _Ranking(named + [chunk_id for chunk_id in order if chunk_id not in first], similarity,
+                        partial(self.index.similarity, vector), first)
 
     def _with_part_asked(self, query: str, order: list[str]) -> list[str]:
         """For a question asking what someone is paid, the route into a job, what the job involves or its tools,
@@ -645,31 +645,31 @@ class ArticleRetriever(BaseRetriever):
         is_part = self._part_asked(split_turns(query)[-1]) if order else None
         if is_part is None:
             return order
-        article = self.lexical.source(order[0])
+        article = self.index.source(order[0])
         # Search may not have found a chunk of the part at all: those rank last, in the article's order.
         rank: dict[str, float] = {chunk_id: n for n, chunk_id in enumerate(order)}
-        parts = sorted((chunk_id for chunk_id in self.lexical.chunks_of(article) if is_part(chunk_id)),
+        parts = sorted((chunk_id for chunk_id in self.index.chunks_of(article) if is_part(chunk_id)),
                        key=lambda chunk_id: rank.get(chunk_id, math.inf))
         top = set(order[:self.k])
-        shown = {self.lexical.heading(chunk_id) for chunk_id in parts if chunk_id in top}
+        shown = {self.index.heading(chunk_id) for chunk_id in parts if chunk_id in top}
         # The best-ranked not shown, unless one of the part is: then only the rest of its section, split over chunks.
         hidden = [chunk_id for chunk_id in parts if chunk_id not in top
-                  and (not shown or self.lexical.heading(chunk_id) in shown)]
+                  and (not shown or self.index.heading(chunk_id) in shown)]
         if not hidden:
             return order
         # Of that section, its first chunk not shown: a list opens there with its introduction.
-        section = self.lexical.heading(hidden[0])
-        part = min((chunk_id for chunk_id in hidden if self.lexical.heading(chunk_id) == section),
-                   key=self.lexical.position)
+        section = self.index.heading(hidden[0])
+        part = min((chunk_id for chunk_id in hidden if self.index.heading(chunk_id) == section),
+                   key=self.index.position)
         others = [chunk_id for chunk_id in order if chunk_id != part]
         return [*others[:self.k - 1], part, *others[self.k - 1:]]
 
     def _part_asked(self, question: str) -> Callable[[str], bool] | None:
         """Whether a chunk is of the part of an article the question asks for, if it asks for one."""
         if pay_amount_asked(question):
-            return self.lexical.states_money
+            return self.index.states_money
         sections = sections_asked(question)
-        return (lambda chunk_id: any(s.search(self.lexical.part(chunk_id)) for s in sections)) \
+        return (lambda chunk_id: any(s.search(self.index.part(chunk_id)) for s in sections)) \
             if sections else None
 
     def _named_section(self, collection: Collection, query: str, order: list[str]) -> list[str]:
@@ -705,7 +705,7 @@ class ArticleRetriever(BaseRetriever):
             return False
         quoted = answers[-1] if answers and CITATION.search(answers[-1]) else earlier
         collection, _ = self._synced()
-        best = self.lexical.search(quoted, 1)
+        best = self.index.search(quoted, 1)
         found = collection.get(ids=[best[0][0]], include=["metadatas"])["metadatas"] if best else None
         if not found or not found[0].get("source"):
             return False
@@ -721,7 +721,7 @@ class ArticleRetriever(BaseRetriever):
         the model then embeds words it knows, and the passages that use them come up. A word the library or the
         model's vocabulary knows is left as typed."""
         self._synced()
-        text = NUMERONYM.sub(lambda m: self.lexical.numeronym(m.group(0)) or m.group(0), text)
+        text = NUMERONYM.sub(lambda m: self.index.numeronym(m.group(0)) or m.group(0), text)
         text = _CONTRACTION.sub(lambda m: self._spelling(m.group(0), contracted=True), text)
         text = _VOWEL_FIRST_CONTRACTION.sub(lambda m: self._vowel_first_contraction(m.group(0)), text)
         text = _SHORT_WORD.sub(lambda m: self._question_word(m.group(0)), text)
@@ -730,54 +730,54 @@ class ArticleRetriever(BaseRetriever):
     def _vowel_first_contraction(self, word: str) -> str:
         """The one library word a word no dictionary holds contracts keeping only its first vowel, dropping at most one
         consonant ("intvw": interview); one it may contract as well as another is left as typed."""
-        if self.lexical.knows(word) or is_dictionary_word(word):
+        if self.index.knows(word) or is_dictionary_word(word):
             return word
-        return self.lexical.spelled_out(word, strict=True) or word
+        return self.index.spelled_out(word, strict=True) or word
 
     def _question_word(self, word: str) -> str:
         """The question word a short word writes with a silent letter dropped ("wat", "wen"), or the library word it
         writes with a slip (`_slipped`: "Olso", "tols"), or the word."""
-        clipped = None if self.lexical.knows(word) else clipped_stopword(word)
+        clipped = None if self.index.knows(word) else clipped_stopword(word)
         if clipped not in _QUESTION_WORDS:
             return self._slipped(word) or word
         return clipped.capitalize() if word[0].isupper() else clipped
 
     def _slipped(self, word: str) -> str | None:
         """The library word a short word no article or dictionary holds writes with two letters swapped or a double
-        letter typed once (LexicalIndex.slipped)."""
-        if len(word) < 4 or self.lexical.knows(word) or is_dictionary_word(word):
+        letter typed once (LibraryIndex.slipped)."""
+        if len(word) < 4 or self.index.knows(word) or is_dictionary_word(word):
             return None
-        slipped = self.lexical.slipped(word)
+        slipped = self.index.slipped(word)
         return slipped.capitalize() if slipped and word[0].isupper() else slipped
 
     def _doubled(self, word: str) -> str | None:
         """The library word an inflected word misspells with a single consonant ("shiping": shipping)."""
         doubled = doubled_consonant(word)
-        return doubled if doubled and self.lexical.knows(doubled) else None
+        return doubled if doubled and self.index.knows(doubled) else None
 
     def _spelling(self, word: str, contracted: bool = False) -> str:
-        if self.lexical.knows(word):
+        if self.index.knows(word):
             return word
         if _CAMEL_CASE.search(word):
             return self._other_name(word) or word
-        if city := next((name for name in other_city_names(word) if self.lexical.knows(name)), None):
+        if city := next((name for name in other_city_names(word) if self.index.knows(name)), None):
             return city  # "Bangalore" in a library that writes "Bengaluru"
-        if spelled := next((other for other in other_spellings(word) if self.lexical.knows(other)), None):
+        if spelled := next((other for other in other_spellings(word) if self.index.knows(other)), None):
             return spelled  # "maximise" in a library that writes "maximize"
         if is_common_word(word):
             return self._doubled(word) or word
         if is_dictionary_word(word):  # a rarer word: another form of a library word, written closed up, or neither
             return self._doubled(word) or self._relative(word) or self._with_closed_up(word)
         if contracted:
-            return self.lexical.spelled_out(word) or word
-        return misspelt_stopword(word) or self.lexical.misspelt(word) or self._with_closed_up(word)
+            return self.index.spelled_out(word) or word
+        return misspelt_stopword(word) or self.index.misspelt(word) or self._with_closed_up(word)
 
     def _relative(self, word: str) -> str | None:
         """The library word an edit or two from a rarer real word the library lacks, when it is what the reader meant:
         a word English uses far more, which the rarer one misspells by one slip ("manger": manager, "untied": united),
         or one it shares all but the last few letters with, another form of it ("statistician": statistical). Not
         "peaks" for "perks", a word as common that differs inside."""
-        found = self.lexical.misspelt(word)
+        found = self.index.misspelt(word)
         if not found:
             return None
         commoner = OSA.distance(word.lower(), found.lower()) == 1 and (
@@ -788,19 +788,19 @@ class ArticleRetriever(BaseRetriever):
 
     def _with_closed_up(self, word: str) -> str:
         """The word with the two library words it writes closed up beside it ("adtech (ad tech)"), if any."""
-        closed_up = self.lexical.compound(word)
+        closed_up = self.index.compound(word)
         return f"{word} ({closed_up})" if closed_up else word
 
     def _other_name(self, name: str) -> str | None:
         """The library word a name typed with a capital inside misspells, when that word is no everyday one."""
-        found = self.lexical.misspelt(name)
+        found = self.index.misspelt(name)
         return found if found and not is_dictionary_word(found) else None
 
     def _synced(self) -> tuple[Collection, Revision]:
-        """The current collection and its revision, with the lexical index brought in line with it."""
+        """The current collection and its revision, with the library index brought in line with it."""
         collection = self.collection if isinstance(self.collection, Collection) else self.collection()
         revision = self.revision(collection)
-        self.lexical.sync(collection, revision)
+        self.index.sync(collection, revision)
         return collection, revision
 
     def acronyms(self, query: str) -> dict[str, str]:
@@ -811,11 +811,11 @@ class ArticleRetriever(BaseRetriever):
         if not written and not typed:
             return {}
         # With their titles and headings, each once: an article names its subject there ("Capacity Planning for Data
-        # Centres") and its passages may say "facilities". Ranking also brings the lexical index up to date.
+        # Centres") and its passages may say "facilities". Ranking also brings the library index up to date.
         ranked = self.rank(query)
         named = [t for p in ranked for t in (p.metadata.get("title"), p.metadata.get("heading")) if t]
         texts = [p.page_content for p in ranked] + list(dict.fromkeys(named))
-        unknown = [a for a in written if not self.lexical.document_frequency(stem(a))]
+        unknown = [a for a in written if not self.index.document_frequency(stem(a))]
         found = {a: spelled_in(a, texts, is_word=is_dictionary_word) for a in unknown}
         # Typed in lower case, it is the subject's name, which an article puts in its title or a heading, a word for
         # each letter ("mi teams": "Episode 47: Materials Informatics in Specialty Chemicals"); an everyday word
@@ -830,7 +830,7 @@ class ArticleRetriever(BaseRetriever):
         words = dict.fromkeys(m.group(0) for m in _TYPED_WORD.finditer(query)
                               if m.group(0).islower() and not _AFTER_A_NUMBER.search(query[:m.start()]))
         return [w for w in words if 2 <= len(w) <= 4 and w not in ACRONYMS and content_words(w)
-                and not self.lexical.document_frequency(stem(w)) and not clipped_stopword(w)
+                and not self.index.document_frequency(stem(w)) and not clipped_stopword(w)
                 and not misspelt_stopword(w)]
 
     def forget_rankings(self) -> None:
@@ -855,10 +855,10 @@ class ArticleRetriever(BaseRetriever):
         for concept in concepts(without_parts_asked(_words_asked(question))):
             forms = tuple(t for t in (self._library_token(typed.get(w, w)) for w in concept) if t)
             if len(concept) == 1 and forms and not is_dictionary_word(concept[0]):
-                clipped = self.lexical.completed(concept[0])
+                clipped = self.index.completed(concept[0])
                 forms += (clipped,) if clipped and clipped not in forms else ()
             if forms and forms not in weights:
-                weights[forms] = max(self.lexical.idf(t) for t in forms[1:] or forms)
+                weights[forms] = max(self.index.idf(t) for t in forms[1:] or forms)
         return weights
 
     def states_amount(self, question: str, passages: Sequence[Document]) -> bool:
@@ -885,7 +885,7 @@ class ArticleRetriever(BaseRetriever):
             return None
         asked_of = {forms: weight for forms, weight in self._concept_weights(question).items()
                     if not set(forms) & _PAY_WORDS}
-        known = {forms for forms in asked_of if any(self.lexical.document_frequency(t) for t in forms)}
+        known = {forms for forms in asked_of if any(self.index.document_frequency(t) for t in forms)}
         if not known:
             return None
         # A word no article uses is part of it, unless it is the reader's own background ("I live in Lisbon").
@@ -951,14 +951,14 @@ class ArticleRetriever(BaseRetriever):
         or two from a library word ("salery" -> salary; "truck" is a real word, never a misspelt "track").
         None for a misspelt stopword ("actualy"), which says nothing about the subject."""
         token = stem(word)
-        if self.lexical.document_frequency(token):
+        if self.index.document_frequency(token):
             return token
         if _CAMEL_CASE.search(word):
             name = self._other_name(word)
             return stem(name) if name else token
         if len(word) <= 4 and clipped_stopword(word):
             return None
-        completed = self.lexical.completed(word) if len(word) >= 3 else None
+        completed = self.index.completed(word) if len(word) >= 3 else None
         if completed:
             return completed
         if len(word) < 4:
@@ -972,15 +972,15 @@ class ArticleRetriever(BaseRetriever):
             return stem(relative) if relative else token
         if misspelt_stopword(word):
             return None
-        found = self.lexical.misspelt(word)
+        found = self.index.misspelt(word)
         return stem(found) if found else token
 
     def _with_subheadings(self, passages: list[Document]) -> list[Document]:
         """The passages with the headings of their section's parts in `metadata["subheadings"]`, where it has
         several, and that section's heading in `metadata["subheadings_of"]`: the items of a list written as
         headings, for the composer ("what kinds of models ...?" under "The models you would build", whose parts
-        head "Propensity to pay", "Right-party contact", ...; see LexicalIndex.subheadings)."""
-        found = [self.lexical.subheadings(p.id or "") for p in passages]
+        head "Propensity to pay", "Right-party contact", ...; see LibraryIndex.subheadings)."""
+        found = [self.index.subheadings(p.id or "") for p in passages]
         return [Document(id=p.id, page_content=p.page_content, metadata={
                     **p.metadata, "subheadings": parts, "subheadings_of": section.rpartition(HEADING_SEPARATOR)[2]})
                 if len(parts) >= _SEVERAL_PARTS else p for p, (section, parts) in zip(passages, found)]
@@ -1003,9 +1003,9 @@ class _Ranking:
     """One query's fused candidate ids, best first, and the passages read for them so far (identical passages
     stored under two articles count once)."""
 
-    def __init__(self, order: list[str], similarity: dict[str, float], vector: list[float],
-                 named: set[str] | None = None) -> None:
-        self.order, self.similarity, self.vector = order, similarity, vector
+    def __init__(self, order: list[str], similarity: dict[str, float],
+                 similarity_of: Callable[[list[str]], dict[str, float]], named: set[str] | None = None) -> None:
+        self.order, self.similarity, self.similarity_of = order, similarity, similarity_of
         self.named = named or set()  # a section the follow-up names (ArticleRetriever._named_section)
         self.read = 0
         self.unique: dict[str, Document] = {}
@@ -1024,18 +1024,14 @@ class _Ranking:
     def _read(self, collection: Collection, ids: list[str]) -> list[Document]:
         """The passages of `ids`, in that order, each with its cosine similarity to the query: known from the
         dense search, else from its stored vector (never re-embedded)."""
-        import numpy as np
-
-        lexical_only = any(chunk_id not in self.similarity for chunk_id in ids)
-        found = collection.get(ids=ids, include=["documents", "metadatas", *(["embeddings"] if lexical_only else [])])
-        if lexical_only:
-            scores = np.asarray(found["embeddings"], dtype=np.float32) @ np.asarray(self.vector, dtype=np.float32)
-            for chunk_id, score in zip(found["ids"], scores.tolist()):
-                self.similarity.setdefault(chunk_id, round(score, 4))
+        found = collection.get(ids=ids, include=["documents", "metadatas"])
+        lexical_only = [chunk_id for chunk_id in found["ids"] if chunk_id not in self.similarity]
+        for chunk_id, score in self.similarity_of(lexical_only).items():
+            self.similarity[chunk_id] = round(score, 4)
         by_id = {chunk_id: Document(id=chunk_id, page_content=text, metadata=self._metadata(chunk_id, meta))
                  for chunk_id, text, meta in zip(found["ids"], found["documents"], found["metadatas"])}
         return [by_id[chunk_id] for chunk_id in ids if chunk_id in by_id]
 
     def _metadata(self, chunk_id: str, stored: dict) -> dict:
         named = {"named_section": True} if chunk_id in self.named else {}
-        return {**stored, "score": self.similarity[chunk_id], **named}
+        return {**stored, "score": self.similarity.get(chunk_id, 0.0), **named}  # 0: a chunk written since ranking

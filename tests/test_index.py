@@ -1,4 +1,4 @@
-"""The BM25 index stays in step with the Chroma collection, whoever writes to it."""
+"""The library index (BM25 and the chunks' vectors) stays in step with the Chroma collection, whoever writes to it."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 
 from bot.answer.pipeline import CareerBot
 from bot.ingest.indexing import ingest
-from bot.retrieval.lexical import LexicalIndex, tokens
+from bot.retrieval.index import LibraryIndex, tokens
 from bot.settings import Settings
 from bot.store import get_collection, revision
 
@@ -17,8 +17,8 @@ def _ids(careerbot: CareerBot, query: str) -> set[str]:
     return {p.metadata["source"] for p in careerbot.retriever.rank(query)}
 
 
-def _synced(settings: Settings) -> LexicalIndex:
-    index = LexicalIndex()
+def _synced(settings: Settings) -> LibraryIndex:
+    index = LibraryIndex()
     collection = get_collection(settings)
     index.sync(collection, revision(settings)(collection))
     return index
@@ -28,27 +28,27 @@ def test_index_follows_ingest_update_delete_and_rebuild(settings: Settings, writ
     write_article("a.md", "# Quokka careers\n\nQuokka wranglers earn a modest salary in Perth.\n")
     ingest([str(settings.knowledge_dir)], settings, progress=False)
     careerbot = CareerBot(settings)
-    assert careerbot.retriever.lexical.size == 0  # built on the first query, not before
+    assert careerbot.retriever.index.size == 0  # built on the first query, not before
     assert "a.md" in _ids(careerbot, "quokka wranglers")
-    assert careerbot.retriever.lexical.document_frequency(tokens("quokka")[0]) == 1
+    assert careerbot.retriever.index.document_frequency(tokens("quokka")[0]) == 1
 
     write_article("a.md", "# Wombat careers\n\nWombat keepers earn a modest salary in Perth.\n")
     ingest([str(settings.knowledge_dir)], settings, progress=False)
     careerbot.retriever.rank("wombat keepers")
-    assert careerbot.retriever.lexical.document_frequency(tokens("quokka")[0]) == 0
-    assert careerbot.retriever.lexical.document_frequency(tokens("wombat")[0]) == 1
+    assert careerbot.retriever.index.document_frequency(tokens("quokka")[0]) == 0
+    assert careerbot.retriever.index.document_frequency(tokens("wombat")[0]) == 1
 
     (settings.knowledge_dir / "a.md").unlink()
     write_article("b.md", "# Platypus careers\n\nPlatypus trainers earn a modest salary in Hobart.\n")
     ingest([str(settings.knowledge_dir)], settings, prune=True, progress=False)
     careerbot.retriever.rank("platypus")
-    assert careerbot.retriever.lexical.document_frequency(tokens("wombat")[0]) == 0
-    assert careerbot.retriever.lexical.size == 1
+    assert careerbot.retriever.index.document_frequency(tokens("wombat")[0]) == 0
+    assert careerbot.retriever.index.size == 1
 
     ingest([str(settings.knowledge_dir)], settings, rebuild=True, progress=False)
     careerbot.retriever.rank("platypus")
-    assert careerbot.retriever.lexical.size == 1
-    assert careerbot.retriever.lexical.search("platypus trainers", 3)[0][0] in get_collection(settings).get()["ids"]
+    assert careerbot.retriever.index.size == 1
+    assert careerbot.retriever.index.search("platypus trainers", 3)[0][0] in get_collection(settings).get()["ids"]
 
 
 def test_a_second_process_writing_is_seen_by_a_running_retriever(settings: Settings, write_article) -> None:
@@ -63,10 +63,10 @@ def test_a_second_process_writing_is_seen_by_a_running_retriever(settings: Setti
         env={**__import__("os").environ, "CAREERBOT_STORE_DIR": str(settings.store_dir),
              "CAREERBOT_KNOWLEDGE_DIR": str(settings.knowledge_dir)},
     )
-    hits = careerbot.retriever.lexical.search("echidna", 3)
+    hits = careerbot.retriever.index.search("echidna", 3)
     assert hits == []  # not yet synced: the next query syncs
     assert "b.md" in _ids(careerbot, "echidna groomers")
-    assert careerbot.retriever.lexical.document_frequency(tokens("echidna")[0]) == 1
+    assert careerbot.retriever.index.document_frequency(tokens("echidna")[0]) == 1
 
 
 def test_index_built_from_a_collection_matches_a_fresh_one(library_settings: Settings) -> None:
@@ -97,7 +97,7 @@ def test_a_misspelling_read_by_its_stem_is_the_same_word_in_every_process(settin
     # for was a set's order, which changes from process to process (PYTHONHASHSEED), so replicas answered differently.
     write_article("a.md", "# Studio work\n\nRecorders log every take; recording runs late; we record twice.\n")
     ingest([str(settings.knowledge_dir)], settings, progress=False)
-    script = ("import sys; from tests.test_lexical import _synced; from bot.settings import Settings; "
+    script = ("import sys; from tests.test_index import _synced; from bot.settings import Settings; "
               "print(_synced(Settings(store_dir=sys.argv[1], knowledge_dir=sys.argv[2])).misspelt('ricorder'))")
     found = {subprocess.run([sys.executable, "-c", script, str(settings.store_dir), str(settings.knowledge_dir)],
                             capture_output=True, text=True, check=True, cwd=Path(__file__).parents[1], timeout=120,
@@ -182,9 +182,9 @@ def test_a_word_written_closed_up_is_read_as_the_two_library_words(settings: Set
     assert retriever.corrected("how often are adtech engineers on call?") == (
         "how often are adtech (ad tech) engineers on call?")
     assert retriever.invoke("how often are adtech engineers on call?")
-    assert retriever.lexical.compound("oncall") is None  # "on" is no word the index holds
+    assert retriever.index.compound("oncall") is None  # "on" is no word the index holds
     # A library word and an ending are one longer word, not two: "understandable" is no "understand able".
-    assert retriever.lexical.compound("understandable") is None
+    assert retriever.index.compound("understandable") is None
 
 
 def test_a_numeronym_is_read_as_the_library_word_it_counts(settings: Settings, write_article) -> None:
@@ -193,7 +193,48 @@ def test_a_numeronym_is_read_as_the_library_word_it_counts(settings: Settings, w
     ingest([str(settings.knowledge_dir)], settings, progress=False)
     careerbot = CareerBot(settings)
     assert careerbot.retriever.corrected("in l10n what does mtpe stand for") == "in localization what does mtpe stand for"
-    assert careerbot.retriever.lexical.numeronym("k8s") == "kubernetes"
-    assert careerbot.retriever.lexical.numeronym("i18n") is None  # no library word has that shape
+    assert careerbot.retriever.index.numeronym("k8s") == "kubernetes"
+    assert careerbot.retriever.index.numeronym("i18n") is None  # no library word has that shape
     assert careerbot.retriever.corrected("b2b saas and h1b visas") == "b2b saas and h1b visas"  # counts under three
     assert "machine translation post-editing" in careerbot.answer("in l10n what does mtpe stand for?").text
+
+
+_RANKING_SCRIPT = """
+import json, sys
+from bot.answer.pipeline import CareerBot
+from bot.settings import Settings
+bot = CareerBot(Settings(_env_file=None, store_dir=sys.argv[1], knowledge_dir=sys.argv[2]))
+print(json.dumps([[p.id for p in bot.retriever.rank(q, limit=40)] for q in json.loads(sys.argv[3])]))
+"""
+
+
+def test_dense_candidates_are_the_exact_nearest_the_same_in_every_process(settings: Settings) -> None:
+    """Chroma's HNSW index is approximate, and below its sync threshold an embedded store builds it afresh, at
+    random, in each process: two replicas found different candidates for one question. 990 random vectors make
+    that index miss some of a query's 40 nearest in nearly every process; the retriever must find exactly those
+    40, in order, in this process and in another one."""
+    import json
+
+    import numpy as np
+
+    vectors = np.random.default_rng(7).standard_normal((990, 384)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    ids = [f"c{i:03d}" for i in range(len(vectors))]
+    # No words to match: the ranking is the dense search's alone.
+    get_collection(settings).add(ids=ids, embeddings=vectors, documents=["." for _ in ids],
+                                 metadatas=[{"source": f"{i}.md", "chunk_hash": i} for i in ids])
+    questions = ["What does a data engineer do?", "How much do analysts earn?", "Is a PhD needed?",
+                 "Which tools should I learn?", "How do I switch careers?", "What is MLOps?",
+                 "Do bootcamps work?", "How long is the interview loop?", "Remote or office?"]
+    ranked = [[p.id for p in CareerBot(settings).retriever.rank(q, limit=40)] for q in questions]
+
+    from bot.embeddings import embed_query
+
+    for question, found in zip(questions, ranked):
+        scores = vectors @ np.asarray(embed_query(question), dtype=np.float32)
+        assert found == [ids[i] for i in np.argsort(-scores, kind="stable")[:40]], question
+    other_process = subprocess.run(
+        [sys.executable, "-c", _RANKING_SCRIPT, str(settings.store_dir), str(settings.knowledge_dir),
+         json.dumps(questions)], check=True, timeout=300, cwd=Path(__file__).parents[1], capture_output=True,
+        text=True)
+    assert json.loads(other_process.stdout.strip().splitlines()[-1]) == ranked

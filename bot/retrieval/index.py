@@ -1,9 +1,11 @@
-"""The lexical half of hybrid search: BM25 (bm25s) over the collection's chunks, kept in step with Chroma.
+"""Both halves of hybrid search over the collection's chunks, kept in memory in step with Chroma: BM25 (bm25s)
+over their words, and exact nearest-neighbour search over their stored vectors (see `LibraryIndex.nearest`).
 
 Why derived from the collection instead of written by ingest: Chroma is the record of what is stored (see
 bot/ingest/indexing.py), so an index rebuilt from it agrees with it after any ingest, update, delete, `--rebuild`,
 crash or write by another process, on the embedded store and on a Chroma server alike. The chunk ids are
-content hashes, so comparing id sets is enough to know what changed; only new chunks' texts are fetched.
+content hashes, so comparing id sets is enough to know what changed; only new chunks' texts and vectors are
+fetched (never embedded again).
 `sync()` is cheap when nothing changed: the caller passes a revision (the store's file stamp, or the
 server's count plus a time bucket) and the ids are listed only when it moves.
 
@@ -20,6 +22,7 @@ from collections import Counter
 from collections.abc import Hashable
 from typing import Any, NamedTuple
 
+import numpy as np
 from rapidfuzz.distance import OSA
 
 from bot.embeddings import is_dictionary_word
@@ -61,8 +64,21 @@ class _Chunk(NamedTuple):
     part: str  # the part of its article it is in ("Cons"; see bot.text.chunk_part), or ""
 
 
-class LexicalIndex:
-    """BM25 over every chunk of a collection. Thread-safe: readers search the index built last."""
+class _Vectors(NamedTuple):
+    """The chunks' stored vectors as unit rows, in the order of `ids` (set in one assignment: a reader never
+    sees the ids of one build with the rows of another)."""
+
+    ids: list[str]
+    rows: np.ndarray  # float32, one unit-length row per id
+    row_of: dict[str, int]
+
+
+_NO_VECTORS = _Vectors([], np.zeros((0, 0), dtype=np.float32), {})
+
+
+class LibraryIndex:
+    """BM25 over every chunk of a collection, and the chunks' vectors for exact nearest-neighbour search.
+    Thread-safe: readers search the index built last."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -75,6 +91,7 @@ class LexicalIndex:
         self._bm25: Any = None  # a bm25s.BM25, built lazily
         self._document_frequency: Counter[str] = Counter()
         self._by_prefix: dict[str, dict[str, str]] = {}  # first two letters -> {word: token}
+        self._vectors = _NO_VECTORS
 
     def sync(self, collection: Collection, revision: tuple[Hashable, int | None]) -> None:
         """Bring the index in line with the collection, if `revision` (signal, time bucket) says it may have
@@ -98,7 +115,7 @@ class LexicalIndex:
                     self._update(collection, ids)
                 self._revision = revision
         except Exception:  # a failed look leaves the index as it was; the next revision tries again
-            log.exception("could not bring the lexical index up to date")
+            log.exception("could not bring the library index up to date")
         finally:
             self._lock.release()
 
@@ -106,9 +123,11 @@ class LexicalIndex:
         current = set(ids)
         words = {i: w for i, w in self._words.items() if i in current}
         chunks = {i: chunk for i, chunk in self._chunks.items() if i in current}
+        vectors = {i: self._vectors.rows[row] for i, row in self._vectors.row_of.items() if i in current}
         new = [i for i in ids if i not in words]
         for start in range(0, len(new), PAGE):
-            batch = collection.get(ids=new[start:start + PAGE], include=["documents", "metadatas"])
+            batch = collection.get(ids=new[start:start + PAGE], include=["documents", "metadatas", "embeddings"])
+            vectors |= zip(batch["ids"], _unit_rows(batch["embeddings"]))
             for chunk_id, document, metadata in zip(batch["ids"], batch["documents"], batch["metadatas"]):
                 metadata = metadata or {}
                 words[chunk_id] = content_words(indexed_text(document or "", metadata))
@@ -119,7 +138,8 @@ class LexicalIndex:
         self._chunks, self._by_source = chunks, _chunks_by_source(chunks)
         self._sections = _sections_by_source(chunks, self._by_source)
         self._build(words)
-        log.info("lexical index: %d chunks (%d new)", len(words), len(new))
+        self._vectors = _stacked(vectors, self._ids)
+        log.info("library index: %d chunks (%d new)", len(words), len(new))
 
     def _build(self, words: dict[str, list[str]]) -> None:
         import bm25s
@@ -148,6 +168,30 @@ class LexicalIndex:
         # n_threads=0 scores in this thread; any other value starts a thread pool per call (~1.3 ms a query).
         found, scores = bm25.retrieve([known], k=min(k, len(ids)), show_progress=False, n_threads=0)
         return [(ids[int(i)], float(s)) for i, s in zip(found[0], scores[0]) if s > 0]
+
+    def nearest(self, vector: list[float], k: int) -> list[tuple[str, float]]:
+        """(chunk id, cosine similarity) of the `k` chunks closest to `vector`, closest first.
+
+        Exact, over every stored vector, rather than Chroma's HNSW index: that index is approximate, and an
+        embedded store below Chroma's sync threshold (1,000 vectors) builds it afresh, at random, in each
+        process, so two replicas or two runs found different candidates for one question (one in forty,
+        in two processes of three) and answered or declined it differently. One matrix product over a
+        career site's library costs a few milliseconds (bench/retrieval_scale.py: 100k chunks); equal
+        scores are ordered by id, the same in every process."""
+        found = self._vectors
+        if not found.ids or k < 1:
+            return []
+        scores = found.rows @ _unit(vector)
+        best = np.argpartition(-scores, k - 1)[:k] if k < len(scores) else np.arange(len(scores))
+        best = best[np.lexsort((best, -scores[best]))]
+        return [(found.ids[i], float(scores[i])) for i in best]
+
+    def similarity(self, vector: list[float], ids: list[str]) -> dict[str, float]:
+        """The cosine similarity of `vector` to each of these chunks the index holds."""
+        found = self._vectors
+        known = [i for i in ids if i in found.row_of]
+        scores = found.rows[[found.row_of[i] for i in known]] @ _unit(vector) if known else []
+        return dict(zip(known, (float(s) for s in scores)))
 
     def states_money(self, chunk_id: str) -> bool:
         """Whether the chunk's text states an amount of money ("$120,000", "GBP 33,000–42,000")."""
@@ -316,6 +360,24 @@ def _sections_by_source(chunks: dict[str, _Chunk], by_source: dict[str, list[str
     """Each article's heading paths, in its order, once each."""
     return {source: list(dict.fromkeys(chunks[chunk_id].heading for chunk_id in ids if chunks[chunk_id].heading))
             for source, ids in by_source.items()}
+
+
+def _unit(vector: list[float]) -> np.ndarray:
+    array = np.asarray(vector, dtype=np.float32)
+    return array / (np.linalg.norm(array) or 1.0)
+
+
+def _unit_rows(embeddings: Any) -> np.ndarray:
+    rows = np.asarray(embeddings, dtype=np.float32).reshape(len(embeddings), -1)
+    norms = np.linalg.norm(rows, axis=1, keepdims=True)
+    return rows / np.where(norms == 0, 1.0, norms)
+
+
+def _stacked(vectors: dict[str, np.ndarray], ids: list[str]) -> _Vectors:
+    kept = [i for i in ids if i in vectors]
+    if not kept:
+        return _NO_VECTORS
+    return _Vectors(kept, np.stack([vectors[i] for i in kept]), {i: row for row, i in enumerate(kept)})
 
 
 def _all_ids(collection: Collection) -> list[str]:
