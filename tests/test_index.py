@@ -226,7 +226,8 @@ def test_dense_candidates_are_the_exact_nearest_the_same_in_every_process(settin
     questions = ["What does a data engineer do?", "How much do analysts earn?", "Is a PhD needed?",
                  "Which tools should I learn?", "How do I switch careers?", "What is MLOps?",
                  "Do bootcamps work?", "How long is the interview loop?", "Remote or office?"]
-    ranked = [[p.id for p in CareerBot(settings).retriever.rank(q, limit=40)] for q in questions]
+    retriever = CareerBot(settings).retriever
+    ranked = [[p.id for p in retriever.rank(q, limit=40)] for q in questions]
 
     from bot.embeddings import embed_query
 
@@ -238,3 +239,25 @@ def test_dense_candidates_are_the_exact_nearest_the_same_in_every_process(settin
          json.dumps(questions)], check=True, timeout=300, cwd=Path(__file__).parents[1], capture_output=True,
         text=True)
     assert json.loads(other_process.stdout.strip().splitlines()[-1]) == ranked
+
+
+def test_equal_scores_are_ordered_by_id_even_at_the_last_place_kept(settings: Settings) -> None:
+    """The same passage stored under several articles has one vector: which of them are kept must not depend on how
+    numpy partitions the scores (that differs between CPUs; here it would keep c04 over c03)."""
+    ids = [f"c{i:02d}" for i in range(61)]
+    vectors = [[1.0, 0.0] if chunk_id == "c30" else [0.6, 0.8] for chunk_id in ids]
+    get_collection(settings).add(ids=ids, embeddings=vectors, documents=["." for _ in ids],
+                                 metadatas=[{"source": f"{i}.md"} for i in ids])
+    index = _synced(settings)
+    assert [i for i, _ in index.nearest([1.0, 0.0], 5)] == ["c30", "c00", "c01", "c02", "c03"]
+
+
+def test_a_chunk_the_index_has_yet_to_read_is_scored_by_its_stored_vector(settings: Settings) -> None:
+    """A section a follow-up names is read from Chroma, which may be ahead of the index (a Chroma server's index
+    looks for same-size updates only now and then): its similarity comes from the vector Chroma stores."""
+    from bot.retrieval.retriever import _Ranking
+
+    collection = get_collection(settings)
+    collection.add(ids=["x"], embeddings=[[0.6, 0.8, 0.0]], documents=["A passage."], metadatas=[{"source": "x.md"}])
+    ranking = _Ranking(["x"], {}, [1.0, 0.0, 0.0], lambda ids: {})
+    assert ranking.passages(collection, 1)[0].metadata["score"] == 0.6

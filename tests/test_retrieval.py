@@ -846,7 +846,7 @@ def test_the_words_asking_for_the_good_or_bad_parts_are_no_subject_the_library_m
 
 
 def _ingested_by_heading(settings: Settings) -> tuple[ArticleRetriever, dict[str, str]]:
-    """The knowledge folder ingested: a retriever with its lexical index up to date, and each heading's chunk id."""
+    """The knowledge folder ingested: a retriever with its library index up to date, and each heading's chunk id."""
     ingest([str(settings.knowledge_dir)], settings, progress=False)
     retriever = CareerBot(settings).retriever
     retriever.rank("analyst")  # brings the library index up to date

@@ -5,7 +5,8 @@ Why derived from the collection instead of written by ingest: Chroma is the reco
 bot/ingest/indexing.py), so an index rebuilt from it agrees with it after any ingest, update, delete, `--rebuild`,
 crash or write by another process, on the embedded store and on a Chroma server alike. The chunk ids are
 content hashes, so comparing id sets is enough to know what changed; only new chunks' texts and vectors are
-fetched (never embedded again).
+fetched (never embedded again). (A `--rebuild` with the other ingest encoder keeps the ids, so a running app keeps
+the vectors it read, which differ from the new ones by less than 0.0001 cosine, until it restarts.)
 `sync()` is cheap when nothing changed: the caller passes a revision (the store's file stamp, or the
 server's count plus a time bucket) and the ids are listed only when it moves.
 
@@ -127,6 +128,8 @@ class LibraryIndex:
         new = [i for i in ids if i not in words]
         for start in range(0, len(new), PAGE):
             batch = collection.get(ids=new[start:start + PAGE], include=["documents", "metadatas", "embeddings"])
+            if not batch["ids"]:  # deleted since they were listed (another process's prune or --rebuild)
+                continue
             vectors |= zip(batch["ids"], _unit_rows(batch["embeddings"]))
             for chunk_id, document, metadata in zip(batch["ids"], batch["documents"], batch["metadatas"]):
                 metadata = metadata or {}
@@ -137,8 +140,9 @@ class LibraryIndex:
                                           chunk_part(document or "", heading))
         self._chunks, self._by_source = chunks, _chunks_by_source(chunks)
         self._sections = _sections_by_source(chunks, self._by_source)
+        stacked = _stacked(vectors, sorted(words))
         self._build(words)
-        self._vectors = _stacked(vectors, self._ids)
+        self._vectors = stacked  # right after the words: a reader meets the new BM25 with the old vectors at most briefly
         log.info("library index: %d chunks (%d new)", len(words), len(new))
 
     def _build(self, words: dict[str, list[str]]) -> None:
@@ -182,8 +186,11 @@ class LibraryIndex:
         if not found.ids or k < 1:
             return []
         scores = found.rows @ _unit(vector)
-        best = np.argpartition(-scores, k - 1)[:k] if k < len(scores) else np.arange(len(scores))
-        best = best[np.lexsort((best, -scores[best]))]
+        if k < len(scores):  # every row as close as the k-th, so that a tie there goes to the lower id too
+            best = np.flatnonzero(scores >= scores[np.argpartition(-scores, k - 1)[k - 1]])
+        else:
+            best = np.arange(len(scores))
+        best = best[np.lexsort((best, -scores[best]))][:k]
         return [(found.ids[i], float(scores[i])) for i in best]
 
     def similarity(self, vector: list[float], ids: list[str]) -> dict[str, float]:

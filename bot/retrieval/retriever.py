@@ -609,8 +609,8 @@ class ArticleRetriever(BaseRetriever):
     def rank(self, query: str, limit: int | None = None) -> list[Document]:
         """The candidates, best first, without the decline check: the first `limit`, or every one.
 
-        Fusion needs only ids and ranks, so the passages' text, metadata and (for a lexical-only candidate)
-        stored vector are read for the ones asked for: an answer reads ~k records, not every candidate."""
+        Fusion needs only ids and ranks, so the passages' text and metadata are read for the ones asked for: an
+        answer reads ~k records, not every candidate."""
         collection, revision = self._synced()
         ranking = self._ranked.get((query, revision, self.k))  # the part asked is brought among the first k
         if ranking is None:
@@ -631,7 +631,7 @@ class ArticleRetriever(BaseRetriever):
         order = self._with_part_asked(query, sorted(fused, key=fused.__getitem__, reverse=True))
         named = self._named_section(collection, query, order)
         first = set(named)
-        return _Ranking(named + [chunk_id for chunk_id in order if chunk_id not in first], similarity,
+        return _Ranking(named + [chunk_id for chunk_id in order if chunk_id not in first], similarity, vector,
                         partial(self.index.similarity, vector), first)
 
     def _with_part_asked(self, query: str, order: list[str]) -> list[str]:
@@ -1003,9 +1003,9 @@ class _Ranking:
     """One query's fused candidate ids, best first, and the passages read for them so far (identical passages
     stored under two articles count once)."""
 
-    def __init__(self, order: list[str], similarity: dict[str, float],
+    def __init__(self, order: list[str], similarity: dict[str, float], vector: list[float],
                  similarity_of: Callable[[list[str]], dict[str, float]], named: set[str] | None = None) -> None:
-        self.order, self.similarity, self.similarity_of = order, similarity, similarity_of
+        self.order, self.similarity, self.vector, self.similarity_of = order, similarity, vector, similarity_of
         self.named = named or set()  # a section the follow-up names (ArticleRetriever._named_section)
         self.read = 0
         self.unique: dict[str, Document] = {}
@@ -1023,15 +1023,21 @@ class _Ranking:
 
     def _read(self, collection: Collection, ids: list[str]) -> list[Document]:
         """The passages of `ids`, in that order, each with its cosine similarity to the query: known from the
-        dense search, else from its stored vector (never re-embedded)."""
+        dense search, else from its stored vector (never re-embedded), as the index holds it, or as Chroma does for
+        a chunk the index has yet to read (a section named by a follow-up, written since the index's last look)."""
         found = collection.get(ids=ids, include=["documents", "metadatas"])
         lexical_only = [chunk_id for chunk_id in found["ids"] if chunk_id not in self.similarity]
         for chunk_id, score in self.similarity_of(lexical_only).items():
             self.similarity[chunk_id] = round(score, 4)
+        unread = [chunk_id for chunk_id in lexical_only if chunk_id not in self.similarity]
+        if unread:
+            stored = collection.get(ids=unread, include=["embeddings"])
+            scores = np.asarray(stored["embeddings"], dtype=np.float32) @ np.asarray(self.vector, dtype=np.float32)
+            self.similarity.update((chunk_id, round(float(score), 4)) for chunk_id, score in zip(stored["ids"], scores))
         by_id = {chunk_id: Document(id=chunk_id, page_content=text, metadata=self._metadata(chunk_id, meta))
                  for chunk_id, text, meta in zip(found["ids"], found["documents"], found["metadatas"])}
         return [by_id[chunk_id] for chunk_id in ids if chunk_id in by_id]
 
     def _metadata(self, chunk_id: str, stored: dict) -> dict:
         named = {"named_section": True} if chunk_id in self.named else {}
-        return {**stored, "score": self.similarity.get(chunk_id, 0.0), **named}  # 0: a chunk written since ranking
+        return {**stored, "score": self.similarity[chunk_id], **named}
