@@ -27,7 +27,7 @@ from collections.abc import Sequence
 from concurrent.futures import Future
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from langchain_core.embeddings import Embeddings
 
@@ -124,7 +124,7 @@ class Encoder:
 
         if not texts:
             return np.zeros((0, DIMENSIONS), dtype=np.float32)
-        return _normalised(np.stack([tokens.mean(axis=0) for tokens, _ in self._run(texts)]))
+        return normalised(np.stack([tokens.mean(axis=0) for tokens, _ in self._run(texts)]))
 
     def encode_late(self, texts: Sequence[str], spans: Sequence[Sequence[Sequence[Span]]]
                     ) -> tuple[np.ndarray, list[list[np.ndarray | None]]]:
@@ -149,9 +149,9 @@ class Encoder:
                 for start, end in ranges:
                     pick |= real & (offsets[:, 0] < end) & (offsets[:, 1] > start)
                 beyond = truncated and max((end for _, end in ranges), default=0) > covered
-                found.append(None if beyond or not pick.any() else _normalised(tokens[pick].mean(axis=0)))
+                found.append(None if beyond or not pick.any() else normalised(tokens[pick].mean(axis=0)))
             grouped.append(found)
-        return _normalised(np.stack(vectors)) if vectors else np.zeros((0, DIMENSIONS), np.float32), grouped
+        return normalised(np.stack(vectors)) if vectors else np.zeros((0, DIMENSIONS), np.float32), grouped
 
 
 class TorchEncoder(Encoder):
@@ -197,7 +197,8 @@ class OnnxEncoder(Encoder):
         return self.session.run(["last_hidden_state"], {k: v for k, v in batch.items() if k in self._inputs})[0]
 
 
-def _normalised(vectors: np.ndarray) -> np.ndarray:
+def normalised(vectors: Any) -> np.ndarray:
+    """Vectors (one, or one per row) as unit-length float32; a zero vector stays zero."""
     import numpy as np
 
     vectors = np.asarray(vectors, dtype=np.float32)
@@ -281,7 +282,7 @@ def verify(candidate: Encoder, reference: Encoder) -> float:
 
     lowest = float((candidate.encode(_VERIFY_TEXTS) * reference.encode(_VERIFY_TEXTS)).sum(axis=1).min())
     for (mine, _), (theirs, _) in zip(candidate._run(_VERIFY_TEXTS), reference._run(_VERIFY_TEXTS)):
-        lowest = min(lowest, float((_normalised(mine) * _normalised(theirs)).sum(axis=1).min()))
+        lowest = min(lowest, float((normalised(mine) * normalised(theirs)).sum(axis=1).min()))
     return float(np.round(lowest, 7))
 
 

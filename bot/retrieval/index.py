@@ -26,7 +26,7 @@ from typing import Any, NamedTuple
 import numpy as np
 from rapidfuzz.distance import OSA
 
-from bot.embeddings import is_dictionary_word
+from bot.embeddings import is_dictionary_word, normalised
 from bot.store import PAGE, Collection
 from bot.text import (HEADING_SEPARATOR, MONEY, abbreviates, chunk_part, closest_spelling, content_words, section_path,
                       spelled_out, stem)
@@ -130,7 +130,7 @@ class LibraryIndex:
             batch = collection.get(ids=new[start:start + PAGE], include=["documents", "metadatas", "embeddings"])
             if not batch["ids"]:  # deleted since they were listed (another process's prune or --rebuild)
                 continue
-            vectors |= zip(batch["ids"], _unit_rows(batch["embeddings"]))
+            vectors |= zip(batch["ids"], normalised(batch["embeddings"]))
             for chunk_id, document, metadata in zip(batch["ids"], batch["documents"], batch["metadatas"]):
                 metadata = metadata or {}
                 words[chunk_id] = content_words(indexed_text(document or "", metadata))
@@ -179,13 +179,13 @@ class LibraryIndex:
         Exact, over every stored vector, rather than Chroma's HNSW index: that index is approximate, and an
         embedded store below Chroma's sync threshold (1,000 vectors) builds it afresh, at random, in each
         process, so two replicas or two runs found different candidates for one question (one in forty,
-        in two processes of three) and answered or declined it differently. One matrix product over a
-        career site's library costs a few milliseconds (bench/retrieval_scale.py: 100k chunks); equal
-        scores are ordered by id, the same in every process."""
+        in two processes of three) and answered or declined it differently. One matrix product costs
+        ~2 ms at 20k chunks, ~8 ms at 100k (bench/retrieval_scale.py); equal scores are ordered by id, the
+        same in every process."""
         found = self._vectors
         if not found.ids or k < 1:
             return []
-        scores = found.rows @ _unit(vector)
+        scores = found.rows @ normalised(vector)
         if k < len(scores):  # every row as close as the k-th, so that a tie there goes to the lower id too
             best = np.flatnonzero(scores >= scores[np.argpartition(-scores, k - 1)[k - 1]])
         else:
@@ -197,7 +197,7 @@ class LibraryIndex:
         """The cosine similarity of `vector` to each of these chunks the index holds."""
         found = self._vectors
         known = [i for i in ids if i in found.row_of]
-        scores = found.rows[[found.row_of[i] for i in known]] @ _unit(vector) if known else []
+        scores = found.rows[[found.row_of[i] for i in known]] @ normalised(vector) if known else []
         return dict(zip(known, (float(s) for s in scores)))
 
     def states_money(self, chunk_id: str) -> bool:
@@ -367,17 +367,6 @@ def _sections_by_source(chunks: dict[str, _Chunk], by_source: dict[str, list[str
     """Each article's heading paths, in its order, once each."""
     return {source: list(dict.fromkeys(chunks[chunk_id].heading for chunk_id in ids if chunks[chunk_id].heading))
             for source, ids in by_source.items()}
-
-
-def _unit(vector: list[float]) -> np.ndarray:
-    array = np.asarray(vector, dtype=np.float32)
-    return array / (np.linalg.norm(array) or 1.0)
-
-
-def _unit_rows(embeddings: Any) -> np.ndarray:
-    rows = np.asarray(embeddings, dtype=np.float32).reshape(len(embeddings), -1)
-    norms = np.linalg.norm(rows, axis=1, keepdims=True)
-    return rows / np.where(norms == 0, 1.0, norms)
 
 
 def _stacked(vectors: dict[str, np.ndarray], ids: list[str]) -> _Vectors:

@@ -18,7 +18,7 @@ from pydantic import ConfigDict, Field, PrivateAttr
 from rapidfuzz.distance import OSA
 
 from bot.embeddings import (doubled_consonant, embed_query, english_frequency, is_common_word, is_dictionary_word,
-                            unpack_vectors)
+                            normalised, unpack_vectors)
 from bot.retrieval.index import NUMERONYM, LibraryIndex, indexed_text, tokens
 from bot.settings import Settings
 from bot.store import Collection, Revision, count_revision, packed_unit_vectors
@@ -1032,7 +1032,7 @@ class _Ranking:
         unread = [chunk_id for chunk_id in lexical_only if chunk_id not in self.similarity]
         if unread:
             stored = collection.get(ids=unread, include=["embeddings"])
-            scores = np.asarray(stored["embeddings"], dtype=np.float32) @ np.asarray(self.vector, dtype=np.float32)
+            scores = normalised(stored["embeddings"]) @ normalised(self.vector)
             self.similarity.update((chunk_id, round(float(score), 4)) for chunk_id, score in zip(stored["ids"], scores))
         by_id = {chunk_id: Document(id=chunk_id, page_content=text, metadata=self._metadata(chunk_id, meta))
                  for chunk_id, text, meta in zip(found["ids"], found["documents"], found["metadatas"])}
