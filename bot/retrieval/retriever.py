@@ -125,6 +125,25 @@ _SAME_JOB_WORDS = frozenset("newbie noob n00b rookie fresher wannabe aspiring fu
                             "junior jr senior sr mid midlevel principal lead staff remote hybrid onsite inhouse solo "
                             "underpaid overpaid".split())
 _PARTICIPLE_ENDINGS = ("ing", "ed", "paid")
+# Where a question names the job it asks about: "how do I become a *zookeeper*?", "how much do *croupiers* make?", "what
+# does a *numismatist* do all day?", "a typical day for a flight *attendant*". The last word of that name is the job
+# (its other words may say what kind: "flight"); no article using it, the library lacks the job, whatever the model
+# makes of the word. English phrasing, not a parser: no tagger model is available offline.
+_AFTER_A_NAME = r"(?:and|or|at|in|for|with|without|from|if|when|on|after|before|who|working|once|of|to|the|an?)\b"
+_NAME_WORD = rf"(?!{_AFTER_A_NAME})[a-z][\w'-]*"
+_JOB_NAME = rf"(?:(?:an?|the|most|typical)\s+)?((?:{_NAME_WORD}\s+){{0,3}}{_NAME_WORD})"
+_NAME_ENDS = rf"(?=\s*(?:[?,.!;:]|$)|\s+{_AFTER_A_NAME})"
+# Words for people in general, which name no job: "what do data science *folks* earn?".
+_PEOPLE_IN_GENERAL = frozenset("people persons folks folk guys gals peeps ppl dudes individuals humans men women "
+                               "someone somebody anyone anybody everyone everybody nerds geeks techies newcomers".split())
+_JOB_ASKED = (
+    re.compile(rf"\b(?:becom(?:e|es|ing)|(?:work|working|jobs?|careers?|life|hired|train|training|qualify|"
+               rf"qualifying) as)\s+{_JOB_NAME}{_NAME_ENDS}", re.IGNORECASE),
+    re.compile(rf"\b(?:what|how much)\s+(?:do|does|did|would|can|could|will)\s+{_JOB_NAME}\s+"
+               rf"(?:earn|make|get paid|charge|take home|(?:actually )?do)\b", re.IGNORECASE),
+    re.compile(rf"\b(?:day|days|life|week|routine|salary|pay|earnings|wages?)\s+(?:is\s+)?(?:like\s+)?(?:for|of)\s+"
+               rf"{_JOB_NAME}{_NAME_ENDS}", re.IGNORECASE),
+)
 _KIND_OF_JOB_LETTERS = 5  # "UX", "SOC", "COBOL"; a longer word no dictionary holds is as often a typo
 # Right before a word that is then a verb: a modal, "to", a pronoun or a plural subject ("do banks *poach* engineers?",
 # "how to *upskill* analysts"); not "do" ("what do *UX* researchers earn?").
@@ -234,7 +253,22 @@ class _Unknown(NamedTuple):
     word: str
     located: bool
     named: bool
-    titles_a_job: bool = False  # it says which kind of a job title the library uses: "*UX* researcher"
+    # It names a job the question asks about: the job's last word ("how much do *croupiers* make?") or the kind of
+    # a job title the library uses ("*UX* researcher").
+    names_job: bool = False
+
+
+def _jobs_asked(question: str) -> set[int]:
+    """Where the names of the jobs the question asks about end (_JOB_ASKED): the offset after each one's last word,
+    when that word carries meaning and is no word for people in general ("how much do shopping centre security
+    *guards* earn?"; not "... become *one*?", "salary for data science *folks*")."""
+    ends = set()
+    for pattern in _JOB_ASKED:
+        for m in pattern.finditer(question):
+            last = m.group(1).split()[-1]
+            if content_words(last) == [last.lower()] and last.lower() not in _PEOPLE_IN_GENERAL | _SAME_JOB_WORDS:
+                ends.add(m.end(1))
+    return ends
 
 
 def _common_plural(typed: str) -> bool:
@@ -493,8 +527,8 @@ class ArticleRetriever(BaseRetriever):
         """Whether the passages answer the question: close in meaning, holding its rare words, and not
         weak on both (see the class doc; the bounds come from bench/calibrate.py), unless what they lack is many
         everyday words (a reader's own wording: reworded_evidence); and naming the place or
-        employer it asks about ("... at Spotify?"): an article that names Spotify elsewhere, in passing, says
-        nothing of its interviews."""
+        employer it asks about ("... at Spotify?", "how does Spotify interview ...?"): an article that names Spotify
+        elsewhere, in passing, says nothing of its interviews."""
         similarity = max(p.metadata["score"] for p in passages)
         found = _tokens_in(passages)
         weights = self._concept_weights(question)
@@ -504,7 +538,8 @@ class ArticleRetriever(BaseRetriever):
             evidence >= self.min_evidence or (evidence >= self.reworded_evidence
                                               and _missing(weights, found) >= self.reworded_words))
         # Asked of, not told: "We're moving to Sydney. What salary is normal?" asks no Sydney figure.
-        named = {t for t in self._located_tokens(asked(split_turns(question)[-1]), names_only=True)
+        asked_now = asked(split_turns(question)[-1])
+        named = {t for t in self._located_tokens(asked_now, names_only=True) | self._named_tokens(asked_now)
                  if self.index.document_frequency(t)}  # an unknown one is unknown_place's to judge
         asking = what_is_asked(question)
         return (close_enough and named <= found
@@ -528,7 +563,7 @@ class ArticleRetriever(BaseRetriever):
         earn?", "... in Tokyo?", "... at Nvidia?"); the question's unknown words are found once for all three."""
         words = self._unknown_subjects(question)
         return (self._unknown_occupation(words) or self._unknown_place(words)
-                or next((word.word for word in words if word.named or word.titles_a_job), None))
+                or next((word.word for word in words if word.named or word.names_job), None))
 
     def unknown_occupation(self, question: str) -> str | None:
         """An occupation the question asks about that no article names ("what does a paramedic earn?")."""
@@ -571,18 +606,20 @@ class ArticleRetriever(BaseRetriever):
                    and not self._names_known_country(m.group(0)) and not _BACKGROUND.search(question[:m.start()])
                    and not _MOVING_ON.search(question[m.end():]) and not _BACKGROUND_NAMED.match(question, m.end())]
         spelled = [range(*m.span(2)) for m in SPELLED_OUT.finditer(question)]  # "UK (United Kingdom)"
+        jobs = _jobs_asked(question)
         found: dict[str, _Unknown] = {}
         for m in unknown:
             word = m.group(0).lower()
             before = found.get(word, _Unknown(word, False, False))
-            titles = before.titles_a_job or self._titles_a_job(m.group(0), question, m.start(), m.end())
+            names_job = (before.names_job or m.end() in jobs
+                         or self._titles_a_job(m.group(0), question, m.start(), m.end()))
             found[word] = _Unknown(word, not _common_plural(m.group(0)) and (
                                        before.located or bool(_LOCATED.search(question[:m.start()]))),
                                    before.named or bool(_NAME.fullmatch(m.group(0)))
                                    and not _starts_sentence(question, m.start())
                                    and not any(m.start() in span for span in spelled)
                                    and not self.index.starts_a_word(m.group(0)),  # "Jan": January
-                                   titles)
+                                   names_job)
         return list(found.values())
 
     def _titles_a_job(self, word: str, question: str, start: int, end: int) -> bool:
