@@ -210,7 +210,8 @@ def test_a_job_no_article_names_is_found_where_the_question_names_the_job_it_ask
     for question, word in (("What's the median pay of a junior croupier in the UK?", "croupier"),
                            ("how much do junior security guards earn in the UK?", "guards"),
                            ("what does a junior croupier do all day?", "croupier"),
-                           ("how do I become a croupier in the UK?", "croupier")):
+                           ("how do I become a croupier in the UK?", "croupier"),
+                           ("how do I get work as a croupier dealing in the UK?", "croupier")):
         assert library_bot.retriever.unknown_occupation(question) is None, question  # not by the model
         assert library_bot.retriever.unknown_subject(question) == word, question
         assert library_bot.retriever.invoke(question) == [], question

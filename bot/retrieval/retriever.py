@@ -131,8 +131,9 @@ _PARTICIPLE_ENDINGS = ("ing", "ed", "paid")
 # makes of the word. English phrasing, not a parser: no tagger model is available offline.
 _AFTER_A_NAME = r"(?:and|or|at|in|for|with|without|from|if|when|on|after|before|who|working|once|of|to|the|an?)\b"
 _NAME_WORD = rf"(?!{_AFTER_A_NAME})[a-z][\w'-]*"
-_JOB_NAME = rf"(?:(?:an?|the|most|typical)\s+)?((?:{_NAME_WORD}\s+){{0,3}}{_NAME_WORD})"
-_NAME_ENDS = rf"(?=\s*(?:[?,.!;:]|$)|\s+{_AFTER_A_NAME})"
+# The job's last word is no participle ("a freelance illustrator *designing* cards").
+_JOB_NAME = rf"(?:(?:an?|the|most|typical)\s+)?((?:{_NAME_WORD}\s+){{0,3}}(?![a-z]+ing\b){_NAME_WORD})"
+_NAME_ENDS = rf"(?=\s*(?:[?,.!;:]|$)|\s+(?:{_AFTER_A_NAME}|[a-z]+ing\b))"
 # Words for people in general, which name no job: "what do data science *folks* earn?".
 _PEOPLE_IN_GENERAL = frozenset("people persons folks folk guys gals peeps ppl dudes individuals humans men women "
                                "someone somebody anyone anybody everyone everybody nerds geeks techies newcomers".split())
