@@ -205,20 +205,24 @@ def test_a_kind_of_job_title_no_article_names_is_declined(library_bot: CareerBot
 
 
 def test_a_job_no_article_names_is_found_where_the_question_names_the_job_it_asks_about(library_bot: CareerBot):
-    # The model puts neither "croupier" nor "guards" near an occupation, but the question asks what one earns or
-    # does all day, or how to become one: the last word of the name it asks that of is the job, and no article uses it.
+    # The model doesn't put "croupier" near an occupation, but the question asks what one earns or does all day, or
+    # how to become one: the agent noun of the name it asks that of is the job, and no article uses it.
     for question, word in (("What's the median pay of a junior croupier in the UK?", "croupier"),
-                           ("how much do junior security guards earn in the UK?", "guards"),
+                           ("how much do senior croupiers earn in the UK?", "croupiers"),
                            ("what does a junior croupier do all day?", "croupier"),
                            ("how do I become a croupier in the UK?", "croupier"),
                            ("how do I get work as a croupier dealing in the UK?", "croupier")):
         assert library_bot.retriever.unknown_occupation(question) is None, question  # not by the model
         assert library_bot.retriever.unknown_subject(question) == word, question
         assert library_bot.retriever.invoke(question) == [], question
-    # A word for people in general names no job ("folks"), nor does a word before the job's name.
-    for question in ("how much do junior data folks earn in the UK?", "what does a junior UK analyst earn?"):
+    # A word for people in general names no job ("folks"), nor does one saying when, how or how well ("nowadays",
+    # "ASAP", "faster", "decent"), the subject of "do" that is no job ("automation"), or one after a job title.
+    for question in ("how much do junior data folks earn in the UK?", "what's the pay of a junior analyst nowadays?",
+                     "how do I become a data analyst ASAP?", "how do I become a data analyst faster?",
+                     "what does a decent analyst earn in the UK?", "what will automation do to data analyst jobs?",
+                     "how do I get hired as a data analyst based in London?",
+                     "what does a junior fintech analyst earn in the UK?"):
         assert library_bot.retriever.unknown_subject(question) is None, question
-        assert library_bot.retriever.invoke(question), question
 
 
 def test_a_nationality_is_no_occupation_a_question_asks_about(library_bot: CareerBot):

@@ -124,27 +124,29 @@ _JOB_TITLE_HEAD = re.compile(r"\s+(?:researchers?|engineers?|analysts?|scientist
 _SAME_JOB_WORDS = frozenset("newbie noob n00b rookie fresher wannabe aspiring fulltime parttime freelance contract "
                             "junior jr senior sr mid midlevel principal lead staff remote hybrid onsite inhouse solo "
                             "underpaid overpaid".split())
+# Nor do these, said of people in general: "what do *beginners* earn?".
+_NOT_JOBS = _SAME_JOB_WORDS | frozenset("men women beginner beginners learner learners newcomer newcomers".split())
 _PARTICIPLE_ENDINGS = ("ing", "ed", "paid")
 # Where a question names the job it asks about: "how do I become a *zookeeper*?", "how much do *croupiers* make?", "what
-# does a *numismatist* do all day?", "a typical day for a flight *attendant*". The last word of that name is the job
-# (its other words may say what kind: "flight"); no article using it, the library lacks the job, whatever the model
-# makes of the word. English phrasing, not a parser: no tagger model is available offline.
-_AFTER_A_NAME = r"(?:and|or|at|in|for|with|without|from|if|when|on|after|before|who|working|once|of|to|the|an?)\b"
+# does a *numismatist* do all day?", "a typical day for a flight *attendant*". The job is the name's first word that
+# says who does it: a job title ("data *scientist* nowadays") or an agent noun (-er, -or, -ist, -ant ...; not
+# "automation", "ASAP"). When no article uses it, the library lacks the job, whatever the model makes of the word.
+# English phrasing, not a parser: no tagger model is available offline.
+_AFTER_A_NAME = r"(?:and|or|at|in|for|with|without|from|if|when|on|after|before|who|once|of|to|the|an?|via)\b"
 _NAME_WORD = rf"(?!{_AFTER_A_NAME})[a-z][\w'-]*"
-# The job's last word is no participle ("a freelance illustrator *designing* cards").
-_JOB_NAME = rf"(?:(?:an?|the|most|typical)\s+)?((?:{_NAME_WORD}\s+){{0,3}}(?![a-z]+ing\b){_NAME_WORD})"
-_NAME_ENDS = rf"(?=\s*(?:[?,.!;:]|$)|\s+(?:{_AFTER_A_NAME}|[a-z]+ing\b))"
-# Words for people in general, which name no job: "what do data science *folks* earn?".
-_PEOPLE_IN_GENERAL = frozenset("people persons folks folk guys gals peeps ppl dudes individuals humans men women "
-                               "someone somebody anyone anybody everyone everybody nerds geeks techies newcomers".split())
+_JOB_NAME = rf"((?:{_NAME_WORD}\s+){{0,3}}{_NAME_WORD})"
+_NAME_ENDS = rf"(?=\s*(?:[?,.!;:]|$)|\s+(?:{_AFTER_A_NAME}|[a-z]+ing\b))"  # "... illustrator *designing* cards"
 _JOB_ASKED = (
     re.compile(rf"\b(?:becom(?:e|es|ing)|(?:work|working|jobs?|careers?|life|hired|train|training|qualify|"
-               rf"qualifying) as)\s+{_JOB_NAME}{_NAME_ENDS}", re.IGNORECASE),
-    re.compile(rf"\b(?:what|how much)\s+(?:do|does|did|would|can|could|will)\s+{_JOB_NAME}\s+"
-               rf"(?:earn|make|get paid|charge|take home|(?:actually )?do)\b", re.IGNORECASE),
+               rf"qualifying) as)\s+(?:an?|the)\s+{_JOB_NAME}{_NAME_ENDS}", re.IGNORECASE),
+    re.compile(rf"\b(?:what|how much)\s+(?:do|does|did|would|can|could|will)\s+(?:(?:an?|the|most|typical)\s+)?"
+               rf"{_JOB_NAME}\s+(?:earn|make|get paid|charge|take home|(?:actually\s+)?do(?=\s*(?:[?,.!]|$)|\s+(?:all "
+               rf"day|day to day|each day|every day|at work|for a living)\b))\b", re.IGNORECASE),
     re.compile(rf"\b(?:day|days|life|week|routine|salary|pay|earnings|wages?)\s+(?:is\s+)?(?:like\s+)?(?:for|of)\s+"
-               rf"{_JOB_NAME}{_NAME_ENDS}", re.IGNORECASE),
+               rf"(?:an?|the)\s+{_JOB_NAME}{_NAME_ENDS}", re.IGNORECASE),
 )
+_COMPARED_LETTERS = 5  # "fast", "smart": a comparative's adjective is short; a job's verb may not be ("interpret")
+_AGENT_NOUN = re.compile(r"[a-z]{2,}(?:er|or|ist|yst|ian|ant|ent|eer|ier|ee|man|men|woman|women)s?", re.IGNORECASE)
 _KIND_OF_JOB_LETTERS = 5  # "UX", "SOC", "COBOL"; a longer word no dictionary holds is as often a typo
 # Right before a word that is then a verb: a modal, "to", a pronoun or a plural subject ("do banks *poach* engineers?",
 # "how to *upskill* analysts"); not "do" ("what do *UX* researchers earn?").
@@ -152,6 +154,11 @@ _BEFORE_A_VERB = re.compile(r"\b(?:to|can|could|should|would|will|might|must|the
                             r"(?!(?:does|was|has|this|his|its|plus|across|unless)\b)\w{2,}[^s\W]s)\s+$", re.IGNORECASE)
 _AFTER_A_NUMBER = re.compile(r"\d\s*$")
 _TYPED_WORD = re.compile(r"[a-z][a-z']+", re.IGNORECASE)
+# A name a question asks something of: its verb's subject ("how much does *Netflix* pay?") or an owner ("*Google's*
+# interview loop"); not a name asked about as a tool ("is *Tableau* worth learning?") or an example ("a lab like
+# *OpenAI*"), which the passages may answer for without naming.
+_NAME_ASKED_OF = re.compile(r"\b(?:do|does|did|will|would|can|could)\s+([A-Z][\w-]*(?:\s+[A-Z][\w-]*)*)\s+[a-z]|"
+                            r"(?<![.?!]\s)(?<!^)\b([A-Z][\w-]*)['’]s\b")
 # "Spotify", "Seattle", "DraftKings": typed as a name; "US" is typed as an abbreviation
 _NAME = re.compile(r"[A-Z][a-z']+(?:[A-Z][a-z']+)*|[A-Z][a-z']{2,}(?:[A-Z][a-z']*)+")  # "SpaceX"; not "HoP" (head of pricing)
 
@@ -260,16 +267,35 @@ class _Unknown(NamedTuple):
 
 
 def _jobs_asked(question: str) -> set[int]:
-    """Where the names of the jobs the question asks about end (_JOB_ASKED): the offset after each one's last word,
-    when that word carries meaning and is no word for people in general ("how much do shopping centre security
-    *guards* earn?"; not "... become *one*?", "salary for data science *folks*")."""
-    ends = set()
+    """Where the jobs the question asks about end (_JOB_ASKED): the offset after each job's word, the job title of
+    its name ("a decent *analyst* nowadays") or else its last agent noun ("a long-haul flight *attendant*"), passing
+    over words of seniority or for people in general ("a *junior* croupier", "*beginners*")."""
+    ends: set[int] = set()
     for pattern in _JOB_ASKED:
         for m in pattern.finditer(question):
-            last = m.group(1).split()[-1]
-            if content_words(last) == [last.lower()] and last.lower() not in _PEOPLE_IN_GENERAL | _SAME_JOB_WORDS:
-                ends.add(m.end(1))
+            words = [w for w in re.finditer(r"\S+", m.group(1)) if w.group(0).lower() not in _NOT_JOBS]
+            titled = next((w for w in words if _JOB_TITLE_HEAD.match(f" {w.group(0)}")), None)
+            agents = [w for w in words if _AGENT_NOUN.fullmatch(w.group(0)) and not _comparative(w.group(0))]
+            job = titled or (agents[-1] if agents else None)
+            if job:
+                ends.add(m.start(1) + job.end())
     return ends
+
+
+def _comparative(word: str) -> bool:
+    """Whether a word is the comparative of a short everyday adjective ("better", "faster", "bigger", "easier")."""
+    lower = word.lower()
+    if not lower.endswith("er"):
+        return False
+    bases = {lower[:-2], lower[:-1], lower[:-3], lower[:-3] + "y"}
+    return any(len(base) <= _COMPARED_LETTERS and is_common_word(base) for base in bases if len(base) >= 2)
+
+
+def _subject_tokens(question: str) -> set[str]:
+    """The library tokens of the names the question asks something of (_NAME_ASKED_OF): "how much does *Netflix*
+    pay ...?", "how does *Spotify* interview?", "*Google's* interview loop"."""
+    return {token for m in _NAME_ASKED_OF.finditer(question) for word in (m.group(1) or m.group(2)).split()
+            if _NAME.fullmatch(word) for token in tokens(word)}  # as the passages' tokens are made
 
 
 def _common_plural(typed: str) -> bool:
@@ -540,7 +566,7 @@ class ArticleRetriever(BaseRetriever):
                                               and _missing(weights, found) >= self.reworded_words))
         # Asked of, not told: "We're moving to Sydney. What salary is normal?" asks no Sydney figure.
         asked_now = asked(split_turns(question)[-1])
-        named = {t for t in self._located_tokens(asked_now, names_only=True) | self._named_tokens(asked_now)
+        named = {t for t in self._located_tokens(asked_now, names_only=True) | _subject_tokens(asked_now)
                  if self.index.document_frequency(t)}  # an unknown one is unknown_place's to judge
         asking = what_is_asked(question)
         return (close_enough and named <= found
