@@ -416,6 +416,8 @@ def test_an_employer_asked_about_that_no_passage_found_names_is_declined(setting
                      "How does Spotify run its data scientist interview process?"):
         assert retriever.invoke(question) == [], question
     assert retriever.invoke("What's the interview process like for a data scientist?")
+    # A name the question asks nothing of (no verb's subject, no owner) need not be in them.
+    assert retriever.invoke("Do interview processes for a data scientist differ at firms like Spotify?")
     # Where the reader has been, told beside the question, is not what it asks about.
     assert retriever.invoke("I spent two years at Spotify. What's the interview process like for a data scientist?")
     # A name the passages found hold is answered; "US" is typed as an abbreviation, not a name; a name no article
