@@ -128,9 +128,9 @@ _SAME_JOB_WORDS = frozenset("newbie noob n00b rookie fresher wannabe aspiring fu
 _NOT_JOBS = _SAME_JOB_WORDS | frozenset("men women beginner beginners learner learners newcomer newcomers".split())
 _PARTICIPLE_ENDINGS = ("ing", "ed", "paid")
 # Where a question names the job it asks about: "how do I become a *zookeeper*?", "how much do *croupiers* make?", "what
-# does a *numismatist* do all day?", "a typical day for a flight *attendant*". The job is the name's first word that
-# says who does it: a job title ("data *scientist* nowadays") or an agent noun (-er, -or, -ist, -ant ...; not
-# "automation", "ASAP"). When no article uses it, the library lacks the job, whatever the model makes of the word.
+# does a *numismatist* do all day?", "a typical day for a flight *attendant*". The job is the word of the name that
+# says who does it: a job title ("data *scientist* nowadays"), or else its last agent noun (-er, -or, -ist, -ant ...;
+# not "automation", "ASAP"). When no article uses it, the library lacks the job, whatever the model makes of the word.
 # English phrasing, not a parser: no tagger model is available offline.
 _AFTER_A_NAME = r"(?:and|or|at|in|for|with|without|from|if|when|on|after|before|who|once|of|to|the|an?|via)\b"
 _NAME_WORD = rf"(?!{_AFTER_A_NAME})[a-z][\w'-]*"
@@ -261,8 +261,8 @@ class _Unknown(NamedTuple):
     word: str
     located: bool
     named: bool
-    # It names a job the question asks about: the job's last word ("how much do *croupiers* make?") or the kind of
-    # a job title the library uses ("*UX* researcher").
+    # It names a job the question asks about ("how much do *croupiers* make?", _jobs_asked) or the kind of a job title
+    # the library uses ("*UX* researcher").
     names_job: bool = False
 
 
