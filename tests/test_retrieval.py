@@ -127,8 +127,8 @@ def test_pronouns_and_forms_of_get_weigh_nothing_in_the_decline_check(library_bo
 
 
 def test_a_question_about_an_occupation_no_article_names_is_declined(library_bot: CareerBot):
-    # Every other word is in the salary guide ("median", "pay", "junior", "UK"): only the job is missing. (Named
-    # where no question names a job, "paramedic" is found by the model alone.)
+    # Every other word is in the salary guide ("median", "pay", "junior", "UK"): only the job is missing. (Put where no
+    # phrasing names the job asked about, "paramedic" is found by the model's check alone.)
     question = "What's the median paramedic pay for a junior in the UK?"
     without_the_check = library_bot.retriever.model_copy(update={"occupation_similarity": 2.0})
     assert without_the_check.invoke(question)
