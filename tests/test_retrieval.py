@@ -225,6 +225,14 @@ def test_a_job_no_article_names_is_found_where_the_question_names_the_job_it_ask
         assert library_bot.retriever.unknown_subject(question) is None, question
 
 
+def test_a_capital_in_a_question_typed_in_title_case_marks_no_name(library_bot: CareerBot):
+    # Every longer word has a capital, so "Earn" (no word of the fixture's articles) is no name the library lacks: the
+    # salary guide gives an analyst's UK pay.
+    assert library_bot.retriever.invoke("What Does a Data Analyst Earn in the UK?")
+    # Typed as a sentence, a capital inside it still marks a name.
+    assert library_bot.retriever.unknown_subject("What does a data analyst at Nvidia earn in the UK?") == "nvidia"
+
+
 def test_a_nationality_is_no_occupation_a_question_asks_about(library_bot: CareerBot):
     # The model puts "British" near "a profession", but nearer "a country": the place check judges it.
     question = "What skills should a junior analyst at a British company learn?"

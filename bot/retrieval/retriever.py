@@ -154,6 +154,8 @@ _BEFORE_A_VERB = re.compile(r"\b(?:to|can|could|should|would|will|might|must|the
                             r"(?!(?:does|was|has|this|his|its|plus|across|unless)\b)\w{2,}[^s\W]s)\s+$", re.IGNORECASE)
 _AFTER_A_NUMBER = re.compile(r"\d\s*$")
 _TYPED_WORD = re.compile(r"[a-z][a-z']+", re.IGNORECASE)
+# Title Case capitalises a text's longer words ("a", "in", "the" may stay lower case); three or more of them say so.
+_TITLE_WORD_LETTERS, _TITLE_WORDS = 4, 3
 # A name a question asks something of: its verb's subject ("how much does *Netflix* pay?") or an owner ("*Google's*
 # interview loop"); not a name asked about as a tool ("is *Tableau* worth learning?") or an example ("a lab like
 # *OpenAI*"), which the passages may answer for without naming.
@@ -227,6 +229,13 @@ def _exam_name(question: str) -> str:
     while words and not _COUNT.fullmatch(words[-1]) and (content_words(words[-1]) or words[-1][:1].isupper()):
         named.insert(0, words.pop())
     return " ".join(named)
+
+
+def _title_cased(text: str) -> bool:
+    """Whether the text is typed in Title Case ("What Does a Data Analyst Earn?"): every longer word but one with a
+    capital, which then says nothing of a word being a name."""
+    capitals = [m.group(0)[0].isupper() for m in _TYPED_WORD.finditer(text) if len(m.group(0)) >= _TITLE_WORD_LETTERS]
+    return len(capitals) >= _TITLE_WORDS and sum(capitals) >= len(capitals) - 1
 
 
 def _starts_sentence(text: str, at: int) -> bool:
@@ -634,6 +643,7 @@ class ArticleRetriever(BaseRetriever):
                    and not _MOVING_ON.search(question[m.end():]) and not _BACKGROUND_NAMED.match(question, m.end())]
         spelled = [range(*m.span(2)) for m in SPELLED_OUT.finditer(question)]  # "UK (United Kingdom)"
         jobs = _jobs_asked(question)
+        capitals_tell = not _title_cased(question)
         found: dict[str, _Unknown] = {}
         for m in unknown:
             word = m.group(0).lower()
@@ -642,7 +652,7 @@ class ArticleRetriever(BaseRetriever):
                          or self._titles_a_job(m.group(0), question, m.start(), m.end()))
             found[word] = _Unknown(word, not _common_plural(m.group(0)) and (
                                        before.located or bool(_LOCATED.search(question[:m.start()]))),
-                                   before.named or bool(_NAME.fullmatch(m.group(0)))
+                                   before.named or capitals_tell and bool(_NAME.fullmatch(m.group(0)))
                                    and not _starts_sentence(question, m.start())
                                    and not any(m.start() in span for span in spelled)
                                    and not self.index.starts_a_word(m.group(0)),  # "Jan": January
