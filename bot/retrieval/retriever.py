@@ -160,7 +160,7 @@ _TITLE_WORD_LETTERS, _TITLE_WORDS = 4, 3
 # interview loop"); not a name asked about as a tool ("is *Tableau* worth learning?") or an example ("a lab like
 # *OpenAI*"), which the passages may answer for without naming.
 _NAME_ASKED_OF = re.compile(r"\b(?:do|does|did|will|would|can|could)\s+([A-Z][\w-]*(?:\s+[A-Z][\w-]*)*)\s+[a-z]|"
-                            r"(?<![.?!]\s)(?<!^)\b([A-Z][\w-]*)['’]s\b")
+                            r"\b([A-Z][\w-]*)['’]s\b")
 # "Spotify", "Seattle", "DraftKings": typed as a name; "US" is typed as an abbreviation
 _NAME = re.compile(r"[A-Z][a-z']+(?:[A-Z][a-z']+)*|[A-Z][a-z']{2,}(?:[A-Z][a-z']*)+")  # "SpaceX"; not "HoP" (head of pricing)
 
@@ -303,8 +303,10 @@ def _comparative(word: str) -> bool:
 def _subject_tokens(question: str) -> set[str]:
     """The library tokens of the names the question asks something of (_NAME_ASKED_OF): "how much does *Netflix*
     pay ...?", "how does *Spotify* interview?", "*Google's* interview loop"."""
-    return {token for m in _NAME_ASKED_OF.finditer(question) for word in (m.group(1) or m.group(2)).split()
-            if _NAME.fullmatch(word) for token in tokens(word)}  # as the passages' tokens are made
+    return {token for m in _NAME_ASKED_OF.finditer(question)
+            if m.group(1) or not _starts_sentence(question, m.start(2))  # an owner's capital may only open a sentence
+            for word in (m.group(1) or m.group(2)).split() if _NAME.fullmatch(word)
+            for token in tokens(word)}  # as the passages' tokens are made
 
 
 def _common_plural(typed: str) -> bool:
