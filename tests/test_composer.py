@@ -4,7 +4,7 @@ from langchain_core.documents import Document
 
 from bot.answer.backends.composer import (_ATTRIBUTION, _Candidate, _answered_inside, _CAUSE, _CLOCK, _LEVEL, _PERCENT, _SIGNPOST, Composer, _candidates, _excerpt, _is_transcript,
                                           _kinds_asked, _labelled_as_asked, _list_nouns, _lists_named, _parts_asked, _quoted, _rows_not_named,
-                                          _years_told)
+                                          _runners_up, _years_told)
 from bot import text as bot_text
 from bot.text import MONEY, passage_units, split_sentences, stem
 
@@ -550,6 +550,24 @@ def test_a_sentence_the_article_repeats_is_quoted_once():
     table = passage("- SQL and modelling are common ground for both roles.\n- Python depth differs.", heading="Summary")
     answer = Composer().compose("what is common ground for both roles?", [summary, table])
     assert answer.count("SQL and modelling are common ground for both roles.") == 1
+
+
+def _scored_runners_up(text: str, scores: dict[str, float]) -> list[str]:
+    """The runners-up to the first unit, with each unit scored by the first key of `scores` it starts with."""
+    candidates = _candidates([passage(text)])
+    for c in candidates:
+        c.score = next((score for start, score in scores.items() if c.unit.text.startswith(start)), 0.0)
+    best = max(candidates, key=lambda c: c.score)
+    return _runners_up(best, candidates, {id(best)}, 90)
+
+
+def test_a_runner_up_announcing_a_list_is_quoted_before_its_items_and_never_alone():
+    text = ("Physicists switch to data science often. What they usually bring:\n- a strong background in maths;\n"
+            "- experience reading papers;\n- no fear of formulas.\n\nMany become good data scientists quickly.")
+    with_items = _scored_runners_up(text, {"Physicists": 1.0, "What": 0.95, "a strong": 0.9, "experience": 0.9})
+    assert with_items == ["What they usually bring: a strong background in maths; experience reading papers. [1]"]
+    alone = _scored_runners_up(text, {"Physicists": 1.0, "What": 0.95, "Many": 0.9})
+    assert alone == ["Many become good data scientists quickly. [1]"]
 
 
 def test_do_i_need_is_answered_by_the_sentence_that_says_what_is_required():

@@ -784,11 +784,24 @@ def _runners_up(best: _Candidate, candidates: list[_Candidate], used: set[int], 
         used.add(id(c))
         quoted.add(c.unit.text)
         budget -= words
+    # A unit announcing what follows ("What they usually bring:") is quoted only with the unit after it, before it.
+    at = {(c.passage, c.unit.position): c for c in chosen}
+    announced = {id(c): at[c.passage, c.unit.position + 1] for c in chosen
+                 if _announces_what_follows(c.unit.text) and (c.passage, c.unit.position + 1) in at}
+    chosen = [c for c in chosen if id(c) in announced or not _announces_what_follows(c.unit.text)]
     together: dict[tuple[int, int, int], list[_Candidate]] = {}
-    for c in chosen:  # a table row holds ";" itself, so rows stay apart
-        apart = not c.unit.is_item or ";" in c.unit.text
-        together.setdefault((*c.list_key, id(c) if apart else -1), []).append(c)
+    for c in chosen:
+        head = announced.get(id(c), c)
+        # An item holding ";" of its own (a table row) stays apart: joined by ";" it would blur into the next.
+        apart = not head.unit.is_item or ";" in head.unit.text.rstrip(" ;.")
+        together.setdefault((*head.list_key, id(head) if apart else -1), []).append(c)
     return [_joined(sorted(units, key=lambda c: c.place)) + f" {_citations(units)}" for units in together.values()]
+
+
+def _announces_what_follows(text: str) -> bool:
+    """A unit ending in a colon ("The two lists barely overlap:") announces what follows it: quoted without the unit
+    after it, it leaves the reader hanging."""
+    return text.rstrip().endswith(":")
 
 
 def _citations(quoted: Sequence[_Candidate]) -> str:
@@ -808,6 +821,8 @@ def _quoted(parts: list[str], candidates: list[_Candidate]) -> set[int]:
 def _joined(units: list[_Candidate]) -> str:
     if len(units) == 1:
         return units[0].unit.text
+    if _announces_what_follows(units[0].unit.text):
+        return f"{units[0].unit.text} {_joined(units[1:])}"
     return "; ".join(c.unit.text.rstrip(".;,") for c in units) + "."
 
 
@@ -1223,7 +1238,7 @@ def _introduces_as(intro: str, names: re.Pattern[str]) -> bool:
     """Whether a list's introduction names the part: as its lead ("Typical duties:", "Day to day, you will:") or in
     its opening words; "There are two kinds of employers for this role, and the job differs" names employers."""
     found = names.search(intro)
-    return found is not None and (intro.rstrip().endswith(":") or len(intro[:found.start()].split()) < _LEAD_WORDS)
+    return found is not None and (_announces_what_follows(intro) or len(intro[:found.start()].split()) < _LEAD_WORDS)
 
 
 def _first_items(candidates: list[_Candidate]) -> set[int]:
@@ -1267,13 +1282,13 @@ def _excerpt(anchor: _Candidate, candidates: list[_Candidate], wants_list: bool,
         text = _with_summary(text, quoted, candidates, max_words)
     elif anchor.unit.is_item:
         text, quoted = anchor.unit.text, [anchor]
-    elif introduced and (wants_list or anchor.unit.text.rstrip().endswith(":")):
+    elif introduced and (wants_list or _announces_what_follows(anchor.unit.text)):
         text, quoted = _as_list(anchor.unit.text, introduced, max_words)
         if _leading_sentence(anchor.unit.text).rstrip(".:") in text:  # a lone item may be quoted without it
             quoted.append(anchor)
     else:
         following = [c for c in _completing(anchor, same_group, wants_list)
-                     if not c.unit.text.rstrip().endswith(":")  # it would introduce a list
+                     if not _announces_what_follows(c.unit.text)  # it would introduce a list
                      and id(c) not in quoted_before]
         # A sentence the next one turns against ("It is tempting to skip it. That would be a mistake: ...") says
         # the opposite of the article alone, and one that leaves what it says to the sentences after it says
@@ -1468,7 +1483,7 @@ def _as_list(intro: str | None, items: list[_Candidate], max_words: int, anchor:
     body = "; ".join(quoted[id(c)].rstrip(".;") for c in chosen) + "."
     if not intro:
         return body, chosen
-    return (f"{intro} {body}" if intro.rstrip().endswith(":") else f"{intro.rstrip('.')}: {body}"), chosen
+    return (f"{intro} {body}" if _announces_what_follows(intro) else f"{intro.rstrip('.')}: {body}"), chosen
 
 
 # "It lets you:" leans on the sentence before it ("The tool that turned this into a workflow was dbt.").
