@@ -4,7 +4,7 @@ from langchain_core.documents import Document
 
 from bot.answer.backends.composer import (_ATTRIBUTION, _Candidate, _answered_inside, _CAUSE, _CLOCK, _LEVEL, _PERCENT, _SIGNPOST, Composer, _candidates, _excerpt, _is_transcript,
                                           _kinds_asked, _labelled_as_asked, _list_nouns, _lists_named, _parts_asked, _quoted, _rows_not_named,
-                                          _runners_up, _years_told)
+                                          _in_reading_order, _runners_up, _years_told)
 from bot import text as bot_text
 from bot.text import MONEY, passage_units, split_sentences, stem
 
@@ -568,6 +568,20 @@ def test_a_runner_up_announcing_a_list_is_quoted_before_its_items_and_never_alon
     assert with_items == ["What they usually bring: a strong background in maths; experience reading papers. [1]"]
     alone = _scored_runners_up(text, {"Physicists": 1.0, "What": 0.95, "Many": 0.9})
     assert alone == ["Many become good data scientists quickly. [1]"]
+
+
+def test_parts_after_the_answer_quoting_one_passage_read_in_its_order():
+    concerts = passage("We tried dynamic pricing for one season. It raised revenue for popular concerts. "
+                       "We now use dynamic pricing only for special concerts.")
+    other = passage("Subscribers renew in spring. Most renew early.", source="b.md")
+    candidates = _candidates([concerts, other])
+    answer, raised, tried = ("We now use dynamic pricing only for special concerts. [1]",
+                             "It raised revenue for popular concerts. [1]", "We tried dynamic pricing for one season. [1]")
+    renew, early = "Most renew early. [2]", "Subscribers renew in spring. [2]"
+    assert _in_reading_order([answer, raised, tried, renew, early], candidates) == [answer, tried, raised, early, renew]
+    # The best answer opens the answer whatever its place; a run broken by another passage's part is two runs.
+    assert _in_reading_order([raised, tried], candidates) == [raised, tried]
+    assert _in_reading_order([answer, raised, renew, tried], candidates) == [answer, raised, renew, tried]
 
 
 def test_do_i_need_is_answered_by_the_sentence_that_says_what_is_required():

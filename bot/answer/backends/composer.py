@@ -26,6 +26,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from collections.abc import Set as AbstractSet  # read-only: frozenset() as the default
 from dataclasses import dataclass, field
+from itertools import groupby
 
 from langchain_core.documents import Document
 from rapidfuzz.distance import OSA
@@ -45,6 +46,8 @@ _RUNNER_UP_SHARE = 0.85  # a further unit is quoted only when it scores this clo
 _MEANING_CANDIDATES = 16
 _EARLIER = 0.25  # weight of the words of the question a follow-up follows
 _LONG_ITEM_WORDS = 25  # a list item longer than this is quoted in a list by its first sentence
+_PLACING_WORDS = 3  # a unit this long, found in a part of the answer, places it in its article (a shorter one may be
+# part of a longer one's words)
 
 # What kind of answer a question asks for, and what a unit holding one looks like.
 # Numbers written as words, as articles and readers write small ones ("two or more years", "three measures").
@@ -390,7 +393,7 @@ class Composer(AnswerBackend):
                 said |= other.stems | other.context_stems
         used |= _quoted(parts, candidates)
         parts += _runners_up(best, quotable, used, _MAX_WORDS - _words(parts))
-        return _one_citation_per_run([_ANSWER_LABEL.sub("", part) for part in parts])
+        return _one_citation_per_run(_in_reading_order([_ANSWER_LABEL.sub("", part) for part in parts], candidates))
 
     def _score(self, question: str, earlier: str, wants_list: bool, candidates: list[_Candidate],
                shaped: set[int], unasked: set[int], wanted: list[re.Pattern[str]], listed: set[int]) -> None:
@@ -910,6 +913,22 @@ def _is_transcript(items: list[_Candidate]) -> bool:
 _ANSWER_LABEL = re.compile(r"^(?:A|Answer)\s*:\s+")  # an FAQ's "A: No. ..." is quoted from "No."
 
 _CITED = re.compile(r"^(.*) (\[\d+\])$", re.DOTALL)
+
+
+def _in_reading_order(parts: list[str], candidates: list[_Candidate]) -> list[str]:
+    """The parts after the first (the best answer, which opens the answer), with a run of them quoting one passage put in
+    its order: read as one paragraph, "It raised revenue. We tried it for one season." tells the story backwards."""
+    def place(part: str) -> tuple[int, int]:
+        passage = int(_citation_of(part).strip("[]")) - 1
+        return min((c.place for c in candidates if c.passage == passage and len(c.unit.text.split()) >= _PLACING_WORDS
+                    and c.unit.text in part), default=(0, 0))
+
+    first, *rest = parts
+    return [first, *(part for _, run in groupby(rest, key=_citation_of) for part in sorted(run, key=place))]
+
+
+def _citation_of(part: str) -> str:
+    return _CITED.match(part).group(2)  # type: ignore[union-attr]  # every part is cited
 
 
 def _one_citation_per_run(parts: list[str]) -> str:
