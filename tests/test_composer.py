@@ -570,6 +570,13 @@ def test_a_runner_up_announcing_a_list_is_quoted_before_its_items_and_never_alon
     assert alone == ["Many become good data scientists quickly. [1]"]
 
 
+def test_a_runner_up_sentence_too_short_to_say_anything_alone_is_not_quoted():
+    text = ("Central RSE groups sell engineers' time to research groups. Embedded RSEs. One engineer is hired on a grant. "
+            "Not yet. Median: $95k.\n\nWhat to learn:\n- Git\n- Testing")
+    chosen = _scored_runners_up(text, {"Central": 1.0, "Embedded": 0.95, "Not yet": 0.95, "Median": 0.9, "Git": 0.9})
+    assert chosen == ["Median: $95k. [1]", "Git [1]"]
+
+
 def test_parts_after_the_answer_quoting_one_passage_read_in_its_order():
     concerts = passage("We tried dynamic pricing for one season. It raised revenue for popular concerts. "
                        "We now use dynamic pricing only for special concerts.")

@@ -43,6 +43,7 @@ _MAX_WORDS = 90
 _FIRST_PART_WORDS = 55
 _NAMED_LIST_SHARE = 0.8  # a list the question names is quoted when its best item scores this close to the best
 _RUNNER_UP_SHARE = 0.85  # a further unit is quoted only when it scores this close to the best
+_RUNNER_UP_MIN_WORDS = 4  # ... and says something alone
 _MEANING_CANDIDATES = 16
 _EARLIER = 0.25  # weight of the words of the question a follow-up follows
 _LONG_ITEM_WORDS = 25  # a list item longer than this is quoted in a list by its first sentence
@@ -781,7 +782,7 @@ def _runners_up(best: _Candidate, candidates: list[_Candidate], used: set[int], 
         if c.score < _RUNNER_UP_SHARE * best.score:
             break
         words = len(c.unit.text.split())
-        if id(c) in used or c.unit.text in quoted or words > budget:
+        if id(c) in used or c.unit.text in quoted or words > budget or _says_too_little(c):
             continue
         chosen.append(c)
         used.add(id(c))
@@ -799,6 +800,13 @@ def _runners_up(best: _Candidate, candidates: list[_Candidate], used: set[int], 
         apart = not head.unit.is_item or ";" in head.unit.text.rstrip(" ;.")
         together.setdefault((*head.list_key, id(head) if apart else -1), []).append(c)
     return [_joined(sorted(units, key=lambda c: c.place)) + f" {_citations(units)}" for units in together.values()]
+
+
+def _says_too_little(candidate: _Candidate) -> bool:
+    """Whether a sentence is too short to add anything alone: a paragraph's label ("Embedded RSEs.") or an FAQ's answer
+    without its question ("Not yet."); not a figure ("Median: $95k"), nor a list's item ("Git")."""
+    text = candidate.unit.text
+    return not candidate.unit.is_item and len(text.split()) < _RUNNER_UP_MIN_WORDS and not re.search(r"\d", text)
 
 
 def _announces_what_follows(text: str) -> bool:
