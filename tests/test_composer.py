@@ -558,37 +558,72 @@ def _scored_runners_up(text: str, scores: dict[str, float]) -> list[str]:
     for c in candidates:
         c.score = next((score for start, score in scores.items() if c.unit.text.startswith(start)), 0.0)
     best = max(candidates, key=lambda c: c.score)
-    return _runners_up(best, candidates, {id(best)}, 90)
+    return [text for text, _ in _runners_up(best, candidates, {id(best)}, 90)]
+
+
+BRING = ("Physicists switch to data science often. What they usually bring:\n- a strong background in maths;\n"
+         "- experience reading papers;\n- no fear of formulas.\n\nMany become good data scientists quickly.")
 
 
 def test_a_runner_up_announcing_a_list_is_quoted_before_its_items_and_never_alone():
-    text = ("Physicists switch to data science often. What they usually bring:\n- a strong background in maths;\n"
-            "- experience reading papers;\n- no fear of formulas.\n\nMany become good data scientists quickly.")
-    with_items = _scored_runners_up(text, {"Physicists": 1.0, "What": 0.95, "a strong": 0.9, "experience": 0.9})
+    with_items = _scored_runners_up(BRING, {"Physicists": 1.0, "What": 0.95, "a strong": 0.9, "experience": 0.9})
     assert with_items == ["What they usually bring: a strong background in maths; experience reading papers. [1]"]
-    alone = _scored_runners_up(text, {"Physicists": 1.0, "What": 0.95, "Many": 0.9})
+    alone = _scored_runners_up(BRING, {"Physicists": 1.0, "What": 0.95, "Many": 0.9})
     assert alone == ["Many become good data scientists quickly. [1]"]
+    one_item = _scored_runners_up(BRING, {"Physicists": 1.0, "What": 0.95, "a strong": 0.9})
+    assert one_item == ["What they usually bring: a strong background in maths. [1]"]
+
+
+def test_items_quoted_as_runners_up_come_with_their_lists_introduction():
+    # Not only with its first item: "What they no longer require:" is what the items are.
+    text = ("Employers changed their minds. What they no longer require:\n- a master's degree in statistics;\n"
+            "- a certificate from a bootcamp;\n- five years of experience.")
+    chosen = _scored_runners_up(text, {"Employers": 1.0, "What": 0.95, "a certificate": 0.9, "five": 0.9})
+    assert chosen == ["What they no longer require: a certificate from a bootcamp; five years of experience. [1]"]
+
+
+def test_a_chain_of_announcing_runners_up_is_quoted_only_when_it_ends_in_what_they_announce():
+    text = "Mentors helped me. Their advice was blunt:\n\nDo this before anything else:\n\nRead the job ad twice. Then apply."
+    dangling = _scored_runners_up(text, {"Mentors": 1.0, "Their": 0.95, "Do": 0.95})
+    assert dangling == []
+    whole = _scored_runners_up(text, {"Mentors": 1.0, "Their": 0.95, "Do": 0.95, "Read": 0.9})
+    assert whole == ["Their advice was blunt: Do this before anything else: Read the job ad twice. [1]"]
 
 
 def test_a_runner_up_sentence_too_short_to_say_anything_alone_is_not_quoted():
     text = ("Central RSE groups sell engineers' time to research groups. Embedded RSEs. One engineer is hired on a grant. "
             "Not yet. Median: $95k.\n\nWhat to learn:\n- Git\n- Testing")
     chosen = _scored_runners_up(text, {"Central": 1.0, "Embedded": 0.95, "Not yet": 0.95, "Median": 0.9, "Git": 0.9})
-    assert chosen == ["Median: $95k. [1]", "Git [1]"]
+    assert chosen == ["Median: $95k. [1]", "What to learn: Git [1]"]
+
+
+CONCERTS = passage("We tried dynamic pricing for one season. It raised revenue for popular concerts. "
+                   "We now use dynamic pricing only for special concerts. Subscribers keep their seats.")
 
 
 def test_parts_after_the_answer_quoting_one_passage_read_in_its_order():
-    concerts = passage("We tried dynamic pricing for one season. It raised revenue for popular concerts. "
-                       "We now use dynamic pricing only for special concerts.")
     other = passage("Subscribers renew in spring. Most renew early.", source="b.md")
-    candidates = _candidates([concerts, other])
-    answer, raised, tried = ("We now use dynamic pricing only for special concerts. [1]",
-                             "It raised revenue for popular concerts. [1]", "We tried dynamic pricing for one season. [1]")
-    renew, early = "Most renew early. [2]", "Subscribers renew in spring. [2]"
-    assert _in_reading_order([answer, raised, tried, renew, early], candidates) == [answer, tried, raised, early, renew]
-    # The best answer opens the answer whatever its place; a run broken by another passage's part is two runs.
-    assert _in_reading_order([raised, tried], candidates) == [raised, tried]
-    assert _in_reading_order([answer, raised, renew, tried], candidates) == [answer, raised, renew, tried]
+    candidates = _candidates([CONCERTS, other])
+
+    def part(text: str, citation: int) -> tuple[str, list]:
+        return f"{text} [{citation}]", [c for c in candidates if c.unit.text == text]
+
+    tried, raised, now, keep = (part(c.unit.text, 1) for c in candidates[:4])
+    spring, early = part("Subscribers renew in spring.", 2), part("Most renew early.", 2)
+    texts = lambda parts: [text for text, _ in parts]  # noqa: E731
+    # After the best answer: what follows it in the article, then what comes before it; another passage's run apart.
+    assert _in_reading_order([now, tried, keep, raised, early, spring]) == texts([now, keep, tried, raised, spring, early])
+    assert _in_reading_order([raised, now, tried]) == texts([raised, now, tried])
+    unplaced = ("Embedded RSEs. [1]", [])  # a part that quotes no unit found keeps its place, and so does its run
+    assert _in_reading_order([now, raised, unplaced, tried]) == texts([now, raised, unplaced, tried])
+
+
+def test_an_answer_reads_in_the_articles_order_after_its_first_part():
+    concerts = passage("Special concert pricing was fixed for years. Special concert pricing then moved with demand. "
+                       "Subscribers were unhappy about it.\n\nSpecial concerts now use dynamic pricing.")
+    answer = Composer().compose("what pricing do special concerts use now?", [concerts])
+    assert answer == ("Special concerts now use dynamic pricing. Special concert pricing was fixed for years. "
+                      "Special concert pricing then moved with demand. [1]")
 
 
 def test_do_i_need_is_answered_by_the_sentence_that_says_what_is_required():

@@ -47,8 +47,6 @@ _RUNNER_UP_MIN_WORDS = 4  # ... and says something alone
 _MEANING_CANDIDATES = 16
 _EARLIER = 0.25  # weight of the words of the question a follow-up follows
 _LONG_ITEM_WORDS = 25  # a list item longer than this is quoted in a list by its first sentence
-_PLACING_WORDS = 3  # a unit this long, found in a part of the answer, places it in its article (a shorter one may be
-# part of a longer one's words)
 
 # What kind of answer a question asks for, and what a unit holding one looks like.
 # Numbers written as words, as articles and readers write small ones ("two or more years", "three measures").
@@ -265,6 +263,9 @@ class _Candidate:
         return self.chunk, self.unit.position
 
 
+_Part = tuple[str, list[_Candidate]]  # a cited part of the answer and the units it quotes
+
+
 @dataclass(frozen=True)
 class Weights:
     """How the composer scores a unit (`bench.calibrate --team --weights`). A meaning weight of 2.0 answers 13 more of
@@ -382,19 +383,20 @@ class Composer(AnswerBackend):
         else:
             text, used = _excerpt(best, candidates, wants_list, first_part,
                                   details_asked=_details_asked(question, best, candidates))
-        parts = [text]
+        by_id = {id(c): c for c in candidates}
+        parts: list[_Part] = [(text, [by_id[i] for i in used if i in by_id])]
         said = best.stems | best.context_stems
         for part in parts_asked:
-            used |= _quoted(parts, candidates)  # a list quoted whole has quoted its introduction too
+            used |= _quoted(_texts(parts), candidates)  # a list quoted whole has quoted its introduction too
             other = _answer_to(part, said, quotable, used)
             if other:
-                text, more = _excerpt(other, candidates, wants_list, _MAX_WORDS - _words(parts), used)
-                parts.append(text)
+                text, more = _excerpt(other, candidates, wants_list, _MAX_WORDS - _words(_texts(parts)), used)
+                parts.append((text, [by_id[i] for i in more if i in by_id]))
                 used |= more
                 said |= other.stems | other.context_stems
-        used |= _quoted(parts, candidates)
-        parts += _runners_up(best, quotable, used, _MAX_WORDS - _words(parts))
-        return _one_citation_per_run(_in_reading_order([_ANSWER_LABEL.sub("", part) for part in parts], candidates))
+        used |= _quoted(_texts(parts), candidates)
+        parts += _runners_up(best, quotable, used, _MAX_WORDS - _words(_texts(parts)))
+        return _one_citation_per_run([_ANSWER_LABEL.sub("", part) for part in _in_reading_order(parts)])
 
     def _score(self, question: str, earlier: str, wants_list: bool, candidates: list[_Candidate],
                shaped: set[int], unasked: set[int], wanted: list[re.Pattern[str]], listed: set[int]) -> None:
@@ -772,12 +774,14 @@ def _list_answers(best: _Candidate, candidates: list[_Candidate], unasked: set[i
             and any(c is not best and c.score >= _RUNNER_UP_SHARE * best.score for c in items))
 
 
-def _runners_up(best: _Candidate, candidates: list[_Candidate], used: set[int], budget: int) -> list[str]:
+def _runners_up(best: _Candidate, candidates: list[_Candidate], used: set[int], budget: int) -> list[_Part]:
     """Other units nearly as good as the best, each with its citation, while the answer stays short: a second
     figure, or the same fact as another article states it. Items of one list are quoted together, in the
-    article's order, with one citation."""
+    article's order, with one citation, after its introduction unless the answer quotes the list already; a unit
+    announcing what follows ("What they usually bring:"), only before what it announces."""
     chosen: list[_Candidate] = []
     quoted = {c.unit.text for c in candidates if id(c) in used}  # a sentence an article repeats is quoted once
+    lists_quoted = {c.list_key for c in candidates if id(c) in used and c.unit.is_item}
     for c in sorted(candidates, key=lambda c: c.score, reverse=True):
         if c.score < _RUNNER_UP_SHARE * best.score:
             break
@@ -788,18 +792,44 @@ def _runners_up(best: _Candidate, candidates: list[_Candidate], used: set[int], 
         used.add(id(c))
         quoted.add(c.unit.text)
         budget -= words
-    # A unit announcing what follows ("What they usually bring:") is quoted only with the unit after it, before it.
-    at = {(c.passage, c.unit.position): c for c in chosen}
-    announced = {id(c): at[c.passage, c.unit.position + 1] for c in chosen
-                 if _announces_what_follows(c.unit.text) and (c.passage, c.unit.position + 1) in at}
-    chosen = [c for c in chosen if id(c) in announced or not _announces_what_follows(c.unit.text)]
+    followed = _followed(chosen)
+    hanging = [c for c in chosen if _announces_what_follows(c.unit.text) and id(c) not in followed]
+    chosen = [c for c in chosen if c not in hanging]
+    quoted -= {c.unit.text for c in hanging}  # an introduction may still come with the items it introduces
     together: dict[tuple[int, int, int], list[_Candidate]] = {}
     for c in chosen:
-        head = announced.get(id(c), c)
+        # An announcing unit joins the group of the unit its chain announces, which sorts after it.
+        head = c
+        while id(head) in followed:
+            head = followed[id(head)]
         # An item holding ";" of its own (a table row) stays apart: joined by ";" it would blur into the next.
         apart = not head.unit.is_item or ";" in head.unit.text.rstrip(" ;.")
         together.setdefault((*head.list_key, id(head) if apart else -1), []).append(c)
-    return [_joined(sorted(units, key=lambda c: c.place)) + f" {_citations(units)}" for units in together.values()]
+    parts: list[_Part] = []
+    for units in together.values():
+        units = sorted(units, key=lambda c: c.place)
+        text, first = _joined(units), units[0]
+        # Items quoted without their list's introduction ("databases; microservices.") say nothing of what they are.
+        intro = _leading_sentence(first.unit.intro) if first.unit.is_item and first.unit.intro else ""
+        if intro and first.list_key not in lists_quoted and intro not in quoted and len(intro.split()) <= budget:
+            text = _introduced(intro, text)
+            budget -= len(intro.split())
+            quoted.add(intro)  # once for the rows of a table kept apart
+        parts.append((f"{text} {_citations(units)}", units))
+    return parts
+
+
+def _followed(chosen: list[_Candidate]) -> dict[int, _Candidate]:
+    """The chosen units announcing what follows them (by id) whose next unit is chosen too, with that unit; a chain
+    of them ("Their advice was blunt:" "Do this first:") only when it ends in a unit that doesn't announce."""
+    at = {(c.passage, c.unit.position): c for c in chosen}
+    followed: dict[int, _Candidate] = {}
+    for c in sorted(chosen, key=lambda c: c.unit.position, reverse=True):  # a chain's last link first
+        after = at.get((c.passage, c.unit.position + 1))
+        if _announces_what_follows(c.unit.text) and after and (
+                not _announces_what_follows(after.unit.text) or id(after) in followed):
+            followed[id(c)] = after
+    return followed
 
 
 def _says_too_little(candidate: _Candidate) -> bool:
@@ -830,10 +860,14 @@ def _quoted(parts: list[str], candidates: list[_Candidate]) -> set[int]:
 
 
 def _joined(units: list[_Candidate]) -> str:
-    if len(units) == 1:
-        return units[0].unit.text
-    if _announces_what_follows(units[0].unit.text):
-        return f"{units[0].unit.text} {_joined(units[1:])}"
+    if len(units) > 1 and _announces_what_follows(units[0].unit.text):
+        rest = units[1:]  # what it announces, perhaps announcing more itself ("Do this first:")
+        return _introduced(units[0].unit.text, _joined(rest) if _announces_what_follows(rest[0].unit.text)
+                           else _as_items(rest))
+    return units[0].unit.text if len(units) == 1 else _as_items(units)
+
+
+def _as_items(units: list[_Candidate]) -> str:
     return "; ".join(c.unit.text.rstrip(".;,") for c in units) + "."
 
 
@@ -923,16 +957,20 @@ _ANSWER_LABEL = re.compile(r"^(?:A|Answer)\s*:\s+")  # an FAQ's "A: No. ..." is 
 _CITED = re.compile(r"^(.*) (\[\d+\])$", re.DOTALL)
 
 
-def _in_reading_order(parts: list[str], candidates: list[_Candidate]) -> list[str]:
-    """The parts after the first (the best answer, which opens the answer), with a run of them quoting one passage put in
-    its order: read as one paragraph, "It raised revenue. We tried it for one season." tells the story backwards."""
-    def place(part: str) -> tuple[int, int]:
-        passage = int(_citation_of(part).strip("[]")) - 1
-        return min((c.place for c in candidates if c.passage == passage and len(c.unit.text.split()) >= _PLACING_WORDS
-                    and c.unit.text in part), default=(0, 0))
+def _in_reading_order(parts: list[_Part]) -> list[str]:
+    """The parts' texts; after the first (the best answer, which opens the answer), a run of parts citing one passage
+    in its order: read as one paragraph, "It raised revenue. We tried it for one season." tells the story backwards.
+    A part of the first one's article goes on from it: those after it in the article come before those before it."""
+    (first, first_units), *rest = parts
+    start = min(c.place for c in first_units) if first_units else None
+    articles = {c.article for c in first_units}
 
-    first, *rest = parts
-    return [first, *(part for _, run in groupby(rest, key=_citation_of) for part in sorted(run, key=place))]
+    def order(part: _Part) -> tuple[bool, tuple[int, int]]:
+        place = min(c.place for c in part[1])
+        return start is not None and part[1][0].article in articles and place < start, place
+
+    runs = [list(run) for _, run in groupby(rest, key=lambda part: _citation_of(part[0]))]
+    return [first, *(text for run in runs for text, _ in (sorted(run, key=order) if all(u for _, u in run) else run))]
 
 
 def _citation_of(part: str) -> str:
@@ -944,13 +982,19 @@ def _one_citation_per_run(parts: list[str]) -> str:
     [1]" reads "A. B. [1]"."""
     runs: list[tuple[str, str]] = []
     for part in parts:
-        text, citation = _CITED.match(part).groups()  # type: ignore[union-attr]  # every part is cited
+        citation = _citation_of(part)
+        text = part.removesuffix(citation).rstrip()
         if runs and runs[-1][1] == citation:
-            earlier = runs[-1][0] if runs[-1][0].rstrip()[-1:] in ".!?:;\"”)" else runs[-1][0] + "."
+            # "... [2]" ends a part citing a list continued from passage 2 into passage 3
+            earlier = runs[-1][0] if runs[-1][0].rstrip()[-1:] in ".!?:;\"”)]" else runs[-1][0] + "."
             runs[-1] = (f"{earlier} {text}", citation)
         else:
             runs.append((text, citation))
     return " ".join(f"{text} {citation}" for text, citation in runs)
+
+
+def _texts(parts: list[_Part]) -> list[str]:
+    return [text for text, _ in parts]
 
 
 def _words(parts: list[str]) -> int:
@@ -1508,9 +1552,12 @@ def _as_list(intro: str | None, items: list[_Candidate], max_words: int, anchor:
         room = budget - _words(list(quoted.values())) + _words([quoted[id(anchor)]])
         quoted[id(anchor)] = _with_sentences_holding(anchor.unit.text, details_asked, room)
     body = "; ".join(quoted[id(c)].rstrip(".;") for c in chosen) + "."
-    if not intro:
-        return body, chosen
-    return (f"{intro} {body}" if _announces_what_follows(intro) else f"{intro.rstrip('.')}: {body}"), chosen
+    return (_introduced(intro, body) if intro else body), chosen
+
+
+def _introduced(intro: str, items: str) -> str:
+    """'Intro: a; b.' (the introduction's own colon kept)."""
+    return f"{intro} {items}" if _announces_what_follows(intro) else f"{intro.rstrip('.')}: {items}"
 
 
 # "It lets you:" leans on the sentence before it ("The tool that turned this into a workflow was dbt.").
