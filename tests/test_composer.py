@@ -580,6 +580,24 @@ def test_items_quoted_as_runners_up_come_with_their_lists_introduction():
             "- a certificate from a bootcamp;\n- five years of experience.")
     chosen = _scored_runners_up(text, {"Employers": 1.0, "What": 0.95, "a certificate": 0.9, "five": 0.9})
     assert chosen == ["What they no longer require: a certificate from a bootcamp; five years of experience. [1]"]
+    # Not when an item of the list is quoted already, nor a paragraph's last sentence, which says nothing of the items.
+    candidates = _candidates([passage(text)])
+    best, quoted = candidates[0], next(c for c in candidates if c.unit.text.startswith("a master"))
+    for c in candidates:
+        c.score = 0.9 if c.unit.text.startswith("five") else 1.0 if c is best else 0.0
+    assert [t for t, _ in _runners_up(best, candidates, {id(best), id(quoted)}, 90)] == ["five years of experience. [1]"]
+    table = ("Salaries grew fast. Engineers with RAG experience earned 12% more.\n\n- Junior — Base: $90,000\n"
+             "- Senior — Base: $150,000")
+    assert _scored_runners_up(table, {"Salaries": 1.0, "Senior": 0.9}) == ["Senior — Base: $150,000. [1]"]
+
+
+def test_a_tables_caption_comes_once_before_its_first_row_quoted_as_a_runner_up():
+    table = ("Pay differs by city.\n\nMedian salaries in 2019, before remote work:\n"
+             "- Leeds — Junior: £31,000; Senior: £41,000\n- Manchester — Junior: £33,000; Senior: £44,000\n"
+             "- London — Junior: £40,000; Senior: £58,000")
+    chosen = _scored_runners_up(table, {"Pay": 1.0, "London": 0.95, "Leeds": 0.9})
+    assert chosen == ["Median salaries in 2019, before remote work: Leeds — Junior: £31,000; Senior: £41,000. [1]",
+                      "London — Junior: £40,000; Senior: £58,000. [1]"]
 
 
 def test_a_chain_of_announcing_runners_up_is_quoted_only_when_it_ends_in_what_they_announce():
@@ -594,7 +612,7 @@ def test_a_runner_up_sentence_too_short_to_say_anything_alone_is_not_quoted():
     text = ("Central RSE groups sell engineers' time to research groups. Embedded RSEs. One engineer is hired on a grant. "
             "Not yet. Median: $95k.\n\nWhat to learn:\n- Git\n- Testing")
     chosen = _scored_runners_up(text, {"Central": 1.0, "Embedded": 0.95, "Not yet": 0.95, "Median": 0.9, "Git": 0.9})
-    assert chosen == ["Median: $95k. [1]", "What to learn: Git [1]"]
+    assert chosen == ["Median: $95k. [1]", "What to learn: Git. [1]"]
 
 
 CONCERTS = passage("We tried dynamic pricing for one season. It raised revenue for popular concerts. "

@@ -806,17 +806,24 @@ def _runners_up(best: _Candidate, candidates: list[_Candidate], used: set[int], 
         apart = not head.unit.is_item or ";" in head.unit.text.rstrip(" ;.")
         together.setdefault((*head.list_key, id(head) if apart else -1), []).append(c)
     parts: list[_Part] = []
-    for units in together.values():
-        units = sorted(units, key=lambda c: c.place)
+    # Items quoted without their list's introduction ("databases; microservices.") say nothing of what they are: it
+    # goes before the first of them in the article (a table's caption before its first row quoted, as rows stay apart).
+    for units in sorted((sorted(units, key=lambda c: c.place) for units in together.values()), key=lambda u: u[0].place):
         text, first = _joined(units), units[0]
-        # Items quoted without their list's introduction ("databases; microservices.") say nothing of what they are.
-        intro = _leading_sentence(first.unit.intro) if first.unit.is_item and first.unit.intro else ""
-        if intro and first.list_key not in lists_quoted and intro not in quoted and len(intro.split()) <= budget:
+        intro = _introduction(first) if first.list_key not in lists_quoted else ""
+        if intro and intro not in quoted and len(intro.split()) <= budget:
             text = _introduced(intro, text)
             budget -= len(intro.split())
-            quoted.add(intro)  # once for the rows of a table kept apart
+            quoted.add(intro)  # once for a list's items, however many parts they are
         parts.append((f"{text} {_citations(units)}", units))
     return parts
+
+
+def _introduction(item: _Candidate) -> str:
+    """What an item's list is introduced by, when it says what the items are ("What they usually bring:", "Cons"); not
+    a paragraph's last sentence, which a table's rows would seem to give figures for."""
+    intro = _leading_sentence(item.unit.intro) if item.unit.is_item and item.unit.intro else ""
+    return intro if intro and (_announces_what_follows(intro) or part_label(intro)) else ""
 
 
 def _followed(chosen: list[_Candidate]) -> dict[int, _Candidate]:
@@ -864,7 +871,7 @@ def _joined(units: list[_Candidate]) -> str:
         rest = units[1:]  # what it announces, perhaps announcing more itself ("Do this first:")
         return _introduced(units[0].unit.text, _joined(rest) if _announces_what_follows(rest[0].unit.text)
                            else _as_items(rest))
-    return units[0].unit.text if len(units) == 1 else _as_items(units)
+    return units[0].unit.text if len(units) == 1 and not units[0].unit.is_item else _as_items(units)
 
 
 def _as_items(units: list[_Candidate]) -> str:
