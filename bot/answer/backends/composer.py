@@ -43,7 +43,7 @@ _MAX_WORDS = 90
 _FIRST_PART_WORDS = 55
 _NAMED_LIST_SHARE = 0.8  # a list the question names is quoted when its best item scores this close to the best
 _RUNNER_UP_SHARE = 0.85  # a further unit is quoted only when it scores this close to the best
-_RUNNER_UP_MIN_WORDS = 4  # ... and says something alone
+_RUNNER_UP_MIN_WORDS = 4  # a shorter runner-up sentence says nothing alone, unless it holds a figure
 _MEANING_CANDIDATES = 16
 _EARLIER = 0.25  # weight of the words of the question a follow-up follows
 _LONG_ITEM_WORDS = 25  # a list item longer than this is quoted in a list by its first sentence
@@ -976,8 +976,12 @@ def _in_reading_order(parts: list[_Part]) -> list[str]:
         place = min(c.place for c in part[1])
         return start is not None and part[1][0].article in articles and place < start, place
 
-    runs = [list(run) for _, run in groupby(rest, key=lambda part: _citation_of(part[0]))]
-    return [first, *(text for run in runs for text, _ in (sorted(run, key=order) if all(u for _, u in run) else run))]
+    ordered = [first]
+    for _, grouped in groupby(rest, key=lambda part: _citation_of(part[0])):
+        run = list(grouped)
+        placed = all(units for _, units in run)  # a part quoting no unit can't be placed: its run stays as it is
+        ordered += [text for text, _ in (sorted(run, key=order) if placed else run)]
+    return ordered
 
 
 def _citation_of(part: str) -> str:
