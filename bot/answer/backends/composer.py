@@ -793,9 +793,9 @@ def _runners_up(best: _Candidate, candidates: list[_Candidate], used: set[int], 
         quoted.add(c.unit.text)
         budget -= words
     followed = _followed(chosen)
-    hanging = [c for c in chosen if _announces_what_follows(c.unit.text) and id(c) not in followed]
-    chosen = [c for c in chosen if c not in hanging]
-    quoted -= {c.unit.text for c in hanging}  # an introduction may still come with the items it introduces
+    hanging = {id(c) for c in chosen if _announces_what_follows(c.unit.text) and id(c) not in followed}
+    quoted -= {c.unit.text for c in chosen if id(c) in hanging}  # an introduction may still come with its items
+    chosen = [c for c in chosen if id(c) not in hanging]
     together: dict[tuple[int, int, int], list[_Candidate]] = {}
     for c in chosen:
         # An announcing unit joins the group of the unit its chain announces, which sorts after it.
@@ -984,8 +984,14 @@ def _in_reading_order(parts: list[_Part]) -> list[str]:
     return ordered
 
 
+def _cited(part: str) -> tuple[str, str]:
+    """A part's text and its (last) citation."""
+    text, citation = _CITED.match(part).groups()  # type: ignore[union-attr]  # every part is cited
+    return text, citation
+
+
 def _citation_of(part: str) -> str:
-    return _CITED.match(part).group(2)  # type: ignore[union-attr]  # every part is cited
+    return _cited(part)[1]
 
 
 def _one_citation_per_run(parts: list[str]) -> str:
@@ -993,8 +999,7 @@ def _one_citation_per_run(parts: list[str]) -> str:
     [1]" reads "A. B. [1]"."""
     runs: list[tuple[str, str]] = []
     for part in parts:
-        citation = _citation_of(part)
-        text = part.removesuffix(citation).rstrip()
+        text, citation = _cited(part)
         if runs and runs[-1][1] == citation:
             # "... [2]" ends a part citing a list continued from passage 2 into passage 3
             earlier = runs[-1][0] if runs[-1][0].rstrip()[-1:] in ".!?:;\"”)]" else runs[-1][0] + "."
