@@ -4,7 +4,7 @@ from langchain_core.documents import Document
 
 from bot.answer.backends.composer import (_ATTRIBUTION, _Candidate, _answered_inside, _CAUSE, _CLOCK, _LEVEL, _PERCENT, _SIGNPOST, Composer, _candidates, _excerpt, _is_transcript,
                                           _kinds_asked, _labelled_as_asked, _list_nouns, _lists_named, _parts_asked, _quoted, _rows_not_named,
-                                          _in_reading_order, _runners_up, _RUNNER_UP_SHARE, _SAME_ARTICLE_SHARE,
+                                          _figure_headings, _in_reading_order, _runners_up, _RUNNER_UP_SHARE, _SAME_ARTICLE_SHARE,
                                           _years_told)
 from bot import text as bot_text
 from bot.text import MONEY, passage_units, split_sentences, stem
@@ -618,25 +618,38 @@ def test_a_runner_up_sentence_too_short_to_say_anything_alone_is_not_quoted():
 
 def test_a_sentence_a_little_further_from_the_best_is_quoted_from_its_article_when_worded_as_asked_and_standing_alone():
     survey = passage("Most readers found work within a year. The median search lasted 4.5 months. We surveyed 240 readers. "
-                     "212 of them answered. Spring is a good time to apply.")
+                     "212 of them answered. Half of those surveyed found work in six months. Spring is a good time to "
+                     "apply.", chunk_index=0)
+    next_chunk = passage("That is a long time without pay.", chunk_index=1)
     bootcamps = passage("Bootcamps last about three months.", source="b.md")
-    candidates = _candidates([survey, bootcamps])
+    candidates = _candidates([survey, next_chunk, bootcamps])
     best = candidates[0]
     best.score = 1.0
 
-    def runners_up(share: float) -> list[str]:
+    def runners_up(share: float, quoted: tuple[str, ...] = ()) -> list[str]:
         for c in candidates[1:]:
             c.score = share
-            c.worded_as_asked = c.unit.text.startswith(("The median", "212", "Bootcamps"))  # a duration or count asked
-        return [text for text, _ in _runners_up(best, candidates, {id(best)}, 90)]
+            c.worded_as_asked = not c.unit.text.startswith(("We surveyed", "Spring"))  # hold a word or a figure asked
+        used = {id(c) for c in candidates if c is best or c.unit.text.startswith(quoted)}
+        return sorted(text for text, _ in _runners_up(best, candidates, used, 90))
 
-    # A little further: only what holds a word or the kind of answer asked, from the best's own article, quoted with
-    # what it points back to ("212 of them").
-    assert runners_up((_SAME_ARTICLE_SHARE + _RUNNER_UP_SHARE) / 2) == ["The median search lasted 4.5 months. [1]"]
+    # A little further: only what holds a word or the kind of answer asked, from the best's own article, and not what
+    # points back to a sentence the answer leaves out ("212 of them", "That is" after the previous chunk's last).
+    a_little_further = (_SAME_ARTICLE_SHARE + _RUNNER_UP_SHARE) / 2
+    assert runners_up(a_little_further) == ["Half of those surveyed found work in six months. [1]",
+                                            "The median search lasted 4.5 months. [1]"]
+    assert runners_up(a_little_further, quoted=("We surveyed", "Spring")) == [
+        "212 of them answered. [1]", "Half of those surveyed found work in six months. [1]",
+        "That is a long time without pay. [2]", "The median search lasted 4.5 months. [1]"]
     # Nearly as good as the best: each is quoted.
-    assert sorted(runners_up(_RUNNER_UP_SHARE)) == [
-        "212 of them answered. [1]", "Bootcamps last about three months. [2]", "Spring is a good time to apply. [1]",
-        "The median search lasted 4.5 months. [1]", "We surveyed 240 readers. [1]"]
+    assert len(runners_up(_RUNNER_UP_SHARE)) == 7
+
+
+def test_a_heading_quoted_for_its_figure_belongs_to_its_article():
+    heading = passage("I started in March.", heading="From backend engineer to ML engineer in 14 months", chunk_index=3)
+    found = _figure_headings("how long did the switch take?", [heading])
+    assert [(c.unit.text, c.article, c.chunk) for c in found] == [
+        ("From backend engineer to ML engineer in 14 months", "a.md", 3)]
 
 
 CONCERTS = passage("We tried dynamic pricing for one season. It raised revenue for popular concerts. "

@@ -27,6 +27,7 @@ from collections.abc import Callable, Iterator, Sequence
 from collections.abc import Set as AbstractSet  # read-only: frozenset() as the default
 from dataclasses import dataclass, field
 from itertools import groupby
+from typing import Any
 
 from langchain_core.documents import Document
 from rapidfuzz.distance import OSA
@@ -43,9 +44,9 @@ _MAX_WORDS = 90
 _FIRST_PART_WORDS = 55
 _NAMED_LIST_SHARE = 0.8  # a list the question names is quoted when its best item scores this close to the best
 _RUNNER_UP_SHARE = 0.85  # a further unit is quoted only when it scores this close to the best
-# Or this close, from the best unit's own article (_close_enough). On the calibration half of the team sets and graded
-# files: 0.85 (as for other articles) answers 1,383 of 1,623, 0.80 1,394, 0.75 1,402; 0.70 and 0.60 add one case at
-# most while answers grow by 3 and 9 words on average.
+# Or this close, from the best unit's own article (_close_enough). On the calibration half of the graded files and the
+# team sets 1-24: 0.85 (as for other articles) answers 1,383 of 1,623, 0.80 1,394, 0.75 1,402; 0.70 and 0.60 add one
+# case at most while answers grow by 3 and 9 words on average.
 _SAME_ARTICLE_SHARE = 0.75
 _RUNNER_UP_MIN_WORDS = 4  # a shorter runner-up sentence says nothing alone, unless it holds a figure
 _MEANING_CANDIDATES = 16
@@ -781,20 +782,20 @@ def _list_answers(best: _Candidate, candidates: list[_Candidate], unasked: set[i
 
 
 def _runners_up(best: _Candidate, candidates: list[_Candidate], used: set[int], budget: int) -> list[_Part]:
-    """Other units nearly as good as the best, each with its citation, while the answer stays short: a second
-    figure, or the same fact as another article states it. Items of one list are quoted together, in the
+    """Other units nearly as good as the best (`_close_enough`), each with its citation, while the answer stays short: a
+    second figure, or the same fact as another article states it. Items of one list are quoted together, in the
     article's order, with one citation, after its introduction unless the answer quotes the list already; a unit
     announcing what follows ("What they usually bring:"), only before what it announces."""
     chosen: list[_Candidate] = []
     quoted = {c.unit.text for c in candidates if id(c) in used}  # a sentence an article repeats is quoted once
     lists_quoted = {c.list_key for c in candidates if id(c) in used and c.unit.is_item}
-    at = {(c.passage, c.unit.position): c for c in candidates}
+    before = _units_before(candidates)
     for c in sorted(candidates, key=lambda c: c.score, reverse=True):
         if c.score < _SAME_ARTICLE_SHARE * best.score:
             break
         words = len(c.unit.text.split())
         if (id(c) in used or c.unit.text in quoted or words > budget or _says_too_little(c)
-                or not _close_enough(c, best, at.get((c.passage, c.unit.position - 1)), used)):
+                or not _close_enough(c, best, before.get(id(c)), used)):
             continue
         chosen.append(c)
         used.add(id(c))
@@ -861,6 +862,14 @@ def _close_enough(candidate: _Candidate, best: _Candidate, before: _Candidate | 
     return candidate.score >= _RUNNER_UP_SHARE * best.score or (
         candidate.article == best.article and candidate.score >= _SAME_ARTICLE_SHARE * best.score
         and candidate.worded_as_asked and not _leans_on_unquoted(candidate, before, quoted))
+
+
+def _units_before(candidates: list[_Candidate]) -> dict[int, _Candidate]:
+    """The unit just before each one (by id) in its article, when among the candidates: in its passage, or the last of
+    the chunk before, when it opens its own."""
+    in_order = sorted((c for c in candidates if c.unit.position >= 0), key=lambda c: (c.article, c.place))
+    return {id(c): previous for previous, c in zip(in_order, in_order[1:])
+            if previous.article == c.article and c.chunk - previous.chunk in (0, 1)}
 
 
 def _leans_on_unquoted(candidate: _Candidate, before: _Candidate | None, quoted: set[int]) -> bool:
@@ -1126,11 +1135,15 @@ def _candidates(passages: Sequence[Document]) -> list[_Candidate]:
             context = unit_context(heading, unit)
             own = unit_context(own_heading, unit) if unit.is_item else ""
             found.append(_Candidate(index, unit, context, content_stems(unit.text), content_stems(context), own,
-                                    chunk=int(passage.metadata.get("chunk_index") or 0),
-                                    article=str(passage.metadata.get("source") or "")))
+                                    **_where(passage)))
     found = _continued_lists(found, passages)
     _shared_words_are_context(found)
     return found
+
+
+def _where(passage: Document) -> dict[str, Any]:
+    """A unit's article and its passage's place there, for every candidate a passage gives (a heading too)."""
+    return {"chunk": int(passage.metadata.get("chunk_index") or 0), "article": str(passage.metadata.get("source") or "")}
 
 
 def _without_bare_parents(units: list[Unit]) -> list[Unit]:
@@ -1430,11 +1443,12 @@ _TURNS_AGAINST = re.compile(r"(?:but|however|yet|in (?:fact|reality|practice)|ac
                             r"misconception|not (?:true|so|the case)))\b", re.IGNORECASE)
 
 
-# "That single fact shapes ...", "This is why ...", "Each of these improves ...", "212 of them answered.", "The third
-# is prestige.": a sentence that says what it is about by pointing back.
-_DEMONSTRATIVE_START = re.compile(r"(?:[\w-]+ of (?:these|those|them)|this|that|these|those|such|the (?:first|second|"
-                                  r"third|fourth|fifth|last|other|latter|former)(?: one)? (?:is|was|are|were))\b",
-                                  re.IGNORECASE)
+# "That single fact shapes ...", "This is why ...", "Each of these improves ...", "212 of them answered.", "Of these,
+# ...", "The third is prestige.": a sentence that says what it is about by pointing back; not "Half of those surveyed
+# ...", which says whom.
+_DEMONSTRATIVE_START = re.compile(r"(?:(?:(?:only |just |all )?[\w%,.-]+ )?(?:of|among) (?:these|them|those(?! (?:who|"
+                                  r"whom|that|\w+ed)\b))|this|that|these|those|such|the (?:first|second|third|fourth|"
+                                  r"fifth|last|other|latter|former)(?: one)? (?:is|was|are|were))\b", re.IGNORECASE)
 
 
 # "It was the first time ...", "They decide whether ...": a sentence whose subject is one named before.
@@ -1703,7 +1717,7 @@ def _step_headings(question: str, passages: Sequence[Document]) -> list[_Candida
         if len(found) >= _MIN_STEPS:
             first = min(index for index, _ in found.values())
             return [_Candidate(first, Unit(title, True, _STEPS_GROUP, number - len(found) - 100), parent,
-                               content_stems(title), content_stems(parent), parent)
+                               content_stems(title), content_stems(parent), parent, **_where(passages[first]))
                     for number, (_, title) in sorted(found.items())]
     return []
 
@@ -1728,9 +1742,7 @@ def _heading_items(question: str, sections: list[re.Pattern[str]], passages: Seq
                                          or counting):
             path = str(passage.metadata.get("heading_path") or heading)
             return [_Candidate(index, Unit(part, True, _STEPS_GROUP, number - len(parts) - 100, counting), path,
-                               content_stems(part), content_stems(path), heading,
-                               chunk=int(passage.metadata.get("chunk_index") or 0),
-                               article=str(passage.metadata.get("source") or ""))
+                               content_stems(part), content_stems(path), heading, **_where(passage))
                     for number, part in enumerate(parts)]
     return []
 
@@ -1774,5 +1786,6 @@ def _figure_headings(question: str, passages: Sequence[Document]) -> list[_Candi
         title = (passage.metadata.get("title") or "").strip().strip('"')
         if heading and heading != title and heading not in found and any(shape.search(heading) for shape in wanted):
             # group and position -1: a heading is no unit of the passage text (_similarities tells it apart).
-            found[heading] = _Candidate(index, Unit(heading, False, -1, -1), "", content_stems(heading))
+            found[heading] = _Candidate(index, Unit(heading, False, -1, -1), "", content_stems(heading),
+                                        **_where(passage))
     return list(found.values())
