@@ -1493,9 +1493,9 @@ def _list_pointed_back_to(anchor: _Candidate, candidates: list[_Candidate]) -> l
     if not _DEMONSTRATIVE_START.match(anchor.unit.text) or any(
             c.passage == anchor.passage and c.unit.position < anchor.unit.position for c in candidates):
         return []
-    before = [c for c in candidates if c.article == anchor.article and c.chunk == anchor.chunk - 1]
-    last = max(before, key=lambda c: c.unit.position, default=None)
-    return [c for c in before if c.list_key == last.list_key] if last and last.unit.is_item else []
+    last = _units_before(candidates).get(id(anchor))  # opening its passage: the last unit of the chunk before
+    return [c for c in candidates if (c.article, c.chunk, c.list_key) == (last.article, last.chunk, last.list_key)
+            ] if last and last.unit.is_item else []
 
 
 def _announced(anchor: _Candidate, wants_list: bool) -> int:
