@@ -433,6 +433,18 @@ def test_a_title_line_above_sentences_about_the_episode_is_the_title() -> None:
     assert "Recorded May 2024. Host: Sam Reyes." in document.page_content
 
 
+def test_a_line_underlined_below_a_kicker_is_the_title_and_the_kicker_stays_in_the_text() -> None:
+    title = "From the kitchen pass to Power BI: the food waste analyst"
+    text = f"BACK OF HOUSE CAREERS - EPISODE 27\n{title}\n{'=' * len(title)}\n\nTOM: We split it three ways.\n"
+    document = parse(Article(source="episode-27.txt", data=text.encode(), suffix=".txt"))
+    assert document.metadata["title"] == title
+    assert "BACK OF HOUSE CAREERS - EPISODE 27" in document.page_content
+    # A rule under a whole header block, longer than its last line, underlines no title: the first line is it.
+    block = "THE DATA JOBS HOUR\nPricing the front row\nRecorded October 2024 | 41 min\n" + "=" * 50
+    document = parse(Article(source="episode-87.txt", data=f"{block}\n\nDANA: Hello.\n".encode(), suffix=".txt"))
+    assert document.metadata["title"] == "THE DATA JOBS HOUR"
+
+
 def test_a_paragraph_wrapped_after_its_first_line_gives_no_title() -> None:
     text = ("Most analysts we spoke to moved into the role from\nFinance teams, where reporting is the daily work.\n\n"
             "More text follows here.\n")
