@@ -864,6 +864,29 @@ def test_an_english_word_the_library_lacks_is_no_typo_of_a_library_word(settings
     assert corrected("wat is the pay in the secnd year?") == "what is the pay in the second year?"  # typos still are
 
 
+def test_a_clipped_word_is_read_as_the_library_writes_it_beside_the_same_word(settings: Settings, write_article):
+    write_article("sensor.md", "# Glucose Sensor Data Scientist\n\nAt a medical device company, the data scientist "
+                               "measures how closely each sensor tracks blood glucose. Rental companies and "
+                               "medicine are other worlds. Schools teach the statistics, and software skills.\n")
+    ingest([str(settings.knowledge_dir)], settings, progress=False)
+    careerbot = CareerBot(settings)
+    corrected = careerbot.retriever.corrected
+    # "med" and "cos" start dozens of words; the word beside them tells which the reader clipped. Two letters ("co")
+    # are as often an acronym typed in lower case.
+    assert corrected("any ds jobs at a med device co?") == "any ds jobs at a medical device co?"
+    assert corrected("do rental cos hire?") == "do rental companies hire?"
+    # Not beside a word the library writes it with ("med school"), nor an acronym in capitals ("MED"), nor a word
+    # whose stem the clipping would only end ("grads" is no "grades"), nor one a library word holds whole ("soft").
+    assert corrected("is med school needed?") == "is med school needed?"
+    assert corrected("a MED device role?") == "a MED device role?"
+    assert corrected("do MEDs device teams hire?") == "do MEDs device teams hire?"
+    assert corrected("do school grads get in?") == "do school grads get in?"
+    assert corrected("are soft skills enough?") == "are soft skills enough?"
+    # The question is then covered, not declined for an unknown "med" that reads like an occupation.
+    answer = careerbot.answer("what does a data scientist at a med device co measure?")
+    assert not answer.refused and "blood glucose" in answer.text
+
+
 def test_the_words_asking_for_the_good_or_bad_parts_are_no_subject_the_library_must_hold(settings: Settings,
                                                                                            write_article):
     write_article("freelance.md", "# Freelance Data Engineering\n\n## Pros and cons\n\n**Pros**\n\n- You choose "

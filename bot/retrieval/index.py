@@ -47,6 +47,8 @@ def indexed_text(document: str, metadata: dict) -> str:
                                   document]))
 
 
+_NEIGHBOUR_CHUNKS = 50  # chunks searched for the word a clipping stands beside: enough to find how articles write it
+_CLIPPED_LETTERS = 2  # a clipping leaves two letters of the stem out at least ("med": medic-, not "grad": grade-)
 # Endings that make a longer word of a library word, not a second word: "understandable" is no "understand able".
 _SUFFIXES = frozenset("able ably ness less ful fully ment ments ship hood wise ward wards like".split())
 
@@ -329,6 +331,23 @@ class LibraryIndex:
             return longer[0] if len(longer) == 1 else None
         return max(longer, key=self.document_frequency, default=None)
 
+    def clipped_beside(self, word: str, before: str | None, after: str | None) -> str | None:
+        """The library word a short word the library lacks clips, as articles write it beside the reader's neighbouring
+        word ("med device": medical device, "rental cos": rental companies), the commonest; None
+        when no article does. Its neighbour tells which word it clips, where its letters alone start dozens."""
+        clipped = {word.lower(), word.lower().removesuffix("s")} - {""}
+        found: Counter[str] = Counter()
+        for neighbour, offset in ((after, 1), (before, -1)):
+            if not neighbour:
+                continue
+            wanted = stem(neighbour)
+            for chunk_id, _ in self.search(neighbour, _NEIGHBOUR_CHUNKS):
+                words = self._words.get(chunk_id, [])
+                found.update(w for i, w in enumerate(words) if 0 <= i + offset < len(words)
+                             and stem(words[i + offset]) == wanted
+                             and any(_clips(c, w) for c in clipped))
+        return max(sorted(found), key=found.__getitem__, default=None)  # sorted: the same word in every process
+
     def numeronym(self, word: str) -> str | None:
         """The most common library word the numeronym `word` writes ("l10n" -> localization, "k8s" -> kubernetes);
         none for a word the library writes, nor for a count under three ("b2b", "h1b", "e2e" are no numeronyms)."""
@@ -354,6 +373,15 @@ class LibraryIndex:
     def idf(self, token: str) -> float:
         """How telling a word is in this library; a word no article uses weighs the most."""
         return math.log(1 + (self.size + 1) / (self.document_frequency(token) + 0.5))
+
+
+def _clips(short: str, word: str) -> bool:
+    """Whether `short` starts `word`'s stem and leaves letters of it out: "cos" (co-) clips "companies" (compani-),
+    "grads" (grad-) no "grades" (grade-); and the letters left out are no word of their own: "soft" is no clipping of
+    "software", but a word of it."""
+    token = stem(word)
+    return (token.startswith(short) and len(token) >= len(short) + _CLIPPED_LETTERS
+            and not is_dictionary_word(word[len(short):]))
 
 
 def _chunks_by_source(chunks: dict[str, _Chunk]) -> dict[str, list[str]]:
