@@ -443,6 +443,12 @@ def test_a_line_underlined_below_a_kicker_is_the_title_and_the_kicker_stays_in_t
     block = "THE DATA JOBS HOUR\nPricing the front row\nRecorded October 2024 | 41 min\n" + "=" * 50
     document = parse(Article(source="episode-87.txt", data=f"{block}\n\nDANA: Hello.\n".encode(), suffix=".txt"))
     assert document.metadata["title"] == "THE DATA JOBS HOUR"
+    # The lines after the underline stay lines of their own; a sentence above an underlined heading is no kicker.
+    text = f"KICKER - EPISODE 3\n{title}\n{'=' * len(title)}\nHost: Maya Chen\n\nTOM: Hello.\n"
+    document = parse(Article(source="episode-3.txt", data=text.encode(), suffix=".txt"))
+    assert "KICKER - EPISODE 3 Host" not in document.page_content and "Host: Maya Chen" in document.page_content
+    text = "Some intro sentence wraps here and\ncontinues on this line.\nSection One\n-----------\n\nMore.\n"
+    assert parse(Article(source="notes.txt", data=text.encode(), suffix=".txt")).metadata["title"] == "notes"
 
 
 def test_a_paragraph_wrapped_after_its_first_line_gives_no_title() -> None:

@@ -362,7 +362,7 @@ def _title_line(text: str) -> tuple[str | None, str]:
         return plain_text(first[0]), "\n".join(lines[2:])
     if (underlined := _underlined_below_kicker(first)) is not None:
         # The lines above it (a series' name, "EPISODE 27") stay in the text.
-        return plain_text(first[underlined]), "\n".join(lines[:underlined] + lines[underlined + 2:])
+        return plain_text(first[underlined]), "\n".join([*lines[:underlined], "", *lines[underlined + 2:]])
     if first and _looks_like_heading(first[0], _TITLE_MAX_WORDS) and (
             all(_looks_like_heading(line, _TITLE_MAX_WORDS) for line in first[1:]) or _ends_on_purpose(*first[:2])):
         # The lines under it (a subtitle, a byline, "Host: Maya Chen", "Recorded: 9 October 2024") stay in the text.
@@ -375,8 +375,8 @@ def _underlined_below_kicker(first: list[str]) -> int | None:
     title is: by a rule as long as it, as setext headings are; a rule under a whole header block is longer or shorter
     than its last line ("Recorded October 2024  |  Runtime 41 min")."""
     return next((i - 1 for i in range(2, len(first)) if _SETEXT_UNDERLINE.match(first[i])
-                 and abs(len(first[i]) - len(first[i - 1])) <= 1 and _looks_like_heading(first[i - 1], _TITLE_MAX_WORDS)),
-                None)
+                 and abs(len(first[i]) - len(first[i - 1])) <= 1
+                 and all(_looks_like_heading(line, _TITLE_MAX_WORDS) for line in first[:i])), None)
 
 
 def _ends_on_purpose(line: str, next_line: str) -> bool:
