@@ -95,11 +95,13 @@ def _alone_in_capitals(words: list[str], i: int) -> bool:
 _ABBREVIATION_CUT = 2  # letters an abbreviation's stem is short of the word's stem: "stat" -> statist, not state
 
 
-def abbreviates(short: str, token: str, is_word: bool = True) -> bool:
+def abbreviates(short: str, token: str, is_word: bool = True, min_letters: int = 4) -> bool:
     """Whether `short` ("math", "stat", "cert") is a clipped form of the word whose stem is `token` (mathemat,
     statist, certif): the start of it, with a few letters cut ("state" is no clipping of "stat"); one, for a form
-    no dictionary holds (not `is_word`: "assoc" -> associ, associate's stem)."""
-    return len(short) >= 4 and token.startswith(short) and len(token) >= len(short) + _ABBREVIATION_CUT - (not is_word)
+    no dictionary holds (not `is_word`: "assoc" -> associ, associate's stem). Shorter than `min_letters`, a word
+    starts too many to tell which alone."""
+    return (len(short) >= min_letters and token.startswith(short)
+            and len(token) >= len(short) + _ABBREVIATION_CUT - (not is_word))
 
 
 def content_stems(text: str) -> set[str]:

@@ -866,22 +866,27 @@ def test_an_english_word_the_library_lacks_is_no_typo_of_a_library_word(settings
 
 def test_a_clipped_word_is_read_as_the_library_writes_it_beside_the_same_word(settings: Settings, write_article):
     write_article("sensor.md", "# Glucose Sensor Data Scientist\n\nAt a medical device company, the data scientist "
-                               "measures how closely each sensor tracks blood glucose. Rental companies and "
-                               "medicine are other worlds. Schools teach the statistics, and software skills.\n")
+                               "measures how closely each sensor tracks blood glucose. Every medical device needs "
+                               "clearance. Cloud certifications help; two cloud certifications are common. Medicine is "
+                               "another world. School grades matter, but not all school grades, and software skills "
+                               "too. Readers pay for a subscription. Boxes arrive monthly. An analyst writes SQL.\n")
     ingest([str(settings.knowledge_dir)], settings, progress=False)
     careerbot = CareerBot(settings)
     corrected = careerbot.retriever.corrected
-    # "med" and "cos" start dozens of words; the word beside them tells which the reader clipped. Two letters ("co")
-    # are as often an acronym typed in lower case.
+    # "med" starts dozens of words; the word beside it tells which the reader clipped. A plural clips a plural.
     assert corrected("any ds jobs at a med device co?") == "any ds jobs at a medical device co?"
-    assert corrected("do rental cos hire?") == "do rental companies hire?"
-    # Not beside a word the library writes it with ("med school"), nor an acronym in capitals ("MED"), nor a word
-    # whose stem the clipping would only end ("grads" is no "grades"), nor one a library word holds whole ("soft").
+    assert corrected("Med device jobs?") == "Medical device jobs?"
+    assert corrected("which cloud certs help?") == "which cloud certifications help?"
+    # Not beside a word the library writes it with ("med school"), nor only across the end of a sentence ("... a
+    # subscription. Boxes ..."), nor an acronym or a name in capitals ("MED", "MEDs", "Ana"), nor a word whose stem it
+    # would only end ("grads" is no "grades"), nor one a library word holds whole ("soft").
     assert corrected("is med school needed?") == "is med school needed?"
     assert corrected("a MED device role?") == "a MED device role?"
     assert corrected("do MEDs device teams hire?") == "do MEDs device teams hire?"
-    assert corrected("do school grads get in?") == "do school grads get in?"
+    assert careerbot.retriever.index.clipped_beside("grads", "school", None) is None  # (a typo's to judge)
     assert corrected("are soft skills enough?") == "are soft skills enough?"
+    assert corrected("do sub boxes sell?") == "do sub boxes sell?"
+    assert corrected("does Ana write SQL?") == "does Ana write SQL?"
     # The question is then covered, not declined for an unknown "med" that reads like an occupation.
     answer = careerbot.answer("what does a data scientist at a med device co measure?")
     assert not answer.refused and "blood glucose" in answer.text

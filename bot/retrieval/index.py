@@ -47,8 +47,20 @@ def indexed_text(document: str, metadata: dict) -> str:
                                   document]))
 
 
+def clause_words(document: str, metadata: dict) -> list[str]:
+    """A chunk's content words as `indexed_text` has them, with `_BREAK` after each clause (and after its title and
+    heading path): the words either side of a break were never written side by side."""
+    parts = [metadata.get("title"), metadata.get("heading_path") or metadata.get("heading"), document]
+    return [word for part in filter(None, parts) for clause in _CLAUSE_END.split(part)
+            for word in [*content_words(clause), _BREAK]]
+
+
+# Where a clause ends: punctuation before a space or the end ("4.5" and "node.js" go on), a bracket or dash opening
+# an aside, a table cell's bar, a line's end.
+_CLAUSE_END = re.compile(r"[.,;:!?)\]]+(?=\s|$)|(?<=\s)[(\[|\u2014\u2013-](?=\s|\w)|\n")
+_BREAK = ""
 _NEIGHBOUR_CHUNKS = 50  # chunks searched for the word a clipping stands beside: enough to find how articles write it
-_CLIPPED_LETTERS = 2  # a clipping leaves two letters of the stem out at least ("med": medic-, not "grad": grade-)
+_CLIPPING_LETTERS = 3  # "med", "eng": two letters ("mi", "co") are as often an acronym typed in lower case
 # Endings that make a longer word of a library word, not a second word: "understandable" is no "understand able".
 _SUFFIXES = frozenset("able ably ness less ful fully ment ments ship hood wise ward wards like".split())
 
@@ -86,7 +98,7 @@ class LibraryIndex:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._revision: tuple[Hashable, int | None] | None = None
-        self._words: dict[str, list[str]] = {}  # chunk id -> its content words
+        self._words: dict[str, list[str]] = {}  # chunk id -> its content words, clause by clause (clause_words)
         self._chunks: dict[str, _Chunk] = {}
         self._sections: dict[str, list[str]] = {}  # source -> its chunks' heading paths, in article order, once each
         self._by_source: dict[str, list[str]] = {}  # source -> its chunks' ids, in article order
@@ -94,6 +106,7 @@ class LibraryIndex:
         self._bm25: Any = None  # a bm25s.BM25, built lazily
         self._document_frequency: Counter[str] = Counter()
         self._by_prefix: dict[str, dict[str, str]] = {}  # first two letters -> {word: token}
+        self._clippings: dict[tuple[str, str | None, str | None], str | None] = {}  # clipped_beside's, per build
         self._vectors = _NO_VECTORS
 
     def sync(self, collection: Collection, revision: tuple[Hashable, int | None]) -> None:
@@ -135,7 +148,7 @@ class LibraryIndex:
             vectors |= zip(batch["ids"], normalised(batch["embeddings"]))
             for chunk_id, document, metadata in zip(batch["ids"], batch["documents"], batch["metadatas"]):
                 metadata = metadata or {}
-                words[chunk_id] = content_words(indexed_text(document or "", metadata))
+                words[chunk_id] = clause_words(document or "", metadata)
                 heading = section_path(metadata)
                 chunks[chunk_id] = _Chunk(str(metadata.get("source") or chunk_id), heading,
                                           int(metadata.get("chunk_index") or 0), bool(MONEY.search(document or "")),
@@ -151,7 +164,7 @@ class LibraryIndex:
         import bm25s
 
         ids = sorted(words)
-        tokens_by_id = {i: [stem(w) for w in words[i]] for i in ids}
+        tokens_by_id = {i: [stem(w) for w in words[i] if w] for i in ids}
         bm25 = None
         if ids:
             bm25 = bm25s.BM25()
@@ -160,10 +173,10 @@ class LibraryIndex:
         for chunk_tokens in tokens_by_id.values():
             frequency.update(set(chunk_tokens))
         by_prefix: dict[str, dict[str, str]] = {}
-        for word in {w for chunk_words in words.values() for w in chunk_words}:
+        for word in {w for chunk_words in words.values() for w in chunk_words} - {_BREAK}:
             by_prefix.setdefault(word[:2], {})[word] = stem(word)
         self._words, self._ids, self._bm25 = words, ids, bm25
-        self._document_frequency, self._by_prefix = frequency, by_prefix
+        self._document_frequency, self._by_prefix, self._clippings = frequency, by_prefix, {}
 
     def search(self, query: str, k: int) -> list[tuple[str, float]]:
         """(chunk id, BM25 score) of the best `k` chunks that share a word with the query."""
@@ -332,10 +345,20 @@ class LibraryIndex:
         return max(longer, key=self.document_frequency, default=None)
 
     def clipped_beside(self, word: str, before: str | None, after: str | None) -> str | None:
-        """The library word a short word the library lacks clips, as articles write it beside the reader's neighbouring
-        word ("med device": medical device, "rental cos": rental companies), the commonest; None
-        when no article does. Its neighbour tells which word it clips, where its letters alone start dozens."""
-        clipped = {word.lower(), word.lower().removesuffix("s")} - {""}
+        """The library word a short word the library lacks clips ("med device": medical device, "certs": certifications),
+        as articles write it beside the reader's neighbouring word, in one clause (`clause_words`); the most often so
+        in the chunks holding that neighbour; None when no article does. The neighbour tells which word it clips, where
+        its letters alone start dozens; a plural clipping stands for a plural ("certs"), a singular for a singular."""
+        key = (word.lower(), before, after)
+        if key not in self._clippings:
+            self._clippings[key] = self._clipped_beside(word.lower(), before, after)
+        return self._clippings[key]
+
+    def _clipped_beside(self, word: str, before: str | None, after: str | None) -> str | None:
+        plural = word.endswith("s") and len(word) > _CLIPPING_LETTERS
+        short = word.removesuffix("s") if plural else word
+        if not any(_clips(short, w) for w in self._by_prefix.get(word[:2], {})):
+            return None  # no library word it could clip: no search
         found: Counter[str] = Counter()
         for neighbour, offset in ((after, 1), (before, -1)):
             if not neighbour:
@@ -344,9 +367,8 @@ class LibraryIndex:
             for chunk_id, _ in self.search(neighbour, _NEIGHBOUR_CHUNKS):
                 words = self._words.get(chunk_id, [])
                 found.update(w for i, w in enumerate(words) if 0 <= i + offset < len(words)
-                             and stem(words[i + offset]) == wanted
-                             and any(_clips(c, w) for c in clipped))
-        return max(sorted(found), key=found.__getitem__, default=None)  # sorted: the same word in every process
+                             and stem(words[i + offset]) == wanted and _clips(short, w) and w.endswith("s") == plural)
+        return max(sorted(found), key=found.__getitem__, default=None)  # sorted: the same in every process
 
     def numeronym(self, word: str) -> str | None:
         """The most common library word the numeronym `word` writes ("l10n" -> localization, "k8s" -> kubernetes);
@@ -376,12 +398,9 @@ class LibraryIndex:
 
 
 def _clips(short: str, word: str) -> bool:
-    """Whether `short` starts `word`'s stem and leaves letters of it out: "cos" (co-) clips "companies" (compani-),
-    "grads" (grad-) no "grades" (grade-); and the letters left out are no word of their own: "soft" is no clipping of
-    "software", but a word of it."""
-    token = stem(word)
-    return (token.startswith(short) and len(token) >= len(short) + _CLIPPED_LETTERS
-            and not is_dictionary_word(word[len(short):]))
+    """Whether `short` is a clipping of `word` (`abbreviates`: "med" of medical, not "grad" of grades), not a word of
+    it: the letters it leaves out are no word of their own ("soft" + "ware")."""
+    return abbreviates(short, stem(word), min_letters=_CLIPPING_LETTERS) and not is_dictionary_word(word[len(short):])
 
 
 def _chunks_by_source(chunks: dict[str, _Chunk]) -> dict[str, list[str]]:

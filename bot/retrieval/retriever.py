@@ -79,8 +79,8 @@ _LONG_WORD = re.compile(r"\b[a-z]{5,}\b", re.IGNORECASE)  # in a shorter word on
 _CONTRACTION = re.compile(r"\b[b-df-hj-np-tv-z]{3,5}\b(?! \()")
 # Five letters whose only vowel is the first ("intvw": interview; "asst" may be assistant or associate).
 _VOWEL_FIRST_CONTRACTION = re.compile(r"\b[aeiou][b-df-hj-np-tv-z]{4}\b(?! \()")
-# A word a clipping may be: "med", "cos", "admin"; a longer one the library mostly writes itself, and two letters are
-# as often an acronym typed in lower case ("mi teams"). Among the words as typed, digits included ("bf16").
+# A word a clipping may be: "med", "certs", "admin"; a longer one the library mostly writes itself. Among the words
+# as typed, digits included ("bf16").
 _CLIPPING = re.compile(r"[a-z]{3,5}", re.IGNORECASE)
 _TYPED_TOKEN = re.compile(r"[\w']+")
 _SHORT_WORD = re.compile(r"\b[a-z]{2,4}\b", re.IGNORECASE)
@@ -809,18 +809,19 @@ class ArticleRetriever(BaseRetriever):
         return _LONG_WORD.sub(lambda m: self._spelling(m.group(0)), text)
 
     def _clippings_spelled_out(self, text: str) -> str:
-        """The text with each short word the library lacks that clips a library word ("med", "cos") replaced by that
+        """The text with each short word the library lacks that clips a library word ("med", "certs") replaced by that
         word as articles write it beside the same neighbour (`LibraryIndex.clipped_beside`): "a med device" -> "a
-        medical device", "rental cos" -> "rental companies". Not an acronym written in capitals ("CGM", "DEs")."""
+        medical device". Not an acronym ("CGM", "DEs") or a name ("Ana") written with capitals."""
         words = [m for m in _TYPED_TOKEN.finditer(text) if content_words(m.group(0))]
         for i in reversed(range(len(words))):  # from the end, so the spans still ahead keep their places
-            word = words[i].group(0)
-            if not _CLIPPING.fullmatch(word) or sum(map(str.isupper, word)) > 1 or self.index.knows(word):
+            word, at = words[i].group(0), words[i].start()
+            if (not _CLIPPING.fullmatch(word) or self.index.knows(word) or sum(map(str.isupper, word)) > 1
+                    or (word[0].isupper() and not _starts_sentence(text, at))):
                 continue
             before, after = (words[j].group(0) if 0 <= j < len(words) else None for j in (i - 1, i + 1))
             found = self.index.clipped_beside(word, before, after)
             if found:
-                text = text[:words[i].start()] + found + text[words[i].end():]
+                text = text[:at] + (found.capitalize() if word[0].isupper() else found) + text[words[i].end():]
         return text
 
     def _vowel_first_contraction(self, word: str) -> str:
