@@ -553,13 +553,30 @@ def test_a_sentence_the_article_repeats_is_quoted_once():
     assert answer.count("SQL and modelling are common ground for both roles.") == 1
 
 
-def _scored_runners_up(text: str, scores: dict[str, float]) -> list[str]:
+def _scored_runners_up(text: str, scores: dict[str, float], wants_list: bool = False) -> list[str]:
     """The runners-up to the first unit, with each unit scored by the first key of `scores` it starts with."""
     candidates = _candidates([passage(text)])
     for c in candidates:
         c.score = next((score for start, score in scores.items() if c.unit.text.startswith(start)), 0.0)
     best = max(candidates, key=lambda c: c.score)
-    return [text for text, _ in _runners_up(best, candidates, {id(best)}, 90)]
+    return [text for text, _ in _runners_up(best, candidates, {id(best)}, 90, wants_list)]
+
+
+def test_a_runner_up_counting_what_follows_is_quoted_with_the_sentences_naming_them_or_not_at_all():
+    text = ("Data product managers answer to product. The report found three measures in common use. Adoption is the "
+            "most popular. Trust is the second. The third is time to insight.\n\nTheir reasons fall into seven groups.")
+    named = _scored_runners_up(text, {"Data": 1.0, "The report": 0.95}, wants_list=True)
+    assert named == ["The report found three measures in common use. [1]", "Adoption is the most popular. [1]",
+                     "Trust is the second. [1]", "The third is time to insight. [1]"]
+    # Nothing after it names the seven: alone it says nothing.
+    assert _scored_runners_up(text, {"Data": 1.0, "Their": 0.95}, wants_list=True) == []
+    # An amount counts nothing that follows: "two thousand meals a day" is quoted alone.
+    meals = "Kitchens log their waste. One hospital serves two thousand meals a day. Bins are weighed."
+    assert _scored_runners_up(meals, {"Kitchens": 1.0, "One": 0.95}, wants_list=True) == [
+        "One hospital serves two thousand meals a day. [1]"]
+    # Nor when the sentences naming them don't fit.
+    assert _scored_runners_up(text.replace("Trust is the second.", "Trust is the second. " + "Very " * 80 + "long."),
+                              {"Data": 1.0, "The report": 0.95}, wants_list=True) == []
 
 
 BRING = ("Physicists switch to data science often. What they usually bring:\n- a strong background in maths;\n"
@@ -586,7 +603,8 @@ def test_items_quoted_as_runners_up_come_with_their_lists_introduction():
     best, quoted = candidates[0], next(c for c in candidates if c.unit.text.startswith("a master"))
     for c in candidates:
         c.score = 0.9 if c.unit.text.startswith("five") else 1.0 if c is best else 0.0
-    assert [t for t, _ in _runners_up(best, candidates, {id(best), id(quoted)}, 90)] == ["five years of experience. [1]"]
+    assert [t for t, _ in _runners_up(best, candidates, {id(best), id(quoted)}, 90, False)] == [
+        "five years of experience. [1]"]
     table = ("Salaries grew fast. Engineers with RAG experience earned 12% more.\n\n- Junior — Base: $90,000\n"
              "- Senior — Base: $150,000")
     assert _scored_runners_up(table, {"Salaries": 1.0, "Senior": 0.9}) == ["Senior — Base: $150,000. [1]"]
@@ -631,7 +649,7 @@ def test_a_sentence_a_little_further_from_the_best_is_quoted_from_its_article_wh
             c.score = share
             c.worded_as_asked = not c.unit.text.startswith(("We surveyed", "Spring"))  # hold a word or a figure asked
         used = {id(c) for c in candidates if c is best or c.unit.text.startswith(quoted)}
-        return sorted(text for text, _ in _runners_up(best, candidates, used, 90))
+        return sorted(text for text, _ in _runners_up(best, candidates, used, 90, False))
 
     # A little further: only what holds a word or the kind of answer asked, from the best's own article, and not what
     # points back to a sentence the answer leaves out ("212 of them", "That is" after the previous chunk's last).

@@ -237,6 +237,7 @@ _ENUMERATION = re.compile(r"[\w+#.-]+(?: [\w+#.-]+)?, [\w+#.-]+(?: [\w+#.-]+)?,?
 _COUNT_WORDS = {word: n for word, n in _NUMBERS.items() if 2 <= n <= 7}
 _ANNOUNCES = re.compile(rf"(?<!the )(?<!these )(?<!those )(?<!of )\b({'|'.join(_COUNT_WORDS)})\s+"
                         r"(?!(?:years|months|weeks|days|hours|minutes)\b)"  # "after five years" is a time
+                        r"(?!(?:hundred|thousand|million|billion)\b)"  # "two thousand meals a day" is an amount
                         r"(?:[a-z-]+\s+){0,2}[a-z-]{3,}s\b(?![^.:;]*:)", re.IGNORECASE)
 _WHY = re.compile(r"\bwhy\b", re.IGNORECASE)  # anywhere: "which pays more, and why?"
 # "What does STAR stand for?": the answer spells the acronym out.
@@ -401,7 +402,7 @@ class Composer(AnswerBackend):
                 used |= more
                 said |= other.stems | other.context_stems
         used |= _quoted(_texts(parts), candidates)
-        parts += _runners_up(best, quotable, used, _MAX_WORDS - _words(_texts(parts)))
+        parts += _runners_up(best, quotable, used, _MAX_WORDS - _words(_texts(parts)), wants_list)
         return _one_citation_per_run([_ANSWER_LABEL.sub("", part) for part in _in_reading_order(parts)])
 
     def _score(self, question: str, earlier: str, wants_list: bool, candidates: list[_Candidate],
@@ -781,11 +782,13 @@ def _list_answers(best: _Candidate, candidates: list[_Candidate], unasked: set[i
             and any(c is not best and c.score >= _RUNNER_UP_SHARE * best.score for c in items))
 
 
-def _runners_up(best: _Candidate, candidates: list[_Candidate], used: set[int], budget: int) -> list[_Part]:
+def _runners_up(best: _Candidate, candidates: list[_Candidate], used: set[int], budget: int,
+                wants_list: bool) -> list[_Part]:
     """Other units nearly as good as the best (`_close_enough`), each with its citation, while the answer stays short: a
     second figure, or the same fact as another article states it. Items of one list are quoted together, in the
     article's order, with one citation, after its introduction unless the answer quotes the list already; a unit
-    announcing what follows ("What they usually bring:"), only before what it announces."""
+    announcing what follows ("What they usually bring:"), only before what it announces; one announcing how many
+    things follow ("The report found three measures in common use."), only with the sentences that name them."""
     chosen: list[_Candidate] = []
     quoted = {c.unit.text for c in candidates if id(c) in used}  # a sentence an article repeats is quoted once
     lists_quoted = {c.list_key for c in candidates if id(c) in used and c.unit.is_item}
@@ -793,13 +796,19 @@ def _runners_up(best: _Candidate, candidates: list[_Candidate], used: set[int], 
     for c in sorted(candidates, key=lambda c: c.score, reverse=True):
         if c.score < _SAME_ARTICLE_SHARE * best.score:
             break
-        words = len(c.unit.text.split())
-        if (id(c) in used or c.unit.text in quoted or words > budget or _says_too_little(c)
+        if (id(c) in used or c.unit.text in quoted or _says_too_little(c)
                 or not _close_enough(c, best, before.get(id(c)), used)):
             continue
-        chosen.append(c)
-        used.add(id(c))
-        quoted.add(c.unit.text)
+        named = _things_named(c, candidates, wants_list)
+        if named is None:
+            continue
+        units = [c, *(u for u in named if id(u) not in used and u.unit.text not in quoted)]
+        words = _words([u.unit.text for u in units])
+        if words > budget:
+            continue
+        chosen += units
+        used.update(map(id, units))
+        quoted.update(u.unit.text for u in units)
         budget -= words
     followed = _followed(chosen)
     hanging = {id(c) for c in chosen if _announces_what_follows(c.unit.text) and id(c) not in followed}
@@ -826,6 +835,16 @@ def _runners_up(best: _Candidate, candidates: list[_Candidate], used: set[int], 
             quoted.add(intro)  # once for a list's items, however many parts they are
         parts.append((f"{text} {_citations(units)}", units))
     return parts
+
+
+def _things_named(announcing: _Candidate, candidates: list[_Candidate], wants_list: bool) -> list[_Candidate] | None:
+    """The sentences after a unit announcing how many things follow ("Three standards come up constantly.") that
+    name them (`_completing`); none for a unit announcing nothing; None when none of them is among the passages: the
+    unit alone says nothing ("Their reasons fall into seven groups.")."""
+    if _announced(announcing, wants_list) < 2:
+        return []
+    same_group = sorted((c for c in candidates if c.list_key == announcing.list_key), key=lambda c: c.place)
+    return _completing(announcing, same_group, wants_list) or None
 
 
 def _introduction(item: _Candidate) -> str:
