@@ -574,6 +574,9 @@ def test_a_runner_up_counting_what_follows_is_quoted_with_the_sentences_naming_t
     meals = "Kitchens log their waste. One hospital serves two thousand meals a day. Bins are weighed."
     assert _scored_runners_up(meals, {"Kitchens": 1.0, "One": 0.95}, wants_list=True) == [
         "One hospital serves two thousand meals a day. [1]"]
+    for amount in ("Only three percent of applicants pass.", "The search takes three to four months."):
+        assert _scored_runners_up(f"Kitchens log their waste. {amount} Bins are weighed.",
+                                  {"Kitchens": 1.0, amount[:8]: 0.95}, wants_list=True) == [f"{amount} [1]"]
     # Nor when the sentences naming them don't fit.
     assert _scored_runners_up(text.replace("Trust is the second.", "Trust is the second. " + "Very " * 80 + "long."),
                               {"Data": 1.0, "The report": 0.95}, wants_list=True) == []

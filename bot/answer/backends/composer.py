@@ -235,9 +235,12 @@ _ENUMERATION = re.compile(r"[\w+#.-]+(?: [\w+#.-]+)?, [\w+#.-]+(?: [\w+#.-]+)?,?
 # common use. Adoption is ... Trust is the second ..."): a list written as prose. Not "the four certifications",
 # which are already known.
 _COUNT_WORDS = {word: n for word, n in _NUMBERS.items() if 2 <= n <= 7}
-_ANNOUNCES = re.compile(rf"(?<!the )(?<!these )(?<!those )(?<!of )\b({'|'.join(_COUNT_WORDS)})\s+"
+_ANNOUNCES = re.compile(rf"(?<!the )(?<!these )(?<!those )(?<!of )"
+                        rf"\b({'|'.join(_COUNT_WORDS)})\s+"
                         r"(?!(?:years|months|weeks|days|hours|minutes)\b)"  # "after five years" is a time
-                        r"(?!(?:hundred|thousand|million|billion)\b)"  # "two thousand meals a day" is an amount
+                        # "two thousand meals a day", "three percent of applicants", "three to four months": an amount
+                        r"(?!(?:hundred|thousand|million|billion|dozen|percent|per cent)\b)"
+                        rf"(?!(?:to|and|or|-)\s*(?:{'|'.join(_NUMBERS)}|\d)\b)"
                         r"(?:[a-z-]+\s+){0,2}[a-z-]{3,}s\b(?![^.:;]*:)", re.IGNORECASE)
 _WHY = re.compile(r"\bwhy\b", re.IGNORECASE)  # anywhere: "which pays more, and why?"
 # "What does STAR stand for?": the answer spells the acronym out.
@@ -788,7 +791,8 @@ def _runners_up(best: _Candidate, candidates: list[_Candidate], used: set[int], 
     second figure, or the same fact as another article states it. Items of one list are quoted together, in the
     article's order, with one citation, after its introduction unless the answer quotes the list already; a unit
     announcing what follows ("What they usually bring:"), only before what it announces; one announcing how many
-    things follow ("The report found three measures in common use."), only with the sentences that name them."""
+    things follow ("The report found three measures in common use."), only with the sentences after it in its
+    paragraph (`_things_named`)."""
     chosen: list[_Candidate] = []
     quoted = {c.unit.text for c in candidates if id(c) in used}  # a sentence an article repeats is quoted once
     lists_quoted = {c.list_key for c in candidates if id(c) in used and c.unit.is_item}
@@ -838,9 +842,9 @@ def _runners_up(best: _Candidate, candidates: list[_Candidate], used: set[int], 
 
 
 def _things_named(announcing: _Candidate, candidates: list[_Candidate], wants_list: bool) -> list[_Candidate] | None:
-    """The sentences after a unit announcing how many things follow ("Three standards come up constantly.") that
-    name them (`_completing`); none for a unit announcing nothing; None when none of them is among the passages: the
-    unit alone says nothing ("Their reasons fall into seven groups.")."""
+    """The sentences after a unit announcing how many things follow ("Three standards come up constantly.") in its
+    paragraph, which name them (`_completing`); none for a unit announcing nothing; None when its paragraph ends with
+    it: alone it says nothing ("Their reasons fall into seven groups.", its reasons in the next section)."""
     if _announced(announcing, wants_list) < 2:
         return []
     same_group = sorted((c for c in candidates if c.list_key == announcing.list_key), key=lambda c: c.place)
