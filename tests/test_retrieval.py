@@ -869,7 +869,8 @@ def test_a_clipped_word_is_read_as_the_library_writes_it_beside_the_same_word(se
                                "measures how closely each sensor tracks blood glucose. Every medical device needs "
                                "clearance. Cloud certifications help; two cloud certifications are common. Medicine is "
                                "another world. School grades matter, but not all school grades, and software skills "
-                               "too. Readers pay for a subscription. Boxes arrive monthly. An analyst writes SQL.\n")
+                               "too. Readers pay for a subscription. Boxes arrive monthly. An analyst writes SQL. A product "
+                               "analyst and a production analyst work here.\n")
     ingest([str(settings.knowledge_dir)], settings, progress=False)
     careerbot = CareerBot(settings)
     corrected = careerbot.retriever.corrected
@@ -877,6 +878,9 @@ def test_a_clipped_word_is_read_as_the_library_writes_it_beside_the_same_word(se
     assert corrected("any ds jobs at a med device co?") == "any ds jobs at a medical device co?"
     assert corrected("Med device jobs?") == "Medical device jobs?"
     assert corrected("which cloud certs help?") == "which cloud certifications help?"
+    assert corrected("which cloud cert helps?") == "which cloud cert helps?"  # articles write only the plural there
+    # Two words as likely: "prod analyst" may be a product or a production analyst.
+    assert corrected("is a prod analyst role good?") == "is a prod analyst role good?"
     # Not beside a word the library writes it with ("med school"), nor only across the end of a sentence ("... a
     # subscription. Boxes ..."), nor an acronym or a name in capitals ("MED", "MEDs", "Ana"), nor a word whose stem it
     # would only end ("grads" is no "grades"), nor one a library word holds whole ("soft").

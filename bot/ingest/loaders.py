@@ -347,8 +347,8 @@ _TITLE_FIELD = re.compile(r"^(?:title|headline)\s*:\s*(\S.*)$", re.IGNORECASE)
 def _title_line(text: str) -> tuple[str | None, str]:
     """The title a plain-text file states on its first line: a header block's "Title:" (or "Headline:") field, a
     title-like line standing alone (or above more short lines: a subtitle, a byline, an episode's details) as the
-    first paragraph, or a first line underlined
-    (`====`). None when the first line is a sentence, a speaker's turn or a wrapped paragraph's start: the file
+    first paragraph, or a first line underlined (`====`), or a line underlined below a kicker ("BACK OF HOUSE CAREERS
+    - EPISODE 27"). None when the first line is a sentence, a speaker's turn or a wrapped paragraph's start: the file
     name is the better title then. Also returns the text after the title lines."""
     lines = text.replace("\r\n", "\n").replace("\r", "\n").strip().split("\n")
     first: list[str] = []

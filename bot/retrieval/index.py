@@ -41,25 +41,33 @@ def tokens(text: str) -> list[str]:
     return [stem(word) for word in content_words(text)]
 
 
+def _indexed_parts(document: str, metadata: dict) -> list[str]:
+    """A chunk's title, heading path and text: what it is searched by."""
+    return [part for part in (metadata.get("title"), metadata.get("heading_path") or metadata.get("heading"), document)
+            if part]
+
+
 def indexed_text(document: str, metadata: dict) -> str:
     """A chunk as searched: its title and heading path say what a bare table row or list item is about."""
-    return " ".join(filter(None, [metadata.get("title"), metadata.get("heading_path") or metadata.get("heading"),
-                                  document]))
+    return " ".join(_indexed_parts(document, metadata))
 
 
 def clause_words(document: str, metadata: dict) -> list[str]:
     """A chunk's content words as `indexed_text` has them, with `_BREAK` after each clause (and after its title and
     heading path): the words either side of a break were never written side by side."""
-    parts = [metadata.get("title"), metadata.get("heading_path") or metadata.get("heading"), document]
-    return [word for part in filter(None, parts) for clause in _CLAUSE_END.split(part)
+    return [word for part in _indexed_parts(document, metadata) for clause in _CLAUSE_END.split(part)
             for word in [*content_words(clause), _BREAK]]
 
 
-# Where a clause ends: punctuation before a space or the end ("4.5" and "node.js" go on), a bracket or dash opening
-# an aside, a table cell's bar, a line's end.
-_CLAUSE_END = re.compile(r"[.,;:!?)\]]+(?=\s|$)|(?<=\s)[(\[|\u2014\u2013-](?=\s|\w)|\n")
+# Where a clause ends: punctuation before a space or the end, a closing quote after it ("4.5" and "node.js" go on), a
+# bracket or dash opening an aside, a table cell's bar, a line's end, and "and", "or", "vs" between two words
+# ("developer or reporting analyst" writes no "developer reporting").
+_CLAUSE_END = re.compile(r"[.,;:!?)\]]+[\"'”’]*(?=\s|$)|(?<=\s)[(\[|\u2014\u2013-](?=\s|\w)|\n"
+                         r"|\s(?:and|or|nor|vs\.?|versus)\s", re.IGNORECASE)
 _BREAK = ""
 _NEIGHBOUR_CHUNKS = 50  # chunks searched for the word a clipping stands beside: enough to find how articles write it
+_CLEAR_LEAD = 2  # times as often as any other the word a clipping is read as must be written beside its neighbour
+_CLIPPINGS_KEPT = 10_000  # clipped_beside's answers kept per index build
 _CLIPPING_LETTERS = 3  # "med", "eng": two letters ("mi", "co") are as often an acronym typed in lower case
 # Endings that make a longer word of a library word, not a second word: "understandable" is no "understand able".
 _SUFFIXES = frozenset("able ably ness less ful fully ment ments ship hood wise ward wards like".split())
@@ -346,13 +354,16 @@ class LibraryIndex:
 
     def clipped_beside(self, word: str, before: str | None, after: str | None) -> str | None:
         """The library word a short word the library lacks clips ("med device": medical device, "certs": certifications),
-        as articles write it beside the reader's neighbouring word, in one clause (`clause_words`); the most often so
-        in the chunks holding that neighbour; None when no article does. The neighbour tells which word it clips, where
-        its letters alone start dozens; a plural clipping stands for a plural ("certs"), a singular for a singular."""
-        key = (word.lower(), before, after)
-        if key not in self._clippings:
-            self._clippings[key] = self._clipped_beside(word.lower(), before, after)
-        return self._clippings[key]
+        as articles write it beside the reader's neighbouring word, in one clause (`clause_words`), clearly more often
+        than any other in the chunks holding that neighbour; None when no article does, or two are as likely. The
+        neighbour tells which word it clips, where its letters alone start dozens; a plural clipping stands for a plural
+        ("certs"), a singular for a singular."""
+        cache, key = self._clippings, (word.lower(), before, after)  # this build's, whatever a sync does meanwhile
+        if key not in cache:
+            if len(cache) >= _CLIPPINGS_KEPT:
+                cache.clear()
+            cache[key] = self._clipped_beside(word.lower(), before, after)
+        return cache.get(key)
 
     def _clipped_beside(self, word: str, before: str | None, after: str | None) -> str | None:
         plural = word.endswith("s") and len(word) > _CLIPPING_LETTERS
@@ -363,12 +374,15 @@ class LibraryIndex:
         for neighbour, offset in ((after, 1), (before, -1)):
             if not neighbour:
                 continue
-            wanted = stem(neighbour)
+            forms = {neighbour.lower(), neighbour.lower().removesuffix("s"), f"{neighbour.lower()}s"}  # "device(s)"
             for chunk_id, _ in self.search(neighbour, _NEIGHBOUR_CHUNKS):
                 words = self._words.get(chunk_id, [])
                 found.update(w for i, w in enumerate(words) if 0 <= i + offset < len(words)
-                             and stem(words[i + offset]) == wanted and _clips(short, w) and w.endswith("s") == plural)
-        return max(sorted(found), key=found.__getitem__, default=None)  # sorted: the same in every process
+                             and words[i + offset] in forms and _clips(short, w) and w.endswith("s") == plural)
+        ranked = sorted(found.items(), key=lambda item: (-item[1], item[0]))  # the same in every process
+        if not ranked or len(ranked) > 1 and ranked[0][1] < _CLEAR_LEAD * ranked[1][1]:
+            return None  # as likely another word ("prod analyst": product or production)
+        return ranked[0][0]
 
     def numeronym(self, word: str) -> str | None:
         """The most common library word the numeronym `word` writes ("l10n" -> localization, "k8s" -> kubernetes);

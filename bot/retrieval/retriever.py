@@ -796,7 +796,8 @@ class ArticleRetriever(BaseRetriever):
     def corrected(self, text: str) -> str:
         """The text with each typo replaced by the library word or stopword it misspells ("wat does a machin
         lerning enginer do" -> "... machine learning engineer do") or contracts ("mgr" -> manager, "ppl" ->
-        people) or writes as a numeronym ("l10n" -> localization), and two words written closed up spelled out
+        people) or clips ("med device" -> medical device, `_clippings_spelled_out`) or writes as a numeronym ("l10n"
+        -> localization), and two words written closed up spelled out
         beside it as an acronym is ("adtech (ad tech)"):
         the model then embeds words it knows, and the passages that use them come up. A word the library or the
         model's vocabulary knows is left as typed."""
