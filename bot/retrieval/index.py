@@ -172,7 +172,7 @@ class LibraryIndex:
         import bm25s
 
         ids = sorted(words)
-        tokens_by_id = {i: [stem(w) for w in words[i] if w] for i in ids}
+        tokens_by_id = {i: [stem(w) for w in words[i] if w != _BREAK] for i in ids}
         bm25 = None
         if ids:
             bm25 = bm25s.BM25()

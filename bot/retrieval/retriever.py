@@ -242,6 +242,11 @@ def _title_cased(text: str) -> bool:
     return len(capitals) >= _TITLE_WORDS and sum(capitals) >= len(capitals) - 1
 
 
+def _cased_like(typed: str, word: str) -> str:
+    """The word that replaces what the reader typed, capitalised as they capitalised it ("Wat" -> "What")."""
+    return word.capitalize() if typed[0].isupper() else word
+
+
 def _starts_sentence(text: str, at: int) -> bool:
     """Whether the word at `at` opens a sentence (its capital says nothing of it being a name)."""
     before = text[:at].rstrip()
@@ -822,7 +827,7 @@ class ArticleRetriever(BaseRetriever):
             before, after = (words[j].group(0) if 0 <= j < len(words) else None for j in (i - 1, i + 1))
             found = self.index.clipped_beside(word, before, after)
             if found:
-                text = text[:at] + (found.capitalize() if word[0].isupper() else found) + text[words[i].end():]
+                text = text[:at] + _cased_like(word, found) + text[words[i].end():]
         return text
 
     def _vowel_first_contraction(self, word: str) -> str:
@@ -838,7 +843,7 @@ class ArticleRetriever(BaseRetriever):
         clipped = None if self.index.knows(word) else clipped_stopword(word)
         if clipped not in _QUESTION_WORDS:
             return self._slipped(word) or word
-        return clipped.capitalize() if word[0].isupper() else clipped
+        return _cased_like(word, clipped)
 
     def _slipped(self, word: str) -> str | None:
         """The library word a short word no article or dictionary holds writes with two letters swapped or a double
@@ -846,7 +851,7 @@ class ArticleRetriever(BaseRetriever):
         if len(word) < 4 or self.index.knows(word) or is_dictionary_word(word):
             return None
         slipped = self.index.slipped(word)
-        return slipped.capitalize() if slipped and word[0].isupper() else slipped
+        return _cased_like(word, slipped) if slipped else None
 
     def _doubled(self, word: str) -> str | None:
         """The library word an inflected word misspells with a single consonant ("shiping": shipping)."""

@@ -847,8 +847,7 @@ def _things_named(announcing: _Candidate, candidates: list[_Candidate], wants_li
     it: alone it says nothing ("Their reasons fall into seven groups.", its reasons in the next section)."""
     if _announced(announcing, wants_list) < 2:
         return []
-    same_group = sorted((c for c in candidates if c.list_key == announcing.list_key), key=lambda c: c.place)
-    return _completing(announcing, same_group, wants_list) or None
+    return _completing(announcing, _group_of(announcing, candidates), wants_list) or None
 
 
 def _introduction(item: _Candidate) -> str:
@@ -953,6 +952,11 @@ def _names_whole(question: str, name: str, words: int = 1) -> bool:
     question about "data", nor "Risk adjustment." by "how do the numbers people adjust?"."""
     label = _stems(name)
     return len(label) >= words and label <= _stems(question)
+
+
+def _group_of(unit: _Candidate, candidates: list[_Candidate]) -> list[_Candidate]:
+    """The units of the unit's paragraph or list (its `list_key`), in the article's order."""
+    return sorted((c for c in candidates if c.list_key == unit.list_key), key=lambda c: c.place)
 
 
 def _list_of(item: _Candidate, candidates: list[_Candidate]) -> list[_Candidate]:
@@ -1413,7 +1417,7 @@ def _excerpt(anchor: _Candidate, candidates: list[_Candidate], wants_list: bool,
     only introduces one), or the sentence after it, or before it (never one an earlier part of the answer,
     `quoted_before`, has quoted). Also returns the units it quotes. An anchor item quoted in its list keeps its
     sentences holding `details_asked` (see _as_list)."""
-    same_group = sorted((c for c in candidates if c.list_key == anchor.list_key), key=lambda c: c.place)
+    same_group = _group_of(anchor, candidates)
     introduced = [c for c in candidates if c.passage == anchor.passage and c.unit.intro
                   and c.unit.group in (anchor.unit.group + 1, _STEPS_GROUP) and c.unit.intro.endswith(anchor.unit.text)]
     intro = same_group[0].unit.intro  # a list continued from an earlier passage is introduced there
