@@ -185,10 +185,12 @@ _EVERYDAY_CURRENCY_WORDS = frozenset("gold mark marks real reals won sol soles s
 _CODES, _NAMES = _currencies()
 
 
-# "Why ...?", "what makes ...?", "how come ...?": a question asking the reasons for something.
+# "Why ...?", "what makes ...?", "how come ...?", "what's really behind ...?", "what do they blame?": a question asking
+# the reasons for something.
 WHY_ASKED = re.compile(r"^\W*(?:so\s+)?why\b|\bwhy (?:do|does|did|is|are|was|were|would|should)\b|\breasons?\b|"
-                       r"\bcaus(?:e|es|ed)\b|\bwhat makes\b|\bhow come\b|"
-                       r"\bwhat(?:'s| is| are)? (?:driving|pushing|behind|drives|pushes)\b", re.IGNORECASE)
+                       r"\bcaus(?:e|es|ed|ing)\b|\bblam(?:e|es|ed|ing)\b|\bwhat makes\b|\bhow come\b|"
+                       r"\bwhat(?:'s| is| are)? (?:\w+ly )?(?:driving|pushing|behind|drives|pushes|making(?! (?:money|more|less|the most)\b))\b",
+                       re.IGNORECASE)
 
 
 # "How much does a pharmacist earn in Leeds?", "what do SREs get paid?", "salary for a ... in ...": a question asking an

@@ -1,5 +1,7 @@
 import re
 
+import pytest
+
 from langchain_core.documents import Document
 
 from bot.answer.backends.composer import (_ATTRIBUTION, _Candidate, _answered_inside, _CAUSE, _CLOCK, _LEVEL, _PERCENT, _SIGNPOST, Composer, _candidates, _excerpt, _is_transcript,
@@ -75,6 +77,11 @@ def test_a_country_written_as_its_abbreviation_is_matched_to_its_name():
 def test_a_duration_question_prefers_the_unit_holding_a_duration():
     answer = Composer().compose("How long does hiring take?", [SKILLS, DURATION])
     assert "6 to 8 weeks" in answer
+    # A timeline asked for is a duration too, over a sentence about the timeline.
+    hard = passage("Hiring engineers is hard for startups.", score=0.7)
+    weeks = passage("From first call to offer, the hiring process usually takes 6 to 8 weeks.", score=0.5, source="b.md")
+    answer = Composer().compose("what's the typical hiring timeline at startups?", [hard, weeks])
+    assert answer.startswith("From first call to offer, the hiring process usually takes 6 to 8 weeks."), answer
 
 
 def test_a_target_or_rate_question_prefers_the_unit_holding_the_figure_of_its_kind():
@@ -236,6 +243,12 @@ def test_a_when_question_is_answered_by_a_point_in_time():
     answer = Composer().compose("when does the depot send a boat out with oil for a lighthouse that burns through oil in storms?",
                                 [stock])
     assert "whenever its reserve drops below ten nights" in answer, answer
+    # "At what point ...?" asks when too, and the step of a process it comes after answers it.
+    loop = passage("Most companies in our survey now set a take-home case study for analyst roles.\nThe case study "
+                   "is sent usually after the recruiter call and before the panel interview.\nCandidates who present "
+                   "their case study to the panel are hired more often.", score=0.55)
+    answer = Composer().compose("at what point in the analyst hiring process do companies send the case study?", [loop])
+    assert answer.startswith("The case study is sent usually after the recruiter call"), answer
 
 
 def test_a_list_question_gets_the_list_with_its_introduction():
@@ -370,9 +383,27 @@ GENERIC = passage("Faculty search committees see the same trend at every lab the
                   "decade ago.", score=0.7)
 
 
-def test_why_is_answered_by_the_reasons_listed_each_by_its_first_sentence():
-    answer = Composer().compose("why do so many PhDs pick labs over faculty jobs?", [GENERIC, REASONS])
+@pytest.mark.parametrize("question", [
+    "why do so many PhDs pick labs over faculty jobs?",
+    "what's really behind so many PhDs picking labs over faculty jobs?",
+    "what's making so many PhDs pick labs over faculty jobs?",
+    "what's causing so many PhDs to pick labs over faculty jobs?",
+    "PhDs who pick labs over faculty jobs, what do they blame?",
+])
+def test_why_is_answered_by_the_reasons_listed_each_by_its_first_sentence(question: str):
+    answer = Composer().compose(question, [GENERIC, REASONS])
     assert "Compute; Pay; Feedback." in answer
+
+
+def test_a_why_question_is_not_answered_by_a_table_row_however_many_of_its_words_the_row_holds():
+    pay = passage("Pay for offshore wind technicians by region:\n"
+                  "- North Sea offshore wind technicians — Typical pay: £48,000; Rota: two weeks on, two weeks off\n"
+                  "- Baltic offshore wind technicians — Typical pay: £39,000; Rota: two weeks on, three weeks off",
+                  heading="Pay by region")
+    reason = passage("North Sea operators pay more mostly because crews must hold extra survival certificates and "
+                     "spend longer at sea.", score=0.5)
+    answer = Composer().compose("why are north sea offshore wind technicians paid more than baltic ones?", [pay, reason])
+    assert answer.startswith("North Sea operators pay more mostly because"), answer
 
 
 def test_reasons_that_fit_are_quoted_whole_not_by_their_labels():
@@ -970,6 +1001,23 @@ def test_unit_vectors_stored_for_other_units_are_not_used():
     answer = Composer().compose("How long does hiring take?", [stale])
     assert answer.startswith("Most hiring processes last 6 to 8 weeks")
 
+
+
+def test_every_unit_with_a_stored_vector_is_weighed_by_meaning_however_few_words_it_shares():
+    # Twenty sentences share the question's words "people usually"; the one that answers shares none. Its vector
+    # is stored at ingest, so its closeness in meaning counts though words alone rank it last.
+    from bot.embeddings import embed_texts, pack_vectors
+    from bot.text import unit_context, with_context
+
+    places = ("kitchen library lobby garden basement atrium studio lounge gallery terrace workshop cellar attic annex "
+              "foyer courtyard balcony pantry hallway loft").split()
+    text = " ".join(f"People usually park in the {place}." for place in places)
+    reworded = passage(f"{text} Most applicants hear back from the recruiter within a fortnight.")
+    units = passage_units(reworded.page_content)
+    reworded.metadata["unit_vectors"] = pack_vectors(
+        embed_texts([with_context(unit_context(None, unit), unit.text) for unit in units]))
+    answer = Composer().compose("how soon after applying do people usually get a reply?", [reworded])
+    assert answer.startswith("Most applicants hear back from the recruiter within a fortnight."), answer
 
 SKILL_PAY = passage(
     "Skills linked to above-average pay:\n"

@@ -1,5 +1,8 @@
+import pytest
+
 from bot.embeddings import is_dictionary_word
-from bot.text import (MONEY, PAY_ASKED, asked, sections_asked, capitalised_acronyms, chunk_part, clipped_stopword, closest_spelling, concepts, content_words,
+from bot.text import (MONEY, PAY_ASKED, WHY_ASKED, asked, sections_asked,
+                      capitalised_acronyms, chunk_part, clipped_stopword, closest_spelling, concepts, content_words,
                       other_spellings,
                       countries_in, country_names_in, described_section, expand_acronyms, in_other_currency,
                       item_named, misspelt_stopword, named_section, other_city_names, part_heading, part_label, pay_amount_asked, spell_out, spelled_in, without_parts_asked,
@@ -268,6 +271,15 @@ def test_what_is_added_to_base_pay_asks_no_amount_of_pay():
     assert not PAY_ASKED.search("And what do public dating companies add on top of base pay?")
     assert not PAY_ASKED.search("On top of base pay in Australia, what extra pension money must employers add?")
     assert PAY_ASKED.search("what's the base pay in Australia?")
+
+
+@pytest.mark.parametrize("question, why", [
+    ("what's mostly behind analysts quitting?", True), ("what's making analysts quit?", True),
+    ("what's causing the churn?", True), ("what do analysts blame for the churn?", True),
+    ("what's making the most money in analytics?", False), ("which analysts are making more?", False),
+])
+def test_a_question_asking_what_is_behind_something_asks_why(question: str, why: bool):
+    assert bool(WHY_ASKED.search(question)) is why
 
 
 def test_pay_for_what_is_bought_asks_no_amount_of_pay_and_nor_does_a_question_asking_why():

@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterator, Sequence
 from collections.abc import Set as AbstractSet  # read-only: frozenset() as the default
 from dataclasses import dataclass, field
 from itertools import groupby
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from langchain_core.documents import Document
 from rapidfuzz.distance import OSA
@@ -39,6 +39,9 @@ from bot.text import (BAD_PART_WORDS, DURATION, GOOD_PART_WORDS, HEADING_SEPARAT
                       part_label, passage_units, plain_words, questions_in, section_path, sections_asked, situation_told,
                       spelled_in, split_sentences, split_turns, stem, unit_context, with_context, without_question_form,
                       written_acronyms)
+
+if TYPE_CHECKING:
+    import numpy as np
 
 _MAX_WORDS = 90
 _FIRST_PART_WORDS = 55
@@ -61,11 +64,13 @@ _SMALL_NUMBER = rf"(?:\d+|{'|'.join(word for word, n in _NUMBERS.items() if n)})
 _PERCENT = re.compile(rf"\d\s?%|\bpercent\b|\b{_SMALL_NUMBER}\s?(?:in|out of)\s?{_SMALL_NUMBER}\b|\bhalf\b|\bthird\b|"
                       r"\bquarter\b", re.IGNORECASE)
 _NUMBER = re.compile(r"\b\d[\d,.]*\b")
-# "When ...?": a month or season, a time counted from something ("six to twelve months before your funding ends"), or
-# the level that sets it off ("whenever national stock falls below four days").
+# "When ...?", "at what point ...?": a month or season, a time counted from something ("six to twelve months before your
+# funding ends"), a step of a process it comes after or before ("usually after the technical screen"), or the level that
+# sets it off ("whenever national stock falls below four days").
 _POINT_IN_TIME = re.compile(r"\b(?-i:January|February|March|April|June|July|August|September|October|November|"
                             r"December)\b|\b(?:spring|summer|autumn|winter)\b|"
                             rf"{DURATION.pattern}\s+(?:before|after|ahead of|into|from)\b|"
+                            r"\b(?:usually|typically|normally|right|just|only|soon) (?:after|before) (?:the|your|a|an)\b|"
                             r"\b(?:when|whenever|once|as soon as|if)\b[^.;]{0,60}?\b(?:falls?|fell|drops?|dropped|dips?|"
                             r"rises?|rose|climbs?|exceeds?|reach(?:es)?|hits?)\s+(?:below|under|above|over|past|beyond)\b",
                             re.IGNORECASE)
@@ -148,8 +153,9 @@ _ANSWER_KINDS: list[tuple[re.Pattern[str], re.Pattern[str]]] = [
     (re.compile(rf"\bhow many times\b(?!{_COUNTED_TIMES})|\btimes (?:more|less|faster|slower|higher|lower|pricier|"
                 r"cheaper|as)\b|\bmultiple of\b", re.I), _MULTIPLE),
     (WHY_ASKED, _CAUSE),
-    # Not the reader's own "6 years of experience": told, not asked.
-    (re.compile(r"\b(how long|how many (years|months|weeks|days|hours)|how much time|(?<!\d )(?<!\d\+ )"
+    # "How long ...?", "what's the timeline ...?"; not the reader's own "6 years of experience": told, not asked.
+    (re.compile(r"\b(how long|how many (years|months|weeks|days|hours)|how much time|how quickly|timelines?|time ?frames?|"
+                r"(?<!\d )(?<!\d\+ )"
                 + "".join(f"(?<!{number} )" for number in _NUMBERS) + r"(?:years? of experience|yrs))\b", re.I),
      DURATION),
     # Pay, named or asked as the retriever's pay check reads it ("what do they make?", "who makes more?"; not "what
@@ -182,7 +188,7 @@ _ANSWER_KINDS: list[tuple[re.Pattern[str], re.Pattern[str]]] = [
                 r"(?=(?:[\w-]+\s+){0,2}?(?:[\w-]+s|people|folks)\b)(?!(?:years|months|weeks|days|hours|times)\b)", re.I),
      _PROPORTION),
     (re.compile(r"^\W*when\b|\bwhen (?:should|do|does|did|is|are|can|will|would)\b|\bwhat time of (?:the )?year\b|"
-                r"\bhow soon\b", re.I), _POINT_IN_TIME),
+                r"\bhow soon\b|\b(?:at )?(?:what|which) (?:point|stage)\b", re.I), _POINT_IN_TIME),
     # "out of all the data a hospital produces, how much gets used?": a share of the whole named.
     (re.compile(r"(%|\bpercent|\bshare of|\bproportion|\bhow common|\bhow fast|\bwhat fraction|\bgrow\w*|"
                 r"\bhow much of|(?:\bout |^\W*)of (?:all|every)\b[^?,]{0,80},\s*how (?:much|many)\b)", re.I),
@@ -422,15 +428,17 @@ class Composer(AnswerBackend):
         total = math.fsum(weight.values()) or 1.0
         years, countries = set(_YEAR.findall(question)), countries_in(question)
         first_items = _first_items(candidates) if _FIRST_STEP.search(question) else set()
+        reasons_asked = _CAUSE in wanted
         w = self.weights
         for c in candidates:
             in_unit = math.fsum(weight[s] for s in query & c.stems)
             in_context = math.fsum(weight[s] for s in (query & c.context_stems) - c.stems)
             # "what share went into industry by 2022?", "... at a UK university?": a figure dated another year or
-            # stated for another country, or an item of a list the question names another item of, answers another
-            # question.
+            # stated for another country, an item of a list the question names another item of, or a table row asked
+            # why, answers another question.
             elsewhere = bool(years and _another(years, set(_YEAR.findall(c.unit.text)))
-                             or countries and _another(countries, countries_in(c.unit.text))) or id(c) in unasked
+                             or countries and _another(countries, countries_in(c.unit.text))) or id(c) in unasked \
+                or (reasons_asked and _is_table_row(c.unit.text))
             holds_answer = (any(shape.search(c.unit.text) for shape in wanted) and not elsewhere
                             or id(c) in first_items
                             or id(c) in shaped
@@ -445,15 +453,19 @@ class Composer(AnswerBackend):
             )
 
     def _add_meaning(self, question: str, candidates: list[_Candidate], passages: Sequence[Document]) -> None:
-        """Similarity of meaning, for the units that words put in contention; the others get the lowest of
-        theirs. Units' vectors come from ingest (metadata `unit_vectors`); only a passage without them
-        (stored by an older version, or from a retriever without the unit collection) has its units
-        embedded here."""
+        """Similarity of meaning. Units' vectors come from ingest (metadata `unit_vectors`), so every unit that has
+        one is scored: a reworded question shares few words with the sentence that answers it, which words alone
+        may rank below many others. A passage without them (stored by an older version, or from a retriever without
+        the unit collection) has its units embedded here, only those that words put in contention; the others get
+        the lowest similarity found."""
         if not self.weights.meaning:
             return
-        contenders = sorted(candidates, key=lambda c: c.score, reverse=True)[:_MEANING_CANDIDATES]
-        units = Counter({i: len(passage_units(p.page_content)) for i, p in enumerate(passages)})  # as split now
-        similarity = _similarities(question, contenders, passages, units)
+        stored = _stored_unit_vectors(passages)
+        needs_embedding = [c for c in candidates if c.unit.position >= 0 and c.passage not in stored]
+        ranked = sorted(needs_embedding, key=lambda c: c.score, reverse=True)
+        skipped = {id(c) for c in ranked[_MEANING_CANDIDATES:]}
+        contenders = [c for c in candidates if id(c) not in skipped]
+        similarity = _similarities(question, contenders, passages, stored)
         floor = min(similarity, default=0.0)
         meaning = {id(c): s for c, s in zip(contenders, similarity)}
         for c in candidates:
@@ -1699,19 +1711,25 @@ def _lead(item: str) -> str:
     return sentences[0] if len(item.split()) > _LONG_ITEM_WORDS and len(sentences) > 1 else item
 
 
-def _similarities(question: str, contenders: list[_Candidate], passages: Sequence[Document],
-                  unit_counts: Counter[int]) -> list[float]:
-    """Each contender's cosine similarity to the question; a heading's is its section's (retrieval's score).
-    `unit_counts`: how many units each passage splits into now."""
-    import numpy as np
+def _stored_unit_vectors(passages: Sequence[Document]) -> dict[int, np.ndarray]:
+    """Each passage's unit vectors from ingest, by passage index; not those stored by a version that split the
+    passage into other units (they belong to other units)."""
+    from bot.embeddings import unpack_vectors
 
-    from bot.embeddings import embed_query, embed_texts, unpack_vectors
-
-    units = [c for c in contenders if c.unit.position >= 0]
     stored = {i: unpack_vectors(p.metadata["unit_vectors"]) for i, p in enumerate(passages)
               if p.metadata.get("unit_vectors")}
-    # Vectors stored by a version that split the passage into other units belong to other units.
-    stored = {i: vectors for i, vectors in stored.items() if len(vectors) == unit_counts[i]}
+    return {i: vectors for i, vectors in stored.items() if len(vectors) == len(passage_units(passages[i].page_content))}
+
+
+def _similarities(question: str, contenders: list[_Candidate], passages: Sequence[Document],
+                  stored: dict[int, np.ndarray]) -> list[float]:
+    """Each contender's cosine similarity to the question; a heading's is its section's (retrieval's score).
+    `stored`: the passages' unit vectors from ingest (_stored_unit_vectors); other units are embedded now."""
+    import numpy as np
+
+    from bot.embeddings import embed_query, embed_texts
+
+    units = [c for c in contenders if c.unit.position >= 0]
     missing = [c for c in units if c.passage not in stored]
     computed = dict(zip(map(id, missing), embed_texts([with_context(c.context, c.unit.text) for c in missing])))
     vectors = [stored[c.passage][c.unit.position] if c.passage in stored else computed[id(c)] for c in units]
