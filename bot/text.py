@@ -185,11 +185,13 @@ _EVERYDAY_CURRENCY_WORDS = frozenset("gold mark marks real reals won sol soles s
 _CODES, _NAMES = _currencies()
 
 
-# "Why ...?", "what makes ...?", "how come ...?", "what's really behind ...?", "what do they blame?": a question asking
-# the reasons for something.
+# "Why ...?", "what makes ...?", "how come ...?", "what's really behind ...?", "what's causing ...?", "what do they
+# blame?": a question asking the reasons for something. Not "what's making good money?", "who's to blame?".
 WHY_ASKED = re.compile(r"^\W*(?:so\s+)?why\b|\bwhy (?:do|does|did|is|are|was|were|would|should)\b|\breasons?\b|"
-                       r"\bcaus(?:e|es|ed|ing)\b|\bblam(?:e|es|ed|ing)\b|\bwhat makes\b|\bhow come\b|"
-                       r"\bwhat(?:'s| is| are)? (?:\w+ly )?(?:driving|pushing|behind|drives|pushes|making(?! (?:money|more|less|the most)\b))\b",
+                       r"\bcaus(?:e|es|ed)\b|\bwhat makes\b|\bhow come\b|"
+                       r"\bwhat (?:do|does|did) (?:[\w-]+ ){1,4}?blame\b|\bwhat(?:'s| is) to blame\b|"
+                       r"\bwhat(?:'s| is| are)? (?:\w+ly )?(?:driving|pushing|behind|drives|pushes|causing|"
+                       r"making(?! (?:\w+ )?(?:money|bucks|cash|figures)\b| (?:more|less|the most|a difference|sense)\b))\b",
                        re.IGNORECASE)
 
 
@@ -405,10 +407,11 @@ def sections_asked(question: str) -> list[re.Pattern[str]]:
 
 _CURRENCY_SIGNS = "[$€£₹¥]"
 # An amount of money as articles write it: "$120,000", "£58k", "₹18 lakh", "28 LPA" (lakh a year), "90,000 EUR",
-# "CHF 165,000", "85,000 pesos a month", "4 million yen"; and a code CLDR lacks (a new or illustrative currency) before
+# "CHF 165,000", "85,000 pesos a month", "4 million yen" (not "40 million meeting minutes": a million of anything is no
+# money without its currency); and a code CLDR lacks (a new or illustrative currency) before
 # an amount in thousands that ends there or runs into a range or a period ("XYZ 44,000 to 52,000", "XYZ 3,100 a
 # month"; not "NHS 1,300 trusts").
-MONEY = re.compile(rf"{_CURRENCY_SIGNS}\s?\d|\b\d[\d,.]*\s?(?:k|K|lakhs?|LPA|crore|million|{'|'.join(_CODES)})\b|"
+MONEY = re.compile(rf"{_CURRENCY_SIGNS}\s?\d|\b\d[\d,.]*\s?(?:k|K|lakhs?|LPA|crore|{'|'.join(_CODES)})\b|"
                    rf"\b\d[\d,.]*\s?(?:(?:million|thousand|lakh)\s)?(?i:{'|'.join(_NAMES)})\b|"
                    rf"\b(?:{'|'.join(_CODES)})\s?\d|"
                    r"\b[A-Z]{3} \d{1,3}(?:,\d{3})+(?![\d,])(?=\s*(?:$|[-–—.,;:)!?]|(?:to|or|and|per|a|an|each|every)\b))")

@@ -4,7 +4,8 @@ import pytest
 
 from langchain_core.documents import Document
 
-from bot.answer.backends.composer import (_ATTRIBUTION, _Candidate, _answered_inside, _CAUSE, _CLOCK, _LEVEL, _PERCENT, _SIGNPOST, Composer, _candidates, _excerpt, _is_transcript,
+from bot.answer.backends.composer import (_ATTRIBUTION, _Candidate, _answered_inside, _CAUSE, _CLOCK, _LEVEL, _PERCENT, _POINT_IN_TIME,
+                                          _SIGNPOST, Composer, _candidates, _excerpt, _is_transcript,
                                           _kinds_asked, _labelled_as_asked, _list_nouns, _lists_named, _parts_asked, _quoted, _rows_not_named,
                                           _figure_headings, _in_reading_order, _runners_up, _RUNNER_UP_SHARE, _SAME_ARTICLE_SHARE,
                                           _years_told)
@@ -249,6 +250,22 @@ def test_a_when_question_is_answered_by_a_point_in_time():
                    "their case study to the panel are hired more often.", score=0.55)
     answer = Composer().compose("at what point in the analyst hiring process do companies send the case study?", [loop])
     assert answer.startswith("The case study is sent usually after the recruiter call"), answer
+
+
+@pytest.mark.parametrize("question, kind, asked", [
+    ("at what point do they usually send the take-home?", "when", True),
+    ("what stage do you apply for the visa?", "when", True),
+    ("which stage of the interview is hardest?", "when", False),
+    ("what point does the author make about SQL?", "when", False),
+    ("what's the usual hiring timeline for engineers?", "duration", True),
+    ("start to finish, what's the timeline?", "duration", True),
+    ("what's the timeline feature in Jira good for?", "duration", False),
+    ("should I put a timeline on my CV?", "duration", False),
+])
+def test_a_stage_or_a_timeline_asks_when_or_how_long_only_where_the_question_asks_it(question: str, kind: str,
+                                                                                       asked: bool):
+    shape = {"when": _POINT_IN_TIME, "duration": bot_text.DURATION}[kind]
+    assert (shape in _kinds_asked(question)) is asked
 
 
 def test_a_list_question_gets_the_list_with_its_introduction():
@@ -1002,7 +1019,6 @@ def test_unit_vectors_stored_for_other_units_are_not_used():
     assert answer.startswith("Most hiring processes last 6 to 8 weeks")
 
 
-
 def test_every_unit_with_a_stored_vector_is_weighed_by_meaning_however_few_words_it_shares():
     # Twenty sentences share the question's words "people usually"; the one that answers shares none. Its vector
     # is stored at ingest, so its closeness in meaning counts though words alone rank it last.
@@ -1018,6 +1034,7 @@ def test_every_unit_with_a_stored_vector_is_weighed_by_meaning_however_few_words
         embed_texts([with_context(unit_context(None, unit), unit.text) for unit in units]))
     answer = Composer().compose("how soon after applying do people usually get a reply?", [reworded])
     assert answer.startswith("Most applicants hear back from the recruiter within a fortnight."), answer
+
 
 SKILL_PAY = passage(
     "Skills linked to above-average pay:\n"

@@ -70,7 +70,7 @@ _NUMBER = re.compile(r"\b\d[\d,.]*\b")
 _POINT_IN_TIME = re.compile(r"\b(?-i:January|February|March|April|June|July|August|September|October|November|"
                             r"December)\b|\b(?:spring|summer|autumn|winter)\b|"
                             rf"{DURATION.pattern}\s+(?:before|after|ahead of|into|from)\b|"
-                            r"\b(?:usually|typically|normally|right|just|only|soon) (?:after|before) (?:the|your|a|an)\b|"
+                            r"\b(?:usually|typically|normally|right|just|only|soon|comes?|happens?) (?:after|before) (?:the|your|a|an)\b|"
                             r"\b(?:when|whenever|once|as soon as|if)\b[^.;]{0,60}?\b(?:falls?|fell|drops?|dropped|dips?|"
                             r"rises?|rose|climbs?|exceeds?|reach(?:es)?|hits?)\s+(?:below|under|above|over|past|beyond)\b",
                             re.IGNORECASE)
@@ -153,8 +153,10 @@ _ANSWER_KINDS: list[tuple[re.Pattern[str], re.Pattern[str]]] = [
     (re.compile(rf"\bhow many times\b(?!{_COUNTED_TIMES})|\btimes (?:more|less|faster|slower|higher|lower|pricier|"
                 r"cheaper|as)\b|\bmultiple of\b", re.I), _MULTIPLE),
     (WHY_ASKED, _CAUSE),
-    # "How long ...?", "what's the timeline ...?"; not the reader's own "6 years of experience": told, not asked.
-    (re.compile(r"\b(how long|how many (years|months|weeks|days|hours)|how much time|how quickly|timelines?|time ?frames?|"
+    # "How long ...?", "what's the timeline for ...?" (not "a timeline chart"); not the reader's own "6 years of
+    # experience": told, not asked.
+    (re.compile(r"\b(how long|how many (years|months|weeks|days|hours)|how much time|"
+                r"time ?(?:lines?|frames?)(?= (?:for|to|of|like|at|in|when)\b|\s*\?)|"
                 r"(?<!\d )(?<!\d\+ )"
                 + "".join(f"(?<!{number} )" for number in _NUMBERS) + r"(?:years? of experience|yrs))\b", re.I),
      DURATION),
@@ -188,7 +190,9 @@ _ANSWER_KINDS: list[tuple[re.Pattern[str], re.Pattern[str]]] = [
                 r"(?=(?:[\w-]+\s+){0,2}?(?:[\w-]+s|people|folks)\b)(?!(?:years|months|weeks|days|hours|times)\b)", re.I),
      _PROPORTION),
     (re.compile(r"^\W*when\b|\bwhen (?:should|do|does|did|is|are|can|will|would)\b|\bwhat time of (?:the )?year\b|"
-                r"\bhow soon\b|\b(?:at )?(?:what|which) (?:point|stage)\b", re.I), _POINT_IN_TIME),
+                r"\bhow soon\b|\bat (?:what|which) (?:point|stage)\b|"
+                r"\b(?:what|which) (?:point|stage) (?:do|does|did|should|can|will|would|is|are) (?:i|you|we|they|one|it)\b", re.I),
+     _POINT_IN_TIME),
     # "out of all the data a hospital produces, how much gets used?": a share of the whole named.
     (re.compile(r"(%|\bpercent|\bshare of|\bproportion|\bhow common|\bhow fast|\bwhat fraction|\bgrow\w*|"
                 r"\bhow much of|(?:\bout |^\W*)of (?:all|every)\b[^?,]{0,80},\s*how (?:much|many)\b)", re.I),
@@ -438,7 +442,7 @@ class Composer(AnswerBackend):
             # why, answers another question.
             elsewhere = bool(years and _another(years, set(_YEAR.findall(c.unit.text)))
                              or countries and _another(countries, countries_in(c.unit.text))) or id(c) in unasked \
-                or (reasons_asked and _is_table_row(c.unit.text))
+                or (reasons_asked and _is_table_row(c.unit.text) and not _CAUSE.search(c.unit.text))
             holds_answer = (any(shape.search(c.unit.text) for shape in wanted) and not elsewhere
                             or id(c) in first_items
                             or id(c) in shaped
@@ -455,9 +459,9 @@ class Composer(AnswerBackend):
     def _add_meaning(self, question: str, candidates: list[_Candidate], passages: Sequence[Document]) -> None:
         """Similarity of meaning. Units' vectors come from ingest (metadata `unit_vectors`), so every unit that has
         one is scored: a reworded question shares few words with the sentence that answers it, which words alone
-        may rank below many others. A passage without them (stored by an older version, or from a retriever without
-        the unit collection) has its units embedded here, only those that words put in contention; the others get
-        the lowest similarity found."""
+        may rank below many others. A heading gets its passage's retrieval score. A passage without unit vectors
+        (stored by an older version, or from a retriever without the unit collection) has its units embedded here,
+        only those that words put in contention; the others get the lowest similarity a unit got."""
         if not self.weights.meaning:
             return
         stored = _stored_unit_vectors(passages)
@@ -466,7 +470,7 @@ class Composer(AnswerBackend):
         skipped = {id(c) for c in ranked[_MEANING_CANDIDATES:]}
         contenders = [c for c in candidates if id(c) not in skipped]
         similarity = _similarities(question, contenders, passages, stored)
-        floor = min(similarity, default=0.0)
+        floor = min((s for c, s in zip(contenders, similarity) if c.unit.position >= 0), default=0.0)
         meaning = {id(c): s for c, s in zip(contenders, similarity)}
         for c in candidates:
             c.score += self.weights.meaning * meaning.get(id(c), floor)
