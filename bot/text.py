@@ -232,10 +232,11 @@ _SOMEONE = r"(?:i|you|u|one|someone|somebody|people|they|we|he|she|[a-z]+(?:ers|
 _ROUTE_ASKED = re.compile(
     rf"\bhow (?:do|can|could|would|should|did|does) {_SOMEONE}\b(?: \w+){{0,2}}? (?:get (?:into|in|started)|"
     r"break (?:into|in)|becom\w*|start (?:out )?(?:in|as)|move into|switch (?:into|to)|transition (?:into|to)|"
-    r"pivot (?:into|to)|land (?:a|my|your|the|their) (?:first )?(?:job|role|position))\b|"
+    r"pivot (?:into|to)|land (?:a|an|my|your|the|their) (?:[\w-]+ ){0,4}?(?:job|role|position|gig|post))\b|"
     r"\bhow to (?:become|get into|break into|get started in|start (?:out )?(?:in|as))\b|"
     r"\b(?:path|paths|route|routes|roadmap) (?:in|into|to)\b|\b(?:way|steps?) (?:into|to becom\w*|to get into|"
-    r"to break into)\b|\bwhat does it take to (?:become|get into|break into)\b", re.IGNORECASE)
+    r"to break into)\b|\bwhat does it take to (?:become|get into|break into)\b|"
+    r"\bget(?:ting)? (?:my|your|a|their|one's) foot in the door\b", re.IGNORECASE)
 _ROUTE_SECTION = re.compile(r"\b(?:get(?:ting)? (?:in|into|started|hired)|break(?:ing)? in(?:to)?|becom(?:e|ing)|"
                            r"routes?|path(?:way)?s?|steps?|roadmap|way in|start(?:ing)? out|how to start)\b", re.I)
 # "What does a planogram analyst actually do?", "main duties of ...", "what do they spend their time on?": what the

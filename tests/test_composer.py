@@ -1440,7 +1440,9 @@ def test_how_to_get_in_is_answered_by_the_route_the_article_lays_out():
                     "month).\n- Apply to shared service centres (2–4 months).", heading="How to get in",
                     heading_path="Procurement Spend Analyst > How to get in")
     for question in ("how do i get into procurement analytics", "what's the path into procurement analytics?",
-                     "How can someone become a procurement analytics analyst?"):
+                     "How can someone become a procurement analytics analyst?",
+                     "how do people actually land a procurement analytics gig?",
+                     "what should i do to get my foot in the door in procurement analytics?"):
         answer = Composer().compose(question, [job, route])
         assert answer.startswith("Learn Excel and SQL") and "Apply to shared service centres" in answer, answer
     # Asked what the job is, the route is no answer.
