@@ -390,6 +390,15 @@ def unpack_vectors(packed: str) -> np.ndarray:
     return np.frombuffer(base64.b64decode(packed), dtype=np.float16).astype(np.float32).reshape(-1, DIMENSIONS)
 
 
+def stored_unit_vectors(metadata: dict, units: int) -> np.ndarray | None:
+    """A passage's unit vectors from ingest (`metadata["unit_vectors"]`, as the retriever attaches them), if stored
+    for its `units` units as split now: a store written by a version that split the passage otherwise holds other
+    units' vectors."""
+    packed = metadata.get("unit_vectors")
+    vectors = unpack_vectors(packed) if packed else None
+    return vectors if vectors is not None and len(vectors) == units else None
+
+
 @lru_cache(maxsize=1)
 def _vocabulary() -> frozenset[str]:
     return frozenset(token for token in get_encoder().tokenizer.get_vocab() if token.isalpha())

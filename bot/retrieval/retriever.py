@@ -18,7 +18,7 @@ from pydantic import ConfigDict, Field, PrivateAttr
 from rapidfuzz.distance import OSA
 
 from bot.embeddings import (doubled_consonant, embed_query, english_frequency, is_common_word, is_dictionary_word,
-                            normalised, unpack_vectors)
+                            normalised, stored_unit_vectors)
 from bot.retrieval.index import NUMERONYM, LibraryIndex, indexed_text, tokens
 from bot.settings import Settings
 from bot.store import Collection, Revision, count_revision, packed_unit_vectors
@@ -1002,9 +1002,8 @@ class ArticleRetriever(BaseRetriever):
         share, similarity, stated_for = 0.0, 0.0, set()
         for passage in self._with_unit_vectors(list(passages)):
             units = list(_units_in_context([passage]))
-            packed = passage.metadata.get("unit_vectors")
-            vectors = unpack_vectors(packed) if packed else None
-            closeness = (vectors @ vector).tolist() if vectors is not None and len(vectors) == len(units) else None
+            vectors = stored_unit_vectors(passage.metadata, len(units))
+            closeness = (vectors @ vector).tolist() if vectors is not None else None
             in_passage = set(tokens(country_names_in(passage.page_content))) if places else set()
             for i, (unit, found) in enumerate(units):
                 in_currency = not (countries and in_other_currency(unit.text, countries))

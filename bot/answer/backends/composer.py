@@ -1718,13 +1718,11 @@ def _lead(item: str) -> str:
 
 
 def _stored_unit_vectors(passages: Sequence[Document]) -> dict[int, np.ndarray]:
-    """Each passage's unit vectors from ingest, by passage index; not those stored by a version that split the
-    passage into other units (they belong to other units)."""
-    from bot.embeddings import unpack_vectors
+    """Each passage's unit vectors from ingest, by passage index, where stored for its units as split now."""
+    from bot.embeddings import stored_unit_vectors
 
-    stored = {i: unpack_vectors(p.metadata["unit_vectors"]) for i, p in enumerate(passages)
-              if p.metadata.get("unit_vectors")}
-    return {i: vectors for i, vectors in stored.items() if len(vectors) == len(passage_units(passages[i].page_content))}
+    stored = ((i, stored_unit_vectors(p.metadata, len(passage_units(p.page_content)))) for i, p in enumerate(passages))
+    return {i: vectors for i, vectors in stored if vectors is not None}
 
 
 def _similarities(question: str, contenders: list[_Candidate], passages: Sequence[Document],
