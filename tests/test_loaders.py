@@ -247,6 +247,21 @@ def test_paragraphs_opening_with_a_bold_label_are_a_list():
                                 "universities.\n- Pay: offers are higher.\n\nA bold word inside a sentence changes nothing.")
 
 
+def test_a_transcript_with_bold_speaker_names_is_turns_not_a_list(settings: Settings, write_article):
+    # Two names that each open several paragraphs are speakers: each turn stays a paragraph, so the chunker keeps a
+    # question with the turn that answers it and the composer reads who asks and who answers.
+    turns = "".join(f"<p><strong>Nadia:</strong> What was hard about month {n}?</p><p><strong>Omar:</strong> Month {n} "
+                    f"was hard because the sensor data came in late.</p>" for n in range(1, 4))
+    path = write_article("talk.html", f"<html><body><article><h1>A talk</h1>{turns}<h2>Reasons</h2><p><strong>"
+                         "Cost:</strong> sensors are cheap now.</p><p><strong>Data:</strong> there is more of it."
+                         "</p></article></body></html>")
+    text = parse(read_file(path, settings)).page_content
+    assert "Nadia: What was hard about month 2?\n\nOmar: Month 2 was hard because" in text
+    assert "\n- Nadia" not in text and "\n- Omar" not in text
+    # A list's labels, each its own, stay a list.
+    assert "- Cost: sensors are cheap now.\n- Data: there is more of it." in text
+
+
 def test_paragraphs_opening_with_bold_words_after_an_introduction_are_its_list(settings: Settings, write_article):
     path = write_article("employers.html", "<html><body><article><h1>Grid forecasting</h1><p>Forecasters work for "
                          "many kinds of company across the industry.</p><p>There are three main types of employer:</p>"

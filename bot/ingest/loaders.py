@@ -10,6 +10,7 @@ import datetime as dt
 import io
 import itertools
 import re
+from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -59,6 +60,11 @@ _BLOCKQUOTE = re.compile(r"^\s*(?:>\s?)+")
 # "**Compute.** Modern research needs...": paragraphs opening with a bold label are the items of a list (the
 # reasons, steps or options an article gives), written as paragraphs.
 _BOLD_LEAD_IN = re.compile(r"^\s*(\*\*|__)[^*_\n]{2,80}?(?:[.:!?](?:\*\*|__)|(?:\*\*|__)[.:])\s+\S")
+# Not a transcript's turns, though ("**Graham:** Where does a data scientist fit?" "**Seun:** The service desk is
+# the business."): two or more names (or Q/A) that each open several paragraphs with a colon are its speakers, and a
+# turn is a paragraph, which the chunker keeps with the question it answers; a list's bold labels differ item to item.
+_BOLD_LABEL = re.compile(r"^\s*(?:\*\*|__)([^*_\n]{1,40}?)(?::\s*(?:\*\*|__)|(?:\*\*|__)\s*:)\s")
+_TURNS_PER_SPEAKER = 3
 # So are paragraphs opening with bold words that run on into the sentence ("**Forecasting vendors** that sell
 # ..."), after a paragraph that introduces them ("There are four main types of employer:") or another such item:
 # alone, a bold opening is only emphasis.
@@ -108,6 +114,7 @@ def clean_text(text: str, detect_headings: bool = False) -> str:
     """
     blocks: list[str] = []
     paragraph: list[str] = []
+    speakers = _speakers(text)
     lead_in = False  # the paragraph opens with a bold lead-in: one of a list written as paragraphs
     lead_in_items: list[str] = []  # the blocks made of such paragraphs
 
@@ -189,11 +196,20 @@ def clean_text(text: str, detect_headings: bool = False) -> str:
         elif line:
             if not paragraph:
                 introduced = bool(blocks) and (blocks[-1].endswith(":") or blocks[-1] in lead_in_items[-1:])
-                lead_in = bool(_BOLD_LEAD_IN.match(raw) or (introduced and _BOLD_OPENING.match(raw)))
+                lead_in = bool(_BOLD_LEAD_IN.match(raw) or (introduced and _BOLD_OPENING.match(raw))) and not (
+                    (label := _BOLD_LABEL.match(raw)) and label.group(1).strip() in speakers)
                 indents.clear()
             paragraph.append(line)
     end_paragraph()
     return _join_blocks(_numbered_titles(blocks) if detect_headings else blocks).strip()
+
+
+def _speakers(text: str) -> frozenset[str]:
+    """The bold labels that open a transcript's turns (see _BOLD_LABEL): each opening `_TURNS_PER_SPEAKER` or more
+    paragraphs, two or more of them."""
+    labels = Counter(m.group(1).strip() for line in text.splitlines() if (m := _BOLD_LABEL.match(line)))
+    turns = frozenset(label for label, count in labels.items() if count >= _TURNS_PER_SPEAKER)
+    return turns if len(turns) >= 2 else frozenset()
 
 
 def _numbered_titles(blocks: list[str]) -> list[str]:

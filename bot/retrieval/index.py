@@ -344,7 +344,9 @@ class LibraryIndex:
         prefixes = {word.lower(), stem(word) if word.lower().endswith("s") else ""} - {""}
         is_word = is_dictionary_word(word)
         words = self._by_prefix.get(word[:2].lower(), {})
-        longer = [t for t in words.values() if any(abbreviates(p, t, is_word) for p in prefixes)]
+        # Nor a word that leaves a word of its own behind: "doors" is no clipping of doorbell, "fried" of Friedrich.
+        longer = [t for w, t in words.items() if any(abbreviates(p, t, is_word) and not is_dictionary_word(w[len(p):])
+                                                     for p in prefixes)]
         if not longer and len(word) == 3 and not is_word:
             # Three letters start many words ("ret": retail, retention, return): a clipping that short no
             # dictionary holds is read only when the library has one word it can clip ("adj": adjustment).
