@@ -123,11 +123,15 @@ def test_a_shortened_word_is_completed_to_a_longer_word_not_to_a_near_namesake(s
 def test_a_word_is_no_clipping_of_a_longer_one_that_leaves_a_word_behind(settings: Settings, write_article) -> None:
     # "doors" starts "doorbells" and "fried" starts "Friedrich", but neither is short for them: the letters cut off
     # ("bell", "rich") are a word of their own, as no clipping leaves ("stats": stat + istics).
-    write_article("a.md", "# Smart homes\n\nFriedrich fits doorbells and reads statistics on them.\n")
+    write_article("a.md", "# Smart homes\n\nFriedrich fits doorbells and reads statistics on them; cybersecurity "
+                          "and infrastructure teams review them.\n")
     ingest([str(settings.knowledge_dir)], settings, progress=False)
     index = _synced(settings)
     assert index.completed("doors") is None and index.completed("fried") is None
     assert index.completed("stats") == tokens("statistics")[0]
+    # Clippings readers rarely say whole are still read, whatever word their ending makes ("security", "structure").
+    assert index.completed("cyber") == tokens("cybersecurity")[0]
+    assert index.completed("infra") == tokens("infrastructure")[0]
 
 
 def test_a_three_letter_clipping_is_completed_only_to_the_one_library_word_it_starts(settings: Settings,

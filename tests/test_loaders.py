@@ -260,6 +260,14 @@ def test_a_transcript_with_bold_speaker_names_is_turns_not_a_list(settings: Sett
     assert "\n- Nadia" not in text and "\n- Omar" not in text
     # A list's labels, each its own, stay a list.
     assert "- Cost: sensors are cheap now.\n- Data: there is more of it." in text
+    # In plain text a short turn is no heading; a third voice with one turn is a turn too, however it is capitalised.
+    talk = "".join(f"**Dr. Patel:** What about month {n}?\n\n**Omar:** Month {n} was slow.\n\n" for n in range(1, 4))
+    assert clean_text(f"# A talk\n\n{talk}**LEE:** And now?\n\n**omar:** Faster.\n", detect_headings=True) == (
+        "# A talk\n\n" + "".join(f"Dr. Patel: What about month {n}?\n\nOmar: Month {n} was slow.\n\n" for n in range(1, 4))
+        + "LEE: And now?\n\nomar: Faster.")
+    # The same labels under each heading of a profile page are each section's list, not speakers.
+    jobs = "".join(f"## Job {n}\n\nWhat job {n} does.\n\n**Pay:** {n}0k.\n\n**Degree:** Any.\n\n" for n in range(1, 4))
+    assert "What job 2 does.\n\n- Pay: 20k.\n- Degree: Any." in clean_text(jobs)
 
 
 def test_paragraphs_opening_with_bold_words_after_an_introduction_are_its_list(settings: Settings, write_article):

@@ -61,10 +61,13 @@ _BLOCKQUOTE = re.compile(r"^\s*(?:>\s?)+")
 # reasons, steps or options an article gives), written as paragraphs.
 _BOLD_LEAD_IN = re.compile(r"^\s*(\*\*|__)[^*_\n]{2,80}?(?:[.:!?](?:\*\*|__)|(?:\*\*|__)[.:])\s+\S")
 # Not a transcript's turns, though ("**Graham:** Where does a data scientist fit?" "**Seun:** The service desk is
-# the business."): two or more names (or Q/A) that each open several paragraphs with a colon are its speakers, and a
-# turn is a paragraph, which the chunker keeps with the question it answers; a list's bold labels differ item to item.
+# the business."): in a run of paragraphs back to back that each open with a bold label and a colon, two or more labels
+# that each open several are speakers, and every paragraph of the run is a turn, which the chunker keeps with the
+# question it answers. A list's bold labels differ item to item; the same labels repeated in separate sections ("**Pay:**"
+# under each job of a profile page) are separated by headings and text.
 _BOLD_LABEL = re.compile(r"^\s*(?:\*\*|__)([^*_\n]{1,40}?)(?::\s*(?:\*\*|__)|(?:\*\*|__)\s*:)\s")
 _TURNS_PER_SPEAKER = 3
+_SPEAKERS_AT_LEAST = 2
 # So are paragraphs opening with bold words that run on into the sentence ("**Forecasting vendors** that sell
 # ..."), after a paragraph that introduces them ("There are four main types of employer:") or another such item:
 # alone, a bold opening is only emphasis.
@@ -114,8 +117,10 @@ def clean_text(text: str, detect_headings: bool = False) -> str:
     """
     blocks: list[str] = []
     paragraph: list[str] = []
-    speakers = _speakers(text)
+    lines = _grid_tables(text.replace("\r\n", "\n").replace("\r", "\n").split("\n"))
+    turns = _turn_openings(lines)
     lead_in = False  # the paragraph opens with a bold lead-in: one of a list written as paragraphs
+    turn = False  # the paragraph is a transcript's turn (never a heading, however short)
     lead_in_items: list[str] = []  # the blocks made of such paragraphs
 
     def end_paragraph() -> None:
@@ -128,7 +133,7 @@ def clean_text(text: str, detect_headings: bool = False) -> str:
                 blocks.append("- " + joined)
                 lead_in_items.append(blocks[-1])
             elif not _is_furniture(joined):
-                blocks.append(_as_heading(joined) if detect_headings else joined)
+                blocks.append(_as_heading(joined) if detect_headings and not turn else joined)
             paragraph.clear()
 
     indents: list[int] = []  # indentation of the open list's levels, outermost first
@@ -138,7 +143,7 @@ def clean_text(text: str, detect_headings: bool = False) -> str:
     after_item = False  # the line before was a list item's first line
     item_indent = 0  # how far the last list item is indented: its wrapped lines are indented as far or further
     after_leader = False  # the lines before are a dotted-leader block's
-    for raw in _grid_tables(text.replace("\r\n", "\n").replace("\r", "\n").split("\n")):
+    for line_number, raw in enumerate(lines):
         raw, leaders = _DOTTED_LEADER.subn(r"\1- \2: \3", raw.expandtabs(4))
         if after_leader and not leaders:
             raw, leaders = _SHORT_DOTTED_LEADER.subn(r"\1- \2: \3", raw)
@@ -196,20 +201,30 @@ def clean_text(text: str, detect_headings: bool = False) -> str:
         elif line:
             if not paragraph:
                 introduced = bool(blocks) and (blocks[-1].endswith(":") or blocks[-1] in lead_in_items[-1:])
-                lead_in = bool(_BOLD_LEAD_IN.match(raw) or (introduced and _BOLD_OPENING.match(raw))) and not (
-                    (label := _BOLD_LABEL.match(raw)) and label.group(1).strip() in speakers)
+                turn = line_number in turns
+                lead_in = bool(_BOLD_LEAD_IN.match(raw) or (introduced and _BOLD_OPENING.match(raw))) and not turn
                 indents.clear()
             paragraph.append(line)
     end_paragraph()
     return _join_blocks(_numbered_titles(blocks) if detect_headings else blocks).strip()
 
 
-def _speakers(text: str) -> frozenset[str]:
-    """The bold labels that open a transcript's turns (see _BOLD_LABEL): each opening `_TURNS_PER_SPEAKER` or more
-    paragraphs, two or more of them."""
-    labels = Counter(m.group(1).strip() for line in text.splitlines() if (m := _BOLD_LABEL.match(line)))
-    turns = frozenset(label for label, count in labels.items() if count >= _TURNS_PER_SPEAKER)
-    return turns if len(turns) >= 2 else frozenset()
+def _turn_openings(lines: list[str]) -> set[int]:
+    """The numbers of the lines that open a transcript's turns (see _BOLD_LABEL)."""
+    turns: set[int] = set()
+    run: list[tuple[int, str]] = []  # (line number, label) of the labelled paragraphs back to back
+    opens_paragraph = True
+    for number, line in enumerate([*lines, "#"]):  # a last line that ends the last run
+        label = _BOLD_LABEL.match(line) if opens_paragraph else None
+        if label:
+            run.append((number, label.group(1).strip().lower()))
+        elif opens_paragraph and line.strip():  # another paragraph, a heading or a list: the run is over
+            counts = Counter(speaker for _, speaker in run)
+            if sum(count >= _TURNS_PER_SPEAKER for count in counts.values()) >= _SPEAKERS_AT_LEAST:
+                turns |= {opening for opening, _ in run}
+            run = []
+        opens_paragraph = not line.strip()
+    return turns
 
 
 def _numbered_titles(blocks: list[str]) -> list[str]:

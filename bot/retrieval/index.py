@@ -26,7 +26,7 @@ from typing import Any, NamedTuple
 import numpy as np
 from rapidfuzz.distance import OSA
 
-from bot.embeddings import is_dictionary_word, normalised
+from bot.embeddings import english_frequency, is_dictionary_word, normalised
 from bot.store import PAGE, Collection
 from bot.text import (HEADING_SEPARATOR, MONEY, abbreviates, chunk_part, closest_spelling, content_words, section_path,
                       spelled_out, stem)
@@ -344,8 +344,7 @@ class LibraryIndex:
         prefixes = {word.lower(), stem(word) if word.lower().endswith("s") else ""} - {""}
         is_word = is_dictionary_word(word)
         words = self._by_prefix.get(word[:2].lower(), {})
-        # Nor a word that leaves a word of its own behind: "doors" is no clipping of doorbell, "fried" of Friedrich.
-        longer = [t for w, t in words.items() if any(abbreviates(p, t, is_word) and not is_dictionary_word(w[len(p):])
+        longer = [t for w, t in words.items() if any(abbreviates(p, t, is_word) and not _word_before_word(p, w)
                                                      for p in prefixes)]
         if not longer and len(word) == 3 and not is_word:
             # Three letters start many words ("ret": retail, retention, return): a clipping that short no
@@ -411,6 +410,19 @@ class LibraryIndex:
     def idf(self, token: str) -> float:
         """How telling a word is in this library; a word no article uses weighs the most."""
         return math.log(1 + (self.size + 1) / (self.document_frequency(token) + 0.5))
+
+
+# A word readers say this often (in pyspellchecker's subtitle counts) is typed as itself, not clipped: "soft" (48k)
+# skills are no software, "fried" no Friedrich; "cyber", "infra", "auto" (9.5k) are clippings.
+_SAID_AS_ITSELF = 10_000
+_REST_LETTERS = 4  # "bell", "ware", "rich": shorter endings ("ist", "cy", "or") are suffixes, not words
+
+
+def _word_before_word(short: str, word: str) -> bool:
+    """Whether `word` is the common word `short` and another real one ("soft" + "ware", "door" + "bells"), not a longer
+    word `short` clips ("stats": statistics, "cyber": cybersecurity)."""
+    rest = word[len(short):]
+    return english_frequency(short) >= _SAID_AS_ITSELF and len(rest) >= _REST_LETTERS and english_frequency(rest) > 0
 
 
 def _clips(short: str, word: str) -> bool:
