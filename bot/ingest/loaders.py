@@ -211,20 +211,21 @@ def clean_text(text: str, detect_headings: bool = False) -> str:
 
 def _turn_openings(lines: list[str]) -> set[int]:
     """The numbers of the lines that open a transcript's turns (see _BOLD_LABEL)."""
-    turns: set[int] = set()
-    run: list[tuple[int, str]] = []  # (line number, label) of the labelled paragraphs back to back
+    runs: list[list[tuple[int, str]]] = [[]]  # (line number, label) of labelled paragraphs back to back
     opens_paragraph = True
-    for number, line in enumerate([*lines, "#"]):  # a last line that ends the last run
+    for number, line in enumerate(lines):
         label = _BOLD_LABEL.match(line) if opens_paragraph else None
         if label:
-            run.append((number, label.group(1).strip().lower()))
-        elif opens_paragraph and line.strip():  # another paragraph, a heading or a list: the run is over
-            counts = Counter(speaker for _, speaker in run)
-            if sum(count >= _TURNS_PER_SPEAKER for count in counts.values()) >= _SPEAKERS_AT_LEAST:
-                turns |= {opening for opening, _ in run}
-            run = []
+            runs[-1].append((number, label.group(1).strip().lower()))
+        elif opens_paragraph and line.strip() and runs[-1]:  # another paragraph, a heading or a list ends the run
+            runs.append([])
         opens_paragraph = not line.strip()
-    return turns
+    return {number for run in runs if _speakers_in(run) for number, _ in run}
+
+
+def _speakers_in(run: list[tuple[int, str]]) -> bool:
+    counts = Counter(label for _, label in run)
+    return sum(count >= _TURNS_PER_SPEAKER for count in counts.values()) >= _SPEAKERS_AT_LEAST
 
 
 def _numbered_titles(blocks: list[str]) -> list[str]:
