@@ -265,8 +265,9 @@ def test_a_transcript_with_bold_speaker_names_is_turns_not_a_list(settings: Sett
     assert clean_text(f"# A talk\n\n{talk}**LEE:** And now?\n\n**omar:** Faster.\n", detect_headings=True) == (
         "# A talk\n\n" + "".join(f"Dr. Patel: What about month {n}?\n\nOmar: Month {n} was slow.\n\n" for n in range(1, 4))
         + "LEE: And now?\n\nomar: Faster.")
-    # Nor when the transcript closes the text.
+    # Nor when the transcript closes the text, nor after a table in the middle of it.
     assert "- " not in clean_text(talk.rstrip())
+    assert "- " not in clean_text(f"{talk}| Month | Pace |\n|---|---|\n| 3 | slow |\n\n**Dr. Patel:** Later?\n\n**Omar:** Fine.")
     # The same labels under each heading of a profile page are each section's list, not speakers.
     jobs = "".join(f"## Job {n}\n\nWhat job {n} does.\n\n**Pay:** {n}0k.\n\n**Degree:** Any.\n\n" for n in range(1, 4))
     assert "What job 2 does.\n\n- Pay: 20k.\n- Degree: Any." in clean_text(jobs)

@@ -220,7 +220,9 @@ def _turn_openings(lines: list[str]) -> set[int]:
         elif opens_paragraph and line.strip() and runs[-1]:  # another paragraph, a heading or a list ends the run
             runs.append([])
         opens_paragraph = not line.strip()
-    return {number for run in runs if _speakers_in(run) for number, _ in run}
+    # Once a run shows who speaks, their turns after a table or a quote in the middle of the interview are turns too.
+    speakers = {label for run in runs if _speakers_in(run) for _, label in run}
+    return {number for run in runs if run and {label for _, label in run} <= speakers for number, _ in run}
 
 
 def _speakers_in(run: list[tuple[int, str]]) -> bool:
