@@ -1896,3 +1896,24 @@ def test_what_else_asks_for_the_other_things_a_list_gives():
     answer = Composer().compose("the band is fixed. what else can I ask for?", [fixed_base])
     assert "a signing bonus" in answer and "a training budget" in answer
     assert _list_nouns("what else can I ask for?") == set()  # a list, of nothing it names
+
+
+def test_a_question_naming_one_articles_source_is_answered_from_that_article():
+    # Two surveys of the same pay: the question names one of them by a name only its article uses.
+    other = passage("The median data analyst earned $91,000 a year in our survey.", score=0.8)
+    named = passage("Tollbridge Research asked 900 data analysts about pay. The median was $98,000.", score=0.6,
+                    source="b.md")
+    for question in ("what median base salary did the tollbridge survey find for data analysts?",
+                     # a follow-up naming none asks of the article its earlier turn named
+                     f"who ran the tollbridge survey?{bot_text.TURN_BREAK}what median pay did analysts report?"):
+        answer = Composer().compose(question, [other, named])
+        assert "$98,000" in answer and "$91,000" not in answer, (question, answer)
+    # An acronym another article spells out names no article: it is the article's, not a name.
+    spelled = passage("The quarterly planning test is sat each spring.", score=0.8)
+    acronym = passage("The QPT has 40 questions.", source="c.md")
+    assert "sat each spring" in Composer().compose("when is the qpt sat?", [spelled, acronym])
+    # Nor does a common word one article happens to capitalise at a sentence's start.
+    capitalised = passage("Remote work is common now.", score=0.8)
+    answering = passage("People working from home are paid 5% less on average.", source="c.md", score=0.7)
+    answer = Composer().compose("is remote work paid less on average?", [capitalised, answering])
+    assert "5% less" in answer and "common now" not in answer

@@ -33,6 +33,7 @@ from langchain_core.documents import Document
 from rapidfuzz.distance import OSA
 
 from bot.answer.backends.base import AnswerBackend
+from bot.embeddings import is_common_word
 from bot.text import (BAD_PART_WORDS, DURATION, GOOD_PART_WORDS, HEADING_SEPARATOR, MONEY, NUMBER_AS_WRITTEN,
                       NUMBERED_HEADING, PART_HEADINGS, PAY_ASKED, REASONS_SECTION, SPEAKER, WHY_ASKED, Unit, abbreviates,
                       any_of, asked, content_stems, content_words, countries_in, expand_acronyms, item_label, part_heading,
@@ -351,6 +352,9 @@ class Composer(AnswerBackend):
         # One thing asked of ("in a whiteboard interview"), not several compared.
         unasked = _items_not_named(content_stems(question), candidates) | _rows_not_named(question, candidates) \
             if not parts_asked else set()
+        # "... in the ProductPulse 2024 numbers?": another article's units answer of another source. A follow-up
+        # naming none ("what certs are worth having for it?") asks of the one its earlier turn named.
+        unasked |= _of_articles_not_named(question, candidates) or _of_articles_not_named(earlier, candidates)
         # "... before she moved?" TURN_BREAK "and what did she get after?": a follow-up that asks no kind of answer, part
         # of an article or list of its own asks the earlier turn's (an amount of pay).
         kinds = _kinds_asked(question) or (
@@ -483,6 +487,25 @@ class Composer(AnswerBackend):
         will hear ten different stories")."""
         for c in candidates:
             c.score += self.weights.answer_kind * bool(passages[c.passage].metadata.get("named_section"))
+
+
+def _of_articles_not_named(question: str, candidates: list[_Candidate]) -> set[int]:
+    """The units (by id) of the other articles, when the question uses a name the units of only one article hold
+    ("ProductPulse", "Routewise", "Halyard", "MLOps"): a word the model does not read whole, as it reads every common
+    English word, and that the passages write with capitals and small letters each time, as a name; not an acronym
+    ("DSA", which other articles spell out) nor a word merely spelt another way ("analyse")."""
+    out: set[int] = set()
+    if len({c.article for c in candidates}) < 2:
+        return out
+    for word in dict.fromkeys(_WORD.findall(question)):
+        stems = content_stems(word)
+        if not stems or is_common_word(word):
+            continue
+        written = {m.group(0) for c in candidates for m in re.finditer(rf"\b{re.escape(word)}\b", f"{c.unit.text} {c.context}", re.I)}
+        holding = {c.article for c in candidates if stems <= c.stems | c.context_stems}
+        if written and all(form not in (form.lower(), form.upper()) for form in written) and len(holding) == 1:
+            out |= {id(c) for c in candidates if c.article not in holding}
+    return out
 
 
 def _answered_inside(question: str, best: _Candidate, its_list: list[_Candidate], named: set[int]) -> bool:
@@ -1023,6 +1046,7 @@ def _weigh_conditions_on_years(years: int | None, candidates: list[_Candidate], 
             c.score += weight if all(bounds) else -weight
 
 
+_WORD = re.compile(r"[A-Za-z][\w-]*")
 _PERSON = re.compile(r"[A-Z][a-z'’-]+(?: [A-Z][a-z'’.-]+){1,2}|[A-Z]{2,}")  # "Ananya Krishnan", "MAYA"
 
 
