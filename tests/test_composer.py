@@ -4,7 +4,7 @@ import pytest
 
 from langchain_core.documents import Document
 
-from bot.answer.backends.composer import (_ATTRIBUTION, _Candidate, _answered_inside, _CAUSE, _CLOCK, _LEVEL, _PERCENT, _POINT_IN_TIME,
+from bot.answer.backends.composer import (_ATTRIBUTION, _Candidate, _articles_named, _answered_inside, _CAUSE, _CLOCK, _LEVEL, _PERCENT, _POINT_IN_TIME,
                                           _SIGNPOST, Composer, _candidates, _excerpt, _is_transcript,
                                           _kinds_asked, _labelled_as_asked, _list_nouns, _lists_named, _parts_asked, _quoted, _rows_not_named,
                                           _figure_headings, _in_reading_order, _runners_up, _RUNNER_UP_SHARE, _SAME_ARTICLE_SHARE,
@@ -1901,19 +1901,26 @@ def test_what_else_asks_for_the_other_things_a_list_gives():
 def test_a_question_naming_one_articles_source_is_answered_from_that_article():
     # Two surveys of the same pay: the question names one of them by a name only its article uses.
     other = passage("The median data analyst earned $91,000 a year in our survey.", score=0.8)
-    named = passage("Tollbridge Research asked 900 data analysts about pay. The median was $98,000.", score=0.6,
+    named = passage("Pay data from Tollbridge Research covers 900 data analysts. The median was $98,000.", score=0.6,
                     source="b.md")
     for question in ("what median base salary did the tollbridge survey find for data analysts?",
                      # a follow-up naming none asks of the article its earlier turn named
                      f"who ran the tollbridge survey?{bot_text.TURN_BREAK}what median pay did analysts report?"):
         answer = Composer().compose(question, [other, named])
         assert "$98,000" in answer and "$91,000" not in answer, (question, answer)
-    # An acronym another article spells out names no article: it is the article's, not a name.
-    spelled = passage("The quarterly planning test is sat each spring.", score=0.8)
-    acronym = passage("The QPT has 40 questions.", source="c.md")
-    assert "sat each spring" in Composer().compose("when is the qpt sat?", [spelled, acronym])
-    # Nor does a common word one article happens to capitalise at a sentence's start.
-    capitalised = passage("Remote work is common now.", score=0.8)
-    answering = passage("People working from home are paid 5% less on average.", source="c.md", score=0.7)
-    answer = Composer().compose("is remote work paid less on average?", [capitalised, answering])
-    assert "5% less" in answer and "common now" not in answer
+    # Two names compared keep both articles.
+    third = passage("Figures from Routewise Labs put the median analyst at $95,000.", score=0.5, source="c.md")
+    answer = Composer().compose("what median pay did tollbridge and routewise find for analysts?", [other, named, third])
+    assert "Tollbridge" in answer and "Routewise" in answer and "$91,000" not in answer, answer
+
+
+@pytest.mark.parametrize("text, question, named", [
+    ("Figures from Tollbridge Research cover 900 analysts.", "what did tollbridge find?", {"b.md"}),
+    ("Most loops include one QPT round.", "is there a qpt round?", None),  # an acronym
+    ("Consultants analyse data for clients.", "how long does it take to analyse churn?", None),  # spelt another way
+    ("Upskilling is a buzzword now.", "will my employer pay for upskilling?", None),  # opens a sentence only
+    ("He later became a Senior Analyst.", "how much do senior analysts earn?", None),  # a common word
+])
+def test_a_name_is_a_rare_word_written_with_capitals_inside_a_sentence(text: str, question: str, named: set | None):
+    candidates = _candidates([passage("Analysts earn about $80,000."), passage(text, source="b.md")])
+    assert _articles_named(question, candidates) == named

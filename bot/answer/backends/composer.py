@@ -354,7 +354,9 @@ class Composer(AnswerBackend):
             if not parts_asked else set()
         # "... in the ProductPulse 2024 numbers?": another article's units answer of another source. A follow-up
         # naming none ("what certs are worth having for it?") asks of the one its earlier turn named.
-        unasked |= _of_articles_not_named(question, candidates) or _of_articles_not_named(earlier, candidates)
+        named_articles = _articles_named(question, candidates)
+        named_articles = _articles_named(earlier, candidates) if named_articles is None else named_articles
+        unasked |= {id(c) for c in candidates if named_articles and c.article not in named_articles}
         # "... before she moved?" TURN_BREAK "and what did she get after?": a follow-up that asks no kind of answer, part
         # of an article or list of its own asks the earlier turn's (an amount of pay).
         kinds = _kinds_asked(question) or (
@@ -489,23 +491,29 @@ class Composer(AnswerBackend):
             c.score += self.weights.answer_kind * bool(passages[c.passage].metadata.get("named_section"))
 
 
-def _of_articles_not_named(question: str, candidates: list[_Candidate]) -> set[int]:
-    """The units (by id) of the other articles, when the question uses a name the units of only one article hold
-    ("ProductPulse", "Routewise", "Halyard", "MLOps"): a word the model does not read whole, as it reads every common
-    English word, and that the passages write with capitals and small letters each time, as a name; not an acronym
-    ("DSA", which other articles spell out) nor a word merely spelt another way ("analyse")."""
-    out: set[int] = set()
-    if len({c.article for c in candidates}) < 2:
-        return out
-    for word in dict.fromkeys(_WORD.findall(question)):
-        stems = content_stems(word)
-        if not stems or is_common_word(word):
+# A word of a question that may be a name: hyphenated words are read by their parts, which the model knows.
+_NAME_WORD = re.compile(r"[A-Za-z][A-Za-z0-9]*")
+_SENTENCE_GOES_ON = re.compile(r"[a-z0-9,;(]\s+$")  # what comes before a word inside a sentence
+
+
+def _articles_named(question: str, candidates: list[_Candidate]) -> set[str] | None:
+    """The articles whose units hold a name the question uses ("ProductPulse", "Routewise", "Halyard"), or None
+    when it uses none. A name is a word outside the model's WordPiece vocabulary (which holds every common English
+    word) that the passages write with capitals and small letters wherever they use it, once at least inside a
+    sentence: not an acronym ("DSA"), a word spelt another way ("analyse"), nor a rare word opening a sentence or a
+    heading ("Upskilling is a buzzword")."""
+    texts = [(c.article, c.unit.text) for c in candidates] + [(c.article, c.context) for c in candidates]
+    named: set[str] | None = None
+    for word in dict.fromkeys(_NAME_WORD.findall(question)):
+        if is_common_word(word):
             continue
-        written = {m.group(0) for c in candidates for m in re.finditer(rf"\b{re.escape(word)}\b", f"{c.unit.text} {c.context}", re.I)}
-        holding = {c.article for c in candidates if stems <= c.stems | c.context_stems}
-        if written and all(form not in (form.lower(), form.upper()) for form in written) and len(holding) == 1:
-            out |= {id(c) for c in candidates if c.article not in holding}
-    return out
+        written = re.compile(rf"\b{re.escape(word)}\b", re.I)
+        found = [(article, text, m) for article, text in texts for m in written.finditer(text)]
+        forms = {m.group(0) for _, _, m in found}
+        if found and all(form not in (form.lower(), form.upper()) for form in forms) and any(
+                _SENTENCE_GOES_ON.search(text[:m.start()]) for _, text, m in found):
+            named = (named or set()) | {article for article, _, _ in found}
+    return named
 
 
 def _answered_inside(question: str, best: _Candidate, its_list: list[_Candidate], named: set[int]) -> bool:
@@ -1046,7 +1054,6 @@ def _weigh_conditions_on_years(years: int | None, candidates: list[_Candidate], 
             c.score += weight if all(bounds) else -weight
 
 
-_WORD = re.compile(r"[A-Za-z][\w-]*")
 _PERSON = re.compile(r"[A-Z][a-z'’-]+(?: [A-Z][a-z'’.-]+){1,2}|[A-Z]{2,}")  # "Ananya Krishnan", "MAYA"
 
 
