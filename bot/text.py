@@ -266,7 +266,8 @@ _TOOLS_ASKED = re.compile(rf"\b{_TOOL_NOUNS}\b[^?]*\b{_USING}\b|\b{_USING}\b[^?]
 _TOOLS_SECTION = re.compile(r"\b(?:tools?|tooling|software|stack|toolkit)\b", re.I)
 # "What skills do fitment analysts need?", "what do I need to know?": the skills, which articles list under a heading
 # that names them ("The skills that get people hired", "Skills and background").
-_SKILLS_ASKED = re.compile(r"\b(?:what|which)\s+(?:[\w-]+\s+){0,2}?(?:skills|abilities|competencies|know-how)\b|"
+_SKILLS_ASKED = re.compile(r"\b(?:what|which)(?:'s|’s|s| is| are)?\s+(?:[\w-]+\s+){0,3}?(?:skills?|abilit(?:y|ies)|"
+                           r"competenc(?:y|ies)|know-how)\b|"
                            r"\bwhat (?:do|does|should|would) (?:[\w-]+ ){1,3}?need to (?:know|learn)\b"
                            r"(?!\s+(?:about|before|when|if|for)\b)", re.I)
 _SKILLS_SECTION = re.compile(r"\b(?:skills?(?! gaps?\b)|know-how)\b", re.I)
