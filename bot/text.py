@@ -287,7 +287,7 @@ _GOOD_WORD, _BAD_WORD = any_of(GOOD_PART_WORDS), any_of(BAD_PART_WORDS)
 # it tricky?": the hard parts, which articles give under a heading or label that says so ("What is hard about it",
 # "Challenges", "Cons").
 _HARD_ASKED = re.compile(rf"\b(?:pain points?|challenges|difficulties|{_BAD_WORD}|"
-                         r"(?:hard|tough|worst)(?:est)? (?:parts?|bits?|things?)|(?:the|a|any) catch\b(?![- ](?:up|on)\b|-)|"
+                         r"(?:hard|tough|worst)(?:est)? (?:parts?|bits?|things?|sides?)|bad (?:parts?|bits?|sides?)|(?:the|a|any) catch\b(?![- ](?:up|on)\b|-)|"
                          r"(?:what's|whats|what is|anything) (?:so |really |actually )?(?:(?:good|great) and (?:what's )?)?"
                          r"bad about|anything (?:[\w']+ ){0,8}?(?:to )?(?:be )?(?:worr(?:y|ied)|concerned) about|"
                          r"(?:dislike|hate|complain)s? (?:most )?about|"

@@ -329,13 +329,14 @@ def test_a_question_about_skills_asks_for_the_part_that_lists_them():
 def test_the_hard_parts_asked_for_are_the_part_that_says_what_is_hard():
     for question in ("what are the pain points people complain about?", "what's the hardest part of the job?",
                      "what are the biggest challenges for kiln data scientists?",
-                     "what makes planning the kiln schedule so difficult?", "what's tricky about kiln data?"):
+                     "what makes planning the kiln schedule so difficult?", "what's tricky about kiln data?",
+                     "honestly, what's the bad side of a kiln role?", "what are the bad bits?"):
         sections = sections_asked(question)
         for heading in ("What is hard about it", "Challenges", "The downsides", "Pros and cons"):
             assert any(section.search(heading) for section in sections), (question, heading)
         assert not any(section.search("What it pays") for section in sections), question
     for question in ("what makes someone good at handling difficult stakeholders?", "what makes the move less difficult?",
-                     "what makes hard skills more valuable than soft skills?"):
+                     "what makes hard skills more valuable than soft skills?", "is it a bad thing to change jobs often?"):
         assert not any(section.search("Challenges") for section in sections_asked(question)), question
     # What it is that is hard stays the question's subject, which the passages must hold.
     assert "matching old parish records" in without_parts_asked("what makes matching old parish records so tricky?")
