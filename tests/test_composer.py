@@ -1924,3 +1924,15 @@ def test_a_question_naming_one_articles_source_is_answered_from_that_article():
 def test_a_name_is_a_rare_word_written_with_capitals_inside_a_sentence(text: str, question: str, named: set | None):
     candidates = _candidates([passage("Analysts earn about $80,000."), passage(text, source="b.md")])
     assert _articles_named(question, candidates) == named
+
+
+def test_whether_someone_from_the_readers_background_gets_in_is_answered_by_where_people_came_from():
+    story = passage("Before this job I drove a van for three years.", score=0.8)
+    route = passage("Several of our analysts came from the warehouse floor or the driver pool.", score=0.6, source="b.md")
+    for question in ("i drive a delivery van and i'm learning sql at night. is it realistic to move into logistics analytics?",
+                     "i drive a delivery van and know some sql. would a logistics analytics team consider me?",
+                     "i drive a delivery van. could someone like me ever get into logistics analytics?"):
+        assert Composer().compose(question, [story, route]).startswith("Several of our analysts came from"), question
+    # Becoming one ("how someone can get started as a data scientist") is no place people came from.
+    assert not any(kind.search("Readers ask how someone can get started as a data scientist.")
+                   for kind in _kinds_asked("is it realistic for someone like me to get into data science?"))

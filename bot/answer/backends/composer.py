@@ -149,6 +149,16 @@ _HOW_MUCH_MORE = re.compile(r"\bhow much (?:more|less|higher|lower)\b", re.I)
 # faster?".
 _COUNTED_TIMES = r"\s+(?:did|do|does|have|has|had|was|were|is|are|will|would|can|could|should|might|must)\b"
 _AMOUNT_OR_SHARE = re.compile(f"{MONEY.pattern}|{_PERCENT.pattern}", re.IGNORECASE)
+_WAY_IN_ASKED = re.compile(
+    r"\b(?:could|can|would|will) (?:someone like me|a person like me|people like me|i|they|he|she)\b[^?]{0,40}?"
+    r"\b(?:switch|move|get|land|break|transition|go)\b[^?]{0,30}?\b(?:in|into|onto|across)\b|\brealistic\w*\b|"
+    r"\bconsider (?:me|someone|people)\b|\b(?:route|path|way in|way into)\b[^?]{0,20}\bfrom\b|"
+    r"\bcount for anything\b|\b(?:someone|people) like me\b|\bsomeone with my\b", re.I)
+_CAME_FROM = re.compile(
+    r"(?<!\bget )(?<!\bgot )(?<!\bgetting )\b(?:came|come|comes|moved|move|moves|switched|crossed|transferred|started|"
+    r"start|starts|began|promoted)\b"
+    r"(?:\s+[\w'’-]+){0,5}?\s+(?:from|out of|as an?|on the|in (?:\w+ ){0,2}(?:posts?|roles?|jobs?))\b|"
+    r"\bformer\s+[a-z]", re.I)
 _ANSWER_KINDS: list[tuple[re.Pattern[str], re.Pattern[str]]] = [
     # Not "how many times did he get turned down?": a count.
     (re.compile(rf"\bhow many times\b(?!{_COUNTED_TIMES})|\btimes (?:more|less|faster|slower|higher|lower|pricier|"
@@ -207,6 +217,9 @@ _ANSWER_KINDS: list[tuple[re.Pattern[str], re.Pattern[str]]] = [
     (re.compile(rf"\b(?:more|less|higher|lower)\b(?:\s+[\w'-]+){{0,3}}?\s+than\b|{_HOW_MUCH_MORE.pattern}", re.I),
      _BY_HOW_MUCH),
     (_WHICH_IS_MORE, _COMPARATIVE),
+    # "I wash pots in a hospital kitchen. Is it realistic to get into data work?", "would a lab consider me?": whether
+    # people from the reader's background get in, which an article tells by where its people came from.
+    (_WAY_IN_ASKED, _CAME_FROM),
     # "analyst vs designer: who does what?": what sets them apart ("How is that different from a designer?").
     (re.compile(r"\b(?:vs\.?|versus|differ(?:s|ent from)|(?<!make a )(?<!makes a )difference)(?!\w)", re.I),
      _CONTRAST_ASKED),
