@@ -8,7 +8,7 @@ from bot.answer.backends.composer import (_ATTRIBUTION, _Candidate, _articles_na
                                           _SIGNPOST, Composer, _candidates, _excerpt, _is_transcript,
                                           _kinds_asked, _labelled_as_asked, _list_nouns, _lists_named, _parts_asked, _quoted, _rows_not_named,
                                           _figure_headings, _in_reading_order, _runners_up, _RUNNER_UP_SHARE, _SAME_ARTICLE_SHARE,
-                                          _years_told)
+                                          _is_table_row, _years_told)
 from bot import text as bot_text
 from bot.text import MONEY, passage_units, split_sentences, stem
 
@@ -1936,3 +1936,10 @@ def test_whether_someone_from_the_readers_background_gets_in_is_answered_by_wher
     # Becoming one ("how someone can get started as a data scientist") is no place people came from.
     assert not any(kind.search("Readers ask how someone can get started as a data scientist.")
                    for kind in _kinds_asked("is it realistic for someone like me to get into data science?"))
+
+
+def test_a_row_whose_first_cell_is_empty_is_a_table_row():
+    # "| | 12,000 workers |": the loaders write it from its dash on (a "why" takes no table row for a reason).
+    assert _is_table_row("— Cut announced: 12,000 workers (a week earlier)")
+    assert _is_table_row("Microsoft — Cut announced: 10,000 workers")
+    assert not _is_table_row("— the note I give every new interviewer")

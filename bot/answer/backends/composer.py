@@ -1211,7 +1211,7 @@ def _asks(candidate: _Candidate) -> bool:
 
 def _is_table_row(text: str) -> bool:
     """Whether the text is a table row as the loaders write one ("label — column: value; column: value")."""
-    _, dash, cells = text.partition(" — ")
+    _, dash, cells = f" {text}".partition(" — ")  # a row whose first cell is empty starts with its dash
     return bool(dash) and ":" in cells
 
 
