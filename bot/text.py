@@ -264,8 +264,8 @@ _TOOL_NOUNS = r"(?:tools?|tooling|software(?! (?:engineer|developer|dev)s?\b)|sw
 _USING = r"(?:use[ds]?|using|rely on)"
 _TOOLS_ASKED = re.compile(rf"\b{_TOOL_NOUNS}\b[^?]*\b{_USING}\b|\b{_USING}\b[^?]*\b{_TOOL_NOUNS}\b", re.I)
 _TOOLS_SECTION = re.compile(r"\b(?:tools?|tooling|software|stack|toolkit)\b", re.I)
-# "What skills do fitment analysts need?", "what do I need to know?": the skills, which articles list under a heading
-# that names them ("The skills that get people hired", "Skills and background").
+# "What skills do fitment analysts need?", "what's the one skill ...?", "what do I need to know?": the skills, which
+# articles list under a heading that names them ("The skills that get people hired", "Skills and background").
 _SKILLS_ASKED = re.compile(r"\b(?:what|which)(?:'s|’s|s| is| are)?\s+(?:[\w-]+\s+){0,3}?(?:skills?|abilit(?:y|ies)|"
                            r"competenc(?:y|ies)|know-how)\b|"
                            r"\bwhat (?:do|does|should|would) (?:[\w-]+ ){1,3}?need to (?:know|learn)\b"
@@ -287,7 +287,8 @@ _GOOD_WORD, _BAD_WORD = any_of(GOOD_PART_WORDS), any_of(BAD_PART_WORDS)
 # it tricky?": the hard parts, which articles give under a heading or label that says so ("What is hard about it",
 # "Challenges", "Cons").
 _HARD_ASKED = re.compile(rf"\b(?:pain points?|challenges|difficulties|{_BAD_WORD}|"
-                         r"(?:hard|tough|worst)(?:est)? (?:parts?|bits?|things?|sides?)|bad (?:parts?|bits?|sides?)|(?:the|a|any) catch\b(?![- ](?:up|on)\b|-)|"
+                         r"(?:hard|tough|worst)(?:est)? (?:parts?|bits?|things?|sides?)|bad (?:parts?|bits?|sides?)|"
+                         r"(?:the|a|any) catch\b(?![- ](?:up|on)\b|-)|"
                          r"(?:what's|whats|what is|anything) (?:so |really |actually )?(?:(?:good|great) and (?:what's )?)?"
                          r"bad about|anything (?:[\w']+ ){0,8}?(?:to )?(?:be )?(?:worr(?:y|ied)|concerned) about|"
                          r"(?:dislike|hate|complain)s? (?:most )?about|"
