@@ -516,7 +516,8 @@ def _articles_named(question: str, candidates: list[_Candidate]) -> set[str] | N
     sentence: not an acronym ("DSA"), a word spelt another way ("analyse"), nor a rare word opening a sentence or a
     heading ("Upskilling is a buzzword")."""
     # Each text once: a passage's units share its context.
-    texts = list(dict.fromkeys([(c.article, c.unit.text) for c in candidates] + [(c.article, c.context) for c in candidates]))
+    texts = list(dict.fromkeys([(c.article, c.unit.text) for c in candidates]
+                               + [(c.article, c.context) for c in candidates]))
     named: set[str] | None = None
     for word in dict.fromkeys(_NAME_WORD.findall(question)):
         if is_common_word(word):
