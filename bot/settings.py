@@ -28,6 +28,11 @@ class Settings(BaseSettings):
     port: int = 7860
 
     top_k: int = Field(6, ge=1, le=20, description="Passages handed to the answer backend.")
+    top_article_extra: int = Field(
+        2, ge=0, le=10, description="Passages of the first passage's article handed to the answer backend besides "
+                                    "top_k, the best of it ranked in the next 2 x this many: a passage that answers and "
+                                    "ranks just below the first top_k is most often of the article they lead with "
+                                    "(measured with `python -m bench.composer_cases`).")
     candidates: int = Field(40, ge=1, le=200, description="Dense and lexical candidates fused per question.")
     threshold: float = Field(
         0.25, description="Minimum cosine similarity of the best passage; below it the bot declines to answer."

@@ -95,6 +95,31 @@ def test_lexical_search_finds_a_table_row_dense_search_ranks_low(library_bot: Ca
     assert "£52,000" in passages[0].page_content
 
 
+def _source(passage: Document) -> str:
+    return passage.metadata["source"]
+
+
+def test_more_of_the_first_passages_article_comes_from_the_ranks_just_below(library_bot: CareerBot):
+    question = "do bootcamps help you get a job?"
+    ranked = library_bot.retriever.rank(question, 6)
+    article = _source(ranked[0])
+    # The case holds both: the next ranks hold passages of another article, then of the first one's.
+    assert [_source(p) == article for p in ranked[:6]] == [True, True, False, False, True, True]
+    found = library_bot.retriever.search(question, k=2, extra=2)
+    assert [p.id for p in found] == [p.id for p in (*ranked[:2], *ranked[4:6])]
+    # Only the next 2 x extra ranks are looked at.
+    assert [p.id for p in library_bot.retriever.search(question, k=2, extra=1)] == [p.id for p in ranked[:2]]
+    assert [p.id for p in library_bot.retriever.search(question, k=2)] == [p.id for p in ranked[:2]]
+    # At most `extra` of them, however many the next ranks hold.
+    pay = "what is the salary of a junior analyst?"
+    ranked = library_bot.retriever.rank(pay, 3)
+    assert len({_source(p) for p in ranked}) == 1
+    assert [p.id for p in library_bot.retriever.search(pay, k=1, extra=1)] == [p.id for p in ranked[:2]]
+    # The app hands them to the answer backend.
+    app = CareerBot(library_bot.settings.model_copy(update={"top_k": 2, "top_article_extra": 2}))
+    assert [p.id for p in app.retrieval_chain.invoke({"question": question})["passages"]] == [p.id for p in found]
+
+
 def test_threshold_is_configurable(seeded_settings):
     strict = ArticleRetriever.from_settings(seeded_settings, collection=get_collection(seeded_settings),
                                             threshold=0.99)

@@ -142,7 +142,8 @@ class CareerBot:
             judged=RunnableLambda(lambda x: judged_question(x["question"], x.get("history") or (),
                                                             self.retriever.knows_every_word)),
         ) | RunnableLambda(self._normalised) | RunnablePassthrough.assign(
-            passages=RunnableLambda(lambda x: self.retriever.search(x["query"], x["judged"]))) | RunnableLambda(
+            passages=RunnableLambda(lambda x: self.retriever.search(x["query"], x["judged"],
+                                                                    extra=self.settings.top_article_extra))) | RunnableLambda(
             self._continuing)
 
     def search_query(self, question: str, history: Sequence[dict] = ()) -> str:
@@ -156,7 +157,8 @@ class CareerBot:
         if context["passages"] or previous is None or TURN_BREAK in context["query"]:
             return context
         joined = self._normalised({**context, "query": joined_query(previous, context["question"])})
-        passages = self.retriever.search_continuing(context["judged"], context["query"], joined["query"])
+        passages = self.retriever.search_continuing(context["judged"], context["query"], joined["query"],
+                                                    self.settings.top_article_extra)
         return {**context, "query": joined["query"], "judged": joined["query"], "passages": passages} if passages \
             else context
 

@@ -540,17 +540,29 @@ class ArticleRetriever(BaseRetriever):
     ) -> list[Document]:
         return self.search(query, k=k)
 
-    def search(self, query: str, focus: str | None = None, k: int | None = None) -> list[Document]:
-        """Up to `k` passages for `query`, or none when they don't cover `focus` (the question asked in
-        this turn; the query may also carry the previous turn)."""
+    def search(self, query: str, focus: str | None = None, k: int | None = None, extra: int = 0) -> list[Document]:
+        """Up to `k` passages for `query`, and up to `extra` more of the first one's article (`more_of_article`),
+        or none when the first `k` don't cover `focus` (the question asked in this turn; the query may also carry the
+        previous turn)."""
         wanted = k or self.k
         judged = self.rank(query, max(wanted, _JUDGED_AT_LEAST))
         ranked = judged[:wanted]
         if not ranked or not self.covers(focus or query, judged):
             return []
-        return self._with_unit_vectors(self._with_subheadings(ranked))
+        return self._with_unit_vectors(self._with_subheadings(ranked + self.more_of_article(query, ranked, extra)))
 
-    def search_continuing(self, question: str, query: str, joined: str) -> list[Document]:
+    def more_of_article(self, query: str, ranked: list[Document], extra: int) -> list[Document]:
+        """Up to `extra` passages of the first ranked passage's article among the next 2 x `extra` ranks. The
+        passage that answers, when ranked just below the ones shown, is most often of the article they lead with
+        (a list going on in the next chunk, the section on the part asked); a passage of another article ranked
+        there says less of the subject than those shown already."""
+        if not extra:
+            return []
+        article = _source(ranked[0])
+        following = self.rank(query, len(ranked) + 2 * extra)[len(ranked):]
+        return [passage for passage in following if _source(passage) == article][:extra]
+
+    def search_continuing(self, question: str, query: str, joined: str, extra: int = 0) -> list[Document]:
         """Passages for a question declined alone that may go on with the conversation without a word pointing
         back ("can I make the switch at my current employer?" after "how do I go from GIS analyst to geospatial
         data scientist?"): those of `joined` (the question searched with the one before it), when the library
@@ -563,7 +575,7 @@ class ArticleRetriever(BaseRetriever):
         own = self.rank(query, self.k)
         if not own or self.coverage(question, own) < self.min_coverage or not self.knows_every_word(question):
             return []
-        passages = self.search(joined, joined)
+        passages = self.search(joined, joined, extra=extra)
         if not passages:
             return []
         article = _source(_closest(passages))
