@@ -27,7 +27,8 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 7860
 
-    top_k: int = Field(6, ge=1, le=20, description="Passages handed to the answer backend.")
+    top_k: int = Field(6, ge=1, le=20, description="Passages the decline check judges and the answer backend gets "
+                                                   "(with top_article_extra's).")
     top_article_extra: int = Field(
         2, ge=0, le=10, description="Passages of the first passage's article handed to the answer backend besides "
                                     "top_k, the best of it ranked in the next 2 x this many: a passage that answers and "

@@ -257,6 +257,14 @@ def _source(passage: Document) -> str:
     return str(passage.metadata.get("source"))
 
 
+def _more_of_article(ranked: list[Document], following: list[Document], extra: int) -> list[Document]:
+    """Up to `extra` of the `following` passages of the first ranked one's article. The passage that answers, when
+    ranked just below the ones shown, is most often of the article they lead with (a list going on in the next chunk,
+    the section on the part asked); another article's ranked there says less of the subject than those shown."""
+    article, shown = _source(ranked[0]), {p.id for p in ranked}
+    return [p for p in following if _source(p) == article and p.id not in shown][:extra]
+
+
 def _closest(passages: Sequence[Document]) -> Document:
     return max(passages, key=lambda p: p.metadata["score"])
 
@@ -541,26 +549,17 @@ class ArticleRetriever(BaseRetriever):
         return self.search(query, k=k)
 
     def search(self, query: str, focus: str | None = None, k: int | None = None, extra: int = 0) -> list[Document]:
-        """Up to `k` passages for `query`, and up to `extra` more of the first one's article (`more_of_article`),
-        or none when the first `k` don't cover `focus` (the question asked in this turn; the query may also carry the
-        previous turn)."""
+        """Up to `k` passages for `query`, then up to `extra` more of the first one's article from the next
+        2 x `extra` ranks (`_more_of_article`); none when the passages ranked first don't cover `focus` (the
+        question asked in this turn; the query may also carry the previous turn). The extras are not judged."""
         wanted = k or self.k
-        judged = self.rank(query, max(wanted, _JUDGED_AT_LEAST))
-        ranked = judged[:wanted]
-        if not ranked or not self.covers(focus or query, judged):
+        judged = max(wanted, _JUDGED_AT_LEAST)
+        ranking = self.rank(query, max(judged, wanted + 2 * extra))
+        ranked = ranking[:wanted]
+        if not ranked or not self.covers(focus or query, ranking[:judged]):
             return []
-        return self._with_unit_vectors(self._with_subheadings(ranked + self.more_of_article(query, ranked, extra)))
-
-    def more_of_article(self, query: str, ranked: list[Document], extra: int) -> list[Document]:
-        """Up to `extra` passages of the first ranked passage's article among the next 2 x `extra` ranks. The
-        passage that answers, when ranked just below the ones shown, is most often of the article they lead with
-        (a list going on in the next chunk, the section on the part asked); a passage of another article ranked
-        there says less of the subject than those shown already."""
-        if not extra:
-            return []
-        article = _source(ranked[0])
-        following = self.rank(query, len(ranked) + 2 * extra)[len(ranked):]
-        return [passage for passage in following if _source(passage) == article][:extra]
+        more = _more_of_article(ranked, ranking[wanted:wanted + 2 * extra], extra)
+        return self._with_unit_vectors(self._with_subheadings(ranked + more))
 
     def search_continuing(self, question: str, query: str, joined: str, extra: int = 0) -> list[Document]:
         """Passages for a question declined alone that may go on with the conversation without a word pointing
@@ -576,10 +575,11 @@ class ArticleRetriever(BaseRetriever):
         if not own or self.coverage(question, own) < self.min_coverage or not self.knows_every_word(question):
             return []
         passages = self.search(joined, joined, extra=extra)
-        if not passages:
+        shown = passages[:self.k]  # judged without the extras, as `search` judges
+        if not shown:
             return []
-        article = _source(_closest(passages))
-        holds_every_word = self.coverage(question, [p for p in passages if _source(p) == article]) == 1.0
+        article = _source(_closest(shown))
+        holds_every_word = self.coverage(question, [p for p in shown if _source(p) == article]) == 1.0
         return passages if article == _source(_closest(own)) or holds_every_word else []
 
     def covers(self, question: str, passages: Sequence[Document]) -> bool:
