@@ -211,9 +211,9 @@ def main(argv: list[str] | None = None) -> None:
 BENCH = Path(__file__).resolve().parent
 # The team's sets, each on its library: readers' casual wording on the graded library, then new libraries
 # written without the code.
-TEAM_SETS = [(SHARED / "library", [BENCH / f"casual_questions{n}.jsonl" for n in ("", *range(2, 30))])] + [
+TEAM_SETS = [(SHARED / "library", [BENCH / f"casual_questions{n}.jsonl" for n in ("", *range(2, 31))])] + [
     (BENCH / name / "library", [BENCH / name / "questions.jsonl"])
-    for name in ("unseen", *(f"unseen{n}" for n in range(2, 30)))]
+    for name in ("unseen", *(f"unseen{n}" for n in range(2, 31)))]
 
 
 def team_bot(library: Path, folder: Path) -> CareerBot:
