@@ -88,7 +88,7 @@ def test_prompt_fences_passages_and_question_as_data(llm_bot: CareerBot, fake: F
     prompt = user_prompt(request)
     assert system_prompt(request) == SYSTEM_PROMPT and "data" in SYSTEM_PROMPT and "[n]" in SYSTEM_PROMPT
     assert f"<question>\n{SALARY}\n</question>" in prompt
-    passages = llm_bot.retriever.invoke(SALARY)
+    passages = llm_bot.retrieval_chain.invoke({"question": SALARY})["passages"]  # what the backend is handed
     for n, doc in enumerate(passages, start=1):
         assert f'<passage n="{n}"' in prompt and doc.page_content.strip() in prompt
     assert prompt.count("</passage>") == len(passages)
